@@ -1,0 +1,18 @@
+from django.db import models
+
+
+class Role(models.TextChoices):
+    PRIVACY_OFFICER = "privacy_officer", "Privacy officer"
+    SUPPORT_AGENT = "support_agent", "Support agent"
+    AUDITOR = "auditor", "Auditor (read-only)"
+    ADMIN = "admin", "Administrator"
+
+
+class Scope(models.TextChoices):
+    """API scopes, named <area>:<verb>."""
+
+    REQUESTS_READ = "requests:read", "Read requests"
+    REQUESTS_WRITE = "requests:write", "Create requests and add notes"
+    REQUESTS_VERIFY = "requests:verify", "Submit verified requests, set received_at"
+    REQUESTS_MANAGE = "requests:manage", "Approve, reject, extend, cancel, close"
+    AUDIT_READ = "audit:read", "Read the audit log"

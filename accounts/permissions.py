@@ -1,0 +1,69 @@
+"""What each staff role and each API scope may do.
+
+One table serves the dashboard and the API, so both enforce the same rules;
+services check it through `Actor.require`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from accounts.choices import Role, Scope
+
+
+class Perm(StrEnum):
+    REQUEST_VIEW = "request.view"
+    REQUEST_CREATE = "request.create"
+    REQUEST_SET_RECEIVED_AT = "request.set_received_at"
+    REQUEST_VERIFY = "request.verify"
+    REQUEST_NOTE = "request.note"
+    REQUEST_APPROVE = "request.approve"
+    REQUEST_REJECT = "request.reject"
+    REQUEST_EXTEND = "request.extend"
+    REQUEST_PAUSE = "request.pause"
+    REQUEST_CANCEL = "request.cancel"
+    REQUEST_CLOSE = "request.close"
+    AUDIT_VIEW = "audit.view"
+    CLIENTS_MANAGE = "clients.manage"
+
+
+_ALL = frozenset(Perm)
+
+ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
+    Role.PRIVACY_OFFICER: _ALL,
+    Role.ADMIN: _ALL,
+    Role.SUPPORT_AGENT: frozenset(
+        {
+            Perm.REQUEST_VIEW,
+            Perm.REQUEST_CREATE,
+            Perm.REQUEST_SET_RECEIVED_AT,
+            Perm.REQUEST_VERIFY,
+            Perm.REQUEST_NOTE,
+        }
+    ),
+    Role.AUDITOR: frozenset({Perm.REQUEST_VIEW, Perm.AUDIT_VIEW}),
+}
+
+SCOPE_PERMISSIONS: dict[str, frozenset[Perm]] = {
+    Scope.REQUESTS_READ: frozenset({Perm.REQUEST_VIEW}),
+    Scope.REQUESTS_WRITE: frozenset({Perm.REQUEST_CREATE, Perm.REQUEST_NOTE}),
+    Scope.REQUESTS_VERIFY: frozenset({Perm.REQUEST_VERIFY, Perm.REQUEST_SET_RECEIVED_AT}),
+    Scope.REQUESTS_MANAGE: frozenset(
+        {
+            Perm.REQUEST_APPROVE,
+            Perm.REQUEST_REJECT,
+            Perm.REQUEST_EXTEND,
+            Perm.REQUEST_PAUSE,
+            Perm.REQUEST_CANCEL,
+            Perm.REQUEST_CLOSE,
+        }
+    ),
+    Scope.AUDIT_READ: frozenset({Perm.AUDIT_VIEW}),
+}
+
+
+def permissions_for_scopes(scopes: list[str]) -> frozenset[Perm]:
+    granted: set[Perm] = set()
+    for scope in scopes:
+        granted |= SCOPE_PERMISSIONS.get(scope, frozenset())
+    return frozenset(granted)

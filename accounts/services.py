@@ -1,0 +1,96 @@
+"""Writes for staff accounts and API clients."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.choices import Role, Scope
+from accounts.models import ApiClient
+from accounts.permissions import Perm
+from audit.services import audit_record
+from privacydesk.errors import IllegalTransition, ValidationFailed
+
+TOKEN_PREFIX = "pd_"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _validate_scopes(scopes: list[str]) -> list[str]:
+    valid = set(Scope.values)
+    unknown = [scope for scope in scopes if scope not in valid]
+    if unknown:
+        raise ValidationFailed(
+            f"unknown scope(s) {', '.join(unknown)}; valid: {', '.join(sorted(valid))}",
+            field="scopes",
+        )
+    if not scopes:
+        raise ValidationFailed("at least one scope is required", field="scopes")
+    return sorted(set(scopes))
+
+
+@transaction.atomic
+def api_client_create(
+    *, actor: Actor, name: str, scopes: list[str]
+) -> tuple[ApiClient, str]:
+    """Create a client and return it with its token, shown this once only."""
+    actor.require(Perm.CLIENTS_MANAGE)
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("a name is required", field="name")
+    if ApiClient.objects.filter(name=name).exists():
+        raise ValidationFailed(f"a client named {name!r} exists already", field="name")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    client = ApiClient.objects.create(
+        name=name,
+        scopes=_validate_scopes(scopes),
+        token_prefix=token[:10],
+        token_hash=hash_token(token),
+        created_by_id=actor.user_id,
+    )
+    audit_record(
+        actor=actor,
+        action="api_client.created",
+        obj=client,
+        data={"scopes": client.scopes},
+    )
+    return client, token
+
+
+@transaction.atomic
+def api_client_revoke(*, actor: Actor, client: ApiClient) -> ApiClient:
+    actor.require(Perm.CLIENTS_MANAGE)
+    changed = ApiClient.objects.filter(pk=client.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if changed != 1:
+        raise IllegalTransition("this client is revoked already")
+    client.refresh_from_db()
+    audit_record(actor=actor, action="api_client.revoked", obj=client, data={})
+    return client
+
+
+def api_client_touch(*, client: ApiClient) -> None:
+    """Note when a client was last seen, at most once a minute (no hot row)."""
+    now = timezone.now()
+    if client.last_used_at is None or now - client.last_used_at > timedelta(minutes=1):
+        ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+
+
+def staff_set_role(*, user: AbstractBaseUser, role: Role) -> None:
+    """Put a staff member in exactly one role group (used by seeding and admin)."""
+    groups = [Group.objects.get_or_create(name=r.value)[0] for r in Role]
+    user.groups.remove(*groups)  # type: ignore[attr-defined]
+    user.groups.add(Group.objects.get(name=role.value))  # type: ignore[attr-defined]
+
+
+def staff_login_record(*, actor: Actor) -> None:
+    audit_record(actor=actor, action="staff.login", obj=None, data={})

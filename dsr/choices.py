@@ -1,0 +1,56 @@
+from django.db import models
+
+
+class RequestKind(models.TextChoices):
+    ACCESS = "access", "Access (a copy of my data)"
+    RECTIFICATION = "rectification", "Rectification (correct my data)"
+    ERASURE = "erasure", "Erasure (delete my data)"
+    PORTABILITY = "portability", "Portability (my data in a reusable format)"
+    RESTRICTION = "restriction", "Restriction (pause use of my data)"
+    OBJECTION = "objection", "Objection (stop using my data)"
+
+
+class Regime(models.TextChoices):
+    GDPR = "gdpr", "EU GDPR"
+    UK_GDPR = "uk_gdpr", "UK GDPR"
+    CCPA = "ccpa", "CCPA / CPRA"
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", "Customer portal"
+    API = "api", "API"
+    DASHBOARD = "dashboard", "Dashboard"
+    OPENDSR = "opendsr", "OpenDSR"
+
+
+class RequestStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    VERIFIED = "verified", "Verified"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    PARTIALLY_COMPLETED = "partially_completed", "Partially completed"
+    FAILED = "failed", "Failed"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_STATUSES = (RequestStatus.RECEIVED, RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS)
+CLOSED_STATUSES = tuple(s for s in RequestStatus if s not in OPEN_STATUSES)
+
+
+class IdentifierKind(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    PHONE = "phone", "Phone"
+    CUSTOMER_ID = "customer_id", "Customer id"
+
+
+class PauseReason(models.TextChoices):
+    IDENTITY = "identity", "Waiting for proof of identity"
+    CLARIFICATION = "clarification", "Waiting for clarification"
+
+
+class VerificationMethod(models.TextChoices):
+    EMAIL_CODE = "email_code", "One-time code sent to the e-mail address"
+    EMAIL_LINK = "email_link", "Signed link sent to the e-mail address"
+    API_VOUCHED = "api_vouched", "Authenticated by the calling system"
+    STAFF_CHECKED = "staff_checked", "Checked by staff"

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from dsr.choices import (
+    Channel,
+    IdentifierKind,
+    PauseReason,
+    Regime,
+    RequestKind,
+    RequestStatus,
+    VerificationMethod,
+)
+from privacydesk.fields import EncryptedJSONField, EncryptedTextField
+
+
+class DataSubject(models.Model):
+    """A person whose data we hold, known only through encrypted identifiers."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"subject {self.public_id}"
+
+    @property
+    def pseudonym(self) -> str:
+        """A stable reference to show staff and evidence instead of a name."""
+        return f"SUBJ-{self.public_id.hex[:10].upper()}"
+
+
+class SubjectIdentifier(models.Model):
+    """One identifier of a subject: encrypted value plus a keyed blind index."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    subject = models.ForeignKey(
+        DataSubject, on_delete=models.CASCADE, related_name="identifiers"
+    )
+    kind = models.CharField(max_length=20, choices=IdentifierKind.choices)
+    namespace = models.CharField(max_length=50, blank=True)  # the system of a customer id
+    value = EncryptedTextField()
+    blind_index = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "namespace", "blind_index"], name="unique_identifier"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.subject_id}"
+
+
+class Request(models.Model):
+    """A data-subject request and its legal clock."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=20, unique=True)
+    subject = models.ForeignKey(DataSubject, on_delete=models.PROTECT, related_name="requests")
+    kind = models.CharField(max_length=20, choices=RequestKind.choices)
+    regime = models.CharField(max_length=10, choices=Regime.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    status = models.CharField(
+        max_length=20, choices=RequestStatus.choices, default=RequestStatus.RECEIVED
+    )
+    # What the requester claimed and asked for: personal data, so encrypted.
+    identity = EncryptedJSONField()
+    details = EncryptedTextField(blank=True)
+    corrections = EncryptedJSONField(null=True, blank=True)
+
+    received_at = models.DateTimeField()
+    clock_start_on = models.DateField()
+    due_on = models.DateField()
+    standard_due_on = models.DateField()
+    extension_notice_by = models.DateField()
+    acknowledge_by = models.DateField(null=True, blank=True)
+
+    extended_at = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True)
+
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verification_method = models.CharField(
+        max_length=20, choices=VerificationMethod.choices, blank=True
+    )
+    verified_by = models.CharField(max_length=100, blank=True)  # actor ref that vouched
+
+    requires_approval = models.BooleanField(default=False)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.CharField(max_length=100, blank=True)
+
+    status_reason = models.TextField(blank=True)  # why rejected / cancelled / closed so
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_on", "received_at"]
+        indexes = [models.Index(fields=["status", "due_on"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (
+            RequestStatus.RECEIVED,
+            RequestStatus.VERIFIED,
+            RequestStatus.IN_PROGRESS,
+        )
+
+    @property
+    def is_extended(self) -> bool:
+        return self.extended_at is not None
+
+
+class ClockPause(models.Model):
+    """A period the legal clock stood still (or restarted), as the regime allows."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="pauses")
+    reason = models.CharField(max_length=20, choices=PauseReason.choices)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.reason} pause of {self.request_id}"
+
+
+class RequestNote(models.Model):
+    """A staff note on a request (may mention the subject, so encrypted)."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="notes")
+    author = models.CharField(max_length=100)  # actor ref
+    author_label = models.CharField(max_length=150)
+    text = EncryptedTextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"note on {self.request_id}"
+
+
+class VerificationChallenge(models.Model):
+    """A one-time code e-mailed to the requester; only its hash is stored."""
+
+    request = models.ForeignKey(
+        Request, on_delete=models.CASCADE, related_name="challenges"
+    )
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return f"challenge for {self.request_id}"

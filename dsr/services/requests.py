@@ -1,0 +1,368 @@
+"""The request lifecycle: every transition is one function, one transaction,
+one audit event. Illegal transitions raise IllegalTransition (409 in the API)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.permissions import Perm
+from audit.services import audit_record
+from dsr.choices import (
+    Channel,
+    PauseReason,
+    Regime,
+    RequestKind,
+    RequestStatus,
+    VerificationMethod,
+)
+from dsr.clock import apply_deadlines, local_date, local_today
+from dsr.models import ClockPause, Request, RequestNote
+from dsr.services.subjects import identity_claims, subject_get_or_create, subject_link_identifiers
+from privacydesk.errors import IllegalTransition, ValidationFailed
+
+S = RequestStatus
+MAX_CORRECTIONS = 50
+
+
+def _enqueue_notice(request: Request, notice: str) -> None:
+    from dsr.tasks import send_subject_notice_task
+
+    transaction.on_commit(lambda: send_subject_notice_task.delay(request.pk, notice))
+
+
+def _choice(value: Any, choices: type, field: str) -> str:
+    if value not in choices.values:
+        raise ValidationFailed(
+            f"must be one of {', '.join(choices.values)}", field=field
+        )
+    return str(value)
+
+
+def _clean_corrections(kind: str, corrections: Any) -> dict[str, str] | None:
+    if kind != RequestKind.RECTIFICATION:
+        if corrections:
+            raise ValidationFailed("only rectification requests take corrections", field="corrections")
+        return None
+    if not isinstance(corrections, dict) or not corrections:
+        raise ValidationFailed(
+            'say what to correct, e.g. {"name": "Ada Lovelace"}', field="corrections"
+        )
+    if len(corrections) > MAX_CORRECTIONS:
+        raise ValidationFailed(f"at most {MAX_CORRECTIONS} fields", field="corrections")
+    clean: dict[str, str] = {}
+    for name, value in corrections.items():
+        if not isinstance(name, str) or not name.strip() or len(name) > 100:
+            raise ValidationFailed("field names are short strings", field="corrections")
+        if not isinstance(value, str) or len(value) > 2000:
+            raise ValidationFailed("must be a string", field=f"corrections.{name}")
+        clean[name.strip()] = value
+    return clean
+
+
+def _clean_received_at(actor: Actor, received_at: datetime | None) -> datetime:
+    now = timezone.now()
+    if received_at is None:
+        return now
+    actor.require(Perm.REQUEST_SET_RECEIVED_AT)
+    if timezone.is_naive(received_at):
+        raise ValidationFailed("must include a time zone", field="received_at")
+    if received_at > now + timedelta(minutes=5):
+        raise ValidationFailed("cannot be in the future", field="received_at")
+    return received_at
+
+
+def _reason(reason: str | None, *, field: str = "reason", required: bool = True) -> str:
+    text = (reason or "").strip()
+    if required and len(text) < 5:
+        raise ValidationFailed("give a reason (at least a few words)", field=field)
+    if len(text) > 5000:
+        raise ValidationFailed("at most 5000 characters", field=field)
+    return text
+
+
+def _lock(request: Request) -> Request:
+    return Request.objects.select_for_update().get(pk=request.pk)
+
+
+def _require_status(request: Request, allowed: tuple[str, ...], verb: str) -> None:
+    if request.status not in allowed:
+        raise IllegalTransition(
+            f"cannot {verb} request {request.reference}: it is {request.get_status_display().lower()}"
+        )
+
+
+def _audit(actor: Actor, request: Request, action: str, **data: Any) -> None:
+    audit_record(actor=actor, action=f"request.{action}", obj=request, data=data)
+
+
+@transaction.atomic
+def request_create(
+    *,
+    actor: Actor,
+    kind: str,
+    regime: str,
+    channel: str,
+    identity: Any,
+    details: str = "",
+    corrections: Any = None,
+    received_at: datetime | None = None,
+    verified: bool = False,
+) -> Request:
+    """Record a request as it arrived; the clock starts at `received_at`."""
+    actor.require(Perm.REQUEST_CREATE)
+    kind = _choice(kind, RequestKind, "kind")
+    regime = _choice(regime, Regime, "regime")
+    channel = _choice(channel, Channel, "channel")
+    claims = identity_claims(identity)
+    clean_corrections = _clean_corrections(kind, corrections)
+    if len(details or "") > 10000:
+        raise ValidationFailed("at most 10000 characters", field="details")
+    if verified:
+        actor.require(Perm.REQUEST_VERIFY)
+    received = _clean_received_at(actor, received_at)
+
+    subject = subject_get_or_create(claims=claims)
+    now = timezone.now()
+    request = Request(
+        reference=f"TMP-{uuid.uuid4().hex[:16]}",
+        subject=subject,
+        kind=kind,
+        regime=regime,
+        channel=channel,
+        identity=identity,
+        details=(details or "").strip(),
+        corrections=clean_corrections,
+        received_at=received,
+        requires_approval=settings.REQUESTS_REQUIRE_APPROVAL,
+        created_by=actor.ref,
+    )
+    apply_deadlines(request)
+    request.save()
+    request.reference = f"DSR-{local_date(received).year}-{request.pk:06d}"
+    if not verified:
+        # We ask for proof of identity now; the regime decides whether and
+        # how this stops the clock (dsr.deadlines).
+        ClockPause.objects.create(request=request, reason=PauseReason.IDENTITY, started_at=now)
+    apply_deadlines(request)
+    request.save()
+    _audit(
+        actor,
+        request,
+        "received",
+        kind=kind,
+        regime=regime,
+        channel=channel,
+        received_at=received,
+        due_on=request.due_on,
+    )
+    if verified:
+        method = (
+            VerificationMethod.API_VOUCHED if actor.kind == "api" else VerificationMethod.STAFF_CHECKED
+        )
+        request = mark_verified(actor=actor, request=request, method=method)
+    return request
+
+
+def mark_verified(*, actor: Actor, request: Request, method: str) -> Request:
+    """received -> verified (and on to in_progress unless approval is needed).
+
+    Callers check who may verify; this is shared by staff, API and portal."""
+    with transaction.atomic():
+        request = _lock(request)
+        _require_status(request, (S.RECEIVED,), "verify")
+        now = timezone.now()
+        request.pauses.filter(reason=PauseReason.IDENTITY, ended_at__isnull=True).update(
+            ended_at=now
+        )
+        subject_link_identifiers(subject=request.subject, claims=identity_claims(request.identity))
+        request.status = S.VERIFIED
+        request.verified_at = now
+        request.verification_method = method
+        request.verified_by = actor.ref
+        apply_deadlines(request)
+        request.save()
+        _audit(actor, request, "verified", method=method, due_on=request.due_on)
+        if not request.requires_approval:
+            request = _start(actor=actor, request=request)
+        return request
+
+
+def _start(*, actor: Actor, request: Request) -> Request:
+    _require_status(request, (S.VERIFIED,), "start")
+    request.status = S.IN_PROGRESS
+    request.save()
+    _audit(actor, request, "started")
+    return request
+
+
+def request_verify(*, actor: Actor, request: Request, method: str) -> Request:
+    """Staff or a trusted system confirms the requester's identity."""
+    actor.require(Perm.REQUEST_VERIFY)
+    _choice(method, VerificationMethod, "method")
+    return mark_verified(actor=actor, request=request, method=method)
+
+
+@transaction.atomic
+def request_approve(*, actor: Actor, request: Request) -> Request:
+    actor.require(Perm.REQUEST_APPROVE)
+    request = _lock(request)
+    _require_status(request, (S.VERIFIED,), "approve")
+    request.approved_at = timezone.now()
+    request.approved_by = actor.ref
+    request.save()
+    _audit(actor, request, "approved")
+    return _start(actor=actor, request=request)
+
+
+@transaction.atomic
+def request_reject(*, actor: Actor, request: Request, reason: str) -> Request:
+    """Refuse to act. GDPR 12(4): the subject is told why, and of the right to
+    complain to a supervisory authority and to seek a judicial remedy."""
+    actor.require(Perm.REQUEST_REJECT)
+    text = _reason(reason)
+    request = _lock(request)
+    _require_status(request, (S.RECEIVED, S.VERIFIED, S.IN_PROGRESS), "reject")
+    old = request.status
+    request.status = S.REJECTED
+    request.status_reason = text
+    request.closed_at = timezone.now()
+    request.save()
+    _audit(actor, request, "rejected", previous_status=old)
+    _enqueue_notice(request, "rejected")
+    return request
+
+
+@transaction.atomic
+def request_cancel(*, actor: Actor, request: Request, reason: str = "") -> Request:
+    actor.require(Perm.REQUEST_CANCEL)
+    text = _reason(reason, required=False)
+    request = _lock(request)
+    allowed = (S.RECEIVED, S.VERIFIED) if actor.kind == "subject" else (
+        S.RECEIVED,
+        S.VERIFIED,
+        S.IN_PROGRESS,
+    )
+    _require_status(request, allowed, "cancel")
+    old = request.status
+    request.status = S.CANCELLED
+    request.status_reason = text
+    request.closed_at = timezone.now()
+    request.pauses.filter(ended_at__isnull=True).update(ended_at=request.closed_at)
+    request.save()
+    _audit(actor, request, "cancelled", previous_status=old, by_subject=actor.kind == "subject")
+    _enqueue_notice(request, "cancelled")
+    return request
+
+
+@transaction.atomic
+def request_extend(*, actor: Actor, request: Request, reason: str) -> Request:
+    """Extend by two further months (GDPR 12(3)) or 45 days (CCPA).
+
+    Allowed once, only while the first period runs, and only with the notice
+    and its reasons sent to the subject now."""
+    actor.require(Perm.REQUEST_EXTEND)
+    text = _reason(reason)
+    request = _lock(request)
+    _require_status(request, (S.RECEIVED, S.VERIFIED, S.IN_PROGRESS), "extend")
+    if request.is_extended:
+        raise IllegalTransition(f"request {request.reference} has been extended already")
+    apply_deadlines(request)
+    today = local_today()
+    if today > request.extension_notice_by:
+        raise IllegalTransition(
+            f"too late to extend: the notice had to reach the subject by "
+            f"{request.extension_notice_by.isoformat()}"
+        )
+    before = request.due_on
+    request.extended_at = timezone.now()
+    request.extension_reason = text
+    apply_deadlines(request)
+    request.save()
+    _audit(actor, request, "extended", due_on_before=before, due_on=request.due_on)
+    _enqueue_notice(request, "extended")
+    return request
+
+
+@transaction.atomic
+def request_pause(*, actor: Actor, request: Request, reason: str) -> Request:
+    """Stop the clock while waiting for the subject (clarification or ID)."""
+    actor.require(Perm.REQUEST_PAUSE)
+    reason = _choice(reason, PauseReason, "reason")
+    request = _lock(request)
+    _require_status(request, (S.RECEIVED, S.VERIFIED, S.IN_PROGRESS), "pause")
+    if request.pauses.filter(ended_at__isnull=True).exists():
+        raise IllegalTransition(f"the clock of {request.reference} is paused already")
+    ClockPause.objects.create(request=request, reason=reason, started_at=timezone.now())
+    apply_deadlines(request)
+    request.save()
+    _audit(actor, request, "paused", reason=reason)
+    return request
+
+
+@transaction.atomic
+def request_resume(*, actor: Actor, request: Request) -> Request:
+    actor.require(Perm.REQUEST_PAUSE)
+    request = _lock(request)
+    if not request.pauses.filter(ended_at__isnull=True).exists():
+        raise IllegalTransition(f"the clock of {request.reference} is not paused")
+    request.pauses.filter(ended_at__isnull=True).update(ended_at=timezone.now())
+    apply_deadlines(request)
+    request.save()
+    _audit(actor, request, "resumed", due_on=request.due_on)
+    return request
+
+
+CLOSING_OUTCOMES = (S.COMPLETED, S.PARTIALLY_COMPLETED, S.FAILED)
+
+
+@transaction.atomic
+def request_close(*, actor: Actor, request: Request, outcome: str, note: str = "") -> Request:
+    """in_progress -> completed / partially_completed / failed."""
+    actor.require(Perm.REQUEST_CLOSE)
+    if outcome not in CLOSING_OUTCOMES:
+        raise ValidationFailed(
+            f"must be one of {', '.join(CLOSING_OUTCOMES)}", field="outcome"
+        )
+    text = _reason(note, field="note", required=outcome != S.COMPLETED)
+    request = _lock(request)
+    _require_status(request, (S.IN_PROGRESS,), "close")
+    request.status = outcome
+    request.status_reason = text
+    request.closed_at = timezone.now()
+    request.save()
+    on_time = local_date(request.closed_at) <= request.due_on
+    _audit(actor, request, "closed", outcome=outcome, on_time=on_time)
+    _enqueue_notice(request, "closed")
+    return request
+
+
+@transaction.atomic
+def request_add_note(*, actor: Actor, request: Request, text: str) -> RequestNote:
+    actor.require(Perm.REQUEST_NOTE)
+    body = (text or "").strip()
+    if not body:
+        raise ValidationFailed("a note cannot be empty", field="text")
+    if len(body) > 10000:
+        raise ValidationFailed("at most 10000 characters", field="text")
+    note = RequestNote.objects.create(
+        request=request, author=actor.ref, author_label=actor.label, text=body
+    )
+    _audit(actor, request, "note_added", note_id=note.pk)
+    return note
+
+
+@transaction.atomic
+def request_refresh_deadlines(*, request: Request) -> Request:
+    """Recompute stored dates (a running pause moves them day by day)."""
+    request = _lock(request)
+    apply_deadlines(request)
+    request.save(update_fields=["clock_start_on", "due_on", "standard_due_on",
+                                "extension_notice_by", "acknowledge_by", "updated_at"])
+    return request

@@ -1,0 +1,125 @@
+"""Finding and recording data subjects by their identifiers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from dsr.choices import IdentifierKind
+from dsr.models import DataSubject, SubjectIdentifier
+from privacydesk import crypto
+from privacydesk.errors import ValidationFailed
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,24}$")
+_NAMESPACE = re.compile(r"^[a-z0-9_.-]{1,50}$")
+
+Claim = tuple[str, str, str]  # (kind, namespace, value)
+
+
+def identity_claims(identity: Any, *, field: str = "identity") -> list[Claim]:
+    """Validate an identity document and return its identifiers.
+
+    Accepts {"email": ..., "phone": ..., "customer_ids": {"crm": "C-1"}}; at
+    least one identifier is required. Errors name the field path.
+    """
+    if not isinstance(identity, dict):
+        raise ValidationFailed("must be an object", field=field)
+    unknown = set(identity) - {"email", "phone", "customer_ids"}
+    if unknown:
+        raise ValidationFailed(
+            f"unknown key(s): {', '.join(sorted(unknown))}", field=f"{field}.{sorted(unknown)[0]}"
+        )
+    claims: list[Claim] = []
+    email = identity.get("email")
+    if email not in (None, ""):
+        if not isinstance(email, str):
+            raise ValidationFailed("must be a string", field=f"{field}.email")
+        try:
+            validate_email(email.strip())
+        except ValidationError as exc:
+            raise ValidationFailed("not a valid e-mail address", field=f"{field}.email") from exc
+        claims.append((IdentifierKind.EMAIL, "", email.strip()))
+    phone = identity.get("phone")
+    if phone not in (None, ""):
+        if not isinstance(phone, str) or not _PHONE.match(phone.strip()):
+            raise ValidationFailed("not a valid phone number", field=f"{field}.phone")
+        claims.append((IdentifierKind.PHONE, "", phone.strip()))
+    customer_ids = identity.get("customer_ids") or {}
+    if not isinstance(customer_ids, dict):
+        raise ValidationFailed(
+            'must be an object like {"crm": "C-1001"}', field=f"{field}.customer_ids"
+        )
+    for system, value in customer_ids.items():
+        path = f"{field}.customer_ids.{system}"
+        if not _NAMESPACE.match(str(system)):
+            raise ValidationFailed("system names use a-z, 0-9, _ . -", field=path)
+        if not isinstance(value, str) or not value.strip() or len(value) > 200:
+            raise ValidationFailed("must be a non-empty string", field=path)
+        claims.append((IdentifierKind.CUSTOMER_ID, system, value.strip()))
+    if not claims:
+        raise ValidationFailed(
+            "give at least one of email, phone or customer_ids", field=field
+        )
+    return claims
+
+
+def _index(claim: Claim) -> str:
+    kind, namespace, value = claim
+    return crypto.blind_index(kind, value, namespace=namespace)
+
+
+def subject_find(*, claims: list[Claim]) -> DataSubject | None:
+    """The subject owning the strongest matching identifier (email first)."""
+    for claim in claims:
+        match = (
+            SubjectIdentifier.objects.filter(
+                kind=claim[0], namespace=claim[1], blind_index=_index(claim)
+            )
+            .select_related("subject")
+            .first()
+        )
+        if match:
+            return match.subject
+    return None
+
+
+def subject_get_or_create(*, claims: list[Claim]) -> DataSubject:
+    """Find the subject, or create one holding only the primary identifier.
+
+    Further identifiers are linked only once the requester has proved who they
+    are (`subject_link_identifiers`), so an unverified form cannot attach a
+    stranger's phone number to someone else's record.
+    """
+    subject = subject_find(claims=claims)
+    if subject is not None:
+        return subject
+    subject = DataSubject.objects.create()
+    subject_link_identifiers(subject=subject, claims=claims[:1])
+    return subject
+
+
+def subject_link_identifiers(*, subject: DataSubject, claims: list[Claim]) -> int:
+    """Attach identifiers not yet known; one owned by another subject is left."""
+    linked = 0
+    for claim in claims:
+        index = _index(claim)
+        kind, namespace, value = claim
+        if SubjectIdentifier.objects.filter(
+            kind=kind, namespace=namespace, blind_index=index
+        ).exists():
+            continue
+        SubjectIdentifier.objects.create(
+            subject=subject, kind=kind, namespace=namespace, value=value, blind_index=index
+        )
+        linked += 1
+    return linked
+
+
+def subject_email(*, identity: dict[str, Any] | None) -> str | None:
+    if not identity:
+        return None
+    email = identity.get("email")
+    return email.strip() if isinstance(email, str) and email.strip() else None

@@ -1,0 +1,20 @@
+"""Test overrides: real PostgreSQL and Redis when DATABASE_URL says so."""
+
+import os
+import tempfile
+
+os.environ.setdefault(
+    "PRIVACYDESK_VAR_DIR", os.path.join(tempfile.gettempdir(), "privacydesk-test-var")
+)
+
+from privacydesk.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Unit tests run tasks in-process at commit; tests/integration starts a
+# real worker against a real broker instead.
+CELERY_TASK_ALWAYS_EAGER = True
