@@ -1,0 +1,46 @@
+"""Notices leave through a real worker process, carried by Redis."""
+
+from __future__ import annotations
+
+import pytest
+
+from dsr.services.requests import request_reject
+from tests.integration.conftest import wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="the worker shares the test database"
+)]
+
+
+def test_rejection_notice_is_sent_by_the_worker(worker, mail_dir, make_request, officer_actor) -> None:
+    # given a request in progress
+    request = make_request(verified=True, identity={"email": "linus@example.org"})
+    # when an officer rejects it (the notice is enqueued after commit)
+    request_reject(actor=officer_actor, request=request, reason="Duplicate of DSR-1")
+    # then the worker process sends the e-mail with the reasons and rights
+    sent = wait_for(lambda: list(mail_dir.glob("*.log")), what="the notice e-mail")
+    body = sent[0].read_text()
+    assert "linus@example.org" in body
+    assert "Duplicate of DSR-1" in body
+    assert "judicial remedy" in body.lower()
+
+
+def test_task_arguments_carry_ids_only(
+    transactional_db, broker_url, make_request, officer_actor
+) -> None:
+    import base64
+    import json
+
+    import redis
+
+    request = make_request(verified=True, identity={"email": "linus@example.org"})
+    request_reject(actor=officer_actor, request=request, reason="Duplicate request")
+
+    queued = redis.Redis.from_url(broker_url).lrange("celery", 0, -1)
+    assert queued, "the notice task should wait in the queue (no worker running)"
+    (raw,) = queued
+    message = json.loads(raw)
+    args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+    assert message["headers"]["task"] == "dsr.tasks.send_subject_notice_task"
+    assert args == [request.pk, "rejected"] and kwargs == {}
+    assert "linus" not in json.dumps(message) + str(args)
