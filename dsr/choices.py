@@ -34,7 +34,11 @@ class RequestStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-OPEN_STATUSES = (RequestStatus.RECEIVED, RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS)
+OPEN_STATUSES = (
+    RequestStatus.RECEIVED,
+    RequestStatus.VERIFIED,
+    RequestStatus.IN_PROGRESS,
+)
 CLOSED_STATUSES = tuple(s for s in RequestStatus if s not in OPEN_STATUSES)
 
 
@@ -54,3 +58,28 @@ class VerificationMethod(models.TextChoices):
     EMAIL_LINK = "email_link", "Signed link sent to the e-mail address"
     API_VOUCHED = "api_vouched", "Authenticated by the calling system"
     STAFF_CHECKED = "staff_checked", "Checked by staff"
+
+
+class TaskStatus(models.TextChoices):
+    PENDING = "pending", "Queued"
+    RUNNING = "running", "Running"
+    WAITING = "waiting", "Waiting for an external result"
+    SUCCEEDED = "succeeded", "Done"
+    FAILED = "failed", "Failed"
+    EXEMPTED = "exempted", "Exempted (legal basis recorded)"
+    SKIPPED = "skipped", "Skipped by staff"
+
+
+TERMINAL_TASK_STATUSES = (
+    TaskStatus.SUCCEEDED,
+    TaskStatus.FAILED,
+    TaskStatus.EXEMPTED,
+    TaskStatus.SKIPPED,
+)
+
+
+class AttemptOutcome(models.TextChoices):
+    SUCCEEDED = "succeeded", "Succeeded"
+    DEFERRED = "deferred", "Handed over"
+    RETRY = "retry", "Failed, will retry"
+    FAILED = "failed", "Failed for good"

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
 
-from dsr.deadlines import RULES, Deadlines, Pause, WorkingCalendar, compute_deadlines
+from dsr.deadlines import (
+    RULES,
+    DeadlineRules,
+    Deadlines,
+    Pause,
+    WorkingCalendar,
+    compute_deadlines,
+)
 from dsr.models import Request
 
 
@@ -36,10 +44,8 @@ def working_calendar() -> WorkingCalendar:
     )
 
 
-def deadline_rules(regime: str):  # type: ignore[no-untyped-def]
+def deadline_rules(regime: str) -> DeadlineRules:
     """Per-regime counting rules, with the configurable EU promptness window."""
-    from dataclasses import replace
-
     return replace(
         RULES[regime],
         identity_request_max_delay_days=settings.DEADLINE_ID_REQUEST_MAX_DELAY_DAYS,

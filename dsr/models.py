@@ -3,15 +3,17 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
-from simple_history.models import HistoricalRecords
+from privacydesk.history import history as history_records
 
 from dsr.choices import (
+    AttemptOutcome,
     Channel,
     IdentifierKind,
     PauseReason,
     Regime,
     RequestKind,
     RequestStatus,
+    TaskStatus,
     VerificationMethod,
 )
 from privacydesk.fields import EncryptedJSONField, EncryptedTextField
@@ -44,12 +46,14 @@ class SubjectIdentifier(models.Model):
         DataSubject, on_delete=models.CASCADE, related_name="identifiers"
     )
     kind = models.CharField(max_length=20, choices=IdentifierKind.choices)
-    namespace = models.CharField(max_length=50, blank=True)  # the system of a customer id
+    namespace = models.CharField(
+        max_length=50, blank=True
+    )  # the system of a customer id
     value = EncryptedTextField()
     blind_index = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = history_records()
 
     class Meta:
         ordering = ["kind", "created_at"]
@@ -68,7 +72,9 @@ class Request(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=20, unique=True)
-    subject = models.ForeignKey(DataSubject, on_delete=models.PROTECT, related_name="requests")
+    subject = models.ForeignKey(
+        DataSubject, on_delete=models.PROTECT, related_name="requests"
+    )
     kind = models.CharField(max_length=20, choices=RequestKind.choices)
     regime = models.CharField(max_length=10, choices=Regime.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
@@ -105,7 +111,7 @@ class Request(models.Model):
     created_by = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = history_records()
 
     class Meta:
         ordering = ["due_on", "received_at"]
@@ -130,7 +136,9 @@ class Request(models.Model):
 class ClockPause(models.Model):
     """A period the legal clock stood still (or restarted), as the regime allows."""
 
-    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="pauses")
+    request = models.ForeignKey(
+        Request, on_delete=models.CASCADE, related_name="pauses"
+    )
     reason = models.CharField(max_length=20, choices=PauseReason.choices)
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -180,3 +188,75 @@ class VerificationChallenge(models.Model):
 
     def __str__(self) -> str:
         return f"challenge for {self.request_id}"
+
+
+class RequestTask(models.Model):
+    """One action of one request in one connector: the unit of fan-out."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="tasks")
+    connector = models.ForeignKey(
+        "connectors.Connector", on_delete=models.PROTECT, related_name="tasks"
+    )
+    action = models.CharField(max_length=20)  # connectors.choices.Action
+    manual = models.BooleanField(default=False)  # the store cannot do it: a human will
+    status = models.CharField(
+        max_length=10, choices=TaskStatus.choices, default=TaskStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=5)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)  # connector messages never hold PII
+    records_found = models.PositiveIntegerField(default=0)
+    records_changed = models.PositiveIntegerField(default=0)
+    per_location = models.JSONField(default=dict, blank=True)
+    exemptions = models.JSONField(default=list, blank=True)
+    result_file = models.CharField(max_length=300, blank=True)  # storage name
+    result_digest = models.CharField(max_length=64, blank=True)  # sha256
+    deferred_reference = models.CharField(max_length=200, blank=True)
+    # Pull agents: who holds the job, and until when.
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    status_note = models.TextField(blank=True)  # staff skip reason, manual note
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "connector", "action"], name="one_task_per_action"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} in {self.connector_id} for {self.request_id}"
+
+
+class TaskAttempt(models.Model):
+    """One try of a RequestTask: our accountability trail."""
+
+    task = models.ForeignKey(
+        RequestTask, on_delete=models.CASCADE, related_name="tries"
+    )
+    number = models.PositiveIntegerField()
+    worker = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(
+        max_length=10, choices=AttemptOutcome.choices, blank=True
+    )
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["task", "number"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.task_id}"

@@ -50,14 +50,20 @@ def request_context(request: Request) -> dict[str, Any]:
     }
 
 
-def notify_subject(*, request: Request, notice: str, extra: dict[str, Any] | None = None) -> bool:
+def notify_subject(
+    *, request: Request, notice: str, extra: dict[str, Any] | None = None
+) -> bool:
     """Send one notice about a request to its requester; False if no address."""
     email = subject_email(identity=request.identity)
     if email is None:
-        logger.info("request %s has no e-mail address; notice %s not sent", request.pk, notice)
+        logger.info(
+            "request %s has no e-mail address; notice %s not sent", request.pk, notice
+        )
         return False
     send_templated(
-        name=f"subject_{notice}", to=[email], context={**request_context(request), **(extra or {})}
+        name=f"subject_{notice}",
+        to=[email],
+        context={**request_context(request), **(extra or {})},
     )
     logger.info("sent notice %s for request %s", notice, request.pk)
     return True

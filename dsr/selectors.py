@@ -37,7 +37,10 @@ def request_list(
     if due_within_days is not None:
         if due_within_days < 0:
             raise ValidationFailed("must be zero or more", field="due_within")
-        qs = qs.filter(status__in=OPEN_STATUSES, due_on__lte=today + timedelta(days=due_within_days))
+        qs = qs.filter(
+            status__in=OPEN_STATUSES,
+            due_on__lte=today + timedelta(days=due_within_days),
+        )
     if overdue:
         qs = qs.filter(status__in=OPEN_STATUSES, due_on__lt=today)
     if search:
@@ -68,4 +71,6 @@ def requests_needing_attention(*, due_within_days: int) -> QuerySet[Request]:
 
 
 def requests_with_running_pause() -> QuerySet[Request]:
-    return Request.objects.filter(status__in=OPEN_STATUSES, pauses__ended_at__isnull=True).distinct()
+    return Request.objects.filter(
+        status__in=OPEN_STATUSES, pauses__ended_at__isnull=True
+    ).distinct()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(
+    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
 def send_subject_notice_task(request_id: int, notice: str) -> None:
     from dsr.models import Request
     from dsr.notifications import notify_subject
@@ -20,3 +22,32 @@ def deadline_reminders_task() -> int:
     from dsr.services.reminders import deadline_reminders_send
 
     return deadline_reminders_send()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_request_task_task(task_id: int) -> str:
+    """Run one RequestTask; safe to deliver twice (the service claims it)."""
+    from dsr.services.execution import task_run
+
+    return task_run(task_id=task_id)
+
+
+@shared_task(acks_late=True)
+def sweep_request_tasks_task() -> dict[str, int]:
+    from dsr.services.execution import tasks_sweep
+
+    return tasks_sweep()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def build_access_package_task(request_id: int) -> str:
+    """Zip the access results, then close the request (idempotent)."""
+    from evidence.services import access_package_build_and_close
+
+    return access_package_build_and_close(request_id=request_id)

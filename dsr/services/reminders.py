@@ -15,12 +15,19 @@ def deadline_reminders_send() -> int:
     for request in requests_with_running_pause():
         request_refresh_deadlines(request=request)
     today = local_today()
-    due = list(requests_needing_attention(due_within_days=settings.DEADLINE_DUE_SOON_DAYS))
+    due = list(
+        requests_needing_attention(due_within_days=settings.DEADLINE_DUE_SOON_DAYS)
+    )
     if not due or not settings.PRIVACY_OFFICER_EMAILS:
         return 0
     rows = [
-        {"reference": r.reference, "kind": r.kind, "status": r.status, "due_on": r.due_on,
-         "days_left": (r.due_on - today).days}
+        {
+            "reference": r.reference,
+            "kind": r.kind,
+            "status": r.status,
+            "due_on": r.due_on,
+            "days_left": (r.due_on - today).days,
+        }
         for r in due
     ]
     send_templated(
@@ -29,7 +36,8 @@ def deadline_reminders_send() -> int:
         context={
             "rows": rows,
             "overdue": sum(1 for row in rows if row["days_left"] < 0),
-            "dashboard_url": settings.SITE_URL + "/dashboard/?due_within="
+            "dashboard_url": settings.SITE_URL
+            + "/dashboard/?due_within="
             + str(settings.DEADLINE_DUE_SOON_DAYS),
         },
     )

@@ -22,9 +22,15 @@ from dsr.choices import (
     RequestStatus,
     VerificationMethod,
 )
-from dsr.clock import apply_deadlines, local_date, local_today
+from dsr.clock import apply_deadlines, deadline_rules, local_date, local_today
+from dsr.deadlines import Pause, pause_is_honoured
 from dsr.models import ClockPause, Request, RequestNote
-from dsr.services.subjects import identity_claims, subject_get_or_create, subject_link_identifiers
+from dsr.services.execution import request_plan_tasks
+from dsr.services.subjects import (
+    identity_claims,
+    subject_get_or_create,
+    subject_link_identifiers,
+)
 from privacydesk.errors import IllegalTransition, ValidationFailed
 
 S = RequestStatus
@@ -48,7 +54,9 @@ def _choice(value: Any, choices: type, field: str) -> str:
 def _clean_corrections(kind: str, corrections: Any) -> dict[str, str] | None:
     if kind != RequestKind.RECTIFICATION:
         if corrections:
-            raise ValidationFailed("only rectification requests take corrections", field="corrections")
+            raise ValidationFailed(
+                "only rectification requests take corrections", field="corrections"
+            )
         return None
     if not isinstance(corrections, dict) or not corrections:
         raise ValidationFailed(
@@ -94,7 +102,8 @@ def _lock(request: Request) -> Request:
 def _require_status(request: Request, allowed: tuple[str, ...], verb: str) -> None:
     if request.status not in allowed:
         raise IllegalTransition(
-            f"cannot {verb} request {request.reference}: it is {request.get_status_display().lower()}"
+            f"cannot {verb} request {request.reference}: "
+            f"it is {request.get_status_display().lower()}"
         )
 
 
@@ -149,7 +158,9 @@ def request_create(
     if not verified:
         # We ask for proof of identity now; the regime decides whether and
         # how this stops the clock (dsr.deadlines).
-        ClockPause.objects.create(request=request, reason=PauseReason.IDENTITY, started_at=now)
+        ClockPause.objects.create(
+            request=request, reason=PauseReason.IDENTITY, started_at=now
+        )
     apply_deadlines(request)
     request.save()
     _audit(
@@ -164,7 +175,9 @@ def request_create(
     )
     if verified:
         method = (
-            VerificationMethod.API_VOUCHED if actor.kind == "api" else VerificationMethod.STAFF_CHECKED
+            VerificationMethod.API_VOUCHED
+            if actor.kind == "api"
+            else VerificationMethod.STAFF_CHECKED
         )
         request = mark_verified(actor=actor, request=request, method=method)
     return request
@@ -178,10 +191,12 @@ def mark_verified(*, actor: Actor, request: Request, method: str) -> Request:
         request = _lock(request)
         _require_status(request, (S.RECEIVED,), "verify")
         now = timezone.now()
-        request.pauses.filter(reason=PauseReason.IDENTITY, ended_at__isnull=True).update(
-            ended_at=now
+        request.pauses.filter(
+            reason=PauseReason.IDENTITY, ended_at__isnull=True
+        ).update(ended_at=now)
+        subject_link_identifiers(
+            subject=request.subject, claims=identity_claims(request.identity)
         )
-        subject_link_identifiers(subject=request.subject, claims=identity_claims(request.identity))
         request.status = S.VERIFIED
         request.verified_at = now
         request.verification_method = method
@@ -199,6 +214,7 @@ def _start(*, actor: Actor, request: Request) -> Request:
     request.status = S.IN_PROGRESS
     request.save()
     _audit(actor, request, "started")
+    request_plan_tasks(actor=actor, request=request)
     return request
 
 
@@ -244,10 +260,14 @@ def request_cancel(*, actor: Actor, request: Request, reason: str = "") -> Reque
     actor.require(Perm.REQUEST_CANCEL)
     text = _reason(reason, required=False)
     request = _lock(request)
-    allowed = (S.RECEIVED, S.VERIFIED) if actor.kind == "subject" else (
-        S.RECEIVED,
-        S.VERIFIED,
-        S.IN_PROGRESS,
+    allowed = (
+        (S.RECEIVED, S.VERIFIED)
+        if actor.kind == "subject"
+        else (
+            S.RECEIVED,
+            S.VERIFIED,
+            S.IN_PROGRESS,
+        )
     )
     _require_status(request, allowed, "cancel")
     old = request.status
@@ -256,7 +276,13 @@ def request_cancel(*, actor: Actor, request: Request, reason: str = "") -> Reque
     request.closed_at = timezone.now()
     request.pauses.filter(ended_at__isnull=True).update(ended_at=request.closed_at)
     request.save()
-    _audit(actor, request, "cancelled", previous_status=old, by_subject=actor.kind == "subject")
+    _audit(
+        actor,
+        request,
+        "cancelled",
+        previous_status=old,
+        by_subject=actor.kind == "subject",
+    )
     _enqueue_notice(request, "cancelled")
     return request
 
@@ -272,7 +298,9 @@ def request_extend(*, actor: Actor, request: Request, reason: str) -> Request:
     request = _lock(request)
     _require_status(request, (S.RECEIVED, S.VERIFIED, S.IN_PROGRESS), "extend")
     if request.is_extended:
-        raise IllegalTransition(f"request {request.reference} has been extended already")
+        raise IllegalTransition(
+            f"request {request.reference} has been extended already"
+        )
     apply_deadlines(request)
     today = local_today()
     if today > request.extension_notice_by:
@@ -299,7 +327,24 @@ def request_pause(*, actor: Actor, request: Request, reason: str) -> Request:
     _require_status(request, (S.RECEIVED, S.VERIFIED, S.IN_PROGRESS), "pause")
     if request.pauses.filter(ended_at__isnull=True).exists():
         raise IllegalTransition(f"the clock of {request.reference} is paused already")
-    ClockPause.objects.create(request=request, reason=reason, started_at=timezone.now())
+    now = timezone.now()
+    pause = Pause(reason=reason, started_on=local_date(now), ended_on=None)
+    rules = deadline_rules(request.regime)
+    if not pause_is_honoured(
+        pause, received_on=local_date(request.received_at), rules=rules
+    ):
+        # EDPB 01/2022 para 159: ID must be asked for without undue delay;
+        # UK/CCPA rules may not allow this kind of pause at all.
+        raise IllegalTransition(
+            f"a {reason} pause does not stop the clock of {request.reference} "
+            f"under {request.get_regime_display()} rules"
+            + (
+                " (the identity request comes too late)"
+                if rules.identity == "suspend"
+                else ""
+            )
+        )
+    ClockPause.objects.create(request=request, reason=reason, started_at=now)
     apply_deadlines(request)
     request.save()
     _audit(actor, request, "paused", reason=reason)
@@ -323,7 +368,9 @@ CLOSING_OUTCOMES = (S.COMPLETED, S.PARTIALLY_COMPLETED, S.FAILED)
 
 
 @transaction.atomic
-def request_close(*, actor: Actor, request: Request, outcome: str, note: str = "") -> Request:
+def request_close(
+    *, actor: Actor, request: Request, outcome: str, note: str = ""
+) -> Request:
     """in_progress -> completed / partially_completed / failed."""
     actor.require(Perm.REQUEST_CLOSE)
     if outcome not in CLOSING_OUTCOMES:
@@ -363,6 +410,14 @@ def request_refresh_deadlines(*, request: Request) -> Request:
     """Recompute stored dates (a running pause moves them day by day)."""
     request = _lock(request)
     apply_deadlines(request)
-    request.save(update_fields=["clock_start_on", "due_on", "standard_due_on",
-                                "extension_notice_by", "acknowledge_by", "updated_at"])
+    request.save(
+        update_fields=[
+            "clock_start_on",
+            "due_on",
+            "standard_due_on",
+            "extension_notice_by",
+            "acknowledge_by",
+            "updated_at",
+        ]
+    )
     return request

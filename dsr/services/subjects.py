@@ -30,7 +30,8 @@ def identity_claims(identity: Any, *, field: str = "identity") -> list[Claim]:
     unknown = set(identity) - {"email", "phone", "customer_ids"}
     if unknown:
         raise ValidationFailed(
-            f"unknown key(s): {', '.join(sorted(unknown))}", field=f"{field}.{sorted(unknown)[0]}"
+            f"unknown key(s): {', '.join(sorted(unknown))}",
+            field=f"{field}.{sorted(unknown)[0]}",
         )
     claims: list[Claim] = []
     email = identity.get("email")
@@ -40,7 +41,9 @@ def identity_claims(identity: Any, *, field: str = "identity") -> list[Claim]:
         try:
             validate_email(email.strip())
         except ValidationError as exc:
-            raise ValidationFailed("not a valid e-mail address", field=f"{field}.email") from exc
+            raise ValidationFailed(
+                "not a valid e-mail address", field=f"{field}.email"
+            ) from exc
         claims.append((IdentifierKind.EMAIL, "", email.strip()))
     phone = identity.get("phone")
     if phone not in (None, ""):
@@ -112,7 +115,11 @@ def subject_link_identifiers(*, subject: DataSubject, claims: list[Claim]) -> in
         ).exists():
             continue
         SubjectIdentifier.objects.create(
-            subject=subject, kind=kind, namespace=namespace, value=value, blind_index=index
+            subject=subject,
+            kind=kind,
+            namespace=namespace,
+            value=value,
+            blind_index=index,
         )
         linked += 1
     return linked

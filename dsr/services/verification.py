@@ -32,9 +32,15 @@ def challenge_issue(*, request: Request) -> VerificationChallenge:
         raise IllegalTransition(f"request {request.reference} needs no verification")
     now = timezone.now()
     last = request.challenges.first()
-    if last and now - last.sent_at < timedelta(seconds=settings.PORTAL_CODE_RESEND_SECONDS):
-        wait = settings.PORTAL_CODE_RESEND_SECONDS - int((now - last.sent_at).total_seconds())
-        raise ValidationFailed(f"a code was just sent; you can ask again in {wait} s", field="code")
+    if last and now - last.sent_at < timedelta(
+        seconds=settings.PORTAL_CODE_RESEND_SECONDS
+    ):
+        wait = settings.PORTAL_CODE_RESEND_SECONDS - int(
+            (now - last.sent_at).total_seconds()
+        )
+        raise ValidationFailed(
+            f"a code was just sent; you can ask again in {wait} s", field="code"
+        )
     code = f"{secrets.randbelow(1_000_000):06d}"
     with transaction.atomic():
         request.challenges.filter(used_at__isnull=True).update(expires_at=now)
@@ -51,11 +57,17 @@ def challenge_issue(*, request: Request) -> VerificationChallenge:
             data={"challenge_id": challenge.pk},
         )
     # The code goes by e-mail only: never into a task argument or a log line.
-    link = settings.SITE_URL + reverse("portal:verify_link", args=[verify_token(challenge.pk)])
+    link = settings.SITE_URL + reverse(
+        "portal:verify_link", args=[verify_token(challenge.pk)]
+    )
     notify_subject(
         request=request,
         notice="verification_code",
-        extra={"code": code, "verify_link": link, "ttl": settings.PORTAL_CODE_TTL_MINUTES},
+        extra={
+            "code": code,
+            "verify_link": link,
+            "ttl": settings.PORTAL_CODE_TTL_MINUTES,
+        },
     )
     return challenge
 
@@ -72,18 +84,28 @@ def challenge_check(*, request: Request, code: str) -> Request:
     if challenge.attempts >= settings.PORTAL_CODE_MAX_ATTEMPTS:
         raise ValidationFailed("too many wrong codes; ask for a new one", field="code")
     # Count the attempt in its own transaction, so a wrong code still counts.
-    VerificationChallenge.objects.filter(pk=challenge.pk).update(attempts=challenge.attempts + 1)
+    VerificationChallenge.objects.filter(pk=challenge.pk).update(
+        attempts=challenge.attempts + 1
+    )
     if not hmac.compare_digest(challenge.code_hash, _code_hash(request, code)):
         left = settings.PORTAL_CODE_MAX_ATTEMPTS - challenge.attempts - 1
-        raise ValidationFailed(f"that code is not right ({left} tries left)", field="code")
+        raise ValidationFailed(
+            f"that code is not right ({left} tries left)", field="code"
+        )
     return _use(challenge, VerificationMethod.EMAIL_CODE)
 
 
 def challenge_confirm_link(*, challenge_id: int) -> Request:
     """The signed link from the e-mail was opened and confirmed."""
-    challenge = VerificationChallenge.objects.select_related("request").filter(pk=challenge_id).first()
+    challenge = (
+        VerificationChallenge.objects.select_related("request")
+        .filter(pk=challenge_id)
+        .first()
+    )
     if challenge is None or challenge.used_at or challenge.expires_at <= timezone.now():
-        raise ValidationFailed("this link has expired; ask for a new code", field="link")
+        raise ValidationFailed(
+            "this link has expired; ask for a new code", field="link"
+        )
     return _use(challenge, VerificationMethod.EMAIL_LINK)
 
 
@@ -96,7 +118,9 @@ def _use(challenge: VerificationChallenge, method: str) -> Request:
             raise ValidationFailed("this code was used already", field="code")
         request = challenge.request
         request = mark_verified(
-            actor=actor_for_subject(str(request.public_id)), request=request, method=method
+            actor=actor_for_subject(str(request.public_id)),
+            request=request,
+            method=method,
         )
     notify_subject(request=request, notice="verified")
     return request

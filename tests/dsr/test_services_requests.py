@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from accounts.actors import actor_for_user, actor_system
+from accounts.actors import actor_for_user
 from audit.models import AuditEvent
 from dsr.choices import RequestStatus as S
 from dsr.models import ClockPause, Request
@@ -45,7 +45,12 @@ def test_received_at_sets_the_clock_and_reference(make_request) -> None:
     assert request.due_on == date(2025, 2, 28)
     assert request.reference.startswith("DSR-2025-")
     assert request.status == S.IN_PROGRESS
-    assert _events(request) == ["request.received", "request.verified", "request.started"]
+    assert _events(request) == [
+        "request.received",
+        "request.verified",
+        "request.started",
+        "request.fanned_out",
+    ]
 
 
 def test_late_evening_receipt_counts_on_the_local_day(make_request, settings) -> None:
@@ -63,7 +68,8 @@ def test_unverified_request_waits_with_an_identity_pause(make_request) -> None:
     request = make_request()
     assert request.status == S.RECEIVED
     pause = ClockPause.objects.get(request=request)
-    assert pause.reason == "identity" and pause.ended_at is None
+    assert pause.reason == "identity"
+    assert pause.ended_at is None
 
 
 def test_uk_clock_restarts_when_identity_arrives(make_request, officer_actor) -> None:
@@ -81,7 +87,9 @@ def test_uk_clock_restarts_when_identity_arrives(make_request, officer_actor) ->
     assert request.due_on == date(2025, 4, 14)
 
 
-def test_eu_clock_is_suspended_while_waiting_for_prompt_id(make_request, officer_actor) -> None:
+def test_eu_clock_is_suspended_while_waiting_for_prompt_id(
+    make_request, officer_actor
+) -> None:
     with time_machine.travel(datetime(2025, 3, 3, 9, 0, tzinfo=UTC), tick=False):
         request = make_request(regime="gdpr")
     with time_machine.travel(datetime(2025, 3, 13, 9, 0, tzinfo=UTC), tick=False):
@@ -135,12 +143,15 @@ def test_extension_refused_after_the_first_month_and_nothing_changes(
     ):
         request_extend(actor=officer_actor, request=request, reason="Too many systems")
     request.refresh_from_db()
-    assert not request.is_extended and request.due_on == date(2025, 2, 28)
+    assert not request.is_extended
+    assert request.due_on == date(2025, 2, 28)
 
 
 def test_extension_only_once(make_request, officer_actor) -> None:
     request = make_request(verified=True)
-    request_extend(actor=officer_actor, request=request, reason="Many systems to search")
+    request_extend(
+        actor=officer_actor, request=request, reason="Many systems to search"
+    )
     with pytest.raises(IllegalTransition, match="extended already"):
         request_extend(actor=officer_actor, request=request, reason="Even more systems")
 
@@ -170,7 +181,8 @@ def test_reject_needs_a_reason_and_tells_the_subject_their_rights(
             actor=officer_actor, request=request, reason="Manifestly unfounded: repeats"
         )
 
-    assert request.status == S.REJECTED and request.closed_at
+    assert request.status == S.REJECTED
+    assert request.closed_at
     body = mail.outbox[-1].body
     assert "Manifestly unfounded: repeats" in body
     assert "supervisory authority" in body.lower()
@@ -228,7 +240,9 @@ def test_closed_requests_refuse_transitions(
     if status_after == "cancelled":
         request_cancel(actor=officer_actor, request=request)
     else:
-        request_reject(actor=officer_actor, request=request, reason="Duplicate of another")
+        request_reject(
+            actor=officer_actor, request=request, reason="Duplicate of another"
+        )
     with pytest.raises(IllegalTransition):
         transition(actor=officer_actor, request=request, **kwargs)
     request.refresh_from_db()
@@ -242,7 +256,8 @@ def test_approval_gate_when_configured(make_request, officer_actor, settings) ->
 
     request = request_approve(actor=officer_actor, request=request)
 
-    assert request.status == S.IN_PROGRESS and request.approved_by == officer_actor.ref
+    assert request.status == S.IN_PROGRESS
+    assert request.approved_by == officer_actor.ref
 
 
 def test_subject_can_cancel_only_before_work_starts(make_request) -> None:
@@ -252,7 +267,9 @@ def test_subject_can_cancel_only_before_work_starts(make_request) -> None:
     with pytest.raises(IllegalTransition):
         request_cancel(actor=actor_for_subject(str(started.public_id)), request=started)
     waiting = make_request()
-    waiting = request_cancel(actor=actor_for_subject(str(waiting.public_id)), request=waiting)
+    waiting = request_cancel(
+        actor=actor_for_subject(str(waiting.public_id)), request=waiting
+    )
     assert waiting.status == S.CANCELLED
     assert not waiting.pauses.filter(ended_at__isnull=True).exists()
 
@@ -260,7 +277,9 @@ def test_subject_can_cancel_only_before_work_starts(make_request) -> None:
 def test_close_partially_needs_a_reason(make_request, officer_actor) -> None:
     request = make_request(verified=True)
     with pytest.raises(ValidationFailed):
-        request_close(actor=officer_actor, request=request, outcome="partially_completed")
+        request_close(
+            actor=officer_actor, request=request, outcome="partially_completed"
+        )
     request = request_close(
         actor=officer_actor,
         request=request,
@@ -284,7 +303,9 @@ def test_close_partially_needs_a_reason(make_request, officer_actor) -> None:
         ({"received_at": datetime(2025, 1, 1)}, "received_at"),  # noqa: DTZ001
     ],
 )
-def test_bad_input_names_the_field_and_writes_nothing(make_request, overrides, field) -> None:
+def test_bad_input_names_the_field_and_writes_nothing(
+    make_request, overrides, field
+) -> None:
     with pytest.raises(ValidationFailed) as error:
         make_request(**overrides)
     assert error.value.field == field
@@ -297,7 +318,10 @@ def test_setting_received_at_needs_the_right(make_request) -> None:
     from accounts.permissions import Perm
 
     creator_only = Actor(
-        kind="api", ref="client:x", label="CRM", permissions=frozenset({Perm.REQUEST_CREATE})
+        kind="api",
+        ref="client:x",
+        label="CRM",
+        permissions=frozenset({Perm.REQUEST_CREATE}),
     )
     with pytest.raises(NotPermitted):
         make_request(actor=creator_only, received_at=datetime(2025, 1, 1, tzinfo=UTC))
@@ -314,6 +338,28 @@ def test_history_keeps_encrypted_copies(make_request, officer_actor) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT identity FROM dsr_historicalrequest")
         stored = [row[0] for row in cursor.fetchall()]
-    assert stored and all("grace.hopper" not in value for value in stored)
+    assert stored
+    assert all("grace.hopper" not in value for value in stored)
 
 
+def test_eu_identity_pause_refused_when_asked_too_late(
+    make_request, officer_actor
+) -> None:
+    # given an EU request verified on arrival, received 10 days ago
+    with time_machine.travel(datetime(2025, 3, 3, 9, 0, tzinfo=UTC), tick=False):
+        request = make_request(regime="gdpr", verified=True)
+    # when staff only now ask for ID (threshold: 3 days)
+    with (
+        time_machine.travel(datetime(2025, 3, 13, 9, 0, tzinfo=UTC), tick=False),
+        pytest.raises(IllegalTransition, match="too late"),
+    ):
+        request_pause(actor=officer_actor, request=request, reason="identity")
+    # then no pause was recorded
+    assert not request.pauses.exists()
+
+
+def test_ccpa_refuses_a_clock_pause(make_request, officer_actor) -> None:
+    request = make_request(regime="ccpa", verified=True)
+    with pytest.raises(IllegalTransition):
+        request_pause(actor=officer_actor, request=request, reason="clarification")
+    assert not request.pauses.exists()

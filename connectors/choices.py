@@ -1,0 +1,26 @@
+from django.db import models
+
+
+class ConnectorKindChoice(models.TextChoices):
+    SQL = "sql", "SQL database"
+    HTTP = "http", "Outbound webhook"
+    PULL = "pull", "Pull agent (CRM side)"
+    FILES = "files", "Transcript files (JSON lines)"
+    MANUAL = "manual", "Manual task"
+
+
+class Action(models.TextChoices):
+    """What a connector is asked to do for one request."""
+
+    ACCESS = "access", "Find and export"
+    RECTIFY = "rectify", "Correct"
+    ERASE = "erase", "Erase"
+    VERIFY_ERASURE = "verify_erasure", "Verify erasure"
+    RESTRICT = "restrict", "Restrict processing"
+    OBJECT = "object", "Record objection"
+
+
+class Health(models.TextChoices):
+    UNKNOWN = "unknown", "Not checked"
+    OK = "ok", "Healthy"
+    ERROR = "error", "Failing"

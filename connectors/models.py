@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from privacydesk.history import history as history_records
+
+from connectors.base import ConnectorKind
+from connectors.choices import ConnectorKindChoice, Health
+from privacydesk.fields import EncryptedJSONField
+
+
+class Connector(models.Model):
+    """One configured support-data store that requests fan out to."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.SlugField(max_length=60, unique=True)
+    kind = models.CharField(max_length=20, choices=ConnectorKindChoice.choices)
+    config = models.JSONField(default=dict)  # validated by the kind; no secrets here
+    secrets = EncryptedJSONField(null=True, blank=True)  # write-only through the API
+    data_categories = models.JSONField(
+        default=list
+    )  # e.g. ["contact", "ai_conversation"]
+    # What the subject is told about this store (GDPR 15(1)(a)-(h)):
+    # {"purposes": [...], "recipients": [...], "retention": "...", "source": "...",
+    #  "automated_decision_making": "..."}
+    disclosure = models.JSONField(default=dict, blank=True)
+    enabled = models.BooleanField(default=True)
+    health = models.CharField(
+        max_length=10, choices=Health.choices, default=Health.UNKNOWN
+    )
+    health_detail = models.CharField(max_length=300, blank=True)
+    health_checked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = history_records()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def instance(self) -> ConnectorKind:
+        """The kind's implementation, configured for this store."""
+        from connectors.registry import kind_class
+
+        return kind_class(self.kind)(
+            name=self.name, config=self.config, secrets=self.secrets or {}
+        )

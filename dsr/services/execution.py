@@ -1,0 +1,589 @@
+"""Fan-out: one RequestTask per (connector, action), run as Celery jobs.
+
+The database is the truth; the broker only carries task ids. Every step is a
+guarded transition (compare-and-swap on status), so a message delivered twice,
+a worker killed mid-task or a sweeper re-enqueueing a task can never make an
+action count twice or a request close early.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import socket
+import tempfile
+import time
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.actors import Actor, actor_system
+from audit.services import audit_record
+from connectors.base import (
+    AccessRecord,
+    ConnectorError,
+    Deferred,
+    Exemption,
+    Identity,
+    Job,
+    Outcome,
+)
+from connectors.choices import Action
+from connectors.models import Connector
+from dsr.choices import (
+    TERMINAL_TASK_STATUSES,
+    AttemptOutcome,
+    RequestKind,
+    RequestStatus,
+    TaskStatus,
+)
+from dsr.models import Request, RequestTask, SubjectIdentifier, TaskAttempt
+from privacydesk.errors import IllegalTransition, ValidationFailed
+
+logger = logging.getLogger(__name__)
+SYSTEM = actor_system("executor")
+
+ACTIONS_FOR_KIND: dict[str, str] = {
+    RequestKind.ACCESS: Action.ACCESS,
+    RequestKind.PORTABILITY: Action.ACCESS,
+    RequestKind.RECTIFICATION: Action.RECTIFY,
+    RequestKind.ERASURE: Action.ERASE,
+    RequestKind.RESTRICTION: Action.RESTRICT,
+    RequestKind.OBJECTION: Action.OBJECT,
+}
+# Restriction and objection fall back to a human where a store has no flag.
+MANUAL_FALLBACK = {Action.RESTRICT, Action.OBJECT}
+
+
+# --- planning -----------------------------------------------------------------
+
+
+def request_plan_tasks(*, actor: Actor, request: Request) -> list[RequestTask]:
+    """Create the tasks of a request that has just become actionable.
+
+    Runs inside the caller's transaction; the tasks are enqueued after commit.
+    """
+    action = ACTIONS_FOR_KIND[request.kind]
+    tasks: list[RequestTask] = []
+    for connector in Connector.objects.filter(enabled=True).order_by("name"):
+        supported = action in connector.instance().actions
+        if not supported and action not in MANUAL_FALLBACK:
+            continue
+        task, _ = RequestTask.objects.get_or_create(
+            request=request,
+            connector=connector,
+            action=action,
+            defaults={
+                "manual": not supported,
+                "status": TaskStatus.WAITING if not supported else TaskStatus.PENDING,
+                "max_attempts": settings.TASK_MAX_ATTEMPTS,
+                "status_note": (
+                    f"{connector.name} cannot {action} by itself: do it by hand"
+                    if not supported
+                    else ""
+                ),
+            },
+        )
+        tasks.append(task)
+    audit_record(
+        actor=actor,
+        action="request.fanned_out",
+        obj=request,
+        data={"tasks": [str(t.public_id) for t in tasks], "action": action},
+    )
+    _enqueue_after_commit(t for t in tasks if t.status == TaskStatus.PENDING)
+    return tasks
+
+
+def _enqueue_after_commit(
+    tasks: Iterable[RequestTask], *, countdown: float = 0
+) -> None:
+    ids = [task.pk for task in tasks]
+    if not ids:
+        return
+    RequestTask.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
+
+    def send() -> None:
+        from dsr.tasks import run_request_task_task
+
+        for task_id in ids:
+            run_request_task_task.apply_async(args=[task_id], countdown=countdown)
+
+    transaction.on_commit(send)
+
+
+# --- running one task ----------------------------------------------------------
+
+
+def subject_identity(*, request: Request) -> Identity:
+    """Decrypt the subject's identifiers for a connector (memory only)."""
+    emails: list[str] = []
+    phones: list[str] = []
+    customer_ids: dict[str, list[str]] = {}
+    for identifier in SubjectIdentifier.objects.filter(subject_id=request.subject_id):
+        if identifier.kind == "email":
+            emails.append(identifier.value)
+        elif identifier.kind == "phone":
+            phones.append(identifier.value)
+        else:
+            customer_ids.setdefault(identifier.namespace, []).append(identifier.value)
+    return Identity(
+        emails=tuple(emails),
+        phones=tuple(phones),
+        customer_ids={k: tuple(v) for k, v in customer_ids.items()},
+    )
+
+
+class JsonlSink:
+    """Streams access records to a JSON-lines file and hashes them on the way."""
+
+    def __init__(self, task: RequestTask) -> None:
+        self.name = f"dsr/{task.request.public_id}/{task.public_id}.jsonl"
+        self.digest = hashlib.sha256()
+        # Memory stays flat: past 4 MB the buffer spills to a temporary file.
+        self._file = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
+
+    def write(self, record: AccessRecord) -> None:
+        line = (
+            json.dumps(
+                {
+                    "location": record.location,
+                    "key": record.key,
+                    "category": record.category,
+                    "data": record.data,
+                },
+                default=str,
+                ensure_ascii=False,
+                sort_keys=True,
+            )
+            + "\n"
+        ).encode()
+        self.digest.update(line)
+        self._file.write(line)
+
+    def save(self) -> str:
+        self._file.seek(0)
+        if default_storage.exists(self.name):
+            default_storage.delete(self.name)  # a rerun replaces, never appends
+        name = default_storage.save(self.name, self._file)
+        self._file.close()
+        return name
+
+
+def _backoff_seconds(attempt: int) -> float:
+    """Exponential back-off with full jitter, capped."""
+    base = settings.TASK_RETRY_BASE_SECONDS * (2 ** (attempt - 1))
+    return random.uniform(base / 2, min(base, settings.TASK_RETRY_MAX_SECONDS))  # noqa: S311
+
+
+def task_run(*, task_id: int) -> str:
+    """Run one task once. Returns what happened (for logs and tests)."""
+    now = timezone.now()
+    claimed = RequestTask.objects.filter(pk=task_id, status=TaskStatus.PENDING).update(
+        status=TaskStatus.RUNNING,
+        started_at=now,
+        attempts=F("attempts") + 1,
+        next_attempt_at=None,
+    )
+    if claimed != 1:
+        return "not-pending"  # done, running elsewhere, or cancelled: nothing to do
+    task = RequestTask.objects.select_related("request", "connector").get(pk=task_id)
+    if not task.request.is_open:
+        _finish(task, TaskStatus.SKIPPED, note="the request closed before this ran")
+        return "request-closed"
+    attempt = TaskAttempt.objects.create(
+        task=task, number=task.attempts, started_at=now, worker=socket.gethostname()
+    )
+    started = time.monotonic()
+    job = Job(
+        task_id=str(task.public_id),
+        request_reference=task.request.reference,
+        action=task.action,
+        identity=subject_identity(request=task.request),
+        changes=task.request.corrections or {},
+    )
+    sink = JsonlSink(task)
+    try:
+        result = task.connector.instance().run(job, sink)
+        if isinstance(result, Outcome) and task.action == Action.ACCESS:
+            task.result_file = sink.save()
+            task.result_digest = sink.digest.hexdigest()
+    except ConnectorError as error:
+        return _record_failure(task, attempt, started, error.message, error.permanent)
+    except Exception as error:  # an unknown failure: retry, and say only its type
+        logger.exception("task %s failed unexpectedly", task.pk)
+        return _record_failure(task, attempt, started, type(error).__name__, False)
+    _close_attempt(
+        attempt,
+        started,
+        AttemptOutcome.SUCCEEDED
+        if isinstance(result, Outcome)
+        else AttemptOutcome.DEFERRED,
+    )
+    if isinstance(result, Deferred):
+        _mark_waiting(task, result)
+        return "deferred"
+    task_complete(task=task, outcome=result, actor=SYSTEM)
+    return "succeeded"
+
+
+def _close_attempt(
+    attempt: TaskAttempt, started: float, outcome: str, error: str = ""
+) -> None:
+    attempt.finished_at = timezone.now()
+    attempt.duration_ms = int((time.monotonic() - started) * 1000)
+    attempt.outcome = outcome
+    attempt.error = error[:2000]
+    attempt.save()
+
+
+def _record_failure(
+    task: RequestTask,
+    attempt: TaskAttempt,
+    started: float,
+    message: str,
+    permanent: bool,
+) -> str:
+    final = permanent or task.attempts >= task.max_attempts
+    _close_attempt(
+        attempt,
+        started,
+        AttemptOutcome.FAILED if final else AttemptOutcome.RETRY,
+        message,
+    )
+    if final:
+        _finish(task, TaskStatus.FAILED, error=message)
+        return "failed"
+    delay = _backoff_seconds(task.attempts)
+    with transaction.atomic():
+        moved = RequestTask.objects.filter(
+            pk=task.pk, status=TaskStatus.RUNNING
+        ).update(
+            status=TaskStatus.PENDING,
+            last_error=message[:2000],
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        )
+        if moved:
+            _enqueue_after_commit([task], countdown=delay)
+    return "retry"
+
+
+def _mark_waiting(task: RequestTask, deferred: Deferred) -> None:
+    RequestTask.objects.filter(pk=task.pk, status=TaskStatus.RUNNING).update(
+        status=TaskStatus.WAITING,
+        deferred_reference=deferred.reference[:200],
+        status_note=deferred.note,
+    )
+
+
+def _finish(task: RequestTask, status: str, *, error: str = "", note: str = "") -> None:
+    with transaction.atomic():
+        changed = RequestTask.objects.filter(
+            pk=task.pk,
+            status__in=[TaskStatus.RUNNING, TaskStatus.PENDING, TaskStatus.WAITING],
+        ).update(
+            status=status,
+            finished_at=timezone.now(),
+            last_error=error[:2000],
+            status_note=note or F("status_note"),
+        )
+        if changed:
+            audit_record(
+                actor=SYSTEM,
+                action=f"task.{status}",
+                obj=task.request,
+                data={
+                    "task": str(task.public_id),
+                    "connector": task.connector.name,
+                    "action": task.action,
+                },
+            )
+            request_finalize(request=task.request)
+
+
+def task_complete(*, task: RequestTask, outcome: Outcome, actor: Actor) -> RequestTask:
+    """Record a successful outcome (from a worker, a webhook, an agent or a human)."""
+    exemptions = [_exemption_json(e) for e in outcome.exemptions]
+    with transaction.atomic():
+        changed = RequestTask.objects.filter(
+            pk=task.pk, status__in=[TaskStatus.RUNNING, TaskStatus.WAITING]
+        ).update(
+            status=TaskStatus.SUCCEEDED,
+            finished_at=timezone.now(),
+            records_found=outcome.found,
+            records_changed=outcome.changed,
+            per_location=outcome.per_location,
+            exemptions=exemptions,
+            result_file=task.result_file,
+            result_digest=task.result_digest,
+            status_note=outcome.note or F("status_note"),
+            last_error="",
+            lease_owner="",
+            lease_expires_at=None,
+        )
+        if changed != 1:
+            raise IllegalTransition("this task is not running or waiting")
+        audit_record(
+            actor=actor,
+            action="task.succeeded",
+            obj=task.request,
+            data={
+                "task": str(task.public_id),
+                "connector": task.connector.name,
+                "action": task.action,
+                "found": outcome.found,
+                "changed": outcome.changed,
+                "digest": task.result_digest,
+                "exemptions": len(exemptions),
+            },
+        )
+        request_finalize(request=task.request)
+    task.refresh_from_db()
+    return task
+
+
+def task_fail(*, task: RequestTask, error: str, actor: Actor) -> RequestTask:
+    """An external party reports failure (webhook callback, agent)."""
+    _finish(task, TaskStatus.FAILED, error=error)
+    task.refresh_from_db()
+    return task
+
+
+def _exemption_json(exemption: Exemption) -> dict[str, Any]:
+    return {
+        "location": exemption.location,
+        "fields": list(exemption.fields),
+        "basis": exemption.basis,
+        "reason": exemption.reason,
+        "count": exemption.count,
+    }
+
+
+# --- staff actions on tasks --------------------------------------------------------
+
+
+def task_retry(*, actor: Actor, task: RequestTask) -> RequestTask:
+    from accounts.permissions import Perm
+
+    actor.require(Perm.REQUEST_CLOSE)
+    with transaction.atomic():
+        request = Request.objects.select_for_update().get(pk=task.request_id)
+        if not request.is_open:
+            raise IllegalTransition(f"request {request.reference} is closed")
+        changed = RequestTask.objects.filter(
+            pk=task.pk, status=TaskStatus.FAILED
+        ).update(
+            status=TaskStatus.PENDING,
+            max_attempts=F("attempts") + settings.TASK_MAX_ATTEMPTS,
+            finished_at=None,
+        )
+        if changed != 1:
+            raise IllegalTransition("only a failed task can be retried")
+        audit_record(
+            actor=actor,
+            action="task.retried",
+            obj=request,
+            data={"task": str(task.public_id)},
+        )
+        _enqueue_after_commit([task])
+    task.refresh_from_db()
+    return task
+
+
+def task_skip(
+    *, actor: Actor, task: RequestTask, reason: str, basis: str = ""
+) -> RequestTask:
+    """Staff close a task without running it: with a legal basis it is an
+    exemption (the request can still complete), without one it is skipped."""
+    from accounts.permissions import Perm
+
+    actor.require(Perm.REQUEST_CLOSE)
+    text = (reason or "").strip()
+    if len(text) < 5:
+        raise ValidationFailed("give a reason (at least a few words)", field="reason")
+    status = TaskStatus.EXEMPTED if basis.strip() else TaskStatus.SKIPPED
+    with transaction.atomic():
+        changed = RequestTask.objects.filter(
+            pk=task.pk,
+            status__in=[TaskStatus.PENDING, TaskStatus.WAITING, TaskStatus.FAILED],
+        ).update(
+            status=status,
+            finished_at=timezone.now(),
+            status_note=text,
+            exemptions=[
+                {
+                    "location": "*",
+                    "fields": [],
+                    "basis": basis.strip(),
+                    "reason": text,
+                    "count": 0,
+                }
+            ]
+            if basis.strip()
+            else [],
+        )
+        if changed != 1:
+            raise IllegalTransition(
+                "only a queued, waiting or failed task can be skipped"
+            )
+        audit_record(
+            actor=actor,
+            action=f"task.{status}",
+            obj=task.request,
+            data={"task": str(task.public_id), "basis": basis.strip()},
+        )
+        request_finalize(request=task.request)
+    task.refresh_from_db()
+    return task
+
+
+def task_manual_done(*, actor: Actor, task: RequestTask, note: str) -> RequestTask:
+    """A person did the work of a manual task and says what they did."""
+    from accounts.permissions import Perm
+
+    actor.require(Perm.REQUEST_CLOSE)
+    text = (note or "").strip()
+    if len(text) < 5:
+        raise ValidationFailed("say what was done", field="note")
+    if task.status != TaskStatus.WAITING:
+        raise IllegalTransition("this task is not waiting for a person")
+    return task_complete(task=task, outcome=Outcome(note=text), actor=actor)
+
+
+# --- finishing a request -----------------------------------------------------------
+
+
+def request_finalize(*, request: Request) -> str:
+    """Called whenever a task ends; the last one closes the request.
+
+    Runs under the request's row lock, so two tasks finishing at once cannot
+    both (or neither) close it."""
+    with transaction.atomic():
+        request = Request.objects.select_for_update().get(pk=request.pk)
+        if request.status != RequestStatus.IN_PROGRESS:
+            return "not-in-progress"
+        tasks = list(request.tasks.select_related("connector"))
+        if not tasks or any(t.status not in TERMINAL_TASK_STATUSES for t in tasks):
+            return "waiting"
+        if request.kind == RequestKind.ERASURE and not any(
+            t.action == Action.VERIFY_ERASURE for t in tasks
+        ):
+            planned = _plan_verification(request, tasks)
+            if planned:
+                return "verifying"
+        if request.kind in (RequestKind.ACCESS, RequestKind.PORTABILITY) and all(
+            t.status in (TaskStatus.SUCCEEDED, TaskStatus.EXEMPTED) for t in tasks
+        ):
+            _enqueue_package(request)
+            return "packaging"
+        outcome, note = _outcome(tasks)
+        from dsr.services.requests import request_close
+
+        request_close(actor=SYSTEM, request=request, outcome=outcome, note=note)
+        return outcome
+
+
+def _plan_verification(request: Request, tasks: list[RequestTask]) -> bool:
+    verify = [
+        RequestTask.objects.create(
+            request=request,
+            connector=t.connector,
+            action=Action.VERIFY_ERASURE,
+            max_attempts=settings.TASK_MAX_ATTEMPTS,
+        )
+        for t in tasks
+        if t.action == Action.ERASE
+        and t.status == TaskStatus.SUCCEEDED
+        and not t.manual
+        and Action.VERIFY_ERASURE in t.connector.instance().actions
+    ]
+    if verify:
+        audit_record(
+            actor=SYSTEM,
+            action="request.verification_planned",
+            obj=request,
+            data={"tasks": [str(t.public_id) for t in verify]},
+        )
+        _enqueue_after_commit(verify)
+    return bool(verify)
+
+
+def _enqueue_package(request: Request) -> None:
+    from dsr.tasks import build_access_package_task
+
+    transaction.on_commit(lambda: build_access_package_task.delay(request.pk))
+
+
+def _outcome(tasks: list[RequestTask]) -> tuple[str, str]:
+    problems: list[str] = []
+    for t in tasks:
+        if t.status == TaskStatus.FAILED:
+            problems.append(
+                f"{t.connector.name} {t.action} failed: {t.last_error[:200]}"
+            )
+        elif t.status == TaskStatus.SKIPPED:
+            problems.append(
+                f"{t.connector.name} {t.action} skipped: {t.status_note[:200]}"
+            )
+        elif t.action == Action.VERIFY_ERASURE and t.records_found:
+            problems.append(
+                f"{t.connector.name} still holds {t.records_found} record(s) "
+                "after erasure"
+            )
+    if not problems:
+        return RequestStatus.COMPLETED, ""
+    succeeded = any(
+        t.status in (TaskStatus.SUCCEEDED, TaskStatus.EXEMPTED) for t in tasks
+    )
+    status = RequestStatus.PARTIALLY_COMPLETED if succeeded else RequestStatus.FAILED
+    return status, "; ".join(problems)
+
+
+# --- the sweeper ---------------------------------------------------------------
+
+
+def tasks_sweep() -> dict[str, int]:
+    """Re-enqueue what a dead worker or a lost message left behind."""
+    now = timezone.now()
+    stale_running = now - timedelta(seconds=settings.TASK_STALE_AFTER_SECONDS)
+    lost_pending = now - timedelta(seconds=settings.TASK_LOST_AFTER_SECONDS)
+    with transaction.atomic():
+        # A worker that died mid-task leaves it "running": put it back.
+        revived = list(
+            RequestTask.objects.select_for_update(skip_locked=True).filter(
+                status=TaskStatus.RUNNING, started_at__lt=stale_running
+            )
+        )
+        for task in revived:
+            RequestTask.objects.filter(pk=task.pk, status=TaskStatus.RUNNING).update(
+                status=TaskStatus.PENDING, last_error="worker lost; re-queued"
+            )
+        # A message lost with the broker leaves a task "pending" forever.
+        lost = list(
+            RequestTask.objects.select_for_update(skip_locked=True).filter(
+                Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=lost_pending),
+                status=TaskStatus.PENDING,
+                enqueued_at__lt=lost_pending,
+            )
+        )
+        # Pull agents whose lease ran out give their job back.
+        expired = RequestTask.objects.filter(
+            status=TaskStatus.WAITING, lease_expires_at__lt=now
+        ).update(lease_owner="", lease_expires_at=None)
+        _enqueue_after_commit(revived + lost)
+    if revived or lost or expired:
+        logger.info(
+            "sweeper: %d revived, %d re-enqueued, %d leases expired",
+            len(revived),
+            len(lost),
+            expired,
+        )
+    return {"revived": len(revived), "requeued": len(lost), "leases_expired": expired}

@@ -1,0 +1,25 @@
+"""django-simple-history glue: who made a change, when it was a staff member."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
+from simple_history.models import HistoricalRecords
+
+
+def history_user(request: HttpRequest | None = None, **kwargs: Any) -> Any:
+    """The staff user behind a change, or None for API clients and the system.
+
+    API clients are not Users, so they cannot be history users; the audit log
+    records them (and every other actor) instead.
+    """
+    user = getattr(request, "user", None) if request is not None else None
+    if isinstance(user, AbstractBaseUser) and user.is_authenticated:
+        return user
+    return None
+
+
+def history() -> HistoricalRecords:
+    return HistoricalRecords(get_user=history_user)
