@@ -1,0 +1,253 @@
+"""The portal's forms: they check the shape of the input and hand it to a
+service; the rules of what a request may contain live in dsr.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from dsr.choices import Regime, RequestKind
+from privacydesk.errors import ValidationFailed
+
+# What each right means, in plain words: (short title, one-paragraph summary).
+KIND_INFO: dict[str, tuple[str, str]] = {
+    RequestKind.ACCESS: (
+        "Get a copy of my data",
+        "We send you a copy of the personal data we hold about you, and explain "
+        "why we use it, where it came from, who we share it with and how long "
+        "we keep it.",
+    ),
+    RequestKind.RECTIFICATION: (
+        "Correct my data",
+        "Tell us what is wrong or incomplete, and we fix it everywhere we keep "
+        "it, including the systems of companies we shared it with.",
+    ),
+    RequestKind.ERASURE: (
+        "Delete my data",
+        "We delete your personal data, including chat and call transcripts. If "
+        "the law makes us keep something, we tell you what and why.",
+    ),
+    RequestKind.PORTABILITY: (
+        "Take my data elsewhere",
+        "We give you the data you provided in machine-readable files (JSON and "
+        "CSV), so you can reuse it or move it to another service.",
+    ),
+    RequestKind.RESTRICTION: (
+        "Pause the use of my data",
+        "We keep your data but stop using it, for example while we check a "
+        "correction or an objection.",
+    ),
+    RequestKind.OBJECTION: (
+        "Stop using my data",
+        "We stop using your data for direct marketing at once, and for other "
+        "purposes unless we have compelling legal grounds, which we explain.",
+    ),
+}
+
+# "Where do you live?" decides the law, and so the deadlines, that apply.
+RESIDENCE_INFO: dict[str, tuple[str, str, str]] = {
+    "eu": (
+        Regime.GDPR,
+        "In the EU or EEA",
+        "A country of the European Union, or Iceland, Liechtenstein or Norway.",
+    ),
+    "uk": (
+        Regime.UK_GDPR,
+        "In the United Kingdom",
+        "England, Scotland, Wales or Northern Ireland.",
+    ),
+    "california": (
+        Regime.CCPA,
+        "In California, USA",
+        "California residents' rights under the CCPA as amended by the CPRA.",
+    ),
+}
+
+# Field paths in service errors -> the form field that holds that input.
+_SERVICE_FIELDS = {
+    "kind": "kind",
+    "regime": "residence",
+    "identity": "email",
+    "identity.email": "email",
+    "identity.phone": "phone",
+    "details": "details",
+    "corrections": "correction",
+    "corrections.requested_correction": "correction",
+}
+
+
+def _sentence(message: str) -> str:
+    text = message.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?", ")")) else text + "."
+
+
+def _options(form: forms.Form, name: str, info: dict[str, Any]) -> list[dict[str, Any]]:
+    """Radio options with their titles and descriptions, for hand-built markup."""
+    options = []
+    for radio in form[name]:
+        value = str(radio.data["value"])
+        options.append(
+            {
+                "id": radio.id_for_label,
+                "name": radio.data["name"],
+                "value": value,
+                "checked": radio.data["selected"],
+                "title": info[value][-2],
+                "description": info[value][-1],
+            }
+        )
+    return options
+
+
+class ServiceErrorsMixin:
+    """Show a service's ValidationFailed next to the field it names."""
+
+    service_fields: dict[str, str] = {}
+
+    def add_service_error(self, error: ValidationFailed) -> None:
+        field = self.service_fields.get(error.field or "")
+        self.add_error(field, _sentence(error.message))  # type: ignore[attr-defined]
+
+
+class RequestForm(ServiceErrorsMixin, forms.Form):
+    """A new request, as a member of the public files it."""
+
+    service_fields = _SERVICE_FIELDS
+
+    kind = forms.ChoiceField(
+        label="What would you like us to do?",
+        choices=[(kind, KIND_INFO[kind][0]) for kind in RequestKind.values],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose what you would like us to do.",
+            "invalid_choice": "Choose one of the options listed.",
+        },
+    )
+    residence = forms.ChoiceField(
+        label="Where do you live?",
+        help_text="This tells us which law applies to your request, and its deadlines.",
+        choices=[(key, info[1]) for key, info in RESIDENCE_INFO.items()],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose where you live.",
+            "invalid_choice": "Choose one of the options listed.",
+        },
+    )
+    email = forms.EmailField(
+        label="Your e-mail address",
+        max_length=254,
+        help_text=(
+            "We send a code to this address to check it is you, and write to you "
+            "there about your request."
+        ),
+        error_messages={
+            "required": "Enter your e-mail address.",
+            "invalid": "Enter a valid e-mail address, like name@example.com.",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    phone = forms.CharField(
+        label="Phone number (optional)",
+        required=False,
+        max_length=30,
+        help_text="Helps us find data linked to your phone, such as call recordings.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    correction = forms.CharField(
+        label="What is wrong, and what should it say?",
+        required=False,
+        max_length=2000,
+        help_text=(
+            "Only for corrections. For example: “My surname is spelt Lovelace, "
+            "not Lovelase.”"
+        ),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    details = forms.CharField(
+        label="Anything else we should know? (optional)",
+        required=False,
+        max_length=10000,
+        help_text="For example the account, product or conversation this is about.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    @property
+    def kind_options(self) -> list[dict[str, Any]]:
+        return _options(self, "kind", KIND_INFO)
+
+    @property
+    def residence_options(self) -> list[dict[str, Any]]:
+        return _options(self, "residence", RESIDENCE_INFO)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        correction = (cleaned.get("correction") or "").strip()
+        if cleaned.get("kind") == RequestKind.RECTIFICATION and not correction:
+            self.add_error(
+                "correction",
+                "Tell us what is wrong and what it should say, so we can correct it.",
+            )
+        return cleaned
+
+    def service_arguments(self) -> dict[str, Any]:
+        """The keyword arguments of dsr.services.requests.request_create."""
+        data = self.cleaned_data
+        identity = {"email": data["email"]}
+        if data["phone"].strip():
+            identity["phone"] = data["phone"].strip()
+        is_rectification = data["kind"] == RequestKind.RECTIFICATION
+        return {
+            "kind": data["kind"],
+            "regime": RESIDENCE_INFO[data["residence"]][0],
+            "identity": identity,
+            "details": data["details"],
+            # A correction typed before switching to another kind is dropped.
+            "corrections": (
+                {"requested_correction": data["correction"].strip()}
+                if is_rectification
+                else None
+            ),
+        }
+
+
+class CodeForm(ServiceErrorsMixin, forms.Form):
+    """The 6-digit code from the e-mail, or a wish for a new one."""
+
+    service_fields = {"code": "code", "link": "code"}
+
+    code = forms.CharField(
+        label="Your 6-digit code",
+        required=False,  # not needed to ask for a new code; checked in clean()
+        max_length=12,
+        help_text="It is in the e-mail we just sent you. It works for a short time.",
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "pattern": "[0-9 ]*",
+                "class": "code-input",
+                "spellcheck": "false",
+            }
+        ),
+    )
+    action = forms.ChoiceField(
+        choices=[("verify", "Verify"), ("resend", "Send a new code")], required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        cleaned["action"] = cleaned.get("action") or "verify"
+        if cleaned["action"] == "verify" and not (cleaned.get("code") or "").strip():
+            self.add_error("code", "Enter the 6-digit code from the e-mail.")
+        return cleaned
+
+
+class CancelForm(forms.Form):
+    """Cancelling needs a ticked box, so one stray click cannot do it."""
+
+    confirm = forms.BooleanField(
+        label="Yes, cancel my request",
+        error_messages={"required": "Tick the box to confirm you want to cancel."},
+    )

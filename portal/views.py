@@ -1,0 +1,239 @@
+"""The customers' front door: file a request, prove it is you, follow it.
+
+Views stay thin: they read a form, call a service, and pick a page. Links
+carry only signed tokens (dsr.links), never an id alone or an address.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.actors import actor_for_subject, actor_system
+from dsr.choices import Channel, RequestStatus
+from dsr.clock import days_left, local_date
+from dsr.links import status_token, verify_token_read
+from dsr.models import Request
+from dsr.selectors import request_get_for_subject
+from dsr.services.requests import request_cancel, request_create
+from dsr.services.verification import (
+    challenge_check,
+    challenge_confirm_link,
+    challenge_issue,
+)
+from portal.forms import KIND_INFO, CancelForm, CodeForm, RequestForm
+from portal.ratelimit import rate_limit_hit
+from privacydesk.errors import DomainError, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+# The subject may cancel only before the work starts (request_cancel enforces
+# it; this decides whether the button is shown at all).
+SUBJECT_CANCELLABLE = (RequestStatus.RECEIVED, RequestStatus.VERIFIED)
+
+
+def _client(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says it is.
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def _over_limit(request: HttpRequest, scope: str) -> bool:
+    return not rate_limit_hit(
+        scope=scope, client=_client(request), limit=settings.PORTAL_SUBMISSIONS_PER_HOUR
+    )
+
+
+def _help_context() -> dict[str, Any]:
+    return {"help_email": settings.DEFAULT_FROM_EMAIL}
+
+
+def _link_expired(request: HttpRequest) -> HttpResponse:
+    """One page for every bad or stale link: it says nothing about why."""
+    return render(request, "portal/link_expired.html", _help_context(), status=404)
+
+
+def _rate_limited(request: HttpRequest) -> HttpResponse:
+    response = render(request, "portal/rate_limited.html", _help_context(), status=429)
+    response["Retry-After"] = "3600"
+    return response
+
+
+def _status_redirect(dsr_request: Request) -> HttpResponse:
+    return redirect("portal:status", token=status_token(str(dsr_request.public_id)))
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    kinds = [
+        {"value": k, "title": t, "description": d} for k, (t, d) in KIND_INFO.items()
+    ]
+    return render(request, "portal/home.html", {"kinds": kinds})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def request_new(request: HttpRequest) -> HttpResponse:
+    form = RequestForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if _over_limit(request, "submit"):
+            return _rate_limited(request)
+        if form.is_valid():
+            try:
+                # The portal itself records the arrival (a subject actor has
+                # no request to act on yet); it passes neither received_at
+                # nor verified, so the clock starts now and proof is still due.
+                dsr_request = request_create(
+                    actor=actor_system("portal"),
+                    channel=Channel.PORTAL,
+                    **form.service_arguments(),
+                )
+            except ValidationFailed as error:
+                form.add_service_error(error)
+            else:
+                _send_first_code(request, dsr_request)
+                return redirect(
+                    "portal:verify", token=status_token(str(dsr_request.public_id))
+                )
+    return render(request, "portal/new.html", {"form": form})
+
+
+def _send_first_code(request: HttpRequest, dsr_request: Request) -> None:
+    """The request is recorded either way; a failed e-mail can be sent again."""
+    try:
+        challenge_issue(request=dsr_request)
+    except OSError:  # SMTP errors are OSErrors too
+        logger.exception("could not send the first code for request %s", dsr_request.pk)
+        messages.warning(
+            request,
+            "We recorded your request but could not send the e-mail just now. "
+            "Please use “Send a new code” in a minute.",
+        )
+    else:
+        messages.success(request, f"We received your request {dsr_request.reference}.")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest, token: str) -> HttpResponse:
+    dsr_request = request_get_for_subject(token=token)
+    if dsr_request is None:
+        return _link_expired(request)
+    if dsr_request.status != RequestStatus.RECEIVED:
+        return _status_redirect(dsr_request)
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["action"] == "resend":
+            return _resend(request, form, dsr_request, token)
+        try:
+            dsr_request = challenge_check(
+                request=dsr_request, code=form.cleaned_data["code"]
+            )
+        except ValidationFailed as error:
+            form.add_service_error(error)
+        except DomainError as error:  # verified meanwhile, or cancelled
+            messages.info(request, _sentence_case(error.message))
+            return _status_redirect(dsr_request)
+        else:
+            messages.success(request, "Thank you: we have confirmed it is you.")
+            return _status_redirect(dsr_request)
+    context = {"form": form, "dsr_request": dsr_request, "token": token}
+    return render(request, "portal/verify.html", context)
+
+
+def _resend(
+    request: HttpRequest, form: CodeForm, dsr_request: Request, token: str
+) -> HttpResponse:
+    if _over_limit(request, "resend"):
+        return _rate_limited(request)
+    try:
+        challenge_issue(request=dsr_request)
+    except ValidationFailed as error:
+        form.add_service_error(error)
+    except DomainError:
+        return _status_redirect(dsr_request)
+    else:
+        messages.success(
+            request, "We sent you a new code. The old one no longer works."
+        )
+        return redirect("portal:verify", token=token)
+    context = {"form": form, "dsr_request": dsr_request, "token": token}
+    return render(request, "portal/verify.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verify_link(request: HttpRequest, token: str) -> HttpResponse:
+    """GET only asks: mail scanners open links, so only the POST verifies."""
+    challenge_id = verify_token_read(token)
+    if challenge_id is None:
+        return _link_expired(request)
+    error = None
+    if request.method == "POST":
+        try:
+            dsr_request = challenge_confirm_link(challenge_id=challenge_id)
+        except DomainError as refusal:
+            error = refusal.message
+        else:
+            messages.success(request, "Thank you: we have confirmed it is you.")
+            return _status_redirect(dsr_request)
+    return render(
+        request,
+        "portal/verify_link.html",
+        {"error": error, **_help_context()},
+        status=400 if error else 200,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def status(request: HttpRequest, token: str) -> HttpResponse:
+    dsr_request = request_get_for_subject(token=token)
+    if dsr_request is None:
+        return _link_expired(request)
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    refusal = None
+    if request.method == "POST":
+        if dsr_request.status not in SUBJECT_CANCELLABLE:
+            refusal = (
+                "This request can no longer be cancelled: it is "
+                f"{dsr_request.get_status_display().lower()}."
+            )
+        elif form.is_valid():
+            try:
+                request_cancel(
+                    actor=actor_for_subject(str(dsr_request.public_id)),
+                    request=dsr_request,
+                    reason="Cancelled by the requester through the privacy portal.",
+                )
+            except DomainError as error:
+                refusal = _sentence_case(error.message)
+            else:
+                messages.success(request, "Your request has been cancelled.")
+                return redirect("portal:status", token=token)
+        if refusal:
+            dsr_request.refresh_from_db()
+    context = {
+        "dsr_request": dsr_request,
+        "token": token,
+        "form": form,
+        "refusal": refusal,
+        "kind_title": KIND_INFO[dsr_request.kind][0],
+        "received_on": local_date(dsr_request.received_at),
+        "days_left": days_left(dsr_request) if dsr_request.is_open else None,
+        "can_cancel": dsr_request.status in SUBJECT_CANCELLABLE,
+        **_help_context(),
+    }
+    return render(
+        request, "portal/status.html", context, status=409 if refusal else 200
+    )
+
+
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
