@@ -74,9 +74,24 @@ def actor_for_subject(request_public_id: str) -> Actor:
         kind="subject",
         ref=f"subject:{request_public_id}",
         label="the data subject",
-        permissions=frozenset({Perm.REQUEST_CREATE, Perm.REQUEST_CANCEL, Perm.REQUEST_VIEW}),
+        permissions=frozenset(
+            {Perm.REQUEST_CREATE, Perm.REQUEST_CANCEL, Perm.REQUEST_VIEW}
+        ),
     )
 
 
 def actor_system(name: str) -> Actor:
-    return Actor(kind="system", ref=f"system:{name}", label=name, permissions=frozenset(Perm))
+    return Actor(
+        kind="system", ref=f"system:{name}", label=name, permissions=frozenset(Perm)
+    )
+
+
+def actor_portal() -> Actor:
+    """The public portal recording a new request: it may create, nothing more
+    (it sets neither received_at nor verified)."""
+    return Actor(
+        kind="system",
+        ref="system:portal",
+        label="the privacy portal",
+        permissions=frozenset({Perm.REQUEST_CREATE}),
+    )

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.actors import actor_for_subject, actor_system
+from accounts.actors import actor_for_subject, actor_portal
 from dsr.choices import Channel, RequestStatus
 from dsr.clock import days_left, local_date
 from dsr.links import status_token, verify_token_read
@@ -90,7 +90,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 # no request to act on yet); it passes neither received_at
                 # nor verified, so the clock starts now and proof is still due.
                 dsr_request = request_create(
-                    actor=actor_system("portal"),
+                    actor=actor_portal(),
                     channel=Channel.PORTAL,
                     **form.service_arguments(),
                 )
