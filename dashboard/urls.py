@@ -1,2 +1,25 @@
+from django.urls import path
+
+from dashboard import views
+
 app_name = "dashboard"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("login/", views.StaffLoginView.as_view(), name="login"),
+    path("logout/", views.StaffLogoutView.as_view(), name="logout"),
+    path("requests/new/", views.request_new, name="request_new"),
+    path("requests/<uuid:public_id>/", views.request_detail, name="request_detail"),
+    path(
+        "requests/<uuid:public_id>/<slug:action>/",
+        views.request_action,
+        name="request_action",
+    ),
+    path("audit/", views.audit_log, name="audit_log"),
+    path("api-clients/", views.api_clients, name="api_clients"),
+    path(
+        "api-clients/<uuid:public_id>/revoke/",
+        views.api_client_revoke_view,
+        name="api_client_revoke",
+    ),
+]

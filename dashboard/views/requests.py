@@ -1,0 +1,353 @@
+"""The request queue, entering a request, one request's page and its actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.actors import Actor
+from accounts.permissions import Perm
+from audit.selectors import audit_events_for_object
+from dashboard.forms import (
+    OPEN,
+    ApproveForm,
+    CancelForm,
+    CloseForm,
+    ExtendForm,
+    NoteForm,
+    PauseForm,
+    QueueFilterForm,
+    RejectForm,
+    RequestNewForm,
+    ResumeForm,
+    VerifyForm,
+)
+from dashboard.views.common import actor_labels, deadline_state, page, staff_view
+from dsr.choices import OPEN_STATUSES, RequestStatus
+from dsr.clock import local_today
+from dsr.models import Request
+from dsr.selectors import request_get, request_list
+from dsr.services.requests import (
+    request_add_note,
+    request_approve,
+    request_cancel,
+    request_close,
+    request_create,
+    request_extend,
+    request_pause,
+    request_reject,
+    request_resume,
+    request_verify,
+)
+from privacydesk.errors import IllegalTransition, ValidationFailed
+
+PAGE_SIZE = 50
+REFRESH_SECONDS = 30
+
+
+# --- Queue -------------------------------------------------------------------
+
+
+def _queue_counts(actor: Actor) -> dict[str, int]:
+    soon = settings.DEADLINE_DUE_SOON_DAYS
+    overdue = request_list(actor=actor, overdue=True).count()
+    return {
+        "open": request_list(actor=actor).filter(status__in=OPEN_STATUSES).count(),
+        "due_soon": request_list(actor=actor, due_within_days=soon).count() - overdue,
+        "overdue": overdue,
+        "due_soon_days": soon,
+    }
+
+
+def _filter_errors(form: QueueFilterForm) -> str:
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label or name.replace("_", " ").capitalize()
+        parts.append(f"{label}: {' '.join(errors)}")
+    return "Some filters were ignored. " + " ".join(parts)
+
+
+@staff_view
+def queue(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Every request by due date, with counts and filters."""
+    data = request.GET.copy()
+    data.setdefault("status", OPEN)
+    form = QueueFilterForm(data)
+    # Only the fields that validated apply; an invalid one is reported once,
+    # at the top, and the filter bar shows what is really in force.
+    form.is_valid()
+    chosen = dict(form.cleaned_data)
+    if form.errors:
+        messages.warning(request, _filter_errors(form))
+        chosen.setdefault("status", OPEN)
+        form = QueueFilterForm(initial=chosen)
+    status = chosen.get("status")
+    try:
+        requests = request_list(
+            actor=actor,
+            status=None if status == OPEN else status,
+            kind=chosen.get("kind") or None,
+            regime=chosen.get("regime") or None,
+            due_within_days=chosen.get("due_within"),
+            overdue=bool(chosen.get("overdue")),
+            search=chosen.get("q") or None,
+        )
+    except ValidationFailed as error:
+        messages.warning(request, f"Some filters were ignored: {error.message}")
+        requests = request_list(actor=actor)
+    if status == OPEN:
+        requests = requests.filter(status__in=OPEN_STATUSES)
+
+    page_obj = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = local_today()
+    rows = [(item, deadline_state(item, today=today)) for item in page_obj]
+    filtered = (
+        any(chosen.get(name) for name in ("kind", "regime", "overdue", "q"))
+        or chosen.get("due_within") is not None
+        or status not in (OPEN, None)
+    )
+    return page(
+        request,
+        actor,
+        "dashboard/queue.html",
+        {
+            "section": "queue",
+            "form": form,
+            "page_obj": page_obj,
+            "rows": rows,
+            "counts": _queue_counts(actor),
+            "filtered": filtered,
+            "can_create": actor.can(Perm.REQUEST_CREATE),
+        },
+    )
+
+
+# --- New request ---------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view
+def request_new(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Enter a request that came by post, e-mail or phone."""
+    actor.require(Perm.REQUEST_CREATE)  # show the 403 page before the form
+    form = RequestNewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = request_create(
+                actor=actor, channel="dashboard", **form.service_kwargs()
+            )
+        except ValidationFailed as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request,
+                f"Request {created.reference} recorded; it is due on "
+                f"{created.due_on:%-d %B %Y}.",
+            )
+            return redirect("dashboard:request_detail", public_id=created.public_id)
+    return page(
+        request, actor, "dashboard/request_new.html", {"section": "new", "form": form}
+    )
+
+
+# --- One request ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    """One button on the request page: its form, its service and its wording."""
+
+    perm: Perm
+    form: type[forms.Form]
+    run: Callable[[Actor, Request, dict[str, Any]], Any]
+    done: Callable[[Any], str]
+
+
+ACTIONS: dict[str, Action] = {
+    "verify": Action(
+        Perm.REQUEST_VERIFY,
+        VerifyForm,
+        lambda a, r, d: request_verify(actor=a, request=r, method=d["method"]),
+        lambda r: (
+            f"Identity verified; the request is now {r.get_status_display().lower()}."
+        ),
+    ),
+    "approve": Action(
+        Perm.REQUEST_APPROVE,
+        ApproveForm,
+        lambda a, r, d: request_approve(actor=a, request=r),
+        lambda r: "Request approved; processing has started.",
+    ),
+    "reject": Action(
+        Perm.REQUEST_REJECT,
+        RejectForm,
+        lambda a, r, d: request_reject(actor=a, request=r, reason=d["reason"]),
+        lambda r: (
+            "Request rejected; the requester is being told why and of their rights."
+        ),
+    ),
+    "extend": Action(
+        Perm.REQUEST_EXTEND,
+        ExtendForm,
+        lambda a, r, d: request_extend(actor=a, request=r, reason=d["reason"]),
+        lambda r: (
+            f"Deadline extended to {r.due_on:%-d %B %Y}; the requester is "
+            "being told why."
+        ),
+    ),
+    "pause": Action(
+        Perm.REQUEST_PAUSE,
+        PauseForm,
+        lambda a, r, d: request_pause(actor=a, request=r, reason=d["reason"]),
+        lambda r: "Clock paused.",
+    ),
+    "resume": Action(
+        Perm.REQUEST_PAUSE,
+        ResumeForm,
+        lambda a, r, d: request_resume(actor=a, request=r),
+        lambda r: f"Clock resumed; the request is due on {r.due_on:%-d %B %Y}.",
+    ),
+    "cancel": Action(
+        Perm.REQUEST_CANCEL,
+        CancelForm,
+        lambda a, r, d: request_cancel(actor=a, request=r, reason=d["reason"]),
+        lambda r: "Request cancelled.",
+    ),
+    "close": Action(
+        Perm.REQUEST_CLOSE,
+        CloseForm,
+        lambda a, r, d: request_close(
+            actor=a, request=r, outcome=d["outcome"], note=d["note"]
+        ),
+        lambda r: f"Request closed as {r.get_status_display().lower()}.",
+    ),
+    "note": Action(
+        Perm.REQUEST_NOTE,
+        NoteForm,
+        lambda a, r, d: request_add_note(actor=a, request=r, text=d["text"]),
+        lambda note: "Note added.",
+    ),
+}
+
+
+def _available_actions(actor: Actor, dsr: Request, paused: bool) -> dict[str, bool]:
+    """Which actions to offer: the actor may, and the status allows it.
+
+    The services decide in the end; this only hides buttons that would fail.
+    """
+    status = dsr.status
+    is_open = status in OPEN_STATUSES
+    allowed = {
+        "verify": status == RequestStatus.RECEIVED,
+        "approve": dsr.requires_approval and status == RequestStatus.VERIFIED,
+        "reject": is_open,
+        "extend": is_open
+        and not dsr.is_extended
+        and local_today() <= dsr.extension_notice_by,
+        "pause": is_open and not paused,
+        "resume": paused,
+        "cancel": is_open,
+        "close": status == RequestStatus.IN_PROGRESS,
+        "note": True,
+    }
+    return {name: ok and actor.can(ACTIONS[name].perm) for name, ok in allowed.items()}
+
+
+def _detail(
+    request: HttpRequest,
+    actor: Actor,
+    dsr: Request,
+    bound: dict[str, forms.Form] | None = None,
+) -> HttpResponse:
+    pauses = list(dsr.pauses.all())
+    paused = any(p.ended_at is None for p in pauses)
+    events = list(audit_events_for_object(obj=dsr).order_by("sequence"))
+    labels = actor_labels(
+        [e.actor for e in events] + [dsr.verified_by, dsr.approved_by, dsr.created_by]
+    )
+    timeline = [(event, labels.get(event.actor, event.actor)) for event in events]
+    bound = bound or {}
+    action_forms = {
+        name: bound.get(name) or spec.form(prefix=name)
+        for name, spec in ACTIONS.items()
+    }
+    can = _available_actions(actor, dsr, paused)
+    return page(
+        request,
+        actor,
+        "dashboard/request_detail.html",
+        {
+            "section": "queue",
+            "req": dsr,
+            "deadline": deadline_state(dsr),
+            "pauses": pauses,
+            "notes": list(dsr.notes.all()),
+            "timeline": timeline,
+            "labels": labels,
+            "paused": paused,
+            "can": can,
+            "any_action": any(v for k, v in can.items() if k != "note"),
+            "forms": action_forms,
+            "open_form": next(iter(bound), None),
+            # Who is checking identity needs to see what was claimed; others
+            # (auditors, for one) see the pseudonym only.
+            "show_identity": actor.can(Perm.REQUEST_VERIFY),
+            "refresh_seconds": REFRESH_SECONDS if dsr.is_open else None,
+            "verified_by_label": labels.get(dsr.verified_by, dsr.verified_by),
+            "approved_by_label": labels.get(dsr.approved_by, dsr.approved_by),
+            "extend_too_late": dsr.is_open
+            and not dsr.is_extended
+            and actor.can(Perm.REQUEST_EXTEND)
+            and local_today() > dsr.extension_notice_by,
+            "supervisory_authority": settings.SUPERVISORY_AUTHORITY,
+        },
+    )
+
+
+def _get(actor: Actor, public_id: Any) -> Request:
+    try:
+        return request_get(actor=actor, public_id=str(public_id))
+    except Request.DoesNotExist as missing:
+        raise Http404("no such request") from missing
+
+
+@staff_view
+def request_detail(request: HttpRequest, actor: Actor, public_id: Any) -> HttpResponse:
+    return _detail(request, actor, _get(actor, public_id))
+
+
+@require_POST
+@staff_view
+def request_action(
+    request: HttpRequest, actor: Actor, public_id: Any, action: str
+) -> HttpResponse:
+    """Run one action on a request through its one service, then go back."""
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404("no such action")
+    dsr = _get(actor, public_id)
+    # The service checks again; refusing here keeps a read-only user from
+    # learning anything from form validation.
+    actor.require(spec.perm)
+    form = spec.form(request.POST, prefix=action)
+    if form.is_valid():
+        try:
+            result = spec.run(actor, dsr, form.cleaned_data)
+        except IllegalTransition as error:
+            messages.error(request, error.message)
+            return redirect("dashboard:request_detail", public_id=dsr.public_id)
+        except ValidationFailed as error:
+            form.add_service_error(error)  # type: ignore[attr-defined]
+        else:
+            messages.success(request, spec.done(result))
+            return redirect("dashboard:request_detail", public_id=dsr.public_id)
+    return _detail(request, actor, dsr, bound={action: form})
