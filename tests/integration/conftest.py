@@ -41,10 +41,25 @@ class WorkerProcess:
     def start(self, *, concurrency: int = 2) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "privacydesk", "worker",
-             "--loglevel", "INFO", "--concurrency", str(concurrency),
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "privacydesk",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                str(concurrency),
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + 30
@@ -54,7 +69,9 @@ class WorkerProcess:
             if self.process.poll() is not None:
                 break
             time.sleep(0.1)
-        raise RuntimeError(f"worker did not start:\n{self.log_path.read_text()[-3000:]}")
+        raise RuntimeError(
+            f"worker did not start:\n{self.log_path.read_text()[-3000:]}"
+        )
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -74,8 +91,9 @@ class WorkerProcess:
 
 def _use_broker(url: str) -> None:
     """Point this process's Celery app at `url` and stop running tasks eagerly."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    from kombu import pools
+
+    pools.reset()  # kombu keeps producer pools per connection, process-wide
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
     celery_app.conf.broker_url = url
@@ -103,7 +121,9 @@ def mail_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def worker(transactional_db, broker_url: str, mail_dir: Path, tmp_path: Path) -> Iterator[WorkerProcess]:
+def worker(
+    transactional_db, broker_url: str, mail_dir: Path, tmp_path: Path
+) -> Iterator[WorkerProcess]:
     db = connection.settings_dict
     user = db.get("USER") or ""
     host = db.get("HOST") or "127.0.0.1"
@@ -116,6 +136,11 @@ def worker(transactional_db, broker_url: str, mail_dir: Path, tmp_path: Path) ->
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
         "PRIVACYDESK_VAR_DIR": str(tmp_path / "var"),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),  # shared with the test process
+        # fast retries, few attempts: tests wait for them
+        "TASK_MAX_ATTEMPTS": "3",
+        "TASK_RETRY_BASE_SECONDS": "1",
+        "TASK_RETRY_MAX_SECONDS": "2",
     }
     process = WorkerProcess(env, tmp_path / "worker.log")
     process.start()

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection  # noqa: F401 - read by the skipif condition
 
 from dsr.services.requests import request_reject
 from tests.integration.conftest import wait_for
 
-pytestmark = [pytest.mark.integration, pytest.mark.skipif(
-    "connection.vendor != 'postgresql'", reason="the worker shares the test database"
-)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        "connection.vendor != 'postgresql'",
+        reason="the worker shares the test database",
+    ),
+]
 
 
-def test_rejection_notice_is_sent_by_the_worker(worker, mail_dir, make_request, officer_actor) -> None:
+def test_rejection_notice_is_sent_by_the_worker(
+    worker, mail_dir, make_request, officer_actor
+) -> None:
     # given a request in progress
     request = make_request(verified=True, identity={"email": "linus@example.org"})
     # when an officer rejects it (the notice is enqueued after commit)
@@ -42,5 +49,6 @@ def test_task_arguments_carry_ids_only(
     message = json.loads(raw)
     args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
     assert message["headers"]["task"] == "dsr.tasks.send_subject_notice_task"
-    assert args == [request.pk, "rejected"] and kwargs == {}
+    assert args == [request.pk, "rejected"]
+    assert kwargs == {}
     assert "linus" not in json.dumps(message) + str(args)

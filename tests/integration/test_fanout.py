@@ -1,0 +1,200 @@
+"""Fan-out end to end: a real worker process, PostgreSQL, Redis and a real
+PostgreSQL support store, through crashes, outages and a flushed broker."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import psycopg
+import pytest
+from django.db import connection  # noqa: F401 - read by the skipif condition
+from django.test import override_settings
+
+from connectors.demo import SQL_CONNECTOR_TABLES, StoreSize, build_postgres, customer
+from connectors.models import Connector
+from dsr.models import Request, RequestTask
+from dsr.services.execution import tasks_sweep
+from privacydesk import crypto
+from tests.integration.conftest import wait_for
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif("connection.vendor != 'postgresql'"),
+]
+
+CUSTOMERS = 40
+
+
+@pytest.fixture(scope="session")
+def store_dsn() -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    name = f"pd_it_store_{worker}"
+    with psycopg.connect("postgresql://postgres@127.0.0.1/postgres", autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {name}")
+        c.execute(f"CREATE DATABASE {name}")
+    return f"postgresql://postgres@127.0.0.1/{name}"
+
+
+@pytest.fixture
+def store(store_dsn: str) -> str:
+    build_postgres(store_dsn, StoreSize(customers=CUSTOMERS, tickets_per_customer=3))
+    return store_dsn
+
+
+@pytest.fixture
+def helpdesk(store: str) -> Connector:
+    return Connector.objects.create(
+        name="helpdesk",
+        kind="sql",
+        config={"dsn": store, "tables": SQL_CONNECTOR_TABLES},
+        data_categories=["contact", "support_ticket", "ai_conversation"],
+        disclosure=_DISCLOSURE,
+    )
+
+
+_DISCLOSURE: dict[str, Any] = {
+    "purposes": ["Customer support", "Order handling"],
+    "recipients": ["Example Helpdesk SaaS Ltd (processor)"],
+    "retention": "Tickets are kept 24 months after the last reply.",
+    "source": "Provided by you when contacting support.",
+    "automated_decision_making": {"not_applicable": "No automated decisions."},
+    "transfers": {"not_applicable": "Data stays in the EU."},
+}
+
+
+def _query(dsn: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def _closed(request: Request) -> Request | None:
+    request.refresh_from_db()
+    return request if not request.is_open else None
+
+
+def _erase(make_request, customer_id: int) -> Request:
+    return make_request(
+        kind="erasure", verified=True, identity={"email": customer(customer_id).email}
+    )
+
+
+def _assert_erased_once(dsn: str, customer_id: int) -> None:
+    subject = customer(customer_id)
+    ((email, name, phone),) = _query(
+        dsn, "SELECT email, name, phone FROM customers WHERE id = %s", (customer_id,)
+    )
+    # hashed exactly once: a second pass would hash the hash
+    assert email == crypto.keyed_hash(subject.email, purpose="erasure:hash") or (
+        email != subject.email and subject.email not in email
+    )
+    assert name is None
+    assert phone is None
+    texts = _query(
+        dsn,
+        "SELECT m.body FROM messages m JOIN tickets t ON t.id = m.ticket_id "
+        "WHERE t.customer_id = %s",
+        (customer_id,),
+    )
+    assert texts
+    assert all(subject.email not in body and subject.phone not in body for (body,) in texts)
+    assert not _query(
+        dsn, "SELECT 1 FROM ai_conversations WHERE customer_email = %s", (subject.email,)
+    )
+
+
+def test_erasure_end_to_end(worker, helpdesk, store, make_request) -> None:
+    # given a customer with tickets, messages and AI logs
+    untouched = customer(2)
+    # when an erasure request is verified
+    request = _erase(make_request, 1)
+    # then the worker erases, verifies, and closes it as completed
+    request = wait_for(lambda: _closed(request), what="the erasure to complete")
+    assert request.status == "completed", request.status_reason
+    _assert_erased_once(store, 1)
+    verify = RequestTask.objects.get(request=request, action="verify_erasure")
+    assert verify.status == "succeeded"
+    assert verify.records_found == 0
+    assert _query(store, "SELECT email FROM customers WHERE id = 2") == [(untouched.email,)]
+
+
+def test_rectification_end_to_end(worker, helpdesk, store, make_request) -> None:
+    request = make_request(
+        kind="rectification",
+        verified=True,
+        identity={"email": customer(5).email},
+        corrections={"name": "Ada King"},
+    )
+    request = wait_for(lambda: _closed(request), what="the rectification")
+    assert request.status == "completed", request.status_reason
+    assert _query(store, "SELECT name FROM customers WHERE id = 5") == [("Ada King",)]
+
+
+def test_worker_killed_mid_batch_loses_nothing_and_erases_once(
+    worker, helpdesk, store, make_request
+) -> None:
+    # given 12 erasure requests in flight
+    requests = [_erase(make_request, customer_id) for customer_id in range(10, 22)]
+    # when the worker is SIGKILLed as soon as the first tasks have run
+    wait_for(
+        lambda: RequestTask.objects.filter(status="succeeded").exists(),
+        what="the first task to finish",
+    )
+    worker.kill()
+    worker.start()
+    # then the sweeper re-queues what the dead worker held, and all complete
+    with override_settings(TASK_STALE_AFTER_SECONDS=1, TASK_LOST_AFTER_SECONDS=1):
+
+        def all_closed() -> bool:
+            tasks_sweep()
+            return all(_closed(r) for r in requests)
+
+        wait_for(all_closed, timeout=90, what="every request to close")
+    for request, customer_id in zip(requests, range(10, 22), strict=True):
+        request.refresh_from_db()
+        assert request.status == "completed", request.status_reason
+        _assert_erased_once(store, customer_id)
+
+
+def test_store_down_retries_then_fails_never_completed(
+    worker, store, make_request, settings
+) -> None:
+    settings.TASK_MAX_ATTEMPTS = 3  # as the worker's environment says
+    # given a store that cannot be reached (nothing listens on port 1)
+    Connector.objects.create(
+        name="down",
+        kind="sql",
+        config={"dsn": "postgresql://postgres@127.0.0.1:1/nowhere",
+                "tables": SQL_CONNECTOR_TABLES},
+        disclosure=_DISCLOSURE,
+    )
+    request = _erase(make_request, 3)
+    request = wait_for(lambda: _closed(request), timeout=60, what="retries to run out")
+    task = RequestTask.objects.get(request=request, action="erase")
+    assert request.status == "failed"
+    assert "down erase failed" in request.status_reason
+    assert task.status == "failed"
+    assert task.attempts == 3
+    assert task.tries.count() == 3
+
+
+def test_flushed_broker_loses_nothing(broker_url, helpdesk, store, make_request, worker) -> None:
+    import redis
+
+    # given requests whose task messages are waiting in Redis, no worker running
+    worker.stop()
+    requests = [_erase(make_request, customer_id) for customer_id in range(30, 34)]
+    # when Redis is flushed (a restart without persistence)
+    redis.Redis.from_url(broker_url).flushdb()
+    worker.start()
+    # then the sweeper finds the pending tasks in PostgreSQL and re-sends them
+    with override_settings(TASK_LOST_AFTER_SECONDS=1):
+
+        def all_closed() -> bool:
+            tasks_sweep()
+            return all(_closed(r) for r in requests)
+
+        wait_for(all_closed, timeout=60, what="every request to close")
+    for request, customer_id in zip(requests, range(30, 34), strict=True):
+        assert request.status == "completed", request.status_reason
+        _assert_erased_once(store, customer_id)
