@@ -19,7 +19,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             body["errors"] = {exc.field: [exc.message]}
         return Response(body, status=exc.status_code)
     if isinstance(exc, ObjectDoesNotExist):
-        return Response({"error": "not_found", "detail": "not found"}, status=status.HTTP_404_NOT_FOUND)
+        return Response(
+            {"error": "not_found", "detail": "not found"},
+            status=status.HTTP_404_NOT_FOUND,
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

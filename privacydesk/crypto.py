@@ -39,7 +39,9 @@ def decrypt(token: str) -> str:
     try:
         return _current().decrypt(token.encode()).decode()
     except InvalidToken as exc:
-        raise DecryptionError("value cannot be decrypted with the configured keys") from exc
+        raise DecryptionError(
+            "value cannot be decrypted with the configured keys"
+        ) from exc
 
 
 def rotate(token: str) -> str:

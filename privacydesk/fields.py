@@ -14,7 +14,9 @@ class EncryptedTextField(models.TextField):
     """Text stored as a Fernet token; history tables copy the field, so they
     stay encrypted too."""
 
-    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
+    def from_db_value(
+        self, value: str | None, expression: Any, connection: Any
+    ) -> str | None:
         if value is None or value == "":
             return value
         return crypto.decrypt(value)

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "audit",
     "connectors",
     "dsr",
+    "consent",
+    "evidence",
     "portal",
     "dashboard",
 ]
@@ -172,9 +174,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # With acks_late a message comes back if it is not acked in time: keep this
 # above the longest task (an hour is far above any single connector call).
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"visibility_timeout": 3600} if CELERY_BROKER_URL.startswith("redis") else {}
-)
+if CELERY_BROKER_URL.startswith("redis"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        # fail fast when the host silently drops traffic (health checks)
+        "socket_connect_timeout": 3,
+        "socket_timeout": 10,
+    }
+else:
+    # kombu's SQLAlchemy transport hands its options to create_engine().
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Fan-out: bounded attempts with exponential back-off and jitter; the sweeper
 # re-queues work a dead worker or a lost broker message left behind.
@@ -194,6 +203,14 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-request-tasks": {
         "task": "dsr.tasks.sweep_request_tasks_task",
         "schedule": float(TASK_SWEEP_SECONDS),
+    },
+    "sweep-consent-propagations": {
+        "task": "consent.tasks.sweep_consent_propagations_task",
+        "schedule": float(TASK_SWEEP_SECONDS),
+    },
+    "purge-expired-access-packages": {
+        "task": "evidence.tasks.purge_expired_access_packages_task",
+        "schedule": crontab(minute=30, hour=3),
     },
 }
 
@@ -225,6 +242,16 @@ PORTAL_CODE_RESEND_SECONDS = env_int("PORTAL_CODE_RESEND_SECONDS", 60)
 PORTAL_LINK_MAX_AGE_DAYS = env_int("PORTAL_LINK_MAX_AGE_DAYS", 90)
 PORTAL_SUBMISSIONS_PER_HOUR = env_int("PORTAL_SUBMISSIONS_PER_HOUR", 10)
 
+# --- Access packages (GDPR Art. 15 and 20) --------------------------------
+# A download link works this many days after the subject typed a fresh code.
+ACCESS_PACKAGE_LINK_DAYS = env_int("ACCESS_PACKAGE_LINK_DAYS", 7)
+# The ZIP holds every record we found: it is deleted this many days after it
+# was built (its digest and contents list stay as evidence).
+ACCESS_PACKAGE_KEEP_DAYS = env_int("ACCESS_PACKAGE_KEEP_DAYS", 30)
+# Art. 20 covers only data the subject provided: the record categories that
+# count as provided in a portability export. Empty means every category.
+PORTABILITY_CATEGORIES = env_list("PORTABILITY_CATEGORIES")
+
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -251,6 +278,15 @@ SPECTACULAR_SETTINGS = {
     # One schema name per choice set used under several field names.
     "ENUM_NAME_OVERRIDES": {
         "VerificationMethodEnum": "dsr.choices.VerificationMethod",
+        "ConsentActionEnum": "consent.choices.ConsentAction",
+        "ConnectorActionEnum": "connectors.choices.Action",
+        "ConsentChannelEnum": "consent.choices.ConsentChannel",
+        "ConsentStateEnum": "consent.choices.ConsentStatus",
+        "RequestKindEnum": "dsr.choices.RequestKind",
+        "ConnectorKindEnum": "connectors.choices.ConnectorKindChoice",
+        "RequestStatusEnum": "dsr.choices.RequestStatus",
+        "TaskStatusEnum": "dsr.choices.TaskStatus",
+        "ResultStatusEnum": "connectors.wire.ResultStatus",
     },
 }
 

@@ -3,16 +3,23 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from consent.api.views import gpc_support
 from privacydesk.health import healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/privacy/", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    path(".well-known/gpc.json", gpc_support, name="gpc-support"),
     path("admin/", admin.site.urls),
     path("privacy/", include("portal.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("api/v1/", include("dsr.api.urls")),
     path("api/v1/", include("accounts.api.urls")),
+    path("api/v1/", include("consent.api.urls")),
+    path("api/v1/", include("connectors.api.urls")),
+    path("api/v1/", include("connectors.api.agent_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"
+    ),
 ]

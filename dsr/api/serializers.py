@@ -1,0 +1,369 @@
+"""Shapes of the requests API: strict inputs, outputs without personal data.
+
+Input serializers check types and reject unknown keys; the rules (what a valid
+identity is, who may set `received_at`, which transitions are legal) live in
+the services, whose errors the API exception handler renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from connectors.choices import Action
+from dsr.choices import (
+    PauseReason,
+    Regime,
+    RequestKind,
+    RequestStatus,
+    TaskStatus,
+    VerificationMethod,
+)
+from dsr.clock import days_left, end_of_day
+from dsr.models import Request, RequestTask
+from dsr.selectors import request_progress
+from dsr.services.requests import CLOSING_OUTCOMES
+
+# --- Errors ---------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every 4xx body: a code, a sentence, and messages per field path."""
+
+    error = serializers.CharField(help_text="Machine-readable code, e.g. `invalid`.")
+    detail = serializers.CharField(help_text="What went wrong, for a human.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Messages keyed by field path, e.g. `identity.email`.",
+    )
+
+
+# --- Inputs ---------------------------------------------------------------
+
+
+class StrictSerializer(serializers.Serializer):
+    """An input serializer that refuses keys it does not declare."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        unknown: dict[str, list[str]] = {}
+        if isinstance(data, Mapping):
+            unknown = {
+                str(name): ["unknown field"]
+                for name in sorted(set(data) - set(self.fields), key=str)
+            }
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **unknown}) from exc
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """A datetime that must carry its time zone: a guessed zone moves deadlines."""
+
+    default_error_messages = {"naive": "must include a time zone, e.g. Z or +01:00"}
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+
+class IdentitySchemaSerializer(serializers.Serializer):
+    """Documentation only: the service validates an identity's contents."""
+
+    email = serializers.EmailField(required=False)
+    phone = serializers.CharField(required=False)
+    customer_ids = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text='Customer ids per system, e.g. `{"crm": "C-1001"}`.',
+    )
+
+    class Meta:
+        ref_name = "Identity"
+
+
+@extend_schema_field(IdentitySchemaSerializer)
+class IdentityField(serializers.JSONField):
+    """Passed to the service as sent, so its errors carry `identity.*` paths."""
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "example": {"name": "Ada Lovelace"},
+    }
+)
+class CorrectionsField(serializers.JSONField):
+    """Field name -> corrected value; checked by the service."""
+
+
+class RequestCreateSerializer(StrictSerializer):
+    kind = serializers.ChoiceField(choices=RequestKind.choices)
+    regime = serializers.ChoiceField(choices=Regime.choices)
+    identity = IdentityField(
+        help_text="Who the requester says they are: at least one identifier."
+    )
+    details = serializers.CharField(required=False, allow_blank=True)
+    corrections = CorrectionsField(
+        required=False,
+        allow_null=True,
+        help_text="Rectification only: the corrections asked for.",
+    )
+    received_at = AwareDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "When the request first reached any official channel (starts the "
+            "legal clock); defaults to now. Needs the scope requests:verify."
+        ),
+    )
+    verified = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "True when the calling system has authenticated the requester. "
+            "Needs the scope requests:verify."
+        ),
+    )
+
+
+class RequestFilterSerializer(serializers.Serializer):
+    """Query parameters of the request list (unknown parameters are ignored)."""
+
+    status = serializers.ChoiceField(
+        choices=RequestStatus.choices, required=False, allow_blank=True
+    )
+    kind = serializers.ChoiceField(
+        choices=RequestKind.choices, required=False, allow_blank=True
+    )
+    regime = serializers.ChoiceField(
+        choices=Regime.choices, required=False, allow_blank=True
+    )
+    due_within = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="Open requests due within this many days (overdue included).",
+    )
+    overdue = serializers.BooleanField(
+        required=False, default=False, help_text="Only open requests past due."
+    )
+    search = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=50,
+        help_text="Part of a reference, e.g. DSR-2025-000123.",
+    )
+
+
+class VerifySerializer(StrictSerializer):
+    method = serializers.ChoiceField(
+        choices=VerificationMethod.choices, default=VerificationMethod.API_VOUCHED
+    )
+
+
+class EmptySerializer(StrictSerializer):
+    """No body expected (an empty JSON object is fine)."""
+
+
+class ReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(
+        help_text="Why; the subject is told.", allow_blank=True
+    )
+
+
+class OptionalReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PauseSerializer(StrictSerializer):
+    reason = serializers.ChoiceField(choices=PauseReason.choices)
+
+
+class CloseSerializer(StrictSerializer):
+    outcome = serializers.ChoiceField(
+        choices=[(status.value, status.label) for status in CLOSING_OUTCOMES]
+    )
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required unless the outcome is completed.",
+    )
+
+
+class NoteCreateSerializer(StrictSerializer):
+    text = serializers.CharField(allow_blank=True)
+
+
+# --- Outputs --------------------------------------------------------------
+
+
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice stored as "" when unset, shown as null."""
+
+    def to_representation(self, value: Any) -> Any:
+        if value in ("", None):
+            return None
+        return super().to_representation(value)
+
+
+class ClockPauseSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=PauseReason.choices, read_only=True)
+    started_at = serializers.DateTimeField(read_only=True)
+    ended_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class RequestSerializer(serializers.Serializer):
+    """A request as integrations see it: ids, status and clock, no personal data."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    reference = serializers.CharField(read_only=True)
+    kind = serializers.ChoiceField(choices=RequestKind.choices, read_only=True)
+    regime = serializers.ChoiceField(choices=Regime.choices, read_only=True)
+    channel = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=RequestStatus.choices, read_only=True)
+    received_at = serializers.DateTimeField(read_only=True)
+    due_on = serializers.DateField(read_only=True)
+    due_at = serializers.SerializerMethodField(
+        help_text="The end of the due day in the controller's time zone."
+    )
+    standard_due_on = serializers.DateField(
+        read_only=True, help_text="The due date without an extension."
+    )
+    extension_notice_by = serializers.DateField(
+        read_only=True, help_text="Last day to tell the subject of an extension."
+    )
+    acknowledge_by = serializers.DateField(
+        read_only=True, allow_null=True, help_text="CCPA: confirm receipt by."
+    )
+    extended = serializers.BooleanField(source="is_extended", read_only=True)
+    extension_reason = serializers.CharField(read_only=True)
+    verified_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    verification_method = BlankAsNullChoiceField(
+        choices=VerificationMethod.choices, read_only=True, allow_null=True
+    )
+    requires_approval = serializers.BooleanField(read_only=True)
+    status_reason = serializers.CharField(read_only=True)
+    closed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    pauses = ClockPauseSerializer(many=True, read_only=True)
+    days_left = serializers.SerializerMethodField(
+        help_text="Days until due (negative when overdue); null once closed."
+    )
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_due_at(self, request: Request) -> str:
+        return end_of_day(request.due_on).isoformat()
+
+    @extend_schema_field({"type": "integer", "nullable": True})
+    def get_days_left(self, request: Request) -> int | None:
+        return days_left(request) if request.is_open else None
+
+
+class RequestProgressSerializer(serializers.Serializer):
+    """How far the work in every store has got."""
+
+    tasks_total = serializers.IntegerField(read_only=True)
+    tasks_done = serializers.IntegerField(
+        read_only=True,
+        help_text="Tasks that ended: succeeded, failed, exempted or skipped.",
+    )
+    records_found = serializers.IntegerField(
+        read_only=True,
+        help_text="Records found so far (verification passes not counted).",
+    )
+    records_changed = serializers.IntegerField(
+        read_only=True, help_text="Records changed so far (erased, corrected...)."
+    )
+
+
+class TaskExemptionSerializer(serializers.Serializer):
+    """Data deliberately kept, with its legal basis."""
+
+    location = serializers.CharField(
+        read_only=True, help_text="Table, file or object; `*` for the whole store."
+    )
+    fields = serializers.ListField(child=serializers.CharField(), read_only=True)
+    basis = serializers.CharField(
+        read_only=True, help_text="E.g. GDPR 17(3)(b) legal obligation."
+    )
+    reason = serializers.CharField(read_only=True)
+    count = serializers.IntegerField(read_only=True)
+
+
+class RequestTaskSerializer(serializers.Serializer):
+    """One action in one store: status and counts, never the data itself."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    connector = serializers.CharField(
+        source="connector.name", read_only=True, help_text="The connector's name."
+    )
+    action = serializers.ChoiceField(choices=Action.choices, read_only=True)
+    status = serializers.ChoiceField(choices=TaskStatus.choices, read_only=True)
+    manual = serializers.BooleanField(
+        read_only=True, help_text="True when a person does this work by hand."
+    )
+    attempts = serializers.IntegerField(read_only=True)
+    max_attempts = serializers.IntegerField(read_only=True)
+    records_found = serializers.IntegerField(read_only=True)
+    records_changed = serializers.IntegerField(read_only=True)
+    last_error = serializers.CharField(read_only=True)
+    started_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    exemptions = TaskExemptionSerializer(many=True, read_only=True)
+
+
+class RequestDetailSerializer(RequestSerializer):
+    clock_start_on = serializers.DateField(
+        read_only=True, help_text="The day the legal clock started."
+    )
+    approved_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    correction_fields = serializers.SerializerMethodField(
+        help_text="Names of the fields a rectification asks to correct (no values)."
+    )
+    progress = serializers.SerializerMethodField()
+    tasks = serializers.SerializerMethodField(
+        help_text="One entry per action in each connected store."
+    )
+
+    def get_correction_fields(self, request: Request) -> list[str]:
+        return sorted(request.corrections or {})
+
+    @extend_schema_field(RequestProgressSerializer)
+    def get_progress(self, request: Request) -> dict[str, Any]:
+        progress = request_progress(tasks=self._tasks(request))
+        return RequestProgressSerializer(progress).data
+
+    @extend_schema_field(RequestTaskSerializer(many=True))
+    def get_tasks(self, request: Request) -> list[dict[str, Any]]:
+        return RequestTaskSerializer(self._tasks(request), many=True).data
+
+    def _tasks(self, request: Request) -> list[RequestTask]:
+        """The request's tasks, read once for both fields."""
+        cached = getattr(self, "_tasks_of", None)
+        if cached is None or cached[0] != request.pk:
+            tasks = list(
+                request.tasks.select_related("connector").order_by("created_at", "pk")
+            )
+            self._tasks_of = cached = (request.pk, tasks)
+        return cached[1]
+
+
+class NoteSerializer(serializers.Serializer):
+    """A note as recorded; its text is not echoed back."""
+
+    id = serializers.IntegerField(read_only=True)
+    author_label = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)

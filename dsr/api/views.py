@@ -1,0 +1,331 @@
+"""The requests API: parse, call one service, serialize.
+
+Who may do what is decided by the services through the Actor built from the
+calling API client; `required_scopes` only turns away tokens early.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request as HttpRequest
+from rest_framework.response import Response
+
+from accounts.actors import Actor, actor_for_client
+from accounts.choices import Scope
+from dsr.api import serializers as s
+from dsr.choices import Channel
+from dsr.models import Request
+from dsr.selectors import request_get, request_list
+from dsr.services.requests import (
+    request_add_note,
+    request_approve,
+    request_cancel,
+    request_close,
+    request_create,
+    request_extend,
+    request_pause,
+    request_reject,
+    request_resume,
+    request_verify,
+)
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """Documents accounts' bearer tokens in the schema (needed by every API app)."""
+
+    target_class = "accounts.api.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "Each operation names the scopes it needs.",
+        }
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    described = {
+        400: "Invalid input; `errors` names each field path.",
+        401: "Missing, malformed or revoked bearer token.",
+        403: "The token lacks a scope the action needs.",
+        404: "No request with this id.",
+        409: "The request's status does not allow this action.",
+    }
+    return {
+        code: OpenApiResponse(s.ErrorSerializer, description=described[code])
+        for code in codes
+    }
+
+
+ID_PARAMETER = OpenApiParameter(
+    "id",
+    OpenApiTypes.UUID,
+    OpenApiParameter.PATH,
+    description="The request's public id.",
+)
+
+
+def _action_schema(
+    *,
+    name: str,
+    summary: str,
+    scope: str,
+    body: type[s.StrictSerializer],
+    response: Any = s.RequestDetailSerializer,
+    code: int = 200,
+) -> Any:
+    return extend_schema(
+        operation_id=f"requests_{name}",
+        summary=summary,
+        description=(
+            f"Needs the scopes `{scope}` and `{Scope.REQUESTS_READ}` "
+            "(to look the request up)."
+        ),
+        parameters=[ID_PARAMETER],
+        request=body,
+        responses={code: response, **_errors(400, 401, 403, 404, 409)},
+        tags=["requests"],
+    )
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return actor_for_client(request.auth)
+
+
+def _parse(serializer_class: type[Any], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class RequestViewSet(viewsets.GenericViewSet):
+    """Data-subject requests: record, list, follow and move them on."""
+
+    parser_classes = [JSONParser]
+    lookup_url_kwarg = "id"
+    required_scopes = {
+        "list": Scope.REQUESTS_READ,
+        "retrieve": Scope.REQUESTS_READ,
+        "create": Scope.REQUESTS_WRITE,
+        "notes": Scope.REQUESTS_WRITE,
+        "verify": Scope.REQUESTS_VERIFY,
+        "approve": Scope.REQUESTS_MANAGE,
+        "reject": Scope.REQUESTS_MANAGE,
+        "extend": Scope.REQUESTS_MANAGE,
+        "cancel": Scope.REQUESTS_MANAGE,
+        "close": Scope.REQUESTS_MANAGE,
+        "pause": Scope.REQUESTS_MANAGE,
+        "resume": Scope.REQUESTS_MANAGE,
+    }
+
+    def _request(self) -> Request:
+        """The request named in the URL, through the actor-scoped selector."""
+        try:
+            public_id = uuid.UUID(str(self.kwargs["id"]))
+        except ValueError as exc:
+            raise NotFound("no request with this id") from exc
+        return request_get(actor=_actor(self.request), public_id=str(public_id))
+
+    def _done(self, request: Request, code: int = status.HTTP_200_OK) -> Response:
+        return Response(s.RequestDetailSerializer(request).data, status=code)
+
+    @extend_schema(
+        operation_id="requests_list",
+        summary="List requests",
+        description=f"Needs the scope `{Scope.REQUESTS_READ}`. Soonest due first.",
+        parameters=[s.RequestFilterSerializer],
+        responses={200: s.RequestSerializer(many=True), **_errors(400, 401, 403)},
+        tags=["requests"],
+    )
+    def list(self, request: HttpRequest) -> Response:
+        filters = _parse(s.RequestFilterSerializer, request.query_params)
+        requests = request_list(
+            actor=_actor(request),
+            status=filters.get("status"),
+            kind=filters.get("kind"),
+            regime=filters.get("regime"),
+            due_within_days=filters.get("due_within"),
+            overdue=filters.get("overdue", False),
+            search=filters.get("search"),
+        ).prefetch_related("pauses")
+        page = self.paginate_queryset(requests)
+        return self.get_paginated_response(s.RequestSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="requests_create",
+        summary="Record a request",
+        description=(
+            f"Needs the scope `{Scope.REQUESTS_WRITE}`; setting `received_at` or "
+            f'`"verified": true` also needs `{Scope.REQUESTS_VERIFY}`. The channel '
+            "is always `api`. The response never echoes the identity, details or "
+            "corrections."
+        ),
+        request=s.RequestCreateSerializer,
+        responses={201: s.RequestDetailSerializer, **_errors(400, 401, 403)},
+        tags=["requests"],
+    )
+    def create(self, request: HttpRequest) -> Response:
+        data = _parse(s.RequestCreateSerializer, request.data)
+        created = request_create(actor=_actor(request), channel=Channel.API, **data)
+        return self._done(created, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="requests_retrieve",
+        summary="Get a request, with the progress of the work in each store",
+        description=(
+            f"Needs the scope `{Scope.REQUESTS_READ}`. `progress` counts tasks "
+            "and records so far; `tasks` has one entry per action in each "
+            "connected store (status, attempts, counts, errors, exemptions), "
+            "never the data found. Poll it while the request is in progress."
+        ),
+        parameters=[ID_PARAMETER],
+        responses={200: s.RequestDetailSerializer, **_errors(401, 403, 404)},
+        tags=["requests"],
+    )
+    def retrieve(self, request: HttpRequest, **kwargs: str) -> Response:
+        return self._done(self._request())
+
+    @_action_schema(
+        name="verify",
+        summary="Verify the requester's identity",
+        scope=Scope.REQUESTS_VERIFY,
+        body=s.VerifySerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def verify(self, request: HttpRequest, **kwargs: str) -> Response:
+        data = _parse(s.VerifySerializer, request.data)
+        return self._done(
+            request_verify(
+                actor=_actor(request), request=self._request(), method=data["method"]
+            )
+        )
+
+    @_action_schema(
+        name="approve",
+        summary="Approve a verified request",
+        scope=Scope.REQUESTS_MANAGE,
+        body=s.EmptySerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request: HttpRequest, **kwargs: str) -> Response:
+        _parse(s.EmptySerializer, request.data)
+        return self._done(
+            request_approve(actor=_actor(request), request=self._request())
+        )
+
+    @_action_schema(
+        name="reject",
+        summary="Reject a request",
+        scope=Scope.REQUESTS_MANAGE,
+        body=s.ReasonSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request: HttpRequest, **kwargs: str) -> Response:
+        data = _parse(s.ReasonSerializer, request.data)
+        return self._done(
+            request_reject(
+                actor=_actor(request), request=self._request(), reason=data["reason"]
+            )
+        )
+
+    @_action_schema(
+        name="extend",
+        summary="Extend the deadline (once, with reasons)",
+        scope=Scope.REQUESTS_MANAGE,
+        body=s.ReasonSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def extend(self, request: HttpRequest, **kwargs: str) -> Response:
+        data = _parse(s.ReasonSerializer, request.data)
+        return self._done(
+            request_extend(
+                actor=_actor(request), request=self._request(), reason=data["reason"]
+            )
+        )
+
+    @_action_schema(
+        name="cancel",
+        summary="Cancel a request",
+        scope=Scope.REQUESTS_MANAGE,
+        body=s.OptionalReasonSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: HttpRequest, **kwargs: str) -> Response:
+        data = _parse(s.OptionalReasonSerializer, request.data)
+        return self._done(
+            request_cancel(
+                actor=_actor(request), request=self._request(), reason=data["reason"]
+            )
+        )
+
+    @_action_schema(
+        name="close",
+        summary="Close a request in progress with its outcome",
+        scope=Scope.REQUESTS_MANAGE,
+        body=s.CloseSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request: HttpRequest, **kwargs: str) -> Response:
+        data = _parse(s.CloseSerializer, request.data)
+        return self._done(
+            request_close(
+                actor=_actor(request),
+                request=self._request(),
+                outcome=data["outcome"],
+                note=data["note"],
+            )
+        )
+
+    @_action_schema(
+        name="pause",
+        summary="Pause the clock while waiting for the requester",
+        scope=Scope.REQUESTS_MANAGE,
+        body=s.PauseSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def pause(self, request: HttpRequest, **kwargs: str) -> Response:
+        data = _parse(s.PauseSerializer, request.data)
+        return self._done(
+            request_pause(
+                actor=_actor(request), request=self._request(), reason=data["reason"]
+            )
+        )
+
+    @_action_schema(
+        name="resume",
+        summary="Resume a paused clock",
+        scope=Scope.REQUESTS_MANAGE,
+        body=s.EmptySerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request: HttpRequest, **kwargs: str) -> Response:
+        _parse(s.EmptySerializer, request.data)
+        return self._done(
+            request_resume(actor=_actor(request), request=self._request())
+        )
+
+    @_action_schema(
+        name="notes",
+        summary="Add a note",
+        scope=Scope.REQUESTS_WRITE,
+        body=s.NoteCreateSerializer,
+        response=s.NoteSerializer,
+        code=201,
+    )
+    @action(detail=True, methods=["post"])
+    def notes(self, request: HttpRequest, **kwargs: str) -> Response:
+        data = _parse(s.NoteCreateSerializer, request.data)
+        note = request_add_note(
+            actor=_actor(request), request=self._request(), text=data["text"]
+        )
+        return Response(s.NoteSerializer(note).data, status=status.HTTP_201_CREATED)

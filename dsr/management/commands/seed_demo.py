@@ -1,0 +1,45 @@
+"""Seed the demo staff logins and requests (idempotent)."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from dsr.demo import DEMO_PASSWORD, DEMO_STAFF, demo_seed
+
+
+class Command(BaseCommand):
+    help = "Create demo staff users and a dozen demo requests; safe to run again."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="seed even outside embedded mode (never on a real deployment)",
+        )
+
+    def handle(self, *args: object, **options: Any) -> None:
+        # The demo logins share one published password: they must never
+        # appear on a production deployment by accident.
+        if not settings.EMBEDDED and not options["force"]:
+            raise CommandError(
+                "refusing to seed demo logins with PRIVACYDESK_EMBEDDED=false "
+                "(pass --force for a throw-away environment)"
+            )
+        summary = demo_seed()
+        created = ", ".join(summary.users_created) or "none"
+        self.stdout.write(
+            f"Staff users: created {created}; "
+            f"{len(summary.users_existing)} existed already."
+        )
+        self.stdout.write(
+            f"Demo requests: created {len(summary.requests_created)}, "
+            f"{summary.requests_existing} existed already."
+        )
+        states = ", ".join(
+            f"{status} {count}" for status, count in sorted(summary.statuses.items())
+        )
+        self.stdout.write(f"Demo requests by status: {states or 'none'}")
+        if summary.users_created:
+            logins = ", ".join(staff.username for staff in DEMO_STAFF)
+            self.stdout.write(f"Logins ({logins}) use the password {DEMO_PASSWORD!r}.")
