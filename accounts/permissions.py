@@ -25,6 +25,12 @@ class Perm(StrEnum):
     REQUEST_CLOSE = "request.close"
     AUDIT_VIEW = "audit.view"
     CLIENTS_MANAGE = "clients.manage"
+    CONSENT_VIEW = "consent.view"
+    CONSENT_RECORD = "consent.record"
+    CONSENT_CHECK = "consent.check"
+    CONSENT_MANAGE = "consent.manage"  # purposes, policy versions, propagation
+    CONNECTORS_VIEW = "connectors.view"
+    CONNECTORS_MANAGE = "connectors.manage"
 
 
 _ALL = frozenset(Perm)
@@ -39,15 +45,22 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.REQUEST_SET_RECEIVED_AT,
             Perm.REQUEST_VERIFY,
             Perm.REQUEST_NOTE,
+            Perm.CONSENT_VIEW,
+            Perm.CONSENT_RECORD,
+            Perm.CONSENT_CHECK,
         }
     ),
-    Role.AUDITOR: frozenset({Perm.REQUEST_VIEW, Perm.AUDIT_VIEW}),
+    Role.AUDITOR: frozenset(
+        {Perm.REQUEST_VIEW, Perm.AUDIT_VIEW, Perm.CONNECTORS_VIEW, Perm.CONSENT_VIEW}
+    ),
 }
 
 SCOPE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Scope.REQUESTS_READ: frozenset({Perm.REQUEST_VIEW}),
     Scope.REQUESTS_WRITE: frozenset({Perm.REQUEST_CREATE, Perm.REQUEST_NOTE}),
-    Scope.REQUESTS_VERIFY: frozenset({Perm.REQUEST_VERIFY, Perm.REQUEST_SET_RECEIVED_AT}),
+    Scope.REQUESTS_VERIFY: frozenset(
+        {Perm.REQUEST_VERIFY, Perm.REQUEST_SET_RECEIVED_AT}
+    ),
     Scope.REQUESTS_MANAGE: frozenset(
         {
             Perm.REQUEST_APPROVE,
@@ -59,6 +72,11 @@ SCOPE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         }
     ),
     Scope.AUDIT_READ: frozenset({Perm.AUDIT_VIEW}),
+    Scope.CONSENT_READ: frozenset({Perm.CONSENT_VIEW}),
+    Scope.CONSENT_WRITE: frozenset({Perm.CONSENT_RECORD}),
+    Scope.CONSENT_CHECK: frozenset({Perm.CONSENT_CHECK}),
+    Scope.CONNECTORS_READ: frozenset({Perm.CONNECTORS_VIEW}),
+    Scope.CONNECTORS_WRITE: frozenset({Perm.CONNECTORS_MANAGE}),
 }
 
 

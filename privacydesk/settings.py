@@ -163,6 +163,10 @@ if not FIELD_ENCRYPTION_KEYS or not BLIND_INDEX_KEY:
         "FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY must be set in production"
     )
 
+# --- Connectors ------------------------------------------------------------
+# Folders a `files` connector may read and rewrite (empty: any folder).
+CONNECTOR_FILES_ROOTS = env_list("CONNECTOR_FILES_ROOTS")
+
 # --- Celery ---------------------------------------------------------------
 CELERY_BROKER_URL = env_str(
     "CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"

@@ -1,0 +1,63 @@
+"""Read-only admin for connectors: changes go through the services (audited).
+
+The secrets column is never shown; a health check can be run from the list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts.actors import actor_for_user
+from connectors.models import Connector
+from connectors.services import connector_check_health
+from privacydesk.errors import DomainError
+
+
+@admin.register(Connector)
+class ConnectorAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "enabled", "health", "health_checked_at"]
+    list_filter = ["kind", "enabled", "health"]
+    search_fields = ["name"]
+    exclude = ["secrets"]
+    readonly_fields = [
+        "public_id",
+        "name",
+        "kind",
+        "config",
+        "data_categories",
+        "disclosure",
+        "enabled",
+        "health",
+        "health_detail",
+        "health_checked_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["check_health"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Check health")
+    def check_health(self, request: HttpRequest, queryset: QuerySet[Connector]) -> None:
+        actor = actor_for_user(request.user)
+        for connector in queryset:
+            try:
+                checked = connector_check_health(actor=actor, connector=connector)
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return
+            level = messages.SUCCESS if checked.health == "ok" else messages.WARNING
+            self.message_user(
+                request, f"{checked.name}: {checked.health_detail}", level
+            )

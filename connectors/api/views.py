@@ -1,0 +1,174 @@
+"""The connectors API: parse, call one service, serialize.
+
+Secrets go in and never come out; who may do what is decided by the services
+through the Actor built from the calling API client.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request as HttpRequest
+from rest_framework.response import Response
+
+from accounts.actors import Actor, actor_for_client
+from accounts.choices import Scope
+from connectors.api import serializers as s
+from connectors.models import Connector
+from connectors.selectors import connector_get, connector_list
+from connectors.services import (
+    connector_check_health,
+    connector_create,
+    connector_update,
+)
+from dsr.api.serializers import ErrorSerializer
+
+TAGS = ["connectors"]
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    described = {
+        400: "Invalid input; `errors` names each field path, e.g. `config.folder`.",
+        401: "Missing, malformed or revoked bearer token.",
+        403: "The token lacks a scope the action needs.",
+        404: "No connector with this id.",
+    }
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=described[code])
+        for code in codes
+    }
+
+
+ID_PARAMETER = OpenApiParameter(
+    "id",
+    OpenApiTypes.UUID,
+    OpenApiParameter.PATH,
+    description="The connector's public id.",
+)
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return actor_for_client(request.auth)
+
+
+def _parse(serializer_class: type[Any], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class ConnectorViewSet(viewsets.GenericViewSet):
+    """The stores requests fan out to: list, add, change and test them."""
+
+    parser_classes = [JSONParser]
+    lookup_url_kwarg = "id"
+    required_scopes = {
+        "list": Scope.CONNECTORS_READ,
+        "retrieve": Scope.CONNECTORS_READ,
+        "create": Scope.CONNECTORS_WRITE,
+        "partial_update": Scope.CONNECTORS_WRITE,
+        "test": Scope.CONNECTORS_WRITE,
+    }
+
+    def _connector(self, *, manage: bool = False) -> Connector:
+        """The connector named in the URL, through the actor-checked selector."""
+        try:
+            public_id = uuid.UUID(str(self.kwargs["id"]))
+        except ValueError as exc:
+            raise NotFound("no connector with this id") from exc
+        return connector_get(
+            actor=_actor(self.request), public_id=str(public_id), manage=manage
+        )
+
+    @extend_schema(
+        operation_id="connectors_list",
+        summary="List connectors",
+        description=f"Needs the scope `{Scope.CONNECTORS_READ}`. By name.",
+        parameters=[s.ConnectorFilterSerializer],
+        responses={200: s.ConnectorSerializer(many=True), **_errors(400, 401, 403)},
+        tags=TAGS,
+    )
+    def list(self, request: HttpRequest) -> Response:
+        filters = _parse(s.ConnectorFilterSerializer, request.query_params)
+        connectors = connector_list(
+            actor=_actor(request),
+            kind=filters.get("kind"),
+            enabled=filters.get("enabled"),
+        )
+        page = self.paginate_queryset(connectors)
+        return self.get_paginated_response(s.ConnectorSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="connectors_create",
+        summary="Add a connector",
+        description=(
+            f"Needs the scope `{Scope.CONNECTORS_WRITE}`. The config is checked by "
+            "the kind; an error names the path inside it (`config.tables[2]."
+            "identity`). Secrets are write-only."
+        ),
+        request=s.ConnectorCreateSerializer,
+        responses={201: s.ConnectorSerializer, **_errors(400, 401, 403)},
+        tags=TAGS,
+    )
+    def create(self, request: HttpRequest) -> Response:
+        data = _parse(s.ConnectorCreateSerializer, request.data)
+        connector = connector_create(actor=_actor(request), **data)
+        return Response(
+            s.ConnectorSerializer(connector).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        operation_id="connectors_retrieve",
+        summary="Get a connector",
+        description=f"Needs the scope `{Scope.CONNECTORS_READ}`.",
+        parameters=[ID_PARAMETER],
+        responses={200: s.ConnectorSerializer, **_errors(401, 403, 404)},
+        tags=TAGS,
+    )
+    def retrieve(self, request: HttpRequest, **kwargs: str) -> Response:
+        return Response(s.ConnectorSerializer(self._connector()).data)
+
+    @extend_schema(
+        operation_id="connectors_partial_update",
+        summary="Change a connector",
+        description=(
+            f"Needs the scope `{Scope.CONNECTORS_WRITE}`. Only the keys sent "
+            "change; `secrets` merges (null removes a secret); the kind is fixed."
+        ),
+        parameters=[ID_PARAMETER],
+        request=s.ConnectorUpdateSerializer,
+        responses={200: s.ConnectorSerializer, **_errors(400, 401, 403, 404)},
+        tags=TAGS,
+    )
+    def partial_update(self, request: HttpRequest, **kwargs: str) -> Response:
+        data = _parse(s.ConnectorUpdateSerializer, request.data)
+        connector = connector_update(
+            actor=_actor(request), connector=self._connector(manage=True), **data
+        )
+        return Response(s.ConnectorSerializer(connector).data)
+
+    @extend_schema(
+        operation_id="connectors_test",
+        summary="Check a connector's health",
+        description=(
+            f"Needs the scope `{Scope.CONNECTORS_WRITE}`. Asks the store now and "
+            "records the answer; a failing store is `200` with `health: error`."
+        ),
+        parameters=[ID_PARAMETER],
+        request=None,
+        responses={200: s.HealthCheckSerializer, **_errors(401, 403, 404)},
+        tags=TAGS,
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request: HttpRequest, **kwargs: str) -> Response:
+        connector = connector_check_health(
+            actor=_actor(request), connector=self._connector(manage=True)
+        )
+        return Response(s.HealthCheckSerializer(connector).data)

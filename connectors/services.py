@@ -1,0 +1,449 @@
+"""Writes of connectors, and the attachment a person adds to a manual task.
+
+Every write checks the actor, validates through the connector's kind (whose
+errors name the path inside the config), and is audited. Secrets are
+write-only: the audit log records which secret names changed, never a value,
+and config values are summarised by a digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Mapping
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+
+from django.core.files.storage import default_storage
+from django.core.validators import validate_slug
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+
+from accounts.actors import Actor
+from accounts.permissions import Perm
+from audit.services import audit_record
+from connectors.base import ConfigError, ConnectorError, ConnectorKind
+from connectors.choices import Health
+from connectors.models import Connector
+from connectors.registry import kind_class
+from connectors.selectors import connector_secret_fields_set
+from privacydesk.errors import IllegalTransition, ValidationFailed
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
+    from dsr.models import RequestTask
+
+logger = logging.getLogger(__name__)
+
+DISCLOSURE_LISTS = ("purposes", "recipients")
+DISCLOSURE_TEXTS = ("retention", "source", "automated_decision_making")
+MAX_CATEGORIES = 30
+_CATEGORY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,49}$")
+UPDATABLE = ("name", "config", "secrets", "data_categories", "disclosure", "enabled")
+MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+
+
+# --- validation ------------------------------------------------------------------
+
+
+def _kind_class(kind: Any) -> type[ConnectorKind]:
+    if not isinstance(kind, str):
+        raise ValidationFailed("must be a kind name", field="kind")
+    try:
+        return kind_class(kind)
+    except ImportError as exc:  # a kind whose module is missing or broken
+        logger.warning("connector kind %s cannot be imported", kind)
+        raise ValidationFailed(
+            f"the kind {kind!r} is not available in this installation", field="kind"
+        ) from exc
+
+
+def _clean_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationFailed("a name is required", field="name")
+    name = name.strip()
+    if len(name) > 60:
+        raise ValidationFailed("at most 60 characters", field="name")
+    try:
+        validate_slug(name)
+    except Exception as exc:  # django's ValidationError; the message is ours
+        raise ValidationFailed(
+            "use letters, digits, - and _ only (a slug like helpdesk-db)",
+            field="name",
+        ) from exc
+    return name
+
+
+def _check_name_free(name: str, *, exclude_pk: int | None = None) -> None:
+    taken = Connector.objects.filter(name__iexact=name)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise ValidationFailed(f"a connector named {name!r} exists", field="name")
+
+
+def _clean_categories(categories: Any) -> list[str]:
+    if categories is None:
+        return []
+    if not isinstance(categories, list):
+        raise ValidationFailed(
+            'must be a list like ["contact", "ai_conversation"]',
+            field="data_categories",
+        )
+    if len(categories) > MAX_CATEGORIES:
+        raise ValidationFailed(
+            f"at most {MAX_CATEGORIES} categories", field="data_categories"
+        )
+    cleaned: list[str] = []
+    for index, category in enumerate(categories):
+        value = category.strip().lower() if isinstance(category, str) else None
+        if not value or not _CATEGORY.match(value):
+            raise ValidationFailed(
+                "must be a short name (a-z, 0-9, _ . -), e.g. ai_conversation",
+                field=f"data_categories[{index}]",
+            )
+        if value not in cleaned:
+            cleaned.append(value)
+    return cleaned
+
+
+def _clean_disclosure(disclosure: Any) -> dict[str, Any]:
+    if disclosure is None:
+        return {}
+    if not isinstance(disclosure, dict):
+        raise ValidationFailed("must be an object", field="disclosure")
+    known = DISCLOSURE_LISTS + DISCLOSURE_TEXTS
+    unknown = sorted(set(disclosure) - set(known))
+    if unknown:
+        raise ValidationFailed(
+            f"unknown key {unknown[0]!r}; known: {', '.join(known)}",
+            field=f"disclosure.{unknown[0]}",
+        )
+    cleaned: dict[str, Any] = {}
+    for key in DISCLOSURE_LISTS:
+        if key not in disclosure:
+            continue
+        items = disclosure[key]
+        if not isinstance(items, list):
+            raise ValidationFailed("must be a list of texts", field=f"disclosure.{key}")
+        for index, item in enumerate(items):
+            if not isinstance(item, str) or not item.strip() or len(item) > 500:
+                raise ValidationFailed(
+                    "must be a text of at most 500 characters",
+                    field=f"disclosure.{key}[{index}]",
+                )
+        cleaned[key] = [item.strip() for item in items]
+    for key in DISCLOSURE_TEXTS:
+        if key not in disclosure:
+            continue
+        text = disclosure[key]
+        if not isinstance(text, str) or len(text) > 2000:
+            raise ValidationFailed(
+                "must be a text of at most 2000 characters", field=f"disclosure.{key}"
+            )
+        cleaned[key] = text.strip()
+    return cleaned
+
+
+def _clean_enabled(enabled: Any) -> bool:
+    if not isinstance(enabled, bool):
+        raise ValidationFailed("must be true or false", field="enabled")
+    return enabled
+
+
+def _config_digest(config: Mapping[str, Any]) -> str:
+    """A fingerprint of a config for the audit log, which never holds values."""
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _merge_secrets(current: Mapping[str, str], given: Any) -> dict[str, Any]:
+    """A given key replaces its secret, null or "" removes it, omitted keys stay."""
+    if not isinstance(given, dict):
+        raise ConfigError("must be an object", field="secrets")
+    merged: dict[str, Any] = dict(current)
+    for key, value in given.items():
+        if value in (None, ""):
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+# --- connectors -------------------------------------------------------------------
+
+
+def connector_create(
+    *,
+    actor: Actor,
+    name: str,
+    kind: str,
+    config: Any,
+    secrets: Any = None,
+    data_categories: Any = None,
+    disclosure: Any = None,
+    enabled: bool = True,
+) -> Connector:
+    """Add a store that requests fan out to."""
+    actor.require(Perm.CONNECTORS_MANAGE)
+    name = _clean_name(name)
+    kind_cls = _kind_class(kind)
+    cleaned_config = kind_cls.validate_config(config)
+    cleaned_secrets = kind_cls.validate_secrets(secrets)
+    categories = _clean_categories(data_categories)
+    cleaned_disclosure = _clean_disclosure(disclosure)
+    enabled = _clean_enabled(enabled)
+    with transaction.atomic():
+        _check_name_free(name)
+        try:
+            with transaction.atomic():
+                connector = Connector.objects.create(
+                    name=name,
+                    kind=kind,
+                    config=cleaned_config,
+                    secrets=cleaned_secrets or None,
+                    data_categories=categories,
+                    disclosure=cleaned_disclosure,
+                    enabled=enabled,
+                )
+        except IntegrityError as exc:  # a concurrent create took the name
+            raise ValidationFailed(
+                f"a connector named {name!r} exists", field="name"
+            ) from exc
+        audit_record(
+            actor=actor,
+            action="connector.created",
+            obj=connector,
+            data={
+                "name": name,
+                "kind": kind,
+                "enabled": enabled,
+                "data_categories": categories,
+                "config_digest": _config_digest(cleaned_config),
+                "secret_fields_set": connector_secret_fields_set(connector=connector),
+            },
+        )
+    return connector
+
+
+def connector_update(*, actor: Actor, connector: Connector, **fields: Any) -> Connector:
+    """Change some of name, config, secrets, data_categories, disclosure, enabled.
+
+    The kind never changes (tasks refer to the store); `secrets` merges: a
+    given key replaces its secret, null removes it, omitted keys stay."""
+    actor.require(Perm.CONNECTORS_MANAGE)
+    if "kind" in fields and fields["kind"] != connector.kind:
+        raise ValidationFailed(
+            "the kind of a connector cannot change; create a new one", field="kind"
+        )
+    fields.pop("kind", None)
+    unknown = sorted(set(fields) - set(UPDATABLE))
+    if unknown:
+        raise ValidationFailed("cannot be changed", field=unknown[0])
+    kind_cls = _kind_class(connector.kind)
+    with transaction.atomic():
+        connector = Connector.objects.select_for_update().get(pk=connector.pk)
+        changes: dict[str, Any] = {}
+        if "name" in fields:
+            name = _clean_name(fields["name"])
+            if name != connector.name:
+                _check_name_free(name, exclude_pk=connector.pk)
+                changes["name"] = name
+        if "config" in fields:
+            config = kind_cls.validate_config(fields["config"])
+            if config != connector.config:
+                changes["config"] = config
+        changed_secrets: list[str] = []
+        if "secrets" in fields and fields["secrets"] is not None:
+            current = connector.secrets or {}
+            merged = kind_cls.validate_secrets(
+                _merge_secrets(current, fields["secrets"])
+            )
+            changed_secrets = sorted(
+                key
+                for key in set(current) | set(merged)
+                if current.get(key) != merged.get(key)
+            )
+            if changed_secrets:
+                changes["secrets"] = merged or None
+        if "data_categories" in fields:
+            categories = _clean_categories(fields["data_categories"])
+            if categories != connector.data_categories:
+                changes["data_categories"] = categories
+        if "disclosure" in fields:
+            disclosure = _clean_disclosure(fields["disclosure"])
+            if disclosure != connector.disclosure:
+                changes["disclosure"] = disclosure
+        if "enabled" in fields:
+            enabled = _clean_enabled(fields["enabled"])
+            if enabled != connector.enabled:
+                changes["enabled"] = enabled
+        if not changes:
+            return connector  # idempotent: the same PATCH twice changes nothing
+        if "config" in changes or "secrets" in changes:
+            # The last check tested another configuration.
+            changes.update(
+                health=Health.UNKNOWN, health_detail="", health_checked_at=None
+            )
+        for key, value in changes.items():
+            setattr(connector, key, value)
+        try:
+            with transaction.atomic():
+                connector.save()
+        except IntegrityError as exc:
+            raise ValidationFailed(
+                f"a connector named {changes.get('name')!r} exists", field="name"
+            ) from exc
+        data: dict[str, Any] = {
+            "fields": sorted(k for k in changes if k in UPDATABLE and k != "secrets"),
+            "secrets_changed": changed_secrets,
+        }
+        if "config" in changes:
+            data["config_digest"] = _config_digest(changes["config"])
+        for key in ("name", "enabled", "data_categories"):
+            if key in changes:
+                data[key] = changes[key]
+        audit_record(actor=actor, action="connector.updated", obj=connector, data=data)
+    return connector
+
+
+def connector_set_enabled(
+    *, actor: Actor, connector: Connector, enabled: bool
+) -> Connector:
+    """Switch a store on or off for new requests (running tasks finish)."""
+    actor.require(Perm.CONNECTORS_MANAGE)
+    enabled = _clean_enabled(enabled)
+    with transaction.atomic():
+        changed = Connector.objects.filter(pk=connector.pk, enabled=not enabled).update(
+            enabled=enabled, updated_at=timezone.now()
+        )
+        if changed:
+            audit_record(
+                actor=actor,
+                action="connector.enabled" if enabled else "connector.disabled",
+                obj=connector,
+                data={"name": connector.name},
+            )
+    connector.refresh_from_db()
+    return connector
+
+
+def connector_check_health(*, actor: Actor, connector: Connector) -> Connector:
+    """Ask the store whether it is reachable; record and audit the answer.
+
+    The check runs outside any transaction (it may wait on the network); a
+    failing check is an answer, not an error of this service."""
+    actor.require(Perm.CONNECTORS_MANAGE)
+    try:
+        detail = connector.instance().health() or "ok"
+        health = Health.OK
+    except (ConnectorError, ConfigError) as error:
+        health, detail = Health.ERROR, error.message
+    except Exception as error:  # a kind's bug or a driver error: name it only
+        logger.warning(
+            "health check of connector %s raised %s",
+            connector.pk,
+            type(error).__name__,
+        )
+        health, detail = Health.ERROR, f"unexpected {type(error).__name__}"
+    detail = detail[:300]
+    checked_at = timezone.now()
+    with transaction.atomic():
+        # An update, not save(): a check is not a change of the connector and
+        # must not add a history row each time.
+        Connector.objects.filter(pk=connector.pk).update(
+            health=health, health_detail=detail, health_checked_at=checked_at
+        )
+        audit_record(
+            actor=actor,
+            action="connector.health_checked",
+            obj=connector,
+            data={"health": health, "detail": detail},
+        )
+    connector.health = health
+    connector.health_detail = detail
+    connector.health_checked_at = checked_at
+    return connector
+
+
+# --- manual tasks ---------------------------------------------------------------------
+
+
+def _safe_file_name(name: str) -> str:
+    base = PurePath(name or "").name.replace("\\", "_")
+    try:
+        cleaned = get_valid_filename(base)
+    except Exception:  # SuspiciousFileOperation on "", "." or ".."
+        cleaned = ""
+    if not cleaned or cleaned.startswith("."):
+        cleaned = f"attachment{cleaned}"
+    stem, dot, suffix = cleaned.rpartition(".")
+    if dot and len(suffix) <= 10:
+        return f"{stem[:90]}.{suffix}"
+    return cleaned[:100]
+
+
+def task_manual_attach(
+    *, actor: Actor, task: RequestTask, uploaded_file: UploadedFile
+) -> RequestTask:
+    """Keep the proof of a manual task (a screenshot, an export, a letter).
+
+    Stored under tasks/<task id>/ with its sha256 on the task
+    (`result_file`, `result_digest`); the same file twice changes nothing.
+    Updates the given `task` too, so a later `task_manual_done` on it keeps
+    the attachment."""
+    from dsr.choices import TaskStatus
+    from dsr.models import RequestTask
+
+    actor.require(Perm.REQUEST_CLOSE)
+    task = RequestTask.objects.select_related("connector", "request").get(pk=task.pk)
+    if not (task.manual or task.connector.kind == "manual"):
+        raise IllegalTransition("only a manual task takes an attachment")
+    if task.status not in (TaskStatus.WAITING, TaskStatus.SUCCEEDED):
+        raise IllegalTransition("this task is not waiting for a person or done")
+    size = uploaded_file.size or 0
+    if size == 0:
+        raise ValidationFailed("the file is empty", field="attachment")
+    if size > MAX_ATTACHMENT_BYTES:
+        raise ValidationFailed(
+            f"at most {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB", field="attachment"
+        )
+    digest = hashlib.sha256()
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+    sha256 = digest.hexdigest()
+    if task.result_digest == sha256:
+        return task
+    uploaded_file.seek(0)
+    name = default_storage.save(
+        f"tasks/{task.public_id}/{_safe_file_name(uploaded_file.name or '')}",
+        uploaded_file,
+    )
+    try:
+        with transaction.atomic():
+            changed = RequestTask.objects.filter(
+                pk=task.pk, status=task.status, result_digest=task.result_digest
+            ).update(result_file=name, result_digest=sha256)
+            if changed != 1:
+                raise IllegalTransition("the task changed meanwhile; try again")
+            audit_record(
+                actor=actor,
+                action="task.attachment_added",
+                obj=task.request,
+                data={
+                    # The file's name may name the subject: digest and size only.
+                    "task": str(task.public_id),
+                    "sha256": sha256,
+                    "size": size,
+                    "replaces": task.result_digest,
+                },
+            )
+    except BaseException:
+        default_storage.delete(name)
+        raise
+    task.result_file, task.result_digest = name, sha256
+    return task
