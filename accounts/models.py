@@ -23,6 +23,14 @@ class ApiClient(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A pull agent's token works the jobs of this one connector, and no other.
+    connector = models.ForeignKey(
+        "connectors.Connector",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="agent_clients",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -1,0 +1,137 @@
+"""Shapes of the pull-agent API and the webhook callback.
+
+The output serializers render jobs and task states. The result serializers
+document the input for the schema; the input itself is checked by
+`connectors.wire.result_parse`, the one parser that also reads a webhook's
+synchronous answer, so the three ways a result arrives obey the same rules.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from connectors.choices import Action
+from connectors.wire import ResultStatus
+from dsr.choices import TaskStatus
+
+# --- Jobs -------------------------------------------------------------------------
+
+
+class JobIdentitySerializer(serializers.Serializer):
+    """The subject's identifiers: personal data, sent to the store that needs
+    them and nowhere else."""
+
+    emails = serializers.ListField(child=serializers.CharField())
+    phones = serializers.ListField(child=serializers.CharField())
+    customer_ids = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Customer ids keyed by the system that issued them.",
+    )
+
+
+class JobSerializer(serializers.Serializer):
+    """One job of the agent's connector."""
+
+    task_id = serializers.UUIDField(help_text="Use it in the claim/result URLs.")
+    request_reference = serializers.CharField(help_text="e.g. `DSR-2026-000123`.")
+    action = serializers.ChoiceField(choices=Action.choices)
+    identity = JobIdentitySerializer()
+    changes = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Rectification only: field name → corrected value.",
+    )
+    restricted = serializers.BooleanField(
+        required=False,
+        help_text="Restriction only: true to restrict, false to lift it.",
+    )
+    created_at = serializers.DateTimeField()
+    lease_expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="Set once claimed: heartbeat before it passes."
+    )
+
+
+class JobListQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=100,
+        default=20,
+        help_text="At most this many jobs (1-100).",
+    )
+
+
+class LeaseSerializer(serializers.Serializer):
+    task_id = serializers.UUIDField(source="public_id")
+    lease_expires_at = serializers.DateTimeField()
+
+
+class TaskStateSerializer(serializers.Serializer):
+    """Where a task stands once a result was recorded."""
+
+    task_id = serializers.UUIDField(source="public_id")
+    status = serializers.ChoiceField(choices=TaskStatus.choices)
+    records_found = serializers.IntegerField()
+    records_changed = serializers.IntegerField()
+    result_digest = serializers.CharField(
+        help_text="sha256 of the stored access records (access only)."
+    )
+
+
+# --- Results (documentation of what connectors.wire.result_parse accepts) ---------
+
+
+class ResultRecordSerializer(serializers.Serializer):
+    location = serializers.CharField(help_text="Table, object or file name.")
+    key = serializers.CharField(help_text="The record's key within its location.")
+    data = serializers.DictField(help_text="The record's fields.")
+    category = serializers.CharField(
+        required=False, help_text='e.g. "contact", "support_ticket".'
+    )
+
+
+class ResultExemptionSerializer(serializers.Serializer):
+    location = serializers.CharField()
+    fields = serializers.ListField(child=serializers.CharField(), required=False)
+    basis = serializers.CharField(help_text="Legal basis, e.g. `GDPR 17(3)(b)`.")
+    reason = serializers.CharField()
+    count = serializers.IntegerField(required=False, min_value=0)
+
+
+class JobResultSerializer(serializers.Serializer):
+    """`"done"` with counts (and records for access), or `"failed"`."""
+
+    task_id = serializers.UUIDField(
+        required=False, help_text="If sent, must be the task of the URL."
+    )
+    status = serializers.ChoiceField(choices=ResultStatus.choices)
+    found = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="Records found. For access, the number of `records` sent.",
+    )
+    changed = serializers.IntegerField(
+        required=False, min_value=0, help_text="Records changed (erase, rectify)."
+    )
+    records = ResultRecordSerializer(
+        many=True, required=False, help_text="Access only: every record found."
+    )
+    exemptions = ResultExemptionSerializer(
+        many=True, required=False, help_text="Data kept on purpose, with the basis."
+    )
+    note = serializers.CharField(required=False, max_length=500)
+    error = serializers.CharField(
+        required=False,
+        max_length=2000,
+        help_text='With "failed": what went wrong, without personal data.',
+    )
+    retryable = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text='With "failed": true if trying again can help.',
+    )
+
+
+class CallbackResultSerializer(JobResultSerializer):
+    """A webhook's deferred result: `task_id` is required and signed."""
+
+    task_id = serializers.UUIDField(help_text="The task of the URL.")

@@ -1,0 +1,110 @@
+"""`pull`: an agent inside the customer's network fetches its jobs.
+
+For a CRM behind a firewall that we cannot call: `run` only parks the job
+(Deferred, so the task waits). The agent, holding a token bound to this one
+connector, lists waiting jobs, claims one with a lease, heartbeats while it
+works and posts the result (connectors.jobs, connectors.api.agent_views).
+
+Config: `{"lease_seconds": 300, "actions": [...]}`; no secrets (the agent's
+bearer token is issued with `manage.py create_agent_token <connector>`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from django.utils import timezone
+
+from connectors.base import (
+    ConfigError,
+    ConnectorError,
+    ConnectorKind,
+    Deferred,
+    Job,
+    Outcome,
+    RecordSink,
+)
+from connectors.kinds.http import ALL_ACTIONS, clean_actions, configured_actions
+
+DEFAULT_LEASE_SECONDS = 300
+MIN_LEASE_SECONDS = 30
+MAX_LEASE_SECONDS = 24 * 3600
+# An agent polls far more often than this; silence means it is down.
+AGENT_SILENT_AFTER = timedelta(minutes=15)
+
+
+class PullConnector(ConnectorKind):
+    """Jobs wait until the connector's own agent claims them."""
+
+    kind = "pull"
+    label = "Pull agent (CRM side)"
+    actions: ClassVar[frozenset[str]] = ALL_ACTIONS
+    secret_fields = ()
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.actions = configured_actions(self.config)  # type: ignore[misc]
+
+    @classmethod
+    def validate_config(cls, config: Any) -> dict[str, Any]:
+        config = super().validate_config(config)
+        unknown = set(config) - {"lease_seconds", "actions"}
+        if unknown:
+            raise ConfigError("unknown field", field=f"config.{sorted(unknown)[0]}")
+        lease = config.get("lease_seconds", DEFAULT_LEASE_SECONDS)
+        if (
+            isinstance(lease, bool)
+            or not isinstance(lease, int)
+            or not MIN_LEASE_SECONDS <= lease <= MAX_LEASE_SECONDS
+        ):
+            raise ConfigError(
+                f"must be whole seconds between {MIN_LEASE_SECONDS} and "
+                f"{MAX_LEASE_SECONDS}",
+                field="config.lease_seconds",
+            )
+        cleaned: dict[str, Any] = {"lease_seconds": lease}
+        actions = clean_actions(config)
+        if actions is not None:
+            cleaned["actions"] = actions
+        return cleaned
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claim holds a job without a heartbeat."""
+        seconds = self.config.get("lease_seconds", DEFAULT_LEASE_SECONDS)
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 1:
+            seconds = DEFAULT_LEASE_SECONDS
+        return timedelta(seconds=seconds)
+
+    def run(self, job: Job, sink: RecordSink) -> Outcome | Deferred:
+        if job.action not in self.actions:
+            raise ConnectorError(
+                f"pull connector {self.name} does not take {job.action} jobs",
+                permanent=True,
+            )
+        return Deferred(note=f"waiting for the agent of {self.name} to claim it")
+
+    def health(self) -> str:
+        """Healthy while an agent has called in lately."""
+        from accounts.models import ApiClient
+
+        clients = ApiClient.objects.filter(
+            connector__name=self.name, revoked_at__isnull=True
+        )
+        if not clients.exists():
+            raise ConnectorError(
+                f"no agent token for {self.name}: issue one with "
+                f"`manage.py create_agent_token {self.name}`",
+                permanent=True,
+            )
+        seen = clients.exclude(last_used_at=None).order_by("-last_used_at").first()
+        if seen is None or seen.last_used_at is None:
+            raise ConnectorError(f"the agent of {self.name} has not called in yet")
+        silent = timezone.now() - seen.last_used_at
+        if silent > AGENT_SILENT_AFTER:
+            raise ConnectorError(
+                f"the agent of {self.name} has been silent for "
+                f"{int(silent.total_seconds() // 60)} minutes"
+            )
+        return f"agent last seen {int(silent.total_seconds())} s ago"
