@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
 from accounts.actors import Actor
 from accounts.permissions import Perm
-from dsr.choices import OPEN_STATUSES
+from connectors.choices import Action
+from dsr.choices import OPEN_STATUSES, TERMINAL_TASK_STATUSES
 from dsr.clock import local_today
 from dsr.links import status_token_read
-from dsr.models import Request
+from dsr.models import Request, RequestTask
 from privacydesk.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from connectors.models import Connector
 
 
 def request_list(
@@ -74,3 +81,74 @@ def requests_with_running_pause() -> QuerySet[Request]:
     return Request.objects.filter(
         status__in=OPEN_STATUSES, pauses__ended_at__isnull=True
     ).distinct()
+
+
+# --- tasks (the work in each store) ---------------------------------------------
+
+
+def request_task_list(*, actor: Actor, request: Request) -> QuerySet[RequestTask]:
+    """The tasks of one request, with their connector and attempts."""
+    actor.require(Perm.REQUEST_VIEW)
+    return (
+        RequestTask.objects.filter(request=request)
+        .select_related("connector")
+        .prefetch_related("tries")
+        .order_by("created_at", "pk")
+    )
+
+
+def request_task_get(*, actor: Actor, request: Request, public_id: str) -> RequestTask:
+    """One task, looked up within its request only."""
+    actor.require(Perm.REQUEST_VIEW)
+    return RequestTask.objects.select_related("connector", "request").get(
+        request=request, public_id=public_id
+    )
+
+
+def connector_task_list(
+    *, actor: Actor, connector: Connector, limit: int = 20
+) -> list[RequestTask]:
+    """The latest tasks one connector was given, newest first."""
+    actor.require(Perm.CONNECTORS_VIEW)
+    actor.require(Perm.REQUEST_VIEW)
+    return list(
+        RequestTask.objects.filter(connector=connector)
+        .select_related("request")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class RequestProgress:
+    """How far the work in every store has got."""
+
+    tasks_total: int
+    tasks_done: int
+    records_found: int
+    records_changed: int
+
+    @property
+    def percent(self) -> int:
+        if not self.tasks_total:
+            return 0
+        return round(100 * self.tasks_done / self.tasks_total)
+
+
+def request_progress(*, tasks: Iterable[RequestTask]) -> RequestProgress:
+    """Tasks finished out of all, and records found and changed so far.
+
+    Verification passes count as tasks but not as records: what they find is
+    what is left after erasure, not more of the subject's data."""
+    total = done = found = changed = 0
+    for task in tasks:
+        total += 1
+        done += task.status in TERMINAL_TASK_STATUSES
+        if task.action != Action.VERIFY_ERASURE:
+            found += task.records_found
+            changed += task.records_changed
+    return RequestProgress(
+        tasks_total=total,
+        tasks_done=done,
+        records_found=found,
+        records_changed=changed,
+    )

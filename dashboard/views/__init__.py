@@ -3,12 +3,21 @@
 from dashboard.views.audit import audit_log
 from dashboard.views.auth import StaffLoginView, StaffLogoutView
 from dashboard.views.clients import api_client_revoke_view, api_clients
+from dashboard.views.connectors import (
+    connector_check,
+    connector_detail,
+    connector_edit,
+    connector_enable,
+    connector_list_view,
+    connector_new,
+)
 from dashboard.views.requests import (
     queue,
     request_action,
     request_detail,
     request_new,
 )
+from dashboard.views.tasks import task_action
 
 __all__ = [
     "StaffLoginView",
@@ -16,8 +25,15 @@ __all__ = [
     "api_client_revoke_view",
     "api_clients",
     "audit_log",
+    "connector_check",
+    "connector_detail",
+    "connector_edit",
+    "connector_enable",
+    "connector_list_view",
+    "connector_new",
     "queue",
     "request_action",
     "request_detail",
     "request_new",
+    "task_action",
 ]

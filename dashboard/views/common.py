@@ -42,6 +42,7 @@ def layout_context(request: HttpRequest, actor: Actor | None) -> dict[str, Any]:
             "new": can(Perm.REQUEST_CREATE),
             "audit": can(Perm.AUDIT_VIEW),
             "clients": can(Perm.CLIENTS_MANAGE),
+            "connectors": can(Perm.CONNECTORS_VIEW),
         },
         "controller_time_zone": settings.CONTROLLER_TIME_ZONE,
     }

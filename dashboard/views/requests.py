@@ -32,6 +32,7 @@ from dashboard.forms import (
     VerifyForm,
 )
 from dashboard.views.common import actor_labels, deadline_state, page, staff_view
+from dashboard.views.tasks import tasks_context
 from dsr.choices import OPEN_STATUSES, RequestStatus
 from dsr.clock import local_today
 from dsr.models import Request
@@ -309,6 +310,7 @@ def _detail(
             and actor.can(Perm.REQUEST_EXTEND)
             and local_today() > dsr.extension_notice_by,
             "supervisory_authority": settings.SUPERVISORY_AUTHORITY,
+            **tasks_context(actor, dsr),
         },
     )
 

@@ -5,22 +5,63 @@
 
   // Refresh an open request's page, but never while someone is working on
   // it: a focused field, typed input or an open action would be lost.
+  var dirty = false;
+  document.addEventListener("input", function () { dirty = true; });
+  document.addEventListener("change", function () { dirty = true; });
+  var busy = function () {
+    var active = document.activeElement;
+    var typing = active && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName);
+    return dirty || typing || document.querySelector("details.action[open]");
+  };
   var seconds = parseInt(document.body.dataset.refresh || "", 10);
   if (seconds > 0) {
-    var dirty = false;
-    document.addEventListener("input", function () { dirty = true; });
-    document.addEventListener("change", function () { dirty = true; });
-    var busy = function () {
-      var active = document.activeElement;
-      var typing = active && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName);
-      return dirty || typing || document.querySelector("details.action[open]");
-    };
     window.setInterval(function () {
       if (!document.hidden && !busy()) {
         window.location.reload();
       }
     }, seconds * 1000);
   }
+
+  // While tasks are still moving, refetch this page more often and swap in
+  // the fresh "Work in each store" section only (its progress and statuses).
+  // Opened attempt lists stay open; it stops once every task has ended.
+  var swapLive = function () {
+    var current = document.getElementById("tasks");
+    var every = current && parseInt(current.dataset.live || "", 10);
+    if (!(every > 0) || !window.fetch || !window.DOMParser) {
+      return;
+    }
+    window.setTimeout(function () {
+      if (document.hidden || busy()) {
+        swapLive();
+        return;
+      }
+      window.fetch(window.location.href, {
+        credentials: "same-origin",
+        headers: { "Accept": "text/html" }
+      }).then(function (response) {
+        return response.ok ? response.text() : null;
+      }).then(function (html) {
+        var fresh = html && new DOMParser()
+          .parseFromString(html, "text/html").getElementById("tasks");
+        if (fresh && !busy()) {
+          var open = [];
+          current.querySelectorAll("details[open][id]").forEach(function (d) {
+            open.push(d.id);
+          });
+          current.replaceWith(fresh);
+          open.forEach(function (id) {
+            var details = document.getElementById(id);
+            if (details) {
+              details.open = true;
+            }
+          });
+        }
+        swapLive();
+      }).catch(swapLive);
+    }, every * 1000);
+  };
+  swapLive();
 
   // "Copy" next to a one-time token.
   document.querySelectorAll(".js-copy").forEach(function (button) {
