@@ -60,6 +60,11 @@ class VerificationMethod(models.TextChoices):
     STAFF_CHECKED = "staff_checked", "Checked by staff"
 
 
+class ChallengePurpose(models.TextChoices):
+    VERIFY = "verify", "Prove identity before the work starts"
+    DOWNLOAD = "download", "Re-verify before downloading the access package"
+
+
 class TaskStatus(models.TextChoices):
     PENDING = "pending", "Queued"
     RUNNING = "running", "Running"

@@ -7,6 +7,7 @@ from privacydesk.history import history as history_records
 
 from dsr.choices import (
     AttemptOutcome,
+    ChallengePurpose,
     Channel,
     IdentifierKind,
     PauseReason,
@@ -174,6 +175,9 @@ class VerificationChallenge(models.Model):
 
     request = models.ForeignKey(
         Request, on_delete=models.CASCADE, related_name="challenges"
+    )
+    purpose = models.CharField(
+        max_length=10, choices=ChallengePurpose.choices, default=ChallengePurpose.VERIFY
     )
     code_hash = models.CharField(max_length=64)
     expires_at = models.DateTimeField()

@@ -11,3 +11,15 @@ urlpatterns = [
     path("verify-link/<str:token>/", views.verify_link, name="verify_link"),
     path("status/<str:token>/", views.status, name="status"),
 ]
+
+# The access package (portal/views_package.py): a fresh code, then a signed link.
+from portal import views_package  # noqa: E402
+
+urlpatterns += [
+    path("package/<str:token>/", views_package.package, name="package"),
+    path(
+        "package/download/<str:token>/",
+        views_package.package_download,
+        name="package_download",
+    ),
+]

@@ -484,7 +484,7 @@ def request_finalize(*, request: Request) -> str:
         ):
             _enqueue_package(request)
             return "packaging"
-        outcome, note = _outcome(tasks)
+        outcome, note = request_outcome(tasks=tasks)
         from dsr.services.requests import request_close
 
         request_close(actor=SYSTEM, request=request, outcome=outcome, note=note)
@@ -522,7 +522,8 @@ def _enqueue_package(request: Request) -> None:
     transaction.on_commit(lambda: build_access_package_task.delay(request.pk))
 
 
-def _outcome(tasks: list[RequestTask]) -> tuple[str, str]:
+def request_outcome(*, tasks: list[RequestTask]) -> tuple[str, str]:
+    """The closing status of a request whose tasks all ended, and why."""
     problems: list[str] = []
     for t in tasks:
         if t.status == TaskStatus.FAILED:

@@ -369,9 +369,17 @@ CLOSING_OUTCOMES = (S.COMPLETED, S.PARTIALLY_COMPLETED, S.FAILED)
 
 @transaction.atomic
 def request_close(
-    *, actor: Actor, request: Request, outcome: str, note: str = ""
+    *,
+    actor: Actor,
+    request: Request,
+    outcome: str,
+    note: str = "",
+    notice: str | None = "closed",
 ) -> Request:
-    """in_progress -> completed / partially_completed / failed."""
+    """in_progress -> completed / partially_completed / failed.
+
+    `notice=None` when the caller tells the subject itself (the access
+    package sends its own "ready" e-mail with the download page)."""
     actor.require(Perm.REQUEST_CLOSE)
     if outcome not in CLOSING_OUTCOMES:
         raise ValidationFailed(
@@ -386,7 +394,8 @@ def request_close(
     request.save()
     on_time = local_date(request.closed_at) <= request.due_on
     _audit(actor, request, "closed", outcome=outcome, on_time=on_time)
-    _enqueue_notice(request, "closed")
+    if notice:
+        _enqueue_notice(request, notice)
     return request
 
 

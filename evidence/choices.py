@@ -1,0 +1,6 @@
+from django.db import models
+
+
+class PackageKind(models.TextChoices):
+    ACCESS = "access", "Access (GDPR Art. 15)"
+    PORTABILITY = "portability", "Portability (GDPR Art. 20)"

@@ -1,0 +1,266 @@
+"""What the subject is told about each store: the GDPR Art. 15(1)–(2) items.
+
+Staff record it per connector in `Connector.disclosure`:
+
+    {
+      "purposes": ["Answering support questions",
+                   {"purpose": "Improving answers", "legal_basis": "Art. 6(1)(f)"}],
+      "recipients": ["Helpdesk Cloud Ltd (hosting, our processor)",
+                     {"name": "Acme Payments", "role": "processor", "country": "NL"},
+                     {"category": "couriers", "reason": "impossible",
+                      "explanation": "chosen per parcel by the shop"}],
+      "retention": "Three years after your last ticket",
+      "source": "You, when you wrote to support",
+      "automated_decision_making": {"not_applicable": "no solely automated
+                                     decisions"},
+      "transfers": [{"country": "United States", "recipient": "Helpdesk Cloud Ltd",
+                     "safeguards": "EU Standard Contractual Clauses (2021/914)"}]
+    }
+
+Every item is mandatory (REQUIREMENTS B17): a value, or
+`{"not_applicable": "<reason>"}`. A recipient is named; a category alone needs
+a recorded reason, "impossible" or "manifestly_unfounded_or_excessive" (B18,
+CJEU C-154/21). Automated decision-making under Art. 22(1)/(4) is described
+by its logic, significance and envisaged consequences (B19); a list describes
+several activities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+CATEGORY_ONLY_REASONS = {
+    "impossible": "identifying the recipients is impossible",
+    "manifestly_unfounded_or_excessive": (
+        "naming them would be manifestly unfounded or excessive"
+    ),
+}
+MANDATORY_ITEMS = (
+    "purposes",
+    "recipients",
+    "retention",
+    "source",
+    "automated_decision_making",
+    "transfers",
+)
+_MARK_NA = 'fill it in or mark it {"not_applicable": "<reason>"}'
+
+
+@dataclass(frozen=True)
+class Item(Generic[T]):
+    """One mandatory item: its values, or why it does not apply."""
+
+    values: tuple[T, ...] = ()
+    not_applicable: str = ""
+
+
+@dataclass(frozen=True)
+class Purpose:
+    text: str
+    legal_basis: str = ""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str = ""
+    category: str = ""
+    role: str = ""
+    country: str = ""
+    reason: str = ""  # why only a category is given
+    explanation: str = ""
+
+    @property
+    def reason_text(self) -> str:
+        return CATEGORY_ONLY_REASONS.get(self.reason, "")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A solely automated decision (Art. 22(1), (4)) and what it means."""
+
+    logic: str
+    significance: str
+    consequences: str
+    activity: str = ""
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A transfer to a third country or international organisation (15(2))."""
+
+    country: str
+    safeguards: str
+    recipient: str = ""
+
+
+@dataclass(frozen=True)
+class StoreDisclosure:
+    """The Art. 15 information of one store, checked and ready to print."""
+
+    connector: str
+    categories: tuple[str, ...]
+    purposes: Item[Purpose]
+    recipients: Item[Recipient]
+    retention: Item[str]
+    source: Item[str]
+    automated_decision_making: Item[Decision]
+    transfers: Item[Transfer]
+
+
+@dataclass
+class _Reader:
+    connector: str
+    problems: list[str] = field(default_factory=list)
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(f"{self.connector}: disclosure.{path} {message}")
+
+    def not_applicable(self, path: str, value: Any) -> str | None:
+        """The reason if `value` is a not-applicable mark; None if it is not one."""
+        if not (isinstance(value, Mapping) and "not_applicable" in value):
+            return None
+        reason = _text(value.get("not_applicable"))
+        if not reason:
+            self.problem(path, "is marked not applicable without a reason")
+        return reason
+
+    def text_item(self, path: str, value: Any) -> Item[str]:
+        reason = self.not_applicable(path, value)
+        if reason is not None:
+            return Item(not_applicable=reason)
+        text = _text(value)
+        if not text:
+            self.problem(path, f"is empty: {_MARK_NA}")
+            return Item()
+        return Item(values=(text,))
+
+    def list_item(self, path: str, value: Any, read_one: Any) -> Item[Any]:
+        reason = self.not_applicable(path, value)
+        if reason is not None:
+            return Item(not_applicable=reason)
+        entries = value if isinstance(value, list) else [value] if value else []
+        if not entries:
+            self.problem(path, f"is empty: {_MARK_NA}")
+            return Item()
+        values = []
+        for index, entry in enumerate(entries):
+            parsed = read_one(f"{path}[{index}]", entry)
+            if parsed is not None:
+                values.append(parsed)
+        return Item(values=tuple(values))
+
+    def purpose(self, path: str, entry: Any) -> Purpose | None:
+        if isinstance(entry, Mapping):
+            text = _text(entry.get("purpose"))
+            basis = _text(entry.get("legal_basis"))
+        else:
+            text, basis = _text(entry), ""
+        if not text:
+            self.problem(path, "has no purpose text")
+            return None
+        return Purpose(text=text, legal_basis=basis)
+
+    def recipient(self, path: str, entry: Any) -> Recipient | None:
+        if not isinstance(entry, Mapping):
+            name = _text(entry)
+            if not name:
+                self.problem(path, "is empty")
+                return None
+            return Recipient(name=name)
+        recipient = Recipient(
+            name=_text(entry.get("name")),
+            category=_text(entry.get("category")),
+            role=_text(entry.get("role")),
+            country=_text(entry.get("country")),
+            reason=_text(entry.get("reason")),
+            explanation=_text(entry.get("explanation")),
+        )
+        if recipient.name:
+            return recipient
+        if not recipient.category:
+            self.problem(path, "names neither a recipient nor a category")
+            return None
+        if recipient.reason not in CATEGORY_ONLY_REASONS:
+            self.problem(
+                path,
+                f"gives only the category {recipient.category!r}: name the "
+                "recipient, or record why not with reason "
+                + " or ".join(repr(r) for r in CATEGORY_ONLY_REASONS),
+            )
+            return None
+        return recipient
+
+    def decision(self, path: str, entry: Any) -> Decision | None:
+        if not isinstance(entry, Mapping):
+            self.problem(
+                path,
+                "must say the logic, significance and consequences "
+                '({"logic": ..., "significance": ..., "consequences": ...}), '
+                'or be {"not_applicable": "<reason>"}',
+            )
+            return None
+        parts = {
+            key: _text(entry.get(key))
+            for key in ("logic", "significance", "consequences")
+        }
+        missing = [k for k, v in parts.items() if not v]
+        if missing:
+            self.problem(path, f"lacks {', '.join(missing)}")
+            return None
+        return Decision(activity=_text(entry.get("activity")), **parts)
+
+    def transfer(self, path: str, entry: Any) -> Transfer | None:
+        if not isinstance(entry, Mapping):
+            self.problem(path, 'must be {"country": ..., "safeguards": ...}')
+            return None
+        country, safeguards = (
+            _text(entry.get("country")),
+            _text(entry.get("safeguards")),
+        )
+        if not country or not safeguards:
+            self.problem(path, "needs both the country and the safeguards")
+            return None
+        return Transfer(
+            country=country,
+            safeguards=safeguards,
+            recipient=_text(entry.get("recipient")),
+        )
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def store_disclosure_read(
+    *, connector: str, disclosure: Any, categories: Iterable[str]
+) -> tuple[StoreDisclosure, list[str]]:
+    """Read one store's disclosure; the problems say what blocks the letter."""
+    reader = _Reader(connector=connector)
+    data: Mapping[str, Any] = disclosure if isinstance(disclosure, Mapping) else {}
+    held = tuple(sorted({c.strip() for c in categories if c and c.strip()}))
+    if not held:
+        reader.problems.append(
+            f"{connector}: no data categories are recorded for this store "
+            "(set the connector's data categories)"
+        )
+    store = StoreDisclosure(
+        connector=connector,
+        categories=held,
+        purposes=reader.list_item("purposes", data.get("purposes"), reader.purpose),
+        recipients=reader.list_item(
+            "recipients", data.get("recipients"), reader.recipient
+        ),
+        retention=reader.text_item("retention", data.get("retention")),
+        source=reader.text_item("source", data.get("source")),
+        automated_decision_making=reader.list_item(
+            "automated_decision_making",
+            data.get("automated_decision_making"),
+            reader.decision,
+        ),
+        transfers=reader.list_item("transfers", data.get("transfers"), reader.transfer),
+    )
+    return store, reader.problems

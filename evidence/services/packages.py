@@ -1,0 +1,237 @@
+"""Building, recording, announcing and purging access packages."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.actors import actor_system
+from audit.services import audit_record
+from connectors.choices import Action
+from dsr.choices import TERMINAL_TASK_STATUSES, RequestKind, RequestStatus, TaskStatus
+from dsr.clock import local_date
+from dsr.links import status_token
+from dsr.models import Request, RequestTask
+from dsr.notifications import notify_subject
+from dsr.services.execution import request_outcome
+from dsr.services.requests import request_add_note, request_close
+from evidence.access_package import (
+    PackageInput,
+    PackageRefused,
+    StoreInput,
+    package_build,
+)
+from evidence.choices import PackageKind
+from evidence.models import AccessPackage
+
+logger = logging.getLogger(__name__)
+SYSTEM = actor_system("access_package")
+PACKAGE_KINDS = (RequestKind.ACCESS, RequestKind.PORTABILITY)
+_STORE_STATUS = {
+    TaskStatus.SUCCEEDED: "searched",
+    TaskStatus.EXEMPTED: "exempted",
+}
+
+
+def access_package_build_and_close(*, request_id: int) -> str:
+    """Build the package of a finished access/portability request, record it
+    and close the request, or record why it cannot be built.
+
+    Safe to run twice: a request that has its package is left alone. The ZIP
+    is written to a temporary file first and stored only under the request's
+    row lock, so a refused or failed build leaves nothing behind."""
+    request = Request.objects.select_related("subject").filter(pk=request_id).first()
+    if request is None:
+        return "no-request"
+    if AccessPackage.objects.filter(request=request).exists():
+        return "exists"
+    if request.kind not in PACKAGE_KINDS:
+        return "not-an-access-request"
+    if request.status != RequestStatus.IN_PROGRESS:
+        return "not-in-progress"
+    tasks = _access_tasks(request)
+    if not tasks or any(t.status not in TERMINAL_TASK_STATUSES for t in tasks):
+        return "waiting"
+    try:
+        built = package_build(_package_input(request, tasks))
+    except PackageRefused as refusal:
+        _record_refusal(request, refusal)
+        return "refused"
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            request = Request.objects.select_for_update().get(pk=request.pk)
+            if AccessPackage.objects.filter(request=request).exists():
+                return "exists"  # another delivery of this job got here first
+            if request.status != RequestStatus.IN_PROGRESS:
+                return "not-in-progress"
+            public_id = uuid.uuid4()
+            name = default_storage.save(
+                f"access-packages/{request.public_id}/{public_id}.zip",
+                File(built.file),
+            )
+            stored.append(name)
+            package = AccessPackage.objects.create(
+                public_id=public_id,
+                request=request,
+                kind=PackageKind(request.kind),
+                file=name,
+                size=built.size,
+                sha256=built.sha256,
+                contents=built.contents,
+                record_count=built.record_count,
+                expires_at=timezone.now()
+                + timedelta(days=settings.ACCESS_PACKAGE_KEEP_DAYS),
+            )
+            audit_record(
+                actor=SYSTEM,
+                action="access_package.built",
+                obj=request,
+                data={
+                    "package": str(package.public_id),
+                    "sha256": package.sha256,
+                    "size": package.size,
+                    "records": package.record_count,
+                    "entries": len(package.contents),
+                },
+            )
+            outcome, note = request_outcome(
+                tasks=list(request.tasks.select_related("connector"))
+            )
+            request_close(
+                actor=SYSTEM, request=request, outcome=outcome, note=note, notice=None
+            )
+            transaction.on_commit(lambda: _enqueue_ready_notice(request.pk))
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    finally:
+        built.file.close()
+    return outcome
+
+
+def _access_tasks(request: Request) -> list[RequestTask]:
+    return list(
+        request.tasks.filter(action=Action.ACCESS)
+        .select_related("connector")
+        .order_by("connector__name")
+    )
+
+
+def _package_input(request: Request, tasks: list[RequestTask]) -> PackageInput:
+    stores = []
+    for task in tasks:
+        status = _STORE_STATUS.get(task.status, "incomplete")
+        stores.append(
+            StoreInput(
+                connector=task.connector.name,
+                status=status,
+                result_file=task.result_file if status == "searched" else "",
+                result_digest=task.result_digest,
+                data_categories=tuple(task.connector.data_categories or ()),
+                disclosure=task.connector.disclosure,
+                withheld=tuple(task.exemptions or ()),
+            )
+        )
+    return PackageInput(
+        reference=request.reference,
+        kind=request.kind,
+        regime=request.regime,
+        regime_label=request.get_regime_display(),
+        received_at=request.received_at,
+        generated_at=timezone.now(),
+        pseudonym=request.subject.pseudonym,
+        controller_name=settings.CONTROLLER_NAME,
+        supervisory_authority=settings.SUPERVISORY_AUTHORITY,
+        privacy_url=settings.SITE_URL + reverse("portal:home"),
+        time_zone=settings.CONTROLLER_TIME_ZONE,
+        stores=stores,
+        portability_categories=frozenset(settings.PORTABILITY_CATEGORIES),
+    )
+
+
+def _record_refusal(request: Request, refusal: PackageRefused) -> None:
+    """Say on the request, for staff, why there is no package (B17)."""
+    lines = "\n".join(f"- {problem}" for problem in refusal.problems)[:9000]
+    with transaction.atomic():
+        audit_record(
+            actor=SYSTEM,
+            action="access_package.refused",
+            obj=request,
+            data={"problems": refusal.problems},
+        )
+        request_add_note(
+            actor=SYSTEM,
+            request=request,
+            text=(
+                "The access package was not generated, so this request stays "
+                f"open:\n{lines}\nCorrect the stores' disclosure information, "
+                "then build the package again."
+            ),
+        )
+    logger.warning(
+        "access package for request %s refused: %d problem(s)",
+        request.pk,
+        len(refusal.problems),
+    )
+
+
+def _enqueue_ready_notice(request_id: int) -> None:
+    from evidence.tasks import send_package_ready_task
+
+    send_package_ready_task.delay(request_id)
+
+
+def access_package_notify_ready(*, request_id: int) -> bool:
+    """E-mail the subject the page where they can download their package."""
+    request = Request.objects.filter(pk=request_id).first()
+    package = AccessPackage.objects.filter(request_id=request_id).first()
+    if request is None or package is None or not package.file:
+        return False
+    package_url = settings.SITE_URL + reverse(
+        "portal:package", args=[status_token(str(request.public_id))]
+    )
+    return notify_subject(
+        request=request,
+        notice="package_ready",
+        extra={
+            "package": package,
+            "package_url": package_url,
+            "available_until": local_date(package.expires_at),
+            "link_days": settings.ACCESS_PACKAGE_LINK_DAYS,
+        },
+    )
+
+
+def access_packages_purge_expired() -> int:
+    """Delete the ZIPs past their end date; the rows stay as evidence."""
+    now = timezone.now()
+    purged = 0
+    expired = AccessPackage.objects.filter(expires_at__lte=now).exclude(file="")
+    for package in expired.select_related("request").iterator():
+        with transaction.atomic():
+            changed = AccessPackage.objects.filter(
+                pk=package.pk, file=package.file
+            ).update(file="", purged_at=now)
+            if changed != 1:
+                continue
+            audit_record(
+                actor=SYSTEM,
+                action="access_package.purged",
+                obj=package.request,
+                data={"package": str(package.public_id), "sha256": package.sha256},
+            )
+            transaction.on_commit(
+                lambda name=package.file: default_storage.delete(name)
+            )
+        purged += 1
+    return purged

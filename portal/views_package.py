@@ -1,0 +1,133 @@
+"""The access package in the portal: ask for a fresh code, then download.
+
+`/privacy/package/<status token>/` says the package is ready and takes a
+one-time code sent by e-mail; the right code leads to
+`/privacy/package/download/<download token>/`, a signed link that works for
+ACCESS_PACKAGE_LINK_DAYS days. Links carry only signed tokens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from dsr.choices import RequestKind
+from dsr.clock import local_date
+from dsr.selectors import request_get_for_subject
+from evidence.models import AccessPackage
+from evidence.selectors import (
+    access_package_code_pending,
+    access_package_for_request,
+    access_package_from_link,
+    access_package_is_available,
+)
+from evidence.services import (
+    access_package_code_check,
+    access_package_code_send,
+    access_package_download,
+)
+from portal.forms import CodeForm
+from portal.ratelimit import rate_limit_hit
+from privacydesk.errors import DomainError, ValidationFailed
+
+PACKAGE_KINDS = (RequestKind.ACCESS, RequestKind.PORTABILITY)
+
+
+def _help_context() -> dict[str, Any]:
+    return {"help_email": settings.DEFAULT_FROM_EMAIL}
+
+
+def _gone(request: HttpRequest, *, status: int) -> HttpResponse:
+    """410: the link or the package ran out of time; 404: never a valid link."""
+    return render(
+        request,
+        "portal/package_gone.html",
+        {"expired": status == 410, **_help_context()},
+        status=status,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def package(request: HttpRequest, token: str) -> HttpResponse:
+    dsr_request = request_get_for_subject(token=token)
+    if dsr_request is None or dsr_request.kind not in PACKAGE_KINDS:
+        return _gone(request, status=404)
+    access_package = access_package_for_request(request=dsr_request)
+    if access_package is None:
+        context = {"dsr_request": dsr_request, "token": token, **_help_context()}
+        return render(request, "portal/package_pending.html", context)
+    if not access_package_is_available(package=access_package):
+        return _gone(request, status=410)
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["action"] == "resend":
+            response = _send_code(request, form, access_package, token)
+            if response is not None:
+                return response
+        else:
+            try:
+                download = access_package_code_check(
+                    package=access_package, code=form.cleaned_data["code"]
+                )
+            except DomainError as error:
+                form.add_service_error(ValidationFailed(error.message, field="code"))
+            else:
+                return redirect("portal:package_download", token=download)
+    if form.errors:
+        status = 400
+    context = {
+        "form": form,
+        "dsr_request": dsr_request,
+        "package": access_package,
+        "token": token,
+        "code_sent": access_package_code_pending(package=access_package),
+        "available_until": local_date(access_package.expires_at),
+        "link_days": settings.ACCESS_PACKAGE_LINK_DAYS,
+        **_help_context(),
+    }
+    return render(request, "portal/package_ready.html", context, status=status)
+
+
+def _send_code(
+    request: HttpRequest, form: CodeForm, access_package: AccessPackage, token: str
+) -> HttpResponse | None:
+    """Send a code and come back to the page; None: show the form's error."""
+    client = request.META.get("REMOTE_ADDR") or "unknown"
+    if not rate_limit_hit(
+        scope="package-code", client=client, limit=settings.PORTAL_SUBMISSIONS_PER_HOUR
+    ):
+        response = render(
+            request, "portal/rate_limited.html", _help_context(), status=429
+        )
+        response["Retry-After"] = "3600"
+        return response
+    try:
+        access_package_code_send(package=access_package)
+    except DomainError as error:
+        form.add_service_error(ValidationFailed(error.message, field="code"))
+        return None
+    messages.success(request, "We sent you a code. Any earlier code no longer works.")
+    return redirect("portal:package", token=token)
+
+
+@never_cache
+@require_GET
+def package_download(request: HttpRequest, token: str) -> HttpResponse:
+    check = access_package_from_link(token=token)
+    if check.package is None:
+        return _gone(request, status=410 if check.expired else 404)
+    handle = access_package_download(package=check.package)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=check.package.filename,
+        content_type="application/zip",
+    )
