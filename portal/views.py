@@ -28,6 +28,7 @@ from dsr.services.verification import (
     challenge_confirm_link,
     challenge_issue,
 )
+from evidence.selectors import access_package_for_request
 from portal.forms import KIND_INFO, CancelForm, CodeForm, RequestForm
 from portal.ratelimit import rate_limit_hit
 from privacydesk.errors import DomainError, ValidationFailed
@@ -228,6 +229,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         "received_on": local_date(dsr_request.received_at),
         "days_left": days_left(dsr_request) if dsr_request.is_open else None,
         "can_cancel": dsr_request.status in SUBJECT_CANCELLABLE,
+        "has_package": access_package_for_request(request=dsr_request) is not None,
         **_help_context(),
     }
     return render(

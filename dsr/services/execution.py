@@ -16,13 +16,13 @@ import socket
 import tempfile
 import time
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from accounts.actors import Actor, actor_system
@@ -59,6 +59,7 @@ ACTIONS_FOR_KIND: dict[str, str] = {
     RequestKind.RESTRICTION: Action.RESTRICT,
     RequestKind.OBJECTION: Action.OBJECT,
 }
+PACKAGE_KINDS = (RequestKind.ACCESS, RequestKind.PORTABILITY)
 # Restriction and objection fall back to a human where a store has no flag.
 MANUAL_FALLBACK = {Action.RESTRICT, Action.OBJECT}
 
@@ -479,9 +480,12 @@ def request_finalize(*, request: Request) -> str:
             planned = _plan_verification(request, tasks)
             if planned:
                 return "verifying"
-        if request.kind in (RequestKind.ACCESS, RequestKind.PORTABILITY) and all(
-            t.status in (TaskStatus.SUCCEEDED, TaskStatus.EXEMPTED) for t in tasks
+        if request.kind in PACKAGE_KINDS and any(
+            t.status == TaskStatus.SUCCEEDED for t in tasks
         ):
+            # What was found is delivered even when a store failed; the
+            # package lists that store as incomplete and the request closes
+            # as partially completed.
             _enqueue_package(request)
             return "packaging"
         outcome, note = request_outcome(tasks=tasks)
@@ -580,6 +584,9 @@ def tasks_sweep() -> dict[str, int]:
             status=TaskStatus.WAITING, lease_expires_at__lt=now
         ).update(lease_owner="", lease_expires_at=None)
         _enqueue_after_commit(revived + lost)
+        unpackaged = _requests_awaiting_package(older_than=lost_pending)
+        for request in unpackaged:
+            _enqueue_package(request)
     if revived or lost or expired:
         logger.info(
             "sweeper: %d revived, %d re-enqueued, %d leases expired",
@@ -587,4 +594,30 @@ def tasks_sweep() -> dict[str, int]:
             len(lost),
             expired,
         )
-    return {"revived": len(revived), "requeued": len(lost), "leases_expired": expired}
+    return {
+        "revived": len(revived),
+        "requeued": len(lost),
+        "leases_expired": expired,
+        "packages_requeued": len(unpackaged),
+    }
+
+
+def _requests_awaiting_package(*, older_than: datetime) -> list[Request]:
+    """Access requests whose work ended but whose package job was lost."""
+    candidates = (
+        Request.objects.filter(
+            status=RequestStatus.IN_PROGRESS,
+            kind__in=PACKAGE_KINDS,
+            access_package__isnull=True,
+            tasks__status=TaskStatus.SUCCEEDED,
+        )
+        .annotate(last_finished=Max("tasks__finished_at"))
+        .filter(last_finished__lt=older_than)
+        .distinct()
+    )
+    return [
+        request
+        for request in candidates
+        if not request.tasks.exclude(status__in=TERMINAL_TASK_STATUSES).exists()
+        and not request.notes.filter(author="system:access_package").exists()
+    ]
