@@ -109,7 +109,8 @@ def verify_chain(events: Iterable[ChainedEvent]) -> ChainReport:
                 count,
                 expected_prev,
                 event.sequence,
-                f"event #{event.sequence} was altered: its content no longer matches its hash",
+                f"event #{event.sequence} was altered: "
+                "its content no longer matches its hash",
             )
         expected_prev = event.hash
         expected_sequence += 1

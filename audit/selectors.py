@@ -27,4 +27,6 @@ def audit_chain_head() -> AuditEvent | None:
 
 
 def audit_chain_verify() -> ChainReport:
-    return verify_chain(AuditEvent.objects.order_by("sequence").iterator(chunk_size=2000))
+    return verify_chain(
+        AuditEvent.objects.order_by("sequence").iterator(chunk_size=2000)
+    )

@@ -20,24 +20,32 @@ pytestmark = pytest.mark.django_db
 
 def _append(n: int) -> list[AuditEvent]:
     actor = actor_system("tests")
-    return [audit_record(actor=actor, action="test.event", obj=None, data={"i": i}) for i in range(n)]
+    return [
+        audit_record(actor=actor, action="test.event", obj=None, data={"i": i})
+        for i in range(n)
+    ]
 
 
 def _tamper(sql: str, params: list[object]) -> None:
     """Change rows behind the application's back, as an attacker with SQL would."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_append_only")
+            cursor.execute(
+                "ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_append_only"
+            )
         cursor.execute(sql, params)
         if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_append_only")
+            cursor.execute(
+                "ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_append_only"
+            )
 
 
 def test_events_link_to_their_predecessor() -> None:
     # when
     first, second, third = _append(3)
     # then
-    assert first.sequence == 1 and first.prev_hash == GENESIS_HASH
+    assert first.sequence == 1
+    assert first.prev_hash == GENESIS_HASH
     assert second.prev_hash == first.hash
     assert third.prev_hash == second.hash
     assert hash_of(third) == third.hash
@@ -85,7 +93,8 @@ def test_removed_last_event_leaves_a_shorter_valid_chain_whose_head_differs() ->
 
     report = audit_chain_verify()
 
-    assert report.ok and report.count == 3
+    assert report.ok
+    assert report.count == 3
     assert report.head_hash != events[-1].hash
 
 

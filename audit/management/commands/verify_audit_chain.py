@@ -10,7 +10,10 @@ class Command(BaseCommand):
         report = audit_chain_verify()
         if not report.ok:
             raise CommandError(
-                f"audit chain BROKEN at event #{report.first_bad_sequence}: {report.problem} "
+                f"audit chain BROKEN at event #{report.first_bad_sequence}: "
+                f"{report.problem} "
                 f"({report.count} events verified before it)"
             )
-        self.stdout.write(f"audit chain OK: {report.count} events, head {report.head_hash}")
+        self.stdout.write(
+            f"audit chain OK: {report.count} events, head {report.head_hash}"
+        )
