@@ -1,0 +1,373 @@
+"""What differs between PostgreSQL, SQLite and MariaDB/MySQL: connecting,
+quoting, parameter style, streaming rows, and turning driver errors into
+ConnectorErrors that say whether a retry can help.
+
+Error messages name the store, tables and columns, never a row value and
+never the password: driver texts are passed on only for error classes whose
+text is known to hold names alone (undefined table or column, refused login).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from connectors.base import ConnectorError
+
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the store is, parsed from the DSN (which holds no password)."""
+
+    scheme: str
+    dsn: str
+    host: str = ""
+    port: int | None = None
+    database: str = ""
+    user: str = ""
+
+    def describe(self) -> str:
+        if self.scheme == "sqlite":
+            return f"sqlite file {Path(self.database).name}"
+        where = f"{self.host or 'localhost'}:{self.port}" if self.port else self.host
+        return f"{self.scheme} at {where or 'localhost'}/{self.database}"
+
+
+def dialect_for(dsn: str) -> Dialect:
+    scheme = dsn.split("://", 1)[0].lower()
+    if scheme in ("postgresql", "postgres"):
+        return Postgres(dsn)
+    if scheme == "sqlite":
+        return Sqlite(dsn)
+    return MySql(dsn)
+
+
+class Dialect(ABC):
+    """One database family."""
+
+    param = "%s"
+
+    def __init__(self, dsn: str) -> None:
+        parts = urlsplit(dsn)
+        self.target = Target(
+            scheme=parts.scheme.lower(),
+            dsn=dsn,
+            host=parts.hostname or "",
+            port=parts.port,
+            database=unquote(parts.path.lstrip("/")),
+            user=unquote(parts.username or ""),
+        )
+
+    def quote(self, name: str) -> str:
+        # Names are checked against [A-Za-z_][A-Za-z0-9_]* before they get here.
+        return f'"{name}"'
+
+    def params(self, count: int) -> str:
+        return ", ".join([self.param] * count)
+
+    @abstractmethod
+    def connect(self, *, password: str, timeout: int, read_only: bool) -> Any: ...
+
+    @abstractmethod
+    def begin(self, connection: Any) -> None:
+        """Start the one write transaction of an action."""
+
+    @abstractmethod
+    def classify(self, error: Exception, doing: str) -> ConnectorError | None:
+        """A ConnectorError for a driver error, or None if it is not one."""
+
+    @contextmanager
+    def session(
+        self, *, password: str, timeout: int, write: bool, doing: str
+    ) -> Iterator[Any]:
+        """A connection; with `write`, one transaction committed at the end."""
+        try:
+            connection = self.connect(
+                password=password, timeout=timeout, read_only=not write
+            )
+        except Exception as error:
+            raise self.error(error, f"connecting to {self.target.describe()}") from None
+        try:
+            if write:
+                self.begin(connection)
+            yield connection
+            connection.commit()
+        except Exception as error:
+            with suppress(Exception):
+                connection.rollback()
+            converted = self.error(error, doing)
+            if converted is error:
+                raise
+            raise converted from None
+        finally:
+            with suppress(Exception):
+                connection.close()
+
+    @contextmanager
+    def converting(self, doing: str) -> Iterator[None]:
+        """Turn a driver error raised inside into a ConnectorError naming
+        what was being done (e.g. the table)."""
+        try:
+            yield
+        except ConnectorError:
+            raise
+        except Exception as error:
+            converted = self.classify(error, doing)
+            if converted is None:
+                raise
+            raise converted from None
+
+    def error(self, error: Exception, doing: str) -> Exception:
+        if isinstance(error, ConnectorError):
+            return error
+        converted = self.classify(error, doing)
+        return converted if converted is not None else error
+
+    def stream(
+        self,
+        connection: Any,
+        sql: str,
+        params: Sequence[Any],
+        *,
+        key_index: int,
+        key_column: str,
+        batch: int,
+    ) -> Iterator[tuple[list[str], list[Row]]]:
+        """Yield (column names, rows) in batches ordered by the key.
+
+        Keyset pagination: each batch is its own query starting after the last
+        key seen, so no cursor stays open while the caller writes."""
+        last: Any = None
+        while True:
+            page_sql = sql
+            page_params = list(params)
+            if last is not None:
+                page_sql += f" AND {self.quote(key_column)} > {self.param}"
+                page_params.append(last)
+            page_sql += f" ORDER BY {self.quote(key_column)} LIMIT {int(batch)}"
+            cursor = connection.cursor()
+            try:
+                cursor.execute(page_sql, page_params)
+                columns = [d[0] for d in cursor.description]
+                rows = list(cursor.fetchall())
+            finally:
+                cursor.close()
+            if not rows:
+                return
+            yield columns, rows
+            if len(rows) < batch:
+                return
+            last = rows[-1][key_index]
+
+    def fetch(self, connection: Any, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql, list(params))
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def phone_digits(self, column_sql: str) -> str:
+        """SQL that strips the usual phone separators from a column."""
+        expression = column_sql
+        for char in (" ", "-", "(", ")", ".", "/"):
+            expression = f"REPLACE({expression}, '{char}', '')"
+        return expression
+
+    def execute(self, connection: Any, sql: str, params: Sequence[Any] = ()) -> int:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql, list(params))
+            return max(cursor.rowcount, 0)
+        finally:
+            cursor.close()
+
+    def scalar(self, connection: Any, sql: str, params: Sequence[Any] = ()) -> Any:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql, list(params))
+            row = cursor.fetchone()
+            return row[0] if row else None
+        finally:
+            cursor.close()
+
+    def execute_many(self, connection: Any, sql: str, rows: list[list[Any]]) -> None:
+        if not rows:
+            return
+        cursor = connection.cursor()
+        try:
+            cursor.executemany(sql, rows)
+        finally:
+            cursor.close()
+
+    def columns(self, connection: Any, table: str) -> list[str]:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(f"SELECT * FROM {self.quote(table)} WHERE 1 = 0")
+            return [d[0] for d in cursor.description]
+        finally:
+            cursor.close()
+
+
+class Postgres(Dialect):
+    """PostgreSQL through psycopg 3; reads stream from a server-side cursor."""
+
+    def connect(self, *, password: str, timeout: int, read_only: bool) -> Any:
+        import psycopg
+
+        options: dict[str, Any] = {"connect_timeout": timeout}
+        if password:
+            options["password"] = password
+        connection = psycopg.connect(self.target.dsn, **options)
+        if read_only:
+            # One consistent snapshot across all tables of an access.
+            connection.read_only = True
+            connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        return connection
+
+    def begin(self, connection: Any) -> None:
+        """psycopg opens the transaction at the first statement."""
+
+    def phone_digits(self, column_sql: str) -> str:
+        return f"translate({column_sql}, ' -()./', '')"  # one call, not six
+
+    def stream(
+        self,
+        connection: Any,
+        sql: str,
+        params: Sequence[Any],
+        *,
+        key_index: int,
+        key_column: str,
+        batch: int,
+    ) -> Iterator[tuple[list[str], list[Row]]]:
+        # PostgreSQL cursors are insensitive: writes made in the same
+        # transaction while this one is open do not disturb it, and one pass
+        # over the rows replaces a query per page.
+        cursor = connection.cursor(name=f"pd_{uuid.uuid4().hex[:12]}")
+        try:
+            cursor.itersize = batch
+            cursor.execute(f"{sql} ORDER BY {self.quote(key_column)}", list(params))
+            columns = [d[0] for d in cursor.description]
+            while rows := cursor.fetchmany(batch):
+                yield columns, rows
+        finally:
+            cursor.close()
+
+    def execute_many(self, connection: Any, sql: str, rows: list[list[Any]]) -> None:
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, rows)
+
+    def classify(self, error: Exception, doing: str) -> ConnectorError | None:
+        import psycopg
+
+        if not isinstance(error, psycopg.Error):
+            return None
+        state = getattr(error, "sqlstate", None) or ""
+        if not state:
+            text = str(error)
+            if "FATAL:" in text:
+                reason = text.split("FATAL:", 1)[1].strip().splitlines()[0]
+                busy = ("starting up", "shutting down", "too many", "recovery")
+                return ConnectorError(
+                    f"{doing}: the server refused: {reason}",
+                    permanent=not any(word in reason for word in busy),
+                )
+            reason = "connection refused" if "refused" in text else "unreachable"
+            if "timeout" in text.lower():
+                reason = "timed out"
+            return ConnectorError(f"{doing}: {reason}", permanent=False)
+        name = type(error).__name__
+        transient = state[:2] in ("08", "40", "53", "57", "58") or state == "55P03"
+        detail = ""
+        if state[:2] in ("42", "28", "3D", "3F"):
+            detail = f": {error.diag.message_primary or name}"
+        return ConnectorError(
+            f"{doing}: {name} ({state}){detail}", permanent=not transient
+        )
+
+
+class Sqlite(Dialect):
+    """A SQLite file (stdlib sqlite3); writes take the lock at BEGIN."""
+
+    param = "?"
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__(dsn)
+        path = dsn[len("sqlite:///") :]
+        self.target = Target(scheme="sqlite", dsn=dsn, database=path)
+
+    def connect(self, *, password: str, timeout: int, read_only: bool) -> Any:
+        mode = "ro" if read_only else "rw"  # never create a missing file
+        uri = f"file:{Path(self.target.database).as_posix()}?mode={mode}"
+        return sqlite3.connect(
+            uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=True
+        )
+
+    def begin(self, connection: Any) -> None:
+        connection.execute("BEGIN IMMEDIATE")
+
+    def classify(self, error: Exception, doing: str) -> ConnectorError | None:
+        if not isinstance(error, sqlite3.Error):
+            return None
+        text = str(error)
+        transient = any(
+            word in text for word in ("locked", "busy", "disk I/O", "interrupted")
+        )
+        # sqlite3 messages name tables, columns and constraints, not values.
+        return ConnectorError(
+            f"{doing}: {type(error).__name__}: {text}", permanent=not transient
+        )
+
+
+class MySql(Dialect):
+    """MariaDB or MySQL through PyMySQL."""
+
+    TRANSIENT = {1040, 1053, 1205, 1213, 2002, 2003, 2006, 2013, 2055}
+    SAFE_TEXT = {1045, 1049, 1054, 1146, 1406}  # texts that hold names only
+
+    def quote(self, name: str) -> str:
+        return f"`{name}`"
+
+    def connect(self, *, password: str, timeout: int, read_only: bool) -> Any:
+        import pymysql
+
+        target = self.target
+        return pymysql.connect(
+            host=target.host or "localhost",
+            port=target.port or 3306,
+            user=target.user or "root",
+            password=password,
+            database=target.database or None,
+            connect_timeout=timeout,
+            charset="utf8mb4",
+            autocommit=False,
+        )
+
+    def begin(self, connection: Any) -> None:
+        connection.begin()
+
+    def classify(self, error: Exception, doing: str) -> ConnectorError | None:
+        import pymysql
+
+        if not isinstance(error, pymysql.Error):
+            return None
+        code = error.args[0] if error.args and isinstance(error.args[0], int) else 0
+        text = str(error.args[1]) if len(error.args) > 1 else ""
+        detail = f": {text}" if code in self.SAFE_TEXT else ""
+        if code in (2002, 2003):
+            detail = ": connection refused or unreachable"
+        return ConnectorError(
+            f"{doing}: {type(error).__name__} ({code}){detail}",
+            permanent=code not in self.TRANSIENT,
+        )

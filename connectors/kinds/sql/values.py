@@ -1,0 +1,81 @@
+"""What each erasure strategy writes, how to tell it already ran, and how a
+stored value travels as JSON."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from connectors.kinds.sql.config import FieldRule
+from connectors.redaction import KnownIdentifiers, redact
+from privacydesk.crypto import keyed_hash, normalise_identifier
+
+HASH_SHAPE = re.compile(r"[0-9a-f]{64}")
+PSEUDONYM_SHAPE = re.compile(r"pseud_[0-9a-f]{16}")
+
+
+def hashed(value: str) -> str:
+    """The stable keyed hash the `hash` strategy writes."""
+    return keyed_hash(value, purpose="connector.sql.hash")
+
+
+def pseudonym(value: str) -> str:
+    """The stable token the `pseudonymize` strategy writes."""
+    return "pseud_" + keyed_hash(value, purpose="connector.sql.pseudonym")[:16]
+
+
+def apply_rule(rule: FieldRule, value: Any, kind: str, known: KnownIdentifiers) -> Any:
+    """The value a column holds after erasure (unchanged when already erased)."""
+    if value is None or rule.strategy == "keep":
+        return value
+    if rule.strategy == "null":
+        return None
+    if rule.strategy == "mask":
+        return rule.mask
+    if rule.strategy == "redact_pii":
+        return redact(value, known=known)[0] if isinstance(value, str) else value
+    text = str(value)
+    # Identity values are normalised first, so the keyed form can be matched
+    # again from the subject's identifiers on a second run.
+    source = normalise_identifier(kind, text) if kind else text
+    if rule.strategy == "hash":
+        return text if HASH_SHAPE.fullmatch(text) else hashed(source)
+    return text if PSEUDONYM_SHAPE.fullmatch(text) else pseudonym(source)
+
+
+def still_holds(rule: FieldRule, value: Any, known: KnownIdentifiers) -> bool:
+    """Whether a column still holds what its strategy should have removed."""
+    if value is None or rule.strategy == "keep":
+        return False
+    if rule.strategy == "null":
+        return True
+    if rule.strategy == "mask":
+        return value != rule.mask
+    if rule.strategy == "hash":
+        return not HASH_SHAPE.fullmatch(str(value))
+    if rule.strategy == "pseudonymize":
+        return not PSEUDONYM_SHAPE.fullmatch(str(value))
+    return isinstance(value, str) and known.found_in(value)
+
+
+def json_safe(value: Any) -> Any:
+    """A value as JSON can carry it: dates as ISO text, bytes as base64."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    return str(value)

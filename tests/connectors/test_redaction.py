@@ -1,0 +1,194 @@
+"""redact_pii: known identifiers and pattern PII become stable placeholders,
+offline and quietly."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import warnings
+from typing import Any
+
+import pytest
+
+from connectors import redaction
+from connectors.redaction import KnownIdentifiers, redact
+
+JANE = KnownIdentifiers(
+    emails=("jane.doe@example.com",),
+    phones=("+44 20 7946 0958",),
+    customer_ids=("CRM-100001",),
+    names=("Jane Doe",),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Hi, this is Jane Doe, write to Jane.Doe@Example.com please.",
+            "Hi, this is <PERSON>, write to <EMAIL_ADDRESS> please.",
+        ),
+        ("jane here, Doe is my surname", "<PERSON> here, <PERSON> is my surname"),
+        ("call 020 7946 0958 today", "call <PHONE_NUMBER> today"),
+        ("call +44 (0)20 7946-0958 today", "call <PHONE_NUMBER> today"),
+        ("call 0044 20 7946 0958 today", "call <PHONE_NUMBER> today"),
+        ("account CRM-100001 is mine", "account <CUSTOMER_ID> is mine"),
+    ],
+)
+def test_known_identifiers_become_typed_placeholders(text: str, expected: str) -> None:
+    # when
+    redacted, count = redact(text, known=JANE)
+
+    # then
+    assert redacted == expected
+    assert count == expected.count("<")
+
+
+def test_plain_values_are_sorted_into_kinds() -> None:
+    # when
+    known = KnownIdentifiers.parse(
+        ["jane.doe@example.com", "+44 20 7946 0958", "CRM-100001", "Jane Doe", " "]
+    )
+
+    # then
+    assert known == JANE
+    assert redact("Jane wrote from jane.doe@example.com", known=list(JANE.names))[
+        0
+    ] == ("<PERSON> wrote from <EMAIL_ADDRESS>")
+
+
+@pytest.mark.parametrize(
+    ("text", "placeholder"),
+    [
+        ("mail bob.stone@gmail.com later", "<EMAIL_ADDRESS>"),
+        ("ring me on +1 415 555 2671", "<PHONE_NUMBER>"),
+        ("card 4111 1111 1111 1111 declined", "<CREDIT_CARD>"),
+        ("IBAN DE89 3704 0044 0532 0130 00 please", "<IBAN_CODE>"),
+        ("logged in from 192.168.10.23", "<IP_ADDRESS>"),
+        ("order ORD-552211 is late", "<ORDER_NUMBER>"),
+        ("order #123-4567890 is late", "<ORDER_NUMBER>"),
+    ],
+)
+def test_pattern_pii_of_anyone_is_replaced(text: str, placeholder: str) -> None:
+    # when
+    redacted, count = redact(text, known=())
+
+    # then
+    assert placeholder in redacted
+    assert count == 1
+
+
+def test_the_rest_of_the_conversation_stays_readable() -> None:
+    # given
+    text = (
+        "Hello Jane, sorry about ORD-482913. The parcel left our depot on "
+        "3 March and should arrive within five working days."
+    )
+
+    # when
+    redacted, count = redact(text, known=JANE)
+
+    # then
+    assert redacted == (
+        "Hello <PERSON>, sorry about <ORDER_NUMBER>. The parcel left our depot on "
+        "3 March and should arrive within five working days."
+    )
+    assert count == 2
+
+
+def test_text_without_pii_is_returned_unchanged() -> None:
+    text = "The parcel still has not arrived; could you check on it?"
+    assert redact(text, known=JANE) == (text, 0)
+    assert redact("", known=JANE) == ("", 0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi, this is Jane Doe (jane.doe@example.com), +44 20 7946 0958, CRM-100001.",
+        "Paid with 4111 1111 1111 1111 from 10.0.0.7 for ORD-123456 and #123-4567890.",
+        "<PERSON> said hello to a person called Person",
+    ],
+)
+def test_redacting_twice_changes_nothing_more(text: str) -> None:
+    # given
+    known = KnownIdentifiers(
+        emails=JANE.emails, phones=JANE.phones, names=("Jane Doe", "Person")
+    )
+    once, _ = redact(text, known=known)
+
+    # when
+    twice, count = redact(once, known=known)
+
+    # then
+    assert twice == once
+    assert count == 0
+
+
+def test_placeholders_are_not_mistaken_for_a_name() -> None:
+    # given: someone whose name is also a placeholder word
+    known = KnownIdentifiers(names=("Person",))
+
+    # when
+    redacted, count = redact("<PERSON> met Person", known=known)
+
+    # then
+    assert redacted == "<PERSON> met <PERSON>"
+    assert count == 1
+
+
+def test_found_in_spots_a_leftover_identifier() -> None:
+    assert JANE.found_in("forwarded by JANE.DOE@EXAMPLE.COM")
+    assert not JANE.found_in("forwarded by <EMAIL_ADDRESS>")
+    assert not JANE.found_in(None)
+
+
+def test_the_analyzer_is_built_once_per_process() -> None:
+    assert redaction.engines() is redaction.engines()
+
+
+def test_building_and_using_the_analyzer_never_touches_the_network(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given: every name lookup and connection attempt is recorded and refused
+    attempts: list[Any] = []
+
+    def refuse(sock: socket.socket, address: Any) -> None:
+        attempts.append(address)
+        raise OSError("network is off in this test")
+
+    def refuse_lookup(host: Any, *args: Any, **kwargs: Any) -> Any:
+        attempts.append(host)
+        raise OSError("network is off in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse_lookup)
+    monkeypatch.setattr(redaction, "_engines", None)
+
+    # when: a fresh analyzer validates e-mail domains against the suffix list
+    redacted, _ = redact("write to bob@shop.co.uk or ann@example.com", known=())
+
+    # then
+    assert redacted == "write to <EMAIL_ADDRESS> or <EMAIL_ADDRESS>"
+    assert attempts == []
+
+
+def test_building_the_analyzer_logs_and_warns_nothing(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given
+    monkeypatch.setattr(redaction, "_engines", None)
+    caplog.set_level(logging.WARNING)
+
+    # when
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        redaction.engines()
+        redact("mail bob@shop.co.uk, call +1 415 555 2671", known=())
+
+    # then
+    assert [
+        r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING
+    ] == []
+    assert [str(w.message) for w in caught] == []
