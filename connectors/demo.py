@@ -112,7 +112,12 @@ SQL_CONNECTOR_TABLES: list[dict[str, Any]] = [
             "customer_id": {"column": "crm_id", "system": "crm"},
         },
         "name_column": "name",
-        "erase": {"email": "hash", "name": "null", "phone": "null"},
+        "erase": {
+            "email": "hash",
+            "name": "null",
+            "phone": "null",
+            "crm_id": "pseudonymize",
+        },
     },
     {
         "table": "tickets",
