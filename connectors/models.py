@@ -3,11 +3,11 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
-from privacydesk.history import history as history_records
 
 from connectors.base import ConnectorKind
 from connectors.choices import ConnectorKindChoice, Health
 from privacydesk.fields import EncryptedJSONField
+from privacydesk.history import history as history_records
 
 
 class Connector(models.Model):

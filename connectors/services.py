@@ -27,6 +27,7 @@ from accounts.permissions import Perm
 from audit.services import audit_record
 from connectors.base import ConfigError, ConnectorError, ConnectorKind
 from connectors.choices import Health
+from connectors.disclosure import MANDATORY_ITEMS
 from connectors.models import Connector
 from connectors.registry import kind_class
 from connectors.selectors import connector_secret_fields_set
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DISCLOSURE_LISTS = ("purposes", "recipients")
-DISCLOSURE_TEXTS = ("retention", "source", "automated_decision_making")
 MAX_CATEGORIES = 30
 _CATEGORY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,49}$")
 UPDATABLE = ("name", "config", "secrets", "data_categories", "disclosure", "enabled")
@@ -112,41 +111,39 @@ def _clean_categories(categories: Any) -> list[str]:
 
 
 def _clean_disclosure(disclosure: Any) -> dict[str, Any]:
+    """Check the shape of a disclosure; completeness is checked where it
+    matters, when an access letter is written (connectors.disclosure)."""
     if disclosure is None:
         return {}
     if not isinstance(disclosure, dict):
         raise ValidationFailed("must be an object", field="disclosure")
-    known = DISCLOSURE_LISTS + DISCLOSURE_TEXTS
-    unknown = sorted(set(disclosure) - set(known))
+    unknown = sorted(set(disclosure) - set(MANDATORY_ITEMS))
     if unknown:
         raise ValidationFailed(
-            f"unknown key {unknown[0]!r}; known: {', '.join(known)}",
+            f"unknown key {unknown[0]!r}; known: {', '.join(MANDATORY_ITEMS)}",
             field=f"disclosure.{unknown[0]}",
         )
-    cleaned: dict[str, Any] = {}
-    for key in DISCLOSURE_LISTS:
-        if key not in disclosure:
-            continue
-        items = disclosure[key]
-        if not isinstance(items, list):
-            raise ValidationFailed("must be a list of texts", field=f"disclosure.{key}")
-        for index, item in enumerate(items):
-            if not isinstance(item, str) or not item.strip() or len(item) > 500:
+    for key, value in disclosure.items():
+        path = f"disclosure.{key}"
+        if isinstance(value, dict):
+            continue  # {"not_applicable": ...} or one structured entry
+        if key in ("retention", "source"):
+            if not isinstance(value, str):
                 raise ValidationFailed(
-                    "must be a text of at most 500 characters",
-                    field=f"disclosure.{key}[{index}]",
+                    'must be a text or {"not_applicable": "<reason>"}', field=path
                 )
-        cleaned[key] = [item.strip() for item in items]
-    for key in DISCLOSURE_TEXTS:
-        if key not in disclosure:
             continue
-        text = disclosure[key]
-        if not isinstance(text, str) or len(text) > 2000:
-            raise ValidationFailed(
-                "must be a text of at most 2000 characters", field=f"disclosure.{key}"
-            )
-        cleaned[key] = text.strip()
-    return cleaned
+        entries = value if isinstance(value, list) else [value]
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, str | dict):
+                raise ValidationFailed(
+                    "must be a text or an object", field=f"{path}[{index}]"
+                )
+    if len(json.dumps(disclosure)) > 20_000:
+        raise ValidationFailed(
+            "is too long (20,000 characters at most)", field="disclosure"
+        )
+    return disclosure
 
 
 def _clean_enabled(enabled: Any) -> bool:

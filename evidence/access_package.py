@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 
-from evidence.disclosure import StoreDisclosure, store_disclosure_read
+from connectors.disclosure import StoreDisclosure, store_disclosure_read
 from evidence.schema import DATA_SCHEMA, SCHEMA_ID
 from privacydesk.errors import ValidationFailed
 

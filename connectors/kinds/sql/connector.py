@@ -276,3 +276,10 @@ class SqlConnector(ConnectorKind):
                     )
                 outcome.add(table.table, found=found, changed=changed)
         return outcome
+
+    def purge(self, spec: Any, held: Any) -> Any:
+        """A retention purge of one table (connectors.kinds.sql.purge): a
+        context manager that runs it batch by batch, or counts it."""
+        from connectors.kinds.sql.purge import purge_for
+
+        return purge_for(self, spec, held)
