@@ -268,11 +268,11 @@ def test_service_errors_outside_the_config_land_on_their_field(
     _billing()
 
     response = officer_client.post(
-        NEW, _form(name="crm", disclosure=json.dumps({"purposes": [""]}))
+        NEW, _form(name="crm", disclosure=json.dumps({"purposes": [3]}))
     )
 
     assert response.context["form"].errors["disclosure"] == [
-        "disclosure.purposes[0]: must be a text of at most 500 characters"
+        "disclosure.purposes[0]: must be a text or an object"
     ]
     taken = officer_client.post(NEW, _form())
     assert "exists" in taken.context["form"].errors["name"][0]

@@ -5,6 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from connectors.demo import DEMO_CUSTOMERS
+from connectors.demo import customer as demo_customer
 from dsr.demo import DEMO_PASSWORD, DEMO_STAFF, demo_seed
 
 
@@ -40,6 +42,15 @@ class Command(BaseCommand):
             f"{status} {count}" for status, count in sorted(summary.statuses.items())
         )
         self.stdout.write(f"Demo requests by status: {states or 'none'}")
+        for name, created in summary.connectors:
+            self.stdout.write(
+                f"Connector {name}: {'created' if created else 'exists already'}"
+            )
+        sample = demo_customer(7)
+        self.stdout.write(
+            f"The demo helpdesk holds {DEMO_CUSTOMERS} customers; try a request "
+            f"for {sample.email} (customer {sample.crm_id})."
+        )
         if summary.users_created:
             logins = ", ".join(staff.username for staff in DEMO_STAFF)
             self.stdout.write(f"Logins ({logins}) use the password {DEMO_PASSWORD!r}.")
