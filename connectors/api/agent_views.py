@@ -35,24 +35,20 @@ from connectors.signing import (
     SignatureRejected,
 )
 from connectors.wire import MAX_RESULT_BYTES
-from dsr.api.serializers import ErrorSerializer
-
-_DESCRIBED = {
-    400: "Invalid input; `errors` names each field path.",
-    401: "Missing, malformed or revoked bearer token.",
-    403: "The token lacks the scope, or is not bound to a connector.",
-    404: "No such job for this token's connector.",
-    409: "The job is not in a state (or lease) that allows this.",
-    413: f"The body is larger than {MAX_RESULT_BYTES} bytes.",
-}
+from privacydesk.apikit import error_responses
 
 
 def _errors(*codes: int, **described: str) -> dict[int, OpenApiResponse]:
-    texts = {**_DESCRIBED, **{int(code[1:]): text for code, text in described.items()}}
-    return {
-        code: OpenApiResponse(ErrorSerializer, description=texts[code])
-        for code in codes
-    }
+    return error_responses(
+        *codes,
+        **{
+            "e403": "The token lacks the scope, or is not bound to a connector.",
+            "e404": "No such job for this token's connector.",
+            "e409": "The job is not in a state (or lease) that allows this.",
+            "e413": f"The body is larger than {MAX_RESULT_BYTES} bytes.",
+            **described,
+        },
+    )
 
 
 TASK_ID = OpenApiParameter(

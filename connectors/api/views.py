@@ -6,19 +6,13 @@ through the Actor built from the calling API client.
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request as HttpRequest
 from rest_framework.response import Response
 
-from accounts.actors import Actor, actor_for_client
 from accounts.choices import Scope
 from connectors.api import serializers as s
 from connectors.models import Connector
@@ -28,40 +22,26 @@ from connectors.services import (
     connector_create,
     connector_update,
 )
-from dsr.api.serializers import ErrorSerializer
+from privacydesk.apikit import (
+    client_actor,
+    error_responses,
+    id_parameter,
+    parse,
+    public_uuid,
+)
 
 TAGS = ["connectors"]
 
 
+ID_PARAMETER = id_parameter("connector")
+
+
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    described = {
-        400: "Invalid input; `errors` names each field path, e.g. `config.folder`.",
-        401: "Missing, malformed or revoked bearer token.",
-        403: "The token lacks a scope the action needs.",
-        404: "No connector with this id.",
-    }
-    return {
-        code: OpenApiResponse(ErrorSerializer, description=described[code])
-        for code in codes
-    }
-
-
-ID_PARAMETER = OpenApiParameter(
-    "id",
-    OpenApiTypes.UUID,
-    OpenApiParameter.PATH,
-    description="The connector's public id.",
-)
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return actor_for_client(request.auth)
-
-
-def _parse(serializer_class: type[Any], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+    return error_responses(
+        *codes,
+        e400="Invalid input; `errors` names each field path, e.g. `config.folder`.",
+        e404="No connector with this id.",
+    )
 
 
 class ConnectorViewSet(viewsets.GenericViewSet):
@@ -79,12 +59,9 @@ class ConnectorViewSet(viewsets.GenericViewSet):
 
     def _connector(self, *, manage: bool = False) -> Connector:
         """The connector named in the URL, through the actor-checked selector."""
-        try:
-            public_id = uuid.UUID(str(self.kwargs["id"]))
-        except ValueError as exc:
-            raise NotFound("no connector with this id") from exc
+        public_id = public_uuid(self.kwargs["id"], what="connector")
         return connector_get(
-            actor=_actor(self.request), public_id=str(public_id), manage=manage
+            actor=client_actor(self.request), public_id=public_id, manage=manage
         )
 
     @extend_schema(
@@ -96,9 +73,9 @@ class ConnectorViewSet(viewsets.GenericViewSet):
         tags=TAGS,
     )
     def list(self, request: HttpRequest) -> Response:
-        filters = _parse(s.ConnectorFilterSerializer, request.query_params)
+        filters = parse(s.ConnectorFilterSerializer, request.query_params)
         connectors = connector_list(
-            actor=_actor(request),
+            actor=client_actor(request),
             kind=filters.get("kind"),
             enabled=filters.get("enabled"),
         )
@@ -118,8 +95,8 @@ class ConnectorViewSet(viewsets.GenericViewSet):
         tags=TAGS,
     )
     def create(self, request: HttpRequest) -> Response:
-        data = _parse(s.ConnectorCreateSerializer, request.data)
-        connector = connector_create(actor=_actor(request), **data)
+        data = parse(s.ConnectorCreateSerializer, request.data)
+        connector = connector_create(actor=client_actor(request), **data)
         return Response(
             s.ConnectorSerializer(connector).data, status=status.HTTP_201_CREATED
         )
@@ -148,9 +125,9 @@ class ConnectorViewSet(viewsets.GenericViewSet):
         tags=TAGS,
     )
     def partial_update(self, request: HttpRequest, **kwargs: str) -> Response:
-        data = _parse(s.ConnectorUpdateSerializer, request.data)
+        data = parse(s.ConnectorUpdateSerializer, request.data)
         connector = connector_update(
-            actor=_actor(request), connector=self._connector(manage=True), **data
+            actor=client_actor(request), connector=self._connector(manage=True), **data
         )
         return Response(s.ConnectorSerializer(connector).data)
 
@@ -169,6 +146,6 @@ class ConnectorViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def test(self, request: HttpRequest, **kwargs: str) -> Response:
         connector = connector_check_health(
-            actor=_actor(request), connector=self._connector(manage=True)
+            actor=client_actor(request), connector=self._connector(manage=True)
         )
         return Response(s.HealthCheckSerializer(connector).data)

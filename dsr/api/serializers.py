@@ -29,20 +29,9 @@ from dsr.clock import days_left, end_of_day
 from dsr.models import Request, RequestTask
 from dsr.selectors import request_progress
 from dsr.services.requests import CLOSING_OUTCOMES
+from privacydesk.apikit import ErrorSerializer  # noqa: F401 - re-exported
 
 # --- Errors ---------------------------------------------------------------
-
-
-class ErrorSerializer(serializers.Serializer):
-    """Every 4xx body: a code, a sentence, and messages per field path."""
-
-    error = serializers.CharField(help_text="Machine-readable code, e.g. `invalid`.")
-    detail = serializers.CharField(help_text="What went wrong, for a human.")
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="Messages keyed by field path, e.g. `identity.email`.",
-    )
 
 
 # --- Inputs ---------------------------------------------------------------

@@ -6,20 +6,15 @@ calling API client; `required_scopes` only turns away tokens early.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request as HttpRequest
 from rest_framework.response import Response
 
-from accounts.actors import Actor, actor_for_client
 from accounts.choices import Scope
 from dsr.api import serializers as s
 from dsr.choices import Channel
@@ -37,42 +32,15 @@ from dsr.services.requests import (
     request_resume,
     request_verify,
 )
-
-
-class BearerTokenScheme(OpenApiAuthenticationExtension):
-    """Documents accounts' bearer tokens in the schema (needed by every API app)."""
-
-    target_class = "accounts.api.authentication.BearerTokenAuthentication"
-    name = "bearerAuth"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "Each operation names the scopes it needs.",
-        }
-
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    described = {
-        400: "Invalid input; `errors` names each field path.",
-        401: "Missing, malformed or revoked bearer token.",
-        403: "The token lacks a scope the action needs.",
-        404: "No request with this id.",
-        409: "The request's status does not allow this action.",
-    }
-    return {
-        code: OpenApiResponse(s.ErrorSerializer, description=described[code])
-        for code in codes
-    }
-
-
-ID_PARAMETER = OpenApiParameter(
-    "id",
-    OpenApiTypes.UUID,
-    OpenApiParameter.PATH,
-    description="The request's public id.",
+from privacydesk.apikit import (
+    client_actor,
+    error_responses,
+    id_parameter,
+    parse,
+    public_uuid,
 )
+
+ID_PARAMETER = id_parameter("request")
 
 
 def _action_schema(
@@ -93,19 +61,9 @@ def _action_schema(
         ),
         parameters=[ID_PARAMETER],
         request=body,
-        responses={code: response, **_errors(400, 401, 403, 404, 409)},
+        responses={code: response, **error_responses(400, 401, 403, 404, 409)},
         tags=["requests"],
     )
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return actor_for_client(request.auth)
-
-
-def _parse(serializer_class: type[Any], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class RequestViewSet(viewsets.GenericViewSet):
@@ -130,11 +88,8 @@ class RequestViewSet(viewsets.GenericViewSet):
 
     def _request(self) -> Request:
         """The request named in the URL, through the actor-scoped selector."""
-        try:
-            public_id = uuid.UUID(str(self.kwargs["id"]))
-        except ValueError as exc:
-            raise NotFound("no request with this id") from exc
-        return request_get(actor=_actor(self.request), public_id=str(public_id))
+        public_id = public_uuid(self.kwargs["id"], what="request")
+        return request_get(actor=client_actor(self.request), public_id=public_id)
 
     def _done(self, request: Request, code: int = status.HTTP_200_OK) -> Response:
         return Response(s.RequestDetailSerializer(request).data, status=code)
@@ -144,13 +99,16 @@ class RequestViewSet(viewsets.GenericViewSet):
         summary="List requests",
         description=f"Needs the scope `{Scope.REQUESTS_READ}`. Soonest due first.",
         parameters=[s.RequestFilterSerializer],
-        responses={200: s.RequestSerializer(many=True), **_errors(400, 401, 403)},
+        responses={
+            200: s.RequestSerializer(many=True),
+            **error_responses(400, 401, 403),
+        },
         tags=["requests"],
     )
     def list(self, request: HttpRequest) -> Response:
-        filters = _parse(s.RequestFilterSerializer, request.query_params)
+        filters = parse(s.RequestFilterSerializer, request.query_params)
         requests = request_list(
-            actor=_actor(request),
+            actor=client_actor(request),
             status=filters.get("status"),
             kind=filters.get("kind"),
             regime=filters.get("regime"),
@@ -171,12 +129,14 @@ class RequestViewSet(viewsets.GenericViewSet):
             "corrections."
         ),
         request=s.RequestCreateSerializer,
-        responses={201: s.RequestDetailSerializer, **_errors(400, 401, 403)},
+        responses={201: s.RequestDetailSerializer, **error_responses(400, 401, 403)},
         tags=["requests"],
     )
     def create(self, request: HttpRequest) -> Response:
-        data = _parse(s.RequestCreateSerializer, request.data)
-        created = request_create(actor=_actor(request), channel=Channel.API, **data)
+        data = parse(s.RequestCreateSerializer, request.data)
+        created = request_create(
+            actor=client_actor(request), channel=Channel.API, **data
+        )
         return self._done(created, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -189,7 +149,7 @@ class RequestViewSet(viewsets.GenericViewSet):
             "never the data found. Poll it while the request is in progress."
         ),
         parameters=[ID_PARAMETER],
-        responses={200: s.RequestDetailSerializer, **_errors(401, 403, 404)},
+        responses={200: s.RequestDetailSerializer, **error_responses(401, 403, 404)},
         tags=["requests"],
     )
     def retrieve(self, request: HttpRequest, **kwargs: str) -> Response:
@@ -203,10 +163,12 @@ class RequestViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def verify(self, request: HttpRequest, **kwargs: str) -> Response:
-        data = _parse(s.VerifySerializer, request.data)
+        data = parse(s.VerifySerializer, request.data)
         return self._done(
             request_verify(
-                actor=_actor(request), request=self._request(), method=data["method"]
+                actor=client_actor(request),
+                request=self._request(),
+                method=data["method"],
             )
         )
 
@@ -218,9 +180,9 @@ class RequestViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: HttpRequest, **kwargs: str) -> Response:
-        _parse(s.EmptySerializer, request.data)
+        parse(s.EmptySerializer, request.data)
         return self._done(
-            request_approve(actor=_actor(request), request=self._request())
+            request_approve(actor=client_actor(request), request=self._request())
         )
 
     @_action_schema(
@@ -231,10 +193,12 @@ class RequestViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def reject(self, request: HttpRequest, **kwargs: str) -> Response:
-        data = _parse(s.ReasonSerializer, request.data)
+        data = parse(s.ReasonSerializer, request.data)
         return self._done(
             request_reject(
-                actor=_actor(request), request=self._request(), reason=data["reason"]
+                actor=client_actor(request),
+                request=self._request(),
+                reason=data["reason"],
             )
         )
 
@@ -246,10 +210,12 @@ class RequestViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def extend(self, request: HttpRequest, **kwargs: str) -> Response:
-        data = _parse(s.ReasonSerializer, request.data)
+        data = parse(s.ReasonSerializer, request.data)
         return self._done(
             request_extend(
-                actor=_actor(request), request=self._request(), reason=data["reason"]
+                actor=client_actor(request),
+                request=self._request(),
+                reason=data["reason"],
             )
         )
 
@@ -261,10 +227,12 @@ class RequestViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: HttpRequest, **kwargs: str) -> Response:
-        data = _parse(s.OptionalReasonSerializer, request.data)
+        data = parse(s.OptionalReasonSerializer, request.data)
         return self._done(
             request_cancel(
-                actor=_actor(request), request=self._request(), reason=data["reason"]
+                actor=client_actor(request),
+                request=self._request(),
+                reason=data["reason"],
             )
         )
 
@@ -276,10 +244,10 @@ class RequestViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def close(self, request: HttpRequest, **kwargs: str) -> Response:
-        data = _parse(s.CloseSerializer, request.data)
+        data = parse(s.CloseSerializer, request.data)
         return self._done(
             request_close(
-                actor=_actor(request),
+                actor=client_actor(request),
                 request=self._request(),
                 outcome=data["outcome"],
                 note=data["note"],
@@ -294,10 +262,12 @@ class RequestViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def pause(self, request: HttpRequest, **kwargs: str) -> Response:
-        data = _parse(s.PauseSerializer, request.data)
+        data = parse(s.PauseSerializer, request.data)
         return self._done(
             request_pause(
-                actor=_actor(request), request=self._request(), reason=data["reason"]
+                actor=client_actor(request),
+                request=self._request(),
+                reason=data["reason"],
             )
         )
 
@@ -309,9 +279,9 @@ class RequestViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def resume(self, request: HttpRequest, **kwargs: str) -> Response:
-        _parse(s.EmptySerializer, request.data)
+        parse(s.EmptySerializer, request.data)
         return self._done(
-            request_resume(actor=_actor(request), request=self._request())
+            request_resume(actor=client_actor(request), request=self._request())
         )
 
     @_action_schema(
@@ -324,8 +294,8 @@ class RequestViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def notes(self, request: HttpRequest, **kwargs: str) -> Response:
-        data = _parse(s.NoteCreateSerializer, request.data)
+        data = parse(s.NoteCreateSerializer, request.data)
         note = request_add_note(
-            actor=_actor(request), request=self._request(), text=data["text"]
+            actor=client_actor(request), request=self._request(), text=data["text"]
         )
         return Response(s.NoteSerializer(note).data, status=status.HTTP_201_CREATED)
