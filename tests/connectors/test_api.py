@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -363,7 +362,9 @@ def test_a_write_token_can_patch_without_the_read_scope(
     assert response.json()["enabled"] is False
 
 
-@pytest.mark.parametrize("connector_id", [str(uuid.uuid4()), "42", "not-a-uuid"])
+@pytest.mark.parametrize(
+    "connector_id", ["0b7e5f3a-2c4d-4e6f-8a9b-1c2d3e4f5a6b", "42", "not-a-uuid"]
+)
 def test_an_unknown_connector_is_404(
     make_api_client: MakeClient, connector_id: str
 ) -> None:
