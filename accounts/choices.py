@@ -22,3 +22,5 @@ class Scope(models.TextChoices):
     CONNECTORS_READ = "connectors:read", "Read connectors (never their secrets)"
     CONNECTORS_WRITE = "connectors:write", "Create, change and test connectors"
     CONNECTORS_AGENT = "connectors:agent", "Pull agent: work the jobs of one connector"
+    RETENTION_READ = "retention:read", "Read retention policies, holds and runs"
+    RETENTION_WRITE = "retention:write", "Change policies, place holds, start runs"

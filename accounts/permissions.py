@@ -31,6 +31,10 @@ class Perm(StrEnum):
     CONSENT_MANAGE = "consent.manage"  # purposes, policy versions, propagation
     CONNECTORS_VIEW = "connectors.view"
     CONNECTORS_MANAGE = "connectors.manage"
+    RETENTION_VIEW = "retention.view"
+    RETENTION_MANAGE = "retention.manage"  # policies, holds, runs
+    # The internal copy of an evidence pack carries the subject's identifiers.
+    EVIDENCE_INTERNAL = "evidence.internal"
 
 
 _ALL = frozenset(Perm)
@@ -51,7 +55,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         }
     ),
     Role.AUDITOR: frozenset(
-        {Perm.REQUEST_VIEW, Perm.AUDIT_VIEW, Perm.CONNECTORS_VIEW, Perm.CONSENT_VIEW}
+        {
+            Perm.REQUEST_VIEW,
+            Perm.AUDIT_VIEW,
+            Perm.CONNECTORS_VIEW,
+            Perm.CONSENT_VIEW,
+            Perm.RETENTION_VIEW,
+        }
     ),
 }
 
@@ -77,6 +87,8 @@ SCOPE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Scope.CONSENT_CHECK: frozenset({Perm.CONSENT_CHECK}),
     Scope.CONNECTORS_READ: frozenset({Perm.CONNECTORS_VIEW}),
     Scope.CONNECTORS_WRITE: frozenset({Perm.CONNECTORS_MANAGE}),
+    Scope.RETENTION_READ: frozenset({Perm.RETENTION_VIEW}),
+    Scope.RETENTION_WRITE: frozenset({Perm.RETENTION_MANAGE}),
 }
 
 

@@ -18,4 +18,6 @@ def api_client_get(*, actor: Actor, public_id: str) -> ApiClient:
 
 
 def api_client_by_token_hash(*, token_hash: str) -> ApiClient | None:
-    return ApiClient.objects.filter(token_hash=token_hash, revoked_at__isnull=True).first()
+    return ApiClient.objects.filter(
+        token_hash=token_hash, revoked_at__isnull=True
+    ).first()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser, Group
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,11 +20,34 @@ from accounts.permissions import Perm
 from audit.services import audit_record
 from privacydesk.errors import IllegalTransition, ValidationFailed
 
+if TYPE_CHECKING:
+    from connectors.models import Connector
+
 TOKEN_PREFIX = "pd_"
+# Authentication keeps a client in the cache this long; revoking forgets it.
+API_CLIENT_CACHE_SECONDS = 15
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def api_client_cache_key(token_hash: str) -> str:
+    return f"api-client:{token_hash}"
+
+
+def _forget_cached_client(client: ApiClient) -> None:
+    key = api_client_cache_key(client.token_hash)
+
+    def forget() -> None:
+        # A cache outage cannot block a revocation: entries expire by then.
+        with contextlib.suppress(Exception):
+            cache.delete(key)
+
+    # Now, and again after commit: a call that read the row before the commit
+    # may have cached it meanwhile.
+    forget()
+    transaction.on_commit(forget)
 
 
 def _validate_scopes(scopes: list[str]) -> list[str]:
@@ -39,15 +65,33 @@ def _validate_scopes(scopes: list[str]) -> list[str]:
 
 @transaction.atomic
 def api_client_create(
-    *, actor: Actor, name: str, scopes: list[str]
+    *,
+    actor: Actor,
+    name: str,
+    scopes: list[str],
+    connector: Connector | None = None,
 ) -> tuple[ApiClient, str]:
-    """Create a client and return it with its token, shown this once only."""
+    """Create a client and return it with its token, shown this once only.
+
+    A pull agent's client is bound to one `connector` and holds only the
+    agent scope, so a leaked agent token reaches one store's jobs and nothing
+    else."""
     actor.require(Perm.CLIENTS_MANAGE)
     name = name.strip()
     if not name:
         raise ValidationFailed("a name is required", field="name")
     if ApiClient.objects.filter(name=name).exists():
         raise ValidationFailed(f"a client named {name!r} exists already", field="name")
+    if (Scope.CONNECTORS_AGENT in scopes) != (connector is not None):
+        raise ValidationFailed(
+            f"the scope {Scope.CONNECTORS_AGENT} goes with exactly one connector",
+            field="connector" if connector is None else "scopes",
+        )
+    if connector is not None and set(scopes) != {Scope.CONNECTORS_AGENT}:
+        raise ValidationFailed(
+            f"an agent token holds only the scope {Scope.CONNECTORS_AGENT}",
+            field="scopes",
+        )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     client = ApiClient.objects.create(
         name=name,
@@ -55,12 +99,16 @@ def api_client_create(
         token_prefix=token[:10],
         token_hash=hash_token(token),
         created_by_id=actor.user_id,
+        connector=connector,
     )
     audit_record(
         actor=actor,
         action="api_client.created",
         obj=client,
-        data={"scopes": client.scopes},
+        data={
+            "scopes": client.scopes,
+            **({"connector": connector.name} if connector is not None else {}),
+        },
     )
     return client, token
 
@@ -74,6 +122,7 @@ def api_client_revoke(*, actor: Actor, client: ApiClient) -> ApiClient:
     if changed != 1:
         raise IllegalTransition("this client is revoked already")
     client.refresh_from_db()
+    _forget_cached_client(client)
     audit_record(actor=actor, action="api_client.revoked", obj=client, data={})
     return client
 

@@ -317,8 +317,16 @@ def build_postgres(dsn: str, size: StoreSize, *, seed: int = 2026) -> dict[str, 
                 counts[table] += 1
                 buffers[table].write("\t".join(_copy_value(v) for v in values) + "\n")
                 if buffers[table].tell() > 8_000_000:
-                    _copy(cursor, table, buffers[table])
-                    buffers[table] = io.StringIO()
+                    # Parents first, or a child row would name a parent not
+                    # yet copied (the foreign keys check at once).
+                    for name in (
+                        "customers",
+                        "tickets",
+                        "messages",
+                        "ai_conversations",
+                    ):
+                        _copy(cursor, name, buffers[name])
+                        buffers[name] = io.StringIO()
             for table in ("customers", "tickets", "messages", "ai_conversations"):
                 _copy(cursor, table, buffers[table])
         conn.execute("ANALYZE")

@@ -11,6 +11,16 @@ urlpatterns = [
     path("requests/new/", views.request_new, name="request_new"),
     path("requests/<uuid:public_id>/", views.request_detail, name="request_detail"),
     path(
+        "requests/<uuid:public_id>/evidence.pdf",
+        views.request_evidence_pdf,
+        name="request_evidence_pdf",
+    ),
+    path(
+        "requests/<uuid:public_id>/evidence-internal.pdf",
+        views.request_evidence_internal_pdf,
+        name="request_evidence_internal_pdf",
+    ),
+    path(
         "requests/<uuid:public_id>/<slug:action>/",
         views.request_action,
         name="request_action",
@@ -48,5 +58,43 @@ urlpatterns = [
         "connectors/<uuid:public_id>/enable/",
         views.connector_enable,
         name="connector_enable",
+    ),
+    path("retention/", views.retention_policies, name="retention_policies"),
+    path(
+        "retention/policies/new/",
+        views.retention_policy_new,
+        name="retention_policy_new",
+    ),
+    path(
+        "retention/policies/<uuid:public_id>/edit/",
+        views.retention_policy_edit,
+        name="retention_policy_edit",
+    ),
+    path(
+        "retention/policies/<uuid:public_id>/run/",
+        views.retention_policy_run,
+        name="retention_policy_run",
+    ),
+    path("retention/holds/", views.retention_holds, name="retention_holds"),
+    path(
+        "retention/holds/<uuid:public_id>/release/",
+        views.retention_hold_release,
+        name="retention_hold_release",
+    ),
+    path("retention/runs/", views.retention_runs, name="retention_runs"),
+    path(
+        "retention/runs/<uuid:public_id>/",
+        views.retention_run_detail,
+        name="retention_run_detail",
+    ),
+    path(
+        "retention/runs/<uuid:public_id>/evidence.pdf",
+        views.run_evidence_pdf,
+        name="retention_run_evidence_pdf",
+    ),
+    path(
+        "retention/runs/<uuid:public_id>/resume/",
+        views.retention_run_resume,
+        name="retention_run_resume",
     ),
 ]

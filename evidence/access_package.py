@@ -4,8 +4,8 @@ Contents (REQUIREMENTS B17–B23, DESIGN "Outputs"):
 
 - `index.html`: for a person: what is inside, how to open it, counts per
   store and table, and the Art. 15 information;
-- `letter.html` (access only): the answer with every GDPR 15(1)(a)–(h) and
-  15(2) item, printable (a PDF once WeasyPrint is installed);
+- `letter.html` and `letter.pdf` (access only): the answer with every GDPR
+  15(1)(a)–(h) and 15(2) item, as a page and as a printable A4 PDF;
 - `data.json`: every record, structured; `schema.json` describes it;
 - `csv/<store>/<table>.csv`: the same rows, one file per store and table.
 
@@ -290,10 +290,11 @@ def _write_zip(
         with _text_entry(archive, "index.html", moment) as page:
             page.write(render_to_string("evidence/access_package/index.html", context))
         if spec.kind == "access":
+            letter = render_to_string("evidence/access_package/letter.html", context)
             with _text_entry(archive, "letter.html", moment) as page:
-                page.write(
-                    render_to_string("evidence/access_package/letter.html", context)
-                )
+                page.write(letter)
+            with archive.open(_entry("letter.pdf", moment), "w") as pdf:
+                pdf.write(_letter_pdf(letter))
         csv_files = _write_data_json(archive, spec, stores)
         try:
             with _text_entry(archive, "schema.json", moment) as schema:
@@ -312,6 +313,13 @@ def _write_zip(
             for i in archive.infolist()
         ]
     return contents
+
+
+def _letter_pdf(letter_html: str) -> bytes:
+    """The letter as a PDF (its print CSS makes it A4), for those who print."""
+    from weasyprint import HTML
+
+    return HTML(string=letter_html).write_pdf()
 
 
 def _copy_csv(

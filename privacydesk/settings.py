@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "dsr",
     "consent",
     "evidence",
+    "retention",
     "portal",
     "dashboard",
 ]
@@ -216,7 +217,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "evidence.tasks.purge_expired_access_packages_task",
         "schedule": crontab(minute=30, hour=3),
     },
+    # Each retention policy has its own staff-editable schedule (a
+    # django-celery-beat PeriodicTask kept in step by retention.services);
+    # this sweep finds runs whose worker died and alerts on them.
+    "sweep-purge-runs": {
+        "task": "retention.tasks.sweep_purge_runs_task",
+        "schedule": 300.0,
+    },
 }
+
+# --- Retention -------------------------------------------------------------
+# Closed requests keep their evidence but lose the subject's plaintext
+# identifiers this many days after closing (CCPA requests: at least 730, the
+# 24 months of CCPA regulations section 7101).
+SELF_RETENTION_DAYS = env_int("SELF_RETENTION_DAYS", 365)
+# A purge batch waits at most this long for a row lock in a store, then the
+# run stops as interrupted (and resumes on its next run).
+RETENTION_LOCK_TIMEOUT_MS = env_int("RETENTION_LOCK_TIMEOUT_MS", 5000)
+# A running purge that has not finished a batch for this long is dead.
+RETENTION_RUN_STALE_SECONDS = env_int("RETENTION_RUN_STALE_SECONDS", 900)
 
 # --- E-mail ---------------------------------------------------------------
 EMAIL_BACKEND = env_str(
@@ -291,6 +310,8 @@ SPECTACULAR_SETTINGS = {
         "RequestStatusEnum": "dsr.choices.RequestStatus",
         "TaskStatusEnum": "dsr.choices.TaskStatus",
         "ResultStatusEnum": "connectors.wire.ResultStatus",
+        "PurgeRunStatusEnum": "retention.choices.RunStatus",
+        "RetentionActionEnum": "retention.choices.PolicyAction",
     },
 }
 

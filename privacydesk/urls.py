@@ -14,10 +14,12 @@ urlpatterns = [
     path("privacy/", include("portal.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("api/v1/", include("dsr.api.urls")),
+    path("api/v1/", include("evidence.api.urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("consent.api.urls")),
     path("api/v1/", include("connectors.api.urls")),
     path("api/v1/", include("connectors.api.agent_urls")),
+    path("api/v1/", include("retention.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"

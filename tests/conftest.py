@@ -18,7 +18,9 @@ from dsr.services.requests import request_create
 
 
 def _staff(username: str, role: Role) -> User:
-    user = User.objects.create_user(username=username, password="pw-for-tests-123", is_staff=True)
+    user = User.objects.create_user(
+        username=username, password="pw-for-tests-123", is_staff=True
+    )
     staff_set_role(user=user, role=role)
     return user
 
@@ -55,7 +57,9 @@ def make_api_client(db: Any) -> Callable[..., tuple[ApiClient, APIClient]]:
 
     def make(*scopes: str) -> tuple[ApiClient, APIClient]:
         client, token = api_client_create(
-            actor=actor_system("tests"), name=f"client-{next(counter)}", scopes=list(scopes)
+            actor=actor_system("tests"),
+            name=f"client-{next(counter)}",
+            scopes=list(scopes),
         )
         http = APIClient()
         http.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")

@@ -11,11 +11,27 @@ from dashboard.views.connectors import (
     connector_list_view,
     connector_new,
 )
+from dashboard.views.evidence import (
+    request_evidence_internal_pdf,
+    request_evidence_pdf,
+    run_evidence_pdf,
+)
 from dashboard.views.requests import (
     queue,
     request_action,
     request_detail,
     request_new,
+)
+from dashboard.views.retention import (
+    retention_hold_release,
+    retention_holds,
+    retention_policies,
+    retention_policy_edit,
+    retention_policy_new,
+    retention_policy_run,
+    retention_run_detail,
+    retention_run_resume,
+    retention_runs,
 )
 from dashboard.views.tasks import task_action
 
@@ -34,6 +50,18 @@ __all__ = [
     "queue",
     "request_action",
     "request_detail",
+    "request_evidence_internal_pdf",
+    "request_evidence_pdf",
     "request_new",
+    "retention_hold_release",
+    "retention_holds",
+    "retention_policies",
+    "retention_policy_edit",
+    "retention_policy_new",
+    "retention_policy_run",
+    "retention_run_detail",
+    "retention_run_resume",
+    "retention_runs",
+    "run_evidence_pdf",
     "task_action",
 ]

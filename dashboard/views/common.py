@@ -43,9 +43,18 @@ def layout_context(request: HttpRequest, actor: Actor | None) -> dict[str, Any]:
             "audit": can(Perm.AUDIT_VIEW),
             "clients": can(Perm.CLIENTS_MANAGE),
             "connectors": can(Perm.CONNECTORS_VIEW),
+            "retention": can(Perm.RETENTION_VIEW),
         },
+        "retention_failing": _retention_failing() if can(Perm.RETENTION_VIEW) else 0,
         "controller_time_zone": settings.CONTROLLER_TIME_ZONE,
     }
+
+
+def _retention_failing() -> int:
+    """Policies whose last real run failed: the banner on every page."""
+    from retention.selectors import policies_needing_attention
+
+    return policies_needing_attention().count()
 
 
 def page(

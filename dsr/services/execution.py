@@ -15,7 +15,9 @@ import random
 import socket
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -63,6 +65,14 @@ PACKAGE_KINDS = (RequestKind.ACCESS, RequestKind.PORTABILITY)
 # Restriction and objection fall back to a human where a store has no flag.
 MANUAL_FALLBACK = {Action.RESTRICT, Action.OBJECT}
 
+# Work that a finishing task makes due (erasure's verification, the access
+# package) and that the worker running it does itself, right after its own
+# commit, instead of a round trip through the broker: ("task", RequestTask
+# id) or ("package", Request id). Set only while task_run completes a task.
+_followups: ContextVar[list[tuple[str, int]] | None] = ContextVar(
+    "_followups", default=None
+)
+
 
 # --- planning -----------------------------------------------------------------
 
@@ -105,12 +115,20 @@ def request_plan_tasks(*, actor: Actor, request: Request) -> list[RequestTask]:
 
 
 def _enqueue_after_commit(
-    tasks: Iterable[RequestTask], *, countdown: float = 0
+    tasks: Iterable[RequestTask], *, countdown: float = 0, inline_first: bool = False
 ) -> None:
     ids = [task.pk for task in tasks]
     if not ids:
         return
+    # enqueued_at also marks an inline task: the sweeper re-queues it if this
+    # worker dies before running it.
     RequestTask.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
+    followups = _followups.get()
+    if inline_first and followups is not None and not countdown:
+        followups.append(("task", ids[0]))
+        ids = ids[1:]
+        if not ids:
+            return
 
     def send() -> None:
         from dsr.tasks import run_request_task_task
@@ -186,29 +204,79 @@ def _backoff_seconds(attempt: int) -> float:
 
 
 def task_run(*, task_id: int) -> str:
-    """Run one task once. Returns what happened (for logs and tests)."""
+    """Run one task once. Returns what happened (for logs and tests).
+
+    What the task makes due next (erasure's verification, the access
+    package) runs right after it, in this process (see `_followups`)."""
+    followups: list[tuple[str, int]] = []
+    with _collecting(followups):
+        outcome = _task_run_once(task_id)
+    _run_followups(followups)
+    return outcome
+
+
+@contextmanager
+def _collecting(followups: list[tuple[str, int]]) -> Iterator[None]:
+    token = _followups.set(followups)
+    try:
+        yield
+    finally:
+        _followups.reset(token)
+
+
+def _run_followups(followups: list[tuple[str, int]]) -> None:
+    """Run, after commit, what a finished task made due; anything that fails
+    here goes to the broker instead (the sweeper covers a dead worker)."""
+    from dsr.tasks import build_access_package_task, run_request_task_task
+
+    for kind, pk in followups:
+        try:
+            if kind == "task":
+                task_run(task_id=pk)
+            else:
+                build_access_package_task(pk)
+        except Exception:
+            logger.exception(
+                "follow-up %s %s failed; handing it to the broker", kind, pk
+            )
+            if kind == "task":
+                run_request_task_task.delay(pk)
+            else:
+                build_access_package_task.delay(pk)
+
+
+def _task_run_once(task_id: int) -> str:
     now = timezone.now()
-    claimed = RequestTask.objects.filter(pk=task_id, status=TaskStatus.PENDING).update(
-        status=TaskStatus.RUNNING,
-        started_at=now,
-        attempts=F("attempts") + 1,
-        next_attempt_at=None,
-    )
-    if claimed != 1:
-        return "not-pending"  # done, running elsewhere, or cancelled: nothing to do
-    task = RequestTask.objects.select_related("request", "connector").get(pk=task_id)
-    if not task.request.is_open:
-        _finish(task, TaskStatus.SKIPPED, note="the request closed before this ran")
-        return "request-closed"
-    attempt = TaskAttempt.objects.create(
-        task=task, number=task.attempts, started_at=now, worker=socket.gethostname()
-    )
+    # Claiming, loading and opening the attempt commit together.
+    with transaction.atomic():
+        claimed = RequestTask.objects.filter(
+            pk=task_id, status=TaskStatus.PENDING
+        ).update(
+            status=TaskStatus.RUNNING,
+            started_at=now,
+            attempts=F("attempts") + 1,
+            next_attempt_at=None,
+        )
+        if claimed != 1:
+            return "not-pending"  # done, running elsewhere, or cancelled
+        task = RequestTask.objects.select_related("request", "connector").get(
+            pk=task_id
+        )
+        if not task.request.is_open:
+            _finish(task, TaskStatus.SKIPPED, note="the request closed before this ran")
+            return "request-closed"
+        if task.action == Action.ERASE and _exempt_if_held(task):
+            return "exempted"
+        attempt = TaskAttempt.objects.create(
+            task=task, number=task.attempts, started_at=now, worker=socket.gethostname()
+        )
+        identity = subject_identity(request=task.request)
     started = time.monotonic()
     job = Job(
         task_id=str(task.public_id),
         request_reference=task.request.reference,
         action=task.action,
-        identity=subject_identity(request=task.request),
+        identity=identity,
         changes=task.request.corrections or {},
     )
     sink = JsonlSink(task)
@@ -222,18 +290,64 @@ def task_run(*, task_id: int) -> str:
     except Exception as error:  # an unknown failure: retry, and say only its type
         logger.exception("task %s failed unexpectedly", task.pk)
         return _record_failure(task, attempt, started, type(error).__name__, False)
-    _close_attempt(
-        attempt,
-        started,
-        AttemptOutcome.SUCCEEDED
-        if isinstance(result, Outcome)
-        else AttemptOutcome.DEFERRED,
-    )
     if isinstance(result, Deferred):
+        _close_attempt(attempt, started, AttemptOutcome.DEFERRED)
         _mark_waiting(task, result)
         return "deferred"
-    task_complete(task=task, outcome=result, actor=SYSTEM)
+    # The attempt, the task's outcome and the request's next step commit
+    # together.
+    with transaction.atomic():
+        _close_attempt(attempt, started, AttemptOutcome.SUCCEEDED)
+        if not _complete(task=task, outcome=result, actor=SYSTEM):
+            return "not-running"  # the sweeper took it back meanwhile
     return "succeeded"
+
+
+def _exempt_if_held(task: RequestTask) -> bool:
+    """An active legal hold on the subject, the connector or one of its tables
+    wins over erasure (GDPR 17(3)(b),(e)): the task is exempted with the
+    hold's legal basis, and nothing in that store is erased. A table hold
+    exempts the whole store's task (erasure cannot yet skip single tables)."""
+    from retention.selectors import holds_covering
+
+    holds = holds_covering(subject=task.request.subject, connector=task.connector)
+    if not holds:
+        return False
+    exemptions = [
+        {
+            "location": hold.table or "*",
+            "fields": [],
+            "basis": hold.legal_basis,
+            "reason": f"legal hold: {hold.reason}",
+            "count": 0,
+            "hold": str(hold.public_id),
+        }
+        for hold in holds
+    ]
+    with transaction.atomic():
+        changed = RequestTask.objects.filter(
+            pk=task.pk, status=TaskStatus.RUNNING
+        ).update(
+            status=TaskStatus.EXEMPTED,
+            finished_at=timezone.now(),
+            exemptions=exemptions,
+            status_note="kept under a legal hold",
+        )
+        if changed:
+            audit_record(
+                actor=SYSTEM,
+                action="task.exempted",
+                obj=task.request,
+                data={
+                    "task": str(task.public_id),
+                    "connector": task.connector.name,
+                    "action": task.action,
+                    "holds": [str(hold.public_id) for hold in holds],
+                    "basis": [hold.legal_basis for hold in holds],
+                },
+            )
+            request_finalize(request=task.request)
+    return True
 
 
 def _close_attempt(
@@ -312,43 +426,51 @@ def _finish(task: RequestTask, status: str, *, error: str = "", note: str = "") 
 
 def task_complete(*, task: RequestTask, outcome: Outcome, actor: Actor) -> RequestTask:
     """Record a successful outcome (from a worker, a webhook, an agent or a human)."""
-    exemptions = [_exemption_json(e) for e in outcome.exemptions]
     with transaction.atomic():
-        changed = RequestTask.objects.filter(
-            pk=task.pk, status__in=[TaskStatus.RUNNING, TaskStatus.WAITING]
-        ).update(
-            status=TaskStatus.SUCCEEDED,
-            finished_at=timezone.now(),
-            records_found=outcome.found,
-            records_changed=outcome.changed,
-            per_location=outcome.per_location,
-            exemptions=exemptions,
-            result_file=task.result_file,
-            result_digest=task.result_digest,
-            status_note=outcome.note or F("status_note"),
-            last_error="",
-            lease_owner="",
-            lease_expires_at=None,
-        )
-        if changed != 1:
+        if not _complete(task=task, outcome=outcome, actor=actor):
             raise IllegalTransition("this task is not running or waiting")
-        audit_record(
-            actor=actor,
-            action="task.succeeded",
-            obj=task.request,
-            data={
-                "task": str(task.public_id),
-                "connector": task.connector.name,
-                "action": task.action,
-                "found": outcome.found,
-                "changed": outcome.changed,
-                "digest": task.result_digest,
-                "exemptions": len(exemptions),
-            },
-        )
-        request_finalize(request=task.request)
     task.refresh_from_db()
     return task
+
+
+def _complete(*, task: RequestTask, outcome: Outcome, actor: Actor) -> bool:
+    """task_complete inside the caller's transaction; False if the task was
+    not running or waiting (nothing written)."""
+    exemptions = [_exemption_json(e) for e in outcome.exemptions]
+    changed = RequestTask.objects.filter(
+        pk=task.pk, status__in=[TaskStatus.RUNNING, TaskStatus.WAITING]
+    ).update(
+        status=TaskStatus.SUCCEEDED,
+        finished_at=timezone.now(),
+        records_found=outcome.found,
+        records_changed=outcome.changed,
+        per_location=outcome.per_location,
+        exemptions=exemptions,
+        result_file=task.result_file,
+        result_digest=task.result_digest,
+        status_note=outcome.note or F("status_note"),
+        last_error="",
+        lease_owner="",
+        lease_expires_at=None,
+    )
+    if changed != 1:
+        return False
+    audit_record(
+        actor=actor,
+        action="task.succeeded",
+        obj=task.request,
+        data={
+            "task": str(task.public_id),
+            "connector": task.connector.name,
+            "action": task.action,
+            "found": outcome.found,
+            "changed": outcome.changed,
+            "digest": task.result_digest,
+            "exemptions": len(exemptions),
+        },
+    )
+    request_finalize(request=task.request)
+    return True
 
 
 def task_fail(*, task: RequestTask, error: str, actor: Actor) -> RequestTask:
@@ -466,8 +588,9 @@ def request_finalize(*, request: Request) -> str:
     """Called whenever a task ends; the last one closes the request.
 
     Runs under the request's row lock, so two tasks finishing at once cannot
-    both (or neither) close it."""
-    with transaction.atomic():
+    both (or neither) close it. Inside a caller's transaction it is part of
+    it (no savepoint: a failure here must undo the caller's write too)."""
+    with transaction.atomic(savepoint=False):
         request = Request.objects.select_for_update().get(pk=request.pk)
         if request.status != RequestStatus.IN_PROGRESS:
             return "not-in-progress"
@@ -516,13 +639,17 @@ def _plan_verification(request: Request, tasks: list[RequestTask]) -> bool:
             obj=request,
             data={"tasks": [str(t.public_id) for t in verify]},
         )
-        _enqueue_after_commit(verify)
+        _enqueue_after_commit(verify, inline_first=True)
     return bool(verify)
 
 
 def _enqueue_package(request: Request) -> None:
     from dsr.tasks import build_access_package_task
 
+    followups = _followups.get()
+    if followups is not None:
+        followups.append(("package", request.pk))
+        return
     transaction.on_commit(lambda: build_access_package_task.delay(request.pk))
 
 

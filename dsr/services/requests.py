@@ -43,6 +43,13 @@ def _enqueue_notice(request: Request, notice: str) -> None:
     transaction.on_commit(lambda: send_subject_notice_task.delay(request.pk, notice))
 
 
+def _enqueue_evidence(request: Request) -> None:
+    """A closed request gets its evidence pack (issue 6), after commit."""
+    from evidence.tasks import evidence_pack_generate_task
+
+    transaction.on_commit(lambda: evidence_pack_generate_task.delay(request.pk))
+
+
 def _choice(value: Any, choices: type, field: str) -> str:
     if value not in choices.values:
         raise ValidationFailed(
@@ -252,6 +259,7 @@ def request_reject(*, actor: Actor, request: Request, reason: str) -> Request:
     request.save()
     _audit(actor, request, "rejected", previous_status=old)
     _enqueue_notice(request, "rejected")
+    _enqueue_evidence(request)
     return request
 
 
@@ -284,6 +292,7 @@ def request_cancel(*, actor: Actor, request: Request, reason: str = "") -> Reque
         by_subject=actor.kind == "subject",
     )
     _enqueue_notice(request, "cancelled")
+    _enqueue_evidence(request)
     return request
 
 
@@ -396,6 +405,7 @@ def request_close(
     _audit(actor, request, "closed", outcome=outcome, on_time=on_time)
     if notice:
         _enqueue_notice(request, notice)
+    _enqueue_evidence(request)
     return request
 
 

@@ -19,18 +19,28 @@ pytestmark = pytest.mark.django_db
 def test_command_prints_the_token_on_its_last_line_and_stores_its_hash() -> None:
     out = StringIO()
 
-    call_command("create_api_client", "crm", "--scopes", "requests:read,requests:write", stdout=out)
+    call_command(
+        "create_api_client",
+        "crm",
+        "--scopes",
+        "requests:read,requests:write",
+        stdout=out,
+    )
 
     token = out.getvalue().strip().splitlines()[-1]
     client = ApiClient.objects.get(name="crm")
-    assert token.startswith("pd_") and len(token) > 40
-    assert client.token_hash == hash_token(token) and token not in client.token_hash
+    assert token.startswith("pd_")
+    assert len(token) > 40
+    assert client.token_hash == hash_token(token)
+    assert token not in client.token_hash
     assert client.scopes == ["requests:read", "requests:write"]
 
 
 def test_unknown_scope_is_refused_naming_it() -> None:
     with pytest.raises(CommandError, match="requests:delete"):
-        call_command("create_api_client", "crm", "--scopes", "requests:delete", stdout=StringIO())
+        call_command(
+            "create_api_client", "crm", "--scopes", "requests:delete", stdout=StringIO()
+        )
     assert ApiClient.objects.count() == 0
 
 
@@ -43,7 +53,9 @@ def test_duplicate_name_is_refused() -> None:
 
 def test_support_agent_cannot_create_clients(agent) -> None:
     with pytest.raises(NotPermitted):
-        api_client_create(actor=actor_for_user(agent), name="x", scopes=["requests:read"])
+        api_client_create(
+            actor=actor_for_user(agent), name="x", scopes=["requests:read"]
+        )
     assert ApiClient.objects.count() == 0
 
 

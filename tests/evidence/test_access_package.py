@@ -65,6 +65,7 @@ def test_package_holds_data_json_csv_index_and_letter(
         "data.json",
         "index.html",
         "letter.html",
+        "letter.pdf",
         "schema.json",
     ]
     assert package.record_count == 6

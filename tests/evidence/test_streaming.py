@@ -54,6 +54,9 @@ def _big_result(request, task) -> int:
     return size
 
 
+LETTER_PDF_BYTES = 2_000_000
+
+
 def test_100k_records_are_packaged_with_flat_memory(make_request, make_connector):
     # given one store that returned 100,000 records
     request = make_request(verified=True)
@@ -86,7 +89,8 @@ def test_100k_records_are_packaged_with_flat_memory(make_request, make_connector
         f"peak {peak / 1e6:.2f} MB, {seconds:.1f} s (traced)"
     )
     print(f"\n{figure}")  # noqa: T201 (the figure, shown with -s)
-    assert peak < data_size / 20, figure
+    # letter.pdf (WeasyPrint) adds a constant ~1.5 MB, whatever the records.
+    assert peak < data_size / 20 + LETTER_PDF_BYTES, figure
     package = request.access_package
     assert package.record_count == RECORDS
     archive = open_package(package)

@@ -9,10 +9,14 @@ text is known to hold names alone (undefined table or column, refused login).
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sqlite3
+import threading
+import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,22 +89,35 @@ class Dialect(ABC):
     def classify(self, error: Exception, doing: str) -> ConnectorError | None:
         """A ConnectorError for a driver error, or None if it is not one."""
 
+    # Whether a session's connection may be kept open for the next action in
+    # this process (see _IdleConnections).
+    reuse_connections = False
+
     @contextmanager
     def session(
         self, *, password: str, timeout: int, write: bool, doing: str
     ) -> Iterator[Any]:
         """A connection; with `write`, one transaction committed at the end."""
+        key = self._reuse_key(password)
+        kept = _idle.take(key, self.reusable) if key else None
         try:
-            connection = self.connect(
-                password=password, timeout=timeout, read_only=not write
-            )
+            if kept is not None:
+                connection, opened = kept
+                self.prepare(connection, read_only=not write)
+            else:
+                opened = time.monotonic()
+                connection = self.connect(
+                    password=password, timeout=timeout, read_only=not write
+                )
         except Exception as error:
             raise self.error(error, f"connecting to {self.target.describe()}") from None
+        clean = False
         try:
             if write:
                 self.begin(connection)
             yield connection
             connection.commit()
+            clean = True
         except Exception as error:
             with suppress(Exception):
                 connection.rollback()
@@ -109,8 +126,31 @@ class Dialect(ABC):
                 raise
             raise converted from None
         finally:
-            with suppress(Exception):
-                connection.close()
+            # Only a connection whose action committed goes back; one that
+            # failed, or whose reader stopped early, is closed.
+            kept_again = (
+                clean
+                and key is not None
+                and self.reusable(connection)
+                and _idle.give(key, connection, opened)
+            )
+            if not kept_again:
+                with suppress(Exception):
+                    connection.close()
+
+    def _reuse_key(self, password: str) -> tuple[str, str, str] | None:
+        if not self.reuse_connections:
+            return None
+        secret = hashlib.sha256(password.encode()).hexdigest() if password else ""
+        return (type(self).__name__, self.target.dsn, secret)
+
+    def reusable(self, connection: Any) -> bool:
+        """Whether `connection` is open, healthy and outside a transaction."""
+        return False
+
+    def prepare(self, connection: Any, *, read_only: bool) -> None:  # noqa: B027
+        """Set up a kept connection for the next action (only kinds that
+        keep connections need to)."""
 
     @contextmanager
     def converting(self, doing: str) -> Iterator[None]:
@@ -221,18 +261,34 @@ class Dialect(ABC):
 class Postgres(Dialect):
     """PostgreSQL through psycopg 3; reads stream from a server-side cursor."""
 
+    # Connecting costs more than a small subject's whole action (a TCP and
+    # authentication round trip, a backend start): keep it for the next one.
+    reuse_connections = True
+
     def connect(self, *, password: str, timeout: int, read_only: bool) -> Any:
         import psycopg
 
-        options: dict[str, Any] = {"connect_timeout": timeout}
+        # No server-side prepared statements: a kept connection would carry
+        # them past a schema change in the store ("cached plan must not
+        # change result type").
+        options: dict[str, Any] = {
+            "connect_timeout": timeout,
+            "prepare_threshold": None,
+        }
         if password:
             options["password"] = password
         connection = psycopg.connect(self.target.dsn, **options)
-        if read_only:
-            # One consistent snapshot across all tables of an access.
-            connection.read_only = True
-            connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        self.prepare(connection, read_only=read_only)
         return connection
+
+    def prepare(self, connection: Any, *, read_only: bool) -> None:
+        import psycopg
+
+        # Read-only actions see one consistent snapshot across all tables.
+        connection.read_only = read_only
+        connection.isolation_level = (
+            psycopg.IsolationLevel.REPEATABLE_READ if read_only else None
+        )
 
     def begin(self, connection: Any) -> None:
         """psycopg opens the transaction at the first statement."""
@@ -260,6 +316,8 @@ class Postgres(Dialect):
             columns = [d[0] for d in cursor.description]
             while rows := cursor.fetchmany(batch):
                 yield columns, rows
+                if len(rows) < batch:
+                    break  # that was the last batch: no round trip to learn it
         finally:
             cursor.close()
 
@@ -267,6 +325,15 @@ class Postgres(Dialect):
         if rows:
             with connection.cursor() as cursor:
                 cursor.executemany(sql, rows)
+
+    def reusable(self, connection: Any) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return (
+            not connection.closed
+            and not connection.broken
+            and connection.info.transaction_status == TransactionStatus.IDLE
+        )
 
     def classify(self, error: Exception, doing: str) -> ConnectorError | None:
         import psycopg
@@ -371,3 +438,72 @@ class MySql(Dialect):
             f"{doing}: {type(error).__name__} ({code}){detail}",
             permanent=code not in self.TRANSIENT,
         )
+
+
+class _IdleConnections:
+    """Store connections kept open between actions, per process and per store.
+
+    A connection goes back only after its action committed, with no
+    transaction open on it; it is closed instead once it has been idle for
+    IDLE_SECONDS (a server or a firewall may have dropped it by then) or is
+    older than MAX_AGE_SECONDS. A forked child (Celery prefork) never uses its
+    parent's connections, which share the parent's sockets: it keeps them
+    referenced (closing one would end the parent's session) and starts empty.
+    """
+
+    IDLE_SECONDS = 30.0
+    MAX_AGE_SECONDS = 300.0
+    PER_STORE = 2
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._idle: dict[tuple[str, str, str], list[tuple[Any, float, float]]] = {}
+        self._inherited: list[Any] = []
+
+    def _forget_parents(self) -> None:
+        if self._pid != os.getpid():
+            for entries in self._idle.values():
+                self._inherited += [connection for connection, _, _ in entries]
+            self._idle = {}
+            self._pid = os.getpid()
+
+    def take(
+        self, key: tuple[str, str, str], usable: Callable[[Any], bool]
+    ) -> tuple[Any, float] | None:
+        """A kept connection and when it was opened, or None."""
+        now = time.monotonic()
+        stale: list[Any] = []
+        found = None
+        with self._lock:
+            self._forget_parents()
+            entries = self._idle.get(key, [])
+            while entries:
+                connection, opened, returned = entries.pop()
+                if (
+                    now - returned > self.IDLE_SECONDS
+                    or now - opened > self.MAX_AGE_SECONDS
+                    or not usable(connection)
+                ):
+                    stale.append(connection)
+                    continue
+                found = (connection, opened)
+                break
+        for connection in stale:
+            with suppress(Exception):
+                connection.close()
+        return found
+
+    def give(self, key: tuple[str, str, str], connection: Any, opened: float) -> bool:
+        """Keep `connection` for the next action; False if it must be closed."""
+        now = time.monotonic()
+        with self._lock:
+            self._forget_parents()
+            entries = self._idle.setdefault(key, [])
+            if len(entries) >= self.PER_STORE or now - opened > self.MAX_AGE_SECONDS:
+                return False
+            entries.append((connection, opened, now))
+            return True
+
+
+_idle = _IdleConnections()

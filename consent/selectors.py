@@ -1,0 +1,383 @@
+"""Reads of consent: the fast check, a subject's consents, histories and rates."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.actors import Actor
+from accounts.permissions import Perm
+from consent.cache import ANSWER_SECONDS, Lookup
+from consent.choices import ConsentAction, ConsentStatus, PropagationStatus
+from consent.models import (
+    ConsentEvent,
+    ConsentPropagation,
+    ConsentState,
+    ErasureAssessment,
+    PolicyVersion,
+    Purpose,
+)
+from dsr.models import DataSubject, SubjectIdentifier
+from dsr.services.subjects import Claim, identity_claims
+from privacydesk import crypto
+from privacydesk.errors import ValidationFailed
+
+_SLUG = re.compile(r"^[a-z0-9_-]{1,50}$")
+# Unknown subjects: short, because an identifier linked outside consent (a
+# verified request adding a phone) does not retire the default answer.
+UNKNOWN_SUBJECT_SECONDS = 60
+WITHDRAWAL_NOTICE = (
+    "You can withdraw your consent at any time, as easily as you gave it. "
+    "Withdrawing does not affect anything we did with your consent before."
+)
+# W3C Global Privacy Control: the date our support resource last changed.
+GPC_SUPPORT_LAST_UPDATE = date(2026, 11, 28)
+
+
+# --- purposes and policy versions ----------------------------------------------
+
+
+def purpose_list() -> QuerySet[Purpose]:
+    return Purpose.objects.order_by("slug")
+
+
+def purpose_get(*, slug: str) -> Purpose | None:
+    return Purpose.objects.filter(slug=slug).first()
+
+
+def policy_version_current(*, purpose: Purpose) -> PolicyVersion | None:
+    """The wording in force now: the latest effective version."""
+    return (
+        PolicyVersion.objects.filter(purpose=purpose, effective_at__lte=timezone.now())
+        .order_by("-effective_at", "-id")
+        .first()
+    )
+
+
+def policy_version_renewal_floor(*, purpose: Purpose) -> PolicyVersion | None:
+    """The latest material version: a grant on anything older needs renewal."""
+    return (
+        PolicyVersion.objects.filter(
+            purpose=purpose, material=True, effective_at__lte=timezone.now()
+        )
+        .order_by("-effective_at", "-id")
+        .first()
+    )
+
+
+def policy_versions(*, purpose: Purpose) -> QuerySet[PolicyVersion]:
+    return PolicyVersion.objects.filter(purpose=purpose).order_by(
+        "-effective_at", "-id"
+    )
+
+
+# --- the check: may purpose P use subject S now? -------------------------------
+
+
+def _purpose_facts(slug: str) -> dict[str, Any]:
+    current = (
+        PolicyVersion.objects.filter(
+            purpose=OuterRef("pk"), effective_at__lte=timezone.now()
+        )
+        .order_by("-effective_at", "-id")
+        .values("version")[:1]
+    )
+    facts = (
+        Purpose.objects.filter(slug=slug)
+        .annotate(current_version=Subquery(current))
+        .values("id", "default_granted", "current_version")
+        .first()
+    )
+    if facts is None:
+        raise ValidationFailed("unknown purpose", field="purpose")
+    return facts
+
+
+def _default_answer(slug: str, facts: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "allowed": facts["default_granted"],
+        "state": ConsentStatus.DEFAULT.value,
+        "purpose": slug,
+        "policy_version": facts["current_version"],
+        "since": None,
+    }
+
+
+def consent_check(
+    *, actor: Actor, identity: Any, purpose: Any, prefetched: Lookup | None = None
+) -> dict[str, Any]:
+    """The answer for an AI agent's turn: cached, invalidated on every change.
+
+    A cache hit costs one round trip and no database query (`prefetched`: the
+    API's authentication already made that round trip). Unknown subjects get
+    the purpose's default.
+    """
+    actor.require(Perm.CONSENT_CHECK)
+    claims = identity_claims(identity)
+    if not isinstance(purpose, str) or not _SLUG.match(purpose):
+        raise ValidationFailed("unknown purpose", field="purpose")
+    indexes = _claim_indexes(claims)
+    if prefetched is not None and prefetched.matches(purpose, indexes):
+        lookup = prefetched
+    else:
+        lookup = Lookup(purpose, indexes).fetch()
+    if lookup.answer is not None:
+        return lookup.answer
+    lookup.ensure_tokens()  # before reading: a change from now on retires this
+    facts = lookup.purpose_info
+    if facts is None:
+        try:
+            facts = _purpose_facts(purpose)
+        except ValidationFailed:
+            lookup.forget_created_tokens()  # no keys for made-up purposes
+            raise
+        lookup.store_purpose_info(facts)
+    row = _subject_and_state(claims, indexes, facts["id"])
+    if row is None or row[1] is None:
+        answer = _default_answer(purpose, facts)
+    else:
+        answer = {
+            "allowed": row[1] == ConsentStatus.GRANTED,
+            "state": row[1],
+            "purpose": purpose,
+            "policy_version": row[3],
+            "since": _aware(row[2]).isoformat(),
+        }
+    subject_known = row is not None
+    lookup.store_answer(
+        answer, ANSWER_SECONDS if subject_known else UNKNOWN_SUBJECT_SECONDS
+    )
+    return answer
+
+
+def consent_check_lookup(*, identity: Any, purpose: Any) -> Lookup | None:
+    """The (unfetched) cache lookup a check with these inputs makes, or None
+    when they are invalid (the check itself then says why)."""
+    try:
+        claims = identity_claims(identity)
+    except ValidationFailed:
+        return None
+    if not isinstance(purpose, str) or not _SLUG.match(purpose):
+        return None
+    return Lookup(purpose, _claim_indexes(claims))
+
+
+def _claim_indexes(claims: list[Claim]) -> list[str]:
+    return [crypto.blind_index(kind, value, namespace=ns) for kind, ns, value in claims]
+
+
+def _subject_and_state(
+    claims: list[Claim], indexes: list[str], purpose_id: int
+) -> tuple[Any, ...] | None:
+    """(subject id, state, since, version label) in one query, or None.
+
+    The subject is the owner of the first claim that matches, as in
+    `subject_find`; the state is NULL when that subject never chose. Plain
+    SQL because this runs on every cache miss of the hottest endpoint: one
+    round trip, no model instances, no decryption.
+    """
+    identifier = SubjectIdentifier._meta.db_table
+    state = ConsentState._meta.db_table
+    version = PolicyVersion._meta.db_table
+    matches = " OR ".join(
+        "(si.kind = %s AND si.namespace = %s AND si.blind_index = %s)" for _ in claims
+    )
+    params: list[Any] = [purpose_id]
+    for (kind, namespace, _), index in zip(claims, indexes, strict=True):
+        params += [kind, namespace, index]
+    sql = (
+        "SELECT si.kind, si.namespace, si.blind_index, si.subject_id, cs.state, "
+        f"cs.since, pv.version FROM {identifier} si "
+        f"LEFT JOIN {state} cs ON cs.subject_id = si.subject_id AND cs.purpose_id = %s "
+        f"LEFT JOIN {version} pv ON pv.id = cs.policy_version_id WHERE {matches}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = {(r[0], r[1], r[2]): r[3:] for r in cursor.fetchall()}
+    for (kind, namespace, _), index in zip(claims, indexes, strict=True):
+        if (kind, namespace, index) in rows:
+            return rows[(kind, namespace, index)]
+    return None
+
+
+def _aware(value: Any) -> datetime:
+    """A timestamp from raw SQL (SQLite gives text or naive values) as UTC."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
+
+
+# --- one subject ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurposeConsent:
+    """One purpose as a subject sees it on the consent page."""
+
+    purpose: Purpose
+    state: str  # ConsentStatus
+    allowed: bool
+    needs_renewal: bool
+    current_version: PolicyVersion | None  # the wording to show now
+    consented_version: PolicyVersion | None  # the wording of the last choice
+    since: datetime | None
+    withdrawal_notice: str = WITHDRAWAL_NOTICE
+
+    @property
+    def text(self) -> str:
+        return self.current_version.text if self.current_version else ""
+
+
+def consent_state_for_subject(*, subject: DataSubject) -> list[PurposeConsent]:
+    """Every purpose with this subject's state, wording and renewal flag."""
+    states = {
+        state.purpose_id: state
+        for state in ConsentState.objects.filter(subject=subject).select_related(
+            "policy_version"
+        )
+    }
+    result: list[PurposeConsent] = []
+    for purpose in purpose_list():
+        state = states.get(purpose.pk)
+        current = policy_version_current(purpose=purpose)
+        if state is None:
+            result.append(
+                PurposeConsent(
+                    purpose=purpose,
+                    state=ConsentStatus.DEFAULT,
+                    allowed=purpose.default_granted,
+                    needs_renewal=False,
+                    current_version=current,
+                    consented_version=None,
+                    since=None,
+                )
+            )
+            continue
+        result.append(
+            PurposeConsent(
+                purpose=purpose,
+                state=state.state,
+                allowed=state.state == ConsentStatus.GRANTED,
+                needs_renewal=state.state == ConsentStatus.NEEDS_RENEWAL,
+                current_version=current,
+                consented_version=state.policy_version,
+                since=state.since,
+            )
+        )
+    return result
+
+
+def consent_subject_get(*, actor: Actor, public_id: Any) -> DataSubject:
+    """A subject by public id, for staff and API clients that may view consent."""
+    actor.require(Perm.CONSENT_VIEW)
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError as exc:
+        raise DataSubject.DoesNotExist("no such subject") from exc
+    return DataSubject.objects.get(public_id=key)
+
+
+def consent_history(*, actor: Actor, subject: DataSubject) -> QuerySet[ConsentEvent]:
+    """Every event of a subject, newest first (nothing is ever removed)."""
+    actor.require(Perm.CONSENT_VIEW)
+    return (
+        ConsentEvent.objects.filter(subject=subject)
+        .select_related("purpose", "policy_version")
+        .order_by("-occurred_at", "-id")
+    )
+
+
+def consent_states(*, actor: Actor, subject: DataSubject) -> list[PurposeConsent]:
+    actor.require(Perm.CONSENT_VIEW)
+    return consent_state_for_subject(subject=subject)
+
+
+# --- staff views ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DailyRate:
+    """Choices made for one purpose on one day (controller's time zone)."""
+
+    day: date
+    purpose: str
+    grants: int
+    withdrawals: int
+
+    @property
+    def rate(self) -> float | None:
+        """Share of choices that were grants; None on a day without any."""
+        total = self.grants + self.withdrawals
+        return self.grants / total if total else None
+
+
+def consent_rates(
+    *, actor: Actor, days: int = 30, purpose: Purpose | None = None
+) -> list[DailyRate]:
+    """Grants and withdrawals per purpose per day, oldest first, for a chart.
+
+    Days without events are left out; a chart fills them with zero.
+    """
+    actor.require(Perm.CONSENT_VIEW)
+    if not 1 <= days <= 366:
+        raise ValidationFailed("between 1 and 366", field="days")
+    zone = ZoneInfo(settings.CONTROLLER_TIME_ZONE)
+    start = timezone.now() - timedelta(days=days)
+    events = ConsentEvent.objects.filter(occurred_at__gte=start)
+    if purpose is not None:
+        events = events.filter(purpose=purpose)
+    rows = (
+        events.annotate(day=TruncDate("occurred_at", tzinfo=zone))
+        .values("day", "purpose__slug")
+        .annotate(
+            grants=Count("id", filter=Q(action=ConsentAction.GRANT)),
+            withdrawals=Count("id", filter=Q(action=ConsentAction.WITHDRAW)),
+        )
+        .order_by("day", "purpose__slug")
+    )
+    return [
+        DailyRate(
+            day=row["day"],
+            purpose=row["purpose__slug"],
+            grants=row["grants"],
+            withdrawals=row["withdrawals"],
+        )
+        for row in rows
+    ]
+
+
+def erasure_assessments_open(*, actor: Actor) -> QuerySet[ErasureAssessment]:
+    actor.require(Perm.CONSENT_VIEW)
+    return ErasureAssessment.objects.filter(status="open").select_related(
+        "subject", "purpose", "event"
+    )
+
+
+def propagation_list(
+    *, actor: Actor, status: str | None = None
+) -> QuerySet[ConsentPropagation]:
+    actor.require(Perm.CONSENT_VIEW)
+    qs = ConsentPropagation.objects.select_related("connector", "purpose", "event")
+    if status:
+        if status not in PropagationStatus.values:
+            raise ValidationFailed("unknown status", field="status")
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at")
+
+
+def gpc_support_resource() -> dict[str, Any]:
+    """The body of /.well-known/gpc.json (W3C GPC, section 3.2)."""
+    return {"gpc": True, "lastUpdate": GPC_SUPPORT_LAST_UPDATE.isoformat()}

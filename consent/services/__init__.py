@@ -1,0 +1,8 @@
+"""Writes of consent, one module per concern.
+
+- `events`: recording grants and withdrawals (portal, dashboard, GPC) and
+  the one function that applies every event
+- `intake`: events arriving through the API, one or an all-or-nothing batch
+- `policies`: purposes, published wording, links to connectors
+- `propagations`: pushing withdrawals to connectors, with retries
+"""

@@ -1,0 +1,70 @@
+"""Evidence-pack downloads from the dashboard: one service call each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.actors import Actor
+from dashboard.views.common import staff_view
+from dsr.models import Request
+from dsr.selectors import request_get
+from evidence.services import (
+    GeneratedPack,
+    evidence_pack_download,
+    evidence_pack_download_for_run,
+)
+
+
+def _pdf(result: GeneratedPack) -> HttpResponse:
+    response = HttpResponse(result.content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{result.pack.filename}"'
+    response["X-Evidence-Pack-SHA256"] = result.pack.sha256
+    return response
+
+
+def _request(actor: Actor, public_id: Any) -> Request:
+    try:
+        return request_get(actor=actor, public_id=str(public_id))
+    except Request.DoesNotExist as missing:
+        raise Http404("no such request") from missing
+
+
+@require_GET
+@staff_view
+def request_evidence_pdf(
+    request: HttpRequest, actor: Actor, public_id: Any
+) -> HttpResponse:
+    """The pseudonymised pack: anyone who may see the request."""
+    return _pdf(evidence_pack_download(actor=actor, request=_request(actor, public_id)))
+
+
+@require_POST
+@staff_view
+def request_evidence_internal_pdf(
+    request: HttpRequest, actor: Actor, public_id: Any
+) -> HttpResponse:
+    """The internal copy with the subject's identifiers: privacy officers only,
+    made afresh, audited, never stored (POST: it is an action, not a page)."""
+    return _pdf(
+        evidence_pack_download(
+            actor=actor, request=_request(actor, public_id), internal=True
+        )
+    )
+
+
+@require_GET
+@staff_view
+def run_evidence_pdf(
+    request: HttpRequest, actor: Actor, public_id: Any
+) -> HttpResponse:
+    from retention.models import PurgeRun
+    from retention.selectors import run_get
+
+    try:
+        run = run_get(actor=actor, public_id=str(public_id))
+    except PurgeRun.DoesNotExist as missing:
+        raise Http404("no such run") from missing
+    return _pdf(evidence_pack_download_for_run(actor=actor, run=run))

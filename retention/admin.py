@@ -1,0 +1,37 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from retention.models import LegalHold, PurgeRun, RetentionPolicy
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Changes go through the dashboard, so they are validated and audited."""
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
+    list_display = ["name", "connector", "table", "max_age_days", "action", "enabled"]
+    list_filter = ["action", "enabled", "builtin"]
+    search_fields = ["name", "table"]
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(ReadOnlyAdmin):
+    list_display = ["public_id", "connector", "table", "legal_basis", "starts_at"]
+    list_filter = ["released_at"]
+    exclude = ["subject"]
+
+
+@admin.register(PurgeRun)
+class PurgeRunAdmin(ReadOnlyAdmin):
+    list_display = ["public_id", "policy", "dry_run", "status", "started_at"]
+    list_filter = ["status", "dry_run"]
