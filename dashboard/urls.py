@@ -98,3 +98,25 @@ urlpatterns = [
         name="retention_run_resume",
     ),
 ]
+
+# Consent (dashboard/views/consent.py): purposes, wording, rates, histories.
+from dashboard.views import consent as consent_views  # noqa: E402
+
+urlpatterns += [
+    path("consent/", consent_views.consent_purposes, name="consent_purposes"),
+    path(
+        "consent/purposes/<slug:slug>/publish/",
+        consent_views.consent_policy_publish,
+        name="consent_policy_publish",
+    ),
+    path(
+        "consent/subjects/",
+        consent_views.consent_subject_search,
+        name="consent_subject_search",
+    ),
+    path(
+        "consent/subjects/<uuid:public_id>/",
+        consent_views.consent_subject,
+        name="consent_subject",
+    ),
+]

@@ -23,3 +23,10 @@ urlpatterns += [
         name="package_download",
     ),
 ]
+
+# The subject's consent page (portal/views_consent.py), behind a signed link.
+from portal import views_consent  # noqa: E402
+
+urlpatterns += [
+    path("consents/<str:token>/", views_consent.consents, name="consents"),
+]

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.actors import actor_for_subject, actor_portal
+from consent.links import consent_token
 from dsr.choices import Channel, RequestStatus
 from dsr.clock import days_left, local_date
 from dsr.links import status_token, verify_token_read
@@ -230,6 +231,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         "days_left": days_left(dsr_request) if dsr_request.is_open else None,
         "can_cancel": dsr_request.status in SUBJECT_CANCELLABLE,
         "has_package": access_package_for_request(request=dsr_request) is not None,
+        "consent_token": consent_token(str(dsr_request.subject.public_id)),
         **_help_context(),
     }
     return render(

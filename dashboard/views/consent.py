@@ -1,0 +1,209 @@
+"""Consent: purposes and their wording, consent rates, a subject's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.actors import Actor
+from accounts.permissions import Perm
+from consent.selectors import (
+    DailyRate,
+    consent_history,
+    consent_rates,
+    consent_states,
+    consent_subject_get,
+    policy_version_current,
+    policy_versions,
+    purpose_get,
+    purpose_list,
+)
+from consent.services.policies import policy_version_publish
+from dashboard.consent_forms import PolicyPublishForm, SubjectSearchForm
+from dashboard.views.common import page, staff_view
+from dsr.clock import local_today
+from dsr.models import DataSubject
+from dsr.services.subjects import identity_claims, subject_find
+from privacydesk.errors import ValidationFailed
+
+RATE_DAYS = 30
+# The chart's drawing area, in SVG user units.
+CHART_W, CHART_H, CHART_PAD = 300, 90, 4
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    x: float
+    y: float
+    day: date
+    grants: int
+    withdrawals: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.grants / (self.grants + self.withdrawals))
+
+
+def rate_charts(rates: list[DailyRate], *, today: date) -> dict[str, dict[str, Any]]:
+    """Per purpose: points of the daily grant share, a polyline, and totals.
+
+    Days without a choice have no point; the line joins the days that have.
+    """
+    first = today - timedelta(days=RATE_DAYS - 1)
+    step = (CHART_W - 2 * CHART_PAD) / (RATE_DAYS - 1)
+    charts: dict[str, dict[str, Any]] = {}
+    for row in rates:
+        if row.rate is None or row.day < first:
+            continue
+        chart = charts.setdefault(
+            row.purpose, {"points": [], "grants": 0, "withdrawals": 0}
+        )
+        x = CHART_PAD + (row.day - first).days * step
+        y = CHART_PAD + (1 - row.rate) * (CHART_H - 2 * CHART_PAD)
+        chart["points"].append(
+            ChartPoint(round(x, 1), round(y, 1), row.day, row.grants, row.withdrawals)
+        )
+        chart["grants"] += row.grants
+        chart["withdrawals"] += row.withdrawals
+    for chart in charts.values():
+        chart["polyline"] = " ".join(f"{p.x},{p.y}" for p in chart["points"])
+        total = chart["grants"] + chart["withdrawals"]
+        chart["percent"] = round(100 * chart["grants"] / total) if total else None
+    return charts
+
+
+def _purposes_page(
+    request: HttpRequest,
+    actor: Actor,
+    *,
+    failed: tuple[str, PolicyPublishForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    actor.require(Perm.CONSENT_VIEW)
+    can_manage = actor.can(Perm.CONSENT_MANAGE)
+    today = local_today()
+    charts = rate_charts(consent_rates(actor=actor, days=RATE_DAYS), today=today)
+    rows = []
+    for purpose in purpose_list():
+        form = None
+        if can_manage:
+            form = (
+                failed[1]
+                if failed and failed[0] == purpose.slug
+                else PolicyPublishForm(prefix=purpose.slug)
+            )
+        rows.append(
+            {
+                "purpose": purpose,
+                "current": policy_version_current(purpose=purpose),
+                "versions": list(policy_versions(purpose=purpose)[:5]),
+                "chart": charts.get(purpose.slug),
+                "form": form,
+                "open": bool(failed and failed[0] == purpose.slug),
+            }
+        )
+    return page(
+        request,
+        actor,
+        "dashboard/consent_purposes.html",
+        {
+            "section": "consent",
+            "rows": rows,
+            "can_manage": can_manage,
+            "days": RATE_DAYS,
+            "first_day": today - timedelta(days=RATE_DAYS - 1),
+            "today": today,
+            "search_form": SubjectSearchForm(),
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET"])
+@staff_view
+def consent_purposes(request: HttpRequest, actor: Actor) -> HttpResponse:
+    return _purposes_page(request, actor)
+
+
+@require_POST
+@staff_view
+def consent_policy_publish(
+    request: HttpRequest, actor: Actor, slug: str
+) -> HttpResponse:
+    actor.require(Perm.CONSENT_MANAGE)
+    purpose = purpose_get(slug=slug)
+    if purpose is None:
+        raise Http404("no such purpose")
+    form = PolicyPublishForm(request.POST, prefix=slug)
+    if form.is_valid():
+        try:
+            published = policy_version_publish(
+                actor=actor,
+                purpose=purpose,
+                version=form.cleaned_data["version"],
+                text=form.cleaned_data["text"],
+                material=form.cleaned_data["material"],
+            )
+        except ValidationFailed as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request,
+                f"Published {purpose.name} version {published.version}"
+                + (
+                    " (material: existing grants need renewal)."
+                    if published.material
+                    else "."
+                ),
+            )
+            return redirect("dashboard:consent_purposes")
+    return _purposes_page(request, actor, failed=(slug, form), status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view
+def consent_subject_search(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Find a subject by e-mail (POSTed: no address in a URL or a log)."""
+    actor.require(Perm.CONSENT_VIEW)
+    form = SubjectSearchForm(request.POST if request.method == "POST" else None)
+    not_found = False
+    if request.method == "POST" and form.is_valid():
+        claims = identity_claims({"email": form.cleaned_data["email"]})
+        subject = subject_find(claims=claims)
+        if subject is not None:
+            return redirect("dashboard:consent_subject", public_id=subject.public_id)
+        not_found = True
+    return page(
+        request,
+        actor,
+        "dashboard/consent_subject_search.html",
+        {"section": "consent", "form": form, "not_found": not_found},
+        status=404 if not_found else 200,
+    )
+
+
+@require_http_methods(["GET"])
+@staff_view
+def consent_subject(request: HttpRequest, actor: Actor, public_id: Any) -> HttpResponse:
+    try:
+        subject = consent_subject_get(actor=actor, public_id=public_id)
+    except DataSubject.DoesNotExist as missing:
+        raise Http404("no such subject") from missing
+    return page(
+        request,
+        actor,
+        "dashboard/consent_subject.html",
+        {
+            "section": "consent",
+            "subject": subject,
+            "states": consent_states(actor=actor, subject=subject),
+            "events": consent_history(actor=actor, subject=subject)[:500],
+            "search_form": SubjectSearchForm(),
+        },
+    )
