@@ -1,11 +1,15 @@
 # One image for every production role: web (the default command), the Celery
 # worker and beat, and the one-shot migrate step; docker-compose.yml picks
 # the command. Configuration comes from the environment (.env.example).
-#
-# Later: WeasyPrint (PDF evidence packs) needs Pango and fonts from Debian
-# here, e.g. `apt-get install --no-install-recommends libpango-1.0-0
-# libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core`.
 FROM python:3.11-slim
+
+# WeasyPrint (evidence packs, access letters) renders with Pango and needs
+# the fonts the packs embed.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+        fonts-dejavu-core fonts-liberation \
+    && rm -rf /var/lib/apt/lists/*
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

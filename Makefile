@@ -51,7 +51,8 @@ browser-deps:
 	else \
 		apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-			chromium poppler-utils; \
+			chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 \
+			libharfbuzz-subset0 fonts-dejavu-core fonts-liberation; \
 	fi
 
 run: $(INSTALLED)

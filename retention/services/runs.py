@@ -359,6 +359,16 @@ def _after_end(run: PurgeRun) -> None:
                 purge_run_alert_task.delay(run_id)
 
             transaction.on_commit(send)
+        if not run.dry_run:
+            # Every real run leaves an evidence pack (purges must be provable).
+            finished_id = run.pk
+
+            def pack() -> None:
+                from evidence.tasks import purge_run_evidence_pack_task
+
+                purge_run_evidence_pack_task.delay(finished_id)
+
+            transaction.on_commit(pack)
 
 
 def purge_run_alert_send(*, run_id: int) -> bool:
