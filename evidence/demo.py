@@ -143,8 +143,11 @@ def _finished_task(
 
 
 def _consent_history(request: Request, actor: Actor) -> None:
+    from consent.seed import seed_purposes
     from consent.selectors import purpose_get
     from consent.services.events import consent_record
+
+    seed_purposes()  # idempotent; a flushed test database may lack them
 
     choices = [
         ("ai_processing", "grant", 90),

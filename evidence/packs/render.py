@@ -31,6 +31,16 @@ TEMPLATES = {
 }
 
 
+def _one_af_entry_per_file(document: Any, pdf: Any) -> None:
+    """WeasyPrint 70 lists each attachment twice in the catalog's /AF array
+    under PDF/A-3 (Kozea/WeasyPrint#2917); keep one entry per file."""
+    entries = pdf.catalog.get("AF")
+    if entries:
+        unique = list(dict.fromkeys(entries))
+        entries.clear()
+        entries.extend(unique)
+
+
 @dataclass(frozen=True)
 class RenderedPack:
     """A finished PDF and what identifies it."""
@@ -89,6 +99,7 @@ def evidence_pack_render(*, facts: dict[str, Any]) -> RenderedPack:
             )
         ],
         pdf_variant=PDF_VARIANT,
+        finisher=_one_af_entry_per_file,
     )
     return RenderedPack(
         content=content,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import re
 from datetime import timedelta
 
 import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
+from pypdf import PdfReader
 
 from accounts.actors import actor_system
 from audit.models import AuditEvent
@@ -112,22 +115,24 @@ def test_pack_embeds_the_same_facts_as_json_sealed_by_their_digest(
 
 
 def test_pack_is_pdf_a_3b_with_embedded_fonts(closed_erasure: Request) -> None:
-    import io
-
-    from pypdf import PdfReader
-
     result = evidence_pack_generate(actor=SYSTEM, request=closed_erasure)
 
     reader = PdfReader(io.BytesIO(result.content))
-    metadata = reader.xmp_metadata
-    assert metadata is not None
-    assert metadata.get_element("", "http://www.aiim.org/pdfa/ns/id/", "part")
+    # PDF/A-3, conformance B, in the XMP metadata
+    xmp = reader.xmp_metadata.stream.get_data().decode()
+    assert re.search(r"pdfaid:part(>|=\")3", xmp)
+    assert re.search(r"pdfaid:conformance(>|=\")B", xmp)
+    # the JSON is an associated file, listed once, related as "Data"
+    assert len(reader.trailer["/Root"]["/AF"]) == 1
+    (attachment,) = reader.attachment_list
+    assert attachment.name == "evidence.json"
+    assert attachment.associated_file_relationship == "/Data"
+    # every font is embedded
     fonts = set()
     for page in reader.pages:
         for font in (page["/Resources"].get("/Font") or {}).values():
             descendant = font.get_object()["/DescendantFonts"][0].get_object()
-            descriptor = descendant["/FontDescriptor"].get_object()
-            assert "/FontFile2" in descriptor  # embedded
+            assert "/FontFile2" in descendant["/FontDescriptor"].get_object()
             fonts.add(str(font.get_object()["/BaseFont"]))
     assert any("Liberation" in name for name in fonts)
     assert result.pack.pdf_variant == "pdf/a-3b"

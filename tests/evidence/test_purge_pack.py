@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
 from accounts.actors import actor_system
@@ -141,3 +142,18 @@ def test_api_sends_the_run_pack_with_retention_read(
     _, other = make_api_client("requests:read")
     denied = other.get(f"/api/v1/retention/runs/{finished_run.public_id}/evidence.pdf")
     assert denied.status_code == 403
+
+
+def test_dashboard_sends_the_run_pack_to_an_auditor(
+    finished_run: PurgeRun, auditor
+) -> None:
+    client = Client()
+    client.force_login(auditor)
+
+    response = client.get(
+        f"/dashboard/retention/runs/{finished_run.public_id}/evidence.pdf"
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert shows(flat_text(response.content), "Old tickets")

@@ -104,6 +104,16 @@ def test_removed_event_is_caught(pack_file: Path) -> None:
     assert f"broken link at #{number}" in output
 
 
+def test_a_missing_chain_head_is_caught(pack_file: Path) -> None:
+    head = embedded(pack_file.read_bytes())["facts"]["audit"]["chain_head"]
+    tamper("DELETE FROM audit_auditevent WHERE sequence = %s", [head["sequence"]])
+
+    output, error = _verify(pack_file)
+
+    assert error is not None
+    assert f"chain head #{head['sequence']} is missing from the chain" in output
+
+
 def test_one_byte_changed_in_the_embedded_json_is_caught(pack_file: Path) -> None:
     # given the attachment rewritten with one byte changed: a store's count
     def change(data: bytes) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,11 @@ class Command(BaseCommand):
         else:
             from retention.models import PurgeRun
 
-            run = PurgeRun.objects.filter(public_id=options["run"]).first()
+            try:
+                run_id = uuid.UUID(options["run"])
+            except ValueError as exc:
+                raise CommandError(f"not a purge run id: {options['run']}") from exc
+            run = PurgeRun.objects.filter(public_id=run_id).first()
             if run is None:
                 raise CommandError(f"no purge run {options['run']}")
             result = evidence_pack_generate_for_run(actor=actor, run=run)
