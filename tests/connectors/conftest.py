@@ -11,6 +11,7 @@ and order numbers, AI conversation logs, invoices.
 
 from __future__ import annotations
 
+import copy
 import os
 import random
 import sqlite3
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from connectors.base import Identity
+from connectors.demo import SQL_CONNECTOR_TABLES
 from connectors.kinds.sql import SqlConnector
 
 TABLES = ("messages", "tickets", "invoices", "ai_conversations", "customers")
@@ -55,65 +57,22 @@ def subject_identity() -> Identity:
 
 
 def helpdesk_config(dsn: str) -> dict[str, Any]:
-    """The issue's map, plus a CRM id, a name column, flags and kept invoices."""
-    return {
-        "dsn": dsn,
-        "tables": [
-            {
-                "table": "customers",
-                "key": "id",
-                "category": "contact",
-                "identity": {
-                    "email": "email",
-                    "phone": "phone",
-                    "customer_id": {"column": "crm_id", "system": "crm"},
-                },
-                "name_column": "name",
-                "restrict_column": "restricted",
-                "objection_column": "objected",
-                "erase": {
-                    "email": "hash",
-                    "name": "null",
-                    "phone": "null",
-                    "crm_id": "pseudonymize",
-                },
-            },
-            {
-                "table": "tickets",
-                "key": "id",
-                "category": "support_ticket",
-                "parent": {"table": "customers", "column": "customer_id"},
-                "erase": {"subject": "redact_pii"},
-            },
-            {
-                "table": "messages",
-                "key": "id",
-                "category": "support_message",
-                "parent": {"table": "tickets", "column": "ticket_id"},
-                "erase": {"body": "redact_pii"},
-            },
-            {
-                "table": "ai_conversations",
-                "key": "id",
-                "category": "ai_conversation",
-                "identity": {"email": "customer_email"},
-                "erase": "delete",
-            },
-            {
-                "table": "invoices",
-                "key": "id",
-                "category": "billing",
-                "parent": {"table": "customers", "column": "customer_id"},
-                "erase": {
-                    "billing_name": {
-                        "strategy": "keep",
-                        "basis": "GDPR 17(3)(b)",
-                        "reason": "invoices kept 10 years under tax law",
-                    }
-                },
-            },
-        ],
+    """The demo map (the issue's, plus a CRM id, a name column and flags), and
+    an invoices table kept under a tax-law duty."""
+    invoices = {
+        "table": "invoices",
+        "key": "id",
+        "category": "billing",
+        "parent": {"table": "customers", "column": "customer_id"},
+        "erase": {
+            "billing_name": {
+                "strategy": "keep",
+                "basis": "GDPR 17(3)(b)",
+                "reason": "invoices kept 10 years under tax law",
+            }
+        },
     }
+    return {"dsn": dsn, "tables": [*copy.deepcopy(SQL_CONNECTOR_TABLES), invoices]}
 
 
 @dataclass
