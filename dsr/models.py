@@ -3,7 +3,6 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
-from privacydesk.history import history as history_records
 
 from dsr.choices import (
     AttemptOutcome,
@@ -18,6 +17,7 @@ from dsr.choices import (
     VerificationMethod,
 )
 from privacydesk.fields import EncryptedJSONField, EncryptedTextField
+from privacydesk.history import history as history_records
 
 
 class DataSubject(models.Model):

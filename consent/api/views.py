@@ -25,7 +25,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.actors import Actor, actor_for_client
 from accounts.choices import Scope
 from consent.api import serializers as s
 from consent.api.authentication import ConsentCheckAuthentication, prefetched_lookup
@@ -40,7 +39,7 @@ from consent.selectors import (
     purpose_list,
 )
 from consent.services.intake import consent_events_record, consent_gpc_record
-from dsr.api.serializers import ErrorSerializer
+from privacydesk.apikit import client_actor, error_responses
 
 TAGS = ["consent"]
 _DESCRIBED = {
@@ -53,14 +52,9 @@ _DESCRIBED = {
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {
-        code: OpenApiResponse(ErrorSerializer, description=_DESCRIBED[code])
-        for code in codes
-    }
-
-
-def _actor(request: Request) -> Actor:
-    return actor_for_client(request.auth)
+    return error_responses(
+        *codes, **{f"e{code}": text for code, text in _DESCRIBED.items()}
+    )
 
 
 def _client_ip(request: Request) -> str | None:
@@ -122,7 +116,7 @@ class ConsentEventsView(_ConsentApi):
     def post(self, request: Request) -> Response:
         items, batch = s.parse_events(request.data)
         recorded = consent_events_record(
-            actor=_actor(request),
+            actor=client_actor(request),
             items=items,
             batch=batch,
             request_ip=_client_ip(request),
@@ -163,7 +157,7 @@ class ConsentCheckView(_ConsentApi):
             data = s.parse_input(s.ConsentCheckInputSerializer, data)
         return Response(
             consent_check(
-                actor=_actor(request),
+                actor=client_actor(request),
                 identity=data["identity"],
                 purpose=data["purpose"],
                 prefetched=prefetched_lookup(request),
@@ -208,7 +202,7 @@ class ConsentGpcView(_ConsentApi):
     def post(self, request: Request) -> Response:
         data = s.parse_input(s.ConsentGpcInputSerializer, request.data)
         recorded = consent_gpc_record(
-            actor=_actor(request),
+            actor=client_actor(request),
             identity=data["identity"],
             evidence=data.get("evidence"),
             request_ip=_client_ip(request),
@@ -264,7 +258,7 @@ class SubjectConsentsView(_ConsentApi):
         tags=TAGS,
     )
     def get(self, request: Request, id: Any) -> Response:
-        actor = _actor(request)
+        actor = client_actor(request)
         subject = consent_subject_get(actor=actor, public_id=id)
         return Response(
             s.SubjectConsentsSerializer(
@@ -298,7 +292,7 @@ class SubjectConsentReceiptView(_ConsentApi):
         tags=TAGS,
     )
     def get(self, request: Request, id: Any) -> Response:
-        actor = _actor(request)
+        actor = client_actor(request)
         subject = consent_subject_get(actor=actor, public_id=id)
         return Response(consent_receipt(actor=actor, subject=subject))
 

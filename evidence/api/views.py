@@ -9,13 +9,11 @@ privacy officer.
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import NotFound
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request as HttpRequest
 from rest_framework.response import Response
@@ -23,13 +21,13 @@ from rest_framework.views import APIView
 
 from accounts.actors import actor_for_client
 from accounts.choices import Scope
-from dsr.api.serializers import ErrorSerializer
 from dsr.selectors import request_get
 from evidence.services import (
     GeneratedPack,
     evidence_pack_download,
     evidence_pack_download_for_run,
 )
+from privacydesk.apikit import error_responses, public_uuid
 
 
 class PdfRenderer(BaseRenderer):
@@ -59,22 +57,11 @@ def pdf_response(result: GeneratedPack) -> HttpResponse:
 
 
 def _uuid(value: str) -> str:
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError as exc:
-        raise NotFound("not found") from exc
+    return public_uuid(value)
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    described = {
-        401: "Missing, malformed or revoked bearer token.",
-        403: "The token lacks the scope the download needs.",
-        404: "No such id.",
-    }
-    return {
-        code: OpenApiResponse(ErrorSerializer, description=described[code])
-        for code in codes
-    }
+    return error_responses(*codes, e403="The token lacks the scope the download needs.")
 
 
 _PDF = OpenApiResponse(
