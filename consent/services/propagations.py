@@ -11,7 +11,6 @@ end as "unsupported", never as done.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Iterable
 from datetime import timedelta
@@ -40,6 +39,7 @@ from consent.propagation import (
 )
 from dsr.models import SubjectIdentifier
 from privacydesk.errors import IllegalTransition
+from privacydesk.retry import attempt_close, backoff_seconds
 
 logger = logging.getLogger(__name__)
 SYSTEM = actor_system("consent-propagation")
@@ -116,11 +116,6 @@ def _identity(subject_id: int) -> Identity:
     )
 
 
-def _backoff_seconds(attempt: int) -> float:
-    base = settings.TASK_RETRY_BASE_SECONDS * (2 ** (attempt - 1))
-    return random.uniform(base / 2, min(base, settings.TASK_RETRY_MAX_SECONDS))  # noqa: S311
-
-
 def propagation_run(*, propagation_id: int) -> str:
     """Run one propagation once; returns what happened (for logs and tests)."""
     now = timezone.now()
@@ -155,7 +150,7 @@ def propagation_run(*, propagation_id: int) -> str:
             identity=_identity(propagation.event.subject_id),
         )
     except PropagationUnsupported as error:
-        _close_attempt(attempt, started, AttemptOutcome.UNSUPPORTED, str(error))
+        attempt_close(attempt, started, AttemptOutcome.UNSUPPORTED, str(error))
         _finish(propagation, P.UNSUPPORTED, error=str(error))
         return "unsupported"
     except PropagationError as error:
@@ -165,19 +160,9 @@ def propagation_run(*, propagation_id: int) -> str:
         return _record_failure(
             propagation, attempt, started, PropagationError(type(error).__name__)
         )
-    _close_attempt(attempt, started, AttemptOutcome.SUCCEEDED)
+    attempt_close(attempt, started, AttemptOutcome.SUCCEEDED)
     _finish(propagation, P.SUCCEEDED, changed=changed)
     return "succeeded"
-
-
-def _close_attempt(
-    attempt: PropagationAttempt, started: float, outcome: str, error: str = ""
-) -> None:
-    attempt.finished_at = timezone.now()
-    attempt.duration_ms = int((time.monotonic() - started) * 1000)
-    attempt.outcome = outcome
-    attempt.error = error[:2000]
-    attempt.save()
 
 
 def _record_failure(
@@ -187,7 +172,7 @@ def _record_failure(
     error: PropagationError,
 ) -> str:
     final = error.permanent or propagation.attempts >= propagation.max_attempts
-    _close_attempt(
+    attempt_close(
         attempt,
         started,
         AttemptOutcome.FAILED if final else AttemptOutcome.RETRY,
@@ -196,7 +181,7 @@ def _record_failure(
     if final:
         _finish(propagation, P.FAILED, error=error.message)
         return "failed"
-    delay = _backoff_seconds(propagation.attempts)
+    delay = backoff_seconds(propagation.attempts)
     with transaction.atomic():
         moved = ConsentPropagation.objects.filter(
             pk=propagation.pk, status=P.RUNNING
