@@ -27,7 +27,9 @@ What it does, in one run:
    .env.example sets for production.
 4. Measures, each request for a different customer:
    (a) verified -> completed latency of one erasure and one access request,
-       one after the other, median of 10 (after one unmeasured warm-up each);
+       one after the other, median of 10 (after an unmeasured warm-up of two
+       at once, so both pool processes have worked), each started on an idle
+       worker;
    (b) 50 erasure requests verified at once (back to back, each in its own
        transaction, as 50 API calls would): total time from the start of
        verification to the last request closing;
@@ -36,15 +38,27 @@ What it does, in one run:
        detection; and the ratio (b)/(c);
    (d) (a) and (b) again with the null plan, plus 50 access requests at once;
    (e) peak worker RSS while the access request of the customer with 100,000
-       messages runs (VmRSS sampled from /proc every 10 ms, and VmHWM).
+       messages runs: VmHWM of each worker process, reset just before
+       (/proc/PID/clear_refs), and VmRSS sampled every 10 ms.
    Latencies are read from the request rows (`closed_at`) against the wall
    clock taken just before verification, so polling does not blur them.
 
 Requests are created (received, unverified) before the clock starts; the
 clock covers verification, planning, every connector task, erasure's
-verification pass, the access package and the close.
+verification pass, the access package and the close. Closing a request also
+queues work that is not part of it: the subject's notice and the evidence
+pack (a PDF, at a lower priority). Before each measurement the bench waits
+until the broker holds no message at all, and after a batch it prints how
+long that queued work kept the worker busy.
 
-    .venv/bin/python bench/fanout.py [--quick] [--rebuild] [--repeat 10]
+The machine is shared, so beside each figure the bench prints the CPU time
+the work itself used (the worker's processes, the PostgreSQL backends of the
+bench's databases, and the bench process, which verifies the requests) and
+what that means on two idle cores (total / 2: a lower bound), plus the load
+average before and after. Figures taken while others load the machine are
+slower than the same code on an idle one; the CPU time is not.
+
+    .venv/bin/python bench/fanout.py [--quick] [--rebuild] [--repeat 10] [--keep]
 
 `--quick` builds a 2,000-customer store (and 10,000 messages for the big
 subject) for iterating. This is a benchmark, not a test: it prints figures,
@@ -54,6 +68,7 @@ targets and PASS/MISS, and exits 0 unless the run itself failed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import re
@@ -105,7 +120,7 @@ def _store_dsn(database: str) -> str:
     return _dsn(database).replace("postgres://", "postgresql://", 1)
 
 
-# --- databases --------------------------------------------------------------------
+# --- databases ----------------------------------------------------------------
 
 
 def _admin(sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
@@ -245,7 +260,7 @@ def fresh_app_database(env: dict[str, str]) -> None:
     )
 
 
-# --- the worker ---------------------------------------------------------------------
+# --- the worker ---------------------------------------------------------------
 
 
 class Worker:
@@ -322,6 +337,71 @@ def _proc_kb(pid: int, key: str) -> int:
     return 0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backend_pids() -> list[int]:
+    """PostgreSQL backends serving the bench's databases (ours included)."""
+    return [
+        row[0]
+        for row in _admin(
+            "SELECT pid FROM pg_stat_activity WHERE datname IN (%s, %s)",
+            [APP_DB, STORE_DB],
+        )
+    ]
+
+
+class CpuMeter:
+    """CPU seconds the work itself used: the worker's processes, the bench
+    process (which verifies the requests) and the PostgreSQL backends serving
+    the bench's databases. Other people's processes on the machine do not
+    count, so this stays meaningful when the machine is busy: on two idle
+    cores the same work needs at least total / 2 seconds."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.used: dict[str, float] = {}
+
+    def _snapshot(self) -> dict[str, dict[int, float]]:
+        times = os.times()
+        return {
+            "worker": {pid: _cpu_seconds(pid) for pid in self.worker.pids()},
+            "db": {pid: _cpu_seconds(pid) for pid in _backend_pids()},
+            "bench": {0: times.user + times.system},
+        }
+
+    def __enter__(self) -> CpuMeter:
+        self.start = self._snapshot()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        end = self._snapshot()
+        for part in end:  # accumulates over several `with` blocks
+            self.used[part] = self.used.get(part, 0.0) + sum(
+                max(0.0, cpu - self.start[part].get(pid, 0.0))
+                for pid, cpu in end[part].items()
+            )
+
+    drained = 0.0  # after the last request closed, until the worker was idle
+
+    @property
+    def total(self) -> float:
+        return sum(self.used.values())
+
+    def note(self) -> str:
+        parts = ", ".join(f"{k} {v:.2f}" for k, v in self.used.items())
+        return (
+            f"cpu {self.total:.2f} s ({parts}) -> "
+            f">= {self.total / 2:.2f} s on 2 idle cores"
+        )
+
+
 class RssSampler:
     """Samples VmRSS of the worker's processes every 10 ms in a thread."""
 
@@ -347,7 +427,7 @@ class RssSampler:
         self._thread.join()
 
 
-# --- requests -------------------------------------------------------------------------
+# --- requests -----------------------------------------------------------------
 
 
 def actor() -> Any:
@@ -401,9 +481,13 @@ class Closed:
 
 
 def wait_closed(requests: list[Any], timeout: float) -> Closed:
+    """Poll until every request is closed. The figures come from the rows'
+    `closed_at`, not from when the poll saw them, so a batch is polled less
+    often: each poll costs CPU the workers could use."""
     from dsr.models import Request
 
     ids = [r.pk for r in requests]
+    pause = 0.02 if len(ids) == 1 else 0.1
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         rows = list(
@@ -417,33 +501,131 @@ def wait_closed(requests: list[Any], timeout: float) -> Closed:
                 statuses=[row[1] for row in rows],
                 reasons=[row[2] for row in rows if row[2]],
             )
-        time.sleep(0.02)
+        time.sleep(pause)
     open_ = Request.objects.filter(pk__in=ids, closed_at__isnull=True).count()
     raise RuntimeError(f"{open_} of {len(ids)} requests still open after {timeout}s")
 
 
-def one_by_one(kind: str, customer_ids: list[int], timeout: float) -> list[float]:
+def wait_idle(timeout: float = 900) -> float:
+    """Wait until the broker holds no message, queued or being worked on
+    (with acks_late a task's message stays "unacked" until it ends): the
+    evidence packs and notices that closing requests enqueue must not stand
+    in front of the next measurement. Returns the seconds waited."""
+    import redis
+
+    broker = redis.Redis.from_url(REDIS_URL)
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        # "celery" and its lower-priority lists ("celery\x06\x169", ...)
+        queued = sum(
+            broker.llen(key)
+            for key in broker.scan_iter(match="celery*")
+            if broker.type(key) == b"list"
+        )
+        if not queued and not broker.hlen("unacked"):
+            return time.monotonic() - started
+        time.sleep(0.05)
+    raise RuntimeError(f"the worker was still busy after {timeout} s")
+
+
+@dataclass
+class Single:
+    """One-at-a-time requests: latencies and where their time went."""
+
+    latencies: list[float]
+    to_first_task: list[float]  # verified -> the first task started
+    in_tasks: list[float]  # inside connector tasks (started -> finished)
+    cpu: CpuMeter
+
+    @property
+    def rest(self) -> list[float]:
+        """Between and after tasks: finishing, verification pass, package."""
+        return [
+            total - first - tasks
+            for total, first, tasks in zip(
+                self.latencies, self.to_first_task, self.in_tasks, strict=True
+            )
+        ]
+
+    def note(self) -> str:
+        count = len(self.latencies)
+        return (
+            f"min {min(self.latencies):.3f} / max {max(self.latencies):.3f} s; "
+            f"median split: to first task {_median(self.to_first_task) * 1000:.0f}"
+            f" ms, in tasks {_median(self.in_tasks) * 1000:.0f} ms, rest "
+            f"{_median(self.rest) * 1000:.0f} ms; cpu {self.cpu.total / count:.3f}"
+            " s per request"
+        )
+
+
+def one_by_one(
+    kind: str, customer_ids: list[int], timeout: float, meter: CpuMeter
+) -> Single:
     """verified -> closed latency of each request, one request at a time."""
-    latencies = []
-    for request in create_requests(kind, customer_ids):
-        started = verify([request])
-        closed = wait_closed([request], timeout)
+    from dsr.models import RequestTask
+
+    latencies, firsts, in_tasks = [], [], []
+    requests = create_requests(kind, customer_ids)
+    for request in requests:
+        wait_idle()
+        with meter:
+            started = verify([request])
+            closed = wait_closed([request], timeout)
         if not closed.all_completed:
             raise RuntimeError(f"{kind} ended {closed.statuses}: {closed.reasons}")
         latencies.append(closed.last - started)
-    return latencies
+        spans = RequestTask.objects.filter(request=request).values_list(
+            "started_at", "finished_at"
+        )
+        firsts.append(min(s for s, _ in spans).timestamp() - started)
+        in_tasks.append(sum((f - s).total_seconds() for s, f in spans))
+    return Single(latencies, firsts, in_tasks, meter)
 
 
-def at_once(kind: str, customer_ids: list[int], timeout: float) -> float:
+def at_once(
+    kind: str, customer_ids: list[int], timeout: float, meter: CpuMeter
+) -> float:
     requests = create_requests(kind, customer_ids)
-    started = verify(requests)
-    closed = wait_closed(requests, timeout)
+    wait_idle()
+    with meter:
+        started = verify(requests)
+        closed = wait_closed(requests, timeout)
     if not closed.all_completed:
         raise RuntimeError(
             f"{kind}: {closed.statuses.count('completed')} of {len(requests)} "
             f"completed: {closed.reasons[:3]}"
         )
+    meter.drained = wait_idle()
     return closed.last - started
+
+
+def letter_pdf_seconds() -> float | None:
+    """Median time to render one access package's letter.html as PDF here
+    (WeasyPrint), for the split of single-access latency; None if the
+    package has no letter."""
+    import zipfile
+
+    from django.core.files.storage import default_storage
+
+    from evidence.models import AccessPackage
+
+    package = AccessPackage.objects.exclude(file="").order_by("-pk").first()
+    if package is None:
+        return None
+    with default_storage.open(str(package.file), "rb") as handle:
+        archive = zipfile.ZipFile(handle)
+        if "letter.pdf" not in archive.namelist():
+            return None
+        letter = archive.read("letter.html").decode()
+    from weasyprint import HTML
+
+    HTML(string=letter).write_pdf()  # the first one loads fonts
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        HTML(string=letter).write_pdf()
+        times.append(time.perf_counter() - started)
+    return _median(times)
 
 
 def use_plan(plan: str) -> None:
@@ -474,7 +656,7 @@ def use_plan(plan: str) -> None:
     )
 
 
-# --- the floor ----------------------------------------------------------------------
+# --- the floor ----------------------------------------------------------------
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
@@ -540,7 +722,7 @@ def floor(customer_ids: list[int]) -> float:
         return time.monotonic() - started
 
 
-# --- report ----------------------------------------------------------------------------
+# --- report -------------------------------------------------------------------
 
 
 @dataclass
@@ -592,11 +774,16 @@ def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def _spread(values: list[float]) -> str:
-    return f"min {min(values):.3f} / max {max(values):.3f} s, n={len(values)}"
+def _per_pid(kb: dict[int, int]) -> str:
+    return ", ".join(f"{pid}: {value / 1024:.0f}" for pid, value in sorted(kb.items()))
 
 
-# --- main --------------------------------------------------------------------------------
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min, {os.cpu_count()} cpus)"
+
+
+# --- main ---------------------------------------------------------------------
 
 
 def main() -> int:
@@ -605,6 +792,9 @@ def main() -> int:
     parser.add_argument("--rebuild", action="store_true", help="rebuild the store")
     parser.add_argument("--repeat", type=int, default=10, help="single requests")
     parser.add_argument("--batch", type=int, default=50, help="requests at once")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the worker's log and files"
+    )
     args = parser.parse_args()
     customers = 2_000 if args.quick else 20_000
     big_messages = 10_000 if args.quick else 100_000
@@ -643,6 +833,8 @@ def main() -> int:
     def take(count: int) -> list[int]:
         return [next(ids) for _ in range(count)]
 
+    meter = lambda: CpuMeter(worker)  # noqa: E731
+    print(f"load average before: {_load()}")
     try:
         worker.start()
         print(
@@ -653,24 +845,39 @@ def main() -> int:
 
         # -- redaction map ---------------------------------------------------
         use_plan("redact")
-        one_by_one("erasure", take(1), 120)  # warm-up (not measured)
-        one_by_one("access", take(1), 120)
-        erase_1 = one_by_one("erasure", take(n), 120)
-        access_1 = one_by_one("access", take(n), 120)
-        print(f"redaction map: one erasure {_spread(erase_1)}")
-        print(f"redaction map: one access {_spread(access_1)}")
+        # Warm-up, not measured: two of each at once, so both pool
+        # processes have loaded what the work needs.
+        at_once("erasure", take(2), 120, meter())
+        at_once("access", take(2), 120, meter())
+        erase_1 = one_by_one("erasure", take(n), 120, meter())
+        access_1 = one_by_one("access", take(n), 120, meter())
         erase_ids = take(batch)
-        erase_50 = at_once("erasure", erase_ids, 600)
+        erase_50_cpu = meter()
+        erase_50 = at_once("erasure", erase_ids, 600, erase_50_cpu)
         floor_50 = floor(erase_ids)
         figures += [
-            Figure("redact: 1 erasure (median)", _median(erase_1), "s"),
-            Figure("redact: 1 access (median)", _median(access_1), "s"),
+            Figure(
+                "redact: 1 erasure (median)",
+                _median(erase_1.latencies),
+                "s",
+                None,
+                erase_1.note(),
+            ),
+            Figure(
+                "redact: 1 access (median)",
+                _median(access_1.latencies),
+                "s",
+                None,
+                access_1.note(),
+            ),
             Figure(
                 f"redact: {batch} erasures at once",
                 erase_50,
                 "s",
                 10.0,
-                f"{batch / erase_50 * 60:.0f} requests/min",
+                f"{batch / erase_50 * 60:.0f} requests/min; {erase_50_cpu.note()}; "
+                f"then {erase_50_cpu.drained:.1f} s more of queued work "
+                "(evidence packs, notices)",
             ),
             Figure(
                 f"floor: {batch} erasures, hand SQL",
@@ -684,21 +891,32 @@ def main() -> int:
 
         # -- null plan ---------------------------------------------------------
         use_plan("null")
-        one_by_one("erasure", take(1), 120)  # warm-up with the new config
-        erase_1n = one_by_one("erasure", take(n), 120)
-        access_1n = one_by_one("access", take(n), 120)
-        print(f"null plan: one erasure {_spread(erase_1n)}")
-        print(f"null plan: one access {_spread(access_1n)}")
-        erase_50n = at_once("erasure", take(batch), 600)
-        access_50n = at_once("access", take(batch), 600)
+        at_once("erasure", take(2), 120, meter())  # warm-up with the new config
+        erase_1n = one_by_one("erasure", take(n), 120, meter())
+        access_1n = one_by_one("access", take(n), 120, meter())
+        erase_50n_cpu, access_50n_cpu = meter(), meter()
+        erase_50n = at_once("erasure", take(batch), 600, erase_50n_cpu)
+        access_50n = at_once("access", take(batch), 600, access_50n_cpu)
+        pdf = letter_pdf_seconds()
         figures += [
-            Figure("null: 1 erasure (median)", _median(erase_1n), "s"),
+            Figure(
+                "null: 1 erasure (median)",
+                _median(erase_1n.latencies),
+                "s",
+                None,
+                erase_1n.note(),
+            ),
             Figure(
                 "null: 1 access (median)",
-                _median(access_1n),
+                _median(access_1n.latencies),
                 "s",
                 0.1,
-                f"peer {PEER['access_1']} s",
+                f"peer {PEER['access_1']} s; {access_1n.note()}"
+                + (
+                    f"; rendering its letter.pdf alone takes {pdf * 1000:.0f} ms"
+                    if pdf
+                    else ""
+                ),
             ),
             Figure(
                 f"null: {batch} erasures at once",
@@ -706,7 +924,8 @@ def main() -> int:
                 "s",
                 2.3,
                 f"{batch / erase_50n * 60:.0f} requests/min; "
-                f"peer {PEER['erase_50']} s",
+                f"peer {PEER['erase_50']} s; {erase_50n_cpu.note()}; then "
+                f"{erase_50n_cpu.drained:.1f} s more of queued work",
             ),
             Figure(
                 f"null: {batch} access at once",
@@ -714,36 +933,49 @@ def main() -> int:
                 "s",
                 1.2,
                 f"{batch / access_50n * 60:.0f} requests/min; "
-                f"peer {PEER['access_50']} s",
+                f"peer {PEER['access_50']} s; {access_50n_cpu.note()}; then "
+                f"{access_50n_cpu.drained:.1f} s more of queued work",
             ),
         ]
 
         # -- memory: one subject with 100,000 messages ---------------------------
+        big_cpu = meter()
+        wait_idle()
+        before = {pid: _proc_kb(pid, "VmRSS") for pid in worker.pids()}
+        for pid in before:  # VmHWM from here on is the peak during the export
+            with contextlib.suppress(OSError):
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
         with RssSampler(worker) as sampler:
-            big = one_by_one("access", [big_customer], 900)[0]
+            big = one_by_one("access", [big_customer], 900, big_cpu)
         hwm = {pid: _proc_kb(pid, "VmHWM") for pid in worker.pids()}
-        peak_kb = max(sampler.peak.values())
+        peak_kb = max(max(sampler.peak.values()), max(hwm.values()))
         figures += [
             Figure(
-                f"access, {big_messages:,} messages: time", big, "s", None, ""
+                f"access, {big_messages:,} messages: time",
+                big.latencies[0],
+                "s",
+                None,
+                big.note(),
             ),
             Figure(
                 "peak worker RSS during it",
                 peak_kb / 1024,
                 "MB",
                 250,
-                "per process (sampled): "
-                + ", ".join(
-                    f"{pid}: {kb / 1024:.0f}" for pid, kb in sorted(sampler.peak.items())
-                )
-                + "; VmHWM: "
-                + ", ".join(f"{pid}: {kb / 1024:.0f}" for pid, kb in sorted(hwm.items())),
+                "per process (MB), VmRSS before: "
+                + _per_pid(before)
+                + "; VmHWM during (reset before): "
+                + _per_pid(hwm)
+                + "; VmRSS sampled every 10 ms: "
+                + _per_pid(sampler.peak),
             ),
         ]
     finally:
         worker.stop()
+    print(f"load average after: {_load()}")
     report(figures)
-    shutil.rmtree(var_dir, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(var_dir, ignore_errors=True)
     return 0
 
 

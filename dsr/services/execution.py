@@ -167,8 +167,10 @@ class JsonlSink:
     def __init__(self, task: RequestTask) -> None:
         self.name = f"dsr/{task.request.public_id}/{task.public_id}.jsonl"
         self.digest = hashlib.sha256()
-        # Memory stays flat: past 4 MB the buffer spills to a temporary file.
-        self._file = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
+        # Memory stays flat: past 256 KB the buffer spills to a temporary
+        # file (a bigger buffer only raises the worker's peak: growing it, then
+        # spilling it, holds up to three copies at once).
+        self._file = tempfile.SpooledTemporaryFile(max_size=256 * 1024)
 
     def write(self, record: AccessRecord) -> None:
         line = (
@@ -259,9 +261,9 @@ def _task_run_once(task_id: int) -> str:
         )
         if claimed != 1:
             return "not-pending"  # done, running elsewhere, or cancelled
-        task = RequestTask.objects.select_related("request", "connector").get(
-            pk=task_id
-        )
+        task = RequestTask.objects.select_related(
+            "request", "request__subject", "connector"
+        ).get(pk=task_id)
         if not task.request.is_open:
             _finish(task, TaskStatus.SKIPPED, note="the request closed before this ran")
             return "request-closed"

@@ -284,8 +284,9 @@ class Postgres(Dialect):
     def prepare(self, connection: Any, *, read_only: bool) -> None:
         import psycopg
 
-        # Read-only actions see one consistent snapshot across all tables.
-        connection.read_only = read_only
+        # Read-only actions see one consistent snapshot across all tables;
+        # writes run with the server's defaults (None), as on a new connection.
+        connection.read_only = True if read_only else None
         connection.isolation_level = (
             psycopg.IsolationLevel.REPEATABLE_READ if read_only else None
         )
