@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import random
 import socket
 import tempfile
 import time
@@ -49,6 +48,7 @@ from dsr.choices import (
 )
 from dsr.models import Request, RequestTask, SubjectIdentifier, TaskAttempt
 from privacydesk.errors import IllegalTransition, ValidationFailed
+from privacydesk.retry import attempt_close, backoff_seconds
 
 logger = logging.getLogger(__name__)
 SYSTEM = actor_system("executor")
@@ -199,12 +199,6 @@ class JsonlSink:
         return name
 
 
-def _backoff_seconds(attempt: int) -> float:
-    """Exponential back-off with full jitter, capped."""
-    base = settings.TASK_RETRY_BASE_SECONDS * (2 ** (attempt - 1))
-    return random.uniform(base / 2, min(base, settings.TASK_RETRY_MAX_SECONDS))  # noqa: S311
-
-
 def task_run(*, task_id: int) -> str:
     """Run one task once. Returns what happened (for logs and tests).
 
@@ -293,13 +287,13 @@ def _task_run_once(task_id: int) -> str:
         logger.exception("task %s failed unexpectedly", task.pk)
         return _record_failure(task, attempt, started, type(error).__name__, False)
     if isinstance(result, Deferred):
-        _close_attempt(attempt, started, AttemptOutcome.DEFERRED)
+        attempt_close(attempt, started, AttemptOutcome.DEFERRED)
         _mark_waiting(task, result)
         return "deferred"
     # The attempt, the task's outcome and the request's next step commit
     # together.
     with transaction.atomic():
-        _close_attempt(attempt, started, AttemptOutcome.SUCCEEDED)
+        attempt_close(attempt, started, AttemptOutcome.SUCCEEDED)
         if not _complete(task=task, outcome=result, actor=SYSTEM):
             return "not-running"  # the sweeper took it back meanwhile
     return "succeeded"
@@ -352,16 +346,6 @@ def _exempt_if_held(task: RequestTask) -> bool:
     return True
 
 
-def _close_attempt(
-    attempt: TaskAttempt, started: float, outcome: str, error: str = ""
-) -> None:
-    attempt.finished_at = timezone.now()
-    attempt.duration_ms = int((time.monotonic() - started) * 1000)
-    attempt.outcome = outcome
-    attempt.error = error[:2000]
-    attempt.save()
-
-
 def _record_failure(
     task: RequestTask,
     attempt: TaskAttempt,
@@ -370,7 +354,7 @@ def _record_failure(
     permanent: bool,
 ) -> str:
     final = permanent or task.attempts >= task.max_attempts
-    _close_attempt(
+    attempt_close(
         attempt,
         started,
         AttemptOutcome.FAILED if final else AttemptOutcome.RETRY,
@@ -379,7 +363,7 @@ def _record_failure(
     if final:
         _finish(task, TaskStatus.FAILED, error=message)
         return "failed"
-    delay = _backoff_seconds(task.attempts)
+    delay = backoff_seconds(task.attempts)
     with transaction.atomic():
         moved = RequestTask.objects.filter(
             pk=task.pk, status=TaskStatus.RUNNING
