@@ -21,19 +21,12 @@ def purge_expired_access_packages_task() -> int:
     return access_packages_purge_expired()
 
 
-# Background work (a PDF per closed request) waits behind the requests' own
-# tasks: on Redis a worker takes priority 0, the default, first (0 is the
-# highest), so a busy worker never keeps a request waiting behind packs.
-BACKGROUND_PRIORITY = 9
-
-
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OSError,),
     retry_backoff=True,
     max_retries=5,
-    priority=BACKGROUND_PRIORITY,
 )
 def evidence_pack_generate_task(request_id: int) -> str:
     """The evidence pack of a request that has just closed (idempotent)."""
