@@ -56,10 +56,6 @@ def pdf_response(result: GeneratedPack) -> HttpResponse:
     return response
 
 
-def _uuid(value: str) -> str:
-    return public_uuid(value)
-
-
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     return error_responses(*codes, e403="The token lacks the scope the download needs.")
 
@@ -113,7 +109,9 @@ class RequestEvidencePackView(_PdfApi):
     )
     def get(self, request: HttpRequest, id: str) -> HttpResponse:
         actor = actor_for_client(request.auth)
-        dsr_request = request_get(actor=actor, public_id=_uuid(id))
+        dsr_request = request_get(
+            actor=actor, public_id=public_uuid(id, what="request")
+        )
         return pdf_response(evidence_pack_download(actor=actor, request=dsr_request))
 
 
@@ -143,5 +141,5 @@ class RunEvidencePackView(_PdfApi):
         from retention.selectors import run_get
 
         actor = actor_for_client(request.auth)
-        run = run_get(actor=actor, public_id=_uuid(id))
+        run = run_get(actor=actor, public_id=public_uuid(id, what="purge run"))
         return pdf_response(evidence_pack_download_for_run(actor=actor, run=run))
