@@ -26,8 +26,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _redis_db() -> int:
     # gw0 -> 1, gw1 -> 2, ...; 0 is left to people running the service.
+    # TEST_REDIS_DB_BASE moves the range, so two suites can share one Redis.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return 1 + int(worker.removeprefix("gw") or 0)
+    base = int(os.environ.get("TEST_REDIS_DB_BASE", "1"))
+    return base + int(worker.removeprefix("gw") or 0)
 
 
 class WorkerProcess:
