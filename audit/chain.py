@@ -54,6 +54,35 @@ def canonical_event(
     )
 
 
+def canonical_prefix(
+    *,
+    occurred_at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    data: Any,
+) -> str:
+    """The canonical JSON up to the sequence number, which sorts last:
+    canonical_event(...) == canonical_prefix(...) + str(sequence) + "}".
+
+    Lets the database, which alone knows the next number under its lock,
+    finish the text and hash it (see audit/migrations/0003_append_function)."""
+    text = canonical_event(
+        sequence=0,
+        occurred_at=occurred_at,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        data=data,
+    )
+    suffix = '"sequence":0}'
+    if not text.endswith(suffix):  # a new key sorting after "sequence"
+        raise AssertionError("the sequence number must be the last canonical key")
+    return text[: -len(suffix)] + '"sequence":'
+
+
 def event_hash(prev_hash: str, canonical: str) -> str:
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 

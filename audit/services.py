@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -10,20 +11,13 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
-from audit.chain import GENESIS_HASH, canonical_event, event_hash
+from audit.chain import GENESIS_HASH, canonical_event, canonical_prefix, event_hash
 from audit.models import AuditEvent
 
 # Any fixed 64-bit number: the key of the PostgreSQL advisory lock that
-# serialises appends, so two concurrent writers can never fork the chain.
+# serialises appends (in `audit_append`), so two writers can never fork the
+# chain.
 _CHAIN_LOCK_KEY = 0x50_44_41_55_44_49_54  # "PDAUDIT"
-
-
-def _lock_chain() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-    # SQLite: transactions start IMMEDIATE (settings), so writers already
-    # queue on the database lock.
 
 
 def _object_ref(obj: models.Model | None) -> tuple[str, str]:
@@ -45,15 +39,18 @@ def audit_record(
     # Store exactly what was hashed: round-trip through JSON first.
     clean_data = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
     actor_ref = actor if isinstance(actor, str) else actor.ref
-    # No savepoint inside a caller's transaction: the event and the change it
-    # records commit or fail together anyway, and a savepoint costs two round
-    # trips per event.
+    occurred_at = timezone.now()
+    if connection.vendor == "postgresql":
+        return _append_in_database(
+            occurred_at, actor_ref, action, object_type, object_id, clean_data
+        )
+    # SQLite: transactions start IMMEDIATE (settings), so writers already
+    # queue on the database lock. No savepoint inside a caller's transaction:
+    # the event and the change it records commit or fail together anyway.
     with transaction.atomic(savepoint=False):
-        _lock_chain()
         head = AuditEvent.objects.order_by("-sequence").only("sequence", "hash").first()
         sequence = head.sequence + 1 if head else 1
         prev_hash = head.hash if head else GENESIS_HASH
-        occurred_at = timezone.now()
         canonical = canonical_event(
             sequence=sequence,
             occurred_at=occurred_at,
@@ -74,3 +71,54 @@ def audit_record(
             prev_hash=prev_hash,
             hash=event_hash(prev_hash, canonical),
         )
+
+
+def _append_in_database(
+    occurred_at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    data: dict[str, Any],
+) -> AuditEvent:
+    """PostgreSQL: lock, read the head, hash and insert in one round trip
+    (the `audit_append` function); the hash is the same as the ORM path's."""
+    prefix = canonical_prefix(
+        occurred_at=occurred_at,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        data=data,
+    )
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT * FROM audit_append(%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)",
+            [
+                _CHAIN_LOCK_KEY,
+                GENESIS_HASH,
+                prefix,
+                occurred_at,
+                actor,
+                action,
+                object_type,
+                object_id,
+                json.dumps(data),
+            ],
+        )
+        pk, sequence, prev_hash, hash_ = cursor.fetchone()
+    event = AuditEvent(
+        pk=pk,
+        sequence=sequence,
+        occurred_at=occurred_at,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        data=data,
+        prev_hash=prev_hash,
+        hash=hash_,
+    )
+    event._state.adding = False  # it is a saved row, as create() returns
+    event._state.db = connection.alias
+    return event

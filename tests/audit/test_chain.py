@@ -153,3 +153,21 @@ def test_concurrent_writers_never_fork_the_chain() -> None:
     assert AuditEvent.objects.count() == 80
     assert AuditEvent.objects.values("prev_hash").distinct().count() == 80
     assert audit_chain_verify().ok
+
+
+def test_the_stored_hash_is_the_chain_definition_for_awkward_data() -> None:
+    # given data with non-ASCII text, nesting, a nested "sequence" key and
+    # numbers: on PostgreSQL the database finishes the canonical text itself
+    data = {
+        "note": "Zoë – naïve café ✓",
+        "nested": {"sequence": 7, "z": [1, 2.5, None, True]},
+        "empty": "",
+    }
+    # when
+    event = audit_record(actor="system:tests", action="odd.data", obj=None, data=data)
+    # then the returned event and the row read back both hash as defined
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert event.hash == stored.hash == hash_of(stored)
+    assert stored.data == data
+    assert stored.sequence == event.sequence
+    assert audit_chain_verify().ok
