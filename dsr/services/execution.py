@@ -83,46 +83,62 @@ def request_plan_tasks(*, actor: Actor, request: Request) -> list[RequestTask]:
     Runs inside the caller's transaction; the tasks are enqueued after commit.
     """
     action = ACTIONS_FOR_KIND[request.kind]
+    existing = {t.connector_id: t for t in request.tasks.filter(action=action)}
+    now = timezone.now()
     tasks: list[RequestTask] = []
+    new: list[RequestTask] = []
     for connector in Connector.objects.filter(enabled=True).order_by("name"):
         supported = action in connector.instance().actions
         if not supported and action not in MANUAL_FALLBACK:
             continue
-        task, _ = RequestTask.objects.get_or_create(
-            request=request,
-            connector=connector,
-            action=action,
-            defaults={
-                "manual": not supported,
-                "status": TaskStatus.WAITING if not supported else TaskStatus.PENDING,
-                "max_attempts": settings.TASK_MAX_ATTEMPTS,
-                "status_note": (
-                    f"{connector.name} cannot {action} by itself: do it by hand"
-                    if not supported
-                    else ""
+        task = existing.get(connector.pk)
+        if task is None:
+            task = RequestTask(
+                request=request,
+                connector=connector,
+                action=action,
+                manual=not supported,
+                status=TaskStatus.PENDING if supported else TaskStatus.WAITING,
+                max_attempts=settings.TASK_MAX_ATTEMPTS,
+                # set here, not by _enqueue_after_commit: one write, not two
+                enqueued_at=now if supported else None,
+                status_note=(
+                    ""
+                    if supported
+                    else f"{connector.name} cannot {action} by itself: do it by hand"
                 ),
-            },
-        )
+            )
+            new.append(task)
         tasks.append(task)
+    RequestTask.objects.bulk_create(new)  # one INSERT for every store
     audit_record(
         actor=actor,
         action="request.fanned_out",
         obj=request,
         data={"tasks": [str(t.public_id) for t in tasks], "action": action},
     )
-    _enqueue_after_commit(t for t in tasks if t.status == TaskStatus.PENDING)
+    pending = [t for t in tasks if t.status == TaskStatus.PENDING]
+    _enqueue_after_commit(t for t in pending if t not in new)
+    _enqueue_after_commit((t for t in pending if t in new), marked=True)
     return tasks
 
 
 def _enqueue_after_commit(
-    tasks: Iterable[RequestTask], *, countdown: float = 0, inline_first: bool = False
+    tasks: Iterable[RequestTask],
+    *,
+    countdown: float = 0,
+    inline_first: bool = False,
+    marked: bool = False,
 ) -> None:
+    """Send the tasks to the broker after commit (`marked`: their enqueued_at
+    was set when they were created)."""
     ids = [task.pk for task in tasks]
     if not ids:
         return
     # enqueued_at also marks an inline task: the sweeper re-queues it if this
     # worker dies before running it.
-    RequestTask.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
+    if not marked:
+        RequestTask.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
     followups = _followups.get()
     if inline_first and followups is not None and not countdown:
         followups.append(("task", ids[0]))
@@ -598,19 +614,27 @@ def request_finalize(*, request: Request) -> str:
             _enqueue_package(request)
             return "packaging"
         outcome, note = request_outcome(tasks=tasks)
-        from dsr.services.requests import request_close
+        from dsr.services.requests import request_close_locked
 
-        request_close(actor=SYSTEM, request=request, outcome=outcome, note=note)
+        request_close_locked(
+            actor=SYSTEM,
+            request=request,
+            outcome=outcome,
+            note=note[:5000],
+            notice="closed",
+        )
         return outcome
 
 
 def _plan_verification(request: Request, tasks: list[RequestTask]) -> bool:
+    now = timezone.now()
     verify = [
-        RequestTask.objects.create(
+        RequestTask(
             request=request,
             connector=t.connector,
             action=Action.VERIFY_ERASURE,
             max_attempts=settings.TASK_MAX_ATTEMPTS,
+            enqueued_at=now,
         )
         for t in tasks
         if t.action == Action.ERASE
@@ -619,13 +643,14 @@ def _plan_verification(request: Request, tasks: list[RequestTask]) -> bool:
         and Action.VERIFY_ERASURE in t.connector.instance().actions
     ]
     if verify:
+        RequestTask.objects.bulk_create(verify)
         audit_record(
             actor=SYSTEM,
             action="request.verification_planned",
             obj=request,
             data={"tasks": [str(t.public_id) for t in verify]},
         )
-        _enqueue_after_commit(verify, inline_first=True)
+        _enqueue_after_commit(verify, inline_first=True, marked=True)
     return bool(verify)
 
 

@@ -209,10 +209,13 @@ def mark_verified(*, actor: Actor, request: Request, method: str) -> Request:
         request.verification_method = method
         request.verified_by = actor.ref
         apply_deadlines(request)
+        starts = not request.requires_approval
+        if starts:  # verified and started in one write; both are audited
+            request.status = S.IN_PROGRESS
         request.save()
         _audit(actor, request, "verified", method=method, due_on=request.due_on)
-        if not request.requires_approval:
-            request = _start(actor=actor, request=request)
+        if starts:
+            _begin_work(actor=actor, request=request)
         return request
 
 
@@ -220,9 +223,14 @@ def _start(*, actor: Actor, request: Request) -> Request:
     _require_status(request, (S.VERIFIED,), "start")
     request.status = S.IN_PROGRESS
     request.save()
+    _begin_work(actor=actor, request=request)
+    return request
+
+
+def _begin_work(*, actor: Actor, request: Request) -> None:
+    """A request that has just become in progress: audit it, fan it out."""
     _audit(actor, request, "started")
     request_plan_tasks(actor=actor, request=request)
-    return request
 
 
 def request_verify(*, actor: Actor, request: Request, method: str) -> Request:
@@ -397,8 +405,19 @@ def request_close(
     text = _reason(note, field="note", required=outcome != S.COMPLETED)
     request = _lock(request)
     _require_status(request, (S.IN_PROGRESS,), "close")
+    return request_close_locked(
+        actor=actor, request=request, outcome=outcome, note=text, notice=notice
+    )
+
+
+def request_close_locked(
+    *, actor: Actor, request: Request, outcome: str, note: str, notice: str | None
+) -> Request:
+    """The close itself, for a caller that holds the request's row lock and
+    has checked that it is in progress (the executor's finalizer): no second
+    lock read, no savepoint."""
     request.status = outcome
-    request.status_reason = text
+    request.status_reason = note
     request.closed_at = timezone.now()
     request.save()
     on_time = local_date(request.closed_at) <= request.due_on
