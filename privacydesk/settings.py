@@ -198,10 +198,14 @@ TASK_RETRY_MAX_SECONDS = env_int("TASK_RETRY_MAX_SECONDS", 600)
 TASK_STALE_AFTER_SECONDS = env_int("TASK_STALE_AFTER_SECONDS", 900)
 TASK_LOST_AFTER_SECONDS = env_int("TASK_LOST_AFTER_SECONDS", 120)
 TASK_SWEEP_SECONDS = env_int("TASK_SWEEP_SECONDS", 30)
-# Background work (a PDF per closed request) waits behind the requests' own
-# tasks: on Redis a worker takes priority 0, the default, first (0 is the
-# highest), so a busy worker never keeps a request waiting behind packs.
-CELERY_TASK_ROUTES = {"evidence.tasks.evidence_pack_generate_task": {"priority": 9}}
+# Work that keeps no request open waits behind the requests' own tasks: on
+# Redis a worker takes priority 0, the default, first (0 is the highest), so a
+# busy worker never keeps a request waiting behind the e-mails telling
+# subjects that theirs closed, nor behind evidence packs (a PDF each).
+CELERY_TASK_ROUTES = {
+    "dsr.tasks.send_subject_notice_task": {"priority": 6},
+    "evidence.tasks.evidence_pack_generate_task": {"priority": 9},
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Every periodic job is declared here, in one place.
 CELERY_BEAT_SCHEDULE = {
