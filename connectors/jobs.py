@@ -6,6 +6,8 @@ another system. A result is recorded through the executor's own services
 (`task_complete`, `task_fail`), so a request closes the same way whoever
 did the work. Every lookup by an agent is scoped to the connector its token
 is bound to: another connector's job is "not found", never "forbidden".
+Consent withdrawals (consent.services.jobs) use the same scoping and leases
+(`agent_connector_id`, `agent_lease`).
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ class AgentJob:
 # --- reads ----------------------------------------------------------------------
 
 
-def _agent_connector_id(client: ApiClient) -> int:
+def agent_connector_id(*, client: ApiClient) -> int:
+    """The one connector an agent token works for; NotPermitted otherwise."""
     if client.connector_id is None or Scope.CONNECTORS_AGENT not in client.scopes:
         raise NotPermitted("this token is not an agent token bound to a connector")
     return client.connector_id
@@ -67,7 +70,7 @@ def _agent_connector_id(client: ApiClient) -> int:
 def _agent_tasks(client: ApiClient) -> QuerySet[RequestTask]:
     """Every job this agent may ever touch: its connector's, nothing else."""
     return RequestTask.objects.filter(
-        connector_id=_agent_connector_id(client),
+        connector_id=agent_connector_id(client=client),
         connector__kind=ConnectorKindChoice.PULL,
         manual=False,
     ).select_related("request", "connector")
@@ -129,11 +132,16 @@ def pull_connector_get(*, name: str) -> Connector:
 # --- pull agents ----------------------------------------------------------------
 
 
-def _lease(task: RequestTask) -> timedelta:
-    instance = task.connector.instance()
+def agent_lease(*, connector: Connector) -> timedelta:
+    """How long a claim on one of this connector's jobs lasts."""
+    instance = connector.instance()
     if isinstance(instance, PullConnector):
         return instance.lease
     return timedelta(seconds=300)
+
+
+def _lease(task: RequestTask) -> timedelta:
+    return agent_lease(connector=task.connector)
 
 
 def agent_job_claim(*, client: ApiClient, public_id: str) -> AgentJob:

@@ -5,12 +5,19 @@ results in the same shape, whether in a webhook's response, a signed
 callback or an agent's POST. One parser checks every result, so the three
 doors cannot drift apart. Error messages name field paths, never values: a
 result carries the subject's data.
+
+Every job shares one envelope: `task_id` (the id to claim and report
+against), `action`, `identity` and, for a webhook, `callback_url`. A request
+job adds `request_reference` and `changes`; a consent withdrawal
+(`action: "consent_withdrawn"`) adds `purpose`, `withdrawn_at` and the
+`instructions` staff gave the link.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import models
@@ -38,6 +45,10 @@ RESULT_KEYS = frozenset(
 )
 
 
+# The action of a consent withdrawal's job; requests use connectors.choices.Action.
+CONSENT_WITHDRAWN = "consent_withdrawn"
+
+
 class ResultStatus(models.TextChoices):
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
@@ -54,20 +65,59 @@ def identity_payload(identity: Identity) -> dict[str, Any]:
     }
 
 
-def job_payload(job: Job, *, callback_url: str = "") -> dict[str, Any]:
-    """The job as JSON. The identity travels here, never in a URL."""
-    payload: dict[str, Any] = {
-        "task_id": job.task_id,
-        "request_reference": job.request_reference,
-        "action": job.action,
-        "identity": identity_payload(job.identity),
-        "changes": dict(job.changes),
-    }
-    if job.action == Action.RESTRICT:
-        payload["restricted"] = job.restricted
+def _envelope(
+    *,
+    task_id: str,
+    action: str,
+    identity: Identity,
+    callback_url: str,
+    **fields: Any,
+) -> dict[str, Any]:
+    """The keys every job carries. The identity travels here, never in a URL."""
+    payload: dict[str, Any] = {"task_id": task_id, "action": action, **fields}
+    payload["identity"] = identity_payload(identity)
     if callback_url:
         payload["callback_url"] = callback_url
     return payload
+
+
+def job_payload(job: Job, *, callback_url: str = "") -> dict[str, Any]:
+    """A request's job as JSON."""
+    payload = _envelope(
+        task_id=job.task_id,
+        action=job.action,
+        identity=job.identity,
+        callback_url=callback_url,
+        request_reference=job.request_reference,
+        changes=dict(job.changes),
+    )
+    if job.action == Action.RESTRICT:
+        payload["restricted"] = job.restricted
+    return payload
+
+
+@dataclass(frozen=True)
+class WithdrawalJob:
+    """A consent withdrawal for one store that applies it itself."""
+
+    task_id: str  # ConsentPropagation.public_id
+    purpose: str  # the purpose's slug
+    withdrawn_at: datetime
+    identity: Identity
+    instructions: Mapping[str, Any] = field(default_factory=dict)
+
+
+def withdrawal_payload(job: WithdrawalJob, *, callback_url: str = "") -> dict[str, Any]:
+    """A consent withdrawal's job as JSON, in the same envelope."""
+    return _envelope(
+        task_id=job.task_id,
+        action=CONSENT_WITHDRAWN,
+        identity=job.identity,
+        callback_url=callback_url,
+        purpose=job.purpose,
+        withdrawn_at=job.withdrawn_at.isoformat(),
+        instructions=dict(job.instructions),
+    )
 
 
 @dataclass
@@ -156,7 +206,8 @@ def result_parse(
 
     `{"status": "done", "found", "changed", "records", "exemptions", "note"}`
     or `{"status": "failed", "error", "retryable"}`; `records` only for
-    access, where they are the count (`found`, if sent, must agree)."""
+    access, where they are the count (`found`, if sent, must agree);
+    `exemptions` never for a consent withdrawal."""
     if not isinstance(data, Mapping):
         raise ValidationFailed("the result must be a JSON object")
     unknown = set(data) - RESULT_KEYS
@@ -186,10 +237,16 @@ def result_parse(
     records = [
         _record(value, f"records[{index}]") for index, value in enumerate(raw_records)
     ]
+    raw_exemptions = _list(data.get("exemptions"), "exemptions")
+    if raw_exemptions and action == CONSENT_WITHDRAWN:
+        # Nothing records them: a withdrawal is honoured, or it failed.
+        raise ValidationFailed(
+            "exemptions are not taken for a consent withdrawal", field="exemptions"
+        )
     outcome = Outcome(
         exemptions=[
             _exemption(value, f"exemptions[{index}]")
-            for index, value in enumerate(_list(data.get("exemptions"), "exemptions"))
+            for index, value in enumerate(raw_exemptions)
         ],
         note=_text(data.get("note"), "note", required=False),
     )

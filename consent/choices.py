@@ -39,6 +39,8 @@ class ConsentStatus(models.TextChoices):
 class PropagationStatus(models.TextChoices):
     PENDING = "pending", "Queued"
     RUNNING = "running", "Running"
+    # Handed to a webhook (202, result by callback) or parked for a pull agent.
+    WAITING = "waiting", "Waiting for the connector's result"
     SUCCEEDED = "succeeded", "Done"
     FAILED = "failed", "Failed"
     UNSUPPORTED = "unsupported", "Not supported for this connector kind yet"
@@ -55,6 +57,7 @@ class AttemptOutcome(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     RETRY = "retry", "Failed, will retry"
     FAILED = "failed", "Failed for good"
+    DEFERRED = "deferred", "Handed over; result later"
     UNSUPPORTED = "unsupported", "Not supported"
 
 

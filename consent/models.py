@@ -201,7 +201,8 @@ class PurposeConnector(models.Model):
 
     `action` for sql connectors names a table of the connector's map, e.g.
     {"set": {"table": "customers", "column": "ai_training_opt_out", "value": true}}
-    or {"delete": {"table": "training_examples"}}.
+    or {"delete": {"table": "training_examples"}}; for http and pull
+    connectors it is a free-form object sent with the job as `instructions`.
     """
 
     purpose = models.ForeignKey(
@@ -249,6 +250,13 @@ class ConsentPropagation(models.Model):
     max_attempts = models.PositiveIntegerField(default=5)
     records_changed = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # What the connector said: why it waits, or the note sent with its result.
+    status_note = models.CharField(max_length=500, blank=True)
+    # The webhook's own name for a job it accepted with 202.
+    deferred_reference = models.CharField(max_length=200, blank=True)
+    # The pull agent (ApiClient public id) holding the job, and until when.
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -272,7 +280,7 @@ class ConsentPropagation(models.Model):
 
 
 class PropagationAttempt(models.Model):
-    """One call to a store for a propagation: times, outcome, error."""
+    """One call to a store (or one agent's claim) for a propagation."""
 
     propagation = models.ForeignKey(
         ConsentPropagation, on_delete=models.CASCADE, related_name="attempt_rows"
@@ -285,6 +293,8 @@ class PropagationAttempt(models.Model):
         max_length=12, choices=AttemptOutcome.choices, blank=True
     )
     error = models.TextField(blank=True)
+    # Who made the call: a worker host or "agent <client name>".
+    worker = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

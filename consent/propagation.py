@@ -1,16 +1,30 @@
 """Applying a withdrawal to a store: what a PurposeConnector's action does.
 
-Only `sql` connectors are executed here, through the connector's own map,
-dialect and connection (`connectors.kinds.sql`): the action names a table of
-the connector's map, the subject's rows are found exactly as erasure finds
-them (identity columns, or parent tables), names are quoted by the dialect
-and every value is a bound parameter. Running it twice has the effect of
-running it once. Other kinds raise `PropagationUnsupported`, which the caller
-records as such: never as a success.
+Three kinds take withdrawals:
 
-Actions:
+- `sql`: executed here, through the connector's own map, dialect and
+  connection (`connectors.kinds.sql`): the action names a table of the
+  connector's map, the subject's rows are found exactly as erasure finds
+  them (identity columns, or parent tables), names are quoted by the dialect
+  and every value is a bound parameter. Running it twice has the effect of
+  running it once.
+- `http`: a job (connectors.wire's envelope, `"action": "consent_withdrawn"`,
+  with the purpose, the subject's identity and the link's action as
+  `instructions`) is POSTed to the webhook through the http kind's own
+  `deliver`, signed like request jobs. The result comes in the response, or
+  after a 202 by a signed callback to `callback_url`
+  (`/api/v1/connector-callbacks/consent/<id>/`).
+- `pull`: the job waits for the connector's agent, which lists it at
+  `/api/v1/agent/consent-jobs/`, claims it with a lease, heartbeats and
+  posts the result (consent.services.jobs).
+
+Other kinds raise `PropagationUnsupported`, which the caller records as
+such: never as a success.
+
+Actions of sql links:
     {"set": {"table": "customers", "column": "ai_training_opt_out", "value": true}}
     {"delete": {"table": "training_examples"}}
+Actions of http and pull links are free-form objects, sent as `instructions`.
 """
 
 from __future__ import annotations
@@ -20,11 +34,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.base import ConfigError, ConnectorError, Identity
+from django.conf import settings
+from django.urls import reverse
+
+from connectors.base import ConfigError, ConnectorError, Deferred, Identity, Outcome
+from connectors.choices import ConnectorKindChoice as Kind
+from connectors.wire import CONSENT_WITHDRAWN, WithdrawalJob, withdrawal_payload
 from privacydesk.errors import ValidationFailed
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-SUPPORTED_KINDS = frozenset({"sql"})
+SUPPORTED_KINDS = frozenset({Kind.SQL, Kind.HTTP, Kind.PULL})
 
 
 class PropagationError(Exception):
@@ -121,17 +140,26 @@ def _table_of(
 def apply_withdrawal(
     *,
     kind: str,
+    name: str,
     config: Mapping[str, Any],
     secrets: Mapping[str, str],
     action: Mapping[str, Any],
-    identity: Identity,
-) -> int:
-    """Apply the action for one subject; returns the number of rows changed."""
+    job: WithdrawalJob,
+) -> Outcome | Deferred:
+    """Apply the withdrawal for one subject, or hand it over.
+
+    Returns what changed (`changed` rows in sql, or what a webhook reports
+    at once, with its note), or Deferred when the result comes later (a
+    webhook's 202, a pull agent)."""
     if kind not in SUPPORTED_KINDS:
         raise PropagationUnsupported(
             f"propagating withdrawals to {kind} connectors is not supported yet; "
             "apply it in that system by hand"
         )
+    if kind == Kind.PULL:
+        return Deferred(note=f"waiting for the agent of {name} to claim it")
+    if kind == Kind.HTTP:
+        return _webhook(name, config, secrets, job)
     try:
         store_action = action_clean(action)
     except ValidationFailed as error:
@@ -139,9 +167,39 @@ def apply_withdrawal(
             f"invalid action ({error.field}: {error.message})", permanent=True
         ) from error
     store, table = _table_of(config, store_action.table, "action", as_validation=False)
-    return _run(
-        store, table, store_action, identity, str(secrets.get("password") or "")
+    password = str(secrets.get("password") or "")
+    return Outcome(changed=_run(store, table, store_action, job.identity, password))
+
+
+def propagation_callback_url(public_id: str) -> str:
+    """Where a webhook reports a deferred result: an id, no personal data."""
+    path = reverse("consent-propagation-callback", kwargs={"propagation_id": public_id})
+    return f"{settings.SITE_URL}{path}"
+
+
+def _webhook(
+    name: str, config: Mapping[str, Any], secrets: Mapping[str, str], job: WithdrawalJob
+) -> Outcome | Deferred:
+    from connectors.kinds.http import HttpConnector
+
+    webhook = HttpConnector(name=name, config=config, secrets=secrets)
+    document = withdrawal_payload(
+        job, callback_url=propagation_callback_url(job.task_id)
     )
+    try:
+        answer = webhook.deliver(
+            document, task_id=job.task_id, action=CONSENT_WITHDRAWN
+        )
+    except ConnectorError as error:
+        raise PropagationError(error.message, permanent=error.permanent) from None
+    if isinstance(answer, Deferred):
+        return answer
+    if not answer.done:
+        raise PropagationError(
+            f"webhook of {name} reports failure: {answer.error[:300]}",
+            permanent=not answer.retryable,
+        )
+    return answer.outcome
 
 
 def _run(

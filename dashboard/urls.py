@@ -99,7 +99,8 @@ urlpatterns = [
     ),
 ]
 
-# Consent (dashboard/views/consent.py): purposes, wording, rates, histories.
+# Consent (dashboard/views/consent.py): purposes, wording, rates, histories,
+# withdrawals sent to stores.
 from dashboard.views import consent as consent_views  # noqa: E402
 
 urlpatterns += [
@@ -118,5 +119,15 @@ urlpatterns += [
         "consent/subjects/<uuid:public_id>/",
         consent_views.consent_subject,
         name="consent_subject",
+    ),
+    path(
+        "consent/propagations/",
+        consent_views.consent_propagations,
+        name="consent_propagations",
+    ),
+    path(
+        "consent/propagations/<uuid:public_id>/retry/",
+        consent_views.consent_propagation_retry,
+        name="consent_propagation_retry",
     ),
 ]

@@ -1,8 +1,14 @@
-"""Shared fixtures: staff in each role, API clients with scopes, requests."""
+"""Shared fixtures: staff in each role, API clients with scopes, requests, and
+a real local webhook server."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -84,3 +90,71 @@ def make_request(db: Any) -> Callable[..., Request]:
         return request_create(**params)
 
     return make
+
+
+# --- a real webhook (tests/connectors/test_http.py, tests/consent) ---------------
+
+
+@dataclass
+class Received:
+    path: str
+    headers: Message  # case-insensitive, as HTTP headers are
+    body: bytes
+
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+
+@dataclass
+class Webhook:
+    """A local HTTP server standing in for a store's webhook."""
+
+    port: int = 0
+    received: list[Received] = field(default_factory=list)
+    # (status, JSON body) or a function of the received job returning one
+    reply: tuple[int, Any] | Callable[[dict[str, Any]], tuple[int, Any]] = (202, {})
+    hang: bool = False
+    release: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/privacy/jobs"
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            hook.received.append(Received(self.path, self.headers, body))
+            if hook.hang:
+                hook.release.wait(10)
+            reply = hook.reply
+            status, payload = reply(json.loads(body)) if callable(reply) else reply
+            data = json.dumps(payload).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:
+                pass  # the client gave up (timeout test)
+
+        def log_message(self, *args: Any) -> None:
+            pass  # quiet: job bodies hold personal data
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    hook.port = server.server_address[1]
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
+    thread.start()
+    yield hook
+    hook.release.set()
+    server.shutdown()
+    server.server_close()
+    thread.join(5)

@@ -7,7 +7,8 @@ connector's key instead.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -150,10 +151,37 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
-class ConnectorCallbackView(APIView):
-    """A webhook reports the result of a job it accepted with 202."""
+SIGNED_CALLBACK_HEADERS = [
+    OpenApiParameter(
+        TIMESTAMP_HEADER,
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        required=True,
+        description="Unix seconds when the callback was signed.",
+    ),
+    OpenApiParameter(
+        SIGNATURE_HEADER,
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        required=True,
+        description="`sha256=<hex>`.",
+    ),
+]
+SIGNED_CALLBACK_HOW = (
+    "No bearer token: sign the raw body like the job was signed, "
+    f"`{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "
+    '"{timestamp}.{body}" keyed with the signing key>` and '
+    f"`{TIMESTAMP_HEADER}: <unix seconds>`, within {MAX_SKEW_SECONDS} "
+    "seconds of our clock."
+)
 
-    # Signed with the connector's key rather than a bearer token.
+T = TypeVar("T")
+
+
+class SignedCallbackView(APIView):
+    """A webhook reports a result, signed with its connector's key rather
+    than a bearer token. Subclasses name the service that records it."""
+
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
     parser_classes = [JSONParser]
@@ -161,35 +189,36 @@ class ConnectorCallbackView(APIView):
     def get_authenticate_header(self, request: HttpRequest) -> str:
         return 'PrivacyDesk-Signature realm="connector-callbacks"'
 
+    def signed(self, request: HttpRequest, record: Callable[..., T], **ids: str) -> T:
+        """Call `record(timestamp=, signature=, body=, **ids)` with the exact
+        bytes sent (the signature covers them, so they are read unparsed)."""
+        stream = request.stream
+        body = stream.read(MAX_RESULT_BYTES + 1) if stream is not None else b""
+        if len(body) > MAX_RESULT_BYTES:
+            raise PayloadTooLarge()
+        try:
+            return record(
+                timestamp=request.headers.get(TIMESTAMP_HEADER),
+                signature=request.headers.get(SIGNATURE_HEADER),
+                body=body,
+                **ids,
+            )
+        except SignatureRejected as error:
+            raise exceptions.AuthenticationFailed(error.message) from error
+
+
+class ConnectorCallbackView(SignedCallbackView):
+    """A webhook reports the result of a job it accepted with 202."""
+
     @extend_schema(
         operation_id="connector_callbacks_create",
         summary="Report a webhook job's result",
         description=(
-            "No bearer token: sign the raw body like the job was signed, "
-            f"`{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "
-            '"{timestamp}.{body}" keyed with the signing key>` and '
-            f"`{TIMESTAMP_HEADER}: <unix seconds>`, within {MAX_SKEW_SECONDS} "
-            "seconds of our clock. A result for a task that already has one "
+            f"{SIGNED_CALLBACK_HOW} A result for a task that already has one "
             "is refused with 409."
         ),
         auth=[],
-        parameters=[
-            TASK_ID,
-            OpenApiParameter(
-                TIMESTAMP_HEADER,
-                OpenApiTypes.INT,
-                OpenApiParameter.HEADER,
-                required=True,
-                description="Unix seconds when the callback was signed.",
-            ),
-            OpenApiParameter(
-                SIGNATURE_HEADER,
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                required=True,
-                description="`sha256=<hex>`.",
-            ),
-        ],
+        parameters=[TASK_ID, *SIGNED_CALLBACK_HEADERS],
         request=s.CallbackResultSerializer,
         responses={
             200: s.TaskStateSerializer,
@@ -207,18 +236,5 @@ class ConnectorCallbackView(APIView):
         tags=["connector-callbacks"],
     )
     def post(self, request: HttpRequest, task_id: str) -> Response:
-        # The signature covers the exact bytes sent, so read them unparsed.
-        stream = request.stream
-        body = stream.read(MAX_RESULT_BYTES + 1) if stream is not None else b""
-        if len(body) > MAX_RESULT_BYTES:
-            raise PayloadTooLarge()
-        try:
-            task = webhook_callback_record(
-                public_id=task_id,
-                timestamp=request.headers.get(TIMESTAMP_HEADER),
-                signature=request.headers.get(SIGNATURE_HEADER),
-                body=body,
-            )
-        except SignatureRejected as error:
-            raise exceptions.AuthenticationFailed(error.message) from error
+        task = self.signed(request, webhook_callback_record, public_id=task_id)
         return Response(s.TaskStateSerializer(task).data)

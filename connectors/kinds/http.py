@@ -4,7 +4,9 @@ Each job is POSTed as signed JSON (connectors.signing). The system answers
 at once (200 with a result) or later (202, then a signed callback to
 `callback_url`, handled by connectors.jobs). A 4xx other than 408/429 says
 the job itself is wrong, so it fails for good; 5xx, timeouts and refused
-connections are retried by the executor.
+connections are retried by the executor. Consent withdrawals go out through
+`deliver` too (consent.propagation), with their callbacks handled by
+consent.services.jobs.
 
 Config: `{"url": "https://...", "timeout_seconds": 10, "actions": [...]}`;
 secret: `signing_key`.
@@ -16,6 +18,7 @@ import http.client
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -33,7 +36,12 @@ from connectors.base import (
 )
 from connectors.choices import Action
 from connectors.signing import signature_headers
-from connectors.wire import MAX_RESULT_BYTES, job_payload, result_parse
+from connectors.wire import (
+    MAX_RESULT_BYTES,
+    ReportedResult,
+    job_payload,
+    result_parse,
+)
 from privacydesk.errors import ValidationFailed
 
 ALL_ACTIONS = frozenset(Action.values)
@@ -138,11 +146,32 @@ class HttpConnector(ConnectorKind):
                 f"http connector {self.name} does not take {job.action} jobs",
                 permanent=True,
             )
-        body = json.dumps(
+        answer = self.deliver(
             job_payload(job, callback_url=callback_url(job.task_id)),
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode()
+            task_id=job.task_id,
+            action=job.action,
+        )
+        if isinstance(answer, Deferred):
+            return answer
+        if not answer.done:
+            raise ConnectorError(
+                f"webhook of {self.name} reports failure: {answer.error[:300]}",
+                permanent=not answer.retryable,
+            )
+        for record in answer.records:
+            sink.write(record)
+        return answer.outcome
+
+    def deliver(
+        self, document: Mapping[str, Any], *, task_id: str, action: str
+    ) -> ReportedResult | Deferred:
+        """POST one signed job document (connectors.wire) to the webhook.
+
+        Returns Deferred on 202, else the parsed result, done or failed. A
+        refusal, a transport error or an unreadable answer raises
+        ConnectorError saying whether a retry can help. Consent withdrawals
+        are sent through here too (consent.propagation)."""
+        body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
             "Accept": "application/json",
@@ -158,7 +187,7 @@ class HttpConnector(ConnectorKind):
                 reference=_reference(answer),
                 note=f"{self.name} accepted the job; waiting for its callback",
             )
-        return self._outcome(job, answer, sink)
+        return self._result(answer, task_id=task_id, action=action)
 
     def _send(self, request: urllib.request.Request) -> tuple[int, bytes]:
         timeout = self.config.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
@@ -175,7 +204,7 @@ class HttpConnector(ConnectorKind):
                 f"webhook of {self.name} unreachable: {reason}", permanent=False
             ) from None
 
-    def _outcome(self, job: Job, answer: bytes, sink: RecordSink) -> Outcome:
+    def _result(self, answer: bytes, *, task_id: str, action: str) -> ReportedResult:
         if len(answer) > MAX_RESULT_BYTES:
             raise ConnectorError(
                 f"webhook of {self.name} answered with more than "
@@ -183,9 +212,7 @@ class HttpConnector(ConnectorKind):
                 permanent=True,
             )
         try:
-            result = result_parse(
-                json.loads(answer), action=job.action, task_id=job.task_id
-            )
+            return result_parse(json.loads(answer), action=action, task_id=task_id)
         except (ValueError, ValidationFailed) as error:
             where = getattr(error, "field", None)
             detail = f"{where}: {error.message}" if where else "not a JSON result"
@@ -195,14 +222,6 @@ class HttpConnector(ConnectorKind):
                 f"({detail})",
                 permanent=False,
             ) from None
-        if not result.done:
-            raise ConnectorError(
-                f"webhook of {self.name} reports failure: {result.error[:300]}",
-                permanent=not result.retryable,
-            )
-        for record in result.records:
-            sink.write(record)
-        return result.outcome
 
     def _url(self) -> str:
         url = self.config.get("url")

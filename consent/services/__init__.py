@@ -5,4 +5,5 @@
 - `intake`: events arriving through the API, one or an all-or-nothing batch
 - `policies`: purposes, published wording, links to connectors
 - `propagations`: pushing withdrawals to connectors, with retries
+- `jobs`: withdrawals worked outside (webhook callbacks, pull agents)
 """

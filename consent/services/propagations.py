@@ -6,14 +6,21 @@ delivered twice runs once, a row per attempt, bounded attempts with
 exponential back-off and jitter, and a sweeper for work a dead worker or a
 lost message left behind. Kinds that cannot apply a withdrawal by themselves
 end as "unsupported", never as done.
+
+A webhook that answers 202 and a pull agent's connector leave the row
+"waiting"; its result arrives later by a signed callback or an agent's
+report (consent.services.jobs). An agent's lease that runs out gives the
+job back to the queue (the sweeper), or fails it once its attempts are
+used up.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 import time
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -23,7 +30,8 @@ from django.utils import timezone
 from accounts.actors import Actor, actor_system
 from accounts.permissions import Perm
 from audit.services import audit_record
-from connectors.base import Identity
+from connectors.base import Deferred, Identity
+from connectors.wire import WithdrawalJob
 from consent.choices import AttemptOutcome, PropagationStatus
 from consent.models import (
     ConsentEvent,
@@ -74,13 +82,14 @@ def propagations_plan(
                 "purpose": purpose.slug,
             },
         )
-        _enqueue_after_commit(planned)
+        propagations_enqueue(planned)
     return planned
 
 
-def _enqueue_after_commit(
+def propagations_enqueue(
     propagations: Iterable[ConsentPropagation], *, countdown: float = 0
 ) -> None:
+    """Send each to a worker once the caller's transaction commits."""
     ids = [p.pk for p in propagations]
     if not ids:
         return
@@ -116,6 +125,17 @@ def _identity(subject_id: int) -> Identity:
     )
 
 
+def propagation_job(*, propagation: ConsentPropagation) -> WithdrawalJob:
+    """The job a store is given: ids, the purpose and the decrypted identity."""
+    return WithdrawalJob(
+        task_id=str(propagation.public_id),
+        purpose=propagation.purpose.slug,
+        withdrawn_at=propagation.event.occurred_at,
+        identity=_identity(propagation.event.subject_id),
+        instructions=propagation.action or {},
+    )
+
+
 def propagation_run(*, propagation_id: int) -> str:
     """Run one propagation once; returns what happened (for logs and tests)."""
     now = timezone.now()
@@ -133,7 +153,10 @@ def propagation_run(*, propagation_id: int) -> str:
         "connector", "event", "purpose"
     ).get(pk=propagation_id)
     attempt = PropagationAttempt.objects.create(
-        propagation=propagation, number=propagation.attempts, started_at=now
+        propagation=propagation,
+        number=propagation.attempts,
+        started_at=now,
+        worker=socket.gethostname()[:200],
     )
     started = time.monotonic()
     connector = propagation.connector
@@ -142,16 +165,17 @@ def propagation_run(*, propagation_id: int) -> str:
             raise PropagationError(
                 f"connector {connector.name} is disabled", permanent=True
             )
-        changed = apply_withdrawal(
+        result = apply_withdrawal(
             kind=connector.kind,
+            name=connector.name,
             config=connector.config,
             secrets=connector.secrets or {},
             action=propagation.action,
-            identity=_identity(propagation.event.subject_id),
+            job=propagation_job(propagation=propagation),
         )
     except PropagationUnsupported as error:
         attempt_close(attempt, started, AttemptOutcome.UNSUPPORTED, str(error))
-        _finish(propagation, P.UNSUPPORTED, error=str(error))
+        propagation_finish(propagation, P.UNSUPPORTED, error=str(error))
         return "unsupported"
     except PropagationError as error:
         return _record_failure(propagation, attempt, started, error)
@@ -160,9 +184,26 @@ def propagation_run(*, propagation_id: int) -> str:
         return _record_failure(
             propagation, attempt, started, PropagationError(type(error).__name__)
         )
+    if isinstance(result, Deferred):
+        attempt_close(attempt, started, AttemptOutcome.DEFERRED)
+        _mark_waiting(propagation, result)
+        return "deferred"
     attempt_close(attempt, started, AttemptOutcome.SUCCEEDED)
-    _finish(propagation, P.SUCCEEDED, changed=changed)
+    propagation_finish(
+        propagation, P.SUCCEEDED, changed=result.changed, note=result.note
+    )
     return "succeeded"
+
+
+def _mark_waiting(propagation: ConsentPropagation, deferred: Deferred) -> None:
+    # Only from running: a fast webhook may already have called back.
+    ConsentPropagation.objects.filter(pk=propagation.pk, status=P.RUNNING).update(
+        status=P.WAITING,
+        deferred_reference=deferred.reference[:200],
+        status_note=deferred.note[:500],
+        lease_owner="",
+        lease_expires_at=None,
+    )
 
 
 def _record_failure(
@@ -179,7 +220,7 @@ def _record_failure(
         error.message,
     )
     if final:
-        _finish(propagation, P.FAILED, error=error.message)
+        propagation_finish(propagation, P.FAILED, error=error.message)
         return "failed"
     delay = backoff_seconds(propagation.attempts)
     with transaction.atomic():
@@ -191,25 +232,37 @@ def _record_failure(
             next_attempt_at=timezone.now() + timedelta(seconds=delay),
         )
         if moved:
-            _enqueue_after_commit([propagation], countdown=delay)
+            propagations_enqueue([propagation], countdown=delay)
     return "retry"
 
 
-def _finish(
-    propagation: ConsentPropagation, status: str, *, error: str = "", changed: int = 0
-) -> None:
+def propagation_finish(
+    propagation: ConsentPropagation,
+    status: str,
+    *,
+    error: str = "",
+    changed: int = 0,
+    note: str = "",
+    actor: Actor = SYSTEM,
+    from_statuses: Sequence[str] = (P.RUNNING,),
+) -> bool:
+    """End a propagation that is still in one of `from_statuses`, audited as
+    `actor`; False when another hand got there first (nothing is written)."""
     with transaction.atomic():
         done = ConsentPropagation.objects.filter(
-            pk=propagation.pk, status=P.RUNNING
+            pk=propagation.pk, status__in=from_statuses
         ).update(
             status=status,
             finished_at=timezone.now(),
             last_error=error[:2000],
             records_changed=changed,
+            status_note=note[:500],
+            lease_owner="",
+            lease_expires_at=None,
         )
         if done:
             audit_record(
-                actor=SYSTEM,
+                actor=actor,
                 action=f"consent.propagation_{status}",
                 obj=propagation.event,
                 data={
@@ -220,6 +273,16 @@ def _finish(
                     "attempts": propagation.attempts,
                 },
             )
+    return bool(done)
+
+
+def attempts_close_open(
+    *, propagation: ConsentPropagation, outcome: str, error: str = ""
+) -> int:
+    """Close the attempt an agent left open (its claim) with how it ended."""
+    return PropagationAttempt.objects.filter(
+        propagation=propagation, finished_at__isnull=True
+    ).update(finished_at=timezone.now(), outcome=outcome, error=error[:2000])
 
 
 def propagation_retry(
@@ -234,6 +297,7 @@ def propagation_retry(
             status=P.PENDING,
             max_attempts=F("attempts") + settings.TASK_MAX_ATTEMPTS,
             finished_at=None,
+            status_note="",
         )
         if changed != 1:
             raise IllegalTransition("only a failed propagation can be retried")
@@ -243,13 +307,14 @@ def propagation_retry(
             obj=propagation.event,
             data={"propagation": str(propagation.public_id)},
         )
-        _enqueue_after_commit([propagation])
+        propagations_enqueue([propagation])
     propagation.refresh_from_db()
     return propagation
 
 
 def propagations_sweep() -> dict[str, int]:
-    """Re-enqueue what a dead worker or a lost broker message left behind."""
+    """Re-enqueue what a dead worker or a lost broker message left behind, and
+    take back the jobs of pull agents whose lease ran out."""
     now = timezone.now()
     stale_running = now - timedelta(seconds=settings.TASK_STALE_AFTER_SECONDS)
     lost_pending = now - timedelta(seconds=settings.TASK_LOST_AFTER_SECONDS)
@@ -270,9 +335,57 @@ def propagations_sweep() -> dict[str, int]:
                 enqueued_at__lt=lost_pending,
             )
         )
-        _enqueue_after_commit(revived + lost)
-    if revived or lost:
+        propagations_enqueue(revived + lost)
+        expired, failed = _leases_expire(now)
+    if revived or lost or expired:
         logger.info(
-            "consent sweeper: %d revived, %d re-enqueued", len(revived), len(lost)
+            "consent sweeper: %d revived, %d re-enqueued, %d leases expired "
+            "(%d out of attempts)",
+            len(revived),
+            len(lost),
+            expired,
+            failed,
         )
-    return {"revived": len(revived), "requeued": len(lost)}
+    return {
+        "revived": len(revived),
+        "requeued": len(lost),
+        "leases_expired": expired,
+        "leases_failed": failed,
+    }
+
+
+def _leases_expire(now: datetime) -> tuple[int, int]:
+    """An agent that stopped heartbeating gives its job back; on its last
+    attempt the job fails instead, so a crashing agent cannot loop forever."""
+    expired = list(
+        ConsentPropagation.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("connector", "event", "purpose")
+        .filter(status=P.WAITING, lease_expires_at__lt=now)
+    )
+    failed = 0
+    for propagation in expired:
+        if propagation.attempts >= propagation.max_attempts:
+            attempts_close_open(
+                propagation=propagation,
+                outcome=AttemptOutcome.FAILED,
+                error="lease expired",
+            )
+            if propagation_finish(
+                propagation,
+                P.FAILED,
+                error="the agent's lease expired on the last attempt",
+                from_statuses=(P.WAITING,),
+            ):
+                failed += 1
+            continue
+        attempts_close_open(
+            propagation=propagation, outcome=AttemptOutcome.RETRY, error="lease expired"
+        )
+        ConsentPropagation.objects.filter(
+            pk=propagation.pk, status=P.WAITING, lease_expires_at__lt=now
+        ).update(
+            lease_owner="",
+            lease_expires_at=None,
+            last_error="the agent's lease expired; back in the queue",
+        )
+    return len(expired), failed

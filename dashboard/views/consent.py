@@ -1,4 +1,5 @@
-"""Consent: purposes and their wording, consent rates, a subject's history."""
+"""Consent: purposes and their wording, consent rates, a subject's history,
+and the withdrawals sent to the stores that honour them."""
 
 from __future__ import annotations
 
@@ -7,12 +8,18 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.actors import Actor
 from accounts.permissions import Perm
+from connectors.choices import ConnectorKindChoice
+from consent.choices import PropagationStatus
+from consent.models import ConsentPropagation
 from consent.selectors import (
     DailyRate,
     consent_history,
@@ -21,16 +28,18 @@ from consent.selectors import (
     consent_subject_get,
     policy_version_current,
     policy_versions,
+    propagation_list,
     purpose_get,
     purpose_list,
 )
 from consent.services.policies import policy_version_publish
+from consent.services.propagations import propagation_retry
 from dashboard.consent_forms import PolicyPublishForm, SubjectSearchForm
-from dashboard.views.common import page, staff_view
+from dashboard.views.common import actor_labels, page, staff_view
 from dsr.clock import local_today
 from dsr.models import DataSubject
 from dsr.services.subjects import identity_claims, subject_find
-from privacydesk.errors import ValidationFailed
+from privacydesk.errors import IllegalTransition, ValidationFailed
 
 RATE_DAYS = 30
 # The chart's drawing area, in SVG user units.
@@ -207,3 +216,107 @@ def consent_subject(request: HttpRequest, actor: Actor, public_id: Any) -> HttpR
             "search_form": SubjectSearchForm(),
         },
     )
+
+
+# --- withdrawals sent to stores -------------------------------------------------
+
+PROPAGATIONS_PER_PAGE = 50
+P = PropagationStatus
+PROPAGATION_FILTERS = [
+    ("", "All"),
+    (P.WAITING, "Waiting"),
+    (P.FAILED, "Failed"),
+    (P.PENDING, "Queued"),
+    (P.SUCCEEDED, "Done"),
+    (P.UNSUPPORTED, "Not supported"),
+]
+
+
+@dataclass(frozen=True)
+class PropagationRow:
+    """One withdrawal sent to one store, in the words staff need."""
+
+    propagation: ConsentPropagation
+    label: str  # the status in a few words
+    badge: str  # a badge--<name> style
+    holder: str = ""  # the agent holding a pull job's lease, by name
+    can_retry: bool = False
+
+
+def propagation_row(
+    propagation: ConsentPropagation, *, names: dict[str, str], can_manage: bool
+) -> PropagationRow:
+    """Say who the job waits for: a webhook's callback, an agent to claim it,
+    or the agent that holds it now."""
+    status, kind = propagation.status, propagation.connector.kind
+    if status == P.WAITING and kind == ConnectorKindChoice.PULL:
+        expires = propagation.lease_expires_at
+        if propagation.lease_owner and expires and expires > timezone.now():
+            ref = f"client:{propagation.lease_owner}"
+            return PropagationRow(
+                propagation, "Claimed by an agent", "running", names.get(ref, ref)
+            )
+        return PropagationRow(propagation, "Waiting for an agent", "waiting")
+    if status == P.WAITING:
+        return PropagationRow(propagation, "Waiting for the callback", "waiting")
+    if status == P.PENDING and propagation.attempts:
+        return PropagationRow(propagation, "Retrying", "pending")
+    if status == P.FAILED:
+        return PropagationRow(propagation, "Failed", "failed", can_retry=can_manage)
+    if status == P.UNSUPPORTED:
+        return PropagationRow(propagation, "Not supported", "skipped")
+    return PropagationRow(propagation, propagation.get_status_display(), status)
+
+
+@require_http_methods(["GET"])
+@staff_view
+def consent_propagations(request: HttpRequest, actor: Actor) -> HttpResponse:
+    status = request.GET.get("status", "")
+    try:
+        propagations = propagation_list(actor=actor, status=status or None)
+    except ValidationFailed:
+        status, propagations = "", propagation_list(actor=actor)
+    propagations = propagations.select_related("event__subject")
+    page_obj = Paginator(propagations, PROPAGATIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    names = actor_labels(f"client:{p.lease_owner}" for p in page_obj if p.lease_owner)
+    can_manage = actor.can(Perm.CONSENT_MANAGE)
+    return page(
+        request,
+        actor,
+        "dashboard/consent_propagations.html",
+        {
+            "section": "consent",
+            "page_obj": page_obj,
+            "rows": [
+                propagation_row(p, names=names, can_manage=can_manage) for p in page_obj
+            ],
+            "filters": PROPAGATION_FILTERS,
+            "status": status,
+        },
+    )
+
+
+@require_POST
+@staff_view
+def consent_propagation_retry(
+    request: HttpRequest, actor: Actor, public_id: Any
+) -> HttpResponse:
+    """Send a failed withdrawal again, after the store was fixed."""
+    actor.require(Perm.CONSENT_MANAGE)
+    propagation = propagation_list(actor=actor).filter(public_id=public_id).first()
+    if propagation is None:
+        raise Http404("no such propagation")
+    try:
+        propagation_retry(actor=actor, propagation=propagation)
+    except IllegalTransition as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            f"Queued again: the {propagation.purpose.slug} withdrawal for "
+            f"{propagation.connector.name}.",
+        )
+    url = reverse("dashboard:consent_propagations")
+    return redirect(f"{url}#propagation-{propagation.public_id}")

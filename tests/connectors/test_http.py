@@ -1,16 +1,13 @@
-"""The `http` kind against a real webhook server on 127.0.0.1: signed jobs,
-synchronous and deferred results, signed callbacks, retries and refusals."""
+"""The `http` kind against a real webhook server on 127.0.0.1 (the `webhook`
+fixture of tests/conftest.py): signed jobs, synchronous and deferred results,
+signed callbacks, retries and refusals."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -29,79 +26,12 @@ from connectors.signing import (
 )
 from dsr.models import Request, RequestTask, TaskAttempt
 from dsr.services.execution import task_run
+from tests.conftest import Webhook
 
 pytestmark = pytest.mark.django_db
 
 KEY = "whsec-test-0123456789abcdef"
 EMAIL = "ada.lovelace@example.com"
-
-
-# --- a real webhook ------------------------------------------------------------
-
-
-@dataclass
-class Received:
-    path: str
-    headers: Message  # case-insensitive, as HTTP headers are
-    body: bytes
-
-    def json(self) -> dict[str, Any]:
-        return json.loads(self.body)
-
-
-@dataclass
-class Webhook:
-    """A local HTTP server standing in for a store's webhook."""
-
-    port: int = 0
-    received: list[Received] = field(default_factory=list)
-    # (status, JSON body) or a function of the received job returning one
-    reply: tuple[int, Any] | Callable[[dict[str, Any]], tuple[int, Any]] = (202, {})
-    hang: bool = False
-    release: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/privacy/jobs"
-
-
-@pytest.fixture
-def webhook() -> Iterator[Webhook]:
-    hook = Webhook()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            hook.received.append(Received(self.path, self.headers, body))
-            if hook.hang:
-                hook.release.wait(10)
-            reply = hook.reply
-            status, payload = reply(json.loads(body)) if callable(reply) else reply
-            data = json.dumps(payload).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except OSError:
-                pass  # the client gave up (timeout test)
-
-        def log_message(self, *args: Any) -> None:
-            pass  # quiet: job bodies hold personal data
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    hook.port = server.server_address[1]
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-    )
-    thread.start()
-    yield hook
-    hook.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
 
 
 @pytest.fixture

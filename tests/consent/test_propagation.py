@@ -270,7 +270,8 @@ def test_a_missing_table_fails_at_once(ada, choose, officer_actor, purpose, tmp_
 def test_other_kinds_are_recorded_as_unsupported_never_as_done(
     ada, choose, officer_actor, purpose
 ):
-    connector = _connector("", kind="http", name="zendesk-webhook")
+    # (http and pull: tests/consent/test_propagation_http.py and _pull.py)
+    connector = _connector("", kind="manual", name="zendesk-by-hand")
     purpose_connector_link(
         actor=officer_actor,
         purpose=purpose("ai_training"),
@@ -380,6 +381,11 @@ def test_the_sweeper_resends_a_lost_job(
     with django_capture_on_commit_callbacks(execute=True):
         swept = propagations_sweep()
 
-    assert swept == {"revived": 0, "requeued": 1}
+    assert swept == {
+        "revived": 0,
+        "requeued": 1,
+        "leases_expired": 0,
+        "leases_failed": 0,
+    }
     assert ConsentPropagation.objects.get().status == "succeeded"
     assert _sqlite_flags(path)[1] == 1

@@ -18,7 +18,8 @@ class Command(BaseCommand):
     help = (
         "Link a purpose to a connector. For sql connectors the action is e.g. "
         '\'{"set": {"table": "customers", "column": "ai_training_opt_out", '
-        "\"value\": true}}' (a table of the connector's map)."
+        "\"value\": true}}' (a table of the connector's map); for http and pull "
+        "connectors any JSON object, sent to the store as the job's instructions."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
