@@ -21,6 +21,11 @@ urlpatterns = [
         name="request_evidence_internal_pdf",
     ),
     path(
+        "requests/<uuid:public_id>/letter.pdf",
+        views.request_letter_pdf,
+        name="request_letter_pdf",
+    ),
+    path(
         "requests/<uuid:public_id>/<slug:action>/",
         views.request_action,
         name="request_action",

@@ -4,15 +4,21 @@ Contents (REQUIREMENTS B17–B23, DESIGN "Outputs"):
 
 - `index.html`: for a person: what is inside, how to open it, counts per
   store and table, and the Art. 15 information;
-- `letter.html` and `letter.pdf` (access only): the answer with every GDPR
-  15(1)(a)–(h) and 15(2) item, as a page and as a printable A4 PDF;
+- `letter.html` (access only): the answer with every GDPR 15(1)(a)–(h) and
+  15(2) item, a page that prints on A4. No PDF is made here: rendering one
+  cost several times the rest of the build, so it is made from this very
+  `letter.html` when someone asks for it (evidence/services/letters.py);
 - `data.json`: every record, structured; `schema.json` describes it;
 - `csv/<store>/<table>.csv`: the same rows, one file per store and table.
 
 Memory stays flat whatever the size: each result file is read line by line
-twice (a scan for categories, columns and counts, then the copy), data.json is
-written into the ZIP as it is read, and CSV rows go to temporary files first
-(a ZIP takes one entry at a time).
+(a scan for categories, columns and counts, then the copy), data.json is
+written into the ZIP as it is read, and CSV rows are held aside until their
+turn (a ZIP takes one entry at a time). What is small stays in memory, so a
+typical subject's package touches the disk only to read its results: the
+scan keeps up to _KEPT_BYTES of parsed records for the copy instead of
+reading the files again, and the CSVs and the ZIP itself spill to temporary
+files only past _CSV_SPOOL_BYTES and _SPOOL_BYTES.
 
 Portability (Art. 20) uses the same layout with two differences. Only data
 the subject provided goes in: records whose category is one of
@@ -26,7 +32,6 @@ to an access request.
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
 import io
 import json
@@ -37,17 +42,33 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, BinaryIO, TextIO
+from typing import IO, Any, TextIO
 from zoneinfo import ZoneInfo
 
 from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from connectors.disclosure import StoreDisclosure, store_disclosure_read
-from evidence.schema import DATA_SCHEMA, SCHEMA_ID
+from evidence.schema import DATA_SCHEMA_JSON, SCHEMA_ID
 from privacydesk.errors import ValidationFailed
 
 _CHUNK = 64 * 1024
+PAGES = {
+    "index": "evidence/access_package/index.html",
+    "letter": "evidence/access_package/letter.html",
+}
+# Sections both pages show: rendered once per package, then inserted.
+_INFORMATION = "evidence/access_package/_information.html"
+_WITHHELD = "evidence/access_package/_withheld.html"
+# Past these sizes the ZIP and the CSVs move from memory to temporary files;
+# a typical subject's whole package is a few dozen KB.
+_SPOOL_BYTES = 256 * 1024
+_CSV_SPOOL_BYTES = 256 * 1024  # shared by the tables of one package
+_CSV_SPOOL_MIN = 16 * 1024
+# Result lines whose parsed records the scan keeps for the copy (all stores
+# together); a store past it is read a second time instead.
+_KEPT_BYTES = 128 * 1024
 # A spreadsheet runs a cell starting with one of these as a formula; the CSV
 # copy quotes them (data.json keeps the exact value).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -121,6 +142,9 @@ class _Store:
     categories: dict[str, None] = field(default_factory=dict)
     tables: dict[str, _Table] = field(default_factory=dict)
     disclosure: StoreDisclosure | None = None
+    # The records as the scan parsed them (and checked against the digest);
+    # None: too many to keep, the copy reads the result file again.
+    kept: list[dict[str, Any]] | None = None
 
     @property
     def records(self) -> int:
@@ -131,7 +155,7 @@ class _Store:
 class BuiltPackage:
     """A finished ZIP in a temporary file (positioned at 0) and its facts."""
 
-    file: BinaryIO
+    file: IO[bytes]
     size: int
     sha256: str
     contents: list[dict[str, Any]]
@@ -140,7 +164,8 @@ class BuiltPackage:
 
 def package_build(spec: PackageInput) -> BuiltPackage:
     """Check, then write the whole package; raises PackageRefused with reasons."""
-    stores = [_scan(spec, source) for source in spec.stores]
+    budget = [_KEPT_BYTES]
+    stores = [_scan(spec, source, budget) for source in spec.stores]
     problems = [p for store in stores for p in store.problems]
     if spec.kind == "access":
         problems += _read_disclosures(spec, [s.store for s in stores])
@@ -148,7 +173,7 @@ def package_build(spec: PackageInput) -> BuiltPackage:
         raise PackageRefused(problems)
     scanned = [s.store for s in stores]
     _name_csv_files(scanned)
-    output = tempfile.TemporaryFile()
+    output = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
     try:
         contents = _write_zip(output, spec, scanned)
         size, digest = _size_and_digest(output)
@@ -173,39 +198,62 @@ class _Scan:
     problems: list[str]
 
 
-def _records(
-    source: StoreInput, wanted: frozenset[str], digest: Any | None = None
-) -> Iterator[dict[str, Any]]:
-    """The records of one result file, one line at a time."""
+def _lines(source: StoreInput, digest: Any | None = None) -> Iterator[bytes]:
+    """The non-blank lines of one result file, one at a time."""
     if not source.result_file:
         return
     with default_storage.open(source.result_file, "rb") as handle:
         for line in handle:
             if digest is not None:
                 digest.update(line)
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            if wanted and record.get("category", "") not in wanted:
-                continue
-            data = record.get("data")
-            yield {
-                "location": str(record.get("location", "")),
-                "key": str(record.get("key", "")),
-                "category": str(record.get("category", "") or ""),
-                "data": data if isinstance(data, dict) else {"value": data},
-            }
+            if line.strip():
+                yield line
 
 
-def _scan(spec: PackageInput, source: StoreInput) -> _Scan:
-    store = _Store(source=source)
+def _record(line: bytes, wanted: frozenset[str]) -> dict[str, Any] | None:
+    """One result line as a package record; None: not a wanted category."""
+    record = json.loads(line)
+    if wanted and record.get("category", "") not in wanted:
+        return None
+    data = record.get("data")
+    return {
+        "location": str(record.get("location", "")),
+        "key": str(record.get("key", "")),
+        "category": str(record.get("category", "") or ""),
+        "data": data if isinstance(data, dict) else {"value": data},
+    }
+
+
+def _records(store: _Store, wanted: frozenset[str]) -> Iterator[dict[str, Any]]:
+    """The store's records for the copy: those the scan kept, or a new read."""
+    if store.kept is not None:
+        yield from store.kept
+        return
+    for line in _lines(store.source):
+        record = _record(line, wanted)
+        if record is not None:
+            yield record
+
+
+def _scan(spec: PackageInput, source: StoreInput, budget: list[int]) -> _Scan:
+    """Count, collect columns and categories, check the digest; keep the
+    records while `budget` (bytes of result lines, shared) lasts."""
+    store = _Store(source=source, kept=[])
     problems: list[str] = []
-    if source.result_file and not default_storage.exists(source.result_file):
-        return _Scan(store, [f"{source.connector}: its result file is missing"])
     wanted = spec.portability_categories if spec.kind == "portability" else frozenset()
     digest = hashlib.sha256()
+    kept_bytes = 0
     try:
-        for record in _records(source, wanted, digest):
+        for line in _lines(source, digest):
+            record = _record(line, wanted)
+            if record is None:
+                continue
+            if store.kept is not None:
+                kept_bytes += len(line)
+                if kept_bytes <= budget[0]:
+                    store.kept.append(record)
+                else:
+                    store.kept, kept_bytes = None, 0
             table = store.tables.get(record["location"])
             if table is None:
                 table = store.tables[record["location"]] = _Table(record["location"])
@@ -215,8 +263,13 @@ def _scan(spec: PackageInput, source: StoreInput) -> _Scan:
                 table.categories.setdefault(record["category"], None)
             for column in record["data"]:
                 table.columns.setdefault(str(column), None)
+    except FileNotFoundError:
+        return _Scan(
+            _Store(source=source), [f"{source.connector}: its result file is missing"]
+        )
     except (ValueError, UnicodeDecodeError):
         problems.append(f"{source.connector}: its result file is not valid JSON lines")
+    budget[0] -= kept_bytes
     if (
         source.result_file
         and source.result_digest
@@ -283,23 +336,23 @@ def _text_entry(archive: zipfile.ZipFile, name: str, moment: datetime) -> TextIO
 
 
 def _write_zip(
-    output: BinaryIO, spec: PackageInput, stores: list[_Store]
+    output: IO[bytes], spec: PackageInput, stores: list[_Store]
 ) -> list[dict[str, Any]]:
     moment = spec.generated_at
     context = _page_context(spec, stores)
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        with _text_entry(archive, "index.html", moment) as page:
-            page.write(render_to_string("evidence/access_package/index.html", context))
+        archive.writestr(
+            _entry("index.html", moment),
+            render_to_string(PAGES["index"], context).encode(),
+        )
         if spec.kind == "access":
-            letter = render_to_string("evidence/access_package/letter.html", context)
-            with _text_entry(archive, "letter.html", moment) as page:
-                page.write(letter)
-            with archive.open(_entry("letter.pdf", moment), "w") as pdf:
-                pdf.write(_letter_pdf(letter))
+            archive.writestr(
+                _entry("letter.html", moment),
+                render_to_string(PAGES["letter"], context).encode(),
+            )
         csv_files = _write_data_json(archive, spec, stores)
         try:
-            with _text_entry(archive, "schema.json", moment) as schema:
-                json.dump(DATA_SCHEMA, schema, indent=2, ensure_ascii=False)
+            archive.writestr(_entry("schema.json", moment), DATA_SCHEMA_JSON)
             for name, handle in csv_files:
                 _copy_csv(archive, name, handle, moment)
         finally:
@@ -314,23 +367,6 @@ def _write_zip(
             for i in archive.infolist()
         ]
     return contents
-
-
-def _letter_pdf(letter_html: str) -> bytes:
-    """The letter as a PDF (its print CSS makes it A4), for those who print."""
-    from weasyprint import HTML
-
-    return HTML(string=letter_html).write_pdf(font_config=_font_config())
-
-
-@functools.cache
-def _font_config() -> Any:
-    """One font configuration per process: building it for every letter
-    costs about a fifth of the letter's rendering. The letter declares no
-    @font-face, so nothing accumulates in it."""
-    from weasyprint.text.fonts import FontConfiguration
-
-    return FontConfiguration()
 
 
 def _copy_csv(
@@ -370,12 +406,15 @@ def _write_data_json(
         "subject": {"pseudonym": spec.pseudonym},
     }
     csv_files: list[tuple[str, TextIO]] = []
+    tables = sum(len(store.tables) for store in stores)
+    spool_bytes = max(_CSV_SPOOL_MIN, _CSV_SPOOL_BYTES // max(tables, 1))
     try:
         with _text_entry(archive, "data.json", spec.generated_at) as out:
             out.write(_dumps(header)[:-1] + ', "stores": [')
             for index, store in enumerate(stores):
                 out.write(",\n" if index else "\n")
-                _write_store(out, store, wanted, csv_files)
+                _write_store(out, store, wanted, csv_files, spool_bytes)
+                store.kept = None  # copied: let it go
             out.write("\n]}\n")
     except BaseException:
         for _, handle in csv_files:
@@ -389,6 +428,7 @@ def _write_store(
     store: _Store,
     wanted: frozenset[str],
     csv_files: list[tuple[str, TextIO]],
+    spool_bytes: int,
 ) -> None:
     """One store's object in data.json, and its tables' rows as CSV."""
     head = {
@@ -404,13 +444,17 @@ def _write_store(
     out.write(_dumps(head)[:-1] + ', "records": [')
     writers: dict[str, tuple[Any, list[str]]] = {}
     for table in store.tables.values():
-        handle = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+        handle = io.TextIOWrapper(
+            tempfile.SpooledTemporaryFile(max_size=spool_bytes),
+            encoding="utf-8",
+            newline="",
+        )
         csv_files.append((table.csv_name, handle))
         columns = list(table.columns)
         writer = csv.writer(handle)
         writer.writerow(columns)
         writers[table.location] = (writer, columns)
-    for number, record in enumerate(_records(store.source, wanted)):
+    for number, record in enumerate(_records(store, wanted)):
         out.write(",\n" if number else "\n")
         out.write(_dumps(record))
         writer, columns = writers[record["location"]]
@@ -436,7 +480,7 @@ def _legal_basis(spec: PackageInput) -> str:
     return _LEGAL_BASIS.get((spec.kind, spec.regime), f"{spec.regime} {spec.kind}")
 
 
-def _size_and_digest(output: BinaryIO) -> tuple[int, str]:
+def _size_and_digest(output: IO[bytes]) -> tuple[int, str]:
     output.seek(0)
     digest = hashlib.sha256()
     size = 0
@@ -448,6 +492,18 @@ def _size_and_digest(output: BinaryIO) -> tuple[int, str]:
 
 
 def _page_context(spec: PackageInput, stores: list[_Store]) -> dict[str, Any]:
+    """What index.html and letter.html show, with the sections they share
+    rendered once (escaped as they render, so safe to insert as they are)."""
+    context = _facts_context(spec, stores)
+    context["withheld_section"] = mark_safe(render_to_string(_WITHHELD, context))
+    if spec.kind == "access":  # the Art. 15 information: not for portability
+        context["information_section"] = mark_safe(
+            render_to_string(_INFORMATION, context)
+        )
+    return context
+
+
+def _facts_context(spec: PackageInput, stores: list[_Store]) -> dict[str, Any]:
     return {
         "spec": spec,
         "legal_basis": _legal_basis(spec),

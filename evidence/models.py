@@ -22,6 +22,10 @@ class AccessPackage(models.Model):
     # [{"name": "data.json", "size": 1234, "compressed_size": 321}, ...]
     contents = models.JSONField(default=list)
     record_count = models.PositiveIntegerField(default=0)
+    # The letter (letter.html in the ZIP) as a PDF, rendered the first time
+    # someone asks for it and kept with the ZIP: storage name, "" until then.
+    letter_file = models.CharField(max_length=300, blank=True)
+    letter_sha256 = models.CharField(max_length=64, blank=True)
     expires_at = models.DateTimeField()
     purged_at = models.DateTimeField(null=True, blank=True)
     download_count = models.PositiveIntegerField(default=0)
@@ -39,6 +43,10 @@ class AccessPackage(models.Model):
     def filename(self) -> str:
         """What the subject's browser saves it as: the reference, no name."""
         return f"{self.request.reference}-access-package.zip"
+
+    @property
+    def letter_filename(self) -> str:
+        return f"{self.request.reference}-letter.pdf"
 
 
 class EvidencePack(models.Model):

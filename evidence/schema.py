@@ -6,6 +6,7 @@ validator; new optional keys may appear within v1, a breaking change gets v2.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 SCHEMA_ID = "https://privacydesk.example/schemas/access-package/v1"
@@ -139,3 +140,6 @@ DATA_SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+# schema.json as shipped: serialised once per process, not once per package.
+DATA_SCHEMA_JSON: bytes = json.dumps(DATA_SCHEMA, indent=2, ensure_ascii=False).encode()

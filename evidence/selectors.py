@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from dsr.choices import ChallengePurpose
 from dsr.models import Request
+from evidence.choices import PackageKind
 from evidence.links import download_token_read
 from evidence.models import AccessPackage
 
@@ -21,6 +22,14 @@ def access_package_for_request(*, request: Request) -> AccessPackage | None:
 def access_package_is_available(*, package: AccessPackage) -> bool:
     """Still stored and not past its end date."""
     return bool(package.file) and package.expires_at > timezone.now()
+
+
+def access_package_letter_available(*, request: Request) -> bool:
+    """An access request whose package (and so its letter) can be downloaded."""
+    if request.kind != PackageKind.ACCESS:
+        return False
+    package = AccessPackage.objects.filter(request=request).first()
+    return package is not None and access_package_is_available(package=package)
 
 
 def access_package_code_pending(*, package: AccessPackage) -> bool:

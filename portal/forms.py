@@ -236,12 +236,32 @@ class CodeForm(ServiceErrorsMixin, forms.Form):
         choices=[("verify", "Verify"), ("resend", "Send a new code")], required=False
     )
 
+    # The actions that check the code (the others ask for a new one).
+    code_actions: tuple[str, ...] = ("verify",)
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         cleaned["action"] = cleaned.get("action") or "verify"
-        if cleaned["action"] == "verify" and not (cleaned.get("code") or "").strip():
+        if (
+            cleaned["action"] in self.code_actions
+            and not (cleaned.get("code") or "").strip()
+        ):
             self.add_error("code", "Enter the 6-digit code from the e-mail.")
         return cleaned
+
+
+class PackageCodeForm(CodeForm):
+    """The download code, for the access package or for its letter as a PDF."""
+
+    action = forms.ChoiceField(
+        choices=[
+            ("verify", "Download my data"),
+            ("letter", "Download the letter as a PDF"),
+            ("resend", "Send a new code"),
+        ],
+        required=False,
+    )
+    code_actions = ("verify", "letter")
 
 
 class CancelForm(forms.Form):

@@ -22,6 +22,11 @@ urlpatterns += [
         views_package.package_download,
         name="package_download",
     ),
+    path(
+        "package/letter/<str:token>/",
+        views_package.package_letter,
+        name="package_letter",
+    ),
 ]
 
 # The subject's consent page (portal/views_consent.py), behind a signed link.

@@ -3,7 +3,9 @@
 `/privacy/package/<status token>/` says the package is ready and takes a
 one-time code sent by e-mail; the right code leads to
 `/privacy/package/download/<download token>/`, a signed link that works for
-ACCESS_PACKAGE_LINK_DAYS days. Links carry only signed tokens.
+ACCESS_PACKAGE_LINK_DAYS days, or, when the subject asked for the letter as
+a PDF, to `/privacy/package/letter/<download token>/` (same token, same
+rules). Links carry only signed tokens.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.actors import actor_for_subject
 from dsr.choices import RequestKind
 from dsr.clock import local_date
 from dsr.selectors import request_get_for_subject
@@ -31,8 +34,9 @@ from evidence.services import (
     access_package_code_check,
     access_package_code_send,
     access_package_download,
+    access_package_letter_pdf,
 )
-from portal.forms import CodeForm
+from portal.forms import PackageCodeForm
 from portal.ratelimit import rate_limit_hit
 from privacydesk.errors import DomainError, ValidationFailed
 
@@ -65,7 +69,7 @@ def package(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "portal/package_pending.html", context)
     if not access_package_is_available(package=access_package):
         return _gone(request, status=410)
-    form = CodeForm(request.POST if request.method == "POST" else None)
+    form = PackageCodeForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["action"] == "resend":
@@ -80,7 +84,12 @@ def package(request: HttpRequest, token: str) -> HttpResponse:
             except DomainError as error:
                 form.add_service_error(ValidationFailed(error.message, field="code"))
             else:
-                return redirect("portal:package_download", token=download)
+                view = (
+                    "portal:package_letter"
+                    if form.cleaned_data["action"] == "letter"
+                    else "portal:package_download"
+                )
+                return redirect(view, token=download)
     if form.errors:
         status = 400
     context = {
@@ -97,7 +106,10 @@ def package(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _send_code(
-    request: HttpRequest, form: CodeForm, access_package: AccessPackage, token: str
+    request: HttpRequest,
+    form: PackageCodeForm,
+    access_package: AccessPackage,
+    token: str,
 ) -> HttpResponse | None:
     """Send a code and come back to the page; None: show the form's error."""
     client = request.META.get("REMOTE_ADDR") or "unknown"
@@ -130,4 +142,26 @@ def package_download(request: HttpRequest, token: str) -> HttpResponse:
         as_attachment=True,
         filename=check.package.filename,
         content_type="application/zip",
+    )
+
+
+@never_cache
+@require_GET
+def package_letter(request: HttpRequest, token: str) -> HttpResponse:
+    """The letter of the package as a PDF, behind the same signed link."""
+    check = access_package_from_link(token=token)
+    if check.package is None or check.package.kind != RequestKind.ACCESS:
+        return _gone(request, status=410 if check.expired else 404)
+    try:
+        letter = access_package_letter_pdf(
+            actor=actor_for_subject(str(check.package.request.public_id)),
+            package=check.package,
+        )
+    except DomainError:
+        return _gone(request, status=410)  # purged while we looked
+    return FileResponse(
+        letter.file,
+        as_attachment=True,
+        filename=letter.filename,
+        content_type="application/pdf",
     )

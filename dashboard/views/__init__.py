@@ -14,6 +14,7 @@ from dashboard.views.connectors import (
 from dashboard.views.evidence import (
     request_evidence_internal_pdf,
     request_evidence_pdf,
+    request_letter_pdf,
     run_evidence_pdf,
 )
 from dashboard.views.requests import (
@@ -52,6 +53,7 @@ __all__ = [
     "request_detail",
     "request_evidence_internal_pdf",
     "request_evidence_pdf",
+    "request_letter_pdf",
     "request_new",
     "retention_hold_release",
     "retention_holds",

@@ -1,21 +1,27 @@
-"""Evidence-pack downloads from the dashboard: one service call each."""
+"""Evidence-pack and access-letter downloads from the dashboard: one service
+call each."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.actors import Actor
 from dashboard.views.common import staff_view
 from dsr.models import Request
 from dsr.selectors import request_get
+from evidence.selectors import access_package_for_request
 from evidence.services import (
     GeneratedPack,
+    access_package_letter_pdf,
     evidence_pack_download,
     evidence_pack_download_for_run,
 )
+from privacydesk.errors import IllegalTransition
 
 
 def _pdf(result: GeneratedPack) -> HttpResponse:
@@ -53,6 +59,32 @@ def request_evidence_internal_pdf(
             actor=actor, request=_request(actor, public_id), internal=True
         )
     )
+
+
+@require_GET
+@staff_view
+def request_letter_pdf(
+    request: HttpRequest, actor: Actor, public_id: Any
+) -> HttpResponse:
+    """The Art. 15 letter of the request's access package as a PDF, the one
+    the subject can download too: anyone who may see the request, audited."""
+    dsr = _request(actor, public_id)
+    package = access_package_for_request(request=dsr)
+    if package is None:
+        raise Http404("this request has no access package")
+    try:
+        letter = access_package_letter_pdf(actor=actor, package=package)
+    except IllegalTransition as error:
+        messages.error(request, error.message)
+        return redirect("dashboard:request_detail", public_id=dsr.public_id)
+    response = FileResponse(
+        letter.file,
+        as_attachment=True,
+        filename=letter.filename,
+        content_type="application/pdf",
+    )
+    response["X-Letter-SHA256"] = letter.sha256
+    return response
 
 
 @require_GET

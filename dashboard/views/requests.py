@@ -49,6 +49,7 @@ from dsr.services.requests import (
     request_resume,
     request_verify,
 )
+from evidence.selectors import access_package_letter_available
 from privacydesk.errors import IllegalTransition, ValidationFailed
 
 PAGE_SIZE = 50
@@ -310,6 +311,7 @@ def _detail(
             and actor.can(Perm.REQUEST_EXTEND)
             and local_today() > dsr.extension_notice_by,
             "supervisory_authority": settings.SUPERVISORY_AUTHORITY,
+            "letter_available": access_package_letter_available(request=dsr),
             **tasks_context(actor, dsr),
         },
     )

@@ -14,6 +14,7 @@ from evidence.services.evidence_packs import (
     evidence_pack_generate_on_close,
     evidence_pack_generate_on_run_end,
 )
+from evidence.services.letters import LetterPdf, access_package_letter_pdf
 from evidence.services.packages import (
     access_package_build_and_close,
     access_package_notify_ready,
@@ -22,10 +23,12 @@ from evidence.services.packages import (
 
 __all__ = [
     "GeneratedPack",
+    "LetterPdf",
     "access_package_build_and_close",
     "access_package_code_check",
     "access_package_code_send",
     "access_package_download",
+    "access_package_letter_pdf",
     "access_package_notify_ready",
     "access_packages_purge_expired",
     "evidence_pack_download",

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,7 +23,7 @@ from dsr.links import status_token
 from dsr.models import Request, RequestTask
 from dsr.notifications import notify_subject
 from dsr.services.execution import request_outcome
-from dsr.services.requests import request_add_note, request_close
+from dsr.services.requests import request_add_note, request_close_locked
 from evidence.access_package import (
     PackageInput,
     PackageRefused,
@@ -46,18 +47,17 @@ def access_package_build_and_close(*, request_id: int) -> str:
     and close the request, or record why it cannot be built.
 
     Safe to run twice: a request that has its package is left alone. The ZIP
-    is written to a temporary file first and stored only under the request's
-    row lock, so a refused or failed build leaves nothing behind."""
-    request = Request.objects.select_related("subject").filter(pk=request_id).first()
+    is written to memory or a temporary file first and stored only under the
+    request's row lock, so a refused or failed build leaves nothing behind."""
+    request, has_package, tasks = _build_reads(request_id)
     if request is None:
         return "no-request"
-    if AccessPackage.objects.filter(request=request).exists():
+    if has_package:
         return "exists"
     if request.kind not in PACKAGE_KINDS:
         return "not-an-access-request"
     if request.status != RequestStatus.IN_PROGRESS:
         return "not-in-progress"
-    tasks = _access_tasks(request)
     if not tasks or any(t.status not in TERMINAL_TASK_STATUSES for t in tasks):
         return "waiting"
     try:
@@ -68,8 +68,10 @@ def access_package_build_and_close(*, request_id: int) -> str:
     stored: list[str] = []
     try:
         with transaction.atomic():
-            request = Request.objects.select_for_update().get(pk=request.pk)
-            if AccessPackage.objects.filter(request=request).exists():
+            request = _with_package_flag(
+                Request.objects.select_for_update(of=("self",))
+            ).get(pk=request.pk)
+            if request.has_package:
                 return "exists"  # another delivery of this job got here first
             if request.status != RequestStatus.IN_PROGRESS:
                 return "not-in-progress"
@@ -106,8 +108,14 @@ def access_package_build_and_close(*, request_id: int) -> str:
             outcome, note = request_outcome(
                 tasks=list(request.tasks.select_related("connector"))
             )
-            request_close(
-                actor=SYSTEM, request=request, outcome=outcome, note=note, notice=None
+            # The row is locked and in progress (checked above): no second
+            # lock read, no savepoint.
+            request_close_locked(
+                actor=SYSTEM,
+                request=request,
+                outcome=outcome,
+                note=note[:5000],
+                notice=None,
             )
             transaction.on_commit(lambda: _enqueue_ready_notice(request.pk))
     except BaseException:
@@ -119,12 +127,35 @@ def access_package_build_and_close(*, request_id: int) -> str:
     return outcome
 
 
-def _access_tasks(request: Request) -> list[RequestTask]:
-    return list(
-        request.tasks.filter(action=Action.ACCESS)
-        .select_related("connector")
+def _with_package_flag(requests: QuerySet[Request]) -> QuerySet[Request]:
+    """`has_package` on each request, read with it (one query, not two)."""
+    return requests.annotate(
+        has_package=Exists(AccessPackage.objects.filter(request=OuterRef("pk")))
+    )
+
+
+def _build_reads(
+    request_id: int,
+) -> tuple[Request | None, bool, list[RequestTask]]:
+    """The request (with its subject), whether it has its package, and its
+    access tasks with their connectors: one query, two if it has no task."""
+    has_package = Exists(
+        AccessPackage.objects.filter(request_id=OuterRef("request_id"))
+    )
+    tasks = list(
+        RequestTask.objects.filter(request_id=request_id, action=Action.ACCESS)
+        .select_related("connector", "request__subject")
+        .annotate(has_package=has_package)
         .order_by("connector__name")
     )
+    if tasks:
+        return tasks[0].request, tasks[0].has_package, tasks
+    request = (
+        _with_package_flag(Request.objects.select_related("subject"))
+        .filter(pk=request_id)
+        .first()
+    )
+    return request, bool(request and request.has_package), []
 
 
 def _package_input(request: Request, tasks: list[RequestTask]) -> PackageInput:
@@ -213,25 +244,35 @@ def access_package_notify_ready(*, request_id: int) -> bool:
 
 
 def access_packages_purge_expired() -> int:
-    """Delete the ZIPs past their end date; the rows stay as evidence."""
+    """Delete the ZIPs (and their letters as PDF) past their end date; the
+    rows stay as evidence."""
     now = timezone.now()
     purged = 0
     expired = AccessPackage.objects.filter(expires_at__lte=now).exclude(file="")
     for package in expired.select_related("request").iterator():
         with transaction.atomic():
-            changed = AccessPackage.objects.filter(
-                pk=package.pk, file=package.file
-            ).update(file="", purged_at=now)
-            if changed != 1:
+            # Locked, so a letter PDF recorded meanwhile is seen and deleted.
+            letter = (
+                AccessPackage.objects.select_for_update()
+                .filter(pk=package.pk, file=package.file)
+                .values_list("letter_file", flat=True)
+                .first()
+            )
+            if letter is None:
                 continue
+            AccessPackage.objects.filter(pk=package.pk).update(
+                file="", letter_file="", purged_at=now
+            )
             audit_record(
                 actor=SYSTEM,
                 action="access_package.purged",
                 obj=package.request,
                 data={"package": str(package.public_id), "sha256": package.sha256},
             )
-            transaction.on_commit(
-                lambda name=package.file: default_storage.delete(name)
-            )
+            for name in (package.file, letter):
+                if name:
+                    transaction.on_commit(
+                        lambda name=name: default_storage.delete(name)
+                    )
         purged += 1
     return purged

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import zipfile
 
 import jsonschema
 import pytest
@@ -65,7 +66,6 @@ def test_package_holds_data_json_csv_index_and_letter(
         "data.json",
         "index.html",
         "letter.html",
-        "letter.pdf",
         "schema.json",
     ]
     assert package.record_count == 6
@@ -120,6 +120,7 @@ def test_package_holds_data_json_csv_index_and_letter(
     assert "Yes, we process personal data about you" in index
     for name in ("letter.html", "data.json", "schema.json", "csv/helpdesk/tickets.csv"):
         assert name in index
+    assert "letter.pdf" not in index  # made on demand, not part of the ZIP
     assert "How to open the files" in index
 
     # the closing e-mail is the "ready" one, with the download page
@@ -446,3 +447,35 @@ def test_refused_package_is_built_once_the_disclosure_is_completed(answered_requ
     request.refresh_from_db()
     assert request.status == "completed"
     assert AccessPackage.objects.filter(request=request).exists()
+
+
+def test_small_package_is_built_in_memory_from_one_read_of_each_result(
+    answered_request, monkeypatch, django_assert_num_queries
+):
+    # given an answered request and its build input
+    from evidence import access_package
+    from evidence.services.packages import _build_reads, _package_input
+
+    request = answered_request()
+    spec = _package_input(request, _build_reads(request.pk)[2])
+    opened: list[str] = []
+    real_open = default_storage.open
+
+    def counting_open(name, mode="rb"):
+        opened.append(name)
+        return real_open(name, mode)
+
+    def no_temporary_file(*args, **kwargs):
+        raise AssertionError("a small package needs no temporary file")
+
+    monkeypatch.setattr(default_storage, "open", counting_open)
+    monkeypatch.setattr(access_package.tempfile, "TemporaryFile", no_temporary_file)
+
+    # when
+    with django_assert_num_queries(0):
+        built = access_package.package_build(spec)
+
+    # then each result file was read once, and all of it stayed in memory
+    assert sorted(opened) == sorted(t.result_file for t in request.tasks.all())
+    assert built.record_count == 6
+    assert zipfile.ZipFile(built.file).testzip() is None

@@ -170,7 +170,7 @@ def test_access_pack_lists_the_package_contents_and_digest(
     # then
     flat = flat_text(result.content)
     assert request.access_package.sha256 in flat
-    for entry in ("data.json", "letter.pdf", "csv/helpdesk/tickets.csv"):
+    for entry in ("data.json", "letter.html", "csv/helpdesk/tickets.csv"):
         assert entry in flat
     facts = embedded(result.content)["facts"]
     assert facts["access_package"]["sha256"] == request.access_package.sha256
