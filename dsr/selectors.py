@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from accounts.actors import Actor
 from accounts.permissions import Perm
 from connectors.choices import Action
-from dsr.choices import OPEN_STATUSES, TERMINAL_TASK_STATUSES
+from dsr.choices import OPEN_STATUSES, TERMINAL_TASK_STATUSES, TaskStatus
 from dsr.clock import local_today
 from dsr.links import status_token_read
 from dsr.models import Request, RequestTask
@@ -152,3 +152,13 @@ def request_progress(*, tasks: Iterable[RequestTask]) -> RequestProgress:
         records_found=found,
         records_changed=changed,
     )
+
+
+def request_work_waiting() -> bool:
+    """Whether request tasks are queued (and due) or running right now:
+    background work (evidence packs) waits for them (evidence.tasks)."""
+    return RequestTask.objects.filter(
+        Q(status=TaskStatus.RUNNING)
+        | Q(status=TaskStatus.PENDING, next_attempt_at__isnull=True),
+        manual=False,
+    ).exists()

@@ -204,8 +204,15 @@ TASK_SWEEP_SECONDS = env_int("TASK_SWEEP_SECONDS", 30)
 # subjects that theirs closed, nor behind evidence packs (a PDF each).
 CELERY_TASK_ROUTES = {
     "dsr.tasks.send_subject_notice_task": {"priority": 6},
+    "evidence.tasks.send_package_ready_task": {"priority": 6},
     "evidence.tasks.evidence_pack_generate_task": {"priority": 9},
 }
+# A priority only orders what is queued; an evidence pack (a second or so of
+# CPU) taken by an idle worker still holds it while request tasks arrive. So
+# a pack waits, re-queued every BACKGROUND_YIELD_SECONDS, while request tasks
+# are queued or running, but never longer than BACKGROUND_MAX_WAIT_SECONDS.
+BACKGROUND_YIELD_SECONDS = env_int("BACKGROUND_YIELD_SECONDS", 5)
+BACKGROUND_MAX_WAIT_SECONDS = env_int("BACKGROUND_MAX_WAIT_SECONDS", 600)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Every periodic job is declared here, in one place.
 CELERY_BEAT_SCHEDULE = {
