@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -129,6 +129,17 @@ def holds_covering(
     if not scope:
         return []
     return list(holds_active().filter(scope).order_by("starts_at", "pk"))
+
+
+def holds_covering_exist() -> Exists:
+    """For a RequestTask query: whether `holds_covering` would find any hold
+    for the task's subject and connector (one subquery, no extra round trip)."""
+    return Exists(
+        LegalHold.objects.filter(_active_q()).filter(
+            Q(subject_id=OuterRef("request__subject_id"))
+            | Q(connector_id=OuterRef("connector_id"))
+        )
+    )
 
 
 def held_scope_for(*, policy: RetentionPolicy) -> tuple[HeldScope, list[LegalHold]]:

@@ -49,6 +49,7 @@ from dsr.choices import (
 from dsr.models import Request, RequestTask, SubjectIdentifier, TaskAttempt
 from privacydesk.errors import IllegalTransition, ValidationFailed
 from privacydesk.retry import attempt_close, backoff_seconds
+from retention.selectors import holds_covering_exist
 
 logger = logging.getLogger(__name__)
 SYSTEM = actor_system("executor")
@@ -77,13 +78,20 @@ _followups: ContextVar[list[tuple[str, int]] | None] = ContextVar(
 # --- planning -----------------------------------------------------------------
 
 
-def request_plan_tasks(*, actor: Actor, request: Request) -> list[RequestTask]:
-    """Create the tasks of a request that has just become actionable.
+def request_plan_tasks(
+    *, actor: Actor, request: Request, fresh: bool = False
+) -> list[RequestTask]:
+    """Create the tasks of a request that has just become actionable
+    (`fresh`: the caller knows it has none yet, so none is looked for).
 
     Runs inside the caller's transaction; the tasks are enqueued after commit.
     """
     action = ACTIONS_FOR_KIND[request.kind]
-    existing = {t.connector_id: t for t in request.tasks.filter(action=action)}
+    existing = (
+        {}
+        if fresh
+        else {t.connector_id: t for t in request.tasks.filter(action=action)}
+    )
     now = timezone.now()
     tasks: list[RequestTask] = []
     new: list[RequestTask] = []
@@ -259,30 +267,31 @@ def _run_followups(followups: list[tuple[str, int]]) -> None:
 
 def _task_run_once(task_id: int) -> str:
     now = timezone.now()
-    # Claiming, loading and opening the attempt commit together.
-    with transaction.atomic():
-        claimed = RequestTask.objects.filter(
-            pk=task_id, status=TaskStatus.PENDING
-        ).update(
-            status=TaskStatus.RUNNING,
-            started_at=now,
-            attempts=F("attempts") + 1,
-            next_attempt_at=None,
-        )
-        if claimed != 1:
-            return "not-pending"  # done, running elsewhere, or cancelled
-        task = RequestTask.objects.select_related(
-            "request", "request__subject", "connector"
-        ).get(pk=task_id)
-        if not task.request.is_open:
-            _finish(task, TaskStatus.SKIPPED, note="the request closed before this ran")
-            return "request-closed"
-        if task.action == Action.ERASE and _exempt_if_held(task):
-            return "exempted"
-        attempt = TaskAttempt.objects.create(
-            task=task, number=task.attempts, started_at=now, worker=socket.gethostname()
-        )
-        identity = subject_identity(request=task.request)
+    # The claim is one statement that commits by itself; what follows only
+    # reads, then opens the attempt row. (A worker dying in between leaves
+    # the task running with no row for its attempt: the sweeper re-queues it.)
+    claimed = RequestTask.objects.filter(pk=task_id, status=TaskStatus.PENDING).update(
+        status=TaskStatus.RUNNING,
+        started_at=now,
+        attempts=F("attempts") + 1,
+        next_attempt_at=None,
+    )
+    if claimed != 1:
+        return "not-pending"  # done, running elsewhere, or cancelled
+    task = (
+        RequestTask.objects.select_related("request", "request__subject", "connector")
+        .annotate(held=holds_covering_exist())
+        .get(pk=task_id)
+    )
+    if not task.request.is_open:
+        _finish(task, TaskStatus.SKIPPED, note="the request closed before this ran")
+        return "request-closed"
+    if task.action == Action.ERASE and task.held and _exempt_if_held(task):
+        return "exempted"
+    attempt = TaskAttempt.objects.create(
+        task=task, number=task.attempts, started_at=now, worker=socket.gethostname()
+    )
+    identity = subject_identity(request=task.request)
     started = time.monotonic()
     job = Job(
         task_id=str(task.public_id),

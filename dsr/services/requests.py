@@ -103,7 +103,12 @@ def _reason(reason: str | None, *, field: str = "reason", required: bool = True)
 
 
 def _lock(request: Request) -> Request:
-    return Request.objects.select_for_update().get(pk=request.pk)
+    # The subject rides along (most transitions read it), unlocked.
+    return (
+        Request.objects.select_for_update(of=("self",))
+        .select_related("subject")
+        .get(pk=request.pk)
+    )
 
 
 def _require_status(request: Request, allowed: tuple[str, ...], verb: str) -> None:
@@ -215,7 +220,7 @@ def mark_verified(*, actor: Actor, request: Request, method: str) -> Request:
         request.save()
         _audit(actor, request, "verified", method=method, due_on=request.due_on)
         if starts:
-            _begin_work(actor=actor, request=request)
+            _begin_work(actor=actor, request=request, first=True)
         return request
 
 
@@ -227,10 +232,11 @@ def _start(*, actor: Actor, request: Request) -> Request:
     return request
 
 
-def _begin_work(*, actor: Actor, request: Request) -> None:
-    """A request that has just become in progress: audit it, fan it out."""
+def _begin_work(*, actor: Actor, request: Request, first: bool = False) -> None:
+    """A request that has just become in progress: audit it, fan it out
+    (`first`: it never was before, so it has no tasks yet)."""
     _audit(actor, request, "started")
-    request_plan_tasks(actor=actor, request=request)
+    request_plan_tasks(actor=actor, request=request, fresh=first)
 
 
 def request_verify(*, actor: Actor, request: Request, method: str) -> Request:
