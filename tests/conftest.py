@@ -1,25 +1,33 @@
-"""Shared fixtures: staff in each role, API clients with scopes, requests, and
-a real local webhook server."""
+"""Shared fixtures: staff in each role, API clients with scopes, requests, a
+real local webhook server, and pull agents and signed callbacks."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.actors import Actor, actor_for_user, actor_system
 from accounts.choices import Role
 from accounts.models import ApiClient
 from accounts.services import api_client_create, staff_set_role
-from dsr.models import Request
+from audit.models import AuditEvent
+from connectors.jobs import agent_token_create
+from connectors.models import Connector
+from dsr.models import Request, RequestTask
+from dsr.services.execution import task_run
 from dsr.services.requests import request_create
 
 
@@ -121,6 +129,16 @@ class Webhook:
         return f"http://127.0.0.1:{self.port}/privacy/jobs"
 
 
+def webhook_connector(webhook: Webhook, *, key: str) -> Connector:
+    """An `http` connector posting its jobs to the test webhook, signed with `key`."""
+    return Connector.objects.create(
+        name="crm-webhook",
+        kind="http",
+        config={"url": webhook.url, "timeout_seconds": 2},
+        secrets={"signing_key": key},
+    )
+
+
 @pytest.fixture
 def webhook() -> Iterator[Webhook]:
     hook = Webhook()
@@ -158,3 +176,104 @@ def webhook() -> Iterator[Webhook]:
     server.shutdown()
     server.server_close()
     thread.join(5)
+
+
+# --- pull agents and signed callbacks (connectors.jobkit's two doors) -------------
+
+REQUEST_JOBS = "/api/v1/agent/jobs/"
+CONSENT_JOBS = "/api/v1/agent/consent-jobs/"
+
+
+class Agent(NamedTuple):
+    """A pull agent: its token's row, a client that sends the token, its queue."""
+
+    client: ApiClient
+    http: APIClient
+    queue: str
+
+    def jobs(self) -> list[dict[str, Any]]:
+        response = self.http.get(self.queue)
+        assert response.status_code == 200, response.json()
+        return response.json()
+
+    def post(self, job: Any, verb: str, body: Any = None) -> Any:
+        """POST to a job's claim, heartbeat or result."""
+        return self.http.post(
+            f"{self.queue}{job.public_id}/{verb}/", body or {}, format="json"
+        )
+
+
+@pytest.fixture
+def make_agent(db: Any) -> Callable[..., Agent]:
+    """make_agent(connector, queue=REQUEST_JOBS): a token bound to the connector."""
+
+    def make(connector: Connector, queue: str = REQUEST_JOBS) -> Agent:
+        client, token = agent_token_create(
+            actor=actor_system("tests"), connector=connector
+        )
+        http = APIClient()
+        http.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return Agent(client, http, queue)
+
+    return make
+
+
+def task_waiting(request: Request, connector: Connector) -> RequestTask:
+    """Run the request's task for this connector: it waits for the agent or the
+    webhook's callback."""
+    task = RequestTask.objects.get(request=request, connector=connector)
+    assert task_run(task_id=task.pk) == "deferred"
+    task.refresh_from_db()
+    assert task.status == "waiting"
+    return task
+
+
+def sign(body: bytes, timestamp: int, key: str) -> str:
+    """A callback's signature, computed here rather than by the code under test."""
+    message = f"{timestamp}.".encode() + body
+    return "sha256=" + hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signed_post(
+    url: str,
+    payload: dict[str, Any],
+    *,
+    key: str,
+    timestamp: int | None = None,
+    signature: str | None = None,
+) -> Any:
+    """A webhook's callback, signed with `key` now (or at `timestamp`), or
+    carrying the `signature` given."""
+    body = json.dumps(payload).encode()
+    sent_at = int(time.time()) if timestamp is None else timestamp
+    return Client().post(
+        url,
+        data=body,
+        content_type="application/json",
+        headers={
+            "X-PrivacyDesk-Timestamp": str(sent_at),
+            "X-PrivacyDesk-Signature": signature or sign(body, sent_at, key),
+        },
+    )
+
+
+def attempts_of(job: Any) -> Any:
+    """The attempt rows of a request task or a consent propagation, in order."""
+    attempts = job.tries if isinstance(job, RequestTask) else job.attempt_rows
+    return attempts.order_by("number")
+
+
+def outcomes(job: Any) -> list[str]:
+    """How each attempt ended, in order."""
+    return list(attempts_of(job).values_list("outcome", flat=True))
+
+
+def snapshot(job: Any) -> tuple[Any, ...]:
+    """What a refused call must leave as it was: the job's row, its attempts
+    and the audit trail."""
+    job.refresh_from_db()
+    return (
+        tuple(getattr(job, field.attname) for field in job._meta.concrete_fields),
+        list(attempts_of(job).values()),
+        AuditEvent.objects.count(),
+    )

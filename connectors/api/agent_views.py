@@ -1,18 +1,28 @@
-"""The pull-agent API and the webhook callback: parse, call one service, render.
+"""The pull-agent API and the webhook callbacks: parse, call one service, render.
 
 Agents authenticate with a bearer token bound to one connector (scope
 `connectors:agent`); webhooks call back without a token, signed with their
-connector's key instead.
+connector's key instead. Every kind of job (connectors.jobkit) is served by
+the same two views, `AgentQueueViewSet` (list, claim, heartbeat, result)
+and `SignedCallbackView`; a kind describes its service, its shapes and the
+words of its schema in an `AgentQueue` and a `SignedCallback`. Request
+tasks are described here, consent withdrawals in consent.api.agent_views.
+Operation ids and paths are a contract: deployed agents are built on them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, status, viewsets
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request as HttpRequest
@@ -21,14 +31,8 @@ from rest_framework.views import APIView
 
 from accounts.choices import Scope
 from connectors.api import agent_serializers as s
-from connectors.jobs import (
-    AgentJob,
-    agent_job_claim,
-    agent_job_heartbeat,
-    agent_job_list,
-    agent_job_report,
-    webhook_callback_record,
-)
+from connectors.jobkit import AgentJob, LeasedJobs
+from connectors.jobs import request_task_jobs
 from connectors.signing import (
     MAX_SKEW_SECONDS,
     SIGNATURE_HEADER,
@@ -38,119 +42,7 @@ from connectors.signing import (
 from connectors.wire import MAX_RESULT_BYTES
 from privacydesk.apikit import error_responses
 
-
-def _errors(*codes: int, **described: str) -> dict[int, OpenApiResponse]:
-    return error_responses(
-        *codes,
-        **{
-            "e403": "The token lacks the scope, or is not bound to a connector.",
-            "e404": "No such job for this token's connector.",
-            "e409": "The job is not in a state (or lease) that allows this.",
-            "e413": f"The body is larger than {MAX_RESULT_BYTES} bytes.",
-            **described,
-        },
-    )
-
-
-TASK_ID = OpenApiParameter(
-    "task_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The job's id."
-)
 AGENT_SCOPE = f"Needs an agent token (scope `{Scope.CONNECTORS_AGENT}`)."
-
-
-def _job(job: AgentJob) -> dict[str, Any]:
-    return {
-        **job.document,
-        "created_at": job.created_at,
-        "lease_expires_at": job.lease_expires_at,
-    }
-
-
-class AgentJobViewSet(viewsets.GenericViewSet):
-    """Jobs of the token's connector: list, claim, heartbeat, report."""
-
-    parser_classes = [JSONParser]
-    pagination_class = None
-    lookup_url_kwarg = "task_id"
-    lookup_value_regex = "[^/]+"
-    required_scopes = {"*": Scope.CONNECTORS_AGENT}
-
-    @extend_schema(
-        operation_id="agent_jobs_list",
-        summary="List jobs waiting for an agent",
-        description=(
-            f"{AGENT_SCOPE} Waiting jobs of the token's connector that no agent "
-            "holds (or whose lease expired), oldest first. Each carries the "
-            "subject's identity: keep it in memory only."
-        ),
-        parameters=[s.JobListQuerySerializer],
-        responses={200: s.JobSerializer(many=True), **_errors(400, 401, 403)},
-        tags=["agent"],
-    )
-    def list(self, request: HttpRequest) -> Response:
-        query = s.JobListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        jobs = agent_job_list(client=request.auth, limit=query.validated_data["limit"])
-        return Response(s.JobSerializer([_job(job) for job in jobs], many=True).data)
-
-    @extend_schema(
-        operation_id="agent_jobs_claim",
-        summary="Claim a job",
-        description=(
-            f"{AGENT_SCOPE} Takes the job's lease (the connector's "
-            "`lease_seconds`, 300 by default). Of two agents claiming at once, "
-            "one gets the job and the other 409."
-        ),
-        parameters=[TASK_ID],
-        request=None,
-        responses={200: s.JobSerializer, **_errors(401, 403, 404, 409)},
-        tags=["agent"],
-    )
-    @action(detail=True, methods=["post"])
-    def claim(self, request: HttpRequest, task_id: str) -> Response:
-        job = agent_job_claim(client=request.auth, public_id=task_id)
-        return Response(s.JobSerializer(_job(job)).data)
-
-    @extend_schema(
-        operation_id="agent_jobs_heartbeat",
-        summary="Extend a claimed job's lease",
-        description=f"{AGENT_SCOPE} Only the lease holder may extend it.",
-        parameters=[TASK_ID],
-        request=None,
-        responses={200: s.LeaseSerializer, **_errors(401, 403, 404, 409)},
-        tags=["agent"],
-    )
-    @action(detail=True, methods=["post"])
-    def heartbeat(self, request: HttpRequest, task_id: str) -> Response:
-        task = agent_job_heartbeat(client=request.auth, public_id=task_id)
-        return Response(s.LeaseSerializer(task).data)
-
-    @extend_schema(
-        operation_id="agent_jobs_result",
-        summary="Report a claimed job's result",
-        description=(
-            f"{AGENT_SCOPE} Only the lease holder may report. A retryable "
-            "failure puts the job back in the list while attempts remain."
-        ),
-        parameters=[TASK_ID],
-        request=s.JobResultSerializer,
-        responses={200: s.TaskStateSerializer, **_errors(400, 401, 403, 404, 409)},
-        tags=["agent"],
-    )
-    @action(detail=True, methods=["post"])
-    def result(self, request: HttpRequest, task_id: str) -> Response:
-        task = agent_job_report(
-            client=request.auth, public_id=task_id, data=request.data
-        )
-        return Response(s.TaskStateSerializer(task).data)
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = f"the body is larger than {MAX_RESULT_BYTES} bytes"
-    default_code = "too_large"
-
-
 SIGNED_CALLBACK_HEADERS = [
     OpenApiParameter(
         TIMESTAMP_HEADER,
@@ -175,13 +67,196 @@ SIGNED_CALLBACK_HOW = (
     "seconds of our clock."
 )
 
-T = TypeVar("T")
+
+def _errors(*codes: int, **described: str) -> dict[int, OpenApiResponse]:
+    return error_responses(
+        *codes,
+        **{
+            "e403": "The token lacks the scope, or is not bound to a connector.",
+            "e409": "The job is not in a state (or lease) that allows this.",
+            "e413": f"The body is larger than {MAX_RESULT_BYTES} bytes.",
+            **described,
+        },
+    )
+
+
+def _job(job: AgentJob) -> dict[str, Any]:
+    return {
+        **job.document,
+        "created_at": job.created_at,
+        "lease_expires_at": job.lease_expires_at,
+    }
+
+
+# --- pull agents ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgentQueue:
+    """One kind of job as its agents see it: the service, the shapes, and the
+    words of the schema."""
+
+    jobs: LeasedJobs[Any]
+    job: type[serializers.Serializer]  # a listed or claimed job
+    result: type[serializers.Serializer]  # what an agent posts (for the schema)
+    state: type[serializers.Serializer]  # where the job stands after its result
+    job_id: OpenApiParameter  # the `task_id` of the URLs
+    operation_prefix: str  # "agent_jobs": agent_jobs_list, agent_jobs_claim, ...
+    noun: str  # "job": "Claim a job"
+    plural: str
+    list_description: str
+    result_description: str
+    e404: str
+
+    def schema(self) -> dict[str, Any]:
+        """`extend_schema_view` arguments for the four operations."""
+        claim_rules = (
+            f"{AGENT_SCOPE} Takes the job's lease (the connector's "
+            "`lease_seconds`, 300 by default). Of two agents claiming at once, "
+            "one gets the job and the other 409."
+        )
+
+        def operation(verb: str, summary: str, **kwargs: Any) -> Any:
+            return extend_schema(
+                operation_id=f"{self.operation_prefix}_{verb}",
+                summary=summary,
+                tags=["agent"],
+                **kwargs,
+            )
+
+        def errors(*codes: int) -> dict[int, OpenApiResponse]:
+            return _errors(*codes, e404=self.e404)
+
+        return {
+            "list": operation(
+                "list",
+                f"List {self.plural} waiting for an agent",
+                description=f"{AGENT_SCOPE} {self.list_description}",
+                parameters=[s.JobListQuerySerializer],
+                responses={200: self.job(many=True), **errors(400, 401, 403)},
+            ),
+            "claim": operation(
+                "claim",
+                f"Claim a {self.noun}",
+                description=claim_rules,
+                parameters=[self.job_id],
+                request=None,
+                responses={200: self.job, **errors(401, 403, 404, 409)},
+            ),
+            "heartbeat": operation(
+                "heartbeat",
+                f"Extend a claimed {self.noun}'s lease",
+                description=f"{AGENT_SCOPE} Only the lease holder may extend it.",
+                parameters=[self.job_id],
+                request=None,
+                responses={200: s.LeaseSerializer, **errors(401, 403, 404, 409)},
+            ),
+            "result": operation(
+                "result",
+                f"Report a claimed {self.noun}'s result",
+                description=f"{AGENT_SCOPE} {self.result_description}",
+                parameters=[self.job_id],
+                request=self.result,
+                responses={200: self.state, **errors(400, 401, 403, 404, 409)},
+            ),
+        }
+
+
+class AgentQueueViewSet(viewsets.GenericViewSet):
+    """The jobs of one kind for the token's connector: list, claim, heartbeat,
+    report. A subclass names its `queue` and takes its schema from it."""
+
+    queue: AgentQueue
+    parser_classes = [JSONParser]
+    pagination_class = None
+    lookup_url_kwarg = "task_id"
+    lookup_value_regex = "[^/]+"
+    required_scopes = {"*": Scope.CONNECTORS_AGENT}
+
+    def list(self, request: HttpRequest) -> Response:
+        query = s.JobListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        jobs = self.queue.jobs.agent_list(
+            client=request.auth, limit=query.validated_data["limit"]
+        )
+        return Response(self.queue.job([_job(job) for job in jobs], many=True).data)
+
+    @action(detail=True, methods=["post"])
+    def claim(self, request: HttpRequest, task_id: str) -> Response:
+        job = self.queue.jobs.agent_claim(client=request.auth, public_id=task_id)
+        return Response(self.queue.job(_job(job)).data)
+
+    @action(detail=True, methods=["post"])
+    def heartbeat(self, request: HttpRequest, task_id: str) -> Response:
+        job = self.queue.jobs.agent_heartbeat(client=request.auth, public_id=task_id)
+        return Response(s.LeaseSerializer(job).data)
+
+    @action(detail=True, methods=["post"])
+    def result(self, request: HttpRequest, task_id: str) -> Response:
+        job = self.queue.jobs.agent_report(
+            client=request.auth, public_id=task_id, data=request.data
+        )
+        return Response(self.queue.state(job).data)
+
+
+# --- webhook callbacks ------------------------------------------------------------
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = f"the body is larger than {MAX_RESULT_BYTES} bytes"
+    default_code = "too_large"
+
+
+@dataclass(frozen=True)
+class SignedCallback:
+    """One kind of job's webhook callback: the service, the shapes, and the
+    words of the schema."""
+
+    jobs: LeasedJobs[Any]
+    result: type[serializers.Serializer]  # what the webhook posts (for the schema)
+    state: type[serializers.Serializer]  # where the job stands after its result
+    job_id: OpenApiParameter  # named as in the URL
+    operation_id: str
+    summary: str
+    description: str
+    e404: str
+    e409: str
+
+    def schema(self) -> dict[str, Any]:
+        """`extend_schema_view` arguments for the one operation."""
+        return {
+            "post": extend_schema(
+                operation_id=self.operation_id,
+                summary=self.summary,
+                description=f"{SIGNED_CALLBACK_HOW} {self.description}",
+                auth=[],
+                parameters=[self.job_id, *SIGNED_CALLBACK_HEADERS],
+                request=self.result,
+                responses={
+                    200: self.state,
+                    **_errors(
+                        400,
+                        401,
+                        404,
+                        409,
+                        413,
+                        e401="The signature is missing, stale or does not match.",
+                        e404=self.e404,
+                        e409=self.e409,
+                    ),
+                },
+                tags=["connector-callbacks"],
+            )
+        }
 
 
 class SignedCallbackView(APIView):
     """A webhook reports a result, signed with its connector's key rather
-    than a bearer token. Subclasses name the service that records it."""
+    than a bearer token. A subclass names its `callback` and takes its schema
+    from it."""
 
+    callback: SignedCallback
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
     parser_classes = [JSONParser]
@@ -189,52 +264,74 @@ class SignedCallbackView(APIView):
     def get_authenticate_header(self, request: HttpRequest) -> str:
         return 'PrivacyDesk-Signature realm="connector-callbacks"'
 
-    def signed(self, request: HttpRequest, record: Callable[..., T], **ids: str) -> T:
-        """Call `record(timestamp=, signature=, body=, **ids)` with the exact
-        bytes sent (the signature covers them, so they are read unparsed)."""
+    def post(self, request: HttpRequest, **ids: str) -> Response:
+        # The signature covers the exact bytes sent, so they are read unparsed.
         stream = request.stream
         body = stream.read(MAX_RESULT_BYTES + 1) if stream is not None else b""
         if len(body) > MAX_RESULT_BYTES:
             raise PayloadTooLarge()
         try:
-            return record(
+            job = self.callback.jobs.callback_record(
+                public_id=ids[self.callback.job_id.name],
                 timestamp=request.headers.get(TIMESTAMP_HEADER),
                 signature=request.headers.get(SIGNATURE_HEADER),
                 body=body,
-                **ids,
             )
         except SignatureRejected as error:
             raise exceptions.AuthenticationFailed(error.message) from error
+        return Response(self.callback.state(job).data)
 
 
+# --- request tasks ----------------------------------------------------------------
+
+TASK_ID = OpenApiParameter(
+    "task_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The job's id."
+)
+
+REQUEST_JOBS = AgentQueue(
+    jobs=request_task_jobs,
+    job=s.JobSerializer,
+    result=s.JobResultSerializer,
+    state=s.TaskStateSerializer,
+    job_id=TASK_ID,
+    operation_prefix="agent_jobs",
+    noun="job",
+    plural="jobs",
+    list_description=(
+        "Waiting jobs of the token's connector that no agent holds (or whose "
+        "lease expired), oldest first. Each carries the subject's identity: "
+        "keep it in memory only."
+    ),
+    result_description=(
+        "Only the lease holder may report. A retryable failure puts the job "
+        "back in the list while attempts remain."
+    ),
+    e404="No such job for this token's connector.",
+)
+
+
+@extend_schema_view(**REQUEST_JOBS.schema())
+class AgentJobViewSet(AgentQueueViewSet):
+    """Jobs of the token's connector: list, claim, heartbeat, report."""
+
+    queue = REQUEST_JOBS
+
+
+REQUEST_TASK_CALLBACK = SignedCallback(
+    jobs=request_task_jobs,
+    result=s.CallbackResultSerializer,
+    state=s.TaskStateSerializer,
+    job_id=TASK_ID,
+    operation_id="connector_callbacks_create",
+    summary="Report a webhook job's result",
+    description="A result for a task that already has one is refused with 409.",
+    e404="No webhook task with this id.",
+    e409="The task already has its result.",
+)
+
+
+@extend_schema_view(**REQUEST_TASK_CALLBACK.schema())
 class ConnectorCallbackView(SignedCallbackView):
     """A webhook reports the result of a job it accepted with 202."""
 
-    @extend_schema(
-        operation_id="connector_callbacks_create",
-        summary="Report a webhook job's result",
-        description=(
-            f"{SIGNED_CALLBACK_HOW} A result for a task that already has one "
-            "is refused with 409."
-        ),
-        auth=[],
-        parameters=[TASK_ID, *SIGNED_CALLBACK_HEADERS],
-        request=s.CallbackResultSerializer,
-        responses={
-            200: s.TaskStateSerializer,
-            **_errors(
-                400,
-                401,
-                404,
-                409,
-                413,
-                e401="The signature is missing, stale or does not match.",
-                e404="No webhook task with this id.",
-                e409="The task already has its result.",
-            ),
-        },
-        tags=["connector-callbacks"],
-    )
-    def post(self, request: HttpRequest, task_id: str) -> Response:
-        task = self.signed(request, webhook_callback_record, public_id=task_id)
-        return Response(s.TaskStateSerializer(task).data)
+    callback = REQUEST_TASK_CALLBACK

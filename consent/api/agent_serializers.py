@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from connectors.api.agent_serializers import JobIdentitySerializer
-from connectors.wire import CONSENT_WITHDRAWN, ResultStatus
+from connectors.api.agent_serializers import JobIdentitySerializer, JobResultSerializer
+from connectors.wire import CONSENT_WITHDRAWN
 from consent.choices import PropagationStatus
 
 
@@ -55,36 +55,29 @@ class ConsentJobStateSerializer(serializers.Serializer):
     records_changed = serializers.IntegerField()
 
 
-class ConsentJobResultSerializer(serializers.Serializer):
+# The one parser reads both kinds of result: a withdrawal's is a request job's
+# in its own words, without `records` and `exemptions` (refused for it).
+class ConsentJobResultSerializer(JobResultSerializer):
     """`"done"` (with what changed), or `"failed"`."""
 
     task_id = serializers.UUIDField(
         required=False, help_text="If sent, must be the job of the URL."
     )
-    status = serializers.ChoiceField(choices=ResultStatus.choices)
+    found = serializers.IntegerField(
+        required=False, min_value=0, help_text="Records found (accepted, not kept)."
+    )
     changed = serializers.IntegerField(
         required=False,
         min_value=0,
         help_text="Records changed: flags set, training copies deleted.",
-    )
-    found = serializers.IntegerField(
-        required=False, min_value=0, help_text="Records found (accepted, not kept)."
     )
     note = serializers.CharField(
         required=False,
         max_length=500,
         help_text="What was done, without personal data; shown to staff.",
     )
-    error = serializers.CharField(
-        required=False,
-        max_length=2000,
-        help_text='With "failed": what went wrong, without personal data.',
-    )
-    retryable = serializers.BooleanField(
-        required=False,
-        default=False,
-        help_text='With "failed": true if trying again can help.',
-    )
+    records = None
+    exemptions = None
 
 
 class ConsentCallbackResultSerializer(ConsentJobResultSerializer):

@@ -1,11 +1,12 @@
 """The `http` kind against a real webhook server on 127.0.0.1 (the `webhook`
 fixture of tests/conftest.py): signed jobs, synchronous and deferred results,
-signed callbacks, retries and refusals."""
+signed callbacks, retries and refusals. The callback rules every kind of job
+shares (signatures, replays, the job's own id) are tested in
+tests/connectors/test_jobkit.py."""
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,7 +14,6 @@ from typing import Any
 
 import pytest
 from django.core.files.storage import default_storage
-from django.test import Client
 
 from audit.models import AuditEvent
 from connectors.base import ConfigError
@@ -26,7 +26,7 @@ from connectors.signing import (
 )
 from dsr.models import Request, RequestTask, TaskAttempt
 from dsr.services.execution import task_run
-from tests.conftest import Webhook
+from tests.conftest import Webhook, sign, signed_post, webhook_connector
 
 pytestmark = pytest.mark.django_db
 
@@ -36,43 +36,16 @@ EMAIL = "ada.lovelace@example.com"
 
 @pytest.fixture
 def connector(webhook: Webhook) -> Connector:
-    return Connector.objects.create(
-        name="crm-webhook",
-        kind="http",
-        config={"url": webhook.url, "timeout_seconds": 2},
-        secrets={"signing_key": KEY},
-    )
+    return webhook_connector(webhook, key=KEY)
 
 
 def _task(request: Request) -> RequestTask:
     return RequestTask.objects.select_related("request").get(request=request)
 
 
-def _sign(body: bytes, timestamp: int, key: str = KEY) -> str:
-    """Computed here, not with the code under test."""
-    message = f"{timestamp}.".encode() + body
-    return "sha256=" + hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
-
-
-def _callback(
-    task: RequestTask,
-    payload: dict[str, Any],
-    *,
-    timestamp: int | None = None,
-    key: str = KEY,
-    signature: str | None = None,
-) -> Any:
-    body = json.dumps(payload).encode()
-    sent_at = int(time.time()) if timestamp is None else timestamp
-    return Client().post(
-        f"/api/v1/connector-callbacks/{task.public_id}/",
-        data=body,
-        content_type="application/json",
-        headers={
-            "X-PrivacyDesk-Timestamp": str(sent_at),
-            "X-PrivacyDesk-Signature": signature or _sign(body, sent_at, key),
-        },
-    )
+def _callback(task: RequestTask, payload: dict[str, Any]) -> Any:
+    url = f"/api/v1/connector-callbacks/{task.public_id}/"
+    return signed_post(url, payload, key=KEY)
 
 
 # --- signatures ------------------------------------------------------------------
@@ -87,7 +60,7 @@ def test_signature_verifies_and_refuses_a_changed_body_key_or_time() -> None:
 
     # then it verifies, and equals an HMAC computed independently
     signature_verify(key=KEY, timestamp=timestamp, signature=signature, body=body)
-    assert signature == _sign(body, int(timestamp))
+    assert signature == sign(body, int(timestamp), KEY)
     # and any change is refused
     with pytest.raises(SignatureRejected, match="does not match"):
         signature_verify(
@@ -149,7 +122,7 @@ def test_job_is_posted_signed_with_the_identity_in_the_body_not_the_url(
     assert job.path == "/privacy/jobs"
     timestamp = int(job.headers["X-PrivacyDesk-Timestamp"])
     assert abs(timestamp - time.time()) < 60
-    assert job.headers["X-PrivacyDesk-Signature"] == _sign(job.body, timestamp)
+    assert job.headers["X-PrivacyDesk-Signature"] == sign(job.body, timestamp, KEY)
     document = job.json()
     assert document["identity"]["emails"] == [EMAIL]
     assert document["task_id"] == str(task.public_id)
@@ -287,116 +260,6 @@ def test_access_callback_stores_records_and_sets_the_digest(
     assert task.result_digest == hashlib.sha256(content).hexdigest()
     assert json.loads(content)["data"] == {"email": EMAIL}
     assert response.json()["result_digest"] == task.result_digest
-
-
-def test_callback_older_than_five_minutes_is_refused_and_changes_nothing(
-    webhook, connector, make_request
-) -> None:
-    request = make_request(kind="access", verified=True)
-    task = _task(request)
-    task_run(task_id=task.pk)
-    events = AuditEvent.objects.count()
-    payload = {"task_id": str(task.public_id), "status": "done"}
-
-    stale = _callback(task, payload, timestamp=int(time.time()) - 330)
-    ahead = _callback(task, payload, timestamp=int(time.time()) + 330)
-
-    assert stale.status_code == 401
-    assert "300 seconds" in stale.json()["detail"]
-    assert ahead.status_code == 401
-    assert stale.headers["WWW-Authenticate"].startswith("PrivacyDesk-Signature")
-    task.refresh_from_db()
-    assert task.status == "waiting"
-    assert AuditEvent.objects.count() == events
-
-
-def test_callback_with_a_bad_signature_is_refused_and_changes_nothing(
-    webhook, connector, make_request
-) -> None:
-    request = make_request(kind="access", verified=True)
-    task = _task(request)
-    task_run(task_id=task.pk)
-    events = AuditEvent.objects.count()
-    payload = {"task_id": str(task.public_id), "status": "done"}
-
-    wrong_key = _callback(task, payload, key="another-key-0123456789")
-    garbage = _callback(task, payload, signature="sha256=" + "0" * 64)
-    unsigned = Client().post(
-        f"/api/v1/connector-callbacks/{task.public_id}/",
-        data=payload,
-        content_type="application/json",
-    )
-    bearer_only = Client().post(
-        f"/api/v1/connector-callbacks/{task.public_id}/",
-        data=payload,
-        content_type="application/json",
-        headers={"Authorization": "Bearer pd_whatever"},
-    )
-
-    assert [r.status_code for r in (wrong_key, garbage, unsigned, bearer_only)] == [
-        401,
-        401,
-        401,
-        401,
-    ]
-    task.refresh_from_db()
-    assert task.status == "waiting"
-    assert task.result_file == ""
-    assert AuditEvent.objects.count() == events
-
-
-def test_callback_signed_for_another_task_is_refused(
-    webhook, connector, make_request
-) -> None:
-    # A signed body for task A must not complete task B of the same connector.
-    first = _task(make_request(kind="access", verified=True))
-    second = _task(
-        make_request(
-            kind="access", verified=True, identity={"email": "grace@example.com"}
-        )
-    )
-    task_run(task_id=first.pk)
-    task_run(task_id=second.pk)
-
-    response = _callback(second, {"task_id": str(first.public_id), "status": "done"})
-
-    assert response.status_code == 400
-    assert "task_id" in response.json()["errors"]
-    second.refresh_from_db()
-    assert second.status == "waiting"
-
-
-def test_callback_for_an_unknown_task_is_404(webhook, connector) -> None:
-    unknown = RequestTask(public_id="00000000-0000-4000-8000-000000000000")
-
-    response = _callback(unknown, {"task_id": str(unknown.public_id)})
-    malformed = Client().post(
-        "/api/v1/connector-callbacks/not-a-uuid/",
-        data={},
-        content_type="application/json",
-    )
-
-    assert response.status_code == 404
-    assert malformed.status_code == 404
-
-
-def test_callback_for_a_task_that_is_not_waiting_is_409(
-    webhook, connector, make_request
-) -> None:
-    # given a task that already has its result
-    request = make_request(kind="access", verified=True)
-    task = _task(request)
-    task_run(task_id=task.pk)
-    payload = {"task_id": str(task.public_id), "status": "done", "records": []}
-    assert _callback(task, payload).status_code == 200
-    events = AuditEvent.objects.count()
-
-    # when the same callback is replayed inside the five minutes
-    replay = _callback(task, payload)
-
-    # then it is refused and nothing changes
-    assert replay.status_code == 409
-    assert AuditEvent.objects.count() == events
 
 
 def test_callback_failure_fails_the_task_or_sends_it_again(
