@@ -138,6 +138,10 @@ class ConnectorKind(ABC):
     label: ClassVar[str]
     actions: ClassVar[frozenset[str]] = frozenset()
     secret_fields: ClassVar[tuple[str, ...]] = ()
+    # Whether verify_erased answers here and now (it asks the store itself):
+    # the executor then checks a store right after erasing in it, in the same
+    # run, instead of queueing a separate verification task.
+    verifies_in_process: ClassVar[bool] = False
 
     def __init__(
         self, *, name: str, config: Mapping[str, Any], secrets: Mapping[str, str]

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -301,8 +302,9 @@ def _task_run_once(task_id: int) -> str:
         changes=task.request.corrections or {},
     )
     sink = JsonlSink(task)
+    connector = task.connector.instance()
     try:
-        result = task.connector.instance().run(job, sink)
+        result = connector.run(job, sink)
         if isinstance(result, Outcome) and task.action == Action.ACCESS:
             task.result_file = sink.save()
             task.result_digest = sink.digest.hexdigest()
@@ -315,13 +317,46 @@ def _task_run_once(task_id: int) -> str:
         attempt_close(attempt, started, AttemptOutcome.DEFERRED)
         _mark_waiting(task, result)
         return "deferred"
-    # The attempt, the task's outcome and the request's next step commit
-    # together.
+    check = _check_now(connector, job, sink) if job.action == Action.ERASE else None
+    # The attempt, the task's outcome (and the check) and the request's next
+    # step commit together.
     with transaction.atomic():
         attempt_close(attempt, started, AttemptOutcome.SUCCEEDED)
-        if not _complete(task=task, outcome=result, actor=SYSTEM):
+        if not _complete(task=task, outcome=result, actor=SYSTEM, check=check):
             return "not-running"  # the sweeper took it back meanwhile
     return "succeeded"
+
+
+@dataclass(frozen=True)
+class _Check:
+    """A verification pass made in the erasing run, not yet recorded."""
+
+    outcome: Outcome
+    started_at: datetime
+    duration_ms: int
+
+
+def _check_now(connector: Any, job: Job, sink: JsonlSink) -> _Check | None:
+    """Ask a store that answers at once, right after erasing in it, what of
+    the subject remains: its verification pass, without a queued task of its
+    own. None if it cannot (the finalizer then queues the pass)."""
+    if not (
+        connector.verifies_in_process and Action.VERIFY_ERASURE in connector.actions
+    ):
+        return None
+    at, started = timezone.now(), time.monotonic()
+    try:
+        outcome = connector.run(replace(job, action=Action.VERIFY_ERASURE), sink)
+    except Exception as error:  # the queued pass will retry it properly
+        logger.warning(
+            "task %s: the check after erasing failed (%s); queueing the pass",
+            job.task_id,
+            type(error).__name__,
+        )
+        return None
+    if not isinstance(outcome, Outcome):
+        return None
+    return _Check(outcome, at, int((time.monotonic() - started) * 1000))
 
 
 def _exempt_if_held(task: RequestTask) -> bool:
@@ -444,9 +479,12 @@ def task_complete(*, task: RequestTask, outcome: Outcome, actor: Actor) -> Reque
     return task
 
 
-def _complete(*, task: RequestTask, outcome: Outcome, actor: Actor) -> bool:
+def _complete(
+    *, task: RequestTask, outcome: Outcome, actor: Actor, check: _Check | None = None
+) -> bool:
     """task_complete inside the caller's transaction; False if the task was
-    not running or waiting (nothing written)."""
+    not running or waiting (nothing written). `check`: the verification pass
+    made in the same run, recorded as the store's verification task."""
     exemptions = [_exemption_json(e) for e in outcome.exemptions]
     changed = RequestTask.objects.filter(
         pk=task.pk, status__in=[TaskStatus.RUNNING, TaskStatus.WAITING]
@@ -466,6 +504,14 @@ def _complete(*, task: RequestTask, outcome: Outcome, actor: Actor) -> bool:
     )
     if changed != 1:
         return False
+    _audit_succeeded(task, outcome, actor)
+    if check is not None:
+        _record_check(task, check)
+    request_finalize(request=task.request)
+    return True
+
+
+def _audit_succeeded(task: RequestTask, outcome: Outcome, actor: Actor) -> None:
     audit_record(
         actor=actor,
         action="task.succeeded",
@@ -477,11 +523,40 @@ def _complete(*, task: RequestTask, outcome: Outcome, actor: Actor) -> bool:
             "found": outcome.found,
             "changed": outcome.changed,
             "digest": task.result_digest,
-            "exemptions": len(exemptions),
+            "exemptions": len(outcome.exemptions),
         },
     )
-    request_finalize(request=task.request)
-    return True
+
+
+def _record_check(erased: RequestTask, check: _Check) -> None:
+    """The store's verification task, done: what the check found remains."""
+    finished = check.started_at + timedelta(milliseconds=check.duration_ms)
+    outcome = check.outcome
+    verify = RequestTask.objects.create(
+        request=erased.request,
+        connector=erased.connector,
+        action=Action.VERIFY_ERASURE,
+        status=TaskStatus.SUCCEEDED,
+        attempts=1,
+        max_attempts=settings.TASK_MAX_ATTEMPTS,
+        started_at=check.started_at,
+        finished_at=finished,
+        records_found=outcome.found,
+        records_changed=outcome.changed,
+        per_location=outcome.per_location,
+        exemptions=[_exemption_json(e) for e in outcome.exemptions],
+        status_note="checked in the erasing run, right after the erasure",
+    )
+    TaskAttempt.objects.create(
+        task=verify,
+        number=1,
+        started_at=check.started_at,
+        finished_at=finished,
+        duration_ms=check.duration_ms,
+        outcome=AttemptOutcome.SUCCEEDED,
+        worker=socket.gethostname(),
+    )
+    _audit_succeeded(verify, outcome, SYSTEM)
 
 
 def task_fail(*, task: RequestTask, error: str, actor: Actor) -> RequestTask:
@@ -608,12 +683,8 @@ def request_finalize(*, request: Request) -> str:
         tasks = list(request.tasks.select_related("connector"))
         if not tasks or any(t.status not in TERMINAL_TASK_STATUSES for t in tasks):
             return "waiting"
-        if request.kind == RequestKind.ERASURE and not any(
-            t.action == Action.VERIFY_ERASURE for t in tasks
-        ):
-            planned = _plan_verification(request, tasks)
-            if planned:
-                return "verifying"
+        if request.kind == RequestKind.ERASURE and _plan_verification(request, tasks):
+            return "verifying"
         if request.kind in PACKAGE_KINDS and any(
             t.status == TaskStatus.SUCCEEDED for t in tasks
         ):
@@ -636,6 +707,10 @@ def request_finalize(*, request: Request) -> str:
 
 
 def _plan_verification(request: Request, tasks: list[RequestTask]) -> bool:
+    """Queue the verification pass of every store erased in that has not
+    been checked yet (stores that answer at once were checked in the erasing
+    run: `_check_now`). True if any was queued."""
+    checked = {t.connector_id for t in tasks if t.action == Action.VERIFY_ERASURE}
     now = timezone.now()
     verify = [
         RequestTask(
@@ -649,6 +724,7 @@ def _plan_verification(request: Request, tasks: list[RequestTask]) -> bool:
         if t.action == Action.ERASE
         and t.status == TaskStatus.SUCCEEDED
         and not t.manual
+        and t.connector_id not in checked
         and Action.VERIFY_ERASURE in t.connector.instance().actions
     ]
     if verify:

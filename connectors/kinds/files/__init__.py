@@ -66,6 +66,7 @@ class FilesConnector(ConnectorKind):
     actions: ClassVar[frozenset[str]] = frozenset(
         {Action.ACCESS, Action.ERASE, Action.VERIFY_ERASURE}
     )
+    verifies_in_process: ClassVar[bool] = True
     # How long an erasure waits for another one to release the folder.
     lock_timeout: ClassVar[float] = 30.0
     # How often a file that changes under a rewrite is read again.

@@ -55,6 +55,7 @@ class SqlConnector(ConnectorKind):
     kind = "sql"
     label = "SQL database"
     secret_fields = ("password",)
+    verifies_in_process = True
 
     @classmethod
     def validate_config(cls, config: Any) -> dict[str, Any]:
