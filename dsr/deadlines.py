@@ -59,6 +59,17 @@ def _public_holidays(
     return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year))
 
 
+@lru_cache(maxsize=64)
+def _check_calendar(country: str, subdivision: str | None) -> None:
+    """Raise ValueError for a calendar the holidays package does not know
+    (cached: building one costs about 2 ms, and every request computes its
+    deadlines)."""
+    try:
+        holidays.country_holidays(country, subdiv=subdivision)
+    except NotImplementedError as error:
+        raise ValueError(f"unknown holiday calendar: {error}") from error
+
+
 @dataclass(frozen=True)
 class WorkingCalendar:
     """Working days of one jurisdiction: Monday to Friday, minus public holidays.
@@ -73,10 +84,7 @@ class WorkingCalendar:
 
     def __post_init__(self) -> None:
         # Fail on a typo in settings at start-up, not on the first due date.
-        try:
-            holidays.country_holidays(self.country, subdiv=self.subdivision)
-        except NotImplementedError as error:
-            raise ValueError(f"unknown holiday calendar: {error}") from error
+        _check_calendar(self.country, self.subdivision)
 
     def is_working_day(self, day: date) -> bool:
         """True for Monday to Friday, unless the day is a public holiday."""
