@@ -599,35 +599,6 @@ def at_once(
     return closed.last - started
 
 
-def letter_pdf_seconds() -> float | None:
-    """Median time to render one access package's letter.html as PDF here
-    (WeasyPrint), for the split of single-access latency; None if the
-    package has no letter."""
-    import zipfile
-
-    from django.core.files.storage import default_storage
-
-    from evidence.models import AccessPackage
-
-    package = AccessPackage.objects.exclude(file="").order_by("-pk").first()
-    if package is None:
-        return None
-    with default_storage.open(str(package.file), "rb") as handle:
-        archive = zipfile.ZipFile(handle)
-        if "letter.pdf" not in archive.namelist():
-            return None
-        letter = archive.read("letter.html").decode()
-    from weasyprint import HTML
-
-    HTML(string=letter).write_pdf()  # the first one loads fonts
-    times = []
-    for _ in range(5):
-        started = time.perf_counter()
-        HTML(string=letter).write_pdf()
-        times.append(time.perf_counter() - started)
-    return _median(times)
-
-
 def use_plan(plan: str) -> None:
     from connectors.demo import SQL_CONNECTOR_TABLES
     from connectors.models import Connector
@@ -897,7 +868,6 @@ def main() -> int:
         erase_50n_cpu, access_50n_cpu = meter(), meter()
         erase_50n = at_once("erasure", take(batch), 600, erase_50n_cpu)
         access_50n = at_once("access", take(batch), 600, access_50n_cpu)
-        pdf = letter_pdf_seconds()
         figures += [
             Figure(
                 "null: 1 erasure (median)",
@@ -911,12 +881,7 @@ def main() -> int:
                 _median(access_1n.latencies),
                 "s",
                 0.1,
-                f"peer {PEER['access_1']} s; {access_1n.note()}"
-                + (
-                    f"; rendering its letter.pdf alone takes {pdf * 1000:.0f} ms"
-                    if pdf
-                    else ""
-                ),
+                f"peer {PEER['access_1']} s; {access_1n.note()}",
             ),
             Figure(
                 f"null: {batch} erasures at once",
