@@ -5,7 +5,7 @@ import os
 import time
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import task_postrun, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "privacydesk.settings")
 
@@ -35,3 +35,18 @@ def _load_before_fork(**_: object) -> None:
     except Exception:  # a missing optional library must not stop the worker
         logger.warning("pre-loading before fork failed", exc_info=True)
     logger.info("pre-loaded in %.1f s", time.monotonic() - started)
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(task: object = None, **_: object) -> None:
+    """Around every task, close database connections that are past
+    DATABASE_CONN_MAX_AGE or broken, and keep the others (settings:
+    CELERY_DB_REUSE_MAX stops Celery from closing them all). Not for eager
+    tasks: they run inside the caller's transaction."""
+    request = getattr(task, "request", None)
+    if getattr(request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -190,6 +190,12 @@ else:
     # kombu's SQLAlchemy transport hands its options to create_engine().
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fix-up closes the database connection before and after
+# every task (a new PostgreSQL backend per task) unless told to reuse it.
+# With DATABASE_CONN_MAX_AGE set, workers keep connections as the web does:
+# privacydesk.celery closes only old or broken ones around each task.
+if DATABASES["default"].get("CONN_MAX_AGE"):
+    CELERY_DB_REUSE_MAX = 1_000_000_000
 # Fan-out: bounded attempts with exponential back-off and jitter; the sweeper
 # re-queues work a dead worker or a lost broker message left behind.
 TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 5)

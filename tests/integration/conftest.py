@@ -139,6 +139,8 @@ def worker(
         "EMAIL_FILE_PATH": str(mail_dir),
         "PRIVACYDESK_VAR_DIR": str(tmp_path / "var"),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),  # shared with the test process
+        # persistent connections, as .env.example sets for production
+        "DATABASE_CONN_MAX_AGE": "60",
         # fast retries, few attempts: tests wait for them
         "TASK_MAX_ATTEMPTS": "3",
         "TASK_RETRY_BASE_SECONDS": "1",

@@ -212,3 +212,40 @@ def test_flushed_broker_loses_nothing(
     for request, customer_id in zip(requests, range(30, 34), strict=True):
         assert request.status == "completed", request.status_reason
         _assert_erased_once(store, customer_id)
+
+
+def _sessions_opened(database: str) -> int:
+    with psycopg.connect("postgresql://postgres@127.0.0.1/postgres") as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        ((count,),) = conn.execute(
+            "SELECT sessions FROM pg_stat_database WHERE datname = %s", (database,)
+        ).fetchall()
+        return int(count)
+
+
+def test_the_worker_keeps_its_database_connections_between_tasks(
+    worker, helpdesk, store, make_request
+) -> None:
+    # given a warm worker (each pool process has connected once)
+    warm = [_erase(make_request, 20 + i) for i in range(2)]
+    for request in warm:
+        wait_for(lambda r=request: _closed(r), timeout=60, what="warm-up")
+    database = connection.settings_dict["NAME"]
+    before = _sessions_opened(database)
+
+    # when eight more erasures run (an erase task, a package of notices and
+    # an evidence pack each: dozens of Celery tasks)
+    requests = [_erase(make_request, 1 + i) for i in range(8)]
+    for request in requests:
+        wait_for(lambda r=request: _closed(r), timeout=90, what="erasures closed")
+    wait_for(
+        lambda: all(
+            Request.objects.get(pk=r.pk).evidence_packs.exists() for r in requests
+        ),
+        timeout=90,
+        what="evidence packs",
+    )
+
+    # then the two pool processes opened few new sessions, not one per task
+    opened = _sessions_opened(database) - before
+    assert opened < 8, f"{opened} new database sessions for 8 requests"
