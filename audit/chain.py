@@ -54,29 +54,25 @@ def canonical_event(
     )
 
 
-def canonical_prefix(
-    *,
-    occurred_at: datetime,
-    actor: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    data: Any,
-) -> str:
-    """The canonical JSON up to the sequence number, which sorts last:
-    canonical_event(...) == canonical_prefix(...) + str(sequence) + "}".
+def _event_fields(event: ChainedEvent) -> dict[str, Any]:
+    """What the hash covers besides the sequence number and the link."""
+    return {
+        "occurred_at": event.occurred_at,
+        "actor": event.actor,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "data": event.data,
+    }
+
+
+def canonical_prefix(event: ChainedEvent) -> str:
+    """The event's canonical JSON up to its sequence number, which sorts
+    last: canonical_event(...) == canonical_prefix(event) + str(sequence) + "}".
 
     Lets the database, which alone knows the next number under its lock,
     finish the text and hash it (see audit/migrations/0003_append_function)."""
-    text = canonical_event(
-        sequence=0,
-        occurred_at=occurred_at,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        data=data,
-    )
+    text = canonical_event(sequence=0, **_event_fields(event))
     suffix = '"sequence":0}'
     if not text.endswith(suffix):  # a new key sorting after "sequence"
         raise AssertionError("the sequence number must be the last canonical key")
@@ -88,15 +84,7 @@ def event_hash(prev_hash: str, canonical: str) -> str:
 
 
 def hash_of(event: ChainedEvent) -> str:
-    canonical = canonical_event(
-        sequence=event.sequence,
-        occurred_at=event.occurred_at,
-        actor=event.actor,
-        action=event.action,
-        object_type=event.object_type,
-        object_id=event.object_id,
-        data=event.data,
-    )
+    canonical = canonical_event(sequence=event.sequence, **_event_fields(event))
     return event_hash(event.prev_hash, canonical)
 
 

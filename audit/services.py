@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -11,7 +10,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
-from audit.chain import GENESIS_HASH, canonical_event, canonical_prefix, event_hash
+from audit.chain import GENESIS_HASH, canonical_prefix, hash_of
 from audit.models import AuditEvent
 
 # Any fixed 64-bit number: the key of the PostgreSQL advisory lock that
@@ -39,86 +38,47 @@ def audit_record(
     # Store exactly what was hashed: round-trip through JSON first.
     clean_data = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
     actor_ref = actor if isinstance(actor, str) else actor.ref
-    occurred_at = timezone.now()
+    event = AuditEvent(
+        occurred_at=timezone.now(),
+        actor=actor_ref,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        data=clean_data,
+    )
     if connection.vendor == "postgresql":
-        return _append_in_database(
-            occurred_at, actor_ref, action, object_type, object_id, clean_data
-        )
+        return _append_in_database(event)
     # SQLite: transactions start IMMEDIATE (settings), so writers already
     # queue on the database lock. No savepoint inside a caller's transaction:
     # the event and the change it records commit or fail together anyway.
     with transaction.atomic(savepoint=False):
         head = AuditEvent.objects.order_by("-sequence").only("sequence", "hash").first()
-        sequence = head.sequence + 1 if head else 1
-        prev_hash = head.hash if head else GENESIS_HASH
-        canonical = canonical_event(
-            sequence=sequence,
-            occurred_at=occurred_at,
-            actor=actor_ref,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            data=clean_data,
-        )
-        return AuditEvent.objects.create(
-            sequence=sequence,
-            occurred_at=occurred_at,
-            actor=actor_ref,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            data=clean_data,
-            prev_hash=prev_hash,
-            hash=event_hash(prev_hash, canonical),
-        )
+        event.sequence = head.sequence + 1 if head else 1
+        event.prev_hash = head.hash if head else GENESIS_HASH
+        event.hash = hash_of(event)
+        event.save(force_insert=True)
+        return event
 
 
-def _append_in_database(
-    occurred_at: datetime,
-    actor: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    data: dict[str, Any],
-) -> AuditEvent:
+def _append_in_database(event: AuditEvent) -> AuditEvent:
     """PostgreSQL: lock, read the head, hash and insert in one round trip
     (the `audit_append` function); the hash is the same as the ORM path's."""
-    prefix = canonical_prefix(
-        occurred_at=occurred_at,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        data=data,
-    )
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(
             "SELECT * FROM audit_append(%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)",
             [
                 _CHAIN_LOCK_KEY,
                 GENESIS_HASH,
-                prefix,
-                occurred_at,
-                actor,
-                action,
-                object_type,
-                object_id,
-                json.dumps(data),
+                canonical_prefix(event),
+                event.occurred_at,
+                event.actor,
+                event.action,
+                event.object_type,
+                event.object_id,
+                json.dumps(event.data),
             ],
         )
-        pk, sequence, prev_hash, hash_ = cursor.fetchone()
-    event = AuditEvent(
-        pk=pk,
-        sequence=sequence,
-        occurred_at=occurred_at,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        data=data,
-        prev_hash=prev_hash,
-        hash=hash_,
-    )
-    event._state.adding = False  # it is a saved row, as create() returns
+        event.pk, event.sequence, event.prev_hash, event.hash = cursor.fetchone()
+    event._state.adding = False  # a saved row, as create() returns
     event._state.db = connection.alias
     return event
