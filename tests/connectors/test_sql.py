@@ -328,6 +328,38 @@ def test_access_streams_a_long_history_in_batches(store: Helpdesk) -> None:
 # --- erasure ---------------------------------------------------------------------
 
 
+def test_erase_rewrites_every_batch_when_rows_span_several(store: Helpdesk) -> None:
+    # given: 35 more messages of the subject quoting her address, read in
+    # batches of ten (the first by a plain query, the rest through a cursor
+    # while erasure rewrites the rows already read)
+    first_id = int(store.value("SELECT MAX(id) FROM messages")) + 1
+    ticket = store.subject_ticket_ids[0]
+    store.execute_many(
+        "INSERT INTO messages VALUES (?, ?, ?, ?, ?)",
+        [
+            [
+                first_id + n,
+                ticket,
+                "customer",
+                f"Write to {SUBJECT['email']} ({n})",
+                "2025-03-01 10:00:00",
+            ]
+            for n in range(35)
+        ],
+    )
+    config = {**helpdesk_config(store.dsn), "batch_size": 10}
+    connector = store.connector(config)
+    others_before = store.others()
+    assert connector.run(_job(Action.VERIFY_ERASURE), ListSink()).found > 35
+
+    # when
+    connector.run(_job(Action.ERASE), ListSink())
+
+    # then nothing of the subject is left and nobody else changed
+    assert connector.run(_job(Action.VERIFY_ERASURE), ListSink()).found == 0
+    assert store.others() == others_before
+
+
 def test_erase_applies_each_strategy_to_the_subject_only(store: Helpdesk) -> None:
     # given
     connector = store.connector()

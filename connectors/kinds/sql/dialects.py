@@ -307,14 +307,28 @@ class Postgres(Dialect):
         key_column: str,
         batch: int,
     ) -> Iterator[tuple[list[str], list[Row]]]:
+        key = self.quote(key_column)
+        # Most subjects fit in one batch: a plain query answers them in one
+        # round trip (a server-side cursor takes three: DECLARE, FETCH, CLOSE).
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} ORDER BY {key} LIMIT {int(batch)}", list(params))
+            columns = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+        if rows:
+            yield columns, rows
+        if len(rows) < batch:
+            return
+        # The rest through one server-side cursor, after the last key seen.
         # PostgreSQL cursors are insensitive: writes made in the same
-        # transaction while this one is open do not disturb it, and one pass
-        # over the rows replaces a query per page.
+        # transaction while it is open (erasure rewriting the rows it reads)
+        # do not disturb it, and one pass replaces a query per page.
         cursor = connection.cursor(name=f"pd_{uuid.uuid4().hex[:12]}")
         try:
             cursor.itersize = batch
-            cursor.execute(f"{sql} ORDER BY {self.quote(key_column)}", list(params))
-            columns = [d[0] for d in cursor.description]
+            cursor.execute(
+                f"{sql} AND {key} > %s ORDER BY {key}",
+                [*params, rows[-1][key_index]],
+            )
             while rows := cursor.fetchmany(batch):
                 yield columns, rows
                 if len(rows) < batch:
