@@ -22,8 +22,11 @@ What it does, in one run:
      (each asked once before the run, as a conversation's first turn does):
      answers come from Redis, which is what an agent asking on every turn
      sees.
-   It prints requests/s, p50 and p99 latency of each, the ratios, and the
-   share of checks that missed the cache.
+   It prints requests/s, p50 and p99 latency of each, the ratios, the
+   share of checks that missed the cache, and the load average before and
+   after the slices: other work on the two CPUs changes every figure, and
+   not all alike (a miss waits on Redis and PostgreSQL in turn, a ping on
+   Redis only).
 
 Targets: check throughput >= 0.7 x the trivial endpoint's; check p99 < 25 ms.
 
@@ -527,6 +530,11 @@ class Workload:
     misses: int = 0
 
 
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min)"
+
+
 def answer_keys(client: Any) -> int:
     return sum(1 for _ in client.scan_iter(match="*consent:answer:*", count=10_000))
 
@@ -658,6 +666,7 @@ def main() -> int:
         # Alternate short slices (ping, (a), (b), ping, ...) so that any
         # drift in the machine's load affects every workload alike.
         slice_seconds = max(1, args.seconds // args.rounds)
+        load_before = _load()
         for workload in workloads:
             workload.result = Result(workload.label, [])
         for round_number in range(1, args.rounds + 1):
@@ -669,6 +678,7 @@ def main() -> int:
                 )
                 if workload is not ping:
                     workload.misses += answer_keys(cache_db) - before
+        load_after = _load()
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -686,6 +696,8 @@ def main() -> int:
         f"1 thread, {args.connections} connections, {args.seconds} s per workload "
         f"in {args.rounds} alternating slices; {os.cpu_count()} CPUs shared by all"
     )
+    # The run's own processes count in it too.
+    print(f"load average: {load_before} before the slices, {load_after} after")
     print(
         "(a) any of the 100,000 subjects and 5 purposes at random: nearly every "
         "answer comes from PostgreSQL"

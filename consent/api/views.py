@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 
 from accounts.choices import Scope
 from consent.api import serializers as s
-from consent.api.authentication import ConsentCheckAuthentication, prefetched_lookup
+from consent.api.authentication import ConsentCheckAuthentication, prefetched_check
 from consent.models import PolicyVersion
 from consent.receipts import consent_receipt
 from consent.selectors import (
@@ -151,7 +151,8 @@ class ConsentCheckView(_ConsentApi):
         tags=TAGS,
     )
     def post(self, request: Request) -> Response:
-        data = request.data
+        prefetched = prefetched_check(request)
+        data = request.data if prefetched is None else prefetched.body
         if not _plain_check_body(data):
             # Anything unusual gets the serializer's checks and field errors.
             data = s.parse_input(s.ConsentCheckInputSerializer, data)
@@ -160,7 +161,7 @@ class ConsentCheckView(_ConsentApi):
                 actor=client_actor(request),
                 identity=data["identity"],
                 purpose=data["purpose"],
-                prefetched=prefetched_lookup(request),
+                prepared=None if prefetched is None else prefetched.check,
             )
         )
 

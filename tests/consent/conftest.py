@@ -23,12 +23,13 @@ from consent.services.events import Recorded, consent_set
 from dsr.models import DataSubject
 from dsr.services.subjects import identity_claims, subject_get_or_create
 
-TEST_REDIS_DB = 9
-
 
 def redis_location() -> str:
+    # Database 9 unless TEST_REDIS_DB_BASE moves it (two suites sharing one
+    # Redis each pass their own base, as for tests/integration).
+    number = int(os.environ.get("TEST_REDIS_DB_BASE") or 9)
     base = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
-    return urlunsplit(base._replace(path=f"/{TEST_REDIS_DB}"))
+    return urlunsplit(base._replace(path=f"/{number}"))
 
 
 def redis_caches(prefix: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
@@ -372,6 +373,62 @@ def test_a_cache_miss_stays_cheap(checker, django_assert_max_num_queries):
     with django_assert_max_num_queries(5):
         response = _check(checker, purpose="analytics", email="new@example.com")
     assert response.json()["state"] == "default"
+
+
+def _prepared_check_runs() -> tuple[int, int]:
+    """(statements, runs of them) the check prepared on this connection."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), coalesce(sum(generic_plans + custom_plans), 0) "
+            "FROM pg_prepared_statements WHERE name LIKE 'consent_check_%%'"
+        )
+        return cursor.fetchone()
+
+
+def _ask_about_new_people(checker: APIClient, count: int, prefix: str = "p") -> None:
+    for number in range(count):
+        email = f"{prefix}{number}@example.com"
+        response = _check(checker, purpose="analytics", email=email)
+        assert response.json()["state"] == "default"
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements: PostgreSQL"
+)
+
+
+@postgresql_only
+def test_misses_reuse_one_prepared_query(checker):
+    statements, runs = _prepared_check_runs()
+
+    _ask_about_new_people(checker, 8)
+
+    # PostgreSQL parsed and planned the check's query once, not per miss
+    assert _prepared_check_runs() in [(statements, runs + 8), (1, 8)]
+
+
+@postgresql_only
+def test_misses_work_with_prepared_statements_switched_off(checker, settings):
+    # a pooler in transaction mode cannot keep prepared statements
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    before = _prepared_check_runs()
+
+    _ask_about_new_people(checker, 8)
+
+    assert _prepared_check_runs() == before
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_query_lost_by_the_server_is_prepared_again(checker):
+    _ask_about_new_people(checker, 2, prefix="a")
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # as a pooler's reset does
+    _ask_about_new_people(checker, 2, prefix="b")
+    connection.close()  # and a new connection starts without it
+    _ask_about_new_people(checker, 2, prefix="c")
+
+    assert _prepared_check_runs() == (1, 2)
 
 
 def test_a_key_repeated_inside_one_batch_records_once(writer):
