@@ -105,7 +105,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
 # The consent check prepares its one query on each PostgreSQL connection
-# (consent.selectors): parsing and planning it cost PostgreSQL more than
+# (consent.selectors.check): parsing and planning it cost PostgreSQL more than
 # running it. Behind a pooler in transaction mode that cannot keep prepared
 # statements (PgBouncer before 1.21) set this to false.
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
