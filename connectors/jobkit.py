@@ -50,9 +50,9 @@ from privacydesk.retry import backoff_seconds
 AGENT_LIST_LIMIT = 100
 DEFAULT_LEASE = timedelta(seconds=300)
 
-# Both kinds spell these statuses and attempt outcomes alike
-# (dsr.choices.TaskStatus, consent.choices.PropagationStatus and their
-# AttemptOutcome; tests/connectors/test_jobkit.py holds them to it).
+# Both kinds spell these statuses alike (dsr.choices.TaskStatus,
+# consent.choices.PropagationStatus; tests/connectors/test_jobkit.py holds
+# them to it) and share privacydesk.retry.AttemptOutcome.
 PENDING, RUNNING, WAITING = "pending", "running", "waiting"
 SUCCEEDED, RETRY, FAILED = "succeeded", "retry", "failed"
 

@@ -1,5 +1,7 @@
 from django.db import models
 
+from privacydesk.retry import AttemptOutcome  # noqa: F401 - one for every job
+
 
 class LegalBasis(models.TextChoices):
     """GDPR Art. 6(1): what a purpose rests on."""
@@ -51,14 +53,6 @@ TERMINAL_PROPAGATION_STATUSES = (
     PropagationStatus.FAILED,
     PropagationStatus.UNSUPPORTED,
 )
-
-
-class AttemptOutcome(models.TextChoices):
-    SUCCEEDED = "succeeded", "Succeeded"
-    RETRY = "retry", "Failed, will retry"
-    FAILED = "failed", "Failed for good"
-    DEFERRED = "deferred", "Handed over; result later"
-    UNSUPPORTED = "unsupported", "Not supported"
 
 
 class AssessmentStatus(models.TextChoices):

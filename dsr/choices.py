@@ -1,5 +1,7 @@
 from django.db import models
 
+from privacydesk.retry import AttemptOutcome  # noqa: F401 - one for every job
+
 
 class RequestKind(models.TextChoices):
     ACCESS = "access", "Access (a copy of my data)"
@@ -81,10 +83,3 @@ TERMINAL_TASK_STATUSES = (
     TaskStatus.EXEMPTED,
     TaskStatus.SKIPPED,
 )
-
-
-class AttemptOutcome(models.TextChoices):
-    SUCCEEDED = "succeeded", "Succeeded"
-    DEFERRED = "deferred", "Handed over"
-    RETRY = "retry", "Failed, will retry"
-    FAILED = "failed", "Failed for good"

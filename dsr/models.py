@@ -253,7 +253,7 @@ class TaskAttempt(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     outcome = models.CharField(
-        max_length=10, choices=AttemptOutcome.choices, blank=True
+        max_length=12, choices=AttemptOutcome.choices, blank=True
     )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -11,6 +11,7 @@ import time
 from typing import Protocol
 
 from django.conf import settings
+from django.db import models
 from django.utils import timezone
 
 
@@ -20,6 +21,16 @@ def backoff_seconds(attempt: int) -> float:
     base = settings.TASK_RETRY_BASE_SECONDS * (2 ** (attempt - 1))
     ceiling = min(base, settings.TASK_RETRY_MAX_SECONDS)
     return random.uniform(min(base / 2, ceiling), ceiling)  # noqa: S311 - not crypto
+
+
+class AttemptOutcome(models.TextChoices):
+    """How one try of a retried job ended (request tasks, withdrawals)."""
+
+    SUCCEEDED = "succeeded", "Succeeded"
+    DEFERRED = "deferred", "Handed over; result later"
+    RETRY = "retry", "Failed, will retry"
+    FAILED = "failed", "Failed for good"
+    UNSUPPORTED = "unsupported", "Not supported"
 
 
 class AttemptRow(Protocol):
