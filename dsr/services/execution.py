@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
@@ -271,23 +271,17 @@ def _task_run_once(task_id: int) -> str:
     # The claim is one statement that commits by itself; what follows only
     # reads, then opens the attempt row. (A worker dying in between leaves
     # the task running with no row for its attempt: the sweeper re-queues it.)
-    claimed = RequestTask.objects.filter(pk=task_id, status=TaskStatus.PENDING).update(
-        status=TaskStatus.RUNNING,
-        started_at=now,
-        attempts=F("attempts") + 1,
-        next_attempt_at=None,
-    )
-    if claimed != 1:
+    action = _claim(task_id, now)
+    if action is None:
         return "not-pending"  # done, running elsewhere, or cancelled
-    task = (
-        RequestTask.objects.select_related("request", "request__subject", "connector")
-        .annotate(held=holds_covering_exist())
-        .get(pk=task_id)
-    )
+    tasks = RequestTask.objects.select_related("request", "connector")
+    if action == Action.ERASE:  # only erasure yields to a legal hold
+        tasks = tasks.annotate(held=holds_covering_exist())
+    task = tasks.get(pk=task_id)
     if not task.request.is_open:
         _finish(task, TaskStatus.SKIPPED, note="the request closed before this ran")
         return "request-closed"
-    if task.action == Action.ERASE and task.held and _exempt_if_held(task):
+    if action == Action.ERASE and task.held and _exempt_if_held(task):
         return "exempted"
     attempt = TaskAttempt.objects.create(
         task=task, number=task.attempts, started_at=now, worker=socket.gethostname()
@@ -325,6 +319,26 @@ def _task_run_once(task_id: int) -> str:
         if not _complete(task=task, outcome=result, actor=SYSTEM, check=check):
             return "not-running"  # the sweeper took it back meanwhile
     return "succeeded"
+
+
+def _claim(task_id: int, now: datetime) -> str | None:
+    """Mark a pending task running (one statement, committed by itself) and
+    return its action; None if it was not pending. Raw SQL only for
+    RETURNING, which saves reading the action back."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {RequestTask._meta.db_table} SET status = %s, started_at = %s,"
+            " attempts = attempts + 1, next_attempt_at = NULL"
+            " WHERE id = %s AND status = %s RETURNING action",
+            [
+                TaskStatus.RUNNING,
+                connection.ops.adapt_datetimefield_value(now),
+                task_id,
+                TaskStatus.PENDING,
+            ],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 @dataclass(frozen=True)
