@@ -67,13 +67,22 @@ PACKAGE_KINDS = (RequestKind.ACCESS, RequestKind.PORTABILITY)
 # Restriction and objection fall back to a human where a store has no flag.
 MANUAL_FALLBACK = {Action.RESTRICT, Action.OBJECT}
 
-# Work that a finishing task makes due (erasure's verification, the access
-# package) and that the worker running it does itself, right after its own
-# commit, instead of a round trip through the broker: ("task", RequestTask
-# id) or ("package", Request id). Set only while task_run completes a task.
-_followups: ContextVar[list[tuple[str, int]] | None] = ContextVar(
-    "_followups", default=None
-)
+
+@dataclass(frozen=True)
+class _Followup:
+    """Work that a finishing task makes due (erasure's verification, the
+    access package) and that the worker running it does itself, right after
+    its own commit, instead of a round trip through the broker: a
+    RequestTask to run, or the package of a request whose tasks have all
+    ended (with the request and tasks as the finalizer read them under the
+    row lock, so the package need not read them again)."""
+
+    task_id: int | None = None
+    package: tuple[Request, list[RequestTask]] | None = None
+
+
+# Set only while task_run completes a task.
+_followups: ContextVar[list[_Followup] | None] = ContextVar("_followups", default=None)
 
 
 # --- planning -----------------------------------------------------------------
@@ -150,7 +159,7 @@ def _enqueue_after_commit(
         RequestTask.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
     followups = _followups.get()
     if inline_first and followups is not None and not countdown:
-        followups.append(("task", ids[0]))
+        followups.append(_Followup(task_id=ids[0]))
         ids = ids[1:]
         if not ids:
             return
@@ -229,7 +238,7 @@ def task_run(*, task_id: int) -> str:
 
     What the task makes due next (erasure's verification, the access
     package) runs right after it, in this process (see `_followups`)."""
-    followups: list[tuple[str, int]] = []
+    followups: list[_Followup] = []
     with _collecting(followups):
         outcome = _task_run_once(task_id)
     _run_followups(followups)
@@ -237,7 +246,7 @@ def task_run(*, task_id: int) -> str:
 
 
 @contextmanager
-def _collecting(followups: list[tuple[str, int]]) -> Iterator[None]:
+def _collecting(followups: list[_Followup]) -> Iterator[None]:
     token = _followups.set(followups)
     try:
         yield
@@ -245,25 +254,25 @@ def _collecting(followups: list[tuple[str, int]]) -> Iterator[None]:
         _followups.reset(token)
 
 
-def _run_followups(followups: list[tuple[str, int]]) -> None:
+def _run_followups(followups: list[_Followup]) -> None:
     """Run, after commit, what a finished task made due; anything that fails
     here goes to the broker instead (the sweeper covers a dead worker)."""
     from dsr.tasks import build_access_package_task, run_request_task_task
+    from evidence.services import access_package_build_and_close
 
-    for kind, pk in followups:
+    for followup in followups:
         try:
-            if kind == "task":
-                task_run(task_id=pk)
-            else:
-                build_access_package_task(pk)
+            if followup.task_id is not None:
+                task_run(task_id=followup.task_id)
+            elif followup.package is not None:
+                request, tasks = followup.package
+                access_package_build_and_close(request_id=request.pk, ended=tasks)
         except Exception:
-            logger.exception(
-                "follow-up %s %s failed; handing it to the broker", kind, pk
-            )
-            if kind == "task":
-                run_request_task_task.delay(pk)
-            else:
-                build_access_package_task.delay(pk)
+            logger.exception("follow-up %s failed; handing it to the broker", followup)
+            if followup.task_id is not None:
+                run_request_task_task.delay(followup.task_id)
+            elif followup.package is not None:
+                build_access_package_task.delay(followup.package[0].pk)
 
 
 def _task_run_once(task_id: int) -> str:
@@ -691,7 +700,12 @@ def request_finalize(*, request: Request) -> str:
     both (or neither) close it. Inside a caller's transaction it is part of
     it (no savepoint: a failure here must undo the caller's write too)."""
     with transaction.atomic(savepoint=False):
-        request = Request.objects.select_for_update().get(pk=request.pk)
+        # The subject comes along for the access package (its pseudonym).
+        request = (
+            Request.objects.select_for_update(of=("self",))
+            .select_related("subject")
+            .get(pk=request.pk)
+        )
         if request.status != RequestStatus.IN_PROGRESS:
             return "not-in-progress"
         tasks = list(request.tasks.select_related("connector"))
@@ -705,7 +719,7 @@ def request_finalize(*, request: Request) -> str:
             # What was found is delivered even when a store failed; the
             # package lists that store as incomplete and the request closes
             # as partially completed.
-            _enqueue_package(request)
+            _enqueue_package(request, tasks)
             return "packaging"
         outcome, note = request_outcome(tasks=tasks)
         from dsr.services.requests import request_close_locked
@@ -753,12 +767,15 @@ def _plan_verification(request: Request, tasks: list[RequestTask]) -> bool:
     return bool(verify)
 
 
-def _enqueue_package(request: Request) -> None:
+def _enqueue_package(request: Request, tasks: list[RequestTask] | None = None) -> None:
+    """Build the access package after commit: in this process when a worker
+    is finishing a task here (with the `tasks` just read), else through the
+    broker."""
     from dsr.tasks import build_access_package_task
 
     followups = _followups.get()
-    if followups is not None:
-        followups.append(("package", request.pk))
+    if followups is not None and tasks is not None:
+        followups.append(_Followup(package=(request, tasks)))
         return
     transaction.on_commit(lambda: build_access_package_task.delay(request.pk))
 

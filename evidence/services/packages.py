@@ -42,14 +42,28 @@ _STORE_STATUS = {
 }
 
 
-def access_package_build_and_close(*, request_id: int) -> str:
+def access_package_build_and_close(
+    *, request_id: int, ended: list[RequestTask] | None = None
+) -> str:
     """Build the package of a finished access/portability request, record it
     and close the request, or record why it cannot be built.
 
     Safe to run twice: a request that has its package is left alone. The ZIP
     is written to memory or a temporary file first and stored only under the
-    request's row lock, so a refused or failed build leaves nothing behind."""
-    request, has_package, tasks = _build_reads(request_id)
+    request's row lock, so a refused or failed build leaves nothing behind.
+
+    `ended`: the request's tasks (with their request, its subject and their
+    connectors) as the executor's finalizer has just read them, all ended,
+    under the request's row lock; they are not read again (whether a package
+    exists, and the tasks' final state, are checked under the lock below)."""
+    if ended:
+        request, has_package = ended[0].request, False
+        tasks = sorted(
+            (t for t in ended if t.action == Action.ACCESS),
+            key=lambda t: t.connector.name,
+        )
+    else:
+        request, has_package, tasks = _build_reads(request_id)
     if request is None:
         return "no-request"
     if has_package:
