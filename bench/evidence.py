@@ -79,8 +79,7 @@ def _seed(stores: int, events: int):  # type: ignore[no-untyped-def]
     from evidence.demo import sample_closed_erasure
 
     with (
-        mock.patch("evidence.tasks.evidence_pack_generate_task.delay"),
-        mock.patch("dsr.tasks.send_subject_notice_task.delay"),
+        mock.patch("dsr.tasks.request_closed_task.delay"),
     ):
         return sample_closed_erasure(stores=stores, audit_events=events)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 
 
 @shared_task(
@@ -15,6 +15,34 @@ def send_subject_notice_task(request_id: int, notice: str) -> None:
     request = Request.objects.filter(pk=request_id).first()
     if request is not None:
         notify_subject(request=request, notice=notice)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def request_closed_task(self: Task, request_id: int, notice: str | None) -> None:
+    """What a closed request still needs, in one message sent at notice
+    priority (so it waits behind request tasks): its evidence pack queued
+    (on the first try; a retry is for the e-mail), then the subject told
+    (`notice`: "package_ready" for the access package's page, another
+    notice name, or None)."""
+    from dsr.models import Request
+    from dsr.notifications import notify_subject
+    from evidence.services import access_package_notify_ready
+    from evidence.tasks import evidence_pack_generate_task
+
+    if not self.request.retries:
+        evidence_pack_generate_task.delay(request_id)
+    if notice == "package_ready":
+        access_package_notify_ready(request_id=request_id)
+    elif notice:
+        request = Request.objects.filter(pk=request_id).first()
+        if request is not None:
+            notify_subject(request=request, notice=notice)
 
 
 @shared_task(acks_late=True)

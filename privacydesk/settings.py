@@ -215,7 +215,7 @@ TASK_SWEEP_SECONDS = env_int("TASK_SWEEP_SECONDS", 30)
 # subjects that theirs closed, nor behind evidence packs (a PDF each).
 CELERY_TASK_ROUTES = {
     "dsr.tasks.send_subject_notice_task": {"priority": 6},
-    "evidence.tasks.send_package_ready_task": {"priority": 6},
+    "dsr.tasks.request_closed_task": {"priority": 6},
     "evidence.tasks.evidence_pack_generate_task": {"priority": 9},
 }
 # A priority only orders what is queued; an evidence pack (a second or so of

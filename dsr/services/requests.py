@@ -43,11 +43,13 @@ def _enqueue_notice(request: Request, notice: str) -> None:
     transaction.on_commit(lambda: send_subject_notice_task.delay(request.pk, notice))
 
 
-def _enqueue_evidence(request: Request) -> None:
-    """A closed request gets its evidence pack (issue 6), after commit."""
-    from evidence.tasks import evidence_pack_generate_task
+def _enqueue_after_close(request: Request, notice: str | None) -> None:
+    """After commit, one message for what a closed request still needs: the
+    subject's notice and the evidence pack (issue 6). See
+    dsr.tasks.request_closed_task."""
+    from dsr.tasks import request_closed_task
 
-    transaction.on_commit(lambda: evidence_pack_generate_task.delay(request.pk))
+    transaction.on_commit(lambda: request_closed_task.delay(request.pk, notice))
 
 
 def _choice(value: Any, choices: type, field: str) -> str:
@@ -272,8 +274,7 @@ def request_reject(*, actor: Actor, request: Request, reason: str) -> Request:
     request.closed_at = timezone.now()
     request.save()
     _audit(actor, request, "rejected", previous_status=old)
-    _enqueue_notice(request, "rejected")
-    _enqueue_evidence(request)
+    _enqueue_after_close(request, "rejected")
     return request
 
 
@@ -305,8 +306,7 @@ def request_cancel(*, actor: Actor, request: Request, reason: str = "") -> Reque
         previous_status=old,
         by_subject=actor.kind == "subject",
     )
-    _enqueue_notice(request, "cancelled")
-    _enqueue_evidence(request)
+    _enqueue_after_close(request, "cancelled")
     return request
 
 
@@ -401,8 +401,8 @@ def request_close(
 ) -> Request:
     """in_progress -> completed / partially_completed / failed.
 
-    `notice=None` when the caller tells the subject itself (the access
-    package sends its own "ready" e-mail with the download page)."""
+    `notice`: the e-mail the subject gets ("closed"; "package_ready" with
+    the access package's download page; None for none)."""
     actor.require(Perm.REQUEST_CLOSE)
     if outcome not in CLOSING_OUTCOMES:
         raise ValidationFailed(
@@ -425,12 +425,10 @@ def request_close_locked(
     request.status = outcome
     request.status_reason = note
     request.closed_at = timezone.now()
-    request.save()
+    request.save(update_fields=["status", "status_reason", "closed_at", "updated_at"])
     on_time = local_date(request.closed_at) <= request.due_on
     _audit(actor, request, "closed", outcome=outcome, on_time=on_time)
-    if notice:
-        _enqueue_notice(request, notice)
-    _enqueue_evidence(request)
+    _enqueue_after_close(request, notice)
     return request
 
 

@@ -129,9 +129,8 @@ def access_package_build_and_close(
                 request=request,
                 outcome=outcome,
                 note=note[:5000],
-                notice=None,
+                notice="package_ready",
             )
-            transaction.on_commit(lambda: _enqueue_ready_notice(request.pk))
     except BaseException:
         for name in stored:
             default_storage.delete(name)
@@ -228,12 +227,6 @@ def _record_refusal(request: Request, refusal: PackageRefused) -> None:
         request.pk,
         len(refusal.problems),
     )
-
-
-def _enqueue_ready_notice(request_id: int) -> None:
-    from evidence.tasks import send_package_ready_task
-
-    send_package_ready_task.delay(request_id)
 
 
 def access_package_notify_ready(*, request_id: int) -> bool:

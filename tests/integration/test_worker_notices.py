@@ -55,9 +55,7 @@ def test_task_arguments_carry_ids_only(
     assert queued, "the notice task should wait in the queue (no worker running)"
     messages = [json.loads(raw) for raw in queued]
     notices = [
-        m
-        for m in messages
-        if m["headers"]["task"] == "dsr.tasks.send_subject_notice_task"
+        m for m in messages if m["headers"]["task"] == "dsr.tasks.request_closed_task"
     ]
     assert len(notices) == 1
     message = notices[0]
