@@ -71,7 +71,7 @@ def canonical_prefix(event: ChainedEvent) -> str:
     last: canonical_event(...) == canonical_prefix(event) + str(sequence) + "}".
 
     Lets the database, which alone knows the next number under its lock,
-    finish the text and hash it (see audit/migrations/0003_append_function)."""
+    finish the text and hash it (see audit/migrations/0004_append_many)."""
     text = canonical_event(sequence=0, **_event_fields(event))
     suffix = '"sequence":0}'
     if not text.endswith(suffix):  # a new key sorting after "sequence"

@@ -28,7 +28,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from accounts.actors import Actor, actor_system
-from audit.services import audit_record
+from audit.services import audit_batch, audit_record
 from connectors.base import (
     AccessRecord,
     ConnectorError,
@@ -322,8 +322,8 @@ def _task_run_once(task_id: int) -> str:
         return "deferred"
     check = _check_now(connector, job, sink) if job.action == Action.ERASE else None
     # The attempt, the task's outcome (and the check) and the request's next
-    # step commit together.
-    with transaction.atomic():
+    # step commit together; their audit events go in one append at the end.
+    with transaction.atomic(), audit_batch():
         attempt_close(attempt, started, AttemptOutcome.SUCCEEDED)
         if not _complete(task=task, outcome=result, actor=SYSTEM, check=check):
             return "not-running"  # the sweeper took it back meanwhile

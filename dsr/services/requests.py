@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.permissions import Perm
-from audit.services import audit_record
+from audit.services import audit_batch, audit_record
 from dsr.choices import (
     Channel,
     PauseReason,
@@ -201,7 +201,7 @@ def mark_verified(*, actor: Actor, request: Request, method: str) -> Request:
     """received -> verified (and on to in_progress unless approval is needed).
 
     Callers check who may verify; this is shared by staff, API and portal."""
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         request = _lock(request)
         _require_status(request, (S.RECEIVED,), "verify")
         now = timezone.now()

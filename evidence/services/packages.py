@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.actors import actor_system
-from audit.services import audit_record
+from audit.services import audit_batch, audit_record
 from connectors.choices import Action
 from dsr.choices import TERMINAL_TASK_STATUSES, RequestKind, RequestStatus, TaskStatus
 from dsr.clock import local_date
@@ -81,7 +81,7 @@ def access_package_build_and_close(
         return "refused"
     stored: list[str] = []
     try:
-        with transaction.atomic():
+        with transaction.atomic(), audit_batch():
             request = _with_package_flag(
                 Request.objects.select_for_update(of=("self",))
             ).get(pk=request.pk)

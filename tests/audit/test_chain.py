@@ -13,7 +13,7 @@ from accounts.actors import actor_system
 from audit.chain import GENESIS_HASH, hash_of
 from audit.models import AuditEvent
 from audit.selectors import audit_chain_verify
-from audit.services import audit_record
+from audit.services import audit_batch, audit_record
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +171,54 @@ def test_the_stored_hash_is_the_chain_definition_for_awkward_data() -> None:
     assert stored.data == data
     assert stored.sequence == event.sequence
     assert audit_chain_verify().ok
+
+
+def test_a_batch_appends_its_events_in_order_when_it_ends() -> None:
+    # given one event already in the chain
+    (before,) = _append(1)
+    actor = actor_system("tests")
+    # when three more are recorded in one batch
+    with transaction.atomic(), audit_batch():
+        events = [
+            audit_record(actor=actor, action=f"test.batch{i}", obj=None, data={"i": i})
+            for i in range(3)
+        ]
+        # then nothing is appended before the batch ends
+        assert AuditEvent.objects.count() == 1
+        assert events[0].pk is None
+    # and afterwards they follow the chain in the order recorded
+    stored = list(AuditEvent.objects.order_by("sequence"))
+    assert [e.action for e in stored] == [
+        "test.event",
+        "test.batch0",
+        "test.batch1",
+        "test.batch2",
+    ]
+    assert [e.sequence for e in events] == [2, 3, 4]
+    assert events[0].prev_hash == before.hash
+    assert [e.hash for e in events] == [hash_of(e) for e in stored[1:]]
+    assert audit_chain_verify().ok
+
+
+def _change_that_fails_in_a_batch() -> None:
+    with transaction.atomic(), audit_batch():
+        audit_record(actor=actor_system("tests"), action="test.lost", obj=None)
+        raise ValueError("the change failed")
+
+
+def test_a_batch_that_fails_appends_nothing() -> None:
+    with pytest.raises(ValueError, match="the change failed"):
+        _change_that_fails_in_a_batch()
+    assert not AuditEvent.objects.filter(action="test.lost").exists()
+
+
+def _batch_alone() -> None:
+    with audit_batch():
+        audit_record(actor=actor_system("tests"), action="test.alone", obj=None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_outside_a_transaction_is_refused() -> None:
+    with pytest.raises(RuntimeError, match="inside transaction.atomic"):
+        _batch_alone()
+    assert not AuditEvent.objects.filter(action="test.alone").exists()
