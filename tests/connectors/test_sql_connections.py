@@ -98,3 +98,37 @@ def test_sqlite_connections_are_not_kept(tmp_path) -> None:
         pass
     with pytest.raises(sqlite3.ProgrammingError):
         first.execute("SELECT 1")  # closed
+
+
+def test_a_schema_change_under_a_prepared_query_costs_one_retry(
+    postgres_store_dsn,
+) -> None:
+    import psycopg
+
+    dsn, password = postgres_store_dsn
+
+    def admin(sql: str) -> None:
+        with psycopg.connect(dsn, password=password or None, autocommit=True) as c:
+            c.execute(sql)
+
+    admin("CREATE TABLE notes (id int PRIMARY KEY, body varchar(20))")
+    admin("INSERT INTO notes VALUES (1, 'hello')")
+    dialect = Postgres(dsn)
+
+    def read() -> list:  # type: ignore[type-arg]
+        with _session(dialect, password, write=False) as connection:
+            return dialect.fetch(
+                connection, "SELECT body FROM notes WHERE id = %s", [1]
+            )
+
+    # given a kept connection that has prepared the query (its second use)
+    assert read() == [("hello",)]
+    assert read() == [("hello",)]
+    # when the store changes the type the query returns
+    admin("ALTER TABLE notes ALTER COLUMN body TYPE text")
+    # then the next action fails, saying that a retry can help
+    with pytest.raises(ConnectorError, match="FeatureNotSupported") as failed:
+        read()
+    assert not failed.value.permanent
+    # and the retry, on a fresh connection, reads the table again
+    assert read() == [("hello",)]

@@ -258,6 +258,10 @@ class Dialect(ABC):
             cursor.close()
 
 
+# psycopg's prepare_threshold for store connections (see Postgres.connect).
+PREPARE_THRESHOLD = 1
+
+
 class Postgres(Dialect):
     """PostgreSQL through psycopg 3; reads stream from a server-side cursor."""
 
@@ -268,18 +272,30 @@ class Postgres(Dialect):
     def connect(self, *, password: str, timeout: int, read_only: bool) -> Any:
         import psycopg
 
-        # No server-side prepared statements: a kept connection would carry
-        # them past a schema change in the store ("cached plan must not
-        # change result type").
+        # A kept connection prepares a statement the second time it runs it
+        # (the next subject's identical query): planning store queries costs
+        # the server more than running them for one subject. If the store's
+        # schema changes under a kept connection, PostgreSQL refuses a
+        # prepared statement whose result type changed ("cached plan must
+        # not change result type"): `classify` calls that retryable, and the
+        # failed session's connection is closed, so the retry starts afresh.
         options: dict[str, Any] = {
             "connect_timeout": timeout,
-            "prepare_threshold": None,
+            "prepare_threshold": PREPARE_THRESHOLD,
         }
         if password:
             options["password"] = password
         connection = psycopg.connect(self.target.dsn, **options)
         self.prepare(connection, read_only=read_only)
         return connection
+
+    def columns(self, connection: Any, table: str) -> list[str]:
+        # Never prepared: "SELECT *" changes its result with the table.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT * FROM {self.quote(table)} WHERE 1 = 0", prepare=False
+            )
+            return [d[0] for d in cursor.description]
 
     def prepare(self, connection: Any, *, read_only: bool) -> None:
         import psycopg
@@ -370,7 +386,11 @@ class Postgres(Dialect):
                 reason = "timed out"
             return ConnectorError(f"{doing}: {reason}", permanent=False)
         name = type(error).__name__
-        transient = state[:2] in ("08", "40", "53", "57", "58") or state == "55P03"
+        transient = (
+            state[:2] in ("08", "40", "53", "57", "58")
+            or state == "55P03"  # lock not available
+            or (state == "0A000" and "cached plan" in str(error))  # see connect
+        )
         detail = ""
         if state[:2] in ("42", "28", "3D", "3F"):
             detail = f": {error.diag.message_primary or name}"
