@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.actors import Actor, actor_system
@@ -700,16 +700,13 @@ def request_finalize(*, request: Request) -> str:
     both (or neither) close it. Inside a caller's transaction it is part of
     it (no savepoint: a failure here must undo the caller's write too)."""
     with transaction.atomic(savepoint=False):
-        # The subject comes along for the access package (its pseudonym).
-        request = (
-            Request.objects.select_for_update(of=("self",))
-            .select_related("subject")
-            .get(pk=request.pk)
-        )
+        locked, tasks = request_locked_with_tasks(request.pk)
+        if locked is None:
+            return "waiting"
+        request = locked
         if request.status != RequestStatus.IN_PROGRESS:
             return "not-in-progress"
-        tasks = list(request.tasks.select_related("connector"))
-        if not tasks or any(t.status not in TERMINAL_TASK_STATUSES for t in tasks):
+        if any(t.status not in TERMINAL_TASK_STATUSES for t in tasks):
             return "waiting"
         if request.kind == RequestKind.ERASURE and _plan_verification(request, tasks):
             return "verifying"
@@ -732,6 +729,27 @@ def request_finalize(*, request: Request) -> str:
             notice="closed",
         )
         return outcome
+
+
+def request_locked_with_tasks(
+    request_id: int, tasks: QuerySet[RequestTask] | None = None
+) -> tuple[Request | None, list[RequestTask]]:
+    """The request, locked (with its subject, whose pseudonym the access
+    package prints), and its tasks with their connectors: one query, inside
+    the caller's transaction. (None, []) if it has no task, and then nothing
+    is locked. `tasks`: a RequestTask query to start from (annotated)."""
+    rows = list(
+        (tasks if tasks is not None else RequestTask.objects.all())
+        .filter(request_id=request_id)
+        .select_related("request__subject", "connector")
+        .select_for_update(of=("request",))
+    )
+    if not rows:
+        return None, []
+    request = rows[0].request
+    for row in rows:
+        row.request = request  # one instance: the one the caller saves
+    return request, rows
 
 
 def _plan_verification(request: Request, tasks: list[RequestTask]) -> bool:

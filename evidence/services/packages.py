@@ -22,7 +22,7 @@ from dsr.clock import local_date
 from dsr.links import status_token
 from dsr.models import Request, RequestTask
 from dsr.notifications import notify_subject
-from dsr.services.execution import request_outcome
+from dsr.services.execution import request_locked_with_tasks, request_outcome
 from dsr.services.requests import request_add_note, request_close_locked
 from evidence.access_package import (
     PackageInput,
@@ -82,11 +82,13 @@ def access_package_build_and_close(
     stored: list[str] = []
     try:
         with transaction.atomic(), audit_batch():
-            request = _with_package_flag(
-                Request.objects.select_for_update(of=("self",))
-            ).get(pk=request.pk)
-            if request.has_package:
+            locked, final_tasks = request_locked_with_tasks(
+                request.pk,
+                RequestTask.objects.annotate(has_package=_task_request_has_package()),
+            )
+            if locked is None or final_tasks[0].has_package:
                 return "exists"  # another delivery of this job got here first
+            request = locked
             if request.status != RequestStatus.IN_PROGRESS:
                 return "not-in-progress"
             public_id = uuid.uuid4()
@@ -119,9 +121,7 @@ def access_package_build_and_close(
                     "entries": len(package.contents),
                 },
             )
-            outcome, note = request_outcome(
-                tasks=list(request.tasks.select_related("connector"))
-            )
+            outcome, note = request_outcome(tasks=final_tasks)
             # The row is locked and in progress (checked above): no second
             # lock read, no savepoint.
             request_close_locked(
@@ -140,6 +140,11 @@ def access_package_build_and_close(
     return outcome
 
 
+def _task_request_has_package() -> Exists:
+    """For a RequestTask query: whether the task's request has its package."""
+    return Exists(AccessPackage.objects.filter(request_id=OuterRef("request_id")))
+
+
 def _with_package_flag(requests: QuerySet[Request]) -> QuerySet[Request]:
     """`has_package` on each request, read with it (one query, not two)."""
     return requests.annotate(
@@ -152,13 +157,10 @@ def _build_reads(
 ) -> tuple[Request | None, bool, list[RequestTask]]:
     """The request (with its subject), whether it has its package, and its
     access tasks with their connectors: one query, two if it has no task."""
-    has_package = Exists(
-        AccessPackage.objects.filter(request_id=OuterRef("request_id"))
-    )
     tasks = list(
         RequestTask.objects.filter(request_id=request_id, action=Action.ACCESS)
         .select_related("connector", "request__subject")
-        .annotate(has_package=has_package)
+        .annotate(has_package=_task_request_has_package())
         .order_by("connector__name")
     )
     if tasks:
