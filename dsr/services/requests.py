@@ -35,6 +35,17 @@ from privacydesk.errors import IllegalTransition, ValidationFailed
 
 S = RequestStatus
 MAX_CORRECTIONS = 50
+# What verifying writes, and what apply_deadlines sets (saved by name: the
+# rest of the row, its encrypted identity included, is left as it is).
+_VERIFIED_FIELDS = ["status", "verified_at", "verification_method", "verified_by"]
+_DEADLINE_FIELDS = [
+    "clock_start_on",
+    "due_on",
+    "standard_due_on",
+    "extension_notice_by",
+    "acknowledge_by",
+    "updated_at",
+]
 
 
 def _enqueue_notice(request: Request, notice: str) -> None:
@@ -219,7 +230,7 @@ def mark_verified(*, actor: Actor, request: Request, method: str) -> Request:
         starts = not request.requires_approval
         if starts:  # verified and started in one write; both are audited
             request.status = S.IN_PROGRESS
-        request.save()
+        request.save(update_fields=[*_VERIFIED_FIELDS, *_DEADLINE_FIELDS])
         _audit(actor, request, "verified", method=method, due_on=request.due_on)
         if starts:
             _begin_work(actor=actor, request=request, first=True)
@@ -452,14 +463,5 @@ def request_refresh_deadlines(*, request: Request) -> Request:
     """Recompute stored dates (a running pause moves them day by day)."""
     request = _lock(request)
     apply_deadlines(request)
-    request.save(
-        update_fields=[
-            "clock_start_on",
-            "due_on",
-            "standard_due_on",
-            "extension_notice_by",
-            "acknowledge_by",
-            "updated_at",
-        ]
-    )
+    request.save(update_fields=_DEADLINE_FIELDS)
     return request

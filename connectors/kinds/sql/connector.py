@@ -23,9 +23,10 @@ are deleted or detached before the rows they belong to change or go.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from connectors.base import (
@@ -49,6 +50,14 @@ BASE_ACTIONS = frozenset(
 )
 
 
+@lru_cache(maxsize=32)
+def _parsed(config_json: str) -> StoreMap:
+    """A map, parsed and checked once per process: every task and every
+    request's planning reads it, and it is the same few maps over and over
+    (a StoreMap is immutable, so one can serve them all)."""
+    return sql_config.parse(json.loads(config_json))
+
+
 class SqlConnector(ConnectorKind):
     """A helpdesk, CRM or AI-log database described by a map of tables."""
 
@@ -64,7 +73,7 @@ class SqlConnector(ConnectorKind):
     @cached_property
     def store(self) -> StoreMap:
         try:
-            return sql_config.parse(self.config)
+            return _parsed(json.dumps(self.config, sort_keys=True))
         except ConfigError as error:
             raise ConnectorError(
                 f"{self.name}: invalid config at {error.field}: {error.message}",
