@@ -65,6 +65,8 @@ def test_plain_values_are_sorted_into_kinds() -> None:
         ("card 4111 1111 1111 1111 declined", "<CREDIT_CARD>"),
         ("IBAN DE89 3704 0044 0532 0130 00 please", "<IBAN_CODE>"),
         ("logged in from 192.168.10.23", "<IP_ADDRESS>"),
+        ("logged in from fe80::1ff:fe23:4567:890a today", "<IP_ADDRESS>"),
+        ("logged in from 2001:db8:85a3:0:0:8a2e:370:7334", "<IP_ADDRESS>"),
         ("order ORD-552211 is late", "<ORDER_NUMBER>"),
         ("order #123-4567890 is late", "<ORDER_NUMBER>"),
     ],
