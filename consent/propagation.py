@@ -208,7 +208,7 @@ def _run(
     from connectors.kinds.sql.connector import SubjectQuery
     from connectors.kinds.sql.dialects import dialect_for
 
-    dialect = dialect_for(store.dsn)
+    dialect = dialect_for(store.dsn, prepared_statements=store.prepared_statements)
     where, params = SubjectQuery(dialect, store, identity).where(table)
     if where == "1 = 0":
         return 0  # none of the subject's identifiers reaches this table

@@ -116,6 +116,7 @@ def _broken(change: Any) -> dict[str, Any]:
         (lambda c: c.update(tables=[]), "config.tables"),
         (lambda c: c.update(bogus=1), "config.bogus"),
         (lambda c: c.update(batch_size=0), "config.batch_size"),
+        (lambda c: c.update(prepared_statements="no"), "config.prepared_statements"),
         (lambda c: c["tables"].__setitem__(1, "tickets"), "config.tables[1]"),
         (
             lambda c: c["tables"][0].update(table="customers; drop"),

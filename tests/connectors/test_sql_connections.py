@@ -7,7 +7,7 @@ import os
 import pytest
 
 from connectors.base import ConnectorError
-from connectors.kinds.sql.dialects import Postgres, Sqlite
+from connectors.kinds.sql.dialects import Postgres, Sqlite, dialect_for
 
 
 def _session(dialect: Postgres, password: str, *, write: bool):  # type: ignore[no-untyped-def]
@@ -100,27 +100,36 @@ def test_sqlite_connections_are_not_kept(tmp_path) -> None:
         first.execute("SELECT 1")  # closed
 
 
-def test_a_schema_change_under_a_prepared_query_costs_one_retry(
-    postgres_store_dsn,
-) -> None:
+def _notes_store(dsn: str, password: str):  # type: ignore[no-untyped-def]
+    """A one-table store, and a function that changes its schema."""
     import psycopg
-
-    dsn, password = postgres_store_dsn
 
     def admin(sql: str) -> None:
         with psycopg.connect(dsn, password=password or None, autocommit=True) as c:
             c.execute(sql)
 
+    admin("DROP TABLE IF EXISTS notes")  # the store outlives one test
     admin("CREATE TABLE notes (id int PRIMARY KEY, body varchar(20))")
     admin("INSERT INTO notes VALUES (1, 'hello')")
-    dialect = Postgres(dsn)
+    return admin
 
+
+def _reader(dialect: Postgres, password: str):  # type: ignore[no-untyped-def]
     def read() -> list:  # type: ignore[type-arg]
         with _session(dialect, password, write=False) as connection:
             return dialect.fetch(
                 connection, "SELECT body FROM notes WHERE id = %s", [1]
             )
 
+    return read
+
+
+def test_a_schema_change_under_a_prepared_query_costs_one_retry(
+    postgres_store_dsn,
+) -> None:
+    dsn, password = postgres_store_dsn
+    admin = _notes_store(dsn, password)
+    read = _reader(Postgres(dsn), password)
     # given a kept connection that has prepared the query (its second use)
     assert read() == [("hello",)]
     assert read() == [("hello",)]
@@ -132,3 +141,20 @@ def test_a_schema_change_under_a_prepared_query_costs_one_retry(
     assert not failed.value.permanent
     # and the retry, on a fresh connection, reads the table again
     assert read() == [("hello",)]
+
+
+def test_a_store_can_say_no_to_prepared_statements(postgres_store_dsn) -> None:
+    dsn, password = postgres_store_dsn
+    admin = _notes_store(dsn, password)
+    # given a map with "prepared_statements": false
+    dialect = dialect_for(dsn, prepared_statements=False)
+    read = _reader(dialect, password)
+    assert read() == [("hello",)]
+    with _session(dialect, password, write=False) as connection:
+        kept = connection.info.backend_pid
+    # when the schema changes under the kept connection
+    admin("ALTER TABLE notes ALTER COLUMN body TYPE text")
+    # then nothing was prepared, so the same connection reads on
+    assert read() == [("hello",)]
+    with _session(dialect, password, write=False) as connection:
+        assert connection.info.backend_pid == kept

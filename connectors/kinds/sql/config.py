@@ -9,6 +9,8 @@ e.g. `config.tables[2].identity` or `config.tables[0].erase.email`.
 
     {"dsn": "postgresql://host/db" | "sqlite:///file.db" | "mysql://user@host/db",
      "batch_size": 1000, "connect_timeout": 10,        # optional
+     "prepared_statements": true,   # optional; false behind a pooler that
+                                    # cannot keep them (PostgreSQL only)
      "tables": [{
        "table": "customers", "key": "id",              # key defaults to "id"
        "category": "contact",                          # defaults to the table
@@ -63,7 +65,7 @@ TABLE_KEYS = {
     "objection_column",
     "rectify",
 }
-TOP_KEYS = {"dsn", "tables", "batch_size", "connect_timeout"}
+TOP_KEYS = {"dsn", "tables", "batch_size", "connect_timeout", "prepared_statements"}
 DEFAULT_MASK = "***"
 
 
@@ -141,6 +143,7 @@ class StoreMap:
     tables: tuple[TableMap, ...]
     batch_size: int = 1000
     connect_timeout: int = 10
+    prepared_statements: bool = True
     _by_name: dict[str, TableMap] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -200,6 +203,7 @@ def parse(config: Any) -> StoreMap:
         ),
         batch_size=_int(config, "batch_size", 1000, 10, 100_000),
         connect_timeout=_int(config, "connect_timeout", 10, 1, 300),
+        prepared_statements=_bool(config, "prepared_statements", True),
     )
 
 
@@ -211,6 +215,13 @@ def _int(config: dict[str, Any], key: str, default: int, low: int, high: int) ->
         or not low <= value <= high
     ):
         raise ConfigError(f"must be a whole number {low}-{high}", field=f"config.{key}")
+    return value
+
+
+def _bool(config: dict[str, Any], key: str, default: bool) -> bool:
+    value = config.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError("must be true or false", field=f"config.{key}")
     return value
 
 

@@ -96,7 +96,9 @@ class SqlConnector(ConnectorKind):
 
     @cached_property
     def dialect(self) -> Dialect:
-        return dialect_for(self.store.dsn)
+        return dialect_for(
+            self.store.dsn, prepared_statements=self.store.prepared_statements
+        )
 
     # -- plumbing ------------------------------------------------------------
     @contextmanager

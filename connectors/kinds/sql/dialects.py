@@ -46,10 +46,11 @@ class Target:
         return f"{self.scheme} at {where or 'localhost'}/{self.database}"
 
 
-def dialect_for(dsn: str) -> Dialect:
+def dialect_for(dsn: str, *, prepared_statements: bool = True) -> Dialect:
+    """The dialect of a store's DSN (`prepared_statements`: see Postgres)."""
     scheme = dsn.split("://", 1)[0].lower()
     if scheme in ("postgresql", "postgres"):
-        return Postgres(dsn)
+        return Postgres(dsn, prepared_statements=prepared_statements)
     if scheme == "sqlite":
         return Sqlite(dsn)
     return MySql(dsn)
@@ -269,6 +270,18 @@ class Postgres(Dialect):
     # authentication round trip, a backend start): keep it for the next one.
     reuse_connections = True
 
+    def __init__(self, dsn: str, *, prepared_statements: bool = True) -> None:
+        super().__init__(dsn)
+        self.prepare_threshold = PREPARE_THRESHOLD if prepared_statements else None
+
+    def _reuse_key(self, password: str) -> tuple[str, str, str] | None:
+        # A connection is kept for sessions that prepare (or not) as it does.
+        key = super()._reuse_key(password)
+        if key is None:
+            return None
+        kind, dsn, secret = key
+        return (f"{kind}/prepare={self.prepare_threshold}", dsn, secret)
+
     def connect(self, *, password: str, timeout: int, read_only: bool) -> Any:
         import psycopg
 
@@ -279,9 +292,11 @@ class Postgres(Dialect):
         # prepared statement whose result type changed ("cached plan must
         # not change result type"): `classify` calls that retryable, and the
         # failed session's connection is closed, so the retry starts afresh.
+        # A map with "prepared_statements": false (a store behind a pooler
+        # that cannot keep them) prepares nothing.
         options: dict[str, Any] = {
             "connect_timeout": timeout,
-            "prepare_threshold": PREPARE_THRESHOLD,
+            "prepare_threshold": self.prepare_threshold,
         }
         if password:
             options["password"] = password
