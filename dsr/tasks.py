@@ -17,32 +17,36 @@ def send_subject_notice_task(request_id: int, notice: str) -> None:
         notify_subject(request=request, notice=notice)
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-)
-def request_closed_task(self: Task, request_id: int, notice: str | None) -> None:
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def request_closed_task(
+    self: Task, request_id: int, notice: str | None, pack_queued: bool = False
+) -> None:
     """What a closed request still needs, in one message sent at notice
-    priority (so it waits behind request tasks): its evidence pack queued
-    (on the first try; a retry is for the e-mail), then the subject told
-    (`notice`: "package_ready" for the access package's page, another
-    notice name, or None)."""
+    priority (so it waits behind request tasks): its evidence pack queued,
+    then the subject told (`notice`: "package_ready" for the access
+    package's page, another notice name, or None). A failed e-mail is tried
+    again without queueing the pack a second time."""
     from dsr.models import Request
     from dsr.notifications import notify_subject
     from evidence.services import access_package_notify_ready
     from evidence.tasks import evidence_pack_generate_task
+    from privacydesk.retry import backoff_seconds
 
-    if not self.request.retries:
+    if not pack_queued:
         evidence_pack_generate_task.delay(request_id)
-    if notice == "package_ready":
-        access_package_notify_ready(request_id=request_id)
-    elif notice:
-        request = Request.objects.filter(pk=request_id).first()
-        if request is not None:
-            notify_subject(request=request, notice=notice)
+    try:
+        if notice == "package_ready":
+            access_package_notify_ready(request_id=request_id)
+        elif notice:
+            request = Request.objects.filter(pk=request_id).first()
+            if request is not None:
+                notify_subject(request=request, notice=notice)
+    except OSError as error:  # the mail server: try the e-mail again later
+        raise self.retry(
+            exc=error,
+            kwargs={"request_id": request_id, "notice": notice, "pack_queued": True},
+            countdown=backoff_seconds(self.request.retries + 1),
+        ) from error
 
 
 @shared_task(acks_late=True)

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 
 from dsr.services.requests import request_reject
 from dsr.tasks import request_closed_task
@@ -23,18 +26,34 @@ def test_a_rejection_tells_the_subject_and_builds_the_evidence_pack(
     assert request.evidence_packs.count() == 1
 
 
-def test_a_retry_sends_the_notice_without_a_second_evidence_pack(
-    make_request, officer_actor, django_capture_on_commit_callbacks
+def test_a_failed_email_is_retried_without_a_second_evidence_pack(
+    make_request, officer_actor, django_capture_on_commit_callbacks, settings
 ) -> None:
+    settings.TASK_RETRY_BASE_SECONDS = 0
     request = make_request(identity={"email": "grace@example.org"})
-    with django_capture_on_commit_callbacks(execute=False):
+    tries: list[int] = []
+
+    def unreachable_mail_server(*args: object, **kwargs: object) -> int:
+        tries.append(1)
+        raise ConnectionRefusedError("mail server down")
+
+    # when the request closes while the mail server refuses connections
+    with (
+        mock.patch.object(EmailMultiAlternatives, "send", unreachable_mail_server),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         request_reject(
             actor=officer_actor, request=request, reason="Duplicate of DSR-1"
         )
-    # the first try queued the pack, then the e-mail failed; this is the retry
-    request_closed_task.apply(args=[request.pk, "rejected"], retries=1)
+    # then the e-mail was tried again and again, the pack queued only once
+    assert len(tries) == 1 + request_closed_task.max_retries
+    assert request.evidence_packs.count() == 1
+    # and a later try that reaches the server sends it
+    request_closed_task.apply(
+        kwargs={"request_id": request.pk, "notice": "rejected", "pack_queued": True}
+    )
     assert len(mail.outbox) == 1
-    assert request.evidence_packs.count() == 0
+    assert request.evidence_packs.count() == 1
 
 
 def test_no_notice_still_builds_the_evidence_pack(
