@@ -80,6 +80,11 @@ class _Followup:
     task_id: int | None = None
     package: tuple[Request, list[RequestTask]] | None = None
 
+    def __str__(self) -> str:  # ids only, for the log
+        if self.package is not None:
+            return f"package of request {self.package[0].pk}"
+        return f"task {self.task_id}"
+
 
 # Set only while task_run completes a task.
 _followups: ContextVar[list[_Followup] | None] = ContextVar("_followups", default=None)

@@ -86,7 +86,9 @@ def access_package_build_and_close(
                 request.pk,
                 RequestTask.objects.annotate(has_package=_task_request_has_package()),
             )
-            if locked is None or final_tasks[0].has_package:
+            if locked is None:
+                return "no-request"
+            if final_tasks[0].has_package:
                 return "exists"  # another delivery of this job got here first
             request = locked
             if request.status != RequestStatus.IN_PROGRESS:
