@@ -99,6 +99,19 @@ class KnownIdentifiers:
     def __bool__(self) -> bool:
         return bool(self.emails or self.phones or self.customer_ids or self.names)
 
+    def including(self, other: KnownIdentifiers) -> KnownIdentifiers:
+        """These identifiers and `other`'s; `self` itself when `other` adds
+        none (so its compiled pattern serves again)."""
+        kinds = ("emails", "phones", "customer_ids", "names")
+        if all(set(getattr(other, k)) <= set(getattr(self, k)) for k in kinds):
+            return self
+        return KnownIdentifiers(
+            **{
+                k: tuple(sorted(set(getattr(self, k)) | set(getattr(other, k))))
+                for k in kinds
+            }
+        )
+
     @cached_property
     def pattern(self) -> re.Pattern[str] | None:
         groups = [

@@ -481,6 +481,29 @@ def test_verify_notices_an_identifier_written_after_erasure(store: Helpdesk) -> 
     assert outcome.per_location["messages"]["found"] == 1
 
 
+def test_the_check_after_erasing_looks_for_the_name_the_store_no_longer_holds(
+    store: Helpdesk,
+) -> None:
+    # given: erased (her name is nulled in customers), then her name written
+    # into a message again, as a redaction that missed it would leave it
+    connector = store.connector()
+    connector.erase(subject_identity())
+    store.execute(
+        "UPDATE messages SET body = ? WHERE id = (SELECT MIN(id) FROM messages "
+        "WHERE ticket_id = ?)",
+        ["Jane Doe called again", store.subject_ticket_ids[0]],
+    )
+
+    # when the same run checks what remains
+    outcome = connector.verify_erased(subject_identity())
+
+    # then the name is found: the check knows what the erasure knew
+    assert outcome.per_location["messages"]["found"] == 1
+    # while a later pass, with only what the store still holds, cannot know it
+    later = store.connector().verify_erased(subject_identity())
+    assert later.per_location["messages"]["found"] == 0
+
+
 def test_erase_deletes_children_before_their_parents(store: Helpdesk) -> None:
     # given: a map that deletes customers, so everything below goes too
     config = helpdesk_config(store.dsn)
