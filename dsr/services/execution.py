@@ -186,13 +186,14 @@ def subject_identity(*, request: Request) -> Identity:
     emails: list[str] = []
     phones: list[str] = []
     customer_ids: dict[str, list[str]] = {}
-    for identifier in SubjectIdentifier.objects.filter(subject_id=request.subject_id):
-        if identifier.kind == "email":
-            emails.append(identifier.value)
-        elif identifier.kind == "phone":
-            phones.append(identifier.value)
+    rows = SubjectIdentifier.objects.filter(subject_id=request.subject_id)
+    for kind, namespace, value in rows.values_list("kind", "namespace", "value"):
+        if kind == "email":
+            emails.append(value)
+        elif kind == "phone":
+            phones.append(value)
         else:
-            customer_ids.setdefault(identifier.namespace, []).append(identifier.value)
+            customer_ids.setdefault(namespace, []).append(value)
     return Identity(
         emails=tuple(emails),
         phones=tuple(phones),
