@@ -284,8 +284,9 @@ def _run_followups(followups: list[_Followup]) -> None:
 def _task_run_once(task_id: int) -> str:
     now = timezone.now()
     # The claim is one statement that commits by itself; what follows only
-    # reads, then opens the attempt row. (A worker dying in between leaves
-    # the task running with no row for its attempt: the sweeper re-queues it.)
+    # reads. The attempt's row is written when the attempt ends, with its
+    # outcome (one write, not two): a worker that dies before leaves the task
+    # running with no row, and the sweeper records the attempt as lost.
     action = _claim(task_id, now)
     if action is None:
         return "not-pending"  # done, running elsewhere, or cancelled
@@ -298,7 +299,7 @@ def _task_run_once(task_id: int) -> str:
         return "request-closed"
     if action == Action.ERASE and task.held and _exempt_if_held(task):
         return "exempted"
-    attempt = TaskAttempt.objects.create(
+    attempt = TaskAttempt(  # saved by attempt_close, with its outcome
         task=task, number=task.attempts, started_at=now, worker=socket.gethostname()
     )
     identity = subject_identity(request=task.request)
@@ -849,6 +850,7 @@ def tasks_sweep() -> dict[str, int]:
             RequestTask.objects.filter(pk=task.pk, status=TaskStatus.RUNNING).update(
                 status=TaskStatus.PENDING, last_error="worker lost; re-queued"
             )
+        _record_lost_attempts(revived, now)
         # A message lost with the broker leaves a task "pending" forever.
         lost = list(
             RequestTask.objects.select_for_update(skip_locked=True).filter(
@@ -878,6 +880,27 @@ def tasks_sweep() -> dict[str, int]:
         "leases_expired": expired,
         "packages_requeued": len(unpackaged),
     }
+
+
+def _record_lost_attempts(tasks: list[RequestTask], now: datetime) -> None:
+    """Put on record the attempt each dead worker was making (an attempt's
+    row is written when it ends, so a worker killed mid-attempt left none)."""
+    have = set(
+        TaskAttempt.objects.filter(task__in=tasks).values_list("task_id", "number")
+    )
+    TaskAttempt.objects.bulk_create(
+        TaskAttempt(
+            task=task,
+            number=task.attempts,
+            started_at=task.started_at,
+            finished_at=now,
+            duration_ms=int((now - task.started_at).total_seconds() * 1000),
+            outcome=AttemptOutcome.RETRY,
+            error="worker lost; re-queued",
+        )
+        for task in tasks
+        if task.started_at and (task.pk, task.attempts) not in have
+    )
 
 
 def _requests_awaiting_package(*, older_than: datetime) -> list[Request]:

@@ -14,7 +14,7 @@ from django.test import override_settings
 from connectors.demo import SQL_CONNECTOR_TABLES, StoreSize, build_postgres, customer
 from connectors.kinds.sql.values import hashed
 from connectors.models import Connector
-from dsr.models import Request, RequestTask
+from dsr.models import Request, RequestTask, TaskAttempt
 from dsr.services.execution import tasks_sweep
 from tests.integration.conftest import wait_for
 
@@ -164,6 +164,13 @@ def test_worker_killed_mid_batch_loses_nothing_and_erases_once(
         request.refresh_from_db()
         assert request.status == "completed", request.status_reason
         _assert_erased_once(store, customer_id)
+    # and every attempt is on record and closed, the killed ones as lost
+    tasks = RequestTask.objects.filter(request__in=requests)
+    for task in tasks:
+        assert task.tries.count() == task.attempts, task.pk
+        assert not task.tries.filter(finished_at__isnull=True).exists(), task.pk
+    lost = TaskAttempt.objects.filter(task__in=tasks, error="worker lost; re-queued")
+    assert lost.count() == tasks.filter(attempts__gt=1).count()
 
 
 def test_store_down_retries_then_fails_never_completed(
