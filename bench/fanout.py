@@ -70,6 +70,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -754,6 +755,23 @@ def _load() -> str:
     return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min, {os.cpu_count()} cpus)"
 
 
+def _machine_speed() -> str:
+    """CPU time of a fixed piece of Python work (JSON, hashing, a regex):
+    the same on the same machine, so two runs' figures can be compared for
+    how fast the machine itself was (the load average says little on a VM)."""
+    text = " ".join(f"customer-{i}@example.org ORD-{i:06d}" for i in range(2_000))
+    started = time.process_time()
+    for _ in range(40):
+        json.loads(
+            json.dumps({"rows": [text[i : i + 60] for i in range(0, 8_000, 60)]})
+        )
+        hashlib.sha256(text.encode() * 20).hexdigest()
+        len(_EMAIL.findall(text))
+    return (
+        f"{(time.process_time() - started) * 1000:.0f} ms of CPU for a fixed workload"
+    )
+
+
 # --- main ---------------------------------------------------------------------
 
 
@@ -805,7 +823,7 @@ def main() -> int:
         return [next(ids) for _ in range(count)]
 
     meter = lambda: CpuMeter(worker)  # noqa: E731
-    print(f"load average before: {_load()}")
+    print(f"load average before: {_load()}; machine speed: {_machine_speed()}")
     try:
         worker.start()
         print(
@@ -937,7 +955,7 @@ def main() -> int:
         ]
     finally:
         worker.stop()
-    print(f"load average after: {_load()}")
+    print(f"load average after: {_load()}; machine speed: {_machine_speed()}")
     report(figures)
     if not args.keep:
         shutil.rmtree(var_dir, ignore_errors=True)
