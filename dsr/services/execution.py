@@ -725,17 +725,23 @@ def request_finalize(*, request: Request) -> str:
             # as partially completed.
             _enqueue_package(request, tasks)
             return "packaging"
-        outcome, note = request_outcome(tasks=tasks)
-        from dsr.services.requests import request_close_locked
-
-        request_close_locked(
-            actor=SYSTEM,
-            request=request,
-            outcome=outcome,
-            note=note[:5000],
-            notice="closed",
+        return request_close_on_tasks(
+            actor=SYSTEM, request=request, tasks=tasks, notice="closed"
         )
-        return outcome
+
+
+def request_close_on_tasks(
+    *, actor: Actor, request: Request, tasks: list[RequestTask], notice: str
+) -> str:
+    """Close a locked, in-progress request whose tasks have all ended, with
+    the outcome they add up to (`request_outcome`); returns that outcome."""
+    from dsr.services.requests import request_close_locked
+
+    outcome, note = request_outcome(tasks=tasks)
+    request_close_locked(
+        actor=actor, request=request, outcome=outcome, note=note[:5000], notice=notice
+    )
+    return outcome
 
 
 def request_locked_with_tasks(

@@ -22,8 +22,8 @@ from dsr.clock import local_date
 from dsr.links import status_token
 from dsr.models import Request, RequestTask
 from dsr.notifications import notify_subject
-from dsr.services.execution import request_locked_with_tasks, request_outcome
-from dsr.services.requests import request_add_note, request_close_locked
+from dsr.services.execution import request_close_on_tasks, request_locked_with_tasks
+from dsr.services.requests import request_add_note
 from evidence.access_package import (
     PackageInput,
     PackageRefused,
@@ -123,15 +123,10 @@ def access_package_build_and_close(
                     "entries": len(package.contents),
                 },
             )
-            outcome, note = request_outcome(tasks=final_tasks)
             # The row is locked and in progress (checked above): no second
             # lock read, no savepoint.
-            request_close_locked(
-                actor=SYSTEM,
-                request=request,
-                outcome=outcome,
-                note=note[:5000],
-                notice="package_ready",
+            outcome = request_close_on_tasks(
+                actor=SYSTEM, request=request, tasks=final_tasks, notice="package_ready"
             )
     except BaseException:
         for name in stored:
