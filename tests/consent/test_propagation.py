@@ -88,7 +88,10 @@ def pg_store() -> str:
         pytest.skip("needs PostgreSQL")
     params = connection.settings_dict
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    name = f"privacydesk_consent_store_{worker}"
+    # Named after the suite's own database, so two suites on one server
+    # (two checkouts) keep apart.
+    suite = str(params["NAME"]).removeprefix("test_")
+    name = f"privacydesk_consent_store_{suite}_{worker}".lower()
     base = {
         "host": params["HOST"] or "127.0.0.1",
         "port": params["PORT"] or 5432,

@@ -8,6 +8,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection  # noqa: F401 - read by the skipif condition
 from django.test import override_settings
 
@@ -29,7 +30,10 @@ CUSTOMERS = 40
 @pytest.fixture(scope="session")
 def store_dsn() -> str:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    name = f"pd_it_store_{worker}"
+    # Named after the suite's own database, so two suites on one server
+    # (two checkouts) keep apart.
+    suite = settings.DATABASES["default"]["NAME"].removeprefix("test_")
+    name = f"pd_it_store_{suite}_{worker}".lower()
     with psycopg.connect(
         "postgresql://postgres@127.0.0.1/postgres", autocommit=True
     ) as c:

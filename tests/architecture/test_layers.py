@@ -1,0 +1,180 @@
+"""The layers of docs/architecture.md, checked over the import graph.
+
+Dependencies point one way: front doors -> domain -> lower layers ->
+foundation. Only the composition root wires every app. Module import cycles
+are refused, local imports included, except a service's function-local import
+of its own app's tasks module (the task <-> service pair STYLE.md allows).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.architecture.graph import ImportEdge, cycles, import_edges, modules_under
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Each app and the apps it may import. Anything not listed is forbidden.
+LAYERS: dict[str, set[str]] = {
+    "privacydesk": set(),
+    "accounts": {"privacydesk"},
+    "audit": {"accounts", "privacydesk"},
+    "subjects": {"audit", "accounts", "privacydesk"},
+    "connectors": {"audit", "accounts", "privacydesk"},
+    "dsr": {"subjects", "connectors", "audit", "accounts", "privacydesk"},
+    "consent": {"dsr", "subjects", "connectors", "audit", "accounts", "privacydesk"},
+    # Self-minimisation keeps a subject whose consent events prove consent:
+    # retention reads consent; consent never reads retention.
+    "retention": {
+        "consent",
+        "dsr",
+        "subjects",
+        "connectors",
+        "audit",
+        "accounts",
+        "privacydesk",
+    },
+    "evidence": {
+        "retention",
+        "consent",
+        "dsr",
+        "subjects",
+        "connectors",
+        "audit",
+        "accounts",
+        "privacydesk",
+    },
+}
+DOMAIN_AND_BELOW = set(LAYERS)
+LAYERS["portal"] = DOMAIN_AND_BELOW
+LAYERS["dashboard"] = DOMAIN_AND_BELOW
+
+# The composition root: the only modules that may import every app.
+COMPOSITION_ROOT = (
+    "privacydesk.urls",
+    "privacydesk.celery",
+    "privacydesk.settings",
+    "privacydesk.settings_test",
+    "privacydesk.launcher",
+    "privacydesk.health",
+    "privacydesk.management",
+)
+
+# Arrows and cycles that exist today and are being removed (issue 11); each
+# entry goes with the change that removes it, and the lists end empty.
+KNOWN_VIOLATIONS: set[tuple[str, str]] = {
+    ("privacydesk", "accounts"),
+    ("accounts", "audit"),
+    ("connectors", "dsr"),
+    ("dsr", "retention"),
+    ("dsr", "evidence"),
+    ("retention", "evidence"),
+}
+KNOWN_CYCLE_MODULES: set[str] = {
+    "dsr.services.execution",
+    "dsr.services.requests",
+    "evidence.services",
+    "evidence.services.packages",
+    "retention.services.minimise",
+    "retention.services.runs",
+}
+
+
+def _app(module: str) -> str:
+    return module.split(".", 1)[0]
+
+
+def _in_root(module: str) -> bool:
+    return any(
+        module == root or module.startswith(root + ".") for root in COMPOSITION_ROOT
+    )
+
+
+def _edges() -> list[ImportEdge]:
+    apps = [app for app in LAYERS if (ROOT / app).is_dir()]
+    return list(import_edges(ROOT, modules_under(ROOT, apps)))
+
+
+def _allowed_local(edge: ImportEdge) -> bool:
+    """A service's function-local import of its own app's tasks module."""
+    return (
+        edge.local
+        and edge.target == f"{_app(edge.source)}.tasks"
+        and ".services" in edge.source
+    )
+
+
+def test_every_app_imports_only_the_layers_below_it() -> None:
+    # given the import graph of every app
+    forbidden = []
+    for edge in _edges():
+        source, target = _app(edge.source), _app(edge.target)
+        if source == target or _in_root(edge.source):
+            continue
+        if target in LAYERS[source] or (source, target) in KNOWN_VIOLATIONS:
+            continue
+        arrow = f"{edge.source}:{edge.line} -> {edge.target}"
+        if arrow not in forbidden:
+            forbidden.append(arrow)
+    # then no arrow points up or sideways
+    assert not forbidden, "imports against the layers:\n" + "\n".join(forbidden)
+
+
+def test_no_import_cycle_between_modules() -> None:
+    edges = [edge for edge in _edges() if not _allowed_local(edge)]
+    found = [c for c in cycles(edges) if not set(c) <= KNOWN_CYCLE_MODULES]
+    assert not found, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in found)
+
+
+def test_known_violations_are_still_violations() -> None:
+    # An allow-list entry that no import needs any more must go.
+    arrows = {(_app(e.source), _app(e.target)) for e in _edges()}
+    stale = {pair for pair in KNOWN_VIOLATIONS if pair not in arrows}
+    assert not stale, f"remove from KNOWN_VIOLATIONS: {sorted(stale)}"
+    kept = [edge for edge in _edges() if not _allowed_local(edge)]
+    in_cycles = {m for c in cycles(kept) for m in c}
+    stale_modules = KNOWN_CYCLE_MODULES - in_cycles
+    assert not stale_modules, (
+        f"remove from KNOWN_CYCLE_MODULES: {sorted(stale_modules)}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from a.b import c", [("m", "a.b.c")]),
+        ("from a.b import x", [("m", "a.b")]),
+        ("from .b import c", [("m", "a.b.c")]),
+        ("import a.b", [("m", "a.b")]),
+        ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a.b", []),
+    ],
+)
+def test_the_graph_resolves_imports_to_modules(
+    tmp_path: Path, source: str, expected: list[tuple[str, str]]
+) -> None:
+    # given a package a with modules a.b and a.b.c, and a module a.m
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "__init__.py").write_text("")
+    (tmp_path / "a" / "b" / "__init__.py").write_text("")
+    (tmp_path / "a" / "b" / "c.py").write_text("")
+    (tmp_path / "a" / "m.py").write_text(source)
+    # when
+    edges = import_edges(tmp_path, modules_under(tmp_path, ["a"]))
+    # then
+    got = [(e.source.rpartition(".")[2], e.target) for e in edges]
+    assert got == expected
+
+
+def test_cycles_are_found_and_local_task_imports_allowed() -> None:
+    edges = [
+        ImportEdge("x.services.a", "x.tasks", 1, local=True),
+        ImportEdge("x.tasks", "x.services.a", 2, local=True),
+        ImportEdge("y.one", "y.two", 1, local=False),
+        ImportEdge("y.two", "y.three", 1, local=True),
+        ImportEdge("y.three", "y.one", 1, local=False),
+    ]
+    kept = [edge for edge in edges if not _allowed_local(edge)]
+    assert cycles(kept) == [["y.one", "y.three", "y.two"]]
+    assert cycles(edges) == [["x.services.a", "x.tasks"], ["y.one", "y.three", "y.two"]]
