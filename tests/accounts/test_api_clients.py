@@ -84,4 +84,3 @@ def test_creating_a_client_is_audited_with_its_scopes() -> None:
     assert event.actor == "system:t"
     assert event.object_id == str(client.public_id)
     assert event.data == {"scopes": ["requests:read"]}
-
