@@ -23,7 +23,8 @@ from dsr.choices import (
     VerificationMethod,
 )
 from dsr.clock import controller_zone
-from privacydesk.errors import DomainError
+from dsr.services.requests import request_corrections_clean
+from privacydesk.errors import DomainError, ValidationFailed
 
 OPEN = "open"  # the queue's default: every status still on the clock
 
@@ -185,12 +186,21 @@ class RequestNewForm(ServiceErrorsMixin, forms.Form):
             self.add_error("customer_system", "name the system this id belongs to")
         if system and not value:
             self.add_error("customer_id", "give the customer id in that system")
-        if (
-            cleaned.get("kind") == RequestKind.RECTIFICATION
-            and not cleaned.get("corrections", "").strip()
-        ):
-            self.add_error("corrections", "say which data should be corrected, and how")
+        if "kind" in cleaned:
+            # The service's rule, checked now so its error joins the others.
+            try:
+                request_corrections_clean(
+                    kind=cleaned["kind"], corrections=self._corrections(cleaned)
+                )
+            except ValidationFailed as error:
+                self.add_service_error(error)
         return cleaned
+
+    @staticmethod
+    def _corrections(data: dict[str, Any]) -> dict[str, str] | None:
+        """The typed correction, as the service takes it (None when empty)."""
+        text = (data.get("corrections") or "").strip()
+        return {"requested_correction": text} if text else None
 
     def service_kwargs(self) -> dict[str, Any]:
         """The keyword arguments of `request_create`, from the cleaned fields."""
@@ -204,13 +214,12 @@ class RequestNewForm(ServiceErrorsMixin, forms.Form):
             identity["customer_ids"] = {
                 data["customer_system"].strip(): data["customer_id"].strip()
             }
-        correction = data["corrections"].strip()
         return {
             "kind": data["kind"],
             "regime": data["regime"],
             "identity": identity,
             "details": data["details"],
-            "corrections": {"requested_correction": correction} if correction else None,
+            "corrections": self._corrections(data),
             "received_at": data["received_at"],
             "verified": data["identity_checked"],
         }

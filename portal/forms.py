@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from dsr.choices import Regime, RequestKind
+from dsr.services.requests import request_corrections_clean
 from privacydesk.errors import ValidationFailed
 
 # What each right means, in plain words: (short title, one-paragraph summary).
@@ -111,6 +112,12 @@ class ServiceErrorsMixin:
         self.add_error(field, _sentence(error.message))  # type: ignore[attr-defined]
 
 
+def _corrections(data: dict[str, Any]) -> dict[str, str] | None:
+    """The typed correction, as the service takes it (None when left empty)."""
+    text = (data.get("correction") or "").strip()
+    return {"requested_correction": text} if text else None
+
+
 class RequestForm(ServiceErrorsMixin, forms.Form):
     """A new request, as a member of the public files it."""
 
@@ -183,12 +190,14 @@ class RequestForm(ServiceErrorsMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        correction = (cleaned.get("correction") or "").strip()
-        if cleaned.get("kind") == RequestKind.RECTIFICATION and not correction:
-            self.add_error(
-                "correction",
-                "Tell us what is wrong and what it should say, so we can correct it.",
-            )
+        if "kind" in cleaned:
+            # The service's rule, checked now so its error joins the others.
+            try:
+                request_corrections_clean(
+                    kind=cleaned["kind"], corrections=_corrections(cleaned)
+                )
+            except ValidationFailed as error:
+                self.add_service_error(error)
         return cleaned
 
     def service_arguments(self) -> dict[str, Any]:
@@ -197,18 +206,12 @@ class RequestForm(ServiceErrorsMixin, forms.Form):
         identity = {"email": data["email"]}
         if data["phone"].strip():
             identity["phone"] = data["phone"].strip()
-        is_rectification = data["kind"] == RequestKind.RECTIFICATION
         return {
             "kind": data["kind"],
             "regime": RESIDENCE_INFO[data["residence"]][0],
             "identity": identity,
             "details": data["details"],
-            # A correction typed before switching to another kind is dropped.
-            "corrections": (
-                {"requested_correction": data["correction"].strip()}
-                if is_rectification
-                else None
-            ),
+            "corrections": _corrections(data),
         }
 
 
