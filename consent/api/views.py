@@ -29,7 +29,6 @@ from accounts.api.authentication import client_actor
 from accounts.choices import Scope
 from consent.api import serializers as s
 from consent.api.authentication import ConsentCheckAuthentication, prefetched_check
-from consent.models import PolicyVersion
 from consent.receipts import consent_receipt
 from consent.selectors import (
     consent_check,
@@ -37,6 +36,7 @@ from consent.selectors import (
     consent_states,
     consent_subject_get,
     gpc_support_resource,
+    policy_versions_current,
     purpose_list,
 )
 from consent.services.intake import consent_events_record, consent_gpc_record
@@ -228,11 +228,7 @@ class PurposeListView(_ConsentApi):
     )
     def get(self, request: Request) -> Response:
         purposes = list(purpose_list())
-        current: dict[int, PolicyVersion] = {}
-        for version in PolicyVersion.objects.filter(purpose__in=purposes).order_by(
-            "purpose_id", "effective_at", "id"
-        ):
-            current[version.purpose_id] = version  # the last one wins
+        current = policy_versions_current(purposes=purposes)
         return Response(
             s.PurposeSerializer(
                 purposes, many=True, context={"current_versions": current}
