@@ -10,6 +10,7 @@ from django import forms
 from dsr.choices import Regime, RequestKind
 from dsr.services.requests import request_corrections_clean
 from privacydesk.errors import ValidationFailed
+from privacydesk.forms import ServiceErrorsMixin
 
 # What each right means, in plain words: (short title, one-paragraph summary).
 KIND_INFO: dict[str, tuple[str, str]] = {
@@ -78,12 +79,6 @@ _SERVICE_FIELDS = {
 }
 
 
-def _sentence(message: str) -> str:
-    text = message.strip()
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "!", "?", ")")) else text + "."
-
-
 def _options(form: forms.Form, name: str, info: dict[str, Any]) -> list[dict[str, Any]]:
     """Radio options with their titles and descriptions, for hand-built markup."""
     options = []
@@ -102,14 +97,10 @@ def _options(form: forms.Form, name: str, info: dict[str, Any]) -> list[dict[str
     return options
 
 
-class ServiceErrorsMixin:
-    """Show a service's ValidationFailed next to the field it names."""
+class PortalForm(ServiceErrorsMixin, forms.Form):
+    """A customer's form: a service's error reads as a sentence."""
 
-    service_fields: dict[str, str] = {}
-
-    def add_service_error(self, error: ValidationFailed) -> None:
-        field = self.service_fields.get(error.field or "")
-        self.add_error(field, _sentence(error.message))  # type: ignore[attr-defined]
+    sentence_case = True
 
 
 def _corrections(data: dict[str, Any]) -> dict[str, str] | None:
@@ -118,7 +109,7 @@ def _corrections(data: dict[str, Any]) -> dict[str, str] | None:
     return {"requested_correction": text} if text else None
 
 
-class RequestForm(ServiceErrorsMixin, forms.Form):
+class RequestForm(PortalForm):
     """A new request, as a member of the public files it."""
 
     service_fields = _SERVICE_FIELDS
@@ -215,7 +206,7 @@ class RequestForm(ServiceErrorsMixin, forms.Form):
         }
 
 
-class CodeForm(ServiceErrorsMixin, forms.Form):
+class CodeForm(PortalForm):
     """The 6-digit code from the e-mail, or a wish for a new one."""
 
     service_fields = {"code": "code", "link": "code"}
