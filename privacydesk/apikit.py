@@ -60,7 +60,9 @@ class ErrorSerializer(serializers.Serializer):
 
     error = serializers.CharField(help_text="Machine-readable code, e.g. `invalid`.")
     detail = serializers.CharField(help_text="What went wrong, for a human.")
-    errors = serializers.DictField(
+    # The metaclass moves declared fields off the class, so the serializer's
+    # `errors` property is untouched; the stubs cannot know that.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Messages keyed by field path, e.g. `identity.email`.",
@@ -151,7 +153,9 @@ class IdentityField(serializers.JSONField):
     """Passed to the service as sent, so its errors carry `identity.*` paths."""
 
 
-def parse(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+def parse(
+    serializer_class: type[serializers.Serializer[Any]], data: Any
+) -> dict[str, Any]:
     """Validate a JSON object with a serializer; errors become a 400 naming each
     field (a body that is not an object at all, under the empty path)."""
     if not isinstance(data, Mapping):

@@ -89,4 +89,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
 def client_actor(request: Request) -> Actor:
     """The API client behind a request, as the services see it."""
-    return actor_for_client(request.auth)
+    client = request.auth
+    if not isinstance(client, ApiClient):
+        raise exceptions.NotAuthenticated("a bearer token is required")
+    return actor_for_client(client)

@@ -138,7 +138,7 @@ class RequestNewForm(ServiceErrorsMixin, forms.Form):
         self.fields["received_at"].help_text += f" Time zone: {controller_zone().key}."
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         system = cleaned.get("customer_system", "").strip()
         value = cleaned.get("customer_id", "").strip()
         if value and not system:

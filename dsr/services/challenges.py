@@ -112,22 +112,18 @@ def challenge_check(
     check then raises."""
     code = _clean_code(code)
     challenge = request.challenges.filter(purpose=purpose).order_by("-sent_at").first()
-    now = timezone.now()
+    if challenge is None:
+        raise _refusal(None)
     # Counted only while the code can still be checked, in one statement: two
     # guesses at once are both counted and the limit holds.
-    counted = (
-        VerificationChallenge.objects.filter(
-            pk=challenge.pk,
-            used_at__isnull=True,
-            expires_at__gt=now,
-            attempts__lt=settings.PORTAL_CODE_MAX_ATTEMPTS,
-        ).update(attempts=F("attempts") + 1)
-        if challenge is not None
-        else 0
-    )
+    counted = VerificationChallenge.objects.filter(
+        pk=challenge.pk,
+        used_at__isnull=True,
+        expires_at__gt=timezone.now(),
+        attempts__lt=settings.PORTAL_CODE_MAX_ATTEMPTS,
+    ).update(attempts=F("attempts") + 1)
     if counted != 1:
-        if challenge is not None:
-            challenge.refresh_from_db()
+        challenge.refresh_from_db()
         raise _refusal(challenge)
     if not hmac.compare_digest(challenge.code_hash, _code_hash(request, purpose, code)):
         challenge.refresh_from_db(fields=["attempts"])

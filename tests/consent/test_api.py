@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from consent.models import ConsentEvent, ConsentState, PolicyVersion
+from consent.models import ConsentEvent, ConsentState, PolicyVersion, Purpose
 from dsr.models import DataSubject
 
 pytestmark = pytest.mark.django_db
@@ -343,7 +343,9 @@ def test_purposes_list_gives_the_wording_to_show(writer):
     assert "withdraw your consent at any time" in version["text"]
 
 
-def test_purposes_list_shows_no_version_before_it_takes_effect(writer, purpose):
+def test_purposes_list_shows_no_version_before_it_takes_effect(
+    writer: APIClient, purpose: Callable[[str], Purpose]
+) -> None:
     # given new wording entered ahead of its date
     PolicyVersion.objects.create(
         purpose=purpose("ai_training"),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -12,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dsr.choices import ChallengePurpose
-from dsr.models import VerificationChallenge
+from dsr.models import Request, VerificationChallenge
 from dsr.services.challenges import (
     challenge_check,
     challenge_get_open,
@@ -23,6 +25,7 @@ from privacydesk.errors import ValidationFailed
 
 VERIFY = ChallengePurpose.VERIFY
 DOWNLOAD = ChallengePurpose.DOWNLOAD
+MakeRequest = Callable[..., Request]
 
 
 def _wrong(code: str) -> str:
@@ -30,7 +33,7 @@ def _wrong(code: str) -> str:
 
 
 @pytest.mark.django_db
-def test_a_code_opens_only_its_own_purpose(make_request) -> None:
+def test_a_code_opens_only_its_own_purpose(make_request: MakeRequest) -> None:
     # given a verification code and a download code for one request
     request = make_request()
     verify = challenge_issue(request=request, purpose=VERIFY)
@@ -53,7 +56,7 @@ def test_a_code_opens_only_its_own_purpose(make_request) -> None:
 
 @pytest.mark.django_db
 def test_a_new_code_retires_only_the_earlier_codes_of_its_purpose(
-    make_request,
+    make_request: MakeRequest,
 ) -> None:
     # given a verification code
     request = make_request()
@@ -67,7 +70,9 @@ def test_a_new_code_retires_only_the_earlier_codes_of_its_purpose(
 
 
 @pytest.mark.django_db
-def test_a_link_opens_only_a_challenge_of_its_purpose(make_request) -> None:
+def test_a_link_opens_only_a_challenge_of_its_purpose(
+    make_request: MakeRequest,
+) -> None:
     request = make_request()
     download = challenge_issue(request=request, purpose=DOWNLOAD).challenge
 
@@ -79,7 +84,9 @@ def test_a_link_opens_only_a_challenge_of_its_purpose(make_request) -> None:
 
 
 @pytest.mark.django_db
-def test_a_used_code_is_told_apart_from_an_expired_one(make_request, settings) -> None:
+def test_a_used_code_is_told_apart_from_an_expired_one(
+    make_request: MakeRequest, settings: Any
+) -> None:
     # given a code that was used, and one that ran out
     used_request, late_request = make_request(), make_request()
     used = challenge_issue(request=used_request, purpose=DOWNLOAD)
@@ -107,7 +114,7 @@ def test_a_used_code_is_told_apart_from_an_expired_one(make_request, settings) -
 
 
 @pytest.mark.django_db
-def test_a_matched_code_is_spent_once(make_request) -> None:
+def test_a_matched_code_is_spent_once(make_request: MakeRequest) -> None:
     request = make_request()
     issued = challenge_issue(request=request, purpose=VERIFY)
     first = challenge_check(request=request, purpose=VERIFY, code=issued.code)
@@ -121,7 +128,7 @@ def test_a_matched_code_is_spent_once(make_request) -> None:
 
 @pytest.mark.django_db
 def test_an_attempt_is_counted_in_the_database_not_read_then_written(
-    make_request, settings
+    make_request: MakeRequest, settings: Any
 ) -> None:
     # given
     request = make_request()
@@ -143,7 +150,7 @@ def test_an_attempt_is_counted_in_the_database_not_read_then_written(
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
 def test_concurrent_wrong_guesses_are_all_counted_and_the_limit_holds(
-    make_request, settings
+    make_request: MakeRequest, settings: Any
 ) -> None:
     # given a code, and more guessers at once than the attempts allowed
     settings.PORTAL_CODE_MAX_ATTEMPTS = 5

@@ -110,8 +110,8 @@ def test_rectification_stores_the_requested_correction(client: Client, db):
 
 
 def test_a_correction_typed_for_another_kind_is_a_visible_field_error(
-    client: Client, db
-):
+    client: Client, db: None
+) -> None:
     # when a correction is sent with another kind (typed, then the kind changed)
     response = client.post(
         reverse("portal:new"), form_data(kind="erasure", correction="typo")

@@ -53,9 +53,9 @@ class Command(BaseCommand):
             f"{status} {count}" for status, count in sorted(summary.statuses.items())
         )
         self.stdout.write(f"Demo requests by status: {states or 'none'}")
-        for name, created in stores:
+        for name, made in stores:
             self.stdout.write(
-                f"Connector {name}: {'created' if created else 'exists already'}"
+                f"Connector {name}: {'created' if made else 'exists already'}"
             )
         sample = demo_customer(7)
         self.stdout.write(
