@@ -34,6 +34,7 @@ from dsr.services.requests import (
     request_verify,
 )
 from privacydesk.apikit import (
+    StrictSerializer,
     error_responses,
     id_parameter,
     parse,
@@ -48,7 +49,7 @@ def _action_schema(
     name: str,
     summary: str,
     scope: str,
-    body: type[s.StrictSerializer],
+    body: type[StrictSerializer],
     response: Any = s.RequestDetailSerializer,
     code: int = 200,
 ) -> Any:
