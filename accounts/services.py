@@ -1,4 +1,10 @@
-"""Writes for staff accounts and API clients."""
+"""Writes for staff accounts and API clients, without their audit events.
+
+accounts sits below audit, so nothing here records one. Staff and API-client
+actions are audited by the entry points in audit.accounts (`api_client_create`,
+`api_client_revoke`, `staff_login_record`), which call these writes and
+record the event in the same transaction; call those, not these.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +23,6 @@ from accounts.actors import Actor
 from accounts.choices import Role, Scope
 from accounts.models import ApiClient
 from accounts.permissions import Perm
-from audit.services import audit_record
 from privacydesk.errors import IllegalTransition, ValidationFailed
 
 if TYPE_CHECKING:
@@ -64,14 +69,15 @@ def _validate_scopes(scopes: list[str]) -> list[str]:
 
 
 @transaction.atomic
-def api_client_create(
+def api_client_row_create(
     *,
     actor: Actor,
     name: str,
     scopes: list[str],
     connector: Connector | None = None,
 ) -> tuple[ApiClient, str]:
-    """Create a client and return it with its token, shown this once only.
+    """Check and insert a client; return it with its token, shown this once only.
+    Records no audit event: audit.accounts.api_client_create does.
 
     A pull agent's client is bound to one `connector` and holds only the
     agent scope, so a leaked agent token reaches one store's jobs and nothing
@@ -101,20 +107,13 @@ def api_client_create(
         created_by_id=actor.user_id,
         connector=connector,
     )
-    audit_record(
-        actor=actor,
-        action="api_client.created",
-        obj=client,
-        data={
-            "scopes": client.scopes,
-            **({"connector": connector.name} if connector is not None else {}),
-        },
-    )
     return client, token
 
 
 @transaction.atomic
-def api_client_revoke(*, actor: Actor, client: ApiClient) -> ApiClient:
+def api_client_row_revoke(*, actor: Actor, client: ApiClient) -> ApiClient:
+    """Revoke a live client (it is forgotten by the cache at once). Records no
+    audit event: audit.accounts.api_client_revoke does."""
     actor.require(Perm.CLIENTS_MANAGE)
     changed = ApiClient.objects.filter(pk=client.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
@@ -123,7 +122,6 @@ def api_client_revoke(*, actor: Actor, client: ApiClient) -> ApiClient:
         raise IllegalTransition("this client is revoked already")
     client.refresh_from_db()
     _forget_cached_client(client)
-    audit_record(actor=actor, action="api_client.revoked", obj=client, data={})
     return client
 
 
@@ -139,7 +137,3 @@ def staff_set_role(*, user: AbstractBaseUser, role: Role) -> None:
     groups = [Group.objects.get_or_create(name=r.value)[0] for r in Role]
     user.groups.remove(*groups)  # type: ignore[attr-defined]
     user.groups.add(Group.objects.get(name=role.value))  # type: ignore[attr-defined]
-
-
-def staff_login_record(*, actor: Actor) -> None:
-    audit_record(actor=actor, action="staff.login", obj=None, data={})

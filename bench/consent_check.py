@@ -600,7 +600,7 @@ def main() -> int:
     from django.db import connections
 
     from accounts.actors import actor_system
-    from accounts.services import api_client_create
+    from audit.accounts import api_client_create
     from consent.models import ConsentEvent, ConsentState
 
     cache_db = redis.Redis.from_url(REDIS_URL)

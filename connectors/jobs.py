@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from accounts.actors import Actor
 from accounts.choices import Scope
 from accounts.models import ApiClient
-from accounts.services import api_client_create
+from audit.accounts import api_client_create
 from audit.services import audit_record
 from connectors.base import Job
 from connectors.choices import Action, ConnectorKindChoice

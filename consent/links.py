@@ -1,8 +1,9 @@
 """Signed, expiring links to a data subject's consent page.
 
-A link carries the subject's public id signed with SECRET_KEY (like
-dsr.links); it names no person and cannot be forged or guessed. It is sent
-only to an address we already hold for that subject.
+A link carries the subject's public id in a privacydesk.signing token; it
+names no person and cannot be forged or guessed. It is sent only to an
+address we already hold for that subject. The purpose is the salt the links
+already sent were signed with, so it must not change.
 """
 
 from __future__ import annotations
@@ -11,26 +12,25 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.urls import reverse
 
 from dsr.models import DataSubject
+from privacydesk.signing import signed_token_make, signed_token_read
 
-_CONSENT_SALT = "consent.page-link"
+CONSENT_PURPOSE = "consent.page-link"
 
 
 def consent_token(public_id: str) -> str:
-    return signing.TimestampSigner(salt=_CONSENT_SALT).sign(str(public_id))
+    return signed_token_make(purpose=CONSENT_PURPOSE, value=str(public_id))
 
 
 def consent_token_read(token: str) -> str | None:
     """The subject public id in a consent token, or None if bad or expired."""
-    try:
-        return signing.TimestampSigner(salt=_CONSENT_SALT).unsign(
-            token, max_age=timedelta(days=settings.PORTAL_LINK_MAX_AGE_DAYS)
-        )
-    except signing.BadSignature:
-        return None
+    return signed_token_read(
+        purpose=CONSENT_PURPOSE,
+        token=token,
+        max_age=timedelta(days=settings.PORTAL_LINK_MAX_AGE_DAYS),
+    ).value
 
 
 def consent_page_url(public_id: str) -> str:

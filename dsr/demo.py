@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 
@@ -23,7 +22,6 @@ from accounts.actors import Actor, actor_system
 from accounts.choices import Role
 from accounts.services import staff_set_role
 from audit.services import audit_record
-from connectors.demo import demo_stores_seed
 from dsr.choices import Channel, IdentifierKind, Regime, RequestKind, RequestStatus
 from dsr.clock import controller_zone, local_today
 from dsr.models import Request
@@ -128,7 +126,6 @@ class DemoSummary:
     requests_created: list[str] = field(default_factory=list)
     requests_existing: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
-    connectors: list[tuple[str, bool]] = field(default_factory=list)
 
 
 def demo_request_specs() -> list[DemoRequestSpec]:
@@ -250,7 +247,9 @@ def _seed_staff(summary: DemoSummary, actor: Actor) -> None:
 
 
 def demo_seed() -> DemoSummary:
-    """Create what is missing of the demo; running it twice changes nothing."""
+    """Create what is missing of the demo staff and requests; running it twice
+    changes nothing. The demo stores are connectors.demo's (the seed_demo
+    command seeds them after these requests)."""
     actor = actor_system(SEED_ACTOR_NAME)
     summary = DemoSummary()
     _seed_staff(summary, actor)
@@ -262,9 +261,6 @@ def demo_seed() -> DemoSummary:
         with transaction.atomic():
             request = _seed_request(spec, actor)
         summary.requests_created.append(request.reference)
-    # After the requests, so the demo's own requests keep their varied states
-    # instead of fanning out to the stores at once.
-    summary.connectors = demo_stores_seed(settings.VAR_DIR / "demo")
     summary.statuses = Counter(
         Request.objects.filter(created_by=actor.ref).values_list("status", flat=True)
     )

@@ -1,7 +1,7 @@
-"""Signed, expiring tokens that stand in for ids in the portal's links.
+"""The portal's links to a request: its status page and the verify link.
 
-A link carries the request's public id signed with SECRET_KEY; it names no
-person and cannot be forged or guessed.
+Thin wrappers over privacydesk.signing; each purpose is the salt the links
+already sent were signed with, so it must not change.
 """
 
 from __future__ import annotations
@@ -9,35 +9,35 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
 
-_STATUS_SALT = "dsr.status-link"
-_VERIFY_SALT = "dsr.verify-link"
+from privacydesk.signing import signed_token_make, signed_token_read
+
+STATUS_PURPOSE = "dsr.status-link"
+VERIFY_PURPOSE = "dsr.verify-link"
 
 
 def status_token(public_id: str) -> str:
-    return signing.TimestampSigner(salt=_STATUS_SALT).sign(str(public_id))
+    return signed_token_make(purpose=STATUS_PURPOSE, value=str(public_id))
 
 
 def status_token_read(token: str) -> str | None:
     """The request public id in a status token, or None if bad or expired."""
-    try:
-        return signing.TimestampSigner(salt=_STATUS_SALT).unsign(
-            token, max_age=timedelta(days=settings.PORTAL_LINK_MAX_AGE_DAYS)
-        )
-    except signing.BadSignature:
-        return None
+    return signed_token_read(
+        purpose=STATUS_PURPOSE,
+        token=token,
+        max_age=timedelta(days=settings.PORTAL_LINK_MAX_AGE_DAYS),
+    ).value
 
 
 def verify_token(challenge_id: int) -> str:
-    return signing.TimestampSigner(salt=_VERIFY_SALT).sign(str(challenge_id))
+    return signed_token_make(purpose=VERIFY_PURPOSE, value=str(challenge_id))
 
 
 def verify_token_read(token: str) -> int | None:
-    try:
-        value = signing.TimestampSigner(salt=_VERIFY_SALT).unsign(
-            token, max_age=timedelta(minutes=settings.PORTAL_CODE_TTL_MINUTES)
-        )
-    except signing.BadSignature:
-        return None
-    return int(value)
+    """The challenge id in a verify link, or None if bad or expired."""
+    value = signed_token_read(
+        purpose=VERIFY_PURPOSE,
+        token=token,
+        max_age=timedelta(minutes=settings.PORTAL_CODE_TTL_MINUTES),
+    ).value
+    return int(value) if value is not None else None

@@ -1,40 +1,30 @@
 """The signed, expiring download link of an access package.
 
-The token carries only the package's public id, signed with SECRET_KEY under
-its own salt, so a status or verification token can never pass for it.
+The token carries only the package's public id in a privacydesk.signing
+token under a purpose of its own, so a status or verification token can
+never pass for it. The purpose is the salt the links already sent were
+signed with, so it must not change.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
 
-_SALT = "access-package"
+from privacydesk.signing import SignedReading, signed_token_make, signed_token_read
 
-
-@dataclass(frozen=True)
-class TokenReading:
-    public_id: str | None
-    expired: bool = False
+DOWNLOAD_PURPOSE = "access-package"
 
 
 def download_token(public_id: str) -> str:
-    return signing.TimestampSigner(salt=_SALT).sign(str(public_id))
+    return signed_token_make(purpose=DOWNLOAD_PURPOSE, value=str(public_id))
 
 
-def download_token_read(token: str) -> TokenReading:
+def download_token_read(token: str) -> SignedReading:
     """The package public id, or why not: expired (410) or simply bad (404)."""
-    signer = signing.TimestampSigner(salt=_SALT)
-    try:
-        return TokenReading(
-            signer.unsign(
-                token, max_age=timedelta(days=settings.ACCESS_PACKAGE_LINK_DAYS)
-            )
-        )
-    except signing.SignatureExpired:
-        return TokenReading(None, expired=True)
-    except signing.BadSignature:
-        return TokenReading(None)
+    return signed_token_read(
+        purpose=DOWNLOAD_PURPOSE,
+        token=token,
+        max_age=timedelta(days=settings.ACCESS_PACKAGE_LINK_DAYS),
+    )

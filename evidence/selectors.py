@@ -50,11 +50,11 @@ class LinkCheck:
 def access_package_from_link(*, token: str) -> LinkCheck:
     """The package a download link points at, if the link still works."""
     reading = download_token_read(token)
-    if reading.public_id is None:
+    if reading.value is None:
         return LinkCheck(None, expired=reading.expired)
     package = (
         AccessPackage.objects.select_related("request")
-        .filter(public_id=reading.public_id)
+        .filter(public_id=reading.value)
         .first()
     )
     if package is None:

@@ -8,7 +8,9 @@ from typing import Any
 from django import forms
 
 from dsr.choices import Regime, RequestKind
+from dsr.services.requests import request_corrections_clean
 from privacydesk.errors import ValidationFailed
+from privacydesk.forms import ServiceErrorsMixin
 
 # What each right means, in plain words: (short title, one-paragraph summary).
 KIND_INFO: dict[str, tuple[str, str]] = {
@@ -77,12 +79,6 @@ _SERVICE_FIELDS = {
 }
 
 
-def _sentence(message: str) -> str:
-    text = message.strip()
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "!", "?", ")")) else text + "."
-
-
 def _options(form: forms.Form, name: str, info: dict[str, Any]) -> list[dict[str, Any]]:
     """Radio options with their titles and descriptions, for hand-built markup."""
     options = []
@@ -101,17 +97,19 @@ def _options(form: forms.Form, name: str, info: dict[str, Any]) -> list[dict[str
     return options
 
 
-class ServiceErrorsMixin:
-    """Show a service's ValidationFailed next to the field it names."""
+class PortalForm(ServiceErrorsMixin, forms.Form):
+    """A customer's form: a service's error reads as a sentence."""
 
-    service_fields: dict[str, str] = {}
-
-    def add_service_error(self, error: ValidationFailed) -> None:
-        field = self.service_fields.get(error.field or "")
-        self.add_error(field, _sentence(error.message))  # type: ignore[attr-defined]
+    sentence_case = True
 
 
-class RequestForm(ServiceErrorsMixin, forms.Form):
+def _corrections(data: dict[str, Any]) -> dict[str, str] | None:
+    """The typed correction, as the service takes it (None when left empty)."""
+    text = (data.get("correction") or "").strip()
+    return {"requested_correction": text} if text else None
+
+
+class RequestForm(PortalForm):
     """A new request, as a member of the public files it."""
 
     service_fields = _SERVICE_FIELDS
@@ -183,12 +181,14 @@ class RequestForm(ServiceErrorsMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        correction = (cleaned.get("correction") or "").strip()
-        if cleaned.get("kind") == RequestKind.RECTIFICATION and not correction:
-            self.add_error(
-                "correction",
-                "Tell us what is wrong and what it should say, so we can correct it.",
-            )
+        if "kind" in cleaned:
+            # The service's rule, checked now so its error joins the others.
+            try:
+                request_corrections_clean(
+                    kind=cleaned["kind"], corrections=_corrections(cleaned)
+                )
+            except ValidationFailed as error:
+                self.add_service_error(error)
         return cleaned
 
     def service_arguments(self) -> dict[str, Any]:
@@ -197,22 +197,16 @@ class RequestForm(ServiceErrorsMixin, forms.Form):
         identity = {"email": data["email"]}
         if data["phone"].strip():
             identity["phone"] = data["phone"].strip()
-        is_rectification = data["kind"] == RequestKind.RECTIFICATION
         return {
             "kind": data["kind"],
             "regime": RESIDENCE_INFO[data["residence"]][0],
             "identity": identity,
             "details": data["details"],
-            # A correction typed before switching to another kind is dropped.
-            "corrections": (
-                {"requested_correction": data["correction"].strip()}
-                if is_rectification
-                else None
-            ),
+            "corrections": _corrections(data),
         }
 
 
-class CodeForm(ServiceErrorsMixin, forms.Form):
+class CodeForm(PortalForm):
     """The 6-digit code from the e-mail, or a wish for a new one."""
 
     service_fields = {"code": "code", "link": "code"}

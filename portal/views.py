@@ -25,9 +25,9 @@ from dsr.models import Request
 from dsr.selectors import request_get_for_subject
 from dsr.services.requests import request_cancel, request_create
 from dsr.services.verification import (
-    challenge_check,
-    challenge_confirm_link,
-    challenge_issue,
+    verification_code_check,
+    verification_code_send,
+    verification_link_confirm,
 )
 from evidence.selectors import access_package_for_request
 from portal.forms import KIND_INFO, CancelForm, CodeForm, RequestForm
@@ -109,7 +109,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
 def _send_first_code(request: HttpRequest, dsr_request: Request) -> None:
     """The request is recorded either way; a failed e-mail can be sent again."""
     try:
-        challenge_issue(request=dsr_request)
+        verification_code_send(request=dsr_request)
     except OSError:  # SMTP errors are OSErrors too
         logger.exception("could not send the first code for request %s", dsr_request.pk)
         messages.warning(
@@ -134,7 +134,7 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
         if form.cleaned_data["action"] == "resend":
             return _resend(request, form, dsr_request, token)
         try:
-            dsr_request = challenge_check(
+            dsr_request = verification_code_check(
                 request=dsr_request, code=form.cleaned_data["code"]
             )
         except ValidationFailed as error:
@@ -155,7 +155,7 @@ def _resend(
     if _over_limit(request, "resend"):
         return _rate_limited(request)
     try:
-        challenge_issue(request=dsr_request)
+        verification_code_send(request=dsr_request)
     except ValidationFailed as error:
         form.add_service_error(error)
     except DomainError:
@@ -179,7 +179,7 @@ def verify_link(request: HttpRequest, token: str) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            dsr_request = challenge_confirm_link(challenge_id=challenge_id)
+            dsr_request = verification_link_confirm(challenge_id=challenge_id)
         except DomainError as refusal:
             error = refusal.message
         else:

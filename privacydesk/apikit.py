@@ -1,22 +1,58 @@
-"""What every API app shares: the error body, its schema, path ids, parsing.
+"""The API kit every app's REST API is built from.
 
-One place, so the requests, connectors, consent and retention APIs answer
-errors the same way and document them the same way.
+Errors: the exception handler that renders every error as JSON naming its
+field path, the error body's serializer and its schema entries. Inputs:
+strict serializers that refuse unknown keys, aware datetimes, the identity
+field, parsing, path ids. One place, so the requests, connectors, consent,
+retention and evidence APIs answer and document the same way.
+
+Foundation layer: it knows DRF and drf-spectacular, never an app (the API
+client behind a request is read in accounts.api.authentication).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from django.core.exceptions import ObjectDoesNotExist
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
 
-from accounts.actors import Actor, actor_for_client
+from privacydesk.errors import DomainError
+
+# --- Errors -------------------------------------------------------------------
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's EXCEPTION_HANDLER: every error is JSON that names its field."""
+    if isinstance(exc, DomainError):
+        body: dict[str, Any] = {"error": exc.code, "detail": exc.message}
+        if exc.field:
+            body["errors"] = {exc.field: [exc.message]}
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, ObjectDoesNotExist):
+        return Response(
+            {"error": "not_found", "detail": "not found"},
+            status=status.HTTP_404_NOT_FOUND,
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(data, dict) and set(data) == {"detail"}:
+        code = getattr(data["detail"], "code", "error")
+        response.data = {"error": code, "detail": str(data["detail"])}
+    elif isinstance(data, dict | list):
+        response.data = {"error": "invalid", "detail": "invalid input", "errors": data}
+    return response
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -24,25 +60,13 @@ class ErrorSerializer(serializers.Serializer):
 
     error = serializers.CharField(help_text="Machine-readable code, e.g. `invalid`.")
     detail = serializers.CharField(help_text="What went wrong, for a human.")
-    errors = serializers.DictField(
+    # The metaclass moves declared fields off the class, so the serializer's
+    # `errors` property is untouched; the stubs cannot know that.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Messages keyed by field path, e.g. `identity.email`.",
     )
-
-
-class BearerTokenScheme(OpenApiAuthenticationExtension):
-    """Documents the API clients' bearer tokens in the schema."""
-
-    target_class = "accounts.api.authentication.BearerTokenAuthentication"
-    name = "bearerAuth"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "Each operation names the scopes it needs.",
-        }
 
 
 ERROR_DESCRIPTIONS = {
@@ -68,18 +92,74 @@ def error_responses(*codes: int, **described: str) -> dict[int, OpenApiResponse]
 
 
 def id_parameter(what: str, name: str = "id") -> OpenApiParameter:
+    """A path parameter holding an object's public UUID."""
     return OpenApiParameter(
         name, OpenApiTypes.UUID, OpenApiParameter.PATH, description=f"The {what}'s id."
     )
 
 
-def client_actor(request: Request) -> Actor:
-    """The API client behind a request, as the services see it."""
-    return actor_for_client(request.auth)
+# --- Inputs -------------------------------------------------------------------
 
 
-def parse(serializer_class: type[Any], data: Any) -> dict[str, Any]:
-    """Validate input with a serializer; errors become a 400 naming each field."""
+class StrictSerializer(serializers.Serializer):
+    """An input serializer that refuses keys it does not declare."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        unknown: dict[str, list[str]] = {}
+        if isinstance(data, Mapping):
+            unknown = {
+                str(name): ["unknown field"]
+                for name in sorted(set(data) - set(self.fields), key=str)
+            }
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **unknown}) from exc
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return dict(value)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """A datetime that must carry its time zone: a guessed zone moves deadlines."""
+
+    default_error_messages = {"naive": "must include a time zone, e.g. Z or +01:00"}
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+
+class IdentitySchemaSerializer(serializers.Serializer):
+    """Documentation only: the service validates an identity's contents."""
+
+    email = serializers.EmailField(required=False)
+    phone = serializers.CharField(required=False)
+    customer_ids = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text='Customer ids per system, e.g. `{"crm": "C-1001"}`.',
+    )
+
+    class Meta:
+        ref_name = "Identity"
+
+
+@extend_schema_field(IdentitySchemaSerializer)
+class IdentityField(serializers.JSONField):
+    """Passed to the service as sent, so its errors carry `identity.*` paths."""
+
+
+def parse(
+    serializer_class: type[serializers.Serializer[Any]], data: Any
+) -> dict[str, Any]:
+    """Validate a JSON object with a serializer; errors become a 400 naming each
+    field (a body that is not an object at all, under the empty path)."""
+    if not isinstance(data, Mapping):
+        raise serializers.ValidationError({"": ["must be an object"]})
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)

@@ -22,7 +22,8 @@ from rest_framework.test import APIClient
 from accounts.actors import Actor, actor_for_user, actor_system
 from accounts.choices import Role
 from accounts.models import ApiClient
-from accounts.services import api_client_create, staff_set_role
+from accounts.services import staff_set_role
+from audit.accounts import api_client_create
 from audit.models import AuditEvent
 from connectors.jobs import agent_token_create
 from connectors.models import Connector

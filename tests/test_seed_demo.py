@@ -13,6 +13,7 @@ from django.test import override_settings
 from accounts.actors import staff_role
 from accounts.choices import Role
 from audit.models import AuditEvent
+from connectors.models import Connector
 from dsr.choices import Regime, RequestKind, RequestStatus
 from dsr.clock import local_today
 from dsr.demo import DEMO_PASSWORD, DEMO_STAFF, SCENARIOS, demo_request_specs
@@ -60,6 +61,13 @@ def test_seeding_twice_changes_nothing() -> None:
     assert after_first["requests"] == len(SCENARIOS)
     assert "created 12" in first_output
     assert "created 0, 12 existed already" in second_output
+    # and the demo stores' connectors, wired by the command, are made once
+    assert "Connector helpdesk: created" in first_output
+    assert "Connector chat-transcripts: created" in first_output
+    assert "Connector helpdesk: exists already" in second_output
+    assert (
+        Connector.objects.filter(name__in=["helpdesk", "chat-transcripts"]).count() == 2
+    )
 
 
 def test_demo_requests_cover_kinds_regimes_and_states() -> None:

@@ -1,13 +1,17 @@
-"""Bearer-token authentication for API clients."""
+"""Bearer-token authentication for API clients, its schema, and the actor
+the services see behind an authenticated API request."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.core.cache import cache
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from accounts.actors import Actor, actor_for_client
 from accounts.models import ApiClient
 from accounts.selectors import api_client_by_token_hash
 from accounts.services import (
@@ -67,3 +71,25 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="api"'
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """Documents the API clients' bearer tokens in the schema."""
+
+    target_class = "accounts.api.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "Each operation names the scopes it needs.",
+        }
+
+
+def client_actor(request: Request) -> Actor:
+    """The API client behind a request, as the services see it."""
+    client = request.auth
+    if not isinstance(client, ApiClient):
+        raise exceptions.NotAuthenticated("a bearer token is required")
+    return actor_for_client(client)

@@ -19,7 +19,7 @@ from connectors.registry import kind_class
 from connectors.selectors import connector_secret_fields_set
 
 # Shared with the requests API: one strict base for inputs.
-from dsr.api.serializers import StrictSerializer
+from privacydesk.apikit import StrictSerializer
 
 
 class KindField(serializers.ChoiceField):

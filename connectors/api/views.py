@@ -13,6 +13,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request as HttpRequest
 from rest_framework.response import Response
 
+from accounts.api.authentication import client_actor
 from accounts.choices import Scope
 from connectors.api import serializers as s
 from connectors.models import Connector
@@ -23,7 +24,6 @@ from connectors.services import (
     connector_update,
 )
 from privacydesk.apikit import (
-    client_actor,
     error_responses,
     id_parameter,
     parse,

@@ -17,7 +17,12 @@ from consent.choices import ConsentAction, ConsentChannel, ConsentStatus, LegalB
 from consent.models import ConsentEvent, PolicyVersion, Purpose
 from consent.services.events import Recorded
 from consent.services.intake import MAX_BATCH
-from dsr.api.serializers import AwareDateTimeField, IdentityField, StrictSerializer
+from privacydesk.apikit import (
+    AwareDateTimeField,
+    IdentityField,
+    StrictSerializer,
+    parse,
+)
 
 # --- inputs -----------------------------------------------------------------
 
@@ -111,7 +116,7 @@ def parse_events(data: Any) -> tuple[list[Mapping[str, Any]], bool]:
             {"non_field_errors": ['send one event or {"events": [...]}']}
         )
     if "events" not in data:
-        return [parse_input(ConsentEventInputSerializer, data)], False
+        return [parse(ConsentEventInputSerializer, data)], False
     unknown = sorted(set(data) - {"events"})
     if unknown:
         raise serializers.ValidationError({name: ["unknown field"] for name in unknown})
@@ -123,7 +128,7 @@ def parse_events(data: Any) -> tuple[list[Mapping[str, Any]], bool]:
     items = []
     for index, item in enumerate(events):
         try:
-            items.append(parse_input(ConsentEventInputSerializer, item))
+            items.append(parse(ConsentEventInputSerializer, item))
         except serializers.ValidationError as exc:
             detail = exc.detail if isinstance(exc.detail, dict) else {"": exc.detail}
             raise serializers.ValidationError(
@@ -133,14 +138,6 @@ def parse_events(data: Any) -> tuple[list[Mapping[str, Any]], bool]:
                 }
             ) from exc
     return items, True
-
-
-def parse_input(serializer_class: type[serializers.Serializer], data: Any) -> dict:
-    if not isinstance(data, Mapping):
-        raise serializers.ValidationError({"": ["must be an object"]})
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class ConsentCheckInputSerializer(StrictSerializer):

@@ -25,10 +25,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.authentication import client_actor
 from accounts.choices import Scope
 from consent.api import serializers as s
 from consent.api.authentication import ConsentCheckAuthentication, prefetched_check
-from consent.models import PolicyVersion
 from consent.receipts import consent_receipt
 from consent.selectors import (
     consent_check,
@@ -36,10 +36,11 @@ from consent.selectors import (
     consent_states,
     consent_subject_get,
     gpc_support_resource,
+    policy_versions_current,
     purpose_list,
 )
 from consent.services.intake import consent_events_record, consent_gpc_record
-from privacydesk.apikit import client_actor, error_responses
+from privacydesk.apikit import error_responses, parse
 
 TAGS = ["consent"]
 _DESCRIBED = {
@@ -155,7 +156,7 @@ class ConsentCheckView(_ConsentApi):
         data = request.data if prefetched is None else prefetched.body
         if not _plain_check_body(data):
             # Anything unusual gets the serializer's checks and field errors.
-            data = s.parse_input(s.ConsentCheckInputSerializer, data)
+            data = parse(s.ConsentCheckInputSerializer, data)
         return Response(
             consent_check(
                 actor=client_actor(request),
@@ -201,7 +202,7 @@ class ConsentGpcView(_ConsentApi):
         tags=TAGS,
     )
     def post(self, request: Request) -> Response:
-        data = s.parse_input(s.ConsentGpcInputSerializer, request.data)
+        data = parse(s.ConsentGpcInputSerializer, request.data)
         recorded = consent_gpc_record(
             actor=client_actor(request),
             identity=data["identity"],
@@ -227,11 +228,7 @@ class PurposeListView(_ConsentApi):
     )
     def get(self, request: Request) -> Response:
         purposes = list(purpose_list())
-        current: dict[int, PolicyVersion] = {}
-        for version in PolicyVersion.objects.filter(purpose__in=purposes).order_by(
-            "purpose_id", "effective_at", "id"
-        ):
-            current[version.purpose_id] = version  # the last one wins
+        current = policy_versions_current(purposes=purposes)
         return Response(
             s.PurposeSerializer(
                 purposes, many=True, context={"current_versions": current}

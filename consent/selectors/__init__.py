@@ -31,6 +31,10 @@ from consent.selectors.check import (  # noqa: F401 - the check, re-exported
     consent_check,
     consent_check_prepare,
 )
+from consent.selectors.versions import (  # noqa: F401 - re-exported
+    policy_versions_current,
+    policy_versions_in_force,
+)
 from dsr.models import DataSubject
 from privacydesk.errors import ValidationFailed
 
@@ -55,22 +59,12 @@ def purpose_get(*, slug: str) -> Purpose | None:
 
 def policy_version_current(*, purpose: Purpose) -> PolicyVersion | None:
     """The wording in force now: the latest effective version."""
-    return (
-        PolicyVersion.objects.filter(purpose=purpose, effective_at__lte=timezone.now())
-        .order_by("-effective_at", "-id")
-        .first()
-    )
+    return policy_versions_in_force().filter(purpose=purpose).first()
 
 
 def policy_version_renewal_floor(*, purpose: Purpose) -> PolicyVersion | None:
     """The latest material version: a grant on anything older needs renewal."""
-    return (
-        PolicyVersion.objects.filter(
-            purpose=purpose, material=True, effective_at__lte=timezone.now()
-        )
-        .order_by("-effective_at", "-id")
-        .first()
-    )
+    return policy_versions_in_force().filter(purpose=purpose, material=True).first()
 
 
 def policy_versions(*, purpose: Purpose) -> QuerySet[PolicyVersion]:

@@ -28,6 +28,7 @@ from consent.models import (
     PolicyVersion,
     Purpose,
 )
+from consent.selectors.versions import policy_versions_in_force
 from dsr.models import SubjectIdentifier
 from dsr.services.subjects import Claim, identity_claims
 from privacydesk import crypto
@@ -44,11 +45,7 @@ UNKNOWN_SUBJECT_SECONDS = 60
 
 def _purpose_facts(slug: str) -> dict[str, Any]:
     current = (
-        PolicyVersion.objects.filter(
-            purpose=OuterRef("pk"), effective_at__lte=timezone.now()
-        )
-        .order_by("-effective_at", "-id")
-        .values("version")[:1]
+        policy_versions_in_force().filter(purpose=OuterRef("pk")).values("version")[:1]
     )
     facts = (
         Purpose.objects.filter(slug=slug)

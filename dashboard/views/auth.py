@@ -9,7 +9,7 @@ from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpResponse
 
 from accounts.actors import actor_for_user, staff_role
-from accounts.services import staff_login_record
+from audit.accounts import staff_login_record
 from dashboard.views.common import forbidden, layout_context
 
 

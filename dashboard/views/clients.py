@@ -12,8 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.actors import Actor
 from accounts.models import ApiClient
 from accounts.selectors import api_client_get, api_client_list
-from accounts.services import api_client_create, api_client_revoke
-from dashboard.forms import ApiClientCreateForm, RevokeForm
+from audit.accounts import api_client_create, api_client_revoke
+from dashboard.forms.clients import ApiClientCreateForm, RevokeForm
 from dashboard.views.common import page, staff_view
 from privacydesk.errors import IllegalTransition, ValidationFailed
 

@@ -31,7 +31,7 @@ from connectors.services import (
     connector_set_enabled,
     connector_update,
 )
-from dashboard.forms import ConnectorEnableForm, ConnectorForm
+from dashboard.forms.connectors import ConnectorEnableForm, ConnectorForm
 from dashboard.views.common import page, staff_view
 from dashboard.views.tasks import action_label
 from dsr.selectors import connector_task_list

@@ -34,7 +34,7 @@ from consent.selectors import (
 )
 from consent.services.policies import policy_version_publish
 from consent.services.propagations import propagation_retry
-from dashboard.consent_forms import PolicyPublishForm, SubjectSearchForm
+from dashboard.forms.consent import PolicyPublishForm, SubjectSearchForm
 from dashboard.views.common import actor_labels, page, staff_view
 from dsr.clock import local_today
 from dsr.models import DataSubject

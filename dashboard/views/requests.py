@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.actors import Actor
 from accounts.permissions import Perm
 from audit.selectors import audit_events_for_object
-from dashboard.forms import (
+from dashboard.forms.requests import (
     OPEN,
     ApproveForm,
     CancelForm,

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.actors import Actor
 from accounts.permissions import Perm
-from dashboard.retention_forms import HoldForm, PolicyForm, ReleaseForm, RunForm
+from dashboard.forms.retention import HoldForm, PolicyForm, ReleaseForm, RunForm
 from dashboard.views.common import actor_labels, page, staff_view
 from dsr.models import Request
 from privacydesk.errors import IllegalTransition, ValidationFailed

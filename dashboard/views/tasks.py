@@ -17,7 +17,12 @@ from accounts.actors import Actor
 from accounts.permissions import Perm
 from connectors.choices import Action, ConnectorKindChoice
 from connectors.services import task_manual_attach
-from dashboard.forms import TaskAttachForm, TaskDoneForm, TaskRetryForm, TaskSkipForm
+from dashboard.forms.tasks import (
+    TaskAttachForm,
+    TaskDoneForm,
+    TaskRetryForm,
+    TaskSkipForm,
+)
 from dashboard.views.common import staff_view
 from dsr.choices import TERMINAL_TASK_STATUSES, TaskStatus
 from dsr.models import Request, RequestTask, TaskAttempt

@@ -7,11 +7,8 @@ the services, whose errors the API exception handler renders.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -29,64 +26,9 @@ from dsr.clock import days_left, end_of_day
 from dsr.models import Request, RequestTask
 from dsr.selectors import request_progress
 from dsr.services.requests import CLOSING_OUTCOMES
-from privacydesk.apikit import ErrorSerializer  # noqa: F401 - re-exported
-
-# --- Errors ---------------------------------------------------------------
-
+from privacydesk.apikit import AwareDateTimeField, IdentityField, StrictSerializer
 
 # --- Inputs ---------------------------------------------------------------
-
-
-class StrictSerializer(serializers.Serializer):
-    """An input serializer that refuses keys it does not declare."""
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        unknown: dict[str, list[str]] = {}
-        if isinstance(data, Mapping):
-            unknown = {
-                str(name): ["unknown field"]
-                for name in sorted(set(data) - set(self.fields), key=str)
-            }
-        try:
-            value = super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            if unknown and isinstance(exc.detail, dict):
-                raise serializers.ValidationError({**exc.detail, **unknown}) from exc
-            raise
-        if unknown:
-            raise serializers.ValidationError(unknown)
-        return value
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """A datetime that must carry its time zone: a guessed zone moves deadlines."""
-
-    default_error_messages = {"naive": "must include a time zone, e.g. Z or +01:00"}
-
-    def enforce_timezone(self, value: datetime) -> datetime:
-        if timezone.is_naive(value):
-            self.fail("naive")
-        return super().enforce_timezone(value)
-
-
-class IdentitySchemaSerializer(serializers.Serializer):
-    """Documentation only: the service validates an identity's contents."""
-
-    email = serializers.EmailField(required=False)
-    phone = serializers.CharField(required=False)
-    customer_ids = serializers.DictField(
-        child=serializers.CharField(),
-        required=False,
-        help_text='Customer ids per system, e.g. `{"crm": "C-1001"}`.',
-    )
-
-    class Meta:
-        ref_name = "Identity"
-
-
-@extend_schema_field(IdentitySchemaSerializer)
-class IdentityField(serializers.JSONField):
-    """Passed to the service as sent, so its errors carry `identity.*` paths."""
 
 
 @extend_schema_field(

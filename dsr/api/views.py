@@ -15,6 +15,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request as HttpRequest
 from rest_framework.response import Response
 
+from accounts.api.authentication import client_actor
 from accounts.choices import Scope
 from dsr.api import serializers as s
 from dsr.choices import Channel
@@ -33,7 +34,7 @@ from dsr.services.requests import (
     request_verify,
 )
 from privacydesk.apikit import (
-    client_actor,
+    StrictSerializer,
     error_responses,
     id_parameter,
     parse,
@@ -48,7 +49,7 @@ def _action_schema(
     name: str,
     summary: str,
     scope: str,
-    body: type[s.StrictSerializer],
+    body: type[StrictSerializer],
     response: Any = s.RequestDetailSerializer,
     code: int = 200,
 ) -> Any:

@@ -71,16 +71,26 @@ def _choice(value: Any, choices: type, field: str) -> str:
     return str(value)
 
 
-def _clean_corrections(kind: str, corrections: Any) -> dict[str, str] | None:
+def request_corrections_clean(*, kind: str, corrections: Any) -> dict[str, str] | None:
+    """The corrections a request of this kind may carry, cleaned: the one rule,
+    which request_create applies and both front doors' forms call.
+
+    A rectification needs at least one correction (field name -> what it
+    should say); any other kind takes none, so a stray correction is refused,
+    never silently dropped. Errors name `corrections` or `corrections.<name>`.
+    """
     if kind != RequestKind.RECTIFICATION:
         if corrections:
             raise ValidationFailed(
-                "only rectification requests take corrections", field="corrections"
+                "only a request to correct data takes a correction; leave it "
+                "empty for this kind of request",
+                field="corrections",
             )
         return None
     if not isinstance(corrections, dict) or not corrections:
         raise ValidationFailed(
-            'say what to correct, e.g. {"name": "Ada Lovelace"}', field="corrections"
+            "say what is wrong and what it should say, so it can be corrected",
+            field="corrections",
         )
     if len(corrections) > MAX_CORRECTIONS:
         raise ValidationFailed(f"at most {MAX_CORRECTIONS} fields", field="corrections")
@@ -155,7 +165,7 @@ def request_create(
     regime = _choice(regime, Regime, "regime")
     channel = _choice(channel, Channel, "channel")
     claims = identity_claims(identity)
-    clean_corrections = _clean_corrections(kind, corrections)
+    clean_corrections = request_corrections_clean(kind=kind, corrections=corrections)
     if len(details or "") > 10000:
         raise ValidationFailed("at most 10000 characters", field="details")
     if verified:

@@ -11,7 +11,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dsr.api.serializers import StrictSerializer
+from privacydesk.apikit import StrictSerializer
 from retention.choices import HoldScope, PolicyAction, RunStatus
 from retention.models import LegalHold, PurgeRun, RetentionPolicy
 

@@ -12,11 +12,11 @@ from rest_framework.request import Request as HttpRequest
 from rest_framework.response import Response
 
 from accounts.actors import Actor
+from accounts.api.authentication import client_actor
 from accounts.choices import Scope
 from connectors.models import Connector
 from dsr.models import DataSubject, Request
 from privacydesk.apikit import (
-    client_actor,
     error_responses,
     id_parameter,
     parse,

@@ -9,7 +9,8 @@ from django.core.management import CommandError, call_command
 
 from accounts.actors import actor_for_user, actor_system
 from accounts.models import ApiClient
-from accounts.services import api_client_create, api_client_revoke, hash_token
+from accounts.services import hash_token
+from audit.accounts import api_client_create, api_client_revoke
 from audit.models import AuditEvent
 from privacydesk.errors import IllegalTransition, NotPermitted, ValidationFailed
 
@@ -57,6 +58,7 @@ def test_support_agent_cannot_create_clients(agent) -> None:
             actor=actor_for_user(agent), name="x", scopes=["requests:read"]
         )
     assert ApiClient.objects.count() == 0
+    assert not AuditEvent.objects.exists()
 
 
 def test_revoked_token_is_refused_by_the_api(make_api_client) -> None:
@@ -69,3 +71,16 @@ def test_revoked_token_is_refused_by_the_api(make_api_client) -> None:
     assert AuditEvent.objects.filter(action="api_client.revoked").count() == 1
     with pytest.raises(IllegalTransition):
         api_client_revoke(actor=actor_system("t"), client=client)
+
+
+def test_creating_a_client_is_audited_with_its_scopes() -> None:
+    # when
+    client, _ = api_client_create(
+        actor=actor_system("t"), name="crm", scopes=["requests:read"]
+    )
+
+    # then
+    event = AuditEvent.objects.get(action="api_client.created")
+    assert event.actor == "system:t"
+    assert event.object_id == str(client.public_id)
+    assert event.data == {"scopes": ["requests:read"]}

@@ -106,8 +106,37 @@ def test_portal_correction_needs_its_text(
     page.wait_for_load_state()
     assert page.get_by_role("alert").is_visible()
     error = page.locator("#id_correction_error")
-    assert "Tell us what is wrong" in error.inner_text()
+    assert "Say what is wrong" in error.inner_text()
     described_by = correction.get_attribute("aria-describedby")
     assert "id_correction_error" in described_by
     assert Request.objects.count() == 0
     page.screenshot(path=str(screenshot_dir / "6-form-errors.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_portal_correction_typed_for_another_kind_is_shown_refused(
+    live_server, transactional_db, browser_page
+):
+    page = browser_page
+
+    # given a correction typed, and then another kind chosen (the box hides)
+    page.goto(f"{live_server.url}/privacy/requests/new/")
+    page.get_by_label("Correct my data").check()
+    correction = page.get_by_label("What is wrong, and what should it say?")
+    correction.fill("My surname is Lovelace")
+    page.get_by_label("Delete my data").check()
+    assert not correction.is_visible()
+    page.get_by_label("In the EU or EEA").check()
+    page.get_by_label("Your e-mail address").fill("ada.lovelace@example.com")
+
+    # when it is sent
+    page.get_by_role("button", name="Send my request").click()
+
+    # then the box is shown again with the refusal, so it can be cleared
+    page.wait_for_load_state()
+    correction = page.get_by_label("What is wrong, and what should it say?")
+    assert correction.is_visible()
+    assert "Only a request to correct data" in (
+        page.locator("#id_correction_error").inner_text()
+    )
+    assert Request.objects.count() == 0

@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 from accounts.actors import actor_system
 from accounts.models import ApiClient
-from accounts.services import api_client_create
+from audit.accounts import api_client_create
 from audit.models import AuditEvent
 from connectors.base import ConfigError
 from connectors.kinds.pull import PullConnector

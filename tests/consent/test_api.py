@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from consent.models import ConsentEvent, ConsentState
+from consent.models import ConsentEvent, ConsentState, PolicyVersion, Purpose
 from dsr.models import DataSubject
 
 pytestmark = pytest.mark.django_db
@@ -339,6 +341,26 @@ def test_purposes_list_gives_the_wording_to_show(writer):
     version = purposes["ai_training"]["current_version"]
     assert version["version"] == "2026-10"
     assert "withdraw your consent at any time" in version["text"]
+
+
+def test_purposes_list_shows_no_version_before_it_takes_effect(
+    writer: APIClient, purpose: Callable[[str], Purpose]
+) -> None:
+    # given new wording entered ahead of its date
+    PolicyVersion.objects.create(
+        purpose=purpose("ai_training"),
+        version="2099-01",
+        text="Wording that applies from 2099.",
+        sha256="0" * 64,
+        effective_at=timezone.now() + timedelta(days=30),
+    )
+
+    # when
+    response = writer.get("/api/v1/consent/purposes/")
+
+    # then the wording in force now is shown, as the check and the page use it
+    purposes = {p["slug"]: p for p in response.json()}
+    assert purposes["ai_training"]["current_version"]["version"] == "2026-10"
 
 
 def test_ping_answers_with_the_check_scope_only(make_api_client):

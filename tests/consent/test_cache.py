@@ -13,7 +13,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.test import APIClient
 
 from accounts.actors import actor_system
-from accounts.services import api_client_revoke
+from audit.accounts import api_client_revoke
 from consent import cache as cache_module
 from consent.cache import Lookup
 from consent.models import ConsentState

@@ -107,6 +107,32 @@ def test_create_rectification_stores_the_requested_correction(
     assert dsr.status == "received"  # identity not checked yet
 
 
+def test_rectification_without_a_correction_is_a_field_error(
+    officer_client: Client,
+) -> None:
+    response = officer_client.post(NEW, _form(kind="rectification"))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["corrections"] == [
+        "say what is wrong and what it should say, so it can be corrected"
+    ]
+    assert Request.objects.count() == 0
+
+
+def test_a_correction_for_another_kind_is_a_field_error(officer_client: Client):
+    # when staff send a correction with an access request
+    response = officer_client.post(NEW, _form(kind="access", corrections="typo"))
+
+    # then the service's rule refuses it on the field, as in the portal
+    assert response.status_code == 200
+    assert response.context["form"].errors["corrections"] == [
+        "only a request to correct data takes a correction; leave it empty for "
+        "this kind of request"
+    ]
+    assert Request.objects.count() == 0
+    assert not AuditEvent.objects.exists()
+
+
 def test_service_errors_are_shown_on_the_matching_field(officer_client: Client):
     response = officer_client.post(NEW, _form(email="not-an-address"))
 

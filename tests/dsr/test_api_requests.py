@@ -181,6 +181,11 @@ def test_create_rectification_shows_correction_names_not_values(
             {"received_at": "2999-01-31T10:00:00Z"}, "received_at", id="future-received"
         ),
         pytest.param({"kind": "rectification"}, "corrections", id="no-corrections"),
+        pytest.param(
+            {"kind": "access", "corrections": {"name": "Ada"}},
+            "corrections",
+            id="stray-corrections",
+        ),
         pytest.param({"verified": "perhaps"}, "verified", id="bad-boolean"),
     ],
 )

@@ -16,6 +16,7 @@ from dsr.services.requests import (
     request_approve,
     request_cancel,
     request_close,
+    request_corrections_clean,
     request_create,
     request_extend,
     request_pause,
@@ -299,6 +300,7 @@ def test_close_partially_needs_a_reason(make_request, officer_actor) -> None:
         ({"identity": {"email": "a@example.com", "ssn": "1"}}, "identity.ssn"),
         ({"identity": {"customer_ids": {"crm": ""}}}, "identity.customer_ids.crm"),
         ({"kind": "rectification"}, "corrections"),
+        ({"kind": "access", "corrections": {"name": "Ada"}}, "corrections"),
         ({"received_at": datetime(2030, 1, 1, tzinfo=UTC)}, "received_at"),
         ({"received_at": datetime(2025, 1, 1)}, "received_at"),  # noqa: DTZ001
     ],
@@ -363,3 +365,21 @@ def test_ccpa_refuses_a_clock_pause(make_request, officer_actor) -> None:
     with pytest.raises(IllegalTransition):
         request_pause(actor=officer_actor, request=request, reason="clarification")
     assert not request.pauses.exists()
+
+
+def test_the_corrections_rule_cleans_a_rectification_and_refuses_strays() -> None:
+    # a rectification needs a correction; its names are trimmed
+    assert request_corrections_clean(
+        kind="rectification", corrections={" name ": "Ada King"}
+    ) == {"name": "Ada King"}
+    for empty in (None, {}, "Ada King"):
+        with pytest.raises(ValidationFailed) as missing:
+            request_corrections_clean(kind="rectification", corrections=empty)
+        assert missing.value.field == "corrections"
+    # any other kind takes none: a stray correction is refused, not dropped
+    assert request_corrections_clean(kind="erasure", corrections=None) is None
+    with pytest.raises(ValidationFailed, match="only a request to correct data"):
+        request_corrections_clean(kind="erasure", corrections={"name": "Ada"})
+    with pytest.raises(ValidationFailed) as bad_value:
+        request_corrections_clean(kind="rectification", corrections={"name": 1})
+    assert bad_value.value.field == "corrections.name"

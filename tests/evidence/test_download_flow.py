@@ -114,9 +114,9 @@ def test_a_code_works_once(client, package):
     # when it is typed again
     again = client.post(_page(package), {"action": "verify", "code": code})
 
-    # then
+    # then it is refused as used, not as expired
     assert again.status_code == 400
-    assert "expired" in again.content.decode()
+    assert "used already" in again.content.decode()
     assert AuditEvent.objects.filter(action="access_package.link_issued").count() == 1
 
 

@@ -87,7 +87,7 @@ def test_rectification_without_a_correction_is_a_field_error_and_nothing_is_crea
     # then
     assert response.status_code == 200
     assert response.context["form"].errors["correction"] == [
-        "Tell us what is wrong and what it should say, so we can correct it."
+        "Say what is wrong and what it should say, so it can be corrected."
     ]
     body = response.content.decode()
     assert 'id="id_correction_error"' in body
@@ -109,12 +109,23 @@ def test_rectification_stores_the_requested_correction(client: Client, db):
     assert request.corrections == {"requested_correction": "My surname is Lovelace"}
 
 
-def test_a_correction_typed_for_another_kind_is_dropped(client: Client, db):
-    # when
-    client.post(reverse("portal:new"), form_data(kind="erasure", correction="typo"))
+def test_a_correction_typed_for_another_kind_is_a_visible_field_error(
+    client: Client, db: None
+) -> None:
+    # when a correction is sent with another kind (typed, then the kind changed)
+    response = client.post(
+        reverse("portal:new"), form_data(kind="erasure", correction="typo")
+    )
 
-    # then
-    assert Request.objects.get().corrections is None
+    # then the service's rule refuses it next to the box, which stays shown
+    assert response.status_code == 200
+    assert response.context["form"].errors["correction"] == [
+        "Only a request to correct data takes a correction; leave it empty for "
+        "this kind of request."
+    ]
+    assert "correction-field--error" in response.content.decode()
+    assert Request.objects.count() == 0
+    assert mail.outbox == []
 
 
 def test_invalid_email_is_a_field_error(client: Client, db):

@@ -26,7 +26,7 @@ from dsr.models import (
     VerificationChallenge,
 )
 from dsr.services.requests import request_add_note, request_reject
-from dsr.services.verification import challenge_issue
+from dsr.services.verification import verification_code_send
 from retention.choices import RunStatus
 from retention.models import MinimisedRequest
 from retention.services import (
@@ -59,7 +59,7 @@ def closed_request(
         request_add_note(
             actor=SYSTEM, request=request, text=f"Called back, spoke to {email}."
         )
-        challenge_issue(request=request)
+        verification_code_send(request=request)
         connector, _ = Connector.objects.get_or_create(
             name="manual-billing", kind="manual", defaults={"config": {}}
         )

@@ -1,17 +1,27 @@
-"""Seed the demo staff logins and requests (idempotent)."""
+"""Seed the demo: staff logins, requests and the demo stores (idempotent).
+
+A composition root: it wires each app's demo data, in order. The requests
+come before the stores' connectors, so the demo's requests keep their varied
+states instead of fanning out to the stores at once.
+"""
+
+from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from connectors.demo import DEMO_CUSTOMERS
+from connectors.demo import DEMO_CUSTOMERS, demo_stores_seed
 from connectors.demo import customer as demo_customer
 from dsr.demo import DEMO_PASSWORD, DEMO_STAFF, demo_seed
 
 
 class Command(BaseCommand):
-    help = "Create demo staff users and a dozen demo requests; safe to run again."
+    help = (
+        "Create demo staff users, a dozen demo requests and the demo stores; "
+        "safe to run again."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -29,6 +39,7 @@ class Command(BaseCommand):
                 "(pass --force for a throw-away environment)"
             )
         summary = demo_seed()
+        stores = demo_stores_seed(settings.VAR_DIR / "demo")
         created = ", ".join(summary.users_created) or "none"
         self.stdout.write(
             f"Staff users: created {created}; "
@@ -42,9 +53,9 @@ class Command(BaseCommand):
             f"{status} {count}" for status, count in sorted(summary.statuses.items())
         )
         self.stdout.write(f"Demo requests by status: {states or 'none'}")
-        for name, created in summary.connectors:
+        for name, made in stores:
             self.stdout.write(
-                f"Connector {name}: {'created' if created else 'exists already'}"
+                f"Connector {name}: {'created' if made else 'exists already'}"
             )
         sample = demo_customer(7)
         self.stdout.write(

@@ -10,7 +10,8 @@ from typing import Any
 
 from django import forms
 
-from dashboard.forms import ControllerDateTimeField, ServiceErrorsMixin
+from dashboard.forms.common import ControllerDateTimeField
+from privacydesk.forms import ServiceErrorsMixin
 from retention.choices import HoldScope, PolicyAction
 from retention.models import RetentionPolicy
 from retention.services.policies import CRON_FIELDS, DEFAULT_SCHEDULE

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.actors import actor_system
-from accounts.services import api_client_create
+from audit.accounts import api_client_create
 from privacydesk.errors import DomainError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from dashboard.forms import ServiceErrorsMixin
+from privacydesk.forms import ServiceErrorsMixin
 
 
 class PolicyPublishForm(ServiceErrorsMixin, forms.Form):
