@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-from dsr.models import DataSubject
+from subjects.models import DataSubject
 
 _CONSENT_SALT = "consent.page-link"
 

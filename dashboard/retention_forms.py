@@ -11,7 +11,8 @@ from typing import Any
 from django import forms
 
 from dashboard.forms import ControllerDateTimeField, ServiceErrorsMixin
-from retention.choices import HoldScope, PolicyAction
+from dsr.choices import HoldScope
+from retention.choices import PolicyAction
 from retention.models import RetentionPolicy
 from retention.services.policies import CRON_FIELDS, DEFAULT_SCHEDULE
 

@@ -31,8 +31,8 @@ from consent.selectors.check import (  # noqa: F401 - the check, re-exported
     consent_check,
     consent_check_prepare,
 )
-from dsr.models import DataSubject
 from privacydesk.errors import ValidationFailed
+from subjects.models import DataSubject
 
 WITHDRAWAL_NOTICE = (
     "You can withdraw your consent at any time, as easily as you gave it. "

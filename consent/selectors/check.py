@@ -28,10 +28,10 @@ from consent.models import (
     PolicyVersion,
     Purpose,
 )
-from dsr.models import SubjectIdentifier
-from dsr.services.subjects import Claim, identity_claims
 from privacydesk import crypto
 from privacydesk.errors import ValidationFailed
+from subjects.claims import Claim, identity_claims
+from subjects.models import SubjectIdentifier
 
 _SLUG = re.compile(r"^[a-z0-9_-]{1,50}$")
 # Unknown subjects: short, because an identifier linked outside consent (a

@@ -27,12 +27,12 @@ from dsr.choices import ChallengePurpose
 from dsr.links import status_token
 from dsr.models import VerificationChallenge
 from dsr.notifications import notify_subject
-from dsr.services.subjects import subject_email
 from evidence.links import download_token
 from evidence.models import AccessPackage
 from evidence.selectors import access_package_is_available
 from privacydesk import crypto
 from privacydesk.errors import IllegalTransition, ValidationFailed
+from subjects.claims import subject_email
 
 PURPOSE = ChallengePurpose.DOWNLOAD
 

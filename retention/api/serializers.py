@@ -12,8 +12,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dsr.api.serializers import StrictSerializer
-from retention.choices import HoldScope, PolicyAction, RunStatus
-from retention.models import LegalHold, PurgeRun, RetentionPolicy
+from dsr.choices import HoldScope
+from dsr.models import LegalHold
+from retention.choices import PolicyAction, RunStatus
+from retention.models import PurgeRun, RetentionPolicy
 
 COUNTS_SCHEMA = {
     "type": "object",

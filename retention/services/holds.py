@@ -17,15 +17,13 @@ from accounts.actors import Actor
 from accounts.permissions import Perm
 from audit.services import audit_record
 from connectors.models import Connector
-from dsr.models import DataSubject
-from dsr.services.subjects import (
-    identity_claims,
-    subject_find,
-    subject_link_identifiers,
-)
+from dsr.choices import HoldScope
+from dsr.models import LegalHold
 from privacydesk.errors import IllegalTransition, ValidationFailed
-from retention.choices import HoldScope
-from retention.models import LegalHold
+from subjects.claims import identity_claims
+from subjects.models import DataSubject
+from subjects.selectors import subject_find
+from subjects.services import subject_link_identifiers
 
 
 def _text(value: Any, field: str, *, minimum: int, maximum: int) -> str:

@@ -68,7 +68,6 @@ KNOWN_VIOLATIONS: set[tuple[str, str]] = {
     ("privacydesk", "accounts"),
     ("accounts", "audit"),
     ("connectors", "dsr"),
-    ("dsr", "retention"),
     ("dsr", "evidence"),
     ("retention", "evidence"),
 }
