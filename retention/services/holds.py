@@ -22,8 +22,7 @@ from dsr.models import LegalHold
 from privacydesk.errors import IllegalTransition, ValidationFailed
 from subjects.claims import identity_claims
 from subjects.models import DataSubject
-from subjects.selectors import subject_find
-from subjects.services import subject_link_identifiers
+from subjects.services import subject_get_or_create, subject_link_identifiers
 
 
 def _text(value: Any, field: str, *, minimum: int, maximum: int) -> str:
@@ -44,9 +43,7 @@ def hold_subject_for_identity(*, actor: Actor, identity: Any) -> DataSubject:
     request does. Staff vouch for the identifiers, so all are linked."""
     actor.require(Perm.RETENTION_MANAGE)
     claims = identity_claims(identity, field="subject_identity")
-    subject = subject_find(claims=claims)
-    if subject is None:
-        subject = DataSubject.objects.create()
+    subject = subject_get_or_create(claims=claims)
     subject_link_identifiers(subject=subject, claims=claims)
     return subject
 
