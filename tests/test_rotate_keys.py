@@ -156,7 +156,7 @@ def test_every_encrypted_column_is_found_including_history() -> None:
     assert {
         "dsr.Request.identity",
         "dsr.HistoricalRequest.identity",
-        "dsr.SubjectIdentifier.value",
-        "dsr.HistoricalSubjectIdentifier.value",
+        "subjects.SubjectIdentifier.value",
+        "subjects.HistoricalSubjectIdentifier.value",
         "dsr.RequestNote.text",
     } <= labels
