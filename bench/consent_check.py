@@ -165,7 +165,7 @@ def app_environment(var_dir: Path) -> dict[str, str]:
 
 def data_present() -> bool:
     from consent.models import ConsentEvent
-    from dsr.models import DataSubject
+    from subjects.models import DataSubject
 
     return (
         DataSubject.objects.count() == SUBJECTS

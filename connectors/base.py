@@ -25,6 +25,11 @@ from typing import Any, ClassVar, Protocol
 from connectors.choices import Action
 from privacydesk.errors import ValidationFailed
 
+# The subject's identifiers are a foundation type (subjects builds them,
+# connectors use them; neither imports the other): re-exported here as part
+# of the contract.
+from privacydesk.identity import Identity as Identity
+
 
 class ConnectorError(Exception):
     """A connector call failed; `permanent` says whether retrying can help."""
@@ -38,32 +43,6 @@ class ConnectorError(Exception):
 class ConfigError(ValidationFailed):
     """A connector's config is invalid; `field` is the path, e.g.
     `config.tables[2].identity`."""
-
-
-@dataclass(frozen=True)
-class Identity:
-    """The subject as a connector sees it: plaintext identifiers, in memory only."""
-
-    emails: tuple[str, ...] = ()
-    phones: tuple[str, ...] = ()
-    customer_ids: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-    def values(self, kind: str, namespace: str = "") -> tuple[str, ...]:
-        if kind == "email":
-            return self.emails
-        if kind == "phone":
-            return self.phones
-        if kind == "customer_id":
-            if namespace:
-                return self.customer_ids.get(namespace, ())
-            return tuple(v for values in self.customer_ids.values() for v in values)
-        raise KeyError(kind)
-
-    def all_values(self) -> tuple[str, ...]:
-        return self.emails + self.phones + self.values("customer_id")
-
-    def is_empty(self) -> bool:
-        return not self.all_values()
 
 
 @dataclass(frozen=True)

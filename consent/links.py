@@ -14,8 +14,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.urls import reverse
 
-from dsr.models import DataSubject
 from privacydesk.signing import signed_token_make, signed_token_read
+from subjects.models import DataSubject
 
 CONSENT_PURPOSE = "consent.page-link"
 

@@ -80,7 +80,7 @@ class ConsentEvent(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # db_index off: the composite index below leads with the subject.
     subject = models.ForeignKey(
-        "dsr.DataSubject",
+        "subjects.DataSubject",
         on_delete=models.PROTECT,
         related_name="consent_events",
         db_index=False,
@@ -128,7 +128,7 @@ class ConsentState(models.Model):
     """The current answer per subject and purpose, derived from the events."""
 
     subject = models.ForeignKey(
-        "dsr.DataSubject",
+        "subjects.DataSubject",
         on_delete=models.PROTECT,
         related_name="consent_states",
         db_index=False,  # the unique constraint leads with the subject
@@ -169,7 +169,7 @@ class ErasureAssessment(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     subject = models.ForeignKey(
-        "dsr.DataSubject", on_delete=models.PROTECT, related_name="+"
+        "subjects.DataSubject", on_delete=models.PROTECT, related_name="+"
     )
     purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="+")
     event = models.ForeignKey(ConsentEvent, on_delete=models.PROTECT, related_name="+")

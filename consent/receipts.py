@@ -18,7 +18,7 @@ from accounts.actors import Actor
 from accounts.permissions import Perm
 from consent.choices import ConsentChannel, ConsentStatus, LegalBasis
 from consent.models import ConsentState
-from dsr.models import DataSubject
+from subjects.models import DataSubject
 
 RECEIPT_VERSION = "KI-CR-v1.1.0"
 # Stable receipt ids: the same subject and latest event give the same id.

@@ -44,12 +44,6 @@ OPEN_STATUSES = (
 CLOSED_STATUSES = tuple(s for s in RequestStatus if s not in OPEN_STATUSES)
 
 
-class IdentifierKind(models.TextChoices):
-    EMAIL = "email", "E-mail"
-    PHONE = "phone", "Phone"
-    CUSTOMER_ID = "customer_id", "Customer id"
-
-
 class PauseReason(models.TextChoices):
     IDENTITY = "identity", "Waiting for proof of identity"
     CLARIFICATION = "clarification", "Waiting for clarification"
@@ -83,3 +77,9 @@ TERMINAL_TASK_STATUSES = (
     TaskStatus.EXEMPTED,
     TaskStatus.SKIPPED,
 )
+
+
+class HoldScope(models.TextChoices):
+    SUBJECT = "subject", "One data subject"
+    CONNECTOR = "connector", "A whole connector"
+    TABLE = "table", "One table of a connector"

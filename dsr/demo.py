@@ -22,7 +22,7 @@ from accounts.actors import Actor, actor_system
 from accounts.choices import Role
 from accounts.services import staff_set_role
 from audit.services import audit_record
-from dsr.choices import Channel, IdentifierKind, Regime, RequestKind, RequestStatus
+from dsr.choices import Channel, Regime, RequestKind, RequestStatus
 from dsr.clock import controller_zone, local_today
 from dsr.models import Request
 from dsr.services.requests import (
@@ -33,7 +33,8 @@ from dsr.services.requests import (
     request_extend,
     request_reject,
 )
-from dsr.services.subjects import subject_find
+from subjects.choices import IdentifierKind
+from subjects.selectors import subject_find
 
 DEMO_PASSWORD = "privacydesk-demo"
 SEED = 2026

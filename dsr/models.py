@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import ClassVar
 
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 from dsr.choices import (
     AttemptOutcome,
     ChallengePurpose,
     Channel,
-    IdentifierKind,
+    HoldScope,
     PauseReason,
     Regime,
     RequestKind,
@@ -18,54 +22,7 @@ from dsr.choices import (
 )
 from privacydesk.fields import EncryptedJSONField, EncryptedTextField
 from privacydesk.history import history as history_records
-
-
-class DataSubject(models.Model):
-    """A person whose data we hold, known only through encrypted identifiers."""
-
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"subject {self.public_id}"
-
-    @property
-    def pseudonym(self) -> str:
-        """A stable reference to show staff and evidence instead of a name."""
-        return f"SUBJ-{self.public_id.hex[:10].upper()}"
-
-
-class SubjectIdentifier(models.Model):
-    """One identifier of a subject: encrypted value plus a keyed blind index."""
-
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    subject = models.ForeignKey(
-        DataSubject, on_delete=models.CASCADE, related_name="identifiers"
-    )
-    kind = models.CharField(max_length=20, choices=IdentifierKind.choices)
-    namespace = models.CharField(
-        max_length=50, blank=True
-    )  # the system of a customer id
-    value = EncryptedTextField()
-    blind_index = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    history = history_records()
-
-    class Meta:
-        ordering = ["kind", "created_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["kind", "namespace", "blind_index"], name="unique_identifier"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} of {self.subject_id}"
+from subjects.models import DataSubject
 
 
 class Request(models.Model):
@@ -264,3 +221,71 @@ class TaskAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of {self.task_id}"
+
+
+class LegalHold(models.Model):
+    """Data that must not be deleted: a subject's, a connector's or a table's."""
+
+    # Audit events of holds placed before the move name the old app.
+    AUDIT_FORMER_LABELS: ClassVar[tuple[str, ...]] = ("retention.legalhold",)
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    subject = models.ForeignKey(
+        DataSubject,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="legal_holds",
+    )
+    connector = models.ForeignKey(
+        "connectors.Connector",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="legal_holds",
+    )
+    table = models.CharField(max_length=63, blank=True)
+    reason = models.TextField()
+    legal_basis = models.CharField(max_length=200)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    placed_by = models.CharField(max_length=100)  # actor ref
+    placed_by_label = models.CharField(max_length=150)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.CharField(max_length=100, blank=True)
+    released_by_label = models.CharField(max_length=150, blank=True)
+    release_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # Moved here from retention (issue 11): erasure honours holds, and
+        # dsr may not import retention. The table keeps its retention name.
+        db_table = "retention_legalhold"
+        ordering = ["-starts_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(subject__isnull=False, connector__isnull=True, table="")
+                    | Q(subject__isnull=True, connector__isnull=False)
+                ),
+                name="legal_hold_one_scope",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"legal hold {self.public_id}"
+
+    @property
+    def scope(self) -> str:
+        if self.subject_id is not None:
+            return HoldScope.SUBJECT
+        return HoldScope.TABLE if self.table else HoldScope.CONNECTOR
+
+    def is_active(self, at: datetime | None = None) -> bool:
+        at = at or timezone.now()
+        return (
+            self.released_at is None
+            and self.starts_at <= at
+            and (self.ends_at is None or self.ends_at > at)
+        )

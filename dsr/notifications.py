@@ -17,7 +17,7 @@ from django.urls import reverse
 from dsr.clock import end_of_day
 from dsr.links import status_token
 from dsr.models import Request
-from dsr.services.subjects import subject_email
+from subjects.claims import subject_email
 
 logger = logging.getLogger(__name__)
 

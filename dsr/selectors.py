@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.permissions import Perm
@@ -15,8 +16,9 @@ from connectors.choices import Action
 from dsr.choices import OPEN_STATUSES, TERMINAL_TASK_STATUSES, TaskStatus
 from dsr.clock import local_today
 from dsr.links import status_token_read
-from dsr.models import Request, RequestTask
+from dsr.models import LegalHold, Request, RequestTask
 from privacydesk.errors import ValidationFailed
+from subjects.models import DataSubject
 
 if TYPE_CHECKING:
     from connectors.models import Connector
@@ -162,3 +164,47 @@ def request_work_waiting() -> bool:
         | Q(status=TaskStatus.PENDING, next_attempt_at__isnull=True),
         manual=False,
     ).exists()
+
+
+# --- legal holds (erasure yields to them; retention places and lists them) -------
+
+
+def hold_active_q(*, at: datetime | None = None) -> Q:
+    """The holds in force at `at` (now by default): not released, started,
+    not yet ended."""
+    at = at or timezone.now()
+    return Q(released_at__isnull=True, starts_at__lte=at) & (
+        Q(ends_at__isnull=True) | Q(ends_at__gt=at)
+    )
+
+
+def holds_active(*, at: datetime | None = None) -> QuerySet[LegalHold]:
+    return LegalHold.objects.filter(hold_active_q(at=at)).select_related(
+        "connector", "subject"
+    )
+
+
+def holds_covering(
+    *, subject: DataSubject | None = None, connector: Connector | None = None
+) -> list[LegalHold]:
+    """Active holds that cover this subject's data in this connector: a hold
+    on the subject, on the whole connector, or on one of its tables."""
+    scope = Q()
+    if subject is not None:
+        scope |= Q(subject=subject)
+    if connector is not None:
+        scope |= Q(connector=connector)
+    if not scope:
+        return []
+    return list(holds_active().filter(scope).order_by("starts_at", "pk"))
+
+
+def holds_covering_exist() -> Exists:
+    """For a RequestTask query: whether `holds_covering` would find any hold
+    for the task's subject and connector (one subquery, no extra round trip)."""
+    return Exists(
+        LegalHold.objects.filter(hold_active_q()).filter(
+            Q(subject_id=OuterRef("request__subject_id"))
+            | Q(connector_id=OuterRef("connector_id"))
+        )
+    )

@@ -25,9 +25,9 @@ from consent.services.events import (
     consent_apply_gpc,
     consent_set,
 )
-from dsr.models import DataSubject
 from portal.forms_consent import ConsentChoiceForm
 from portal.views import _client, _help_context, _link_expired
+from subjects.models import DataSubject
 
 GPC_NOTICE = (
     "We received your browser's Global Privacy Control signal and have opted "

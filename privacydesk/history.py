@@ -21,5 +21,7 @@ def history_user(request: HttpRequest | None = None, **kwargs: Any) -> Any:
     return None
 
 
-def history() -> HistoricalRecords:
-    return HistoricalRecords(get_user=history_user)
+def history(*, table_name: str | None = None) -> HistoricalRecords:
+    """History for a model; `table_name` keeps the table of a model that
+    moved between apps."""
+    return HistoricalRecords(get_user=history_user, table_name=table_name)

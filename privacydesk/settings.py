@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "privacydesk",
     "accounts",
     "audit",
+    "subjects",
     "connectors",
     "dsr",
     "consent",

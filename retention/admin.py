@@ -1,7 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from retention.models import LegalHold, PurgeRun, RetentionPolicy
+from dsr.models import LegalHold
+from retention.models import PurgeRun, RetentionPolicy
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

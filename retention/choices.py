@@ -14,10 +14,4 @@ class RunStatus(models.TextChoices):
     INTERRUPTED = "interrupted", "Interrupted (resumes on the next run)"
 
 
-class HoldScope(models.TextChoices):
-    SUBJECT = "subject", "One data subject"
-    CONNECTOR = "connector", "A whole connector"
-    TABLE = "table", "One table of a connector"
-
-
 ATTENTION_STATUSES = (RunStatus.FAILED, RunStatus.INTERRUPTED)

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
 from privacydesk.history import history as history_records
-from retention.choices import HoldScope, PolicyAction, RunStatus
+from retention.choices import PolicyAction, RunStatus
 
 
 class RetentionPolicy(models.Model):
@@ -62,68 +60,6 @@ class RetentionPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class LegalHold(models.Model):
-    """Data that must not be deleted: a subject's, a connector's or a table's."""
-
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    subject = models.ForeignKey(
-        "dsr.DataSubject",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="legal_holds",
-    )
-    connector = models.ForeignKey(
-        "connectors.Connector",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="legal_holds",
-    )
-    table = models.CharField(max_length=63, blank=True)
-    reason = models.TextField()
-    legal_basis = models.CharField(max_length=200)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField(null=True, blank=True)
-    placed_by = models.CharField(max_length=100)  # actor ref
-    placed_by_label = models.CharField(max_length=150)
-    released_at = models.DateTimeField(null=True, blank=True)
-    released_by = models.CharField(max_length=100, blank=True)
-    released_by_label = models.CharField(max_length=150, blank=True)
-    release_note = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["-starts_at", "-pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(subject__isnull=False, connector__isnull=True, table="")
-                    | Q(subject__isnull=True, connector__isnull=False)
-                ),
-                name="legal_hold_one_scope",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"legal hold {self.public_id}"
-
-    @property
-    def scope(self) -> str:
-        if self.subject_id is not None:
-            return HoldScope.SUBJECT
-        return HoldScope.TABLE if self.table else HoldScope.CONNECTOR
-
-    def is_active(self, at: datetime | None = None) -> bool:
-        at = at or timezone.now()
-        return (
-            self.released_at is None
-            and self.starts_at <= at
-            and (self.ends_at is None or self.ends_at > at)
-        )
 
 
 class PurgeRun(models.Model):

@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.permissions import Perm
-from connectors.base import Identity
 from connectors.kinds.sql.purge import HeldScope
 from connectors.models import Connector
-from dsr.models import DataSubject, SubjectIdentifier
+from dsr.models import LegalHold
+from dsr.selectors import hold_active_q, holds_active
 from retention.choices import ATTENTION_STATUSES
-from retention.models import LegalHold, PurgeRun, RetentionPolicy
+from retention.models import PurgeRun, RetentionPolicy
+from subjects.models import DataSubject
+from subjects.selectors import subjects_identity
 
 # --- policies -------------------------------------------------------------------
 
@@ -90,9 +92,9 @@ def hold_list(*, actor: Actor, active: bool | None = None) -> QuerySet[LegalHold
     actor.require(Perm.RETENTION_VIEW)
     holds = LegalHold.objects.select_related("connector", "subject")
     if active is True:
-        holds = holds.filter(_active_q())
+        holds = holds.filter(hold_active_q())
     elif active is False:
-        holds = holds.exclude(_active_q())
+        holds = holds.exclude(hold_active_q())
     return holds
 
 
@@ -100,45 +102,6 @@ def hold_get(*, actor: Actor, public_id: str, manage: bool = False) -> LegalHold
     actor.require(Perm.RETENTION_MANAGE if manage else Perm.RETENTION_VIEW)
     return LegalHold.objects.select_related("connector", "subject").get(
         public_id=public_id
-    )
-
-
-def _active_q(at: datetime | None = None) -> Q:
-    at = at or timezone.now()
-    return Q(released_at__isnull=True, starts_at__lte=at) & (
-        Q(ends_at__isnull=True) | Q(ends_at__gt=at)
-    )
-
-
-def holds_active(*, at: datetime | None = None) -> QuerySet[LegalHold]:
-    return LegalHold.objects.filter(_active_q(at)).select_related(
-        "connector", "subject"
-    )
-
-
-def holds_covering(
-    *, subject: DataSubject | None = None, connector: Connector | None = None
-) -> list[LegalHold]:
-    """Active holds that cover this subject's data in this connector: a hold
-    on the subject, on the whole connector, or on one of its tables."""
-    scope = Q()
-    if subject is not None:
-        scope |= Q(subject=subject)
-    if connector is not None:
-        scope |= Q(connector=connector)
-    if not scope:
-        return []
-    return list(holds_active().filter(scope).order_by("starts_at", "pk"))
-
-
-def holds_covering_exist() -> Exists:
-    """For a RequestTask query: whether `holds_covering` would find any hold
-    for the task's subject and connector (one subquery, no extra round trip)."""
-    return Exists(
-        LegalHold.objects.filter(_active_q()).filter(
-            Q(subject_id=OuterRef("request__subject_id"))
-            | Q(connector_id=OuterRef("connector_id"))
-        )
     )
 
 
@@ -170,30 +133,6 @@ def held_scope_for(*, policy: RetentionPolicy) -> tuple[HeldScope, list[LegalHol
         everything=everything,
     )
     return scope, holds
-
-
-def subjects_identity(*, subject_ids: Iterable[int]) -> Identity:
-    """The identifiers of these subjects as one Identity (memory only)."""
-    emails: list[str] = []
-    phones: list[str] = []
-    customer_ids: dict[str, list[str]] = {}
-    ids = list(subject_ids)
-    if not ids:
-        return Identity()
-    for identifier in SubjectIdentifier.objects.filter(subject_id__in=ids).order_by(
-        "pk"
-    ):
-        if identifier.kind == "email":
-            emails.append(identifier.value)
-        elif identifier.kind == "phone":
-            phones.append(identifier.value)
-        else:
-            customer_ids.setdefault(identifier.namespace, []).append(identifier.value)
-    return Identity(
-        emails=tuple(emails),
-        phones=tuple(phones),
-        customer_ids={key: tuple(values) for key, values in customer_ids.items()},
-    )
 
 
 def hold_summary(hold: LegalHold) -> dict[str, str]:

@@ -14,10 +14,11 @@ from django.db import connection
 from django.test import override_settings
 
 from accounts.actors import actor_system
-from dsr.models import Request, RequestNote, SubjectIdentifier
+from dsr.models import Request, RequestNote
 from dsr.services.requests import request_add_note, request_extend
 from privacydesk import crypto
 from privacydesk.management.commands.rotate_field_keys import encrypted_columns
+from subjects.models import SubjectIdentifier
 
 pytestmark = pytest.mark.django_db
 
@@ -155,7 +156,7 @@ def test_every_encrypted_column_is_found_including_history() -> None:
     assert {
         "dsr.Request.identity",
         "dsr.HistoricalRequest.identity",
-        "dsr.SubjectIdentifier.value",
-        "dsr.HistoricalSubjectIdentifier.value",
+        "subjects.SubjectIdentifier.value",
+        "subjects.HistoricalSubjectIdentifier.value",
         "dsr.RequestNote.text",
     } <= labels

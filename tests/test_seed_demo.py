@@ -17,7 +17,8 @@ from connectors.models import Connector
 from dsr.choices import Regime, RequestKind, RequestStatus
 from dsr.clock import local_today
 from dsr.demo import DEMO_PASSWORD, DEMO_STAFF, SCENARIOS, demo_request_specs
-from dsr.models import DataSubject, Request, SubjectIdentifier
+from dsr.models import Request
+from subjects.models import DataSubject, SubjectIdentifier
 
 pytestmark = pytest.mark.django_db
 

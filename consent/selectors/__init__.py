@@ -35,8 +35,8 @@ from consent.selectors.versions import (  # noqa: F401 - re-exported
     policy_versions_current,
     policy_versions_in_force,
 )
-from dsr.models import DataSubject
 from privacydesk.errors import ValidationFailed
+from subjects.models import DataSubject
 
 WITHDRAWAL_NOTICE = (
     "You can withdraw your consent at any time, as easily as you gave it. "

@@ -29,10 +29,10 @@ from consent.models import (
     Purpose,
 )
 from consent.selectors.versions import policy_versions_in_force
-from dsr.models import SubjectIdentifier
-from dsr.services.subjects import Claim, identity_claims
 from privacydesk import crypto
 from privacydesk.errors import ValidationFailed
+from subjects.claims import Claim, identity_claims
+from subjects.models import SubjectIdentifier
 
 _SLUG = re.compile(r"^[a-z0-9_-]{1,50}$")
 # Unknown subjects: short, because an identifier linked outside consent (a

@@ -42,12 +42,10 @@ from consent.selectors import (
     purpose_get,
 )
 from consent.services.propagations import propagations_plan
-from dsr.models import DataSubject, SubjectIdentifier
-from dsr.services.subjects import (
-    Claim,
-)
 from privacydesk import crypto
 from privacydesk.errors import IllegalTransition, NotPermitted, ValidationFailed
+from subjects.claims import Claim
+from subjects.models import DataSubject, SubjectIdentifier
 
 # Clocks of integrations drift; a choice "from the future" beyond this is a bug.
 FUTURE_SKEW = timedelta(minutes=5)

@@ -25,8 +25,10 @@ from consent.services.events import (
     purpose_from_input,
     version_from_input,
 )
-from dsr.services.subjects import identity_claims, subject_find, subject_get_or_create
 from privacydesk.errors import IllegalTransition, ValidationFailed
+from subjects.claims import identity_claims
+from subjects.selectors import subject_find
+from subjects.services import subject_get_or_create
 
 MAX_BATCH = 500
 

@@ -30,7 +30,7 @@ from django.utils import timezone
 from accounts.actors import Actor, actor_system
 from accounts.permissions import Perm
 from audit.services import audit_record
-from connectors.base import Deferred, Identity
+from connectors.base import Deferred
 from connectors.wire import WithdrawalJob
 from consent.choices import AttemptOutcome, PropagationStatus
 from consent.models import (
@@ -45,9 +45,9 @@ from consent.propagation import (
     PropagationUnsupported,
     apply_withdrawal,
 )
-from dsr.models import SubjectIdentifier
 from privacydesk.errors import IllegalTransition
 from privacydesk.retry import attempt_close, backoff_seconds
+from subjects.selectors import subjects_identity
 
 logger = logging.getLogger(__name__)
 SYSTEM = actor_system("consent-propagation")
@@ -106,32 +106,13 @@ def propagations_enqueue(
     transaction.on_commit(send)
 
 
-def _identity(subject_id: int) -> Identity:
-    """The subject's identifiers, decrypted in memory for this one call."""
-    emails: list[str] = []
-    phones: list[str] = []
-    customer_ids: dict[str, list[str]] = {}
-    for identifier in SubjectIdentifier.objects.filter(subject_id=subject_id):
-        if identifier.kind == "email":
-            emails.append(identifier.value)
-        elif identifier.kind == "phone":
-            phones.append(identifier.value)
-        else:
-            customer_ids.setdefault(identifier.namespace, []).append(identifier.value)
-    return Identity(
-        emails=tuple(emails),
-        phones=tuple(phones),
-        customer_ids={k: tuple(v) for k, v in customer_ids.items()},
-    )
-
-
 def propagation_job(*, propagation: ConsentPropagation) -> WithdrawalJob:
     """The job a store is given: ids, the purpose and the decrypted identity."""
     return WithdrawalJob(
         task_id=str(propagation.public_id),
         purpose=propagation.purpose.slug,
         withdrawn_at=propagation.event.occurred_at,
-        identity=_identity(propagation.event.subject_id),
+        identity=subjects_identity(subject_ids=[propagation.event.subject_id]),
         instructions=propagation.action or {},
     )
 

@@ -11,8 +11,9 @@ from typing import Any
 from django import forms
 
 from dashboard.forms.common import ControllerDateTimeField
+from dsr.choices import HoldScope
 from privacydesk.forms import ServiceErrorsMixin
-from retention.choices import HoldScope, PolicyAction
+from retention.choices import PolicyAction
 from retention.models import RetentionPolicy
 from retention.services.policies import CRON_FIELDS, DEFAULT_SCHEDULE
 

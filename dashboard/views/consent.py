@@ -37,9 +37,10 @@ from consent.services.propagations import propagation_retry
 from dashboard.forms.consent import PolicyPublishForm, SubjectSearchForm
 from dashboard.views.common import actor_labels, page, staff_view
 from dsr.clock import local_today
-from dsr.models import DataSubject
-from dsr.services.subjects import identity_claims, subject_find
 from privacydesk.errors import IllegalTransition, ValidationFailed
+from subjects.claims import identity_claims
+from subjects.models import DataSubject
+from subjects.selectors import subject_find
 
 RATE_DAYS = 30
 # The chart's drawing area, in SVG user units.

@@ -19,10 +19,10 @@ from accounts.actors import Actor
 from accounts.permissions import Perm
 from dashboard.forms.retention import HoldForm, PolicyForm, ReleaseForm, RunForm
 from dashboard.views.common import actor_labels, page, staff_view
-from dsr.models import Request
+from dsr.models import LegalHold, Request
 from privacydesk.errors import IllegalTransition, ValidationFailed
 from retention.choices import RunStatus
-from retention.models import LegalHold, PurgeRun, RetentionPolicy
+from retention.models import PurgeRun, RetentionPolicy
 from retention.selectors import (
     hold_connector_choices,
     hold_get,

@@ -47,10 +47,12 @@ from dsr.choices import (
     RequestStatus,
     TaskStatus,
 )
-from dsr.models import Request, RequestTask, SubjectIdentifier, TaskAttempt
+from dsr.models import Request, RequestTask, TaskAttempt
+from dsr.selectors import holds_covering, holds_covering_exist
 from privacydesk.errors import IllegalTransition, ValidationFailed
 from privacydesk.retry import attempt_close, backoff_seconds
-from retention.selectors import holds_covering_exist
+from subjects.models import SubjectIdentifier
+from subjects.selectors import subjects_identity
 
 logger = logging.getLogger(__name__)
 SYSTEM = actor_system("executor")
@@ -302,7 +304,7 @@ def _task_run_once(task_id: int) -> str:
     attempt = TaskAttempt(  # saved by attempt_close, with its outcome
         task=task, number=task.attempts, started_at=now, worker=socket.gethostname()
     )
-    identity = subject_identity(request=task.request)
+    identity = subjects_identity(subject_ids=[task.request.subject_id])
     started = time.monotonic()
     job = Job(
         task_id=str(task.public_id),
@@ -394,8 +396,6 @@ def _exempt_if_held(task: RequestTask) -> bool:
     wins over erasure (GDPR 17(3)(b),(e)): the task is exempted with the
     hold's legal basis, and nothing in that store is erased. A table hold
     exempts the whole store's task (erasure cannot yet skip single tables)."""
-    from retention.selectors import holds_covering
-
     holds = holds_covering(subject=task.request.subject, connector=task.connector)
     if not holds:
         return False

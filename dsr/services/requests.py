@@ -26,12 +26,9 @@ from dsr.clock import apply_deadlines, deadline_rules, local_date, local_today
 from dsr.deadlines import Pause, pause_is_honoured
 from dsr.models import ClockPause, Request, RequestNote
 from dsr.services.execution import request_plan_tasks
-from dsr.services.subjects import (
-    identity_claims,
-    subject_get_or_create,
-    subject_link_identifiers,
-)
 from privacydesk.errors import IllegalTransition, ValidationFailed
+from subjects.claims import identity_claims
+from subjects.services import subject_get_or_create, subject_link_identifiers
 
 S = RequestStatus
 MAX_CORRECTIONS = 50

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from audit.models import AuditEvent
+from audit.selectors import audit_object_types
 from evidence.packs.common import (
     actor_labels,
     audit_event_facts,
@@ -38,13 +39,14 @@ def purge_run_facts(
     The audit part covers the run's own events, the events of the holds it
     honoured (who placed them, on what basis) and of its policy (who approved
     each version of the settings it ran with)."""
-    from retention.models import LegalHold, RetentionPolicy
+    from dsr.models import LegalHold
+    from retention.models import RetentionPolicy
 
     head_sequence = head.sequence if head is not None else 0
     hold_ids = [str(hold.get("id", "")) for hold in run.holds if hold.get("id")]
     scope = (
         Q(object_type=_object_type(PurgeRun), object_id=str(run.public_id))
-        | Q(object_type=_object_type(LegalHold), object_id__in=hold_ids)
+        | Q(object_type__in=audit_object_types(LegalHold), object_id__in=hold_ids)
         | Q(
             object_type=_object_type(RetentionPolicy),
             object_id=str(run.policy.public_id),

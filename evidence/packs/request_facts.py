@@ -25,7 +25,7 @@ from dsr.choices import (
     VerificationMethod,
 )
 from dsr.clock import local_date
-from dsr.models import Request, RequestTask, SubjectIdentifier
+from dsr.models import Request, RequestTask
 from evidence.models import AccessPackage
 from evidence.packs.common import (
     actor_labels,
@@ -37,6 +37,7 @@ from evidence.packs.common import (
     iso,
     software_facts,
 )
+from subjects.models import SubjectIdentifier
 
 READER = actor_system("evidence")
 

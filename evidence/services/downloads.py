@@ -26,11 +26,11 @@ from dsr.links import status_token
 from dsr.models import VerificationChallenge
 from dsr.notifications import notify_subject
 from dsr.services.challenges import challenge_check, challenge_issue, challenge_use
-from dsr.services.subjects import subject_email
 from evidence.links import download_token
 from evidence.models import AccessPackage
 from evidence.selectors import access_package_is_available
 from privacydesk.errors import IllegalTransition
+from subjects.claims import subject_email
 
 PURPOSE = ChallengePurpose.DOWNLOAD
 

@@ -11,9 +11,11 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from dsr.choices import HoldScope
+from dsr.models import LegalHold
 from privacydesk.apikit import StrictSerializer
-from retention.choices import HoldScope, PolicyAction, RunStatus
-from retention.models import LegalHold, PurgeRun, RetentionPolicy
+from retention.choices import PolicyAction, RunStatus
+from retention.models import PurgeRun, RetentionPolicy
 
 COUNTS_SCHEMA = {
     "type": "object",

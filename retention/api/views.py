@@ -15,7 +15,7 @@ from accounts.actors import Actor
 from accounts.api.authentication import client_actor
 from accounts.choices import Scope
 from connectors.models import Connector
-from dsr.models import DataSubject, Request
+from dsr.models import LegalHold, Request
 from privacydesk.apikit import (
     error_responses,
     id_parameter,
@@ -24,7 +24,7 @@ from privacydesk.apikit import (
 )
 from privacydesk.errors import ValidationFailed
 from retention.api import serializers as s
-from retention.models import LegalHold, PurgeRun, RetentionPolicy
+from retention.models import PurgeRun, RetentionPolicy
 from retention.selectors import (
     hold_get,
     hold_list,
@@ -45,6 +45,7 @@ from retention.services import (
     retention_policy_create,
     retention_policy_update,
 )
+from subjects.models import DataSubject
 
 TAGS = ["retention"]
 

@@ -17,15 +17,12 @@ from accounts.actors import Actor
 from accounts.permissions import Perm
 from audit.services import audit_record
 from connectors.models import Connector
-from dsr.models import DataSubject
-from dsr.services.subjects import (
-    identity_claims,
-    subject_find,
-    subject_link_identifiers,
-)
+from dsr.choices import HoldScope
+from dsr.models import LegalHold
 from privacydesk.errors import IllegalTransition, ValidationFailed
-from retention.choices import HoldScope
-from retention.models import LegalHold
+from subjects.claims import identity_claims
+from subjects.models import DataSubject
+from subjects.services import subject_get_or_create, subject_link_identifiers
 
 
 def _text(value: Any, field: str, *, minimum: int, maximum: int) -> str:
@@ -46,9 +43,7 @@ def hold_subject_for_identity(*, actor: Actor, identity: Any) -> DataSubject:
     request does. Staff vouch for the identifiers, so all are linked."""
     actor.require(Perm.RETENTION_MANAGE)
     claims = identity_claims(identity, field="subject_identity")
-    subject = subject_find(claims=claims)
-    if subject is None:
-        subject = DataSubject.objects.create()
+    subject = subject_get_or_create(claims=claims)
     subject_link_identifiers(subject=subject, claims=claims)
     return subject
 

@@ -35,14 +35,16 @@ from audit.services import audit_record
 from connectors.kinds.sql.purge import BatchResult, TableCounts
 from dsr.choices import CLOSED_STATUSES, Regime
 from dsr.models import (
+    LegalHold,
     Request,
     RequestNote,
     RequestTask,
-    SubjectIdentifier,
     VerificationChallenge,
 )
-from retention.models import LegalHold, MinimisedRequest, PurgeRun
-from retention.selectors import hold_summary, holds_active
+from dsr.selectors import holds_active
+from retention.models import MinimisedRequest, PurgeRun
+from retention.selectors import hold_summary
+from subjects.models import SubjectIdentifier
 
 TOMBSTONE: dict[str, Any] = {"minimised": True}
 NOTE_TOMBSTONE = "[removed by the retention policy]"

@@ -7,7 +7,8 @@ import pytest
 from consent.links import consent_token
 from consent.models import ConsentState
 from consent.seed import seed_purposes
-from dsr.services.subjects import identity_claims, subject_get_or_create
+from subjects.claims import identity_claims
+from subjects.services import subject_get_or_create
 
 
 @pytest.mark.browser

@@ -40,8 +40,9 @@ from consent.services.policies import purpose_connector_link
 from dsr.choices import AttemptOutcome as TaskOutcome
 from dsr.choices import TaskStatus
 from dsr.models import RequestTask
-from dsr.services.subjects import identity_claims, subject_get_or_create
 from privacydesk.errors import IllegalTransition
+from subjects.claims import identity_claims
+from subjects.services import subject_get_or_create
 from tests.conftest import (
     CONSENT_JOBS,
     REQUEST_JOBS,

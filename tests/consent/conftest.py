@@ -20,8 +20,9 @@ from accounts.actors import Actor, actor_system
 from consent.models import Purpose
 from consent.seed import seed_purposes
 from consent.services.events import Recorded, consent_set
-from dsr.models import DataSubject
-from dsr.services.subjects import identity_claims, subject_get_or_create
+from subjects.claims import identity_claims
+from subjects.models import DataSubject
+from subjects.services import subject_get_or_create
 
 
 def redis_location() -> str:

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from consent.models import ConsentEvent, ConsentState, PolicyVersion, Purpose
-from dsr.models import DataSubject
+from subjects.models import DataSubject
 
 pytestmark = pytest.mark.django_db
 EVENTS = "/api/v1/consent/events/"

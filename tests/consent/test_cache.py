@@ -18,9 +18,10 @@ from consent import cache as cache_module
 from consent.cache import Lookup
 from consent.models import ConsentState
 from consent.selectors import consent_check
-from dsr.services.subjects import identity_claims, subject_get_or_create
 from privacydesk import crypto
 from privacydesk.errors import ValidationFailed
+from subjects.claims import identity_claims
+from subjects.services import subject_get_or_create
 
 pytestmark = pytest.mark.django_db
 ADA = {"email": "ada@example.com"}

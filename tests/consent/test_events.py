@@ -20,10 +20,11 @@ from consent.services.events import (
     erasure_assessment_decide,
 )
 from consent.services.policies import purpose_update
-from dsr.models import DataSubject
-from dsr.services.subjects import identity_claims, subject_get_or_create
 from privacydesk import crypto
 from privacydesk.errors import IllegalTransition, NotPermitted, ValidationFailed
+from subjects.claims import identity_claims
+from subjects.models import DataSubject
+from subjects.services import subject_get_or_create
 
 pytestmark = pytest.mark.django_db
 ADA = {"email": "ada@example.com"}

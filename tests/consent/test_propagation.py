@@ -19,8 +19,9 @@ from consent.models import ConsentPropagation, PropagationAttempt, PurposeConnec
 from consent.services.events import consent_set
 from consent.services.policies import purpose_connector_link, purpose_update
 from consent.services.propagations import propagation_retry, propagations_sweep
-from dsr.services.subjects import identity_claims, subject_link_identifiers
 from privacydesk.errors import ValidationFailed
+from subjects.claims import identity_claims
+from subjects.services import subject_link_identifiers
 
 pytestmark = pytest.mark.django_db
 FLAG = {"set": {"table": "customers", "column": "ai_training_opt_out", "value": True}}

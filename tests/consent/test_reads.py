@@ -9,8 +9,9 @@ import time_machine
 
 from accounts.actors import actor_for_subject, actor_for_user
 from consent.selectors import consent_rates, erasure_assessments_open
-from dsr.services.subjects import identity_claims, subject_get_or_create
 from privacydesk.errors import NotPermitted
+from subjects.claims import identity_claims
+from subjects.services import subject_get_or_create
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,8 @@ from consent.models import (
 )
 from consent.seed import seed_purposes
 from consent.services.events import consent_set
-from dsr.services.subjects import identity_claims, subject_get_or_create
+from subjects.claims import identity_claims
+from subjects.services import subject_get_or_create
 
 EMAIL = "ada@example.com"
 PURPOSES = reverse("dashboard:consent_purposes")

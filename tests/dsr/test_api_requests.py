@@ -12,7 +12,8 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from dsr.models import DataSubject, Request
+from dsr.models import Request
+from subjects.models import DataSubject
 
 URL = "/api/v1/requests/"
 ALL_SCOPES = ("requests:read", "requests:write", "requests:verify", "requests:manage")

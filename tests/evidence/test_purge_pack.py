@@ -6,6 +6,7 @@ import copy
 from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
@@ -13,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.actors import actor_system
+from audit.services import audit_record
 from connectors.demo import SQL_CONNECTOR_TABLES, StoreSize, build_sqlite, customer
 from connectors.models import Connector
 from evidence.models import EvidencePack
@@ -157,3 +159,21 @@ def test_dashboard_sends_the_run_pack_to_an_auditor(
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert shows(flat_text(response.content), "Old tickets")
+
+
+def test_purge_pack_keeps_hold_events_recorded_before_holds_moved_to_dsr(
+    finished_run: PurgeRun,
+) -> None:
+    # given an event of the run's hold stored under its former app's label
+    # (LegalHold lived in retention; the audit chain is never rewritten)
+    hold_id = finished_run.holds[0]["id"]
+    former = SimpleNamespace(
+        _meta=SimpleNamespace(label_lower="retention.legalhold"), public_id=hold_id
+    )
+    audit_record(actor=SYSTEM, action="retention.hold_reviewed", obj=former)
+    # when
+    result = evidence_pack_generate_for_run(actor=SYSTEM, run=finished_run)
+    # then the pack cites it beside the events stored as dsr.legalhold
+    events = embedded(result.content)["facts"]["audit"]["events"]
+    types = {e["object_type"] for e in events if e["object_id"] == hold_id}
+    assert types == {"retention.legalhold", "dsr.legalhold"}

@@ -14,9 +14,10 @@ from django.urls import reverse
 from consent.links import consent_token
 from consent.models import ConsentEvent, ConsentState
 from consent.seed import seed_purposes
-from dsr.models import DataSubject
-from dsr.services.subjects import identity_claims, subject_get_or_create
 from portal.views_consent import GPC_NOTICE
+from subjects.claims import identity_claims
+from subjects.models import DataSubject
+from subjects.services import subject_get_or_create
 
 EMAIL = "ada@example.com"
 SALE_OR_SHARING = {"ai_training", "analytics"}

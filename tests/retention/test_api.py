@@ -9,7 +9,8 @@ import pytest
 
 from audit.models import AuditEvent
 from connectors.demo import customer
-from retention.models import LegalHold, PurgeRun, RetentionPolicy
+from dsr.models import LegalHold
+from retention.models import PurgeRun, RetentionPolicy
 from tests.retention.conftest import Helpdesk, days_until_cutoff, make_connector
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,8 @@ from django.urls import reverse
 from accounts.actors import actor_system
 from audit.models import AuditEvent
 from connectors.demo import customer
-from retention.models import LegalHold, PurgeRun, RetentionPolicy
+from dsr.models import LegalHold
+from retention.models import PurgeRun, RetentionPolicy
 from retention.services import purge_run_start
 from tests.retention.conftest import (
     Helpdesk,

@@ -18,13 +18,7 @@ from audit.models import AuditEvent
 from connectors.models import Connector
 from consent.seed import seed_purposes
 from consent.services.events import consent_set
-from dsr.models import (
-    Request,
-    RequestNote,
-    RequestTask,
-    SubjectIdentifier,
-    VerificationChallenge,
-)
+from dsr.models import Request, RequestNote, RequestTask, VerificationChallenge
 from dsr.services.requests import request_add_note, request_reject
 from dsr.services.verification import verification_code_send
 from retention.choices import RunStatus
@@ -36,6 +30,7 @@ from retention.services import (
     retention_builtin_ensure,
 )
 from retention.services.minimise import TOMBSTONE
+from subjects.models import SubjectIdentifier
 
 pytestmark = pytest.mark.django_db
 SYSTEM = actor_system("tests")

@@ -7,8 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from consent.links import consent_page_url
-from dsr.services.subjects import identity_claims, subject_find
 from privacydesk.errors import ValidationFailed
+from subjects.claims import identity_claims
+from subjects.selectors import subject_find
 
 
 class Command(BaseCommand):

@@ -5,14 +5,11 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from dsr.models import SubjectIdentifier
-from dsr.services.subjects import (
-    identity_claims,
-    subject_find,
-    subject_get_or_create,
-    subject_link_identifiers,
-)
 from privacydesk import crypto
+from subjects.claims import identity_claims
+from subjects.models import SubjectIdentifier
+from subjects.selectors import subject_find
+from subjects.services import subject_get_or_create, subject_link_identifiers
 
 pytestmark = pytest.mark.django_db
 

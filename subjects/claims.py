@@ -1,4 +1,4 @@
-"""Finding and recording data subjects by their identifiers."""
+"""Reading an identity document into identifier claims (no database)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from dsr.choices import IdentifierKind
-from dsr.models import DataSubject, SubjectIdentifier
 from privacydesk import crypto
 from privacydesk.errors import ValidationFailed
+from subjects.choices import IdentifierKind
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,24}$")
 _NAMESPACE = re.compile(r"^[a-z0-9_.-]{1,50}$")
@@ -69,63 +68,14 @@ def identity_claims(identity: Any, *, field: str = "identity") -> list[Claim]:
     return claims
 
 
-def _index(claim: Claim) -> str:
+def claim_blind_index(claim: Claim) -> str:
+    """The keyed index a claim is looked up by (its value is stored encrypted)."""
     kind, namespace, value = claim
     return crypto.blind_index(kind, value, namespace=namespace)
 
 
-def subject_find(*, claims: list[Claim]) -> DataSubject | None:
-    """The subject owning the strongest matching identifier (email first)."""
-    for claim in claims:
-        match = (
-            SubjectIdentifier.objects.filter(
-                kind=claim[0], namespace=claim[1], blind_index=_index(claim)
-            )
-            .select_related("subject")
-            .first()
-        )
-        if match:
-            return match.subject
-    return None
-
-
-def subject_get_or_create(*, claims: list[Claim]) -> DataSubject:
-    """Find the subject, or create one holding only the primary identifier.
-
-    Further identifiers are linked only once the requester has proved who they
-    are (`subject_link_identifiers`), so an unverified form cannot attach a
-    stranger's phone number to someone else's record.
-    """
-    subject = subject_find(claims=claims)
-    if subject is not None:
-        return subject
-    subject = DataSubject.objects.create()
-    subject_link_identifiers(subject=subject, claims=claims[:1])
-    return subject
-
-
-def subject_link_identifiers(*, subject: DataSubject, claims: list[Claim]) -> int:
-    """Attach identifiers not yet known; one owned by another subject is left."""
-    linked = 0
-    for claim in claims:
-        index = _index(claim)
-        kind, namespace, value = claim
-        if SubjectIdentifier.objects.filter(
-            kind=kind, namespace=namespace, blind_index=index
-        ).exists():
-            continue
-        SubjectIdentifier.objects.create(
-            subject=subject,
-            kind=kind,
-            namespace=namespace,
-            value=value,
-            blind_index=index,
-        )
-        linked += 1
-    return linked
-
-
 def subject_email(*, identity: dict[str, Any] | None) -> str | None:
+    """The e-mail address of an identity document, if it has one."""
     if not identity:
         return None
     email = identity.get("email")
