@@ -9,7 +9,8 @@ reference, and loses what names the person:
 - the request's identity, details and corrections, in the row *and* in its
   django-simple-history rows (history keeps copies);
 - staff notes' text, verification challenges, the access results each task
-  wrote to storage, and the access package ZIP;
+  wrote to storage, erasure receipts (what an erasure knew of the subject),
+  and the access package ZIP;
 - the subject's identifiers (and their history rows), once no request of
   theirs is still open or unminimised and no consent event needs them to
   prove consent (consent events themselves are never touched).
@@ -32,7 +33,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from audit.services import audit_record
-from connectors.kinds.sql.purge import BatchResult, TableCounts
+from connectors.base import BatchResult, TableCounts
 from dsr.choices import CLOSED_STATUSES, Regime
 from dsr.models import (
     Request,
@@ -54,6 +55,7 @@ TABLES = (
     "dsr_requestnote",
     "dsr_verificationchallenge",
     "dsr_requesttask.result_file",
+    "dsr_requesttask.erasure_receipt",
     "dsr_subjectidentifier",
     "dsr_historicalsubjectidentifier",
     "evidence_accesspackage",
@@ -137,6 +139,9 @@ def _minimise(
     notes = RequestNote.objects.filter(request_id__in=ids)
     challenges = VerificationChallenge.objects.filter(request_id__in=ids)
     results = RequestTask.objects.filter(request_id__in=ids).exclude(result_file="")
+    receipts = RequestTask.objects.filter(
+        request_id__in=ids, erasure_receipt__isnull=False
+    )
     from evidence.models import AccessPackage
 
     packages = AccessPackage.objects.filter(request_id__in=ids).exclude(file="")
@@ -151,6 +156,7 @@ def _minimise(
         "dsr_requestnote": notes.count(),
         "dsr_verificationchallenge": challenges.count(),
         "dsr_requesttask.result_file": results.count(),
+        "dsr_requesttask.erasure_receipt": receipts.count(),
         "dsr_subjectidentifier": identifiers.count(),
         "dsr_historicalsubjectidentifier": identifier_history.count(),
         "evidence_accesspackage": packages.count(),
@@ -172,6 +178,7 @@ def _minimise(
         challenges.delete()
         files = list(results.values_list("result_file", flat=True))
         results.update(result_file="")
+        receipts.update(erasure_receipt=None)
         files += list(packages.values_list("file", flat=True))
         packages.update(file="", purged_at=now)
         # Deleting an identifier writes a history row holding its value:

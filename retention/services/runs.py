@@ -23,9 +23,7 @@ from django.utils import timezone
 from accounts.actors import Actor, actor_system
 from accounts.permissions import Perm
 from audit.services import audit_record
-from connectors.base import ConnectorError
-from connectors.kinds.sql.purge import BatchResult, PurgeSpec
-from connectors.kinds.sql.values import json_safe
+from connectors.base import BatchResult, ConnectorError, PurgeSpec
 from privacydesk.errors import IllegalTransition
 from retention.choices import ATTENTION_STATUSES, RunStatus
 from retention.models import PurgeRun, RetentionPolicy
@@ -242,24 +240,18 @@ def _purge_store(run: PurgeRun, *, on_batch: OnBatch | None) -> None:
     connector = run.policy.connector
     if connector is None:
         raise ConnectorError("the policy names no connector", permanent=True)
-    instance = connector.instance()
-    purge = getattr(instance, "purge", None)
-    if not callable(purge):
-        raise ConnectorError(
-            f"{connector.kind} connector {connector.name} cannot purge",
-            permanent=True,
-        )
     held, holds = held_scope_for(policy=run.policy)
     run.holds = [hold_summary(hold) for hold in holds]
     run.save(update_fields=["holds", "updated_at"])
-    with purge(spec_for(run), held) as store_purge:
-        store_purge.check_columns()
+    # A kind that cannot purge raises a permanent ConnectorError here.
+    with connector.instance().purge(spec_for(run), held) as store_purge:
+        store_purge.check()
         checkpoint = dict(run.checkpoint or {})
         if "upper_key" not in checkpoint:
             checkpoint = {
                 "table": run.policy_snapshot["table"],
                 "after_key": None,
-                "upper_key": json_safe(store_purge.upper_key()),
+                "upper_key": store_purge.upper_key(),  # JSON-safe
                 "done": False,
             }
             run.checkpoint = checkpoint
@@ -290,7 +282,7 @@ def record_batch(run: PurgeRun, batch: BatchResult) -> None:
         entry["changed"] += counts.changed
         entry["skipped_held"] += counts.skipped_held
     run.batches += 1
-    run.checkpoint["after_key"] = json_safe(batch.last_key)
+    run.checkpoint["after_key"] = batch.last_key  # JSON-safe
     run.longest_batch_ms = max(run.longest_batch_ms, batch.batch_ms)
     run.longest_transaction_ms = max(run.longest_transaction_ms, batch.transaction_ms)
     run.heartbeat_at = timezone.now()
