@@ -239,8 +239,11 @@ class HttpConnector(ConnectorKind):
         try:
             return result_parse(json.loads(answer), action=action, task_id=task_id)
         except (ValueError, ValidationFailed) as error:
-            where = getattr(error, "field", None)
-            detail = f"{where}: {error.message}" if where else "not a JSON result"
+            detail = (
+                f"{error.field}: {error.message}"
+                if isinstance(error, ValidationFailed) and error.field
+                else "not a JSON result"
+            )
             # A garbled answer may be a proxy's error page: worth another try.
             raise ConnectorError(
                 f"webhook of {self.name} answered 200 with an invalid result "
@@ -299,9 +302,8 @@ def _reference(answer: bytes) -> str:
         document = json.loads(answer) if answer else None
     except ValueError:
         return ""
-    if isinstance(document, dict) and isinstance(document.get("reference"), str):
-        return document["reference"][:200]
-    return ""
+    reference = document.get("reference") if isinstance(document, dict) else None
+    return reference[:200] if isinstance(reference, str) else ""
 
 
 def _clean_url(value: Any) -> str:

@@ -44,6 +44,7 @@ from dsr.models import (
 )
 from retention.models import LegalHold, MinimisedRequest, PurgeRun
 from retention.selectors import hold_summary, holds_active
+from retention.services.progress import purge_run_batch_record, purge_run_held_record
 
 TOMBSTONE: dict[str, Any] = {"minimised": True}
 NOTE_TOMBSTONE = "[removed by the retention policy]"
@@ -81,8 +82,6 @@ def self_minimise_run(
     *, run: PurgeRun, on_batch: Callable[[PurgeRun], None] | None = None
 ) -> None:
     """The built-in policy's purge, recorded on `run` (dry or real)."""
-    from retention.services.runs import record_batch, record_held
-
     holds = [h for h in holds_active() if h.subject_id is not None]
     run.holds = [hold_summary(hold) for hold in holds]
     held_subjects = {hold.subject_id for hold in holds}
@@ -116,7 +115,7 @@ def self_minimise_run(
             transaction_ms=transaction_ms,
             batch_ms=int((time.monotonic() - started) * 1000),
         )
-        record_batch(run, batch)
+        purge_run_batch_record(run=run, batch=batch)
         if on_batch is not None:
             on_batch(run)
         after = ids[-1]
@@ -128,7 +127,7 @@ def self_minimise_run(
         entry["examined"] += expired
         entry["changed"] += expired
     held = candidates.filter(subject_id__in=held_subjects).count()
-    record_held(run, {REQUESTS: held})
+    purge_run_held_record(run=run, held={REQUESTS: held})
 
 
 def _minimise(

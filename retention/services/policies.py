@@ -179,7 +179,9 @@ def _fields(
         if name not in fields:
             fields.append(name)
     if action == PolicyAction.DELETE and fields:
-        raise ValidationFailed("delete removes whole rows: give no fields", "fields")
+        raise ValidationFailed(
+            "delete removes whole rows: give no fields", field="fields"
+        )
     if action != PolicyAction.DELETE and not fields:
         raise ValidationFailed(
             f'{action} needs the columns to change, e.g. ["transcript"]',

@@ -216,7 +216,7 @@ class Dialect(ABC):
         cursor = connection.cursor()
         try:
             cursor.execute(sql, list(params))
-            return max(cursor.rowcount, 0)
+            return max(int(cursor.rowcount), 0)
         finally:
             cursor.close()
 
