@@ -1,18 +1,40 @@
-"""The contract every connector kind implements.
+"""The contract every connector kind implements, and all the domain may call.
 
 A kind is a class on `ConnectorKind`, registered in `connectors.registry`.
-The executor (dsr.services.execution) calls `run(job, sink)` and nothing
-else; a synchronous kind gets `run` for free and implements the per-action
-methods, an asynchronous kind (webhook, pull agent, human) returns
-`Deferred` and its result is reported later.
+The domain (dsr, consent, retention) reaches a store only through it and
+never branches on a kind nor imports `connectors.kinds.*`:
+
+- requests: `run(job, sink)` performs one action (access streamed into the
+  sink, rectify, erase, verify_erasure, restrict, object). A synchronous
+  kind gets `run` for free and implements the per-action methods; a kind
+  that hands work over (webhook, pull agent, human) returns `Deferred` and
+  its result is reported later.
+- erasure returns an `ErasureReceipt`: what it did and what it knew of the
+  subject. `verify_erased(identity, receipt)` needs nothing else: a fresh
+  instance, in another process, given the receipt checks as much as the one
+  that erased. A receipt holds personal data: store it only encrypted.
+- retention: `purge(spec, held)` gives a `StorePurge` (connectors.purges);
+  `locations()` names what a policy or a hold may point at, `name_clean`
+  checks a location or field name the way the kind's stores spell them.
+- consent: `withdraw_consent(job)` applies a withdrawal (an Outcome) or
+  hands it over (Deferred); `withdrawal_action_clean` checks what a purpose
+  link asks the store to do.
+- `health()`, and for the agents' lease kit `job_lease()`.
+
+Class-level metadata, read without an instance (the API, the dashboard,
+planning): `actions` (on the class: every action the kind can take; on an
+instance: those this configured store offers), `secret_fields`,
+`config_schema()` (JSON Schema of the config), `verifies_in_process`,
+`purges`, `withdraws_consent`.
 
 Rules for every kind:
 - Idempotent: running an action twice has the effect of running it once, and
   reports the same totals (erase reports what it found and what is gone).
 - Streaming: access yields records; nothing loads a subject's history at once.
 - Errors: raise ConnectorError(message, permanent=...); `permanent=True` when
-  a retry cannot help (bad config, table missing, auth refused). Messages
-  name tables, columns and counts, never a subject's data.
+  a retry cannot help (bad config, table missing, auth refused); `Unsupported`
+  when the kind cannot do it at all. Messages name tables, columns and
+  counts, never a subject's data.
 """
 
 from __future__ import annotations
@@ -20,76 +42,53 @@ from __future__ import annotations
 from abc import ABC
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
 from connectors.choices import Action
+from connectors.errors import ConfigError, ConnectorError, Unsupported
+from connectors.purges import (
+    BatchResult,
+    HeldScope,
+    Location,
+    PurgeSpec,
+    StorePurge,
+    TableCounts,
+)
+from connectors.values import (
+    AccessRecord,
+    Deferred,
+    ErasureReceipt,
+    Exemption,
+    Identity,
+    Outcome,
+)
 from privacydesk.errors import ValidationFailed
 
-# The subject's identifiers are a foundation type (subjects builds them,
-# connectors use them; neither imports the other): re-exported here as part
-# of the contract.
-from privacydesk.identity import Identity as Identity
+__all__ = [
+    "AccessRecord",
+    "BatchResult",
+    "ConfigError",
+    "ConnectorError",
+    "ConnectorKind",
+    "Deferred",
+    "ErasureReceipt",
+    "Exemption",
+    "HeldScope",
+    "Identity",
+    "Job",
+    "Location",
+    "Outcome",
+    "PurgeSpec",
+    "RecordSink",
+    "StorePurge",
+    "TableCounts",
+    "Unsupported",
+    "WithdrawalJob",
+]
 
-
-class ConnectorError(Exception):
-    """A connector call failed; `permanent` says whether retrying can help."""
-
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
-
-
-class ConfigError(ValidationFailed):
-    """A connector's config is invalid; `field` is the path, e.g.
-    `config.tables[2].identity`."""
-
-
-@dataclass(frozen=True)
-class AccessRecord:
-    """One record found for the subject."""
-
-    location: str  # table, file or object name
-    key: str  # primary key or line reference within the location
-    data: Mapping[str, Any]
-    category: str = ""  # e.g. "contact", "support_ticket", "ai_conversation"
-
-
-@dataclass(frozen=True)
-class Exemption:
-    """Data deliberately kept, with its legal basis (e.g. GDPR 17(3)(b))."""
-
-    location: str
-    fields: tuple[str, ...]
-    basis: str
-    reason: str
-    count: int = 0
-
-
-@dataclass
-class Outcome:
-    """What an action found and did. Counts only; no personal data."""
-
-    found: int = 0
-    changed: int = 0
-    exemptions: list[Exemption] = field(default_factory=list)
-    per_location: dict[str, dict[str, int]] = field(default_factory=dict)
-    note: str = ""
-
-    def add(self, location: str, *, found: int = 0, changed: int = 0) -> None:
-        self.found += found
-        self.changed += changed
-        counts = self.per_location.setdefault(location, {"found": 0, "changed": 0})
-        counts["found"] += found
-        counts["changed"] += changed
-
-
-@dataclass(frozen=True)
-class Deferred:
-    """The job was handed over; its result will be reported later."""
-
-    reference: str = ""
-    note: str = ""
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+MAX_NAME_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -102,6 +101,20 @@ class Job:
     identity: Identity
     changes: Mapping[str, str] = field(default_factory=dict)  # rectification
     restricted: bool = True  # restriction on (True) or lifted (False)
+    # verify_erasure: the receipt of the erasure being verified, if any.
+    receipt: ErasureReceipt | None = None
+
+
+@dataclass(frozen=True)
+class WithdrawalJob:
+    """A consent withdrawal for one store that applies it itself."""
+
+    task_id: str  # ConsentPropagation.public_id
+    purpose: str  # the purpose's slug
+    withdrawn_at: datetime
+    identity: Identity
+    # What the purpose link asks of the store (see withdrawal_action_clean).
+    instructions: Mapping[str, Any] = field(default_factory=dict)
 
 
 class RecordSink(Protocol):
@@ -115,12 +128,18 @@ class ConnectorKind(ABC):
 
     kind: ClassVar[str]
     label: ClassVar[str]
-    actions: ClassVar[frozenset[str]] = frozenset()
+    # On the class: every action the kind can take. On an instance: those
+    # this configured store offers (`configured_actions`).
+    actions: frozenset[str] = frozenset()
     secret_fields: ClassVar[tuple[str, ...]] = ()
     # Whether verify_erased answers here and now (it asks the store itself):
     # the executor then checks a store right after erasing in it, in the same
     # run, instead of queueing a separate verification task.
     verifies_in_process: ClassVar[bool] = False
+    # Whether `purge` works (retention policies may name such connectors).
+    purges: ClassVar[bool] = False
+    # Whether `withdraw_consent` works (else a withdrawal is "unsupported").
+    withdraws_consent: ClassVar[bool] = False
 
     def __init__(
         self, *, name: str, config: Mapping[str, Any], secrets: Mapping[str, str]
@@ -128,8 +147,15 @@ class ConnectorKind(ABC):
         self.name = name
         self.config = config
         self.secrets = secrets
+        self.actions = self.configured_actions()
 
-    # -- configuration ------------------------------------------------------
+    # -- metadata and configuration ------------------------------------------
+    @classmethod
+    def config_schema(cls) -> dict[str, Any]:
+        """The JSON Schema of this kind's config (for the API and forms);
+        `validate_config` stays the authority and names the bad path."""
+        return {"$schema": JSON_SCHEMA_DIALECT, "type": "object"}
+
     @classmethod
     def validate_config(cls, config: Any) -> dict[str, Any]:
         """Return the cleaned config or raise ConfigError naming the path."""
@@ -152,12 +178,40 @@ class ConnectorKind(ABC):
             )
         return {key: str(value) for key, value in secrets.items()}
 
+    @classmethod
+    def name_clean(cls, value: Any, *, field: str) -> str:
+        """A location or field name as this kind's stores spell them (a
+        policy's table and columns), or ValidationFailed naming `field`."""
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationFailed("a name is required", field=field)
+        name = value.strip()
+        if len(name) > MAX_NAME_LENGTH or not name.isprintable():
+            raise ValidationFailed(
+                f"at most {MAX_NAME_LENGTH} printable characters", field=field
+            )
+        return name
+
+    @classmethod
+    def withdrawal_action_clean(
+        cls, action: Any, *, config: Mapping[str, Any], field: str = "action"
+    ) -> dict[str, Any]:
+        """What a purpose link asks of this kind's store when consent is
+        withdrawn, checked against the connector's `config`; ValidationFailed
+        names the path. Kinds that send it on take any object."""
+        if not isinstance(action, Mapping):
+            raise ValidationFailed("must be an object", field=field)
+        return dict(action)
+
+    def configured_actions(self) -> frozenset[str]:
+        """The actions this configured store offers (planning asks every
+        connector, so a kind reading its config here must not raise)."""
+        return type(self).actions
+
     # -- the one entry point of the executor ------------------------------
     def run(self, job: Job, sink: RecordSink) -> Outcome | Deferred:
         if job.action not in self.actions:
-            raise ConnectorError(
-                f"{self.kind} connector {self.name} does not support {job.action}",
-                permanent=True,
+            raise Unsupported(
+                f"{self.kind} connector {self.name} does not support {job.action}"
             )
         if job.action == Action.ACCESS:
             outcome = Outcome()
@@ -170,12 +224,12 @@ class ConnectorKind(ABC):
         if job.action == Action.ERASE:
             return self.erase(job.identity)
         if job.action == Action.VERIFY_ERASURE:
-            return self.verify_erased(job.identity)
+            return self.verify_erased(job.identity, job.receipt)
         if job.action == Action.RESTRICT:
             return self.restrict(job.identity, restricted=job.restricted)
         if job.action == Action.OBJECT:
             return self.object(job.identity)
-        raise ConnectorError(f"unknown action {job.action}", permanent=True)
+        raise Unsupported(f"unknown action {job.action}")
 
     # -- per-action methods of synchronous kinds ---------------------------
     def health(self) -> str:
@@ -190,20 +244,51 @@ class ConnectorKind(ABC):
         return counts
 
     def access(self, identity: Identity) -> Iterator[AccessRecord]:
-        raise ConnectorError(f"{self.kind} does not support access", permanent=True)
+        raise Unsupported(f"{self.kind} does not support access")
 
     def rectify(self, identity: Identity, changes: Mapping[str, str]) -> Outcome:
-        raise ConnectorError(f"{self.kind} does not support rectify", permanent=True)
+        raise Unsupported(f"{self.kind} does not support rectify")
 
-    def erase(self, identity: Identity) -> Outcome:
-        raise ConnectorError(f"{self.kind} does not support erase", permanent=True)
+    def erase(self, identity: Identity) -> ErasureReceipt:
+        """Erase the subject; the receipt is what `verify_erased` needs."""
+        raise Unsupported(f"{self.kind} does not support erase")
 
-    def verify_erased(self, identity: Identity) -> Outcome:
-        """Ask again after erasure: `found` counts what is left outside exemptions."""
-        raise ConnectorError(f"{self.kind} does not support verify", permanent=True)
+    def verify_erased(
+        self, identity: Identity, receipt: ErasureReceipt | None = None
+    ) -> Outcome:
+        """Ask again after erasure: `found` counts what is left outside
+        exemptions. With the erasure's `receipt`, also look for what the
+        erasure knew of the subject; uses no state of this instance."""
+        raise Unsupported(f"{self.kind} does not support verify")
 
     def restrict(self, identity: Identity, *, restricted: bool) -> Outcome:
-        raise ConnectorError(f"{self.kind} does not support restrict", permanent=True)
+        raise Unsupported(f"{self.kind} does not support restrict")
 
     def object(self, identity: Identity) -> Outcome:
-        raise ConnectorError(f"{self.kind} does not support object", permanent=True)
+        raise Unsupported(f"{self.kind} does not support object")
+
+    # -- retention ---------------------------------------------------------------
+    def locations(self) -> tuple[Location, ...] | None:
+        """What a policy or a hold may name in this store; None when the
+        kind has no named locations (a hold's name is then the staff's own).
+        Raise ConnectorError when the config cannot tell."""
+        return None
+
+    def purge(self, spec: PurgeSpec, held: HeldScope) -> StorePurge:
+        """The purge of `spec` in this store, leaving `held` alone."""
+        raise Unsupported(f"{self.label} connectors cannot purge by age")
+
+    # -- consent -------------------------------------------------------------------
+    def withdraw_consent(self, job: WithdrawalJob) -> Outcome | Deferred:
+        """Apply a withdrawal for one subject (`changed` rows), or hand it
+        over (Deferred: a webhook's 202, a pull agent)."""
+        raise Unsupported(
+            f"propagating withdrawals to {self.kind} connectors is not supported "
+            "yet; apply it in that system by hand"
+        )
+
+    # -- agents ----------------------------------------------------------------------
+    def job_lease(self) -> timedelta | None:
+        """How long an agent's claim on this store's jobs lasts; None for a
+        kind whose jobs no agent claims (the lease kit's default applies)."""
+        return None

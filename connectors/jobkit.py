@@ -40,7 +40,6 @@ from accounts.actors import Actor, actor_for_client
 from accounts.choices import Scope
 from accounts.models import ApiClient
 from connectors.choices import ConnectorKindChoice
-from connectors.kinds.pull import PullConnector
 from connectors.models import Connector
 from connectors.signing import signature_verify
 from connectors.wire import ReportedResult, result_parse
@@ -79,10 +78,7 @@ def agent_connector_id(*, client: ApiClient) -> int:
 
 def agent_lease(*, connector: Connector) -> timedelta:
     """How long a claim on one of this connector's jobs lasts."""
-    instance = connector.instance()
-    if isinstance(instance, PullConnector):
-        return instance.lease
-    return DEFAULT_LEASE
+    return connector.instance().job_lease() or DEFAULT_LEASE
 
 
 def _free(now: datetime) -> Q:

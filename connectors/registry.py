@@ -22,4 +22,17 @@ def kind_class(kind: str) -> type[ConnectorKind]:
         raise ConfigError(
             f"unknown kind {kind!r}; one of {', '.join(KINDS)}", field="kind"
         ) from exc
-    return import_string(path)
+    cls: type[ConnectorKind] = import_string(path)
+    return cls
+
+
+def kinds_available() -> dict[str, type[ConnectorKind]]:
+    """Every registered kind that imports (one that cannot is left out: it
+    can do nothing, so nothing may be offered through it)."""
+    found: dict[str, type[ConnectorKind]] = {}
+    for kind in KINDS:
+        try:
+            found[kind] = kind_class(kind)
+        except Exception:  # a kind that cannot be imported offers nothing
+            continue
+    return found

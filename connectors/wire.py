@@ -17,12 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from django.db import models
 
-from connectors.base import AccessRecord, Exemption, Identity, Job, Outcome
+from connectors.base import (
+    AccessRecord,
+    Exemption,
+    Identity,
+    Job,
+    Outcome,
+    WithdrawalJob,
+)
 from connectors.choices import Action
 from privacydesk.errors import ValidationFailed
 
@@ -94,17 +100,6 @@ def job_payload(job: Job, *, callback_url: str = "") -> dict[str, Any]:
     if job.action == Action.RESTRICT:
         payload["restricted"] = job.restricted
     return payload
-
-
-@dataclass(frozen=True)
-class WithdrawalJob:
-    """A consent withdrawal for one store that applies it itself."""
-
-    task_id: str  # ConsentPropagation.public_id
-    purpose: str  # the purpose's slug
-    withdrawn_at: datetime
-    identity: Identity
-    instructions: Mapping[str, Any] = field(default_factory=dict)
 
 
 def withdrawal_payload(job: WithdrawalJob, *, callback_url: str = "") -> dict[str, Any]:

@@ -182,6 +182,11 @@ class RequestTask(models.Model):
     lease_owner = models.CharField(max_length=100, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     status_note = models.TextField(blank=True)  # staff skip reason, manual note
+    # An erase task's receipt (connectors.base.ErasureReceipt.to_json): what
+    # the erasure knew of the subject, read back by the queued verification
+    # pass. It holds personal data (a name), so it is encrypted, and
+    # self-minimisation clears it.
+    erasure_receipt = EncryptedJSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

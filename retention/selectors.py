@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.permissions import Perm
-from connectors.kinds.sql.purge import HeldScope
+from connectors.base import HeldScope
 from connectors.models import Connector
+from connectors.registry import kinds_available
 from dsr.models import LegalHold
 from dsr.selectors import hold_active_q, holds_active
 from retention.choices import ATTENTION_STATUSES
@@ -197,16 +198,8 @@ def hold_subject_of_request(*, actor: Actor, public_id: str) -> DataSubject:
 
 def policy_connector_choices(*, actor: Actor) -> QuerySet[Connector]:
     """Connectors a policy may name: those whose kind can purge by age."""
-    from connectors.registry import KINDS, kind_class
-
     actor.require(Perm.RETENTION_MANAGE)
-    kinds = []
-    for kind in KINDS:
-        try:
-            if callable(getattr(kind_class(kind), "purge", None)):
-                kinds.append(kind)
-        except Exception:  # a kind that cannot be imported purges nothing
-            continue
+    kinds = [kind for kind, cls in kinds_available().items() if cls.purges]
     return Connector.objects.filter(kind__in=kinds).order_by("name")
 
 

@@ -5,7 +5,7 @@ at once (200 with a result) or later (202, then a signed callback to
 `callback_url`, handled by connectors.jobs). A 4xx other than 408/429 says
 the job itself is wrong, so it fails for good; 5xx, timeouts and refused
 connections are retried by the executor. Consent withdrawals go out through
-`deliver` too (consent.propagation), with their callbacks handled by
+`deliver` too (`withdraw_consent`), with their callbacks handled by
 consent.services.jobs.
 
 Config: `{"url": "https://...", "timeout_seconds": 10, "actions": [...]}`;
@@ -19,13 +19,14 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import reverse
 
 from connectors.base import (
+    JSON_SCHEMA_DIALECT,
     ConfigError,
     ConnectorError,
     ConnectorKind,
@@ -33,50 +34,31 @@ from connectors.base import (
     Job,
     Outcome,
     RecordSink,
+    WithdrawalJob,
 )
-from connectors.choices import Action
+from connectors.kinds.remote import (
+    ACTIONS_SCHEMA,
+    ALL_ACTIONS,
+    actions_from_config,
+    clean_actions,
+)
 from connectors.signing import signature_headers
 from connectors.wire import (
+    CONSENT_WITHDRAWN,
     MAX_RESULT_BYTES,
     ReportedResult,
     job_payload,
     result_parse,
+    withdrawal_payload,
 )
 from privacydesk.errors import ValidationFailed
 
-ALL_ACTIONS = frozenset(Action.values)
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 DEFAULT_TIMEOUT_SECONDS = 10
 MAX_TIMEOUT_SECONDS = 120
 MIN_KEY_LENGTH = 16
 # Asking again can help: the other side timed out or asked us to slow down.
 RETRYABLE_CLIENT_ERRORS = frozenset({408, 425, 429})
-
-
-def clean_actions(config: dict[str, Any]) -> list[str] | None:
-    """The optional `actions` list shared by kinds whose remote side chooses
-    what it supports; None means every action."""
-    if "actions" not in config:
-        return None
-    actions = config["actions"]
-    if not isinstance(actions, list) or not actions:
-        raise ConfigError("must be a non-empty list", field="config.actions")
-    for index, action in enumerate(actions):
-        if action not in ALL_ACTIONS:
-            raise ConfigError(
-                f"must be one of {', '.join(sorted(ALL_ACTIONS))}",
-                field=f"config.actions[{index}]",
-            )
-    return sorted(set(actions))
-
-
-def configured_actions(config: Any) -> frozenset[str]:
-    """The actions an instance offers; lenient, since the planner asks every
-    connector and one stored bad config must not stop the rest."""
-    listed = config.get("actions") if isinstance(config, dict) else None
-    if not isinstance(listed, list):
-        return ALL_ACTIONS
-    return frozenset(a for a in listed if a in ALL_ACTIONS)
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -96,15 +78,40 @@ class HttpConnector(ConnectorKind):
 
     kind = "http"
     label = "Outbound webhook"
-    actions: ClassVar[frozenset[str]] = ALL_ACTIONS
+    actions = ALL_ACTIONS
     secret_fields = ("signing_key",)
+    withdraws_consent = True
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def configured_actions(self) -> frozenset[str]:
         # The remote side says what it can do, so this is per instance.
-        self.actions = configured_actions(self.config)  # type: ignore[misc]
+        return actions_from_config(self.config)
 
     # -- configuration ------------------------------------------------------
+    @classmethod
+    def config_schema(cls) -> dict[str, Any]:
+        return {
+            "$schema": JSON_SCHEMA_DIALECT,
+            "title": cls.label,
+            "type": "object",
+            "properties": {
+                "url": {
+                    "type": "string",
+                    "format": "uri",
+                    "description": "https:// (plain http only to this machine)",
+                    "pattern": "^https?://",
+                },
+                "timeout_seconds": {
+                    "type": "number",
+                    "minimum": 1,
+                    "maximum": MAX_TIMEOUT_SECONDS,
+                    "default": DEFAULT_TIMEOUT_SECONDS,
+                },
+                "actions": ACTIONS_SCHEMA,
+            },
+            "required": ["url"],
+            "additionalProperties": False,
+        }
+
     @classmethod
     def validate_config(cls, config: Any) -> dict[str, Any]:
         config = super().validate_config(config)
@@ -162,6 +169,25 @@ class HttpConnector(ConnectorKind):
             sink.write(record)
         return answer.outcome
 
+    def withdraw_consent(self, job: WithdrawalJob) -> Outcome | Deferred:
+        """Send the withdrawal (connectors.wire's envelope, `"action":
+        "consent_withdrawn"`, the link's action as `instructions`), signed
+        like request jobs; the result comes in the response, or after a 202
+        by a signed callback to `withdrawal_callback_url`."""
+        answer = self.deliver(
+            withdrawal_payload(job, callback_url=withdrawal_callback_url(job.task_id)),
+            task_id=job.task_id,
+            action=CONSENT_WITHDRAWN,
+        )
+        if isinstance(answer, Deferred):
+            return answer
+        if not answer.done:
+            raise ConnectorError(
+                f"webhook of {self.name} reports failure: {answer.error[:300]}",
+                permanent=not answer.retryable,
+            )
+        return answer.outcome
+
     def deliver(
         self, document: Mapping[str, Any], *, task_id: str, action: str
     ) -> ReportedResult | Deferred:
@@ -169,8 +195,7 @@ class HttpConnector(ConnectorKind):
 
         Returns Deferred on 202, else the parsed result, done or failed. A
         refusal, a transport error or an unreadable answer raises
-        ConnectorError saying whether a retry can help. Consent withdrawals
-        are sent through here too (consent.propagation)."""
+        ConnectorError saying whether a retry can help."""
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
@@ -214,8 +239,11 @@ class HttpConnector(ConnectorKind):
         try:
             return result_parse(json.loads(answer), action=action, task_id=task_id)
         except (ValueError, ValidationFailed) as error:
-            where = getattr(error, "field", None)
-            detail = f"{where}: {error.message}" if where else "not a JSON result"
+            detail = (
+                f"{error.field}: {error.message}"
+                if isinstance(error, ValidationFailed) and error.field
+                else "not a JSON result"
+            )
             # A garbled answer may be a proxy's error page: worth another try.
             raise ConnectorError(
                 f"webhook of {self.name} answered 200 with an invalid result "
@@ -246,6 +274,14 @@ def callback_url(task_id: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+def withdrawal_callback_url(propagation_id: str) -> str:
+    """Where a webhook reports a deferred withdrawal: an id, no personal data."""
+    path = reverse(
+        "consent-propagation-callback", kwargs={"propagation_id": propagation_id}
+    )
+    return f"{settings.SITE_URL}{path}"
+
+
 def _status_error(name: str, status: int) -> ConnectorError:
     if 300 <= status < 400:
         return ConnectorError(
@@ -266,9 +302,8 @@ def _reference(answer: bytes) -> str:
         document = json.loads(answer) if answer else None
     except ValueError:
         return ""
-    if isinstance(document, dict) and isinstance(document.get("reference"), str):
-        return document["reference"][:200]
-    return ""
+    reference = document.get("reference") if isinstance(document, dict) else None
+    return reference[:200] if isinstance(reference, str) else ""
 
 
 def _clean_url(value: Any) -> str:

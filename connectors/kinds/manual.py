@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from connectors.base import (
+    JSON_SCHEMA_DIALECT,
     ConfigError,
     ConnectorError,
     ConnectorKind,
@@ -36,7 +37,26 @@ class ManualConnector(ConnectorKind):
 
     kind: ClassVar[str] = "manual"
     label: ClassVar[str] = "Manual task"
-    actions: ClassVar[frozenset[str]] = frozenset(Action)
+    actions = frozenset(Action.values)
+
+    @classmethod
+    def config_schema(cls) -> dict[str, Any]:
+        return {
+            "$schema": JSON_SCHEMA_DIALECT,
+            "title": cls.label,
+            "type": "object",
+            "properties": {
+                "instructions": {
+                    "type": "string",
+                    "description": "What a person must do in this store.",
+                    "minLength": 10,
+                    "maxLength": MAX_INSTRUCTIONS,
+                },
+                "assignee_email": {"type": "string", "format": "email"},
+            },
+            "required": ["instructions"],
+            "additionalProperties": False,
+        }
 
     @classmethod
     def validate_config(cls, config: Any) -> dict[str, Any]:

@@ -4,8 +4,8 @@ For a CRM behind a firewall that we cannot call: `run` only parks the job
 (Deferred, so the task waits). The agent, holding a token bound to this one
 connector, lists waiting jobs, claims one with a lease, heartbeats while it
 works and posts the result (connectors.jobs, connectors.api.agent_views).
-Consent withdrawals for this connector wait the same way, at
-`/api/v1/agent/consent-jobs/` (consent.services.jobs).
+Consent withdrawals for this connector wait the same way (`withdraw_consent`
+parks them), at `/api/v1/agent/consent-jobs/` (consent.services.jobs).
 
 Config: `{"lease_seconds": 300, "actions": [...]}`; no secrets (the agent's
 bearer token is issued with `manage.py create_agent_token <connector>`).
@@ -14,11 +14,12 @@ bearer token is issued with `manage.py create_agent_token <connector>`).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 from django.utils import timezone
 
 from connectors.base import (
+    JSON_SCHEMA_DIALECT,
     ConfigError,
     ConnectorError,
     ConnectorKind,
@@ -26,8 +27,14 @@ from connectors.base import (
     Job,
     Outcome,
     RecordSink,
+    WithdrawalJob,
 )
-from connectors.kinds.http import ALL_ACTIONS, clean_actions, configured_actions
+from connectors.kinds.remote import (
+    ACTIONS_SCHEMA,
+    ALL_ACTIONS,
+    actions_from_config,
+    clean_actions,
+)
 
 DEFAULT_LEASE_SECONDS = 300
 MIN_LEASE_SECONDS = 30
@@ -41,12 +48,31 @@ class PullConnector(ConnectorKind):
 
     kind = "pull"
     label = "Pull agent (CRM side)"
-    actions: ClassVar[frozenset[str]] = ALL_ACTIONS
+    actions = ALL_ACTIONS
     secret_fields = ()
+    withdraws_consent = True
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.actions = configured_actions(self.config)  # type: ignore[misc]
+    def configured_actions(self) -> frozenset[str]:
+        return actions_from_config(self.config)
+
+    @classmethod
+    def config_schema(cls) -> dict[str, Any]:
+        return {
+            "$schema": JSON_SCHEMA_DIALECT,
+            "title": cls.label,
+            "type": "object",
+            "properties": {
+                "lease_seconds": {
+                    "type": "integer",
+                    "description": "How long a claim holds a job without a heartbeat.",
+                    "minimum": MIN_LEASE_SECONDS,
+                    "maximum": MAX_LEASE_SECONDS,
+                    "default": DEFAULT_LEASE_SECONDS,
+                },
+                "actions": ACTIONS_SCHEMA,
+            },
+            "additionalProperties": False,
+        }
 
     @classmethod
     def validate_config(cls, config: Any) -> dict[str, Any]:
@@ -78,6 +104,13 @@ class PullConnector(ConnectorKind):
         if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 1:
             seconds = DEFAULT_LEASE_SECONDS
         return timedelta(seconds=seconds)
+
+    def job_lease(self) -> timedelta:
+        return self.lease
+
+    def withdraw_consent(self, job: WithdrawalJob) -> Deferred:
+        """The withdrawal waits for the agent (consent.services.jobs)."""
+        return Deferred(note=f"waiting for the agent of {self.name} to claim it")
 
     def run(self, job: Job, sink: RecordSink) -> Outcome | Deferred:
         if job.action not in self.actions:

@@ -13,10 +13,10 @@ from accounts.actors import Actor
 from accounts.permissions import Perm
 from audit.services import audit_record
 from connectors.models import Connector
+from connectors.registry import kind_class
 from consent.cache import invalidate_purpose_on_commit
 from consent.choices import ConsentStatus, LegalBasis
 from consent.models import ConsentState, PolicyVersion, Purpose, PurposeConnector
-from consent.propagation import action_clean
 from privacydesk.errors import ValidationFailed
 
 _SLUG = re.compile(r"^[a-z0-9_]{2,50}$")
@@ -181,10 +181,10 @@ def purpose_connector_link(
 ) -> PurposeConnector:
     """Declare that a connector honours a purpose, and what a withdrawal does there."""
     actor.require(Perm.CONSENT_MANAGE)
-    if connector.kind == "sql":
-        action_clean(action, config=connector.config)
-    elif not isinstance(action, dict):
-        raise ValidationFailed("must be an object", field="action")
+    # What the action may say is the kind's to check (connectors.base).
+    action = kind_class(connector.kind).withdrawal_action_clean(
+        action, config=connector.config
+    )
     link, created = PurposeConnector.objects.update_or_create(
         purpose=purpose,
         connector=connector,

@@ -30,8 +30,12 @@ from django.utils import timezone
 from accounts.actors import Actor, actor_system
 from accounts.permissions import Perm
 from audit.services import audit_record
-from connectors.base import Deferred
-from connectors.wire import WithdrawalJob
+from connectors.base import (
+    ConnectorError,
+    Deferred,
+    Unsupported,
+    WithdrawalJob,
+)
 from consent.choices import AttemptOutcome, PropagationStatus
 from consent.models import (
     ConsentEvent,
@@ -39,11 +43,6 @@ from consent.models import (
     PropagationAttempt,
     Purpose,
     PurposeConnector,
-)
-from consent.propagation import (
-    PropagationError,
-    PropagationUnsupported,
-    apply_withdrawal,
 )
 from privacydesk.errors import IllegalTransition
 from privacydesk.retry import attempt_close, backoff_seconds
@@ -143,27 +142,23 @@ def propagation_run(*, propagation_id: int) -> str:
     connector = propagation.connector
     try:
         if not connector.enabled:
-            raise PropagationError(
+            raise ConnectorError(
                 f"connector {connector.name} is disabled", permanent=True
             )
-        result = apply_withdrawal(
-            kind=connector.kind,
-            name=connector.name,
-            config=connector.config,
-            secrets=connector.secrets or {},
-            action=propagation.action,
-            job=propagation_job(propagation=propagation),
+        # The kind applies it, hands it over, or says it cannot (connectors.base).
+        result = connector.instance().withdraw_consent(
+            propagation_job(propagation=propagation)
         )
-    except PropagationUnsupported as error:
-        attempt_close(attempt, started, AttemptOutcome.UNSUPPORTED, str(error))
-        propagation_finish(propagation, P.UNSUPPORTED, error=str(error))
+    except Unsupported as error:
+        attempt_close(attempt, started, AttemptOutcome.UNSUPPORTED, error.message)
+        propagation_finish(propagation, P.UNSUPPORTED, error=error.message)
         return "unsupported"
-    except PropagationError as error:
+    except ConnectorError as error:
         return _record_failure(propagation, attempt, started, error)
     except Exception as error:  # unknown: retry, and record only its type
         logger.exception("propagation %s failed unexpectedly", propagation.pk)
         return _record_failure(
-            propagation, attempt, started, PropagationError(type(error).__name__)
+            propagation, attempt, started, ConnectorError(type(error).__name__)
         )
     if isinstance(result, Deferred):
         attempt_close(attempt, started, AttemptOutcome.DEFERRED)
@@ -191,7 +186,7 @@ def _record_failure(
     propagation: ConsentPropagation,
     attempt: PropagationAttempt,
     started: float,
-    error: PropagationError,
+    error: ConnectorError,
 ) -> str:
     final = error.permanent or propagation.attempts >= propagation.max_attempts
     attempt_close(

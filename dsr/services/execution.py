@@ -33,6 +33,7 @@ from connectors.base import (
     AccessRecord,
     ConnectorError,
     Deferred,
+    ErasureReceipt,
     Exemption,
     Identity,
     Job,
@@ -312,6 +313,9 @@ def _task_run_once(task_id: int) -> str:
         action=task.action,
         identity=identity,
         changes=task.request.corrections or {},
+        # Erasure receipt: a queued verification pass checks with what the
+        # erasure knew (read back from the erase task, see _complete).
+        receipt=_erasure_receipt(task) if action == Action.VERIFY_ERASURE else None,
     )
     sink = JsonlSink(task)
     connector = task.connector.instance()
@@ -329,7 +333,10 @@ def _task_run_once(task_id: int) -> str:
         attempt_close(attempt, started, AttemptOutcome.DEFERRED)
         _mark_waiting(task, result)
         return "deferred"
-    check = _check_now(connector, job, sink) if job.action == Action.ERASE else None
+    # Erasure receipt: the check right after erasing gets the erasure's receipt.
+    check = (
+        _check_now(connector, job, sink, result) if job.action == Action.ERASE else None
+    )
     # The attempt, the task's outcome (and the check) and the request's next
     # step commit together; their audit events go in one append at the end.
     with transaction.atomic(), audit_batch():
@@ -368,17 +375,24 @@ class _Check:
     duration_ms: int
 
 
-def _check_now(connector: Any, job: Job, sink: JsonlSink) -> _Check | None:
+def _check_now(
+    connector: Any, job: Job, sink: JsonlSink, erased: Outcome
+) -> _Check | None:
     """Ask a store that answers at once, right after erasing in it, what of
     the subject remains: its verification pass, without a queued task of its
-    own. None if it cannot (the finalizer then queues the pass)."""
+    own. None if it cannot (the finalizer then queues the pass). `erased`:
+    the erasure's outcome, whose receipt the check is given."""
     if not (
         connector.verifies_in_process and Action.VERIFY_ERASURE in connector.actions
     ):
         return None
+    # Erasure receipt: verify from what the erasure knew, not instance state.
+    receipt = erased if isinstance(erased, ErasureReceipt) else None
     at, started = timezone.now(), time.monotonic()
     try:
-        outcome = connector.run(replace(job, action=Action.VERIFY_ERASURE), sink)
+        outcome = connector.run(
+            replace(job, action=Action.VERIFY_ERASURE, receipt=receipt), sink
+        )
     except Exception as error:  # the queued pass will retry it properly
         logger.warning(
             "task %s: the check after erasing failed (%s); queueing the pass",
@@ -516,9 +530,17 @@ def _complete(
     not running or waiting (nothing written). `check`: the verification pass
     made in the same run, recorded as the store's verification task."""
     exemptions = [_exemption_json(e) for e in outcome.exemptions]
+    # Erasure receipt: stored (encrypted) on the erase task, for a queued
+    # verification pass in another process (_erasure_receipt reads it back).
+    receipt = (
+        {"erasure_receipt": outcome.to_json()}
+        if isinstance(outcome, ErasureReceipt)
+        else {}
+    )
     changed = RequestTask.objects.filter(
         pk=task.pk, status__in=[TaskStatus.RUNNING, TaskStatus.WAITING]
     ).update(
+        **receipt,
         status=TaskStatus.SUCCEEDED,
         finished_at=timezone.now(),
         records_found=outcome.found,
@@ -556,6 +578,27 @@ def _audit_succeeded(task: RequestTask, outcome: Outcome, actor: Actor) -> None:
             "exemptions": len(outcome.exemptions),
         },
     )
+
+
+def _erasure_receipt(task: RequestTask) -> ErasureReceipt | None:
+    """Erasure receipt: the receipt stored on the erase task that `task` (a
+    verification pass) verifies; None when the erasure left none."""
+    stored = (
+        RequestTask.objects.filter(
+            request_id=task.request_id,
+            connector_id=task.connector_id,
+            action=Action.ERASE,
+        )
+        .values_list("erasure_receipt", flat=True)
+        .first()
+    )
+    if stored is None:
+        return None
+    try:
+        return ErasureReceipt.from_json(stored)
+    except ValueError:
+        logger.warning("task %s: unreadable erasure receipt, not used", task.pk)
+        return None
 
 
 def _record_check(erased: RequestTask, check: _Check) -> None:

@@ -115,13 +115,13 @@ def legal_hold_place(
 
 
 def _check_table(connector: Connector, table: str) -> None:
-    store = getattr(connector.instance(), "store", None)
-    if store is None:
-        return  # a kind without tables: the name is the staff's to choose
     try:
-        names = [t.table for t in store.tables]
+        locations = connector.instance().locations()
     except Exception:  # an invalid config: the hold still stands as typed
         return
+    if locations is None:
+        return  # a kind without tables: the name is the staff's to choose
+    names = [location.name for location in locations]
     if table not in names:
         raise ValidationFailed(
             f"{connector.name} maps no table {table}; one of {', '.join(names)}",

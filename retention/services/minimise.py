@@ -9,7 +9,8 @@ reference, and loses what names the person:
 - the request's identity, details and corrections, in the row *and* in its
   django-simple-history rows (history keeps copies);
 - staff notes' text, verification challenges, the access results each task
-  wrote to storage, and the access package ZIP;
+  wrote to storage, erasure receipts (what an erasure knew of the subject),
+  and the access package ZIP;
 - the subject's identifiers (and their history rows), once no request of
   theirs is still open or unminimised and no consent event needs them to
   prove consent (consent events themselves are never touched).
@@ -32,7 +33,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from audit.services import audit_record
-from connectors.kinds.sql.purge import BatchResult, TableCounts
+from connectors.base import BatchResult, TableCounts
 from dsr.choices import CLOSED_STATUSES, Regime
 from dsr.models import (
     LegalHold,
@@ -44,6 +45,7 @@ from dsr.models import (
 from dsr.selectors import holds_active
 from retention.models import MinimisedRequest, PurgeRun
 from retention.selectors import hold_summary
+from retention.services.progress import purge_run_batch_record, purge_run_held_record
 from subjects.models import SubjectIdentifier
 
 TOMBSTONE: dict[str, Any] = {"minimised": True}
@@ -56,6 +58,7 @@ TABLES = (
     "dsr_requestnote",
     "dsr_verificationchallenge",
     "dsr_requesttask.result_file",
+    "dsr_requesttask.erasure_receipt",
     "dsr_subjectidentifier",
     "dsr_historicalsubjectidentifier",
     "evidence_accesspackage",
@@ -81,8 +84,6 @@ def self_minimise_run(
     *, run: PurgeRun, on_batch: Callable[[PurgeRun], None] | None = None
 ) -> None:
     """The built-in policy's purge, recorded on `run` (dry or real)."""
-    from retention.services.runs import record_batch, record_held
-
     holds = [h for h in holds_active() if h.subject_id is not None]
     run.holds = [hold_summary(hold) for hold in holds]
     held_subjects = {hold.subject_id for hold in holds}
@@ -116,7 +117,7 @@ def self_minimise_run(
             transaction_ms=transaction_ms,
             batch_ms=int((time.monotonic() - started) * 1000),
         )
-        record_batch(run, batch)
+        purge_run_batch_record(run=run, batch=batch)
         if on_batch is not None:
             on_batch(run)
         after = ids[-1]
@@ -128,7 +129,7 @@ def self_minimise_run(
         entry["examined"] += expired
         entry["changed"] += expired
     held = candidates.filter(subject_id__in=held_subjects).count()
-    record_held(run, {REQUESTS: held})
+    purge_run_held_record(run=run, held={REQUESTS: held})
 
 
 def _minimise(
@@ -139,6 +140,9 @@ def _minimise(
     notes = RequestNote.objects.filter(request_id__in=ids)
     challenges = VerificationChallenge.objects.filter(request_id__in=ids)
     results = RequestTask.objects.filter(request_id__in=ids).exclude(result_file="")
+    receipts = RequestTask.objects.filter(
+        request_id__in=ids, erasure_receipt__isnull=False
+    )
     from evidence.models import AccessPackage
 
     packages = AccessPackage.objects.filter(request_id__in=ids).exclude(file="")
@@ -153,6 +157,7 @@ def _minimise(
         "dsr_requestnote": notes.count(),
         "dsr_verificationchallenge": challenges.count(),
         "dsr_requesttask.result_file": results.count(),
+        "dsr_requesttask.erasure_receipt": receipts.count(),
         "dsr_subjectidentifier": identifiers.count(),
         "dsr_historicalsubjectidentifier": identifier_history.count(),
         "evidence_accesspackage": packages.count(),
@@ -174,6 +179,7 @@ def _minimise(
         challenges.delete()
         files = list(results.values_list("result_file", flat=True))
         results.update(result_file="")
+        receipts.update(erasure_receipt=None)
         files += list(packages.values_list("file", flat=True))
         packages.update(file="", purged_at=now)
         # Deleting an identifier writes a history row holding its value:

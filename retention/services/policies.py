@@ -20,8 +20,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from accounts.actors import Actor, actor_system
 from accounts.permissions import Perm
 from audit.services import audit_record
-from connectors.base import ConnectorError
-from connectors.kinds.sql.config import IDENTIFIER
+from connectors.base import ConnectorError, ConnectorKind, Location
 from connectors.models import Connector
 from connectors.registry import kind_class
 from dsr.clock import controller_zone
@@ -104,14 +103,6 @@ def _name(value: Any, *, exclude_pk: int | None) -> str:
     return name
 
 
-def _identifier(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not IDENTIFIER.fullmatch(value.strip()):
-        raise ValidationFailed(
-            "must be a plain SQL name (letters, digits, underscore)", field=field
-        )
-    return value.strip()
-
-
 def _int(value: Any, field: str, low: int, high: int) -> int:
     if (
         isinstance(value, bool)
@@ -122,49 +113,64 @@ def _int(value: Any, field: str, low: int, high: int) -> int:
     return value
 
 
+def _kind(connector: Connector) -> type[ConnectorKind]:
+    """The connector's kind, if it can purge by age (connectors.base)."""
+    try:
+        kind = kind_class(connector.kind)
+    except Exception as exc:  # a kind not installed
+        raise ValidationFailed(
+            f"the kind {connector.kind!r} is not available", field="connector"
+        ) from exc
+    if not kind.purges:
+        raise ValidationFailed(
+            f"{kind.label} connectors cannot purge by age; choose a connector "
+            "whose kind can",
+            field="connector",
+        )
+    return kind
+
+
 def _connector(value: Any) -> Connector:
     if not isinstance(value, Connector):
         raise ValidationFailed("choose a connector", field="connector")
-    try:
-        kind = kind_class(value.kind)
-    except Exception as exc:  # a kind not installed
-        raise ValidationFailed(
-            f"the kind {value.kind!r} is not available", field="connector"
-        ) from exc
-    if not callable(getattr(kind, "purge", None)):
-        raise ValidationFailed(
-            f"{kind.label} connectors cannot purge by age; choose an SQL connector",
-            field="connector",
-        )
+    _kind(value)
     return value
 
 
-def _table_map(connector: Connector, table: str) -> Any:
-    """The connector's map entry for `table` (its category, key, children)."""
-    instance = connector.instance()
+def _location(connector: Connector, table: str) -> Location:
+    """What the store says of `table` (its key and category)."""
     try:
-        store = instance.store  # type: ignore[attr-defined]
-        names = [t.table for t in store.tables]
+        locations = connector.instance().locations()
     except ConnectorError as exc:
         raise ValidationFailed(
             f"the connector's config is invalid: {exc.message}", field="connector"
         ) from exc
-    if table not in names:
-        raise ValidationFailed(
-            f"{connector.name} maps no table {table}; one of {', '.join(names)}",
-            field="table",
-        )
-    return store.table(table)
+    if locations is None:
+        return Location(name=table)  # the kind names no tables: taken as given
+    for location in locations:
+        if location.name == table:
+            return location
+    names = ", ".join(location.name for location in locations)
+    raise ValidationFailed(
+        f"{connector.name} maps no table {table}; one of {names}", field="table"
+    )
 
 
-def _fields(value: Any, action: str, *, key: str, age_column: str) -> list[str]:
+def _fields(
+    value: Any,
+    action: str,
+    *,
+    kind: type[ConnectorKind],
+    key: str,
+    age_column: str,
+) -> list[str]:
     if value in (None, ""):
         value = []
     if not isinstance(value, list | tuple):
         raise ValidationFailed("must be a list of column names", field="fields")
     fields: list[str] = []
     for index, item in enumerate(value):
-        name = _identifier(item, f"fields[{index}]")
+        name = kind.name_clean(item, field=f"fields[{index}]")
         if name in (key, age_column):
             raise ValidationFailed(
                 "the key and the age column cannot be changed",
@@ -173,7 +179,9 @@ def _fields(value: Any, action: str, *, key: str, age_column: str) -> list[str]:
         if name not in fields:
             fields.append(name)
     if action == PolicyAction.DELETE and fields:
-        raise ValidationFailed("delete removes whole rows: give no fields", "fields")
+        raise ValidationFailed(
+            "delete removes whole rows: give no fields", field="fields"
+        )
     if action != PolicyAction.DELETE and not fields:
         raise ValidationFailed(
             f'{action} needs the columns to change, e.g. ["transcript"]',
@@ -195,11 +203,17 @@ def _clean(values: dict[str, Any], *, exclude_pk: int | None) -> dict[str, Any]:
             f"one of {', '.join(PolicyAction.values)}", field="action"
         )
     clean["action"] = action
-    clean["table"] = _identifier(values.get("table"), "table")
-    table = _table_map(clean["connector"], clean["table"])
-    clean["age_column"] = _identifier(values.get("age_column"), "age_column")
+    # Names are checked as the connector's kind spells them (connectors.base).
+    kind = _kind(clean["connector"])
+    clean["table"] = kind.name_clean(values.get("table"), field="table")
+    table = _location(clean["connector"], clean["table"])
+    clean["age_column"] = kind.name_clean(values.get("age_column"), field="age_column")
     clean["fields"] = _fields(
-        values.get("fields"), action, key=table.key, age_column=clean["age_column"]
+        values.get("fields"),
+        action,
+        kind=kind,
+        key=table.key,
+        age_column=clean["age_column"],
     )
     category = str(values.get("category") or "").strip() or table.category
     if len(category) > 50:

@@ -23,23 +23,23 @@ from django.utils import timezone
 from accounts.actors import Actor, actor_system
 from accounts.permissions import Perm
 from audit.services import audit_record
-from connectors.base import ConnectorError
-from connectors.kinds.sql.purge import BatchResult, PurgeSpec
-from connectors.kinds.sql.values import json_safe
+from connectors.base import ConnectorError, PurgeSpec
 from privacydesk.errors import IllegalTransition
 from retention.choices import ATTENTION_STATUSES, RunStatus
 from retention.models import PurgeRun, RetentionPolicy
 from retention.selectors import held_scope_for, hold_summary
+from retention.services.minimise import self_minimise_run
 from retention.services.policies import _summary, policy_version
+from retention.services.progress import (
+    purge_run_batch_record,
+    purge_run_held_record,
+    zero_counts,
+)
 
 logger = logging.getLogger(__name__)
 SYSTEM = actor_system("retention")
 
 OnBatch = Callable[[PurgeRun], None]
-
-
-def _zero() -> dict[str, int]:
-    return {"examined": 0, "changed": 0, "skipped_held": 0}
 
 
 def peak_rss_kb() -> int:
@@ -118,7 +118,7 @@ def purge_run_start(
                 triggered_by=(triggered_by or actor.ref)[:100],
                 policy_version=policy_version(policy),
                 policy_snapshot=_summary(policy),
-                tables={policy.table: _zero()},
+                tables={policy.table: zero_counts()},
             )
             audit_record(
                 actor=actor,
@@ -201,8 +201,6 @@ def purge_runs_mark_stale(*, policy: RetentionPolicy | None = None) -> int:
 def _execute(run: PurgeRun, *, on_batch: OnBatch | None) -> PurgeRun:
     try:
         if run.policy.builtin:
-            from retention.services.minimise import self_minimise_run
-
             self_minimise_run(run=run, on_batch=on_batch)
         else:
             _purge_store(run, on_batch=on_batch)
@@ -242,24 +240,18 @@ def _purge_store(run: PurgeRun, *, on_batch: OnBatch | None) -> None:
     connector = run.policy.connector
     if connector is None:
         raise ConnectorError("the policy names no connector", permanent=True)
-    instance = connector.instance()
-    purge = getattr(instance, "purge", None)
-    if not callable(purge):
-        raise ConnectorError(
-            f"{connector.kind} connector {connector.name} cannot purge",
-            permanent=True,
-        )
     held, holds = held_scope_for(policy=run.policy)
     run.holds = [hold_summary(hold) for hold in holds]
     run.save(update_fields=["holds", "updated_at"])
-    with purge(spec_for(run), held) as store_purge:
-        store_purge.check_columns()
+    # A kind that cannot purge raises a permanent ConnectorError here.
+    with connector.instance().purge(spec_for(run), held) as store_purge:
+        store_purge.check()
         checkpoint = dict(run.checkpoint or {})
         if "upper_key" not in checkpoint:
             checkpoint = {
                 "table": run.policy_snapshot["table"],
                 "after_key": None,
-                "upper_key": json_safe(store_purge.upper_key()),
+                "upper_key": store_purge.upper_key(),  # JSON-safe
                 "done": False,
             }
             run.checkpoint = checkpoint
@@ -276,45 +268,10 @@ def _purge_store(run: PurgeRun, *, on_batch: OnBatch | None) -> None:
         for batch in store_purge.batches(
             after_key=checkpoint.get("after_key"), upper_key=upper
         ):
-            record_batch(run, batch)
+            purge_run_batch_record(run=run, batch=batch)
             if on_batch is not None:
                 on_batch(run)
-        record_held(run, store_purge.held_counts(upper_key=upper))
-
-
-def record_batch(run: PurgeRun, batch: BatchResult) -> None:
-    """Add one batch's counts and move the checkpoint past it (one UPDATE)."""
-    for table, counts in batch.counts.items():
-        entry = run.tables.setdefault(table, _zero())
-        entry["examined"] += counts.examined
-        entry["changed"] += counts.changed
-        entry["skipped_held"] += counts.skipped_held
-    run.batches += 1
-    run.checkpoint["after_key"] = json_safe(batch.last_key)
-    run.longest_batch_ms = max(run.longest_batch_ms, batch.batch_ms)
-    run.longest_transaction_ms = max(run.longest_transaction_ms, batch.transaction_ms)
-    run.heartbeat_at = timezone.now()
-    run.save(
-        update_fields=[
-            "tables",
-            "batches",
-            "checkpoint",
-            "longest_batch_ms",
-            "longest_transaction_ms",
-            "heartbeat_at",
-            "updated_at",
-        ]
-    )
-
-
-def record_held(run: PurgeRun, held: dict[str, int]) -> None:
-    """Rows left alone because of a hold, counted once when the run ends."""
-    for table, skipped in held.items():
-        entry = run.tables.setdefault(table, _zero())
-        entry["skipped_held"] += skipped
-        entry["examined"] += skipped
-    run.checkpoint["done"] = True
-    run.save(update_fields=["tables", "checkpoint", "updated_at"])
+        purge_run_held_record(run=run, held=store_purge.held_counts(upper_key=upper))
 
 
 # --- finishing -----------------------------------------------------------------------

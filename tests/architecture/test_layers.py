@@ -74,8 +74,6 @@ KNOWN_CYCLE_MODULES: set[str] = {
     "dsr.services.requests",
     "evidence.services",
     "evidence.services.packages",
-    "retention.services.minimise",
-    "retention.services.runs",
 }
 
 

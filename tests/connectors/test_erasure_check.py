@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from audit.models import AuditEvent
+from connectors.base import ConnectorError, ErasureReceipt, Identity, Outcome
 from connectors.choices import Action
+from connectors.kinds.sql import SqlConnector
 from connectors.models import Connector
 from dsr.choices import RequestStatus, TaskStatus
 from dsr.models import Request, RequestTask
@@ -139,3 +142,57 @@ def test_stores_that_cannot_answer_at_once_still_get_a_queued_pass(
     assert checked.status == TaskStatus.SUCCEEDED
     request.refresh_from_db()
     assert request.status == RequestStatus.IN_PROGRESS
+
+
+def test_a_queued_pass_verifies_from_the_receipt_stored_encrypted_on_the_task(
+    helpdesk: Helpdesk,
+    make_request: Any,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given the check right after erasing fails once, just after her name was
+    # written back into a message (as a redaction that missed it would leave
+    # it), so the verification pass is queued and run by a fresh instance
+    verify_erased = SqlConnector.verify_erased
+    given: list[ErasureReceipt | None] = []
+
+    def fails_once(
+        self: SqlConnector, identity: Identity, receipt: ErasureReceipt | None = None
+    ) -> Outcome:
+        given.append(receipt)
+        if len(given) == 1:
+            helpdesk.execute(
+                "UPDATE messages SET body = ? WHERE id = (SELECT MIN(id) FROM "
+                "messages WHERE ticket_id = ?)",
+                ["Jane Doe called again", helpdesk.subject_ticket_ids[0]],
+            )
+            raise ConnectorError("the store is busy")
+        return verify_erased(self, identity, receipt)
+
+    monkeypatch.setattr(SqlConnector, "verify_erased", fails_once)
+    _connect(helpdesk)
+
+    # when the erasure runs
+    request = _erase(make_request, django_capture_on_commit_callbacks)
+
+    # then the erase task keeps its receipt, encrypted at rest
+    erase = RequestTask.objects.get(request=request, action=Action.ERASE)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT erasure_receipt FROM dsr_requesttask WHERE id = %s", [erase.pk]
+        )
+        (stored,) = cursor.fetchone()
+    assert "Jane" not in stored
+    assert ErasureReceipt.from_json(erase.erasure_receipt).knows("names") == (
+        "Jane Doe",
+    )
+    # and both the check in the erasing run and the queued pass were given it
+    assert len(given) == 2
+    assert all(receipt is not None for receipt in given)
+    assert given[0] == given[1]
+    # so the queued pass found the name the store no longer holds
+    verify = RequestTask.objects.get(request=request, action=Action.VERIFY_ERASURE)
+    assert "erasing run" not in verify.status_note
+    assert verify.per_location["messages"]["found"] == 1
+    request.refresh_from_db()
+    assert request.status == RequestStatus.PARTIALLY_COMPLETED

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.actors import actor_system
 from audit.models import AuditEvent
+from connectors.base import ErasureReceipt
 from connectors.models import Connector
 from consent.seed import seed_purposes
 from consent.services.events import consent_set
@@ -88,6 +89,12 @@ def test_an_old_closed_request_keeps_its_evidence_but_not_the_subjects_identifie
     # given
     request = closed_request("ada@example.com")
     task = request.tasks.get()
+    erased = RequestTask.objects.create(
+        request=request,
+        connector=task.connector,
+        action="erase",
+        erasure_receipt=ErasureReceipt(kind="sql", known={"names": ("Ada",)}).to_json(),
+    )
     evidence = {
         field: getattr(request, field)
         for field in ("reference", "kind", "regime", "status", "received_at")
@@ -116,6 +123,9 @@ def test_an_old_closed_request_keeps_its_evidence_but_not_the_subjects_identifie
     task.refresh_from_db()
     assert task.result_file == ""
     assert task.result_digest == "0" * 64
+    erased.refresh_from_db()
+    assert erased.erasure_receipt is None
+    assert run.tables["dsr_requesttask.erasure_receipt"]["changed"] == 1
     assert not default_storage.exists(f"dsr/{request.public_id}/access.jsonl")
     assert not SubjectIdentifier.objects.filter(subject=request.subject).exists()
     assert not SubjectIdentifier.history.model.objects.filter(

@@ -358,6 +358,43 @@ def test_bad_policies_are_refused_naming_the_field(
     assert not RetentionPolicy.objects.filter(builtin=False).exists()
 
 
+def test_a_delete_policy_given_columns_is_refused_naming_the_field(
+    helpdesk: Helpdesk, connector: Connector
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        make_policy(connector, action="delete", fields=["subject"])
+
+    assert refused.value.field == "fields"
+    assert not RetentionPolicy.objects.filter(builtin=False).exists()
+
+
+@pytest.mark.django_db
+def test_a_connector_that_cannot_purge_is_refused_and_a_run_on_one_fails_for_good(
+    sqlite_helpdesk: Helpdesk,
+) -> None:
+    # given a manual store, and a policy whose store became one after it was set
+    manual = Connector.objects.create(
+        name="billing",
+        kind="manual",
+        config={"instructions": "Delete old invoices in the billing tool."},
+    )
+    store = make_connector(sqlite_helpdesk)
+    policy = make_policy(store)
+    Connector.objects.filter(pk=store.pk).update(kind="manual", config=manual.config)
+    policy.refresh_from_db()
+
+    # when / then: the contract says the kind cannot purge
+    with pytest.raises(ValidationFailed) as refused:
+        make_policy(manual, name="billing purge")
+    run = purge_run_start(actor=SYSTEM, policy=policy)
+
+    assert refused.value.field == "connector"
+    assert "cannot purge by age" in refused.value.message
+    assert run.status == RunStatus.FAILED
+    assert run.errors[-1]["permanent"] is True
+    assert "cannot purge by age" in run.errors[-1]["message"]
+
+
 @pytest.mark.django_db
 def test_the_built_in_policy_scope_is_fixed_and_its_age_follows_the_setting(
     settings: Any, officer_actor: Any

@@ -30,6 +30,7 @@ from connectors.base import (
     AccessRecord,
     ConnectorError,
     ConnectorKind,
+    ErasureReceipt,
     Identity,
     Outcome,
 )
@@ -38,6 +39,7 @@ from connectors.kinds.files.config import (
     FieldPath,
     IdentityField,
     clean_config,
+    config_schema,
     identity_fields,
 )
 from connectors.kinds.files.matching import (
@@ -63,14 +65,16 @@ class FilesConnector(ConnectorKind):
 
     kind: ClassVar[str] = "files"
     label: ClassVar[str] = "Transcript files (JSON lines)"
-    actions: ClassVar[frozenset[str]] = frozenset(
-        {Action.ACCESS, Action.ERASE, Action.VERIFY_ERASURE}
-    )
+    actions = frozenset({Action.ACCESS, Action.ERASE, Action.VERIFY_ERASURE})
     verifies_in_process: ClassVar[bool] = True
     # How long an erasure waits for another one to release the folder.
     lock_timeout: ClassVar[float] = 30.0
     # How often a file that changes under a rewrite is read again.
     rewrite_attempts: ClassVar[int] = 3
+
+    @classmethod
+    def config_schema(cls) -> dict[str, Any]:
+        return config_schema()
 
     @classmethod
     def validate_config(cls, config: Any) -> dict[str, Any]:
@@ -156,14 +160,16 @@ class FilesConnector(ConnectorKind):
         return f"line:{lineno}"
 
     # -- erase -------------------------------------------------------------------
-    def erase(self, identity: Identity) -> Outcome:
+    def erase(self, identity: Identity) -> ErasureReceipt:
         self._check_folder(write=True)
         if identity.is_empty():
             raise ConnectorError("no identifiers to erase by", permanent=True)
         matcher = SubjectMatcher(identity, self.identity_fields)
         mode = self.config.get("erase", "delete")
         redact = _redactor() if mode == "redact_pii" else None
-        outcome = Outcome()
+        # The files hold nothing the subject's identifiers do not already
+        # say, so the receipt carries counts only.
+        outcome = ErasureReceipt(kind=self.kind)
         with folder_lock(self.folder, timeout=self.lock_timeout):
             for path in matching_files(self.folder, self.pattern):
                 found, changed = rewrite(
@@ -212,7 +218,9 @@ class FilesConnector(ConnectorKind):
         scrub_strings(document, matcher.scrub)
 
     # -- verify --------------------------------------------------------------------
-    def verify_erased(self, identity: Identity) -> Outcome:
+    def verify_erased(
+        self, identity: Identity, receipt: ErasureReceipt | None = None
+    ) -> Outcome:
         self._check_folder(write=False)
         matcher = SubjectMatcher(identity, self.identity_fields)
         outcome = Outcome()

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 
-from connectors.base import ConfigError
+from connectors.base import JSON_SCHEMA_DIALECT, ConfigError
 
 IDENTIFIER_KINDS = ("email", "phone", "customer_id")
 ERASE_MODES = ("delete", "redact_pii")
@@ -237,3 +237,75 @@ def identity_fields(identity: Mapping[str, Any]) -> list[IdentityField]:
             path = FieldPath.parse(spec["path"], field=f"config.identity.{kind}")
             fields.append(IdentityField(kind, path, str(spec.get("system", ""))))
     return fields
+
+
+# --- JSON Schema ---------------------------------------------------------------------
+
+PATH_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "description": "A field path like customer.email or messages[].text.",
+    "pattern": r"^[A-Za-z0-9_-]+(\[\])?(\.[A-Za-z0-9_-]+(\[\])?)*$",
+}
+
+
+def _one_or_more(item: dict[str, Any]) -> dict[str, Any]:
+    return {"oneOf": [item, {"type": "array", "minItems": 1, "items": item}]}
+
+
+def config_schema() -> dict[str, Any]:
+    """The JSON Schema of a files connector's config (`clean_config` stays
+    the authority: it also checks CONNECTOR_FILES_ROOTS)."""
+    customer_id = {
+        "oneOf": [
+            PATH_SCHEMA,
+            {
+                "type": "object",
+                "properties": {
+                    "path": PATH_SCHEMA,
+                    "system": {"type": "string", "pattern": f"^{_SYSTEM.pattern}$"},
+                },
+                "required": ["path"],
+                "additionalProperties": False,
+            },
+        ]
+    }
+    return {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "title": "Transcript files (JSON lines)",
+        "type": "object",
+        "properties": {
+            "folder": {
+                "type": "string",
+                "description": "An absolute path, inside CONNECTOR_FILES_ROOTS.",
+                "pattern": "^/",
+            },
+            "pattern": {
+                "type": "string",
+                "description": "A file name pattern (no folders, not hidden).",
+                "pattern": r"^[^./\\][^/\\]*$",
+                "maxLength": 100,
+                "default": "*.jsonl",
+            },
+            "identity": {
+                "type": "object",
+                "properties": {
+                    "email": _one_or_more(PATH_SCHEMA),
+                    "phone": _one_or_more(PATH_SCHEMA),
+                    "customer_id": _one_or_more(customer_id),
+                },
+                "minProperties": 1,
+                "additionalProperties": False,
+            },
+            "text_fields": {"type": "array", "items": PATH_SCHEMA},
+            "erase": {"enum": list(ERASE_MODES), "default": "delete"},
+            "id_field": {**PATH_SCHEMA, "default": "id"},
+            "category": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 50,
+                "default": "ai_conversation",
+            },
+        },
+        "required": ["folder", "identity"],
+        "additionalProperties": False,
+    }

@@ -14,8 +14,14 @@ What the counts mean (every action is idempotent):
   exemptions (a deleted table's rows still present; a nulled, masked, hashed
   or pseudonymized column still in plaintext; a redacted text that still
   contains a known identifier). Kept columns and tables are exemptions.
+  Known identifiers are the subject's, what the store still holds for them,
+  and what the erasure's receipt says it knew (the name the store held
+  before the erasure blanked it): any instance, given the receipt, checks
+  as much as the one that erased.
 - rectify, restrict, object: `found` = the subject's rows holding the field,
   `changed` = rows updated.
+- consent withdrawal (`withdrawal`): `changed` = rows set or deleted.
+- retention purges: `purge` (and `purge_plan`, `purge_session`, `purge_counts`).
 
 Erasure runs in one transaction per store: children before parents, so rows
 are deleted or detached before the rows they belong to change or go.
@@ -34,21 +40,36 @@ from connectors.base import (
     ConfigError,
     ConnectorError,
     ConnectorKind,
+    Deferred,
+    ErasureReceipt,
+    HeldScope,
     Identity,
+    Location,
     Outcome,
+    PurgeSpec,
+    WithdrawalJob,
 )
 from connectors.choices import Action
-from connectors.kinds.sql import config as sql_config
-from connectors.kinds.sql.config import StoreMap
+from connectors.kinds.sql import validation
+from connectors.kinds.sql.config import IDENTIFIER, StoreMap, rectify_map
 from connectors.kinds.sql.dialects import Dialect, dialect_for
-from connectors.kinds.sql.erasure import StorePass
+from connectors.kinds.sql.erasure import (
+    StorePass,
+    known_as_receipt,
+    known_from_receipt,
+)
+from connectors.kinds.sql.purge import SqlPurge
 from connectors.kinds.sql.query import SubjectQuery
+from connectors.kinds.sql.schema import config_schema
 from connectors.kinds.sql.values import json_safe
-from connectors.redaction import KnownIdentifiers
+from connectors.kinds.sql.withdrawal import action_clean, withdrawal_statement
+from privacydesk.errors import ValidationFailed
 
 BASE_ACTIONS = frozenset(
     {Action.ACCESS, Action.RECTIFY, Action.ERASE, Action.VERIFY_ERASURE}
 )
+# With a flag column in the map, restriction and objection too.
+ALL_ACTIONS = BASE_ACTIONS | {Action.RESTRICT, Action.OBJECT}
 
 
 @lru_cache(maxsize=32)
@@ -56,7 +77,7 @@ def _parsed(config_json: str) -> StoreMap:
     """A map, parsed and checked once per process: every task and every
     request's planning reads it, and it is the same few maps over and over
     (a StoreMap is immutable, so one can serve them all)."""
-    return sql_config.parse(json.loads(config_json))
+    return validation.parse(json.loads(config_json))
 
 
 class SqlConnector(ConnectorKind):
@@ -64,16 +85,45 @@ class SqlConnector(ConnectorKind):
 
     kind = "sql"
     label = "SQL database"
+    actions = ALL_ACTIONS
     secret_fields = ("password",)
     verifies_in_process = True
-    # What the last erasure through this instance knew of its subject (the
-    # name, the phone as the store wrote it), which the store no longer
-    # holds afterwards: the check right after it looks for those too.
-    _erased: tuple[Identity, KnownIdentifiers] | None = None
+    purges = True
+    withdraws_consent = True
+
+    @classmethod
+    def config_schema(cls) -> dict[str, Any]:
+        return config_schema()
 
     @classmethod
     def validate_config(cls, config: Any) -> dict[str, Any]:
-        return sql_config.validate(config)
+        return validation.validate(config)
+
+    @classmethod
+    def name_clean(cls, value: Any, *, field: str) -> str:
+        if not isinstance(value, str) or not IDENTIFIER.fullmatch(value.strip()):
+            raise ValidationFailed(
+                "must be a plain SQL name (letters, digits, underscore)", field=field
+            )
+        return value.strip()
+
+    @classmethod
+    def withdrawal_action_clean(
+        cls, action: Any, *, config: Mapping[str, Any], field: str = "action"
+    ) -> dict[str, Any]:
+        try:
+            store: StoreMap | None = validation.parse(dict(config))
+            problem: ConfigError | None = None
+        except ConfigError as error:
+            store, problem = None, error
+        cleaned = action_clean(action, store=store, field=field)
+        if problem is not None:
+            raise ValidationFailed(
+                f"the connector's config is invalid ({problem.field}: "
+                f"{problem.message})",
+                field=f"{field}.{cleaned.operation}.table",
+            ) from problem
+        return dict(action)
 
     @cached_property
     def store(self) -> StoreMap:
@@ -85,14 +135,13 @@ class SqlConnector(ConnectorKind):
                 permanent=True,
             ) from None
 
-    @property  # type: ignore[override]
-    def actions(self) -> frozenset[str]:  # type: ignore[override]
+    def configured_actions(self) -> frozenset[str]:
         """Restriction and objection only where the map names a flag column."""
         try:
             tables = self.store.tables
         except ConnectorError:
             return BASE_ACTIONS
-        extra = set()
+        extra: set[str] = set()
         if any(t.restrict_column for t in tables):
             extra.add(Action.RESTRICT)
         if any(t.objection_column for t in tables):
@@ -189,21 +238,25 @@ class SqlConnector(ConnectorKind):
                                 category=table.category,
                             )
 
-    def erase(self, identity: Identity) -> Outcome:
-        outcome = Outcome()
+    def erase(self, identity: Identity) -> ErasureReceipt:
+        receipt = ErasureReceipt(kind=self.kind)
         if identity.is_empty():
-            outcome.note = "no identifiers to match"
-            return outcome
+            receipt.note = "no identifiers to match"
+            return receipt
         with self._session(write=True, doing="erase") as connection:
             store_pass = self._pass(connection, identity)
             known = store_pass.known(identity)
             for table in self.store.children_first():
                 with self.dialect.converting(f"erase in table {table.table}"):
-                    store_pass.erase_table(table, known, outcome)
-        self._erased = (identity, known)
-        return outcome
+                    store_pass.erase_table(table, known, receipt)
+        # What it knew (the name, the phone as the store wrote it), which the
+        # store no longer holds afterwards: the check looks for those too.
+        receipt.known = known_as_receipt(known)
+        return receipt
 
-    def verify_erased(self, identity: Identity) -> Outcome:
+    def verify_erased(
+        self, identity: Identity, receipt: ErasureReceipt | None = None
+    ) -> Outcome:
         outcome = Outcome()
         if identity.is_empty():
             outcome.note = "no identifiers to match"
@@ -211,8 +264,8 @@ class SqlConnector(ConnectorKind):
         with self._session(write=False, doing="verify erasure") as connection:
             store_pass = self._pass(connection, identity)
             known = store_pass.known(identity)
-            if self._erased is not None and self._erased[0] == identity:
-                known = self._erased[1].including(known)
+            if receipt is not None:
+                known = known_from_receipt(receipt).including(known)
             for table in self.store.tables:
                 with self.dialect.converting(f"verify erasure in table {table.table}"):
                     store_pass.verify_table(table, known, outcome)
@@ -232,12 +285,10 @@ class SqlConnector(ConnectorKind):
                     present = set(self.dialect.columns(connection, table.table))
                     mapping = {
                         field: column
-                        for field, column in sql_config.rectify_map(
-                            table, present
-                        ).items()
+                        for field, column in rectify_map(table, present).items()
                         if field in changes
                         and column in present
-                        and sql_config.IDENTIFIER.fullmatch(column)
+                        and IDENTIFIER.fullmatch(column)
                     }
                     if not mapping:
                         continue
@@ -297,9 +348,42 @@ class SqlConnector(ConnectorKind):
                 outcome.add(table.table, found=found, changed=changed)
         return outcome
 
-    def purge(self, spec: Any, held: Any) -> Any:
-        """A retention purge of one table (connectors.kinds.sql.purge): a
-        context manager that runs it batch by batch, or counts it."""
-        from connectors.kinds.sql.purge import purge_for
+    # -- retention ---------------------------------------------------------------
+    def locations(self) -> tuple[Location, ...]:
+        return tuple(
+            Location(name=table.table, key=table.key, category=table.category)
+            for table in self.store.tables
+        )
 
-        return purge_for(self, spec, held)
+    def purge(self, spec: PurgeSpec, held: HeldScope) -> SqlPurge:
+        """A retention purge of one table of the map, batch by batch."""
+        return SqlPurge(
+            store=self.store,
+            dialect=self.dialect,
+            spec=spec,
+            held=held,
+            store_name=self.name,
+            password=str(self.secrets.get("password") or ""),
+        )
+
+    # -- consent -------------------------------------------------------------------
+    def withdraw_consent(self, job: WithdrawalJob) -> Outcome | Deferred:
+        """Set a flag on, or delete, the subject's rows of one table."""
+        try:
+            action = action_clean(job.instructions, store=self.store)
+        except ValidationFailed as error:
+            raise ConnectorError(
+                f"invalid action ({error.field}: {error.message})", permanent=True
+            ) from error
+        table = self.store.table(action.table)
+        statement = withdrawal_statement(
+            self.dialect, self.store, table, action, job.identity
+        )
+        if statement is None:
+            return Outcome()  # none of the subject's identifiers reaches it
+        sql, values = statement
+        doing = f"withdrawal in table {table.table}"
+        with self._session(write=True, doing=doing) as connection:
+            # The session turns driver errors into ConnectorErrors that say
+            # whether a retry can help, without the password.
+            return Outcome(changed=self.dialect.execute(connection, sql, values))

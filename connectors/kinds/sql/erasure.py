@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from connectors.base import Exemption, Identity, Outcome
+from connectors.base import ErasureReceipt, Exemption, Identity, Outcome
 from connectors.kinds.sql.config import FieldRule, StoreMap, TableMap
 from connectors.kinds.sql.dialects import Dialect
 from connectors.kinds.sql.query import SubjectQuery
@@ -24,6 +24,7 @@ from connectors.kinds.sql.values import (
 from connectors.redaction import KnownIdentifiers
 
 KNOWN_VALUES_LIMIT = 1000  # distinct stored identifiers read per table
+KNOWN_KINDS = ("emails", "phones", "customer_ids", "names")
 
 
 class StorePass:
@@ -254,3 +255,13 @@ def exemptions(table: TableMap, count: int) -> list[Exemption]:
         Exemption(table.table, tuple(columns), basis, reason, count)
         for (basis, reason), columns in groups.items()
     ]
+
+
+def known_as_receipt(known: KnownIdentifiers) -> dict[str, tuple[str, ...]]:
+    """What an erasure knew, as its receipt carries it."""
+    return {kind: getattr(known, kind) for kind in KNOWN_KINDS if getattr(known, kind)}
+
+
+def known_from_receipt(receipt: ErasureReceipt) -> KnownIdentifiers:
+    """What the erasure behind `receipt` knew of its subject."""
+    return KnownIdentifiers(**{kind: receipt.knows(kind) for kind in KNOWN_KINDS})

@@ -54,7 +54,7 @@ def still_holds(rule: FieldRule, value: Any, known: KnownIdentifiers) -> bool:
     if rule.strategy == "null":
         return True
     if rule.strategy == "mask":
-        return value != rule.mask
+        return bool(value != rule.mask)
     if rule.strategy == "hash":
         return not HASH_SHAPE.fullmatch(str(value))
     if rule.strategy == "pseudonymize":
