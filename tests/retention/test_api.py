@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from audit.models import AuditEvent
-from connectors.demo import customer
+from connectors.demo.content import customer
 from retention.models import LegalHold, PurgeRun, RetentionPolicy
 from tests.retention.conftest import Helpdesk, days_until_cutoff, make_connector
 

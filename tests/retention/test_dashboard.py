@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts.actors import actor_system
 from audit.models import AuditEvent
-from connectors.demo import customer
+from connectors.demo.content import customer
 from retention.models import LegalHold, PurgeRun, RetentionPolicy
 from retention.services import purge_run_start
 from tests.retention.conftest import (
