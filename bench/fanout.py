@@ -18,7 +18,7 @@ What it does, in one run:
    identity columns matched case-insensitively (`lower(email)`,
    `lower(customer_email)`); the floor uses the same indexes.
 2. One Connector, `helpdesk` (kind sql), enabled alone. Its config is the
-   issue's redaction map (connectors.demo.SQL_CONNECTOR_TABLES) in the first
+   issue's redaction map (connectors.demo.config.SQL_CONNECTOR_TABLES) in the first
    part and the "null plan" in the second (ticket subjects and message bodies
    set to NULL instead of redacted; customers and AI logs as before).
 3. One real `celery worker --pool prefork --concurrency 2` (two processes
@@ -151,10 +151,15 @@ def _template_ok(name: str, stamp: str) -> bool:
 
 def ensure_store_template(customers: int, big_messages: int, rebuild: bool) -> str:
     """The pristine store, built once with COPY and kept as a template."""
-    from connectors.demo import StoreSize, build_postgres
+    from connectors.demo.content import StoreSize
+    from connectors.demo.stores import build_postgres
 
     name = _template_name(customers)
-    demo_source = (ROOT / "connectors" / "demo.py").read_bytes()
+    # The store's rows and schema come from these two modules.
+    demo_source = b"".join(
+        (ROOT / "connectors" / "demo" / module).read_bytes()
+        for module in ("content.py", "stores.py")
+    )
     stamp = (
         f"v{STORE_VERSION} customers={customers} big={big_messages} seed={SEED} "
         f"demo={hashlib.sha256(demo_source).hexdigest()[:12]}"
@@ -186,7 +191,7 @@ def _add_big_subject(dsn: str, customer_id: int, messages: int) -> None:
     """One customer with `messages` messages (100 per ticket), same shapes."""
     import psycopg
 
-    from connectors.demo import customer
+    from connectors.demo.content import customer
 
     c = customer(customer_id, seed=SEED)
     tickets = max(1, messages // 100)
@@ -439,7 +444,7 @@ def actor() -> Any:
 
 def create_requests(kind: str, customer_ids: Iterable[int]) -> list[Any]:
     """Received, unverified requests (before any clock starts)."""
-    from connectors.demo import customer
+    from connectors.demo.content import customer
     from dsr.services.requests import request_create
 
     return [
@@ -601,7 +606,7 @@ def at_once(
 
 
 def use_plan(plan: str) -> None:
-    from connectors.demo import SQL_CONNECTOR_TABLES
+    from connectors.demo.config import SQL_CONNECTOR_TABLES
     from connectors.models import Connector
 
     tables = [dict(t) for t in SQL_CONNECTOR_TABLES]
@@ -639,7 +644,7 @@ def floor(customer_ids: list[int]) -> float:
     """The same erasure by hand: plain SQL in one session, a regex for PII."""
     import psycopg
 
-    from connectors.demo import customer
+    from connectors.demo.content import customer
     from connectors.kinds.sql.values import hashed, pseudonym
     from privacydesk.crypto import normalise_identifier
 

@@ -6,53 +6,29 @@ Two sources of spans, one rewrite:
   parts), matched by one compiled regex per subject, tolerant of how people
   type them (case, phone separators, a country code or trunk zero);
 - pattern-detected PII from Presidio's analyzer (e-mail, phone, credit card,
-  IBAN, IP address, and our order-number recognizer), run with pattern
-  recognizers only on a blank spaCy pipeline: no model, no download.
+  IBAN, IP address, and our order-number recognizer), built offline once per
+  process in ``connectors.redaction_engines``.
 
 Presidio's anonymizer resolves overlaps and writes stable placeholders
 (`<EMAIL_ADDRESS>`, `<PHONE_NUMBER>`, `<PERSON>`, `<CUSTOMER_ID>`, ...), so the
 rest of a transcript stays readable and redacting twice changes nothing.
 
-Offline: Presidio's e-mail recognizer checks the domain with `tldextract`,
-whose default extractor fetches the public-suffix list over the network and
-logs when that fails. Ours reads the snapshot bundled with tldextract and has
-no URLs to fetch. The analyzer is built once per process (it is slow to build)
-and shared; it holds no per-call state.
-
 Cost: texts with no digit and no "@" cannot hold any pattern entity we look
 for, so they skip the analyzer and only meet the known-identifier regex.
-Context enhancement is switched off: it reads lemmas, which a blank pipeline
-does not produce, so it could only cost time; and with nothing reading
-tokens, texts are not tokenized either (see BlankSpacyNlpEngine).
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from presidio_analyzer import AnalyzerEngine
-    from presidio_anonymizer import AnonymizerEngine
+from connectors.redaction_engines import EMAIL, PATTERN_ENTITIES, PHONE, engines
 
-EMAIL = "EMAIL_ADDRESS"
-PHONE = "PHONE_NUMBER"
 PERSON = "PERSON"
 CUSTOMER_ID = "CUSTOMER_ID"
-ORDER_NUMBER = "ORDER_NUMBER"
-# The entities the analyzer looks for: each needs a digit or an "@".
-PATTERN_ENTITIES = [
-    EMAIL,
-    PHONE,
-    "CREDIT_CARD",
-    "IBAN_CODE",
-    "IP_ADDRESS",
-    ORDER_NUMBER,
-]
 PLACEHOLDERS = frozenset(
     f"<{entity}>" for entity in [*PATTERN_ENTITIES, PERSON, CUSTOMER_ID]
 )
@@ -199,183 +175,6 @@ def _phone_regex(value: str) -> str | None:
 @lru_cache(maxsize=256)
 def _known_from_values(values: tuple[str, ...]) -> KnownIdentifiers:
     return KnownIdentifiers.parse(values)
-
-
-# --- the Presidio engines, built once per process -------------------------------
-
-_lock = threading.Lock()
-_engines: tuple[AnalyzerEngine, AnonymizerEngine] | None = None
-
-
-def engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
-    """The process-wide analyzer and anonymizer (built on first use)."""
-    global _engines
-    if _engines is None:
-        with _lock:
-            if _engines is None:
-                _engines = _build_engines()
-    return _engines
-
-
-def _build_engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
-    import spacy
-    import tldextract
-    from phonenumbers import PhoneNumberMatcher
-    from presidio_analyzer import (
-        AnalyzerEngine,
-        Pattern,
-        PatternRecognizer,
-        RecognizerRegistry,
-        RecognizerResult,
-    )
-    from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
-    from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
-    from presidio_analyzer.predefined_recognizers import (
-        CreditCardRecognizer,
-        EmailRecognizer,
-        IbanRecognizer,
-        IpRecognizer,
-        PhoneRecognizer,
-    )
-    from presidio_anonymizer import AnonymizerEngine
-    from spacy.tokens import Doc
-
-    # The bundled public-suffix snapshot; no URL to fetch, no cache to write.
-    offline_tlds = tldextract.TLDExtract(
-        cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True
-    )
-
-    class OfflineEmailRecognizer(EmailRecognizer):
-        def validate_result(self, pattern_text: str) -> bool:
-            return offline_tlds(pattern_text).fqdn != ""
-
-    class CandidatePhoneRecognizer(PhoneRecognizer):
-        """Presidio's phone recognizer, asked only about phone-shaped runs.
-
-        The stock one scans the whole text once per region; most of a
-        message cannot be a phone, so we find runs of 7-15 digits first and
-        stop at the first region that accepts a run."""
-
-        CANDIDATE = re.compile(
-            r"(?<![\w+])\+?\(?\d(?:[ \-./]{0,2}\(?\d\)?){5,18}(?!\w)"
-        )
-
-        def analyze(
-            self, text: str, entities: list[str], nlp_artifacts: Any = None
-        ) -> list[RecognizerResult]:
-            results: list[RecognizerResult] = []
-            for candidate in self.CANDIDATE.finditer(text):
-                run = candidate.group()
-                if not 7 <= sum(ch.isdigit() for ch in run) <= 15:
-                    continue
-                regions = self.supported_regions[:1] if "+" in run else None
-                for region in regions or self.supported_regions:
-                    found = list(
-                        PhoneNumberMatcher(run, region, leniency=self.leniency)
-                    )
-                    for match in found:
-                        results.append(
-                            RecognizerResult(
-                                entity_type=PHONE,
-                                start=candidate.start() + match.start,
-                                end=candidate.start() + match.end,
-                                score=self.SCORE,
-                            )
-                        )
-                    if found:
-                        break
-            return results
-
-    class CandidateIpRecognizer(IpRecognizer):
-        """Presidio's IP recognizer, skipped for a text that cannot hold an
-        address: every one of its patterns needs four dotted numbers or two
-        colons at most four hex digits apart (its IPv6 patterns cost more
-        than all the other recognizers together)."""
-
-        MAYBE = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d|:[0-9A-Fa-f]{0,4}:")
-
-        def analyze(
-            self,
-            text: str,
-            entities: list[str],
-            nlp_artifacts: Any = None,
-            regex_flags: int | None = None,
-        ) -> list[RecognizerResult]:
-            if not self.MAYBE.search(text):
-                return []
-            return super().analyze(text, entities, nlp_artifacts, regex_flags)
-
-    class NoContextEnhancer(ContextAwareEnhancer):
-        def __init__(self) -> None:
-            super().__init__(
-                context_similarity_factor=0,
-                min_score_with_context_similarity=0,
-                context_prefix_count=0,
-                context_suffix_count=0,
-            )
-
-        def enhance_using_context(
-            self,
-            text: str,
-            raw_results: list[RecognizerResult],
-            nlp_artifacts: Any,
-            recognizers: list[Any],
-            context: list[str] | None = None,
-        ) -> list[RecognizerResult]:
-            return raw_results
-
-    class BlankSpacyNlpEngine(SpacyNlpEngine):
-        """spacy.blank("en"): no model to download, no entities, no lemmas.
-
-        Our recognizers read the text, not tokens, and context enhancement
-        is off, so no text is tokenized: every new token would also add a
-        lexeme to spaCy's vocabulary, which never shrinks, and a worker that
-        redacts millions of messages would grow without bound."""
-
-        def load(self) -> None:
-            self.nlp = {"en": spacy.blank("en")}
-            self._empty = Doc(self.nlp["en"].vocab, words=[])
-
-        def process_text(self, text: str, language: str) -> NlpArtifacts:
-            return NlpArtifacts(
-                entities=[],
-                tokens=self._empty,
-                tokens_indices=[],
-                lemmas=[],
-                nlp_engine=self,
-                language=language,
-            )
-
-    order_numbers = PatternRecognizer(
-        supported_entity=ORDER_NUMBER,
-        name="OrderNumberRecognizer",
-        patterns=[
-            Pattern("order number (ORD-123456)", r"\bORD-?\d{4,12}\b", 0.8),
-            Pattern("order number (#123-4567890)", r"(?<!\w)#\d{3}-\d{7}\b", 0.7),
-            Pattern(
-                "order number (123-1234567-1234567)", r"\b\d{3}-\d{7}-\d{7}\b", 0.7
-            ),
-        ],
-    )
-    registry = RecognizerRegistry(supported_languages=["en"])
-    for recognizer in (
-        OfflineEmailRecognizer(),
-        CandidatePhoneRecognizer(),
-        CreditCardRecognizer(),
-        IbanRecognizer(),
-        CandidateIpRecognizer(),
-        order_numbers,
-    ):
-        registry.add_recognizer(recognizer)
-    nlp_engine = BlankSpacyNlpEngine(models=[{"lang_code": "en", "model_name": "-"}])
-    nlp_engine.load()
-    analyzer = AnalyzerEngine(
-        registry=registry,
-        nlp_engine=nlp_engine,
-        supported_languages=["en"],
-        context_aware_enhancer=NoContextEnhancer(),
-    )
-    return analyzer, AnonymizerEngine()
 
 
 # --- the one entry point -------------------------------------------------------

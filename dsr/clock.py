@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
-from dsr.deadlines import (
+from dsr.deadlines.counting import (
     RULES,
     DeadlineRules,
     Deadlines,
     Pause,
-    WorkingCalendar,
     compute_deadlines,
 )
+from dsr.deadlines.dates import WorkingCalendar
 from dsr.models import Request
 
 

@@ -28,7 +28,7 @@ def _load_before_fork(**_: object) -> None:
         from django.urls import get_resolver
 
         get_resolver().url_patterns  # noqa: B018 - imports every URL module
-        from connectors.redaction import engines
+        from connectors.redaction_engines import engines
 
         engines()
         import weasyprint  # noqa: F401

@@ -23,7 +23,7 @@ from dsr.choices import (
     VerificationMethod,
 )
 from dsr.clock import apply_deadlines, deadline_rules, local_date, local_today
-from dsr.deadlines import Pause, pause_is_honoured
+from dsr.deadlines.counting import Pause, pause_is_honoured
 from dsr.models import ClockPause, Request, RequestNote
 from dsr.services.execution import request_plan_tasks
 from privacydesk.errors import IllegalTransition, ValidationFailed

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from connectors.base import Identity
-from connectors.demo import SQL_CONNECTOR_TABLES
+from connectors.demo.config import SQL_CONNECTOR_TABLES
 from connectors.kinds.sql import SqlConnector
 
 TABLES = ("messages", "tickets", "invoices", "ai_conversations", "customers")

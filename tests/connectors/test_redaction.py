@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from connectors import redaction
+from connectors import redaction_engines
 from connectors.redaction import KnownIdentifiers, redact
 
 JANE = KnownIdentifiers(
@@ -146,7 +146,7 @@ def test_found_in_spots_a_leftover_identifier() -> None:
 
 
 def test_the_analyzer_is_built_once_per_process() -> None:
-    assert redaction.engines() is redaction.engines()
+    assert redaction_engines.engines() is redaction_engines.engines()
 
 
 def test_building_and_using_the_analyzer_never_touches_the_network(
@@ -166,7 +166,7 @@ def test_building_and_using_the_analyzer_never_touches_the_network(
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse_lookup)
-    monkeypatch.setattr(redaction, "_engines", None)
+    monkeypatch.setattr(redaction_engines, "_engines", None)
 
     # when: a fresh analyzer validates e-mail domains against the suffix list
     redacted, _ = redact("write to bob@shop.co.uk or ann@example.com", known=())
@@ -180,13 +180,13 @@ def test_building_the_analyzer_logs_and_warns_nothing(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # given
-    monkeypatch.setattr(redaction, "_engines", None)
+    monkeypatch.setattr(redaction_engines, "_engines", None)
     caplog.set_level(logging.WARNING)
 
     # when
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        redaction.engines()
+        redaction_engines.engines()
         redact("mail bob@shop.co.uk, call +1 415 555 2671", known=())
 
     # then

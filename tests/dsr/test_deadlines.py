@@ -1,4 +1,4 @@
-"""Tests for dsr.deadlines.
+"""Tests for dsr.deadlines (dates and counting).
 
 Every expected date below was worked out by hand from the rule it tests and
 checked against Python's ``calendar`` module and the ``holidays`` package
@@ -11,17 +11,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dsr.deadlines import (
+from dsr.deadlines.counting import (
     RULES,
     DeadlineRules,
     Pause,
-    WorkingCalendar,
-    add_months,
     can_extend,
     compute_deadlines,
-    hours_deadline,
     pause_is_honoured,
 )
+from dsr.deadlines.dates import WorkingCalendar, add_months, hours_deadline
 
 ENGLAND = WorkingCalendar("GB", "ENG")
 IRELAND = WorkingCalendar("IE")

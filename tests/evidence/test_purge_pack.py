@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from accounts.actors import actor_system
 from audit.services import audit_record
-from connectors.demo import SQL_CONNECTOR_TABLES, StoreSize, build_sqlite, customer
+from connectors.demo.config import SQL_CONNECTOR_TABLES
+from connectors.demo.content import StoreSize, customer
+from connectors.demo.stores import build_sqlite
 from connectors.models import Connector
 from evidence.models import EvidencePack
 from evidence.services import (

@@ -12,7 +12,9 @@ from django.conf import settings
 from django.db import connection  # noqa: F401 - read by the skipif condition
 from django.test import override_settings
 
-from connectors.demo import SQL_CONNECTOR_TABLES, StoreSize, build_postgres, customer
+from connectors.demo.config import SQL_CONNECTOR_TABLES
+from connectors.demo.content import StoreSize, customer
+from connectors.demo.stores import build_postgres
 from connectors.kinds.sql.values import hashed
 from connectors.models import Connector
 from dsr.models import Request, RequestTask, TaskAttempt

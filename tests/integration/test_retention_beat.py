@@ -15,7 +15,8 @@ import pytest
 from django.db import connection  # noqa: F401 - read by the skipif condition
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from connectors.demo import StoreSize, build_sqlite
+from connectors.demo.content import StoreSize
+from connectors.demo.stores import build_sqlite
 from retention.choices import RunStatus
 from retention.models import PurgeRun
 from tests.integration.conftest import ROOT, WorkerProcess, wait_for

@@ -22,13 +22,9 @@ import pytest
 from django.utils import timezone
 
 from accounts.actors import Actor, actor_system
-from connectors.demo import (
-    SQL_CONNECTOR_TABLES,
-    StoreSize,
-    build_postgres,
-    build_sqlite,
-    customer,
-)
+from connectors.demo.config import SQL_CONNECTOR_TABLES
+from connectors.demo.content import StoreSize, customer
+from connectors.demo.stores import build_postgres, build_sqlite
 from connectors.models import Connector
 from retention.models import RetentionPolicy
 from retention.services import legal_hold_place, retention_policy_create

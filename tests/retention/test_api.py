@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from audit.models import AuditEvent
-from connectors.demo import customer
+from connectors.demo.content import customer
 from dsr.models import LegalHold
 from retention.models import PurgeRun, RetentionPolicy
 from tests.retention.conftest import Helpdesk, days_until_cutoff, make_connector

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts.actors import actor_system
 from audit.models import AuditEvent
-from connectors.demo import customer
+from connectors.demo.content import customer
 from dsr.models import LegalHold
 from retention.models import PurgeRun, RetentionPolicy
 from retention.services import purge_run_start

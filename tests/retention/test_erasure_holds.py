@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connectors.demo import customer
+from connectors.demo.content import customer
 from dsr.choices import RequestStatus, TaskStatus
 from dsr.models import Request
 from tests.retention.conftest import Helpdesk, hold_customer, make_connector

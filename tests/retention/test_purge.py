@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from accounts.actors import actor_system
-from connectors.demo import customer
+from connectors.demo.content import customer
 from connectors.models import Connector
 from retention.choices import RunStatus
 from retention.models import PurgeRun

@@ -12,8 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from connectors.demo import DEMO_CUSTOMERS, demo_stores_seed
-from connectors.demo import customer as demo_customer
+from connectors.demo.config import DEMO_CUSTOMERS, demo_stores_seed
+from connectors.demo.content import customer as demo_customer
 from dsr.demo import DEMO_PASSWORD, DEMO_STAFF, demo_seed
 
 
