@@ -72,7 +72,7 @@ def test_an_officer_adds_a_policy_holds_a_customer_dry_runs_runs_and_sees_it(
             "age_column": "created_at",
             "max_age_days": days_until_cutoff(),
             "action": "redact_pii",
-            "fields": "transcript",
+            "columns": "transcript",
             "minute": "0",
             "hour": "3",
             "day_of_month": "*",
