@@ -143,7 +143,9 @@ class KnownIdentifiers:
 
     def found_in(self, text: str | None) -> bool:
         """Whether `text` still holds any known identifier (for verification)."""
-        return bool(text) and next(self.spans(text), None) is not None
+        if not text:
+            return False
+        return next(self.spans(text), None) is not None
 
 
 def _email_regex(value: str) -> str:
@@ -263,6 +265,8 @@ def _build_engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
         def analyze(
             self, text: str, entities: list[str], nlp_artifacts: Any = None
         ) -> list[RecognizerResult]:
+            # Optional in presidio's signature; ours keeps its default (1, VALID).
+            assert self.leniency is not None
             results: list[RecognizerResult] = []
             for candidate in self.CANDIDATE.finditer(text):
                 run = candidate.group()
@@ -333,8 +337,9 @@ def _build_engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
         redacts millions of messages would grow without bound."""
 
         def load(self) -> None:
-            self.nlp = {"en": spacy.blank("en")}
-            self._empty = Doc(self.nlp["en"].vocab, words=[])
+            blank = spacy.blank("en")
+            self.nlp = {"en": blank}  # type: ignore[assignment]  # presidio leaves nlp unannotated, inferred None
+            self._empty = Doc(blank.vocab, words=[])
 
         def process_text(self, text: str, language: str) -> NlpArtifacts:
             return NlpArtifacts(
