@@ -258,7 +258,7 @@ def _schedule_sync(policy: RetentionPolicy) -> None:
 def _summary(policy: RetentionPolicy) -> dict[str, Any]:
     return {
         "name": policy.name,
-        "connector": policy.connector.name if policy.connector_id else "",
+        "connector": policy.connector.name if policy.connector is not None else "",
         "table": policy.table,
         "category": policy.category,
         "age_column": policy.age_column,
