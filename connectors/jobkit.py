@@ -327,7 +327,8 @@ class LeasedJobs(ABC, Generic[J]):
         try:
             return uuid.UUID(str(public_id))
         except ValueError:
-            raise self.model.DoesNotExist from None  # type: ignore[attr-defined]
+            # The plugin gives DoesNotExist to concrete models only, not to the bound.
+            raise self.model.DoesNotExist from None  # type: ignore[attr-defined]  # J is concrete
 
     def _lock(self, job: J) -> J:
         return (

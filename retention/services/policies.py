@@ -280,7 +280,8 @@ def policy_version(policy: RetentionPolicy) -> int | None:
 
 
 def _save_versioned(policy: RetentionPolicy, reason: str) -> None:
-    policy._change_reason = reason[:100] if reason else ""  # type: ignore[attr-defined]
+    # django-simple-history reads the reason for the history row off the instance.
+    policy._change_reason = reason[:100] if reason else ""  # type: ignore[attr-defined]  # not a model field
     policy.save()
 
 
