@@ -13,7 +13,7 @@ from accounts.permissions import ROLE_PERMISSIONS, Perm, permissions_for_scopes
 from privacydesk.errors import NotPermitted
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
     from accounts.models import ApiClient
 
@@ -37,17 +37,17 @@ class Actor:
             raise NotPermitted(f"{self.label} may not {perm.value.replace('.', ' ')}")
 
 
-def staff_role(user: AbstractBaseUser) -> str | None:
+def staff_role(user: User) -> str | None:
     if getattr(user, "is_superuser", False):
         return Role.ADMIN
-    names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+    names = set(user.groups.values_list("name", flat=True))
     for role in Role:
         if role.value in names:
             return role.value
     return None
 
 
-def actor_for_user(user: AbstractBaseUser) -> Actor:
+def actor_for_user(user: User) -> Actor:
     role = staff_role(user) if user.is_authenticated else None
     return Actor(
         kind="staff",

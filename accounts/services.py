@@ -14,7 +14,7 @@ import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -132,8 +132,8 @@ def api_client_touch(*, client: ApiClient) -> None:
         ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
 
 
-def staff_set_role(*, user: AbstractBaseUser, role: Role) -> None:
+def staff_set_role(*, user: User, role: Role) -> None:
     """Put a staff member in exactly one role group (used by seeding and admin)."""
     groups = [Group.objects.get_or_create(name=r.value)[0] for r in Role]
-    user.groups.remove(*groups)  # type: ignore[attr-defined]
-    user.groups.add(Group.objects.get(name=role.value))  # type: ignore[attr-defined]
+    user.groups.remove(*groups)
+    user.groups.add(Group.objects.get(name=role.value))

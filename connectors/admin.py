@@ -5,9 +5,10 @@ The secrets column is never shown; a health check can be run from the list.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -16,9 +17,16 @@ from connectors.models import Connector
 from connectors.services import connector_check_health
 from privacydesk.errors import DomainError
 
+if TYPE_CHECKING:
+    # django-stubs' ModelAdmin is generic in its model; Django's class takes no
+    # subscript at run time (django_stubs_ext, which adds one, is a dev tool).
+    _ConnectorAdminBase = admin.ModelAdmin[Connector]
+else:
+    _ConnectorAdminBase = admin.ModelAdmin
+
 
 @admin.register(Connector)
-class ConnectorAdmin(admin.ModelAdmin):
+class ConnectorAdmin(_ConnectorAdminBase):
     list_display = ["name", "kind", "enabled", "health", "health_checked_at"]
     list_filter = ["kind", "enabled", "health"]
     search_fields = ["name"]
@@ -42,14 +50,20 @@ class ConnectorAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: Connector | None = None
+    ) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Connector | None = None
+    ) -> bool:
         return False
 
     @admin.action(description="Check health")
     def check_health(self, request: HttpRequest, queryset: QuerySet[Connector]) -> None:
+        if not request.user.is_authenticated:  # the admin site lets in only staff
+            raise PermissionDenied
         actor = actor_for_user(request.user)
         for connector in queryset:
             try:

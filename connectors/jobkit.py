@@ -30,7 +30,7 @@ import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 from django.db import models, transaction
 from django.db.models import F, Q, QuerySet
@@ -58,6 +58,33 @@ SUCCEEDED, RETRY, FAILED = "succeeded", "retry", "failed"
 NOT_HOLDER = "this token does not hold the job's lease"
 
 J = TypeVar("J", bound=models.Model)
+
+
+class JobRow(Protocol):
+    """The fields the kit reads on a job row, as every kind's model declares them."""
+
+    @property
+    def public_id(self) -> uuid.UUID: ...
+    @property
+    def connector(self) -> Connector: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def max_attempts(self) -> int: ...
+    @property
+    def lease_owner(self) -> str: ...
+    @property
+    def lease_expires_at(self) -> datetime | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def _row(job: models.Model) -> JobRow:
+    # A job is a Model and a JobRow; mypy has no intersection type to say both
+    # (tests/connectors/test_jobkit.py runs the kit on every kind's rows).
+    return cast(JobRow, job)
 
 
 @dataclass(frozen=True)
@@ -126,8 +153,9 @@ class LeasedJobs(ABC, Generic[J]):
         """The related manager of the job's attempt rows."""
 
     @abstractmethod
-    def audit(self, actor: Actor, job: J, event: str, **data: Any) -> None:
+    def audit(self, actor: Actor, job: J, event: str, /, **data: Any) -> None:
         """Audit `event` ("claimed", "retry_requested") on the job."""
+        # Positional-only: a kind names the job its own way (task, propagation).
 
     @abstractmethod
     def succeed(self, job: J, result: ReportedResult, actor: Actor) -> J:
@@ -157,8 +185,8 @@ class LeasedJobs(ABC, Generic[J]):
         claiming at once exactly one wins, the other gets IllegalTransition."""
         job = self._agent_get(client, public_id)
         self.check_claim(job)
-        if job.status != WAITING:
-            raise IllegalTransition(f"this job is {job.status}, not waiting")
+        if _row(job).status != WAITING:
+            raise IllegalTransition(f"this job is {_row(job).status}, not waiting")
         now = timezone.now()
         with transaction.atomic():
             claimed = (
@@ -166,7 +194,7 @@ class LeasedJobs(ABC, Generic[J]):
                 .filter(_free(now))
                 .update(
                     lease_owner=str(client.public_id),
-                    lease_expires_at=now + agent_lease(connector=job.connector),
+                    lease_expires_at=now + agent_lease(connector=_row(job).connector),
                     attempts=F("attempts") + 1,
                 )
             )
@@ -176,7 +204,7 @@ class LeasedJobs(ABC, Generic[J]):
             # An earlier holder whose lease ran out left its attempt open.
             self._close_attempt(job, RETRY, "lease expired")
             self.attempt_rows(job).create(
-                number=job.attempts,
+                number=_row(job).attempts,
                 started_at=now,
                 worker=f"agent {client.name}"[:200],
             )
@@ -184,7 +212,7 @@ class LeasedJobs(ABC, Generic[J]):
                 actor_for_client(client),
                 job,
                 "claimed",
-                lease_expires_at=job.lease_expires_at,
+                lease_expires_at=_row(job).lease_expires_at,
             )
         return self._agent_job(job)
 
@@ -193,7 +221,9 @@ class LeasedJobs(ABC, Generic[J]):
         job = self._agent_get(client, public_id)
         extended = self.model._default_manager.filter(
             pk=job.pk, status=WAITING, lease_owner=str(client.public_id)
-        ).update(lease_expires_at=timezone.now() + agent_lease(connector=job.connector))
+        ).update(
+            lease_expires_at=timezone.now() + agent_lease(connector=_row(job).connector)
+        )
         if extended != 1:
             raise IllegalTransition(NOT_HOLDER)
         job.refresh_from_db()
@@ -204,12 +234,14 @@ class LeasedJobs(ABC, Generic[J]):
         while a retryable failure has attempts left)."""
         job = self._agent_get(client, public_id)
         owner = str(client.public_id)
-        if job.status != WAITING or job.lease_owner != owner:
+        if _row(job).status != WAITING or _row(job).lease_owner != owner:
             raise IllegalTransition(NOT_HOLDER)
-        result = result_parse(data, action=self.action(job), task_id=str(job.public_id))
+        result = result_parse(
+            data, action=self.action(job), task_id=str(_row(job).public_id)
+        )
         with transaction.atomic():
             job = self._lock(job)
-            if job.status != WAITING or job.lease_owner != owner:
+            if _row(job).status != WAITING or _row(job).lease_owner != owner:
                 raise IllegalTransition(NOT_HOLDER)
             return self._record(job, result, actor_for_client(client))
 
@@ -230,8 +262,8 @@ class LeasedJobs(ABC, Generic[J]):
     def _agent_job(self, job: J) -> AgentJob:
         return AgentJob(
             document=self.document(job),
-            created_at=job.created_at,
-            lease_expires_at=job.lease_expires_at,
+            created_at=_row(job).created_at,
+            lease_expires_at=_row(job).lease_expires_at,
         )
 
     # --- webhook callbacks --------------------------------------------------------
@@ -259,7 +291,7 @@ class LeasedJobs(ABC, Generic[J]):
                 public_id=self._key(public_id), connector__kind=ConnectorKindChoice.HTTP
             )
         )
-        connector = job.connector
+        connector = _row(job).connector
         signature_verify(
             key=(connector.secrets or {}).get("signing_key", ""),
             timestamp=timestamp,
@@ -273,7 +305,7 @@ class LeasedJobs(ABC, Generic[J]):
         result = result_parse(
             data,
             action=self.action(job),
-            task_id=str(job.public_id),
+            task_id=str(_row(job).public_id),
             require_task_id=True,
         )
         actor = Actor(
@@ -283,9 +315,9 @@ class LeasedJobs(ABC, Generic[J]):
         )
         with transaction.atomic():
             job = self._lock(job)
-            if job.status not in (WAITING, RUNNING):
+            if _row(job).status not in (WAITING, RUNNING):
                 raise IllegalTransition(
-                    f"this {self.noun} is {job.status}; it takes no result"
+                    f"this {self.noun} is {_row(job).status}; it takes no result"
                 )
             return self._record(job, result, actor)
 
@@ -295,7 +327,8 @@ class LeasedJobs(ABC, Generic[J]):
         try:
             return uuid.UUID(str(public_id))
         except ValueError:
-            raise self.model.DoesNotExist from None  # type: ignore[attr-defined]
+            # The plugin gives DoesNotExist to concrete models only, not to the bound.
+            raise self.model.DoesNotExist from None  # type: ignore[attr-defined]  # J is concrete
 
     def _lock(self, job: J) -> J:
         return (
@@ -315,12 +348,12 @@ class LeasedJobs(ABC, Generic[J]):
         once the caller has checked who may report it. Done succeeds; a
         retryable failure with attempts left goes round again; any other
         failure fails for good."""
-        by_agent = job.connector.kind == ConnectorKindChoice.PULL
+        by_agent = _row(job).connector.kind == ConnectorKindChoice.PULL
         if result.done:
             if by_agent:
                 self._close_attempt(job, SUCCEEDED)
             return self.succeed(job, result, actor)
-        if result.retryable and job.attempts < job.max_attempts:
+        if result.retryable and _row(job).attempts < _row(job).max_attempts:
             return self._requeue(job, result.error, actor, by_agent=by_agent)
         if by_agent:
             self._close_attempt(job, FAILED, result.error)
@@ -336,7 +369,7 @@ class LeasedJobs(ABC, Generic[J]):
             )
             self._close_attempt(job, RETRY, error)
         else:
-            delay = backoff_seconds(job.attempts)
+            delay = backoff_seconds(_row(job).attempts)
             now = timezone.now()
             moved = jobs.filter(pk=job.pk, status__in=[WAITING, RUNNING]).update(
                 status=PENDING,
@@ -349,6 +382,6 @@ class LeasedJobs(ABC, Generic[J]):
                 self.send_again(job, countdown=delay)
         if not moved:
             raise IllegalTransition(f"this {self.noun} is not waiting for a result")
-        self.audit(actor, job, "retry_requested", attempts=job.attempts)
+        self.audit(actor, job, "retry_requested", attempts=_row(job).attempts)
         job.refresh_from_db()
         return job

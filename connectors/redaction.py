@@ -119,7 +119,9 @@ class KnownIdentifiers:
 
     def found_in(self, text: str | None) -> bool:
         """Whether `text` still holds any known identifier (for verification)."""
-        return bool(text) and next(self.spans(text), None) is not None
+        if not text:
+            return False
+        return next(self.spans(text), None) is not None
 
 
 def _email_regex(value: str) -> str:

@@ -102,6 +102,8 @@ def _build_engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
         def analyze(
             self, text: str, entities: list[str], nlp_artifacts: Any = None
         ) -> list[RecognizerResult]:
+            # Optional in presidio's signature; ours keeps its default (1, VALID).
+            assert self.leniency is not None
             results: list[RecognizerResult] = []
             for candidate in self.CANDIDATE.finditer(text):
                 run = candidate.group()
@@ -172,8 +174,9 @@ def _build_engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
         redacts millions of messages would grow without bound."""
 
         def load(self) -> None:
-            self.nlp = {"en": spacy.blank("en")}
-            self._empty = Doc(self.nlp["en"].vocab, words=[])
+            blank = spacy.blank("en")
+            self.nlp = {"en": blank}  # type: ignore[assignment]  # presidio leaves nlp unannotated, inferred None
+            self._empty = Doc(blank.vocab, words=[])
 
         def process_text(self, text: str, language: str) -> NlpArtifacts:
             return NlpArtifacts(

@@ -132,12 +132,12 @@ def _text(value: Any, path: str, *, required: bool, limit: int = MAX_TEXT) -> st
         return ""
     if not isinstance(value, str):
         raise ValidationFailed("must be a string", field=path)
-    value = value.strip()
-    if required and not value:
+    text = value.strip()
+    if required and not text:
         raise ValidationFailed("must not be empty", field=path)
-    if len(value) > limit:
+    if len(text) > limit:
         raise ValidationFailed(f"at most {limit} characters", field=path)
-    return value
+    return text
 
 
 def _count(value: Any, path: str) -> int:

@@ -23,7 +23,7 @@ from subjects.models import DataSubject
 RECEIPT_VERSION = "KI-CR-v1.1.0"
 # Stable receipt ids: the same subject and latest event give the same id.
 _RECEIPT_NAMESPACE = uuid.UUID("5b0e6c0e-8a43-4c55-9a54-7f0c1b6d2e11")
-_COLLECTION_METHOD = {
+_COLLECTION_METHOD: dict[str, str] = {
     ConsentChannel.PORTAL: "web form on the customer privacy portal",
     ConsentChannel.CHAT_WIDGET: "prompt in the support chat widget",
     ConsentChannel.API: "recorded by an integrated system through the API",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 WITHDRAWAL = (
     "You can withdraw your consent at any time, as easily as you gave it: on "
@@ -19,7 +19,19 @@ WITHDRAWAL = (
     "not change the service you get from us."
 )
 
-PURPOSES = [
+
+class PurposeSpec(TypedDict):
+    """A default purpose: its Purpose fields and its first wording's text."""
+
+    slug: str
+    name: str
+    description: str
+    is_sale_or_sharing: bool
+    propagate: bool
+    text: str
+
+
+PURPOSES: list[PurposeSpec] = [
     {
         "slug": "ai_processing",
         "name": "AI assistant in support conversations",
@@ -109,7 +121,7 @@ def seed_purposes(purpose_model: Any = None, version_model: Any = None) -> int:
         purpose_model, version_model = Purpose, PolicyVersion
     created_count = 0
     for spec in PURPOSES:
-        fields = dict(spec)
+        fields: dict[str, Any] = dict(spec)
         text = fields.pop("text") + WITHDRAWAL
         purpose, created = purpose_model.objects.get_or_create(
             slug=fields["slug"],

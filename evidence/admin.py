@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from evidence.models import AccessPackage, EvidencePack
 
@@ -20,13 +23,19 @@ class AccessPackageAdmin(admin.ModelAdmin):
     search_fields = ("request__reference",)
     readonly_fields = [f.name for f in AccessPackage._meta.fields]
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(
+        self, request: HttpRequest, obj: AccessPackage | None = None
+    ) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(
+        self, request: HttpRequest, obj: AccessPackage | None = None
+    ) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(
+        self, request: HttpRequest, obj: AccessPackage | None = None
+    ) -> bool:
         return False
 
 
@@ -49,11 +58,17 @@ class EvidencePackAdmin(admin.ModelAdmin):
     search_fields = ("request__reference", "sha256")
     readonly_fields = [f.name for f in EvidencePack._meta.fields]
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(
+        self, request: HttpRequest, obj: EvidencePack | None = None
+    ) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(
+        self, request: HttpRequest, obj: EvidencePack | None = None
+    ) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(
+        self, request: HttpRequest, obj: EvidencePack | None = None
+    ) -> bool:
         return False

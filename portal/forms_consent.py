@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from consent.selectors import purpose_list
@@ -13,9 +15,11 @@ class ConsentChoiceForm(forms.Form):
     purpose = forms.ChoiceField(choices=())
     choice = forms.ChoiceField(choices=(("allow", "Allow"), ("withdraw", "Withdraw")))
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["purpose"].choices = [
+        purpose = self.fields["purpose"]
+        assert isinstance(purpose, forms.ChoiceField)  # as declared above
+        purpose.choices = [
             (slug, slug) for slug in purpose_list().values_list("slug", flat=True)
         ]
 

@@ -62,7 +62,7 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong, for a human.")
     # The metaclass moves declared fields off the class, so the serializer's
     # `errors` property is untouched; the stubs cannot know that.
-    errors = serializers.DictField(  # type: ignore[assignment]
+    errors = serializers.DictField(  # type: ignore[assignment]  # API name, see above
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Messages keyed by field path, e.g. `identity.email`.",

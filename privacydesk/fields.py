@@ -31,6 +31,11 @@ class EncryptedTextField(models.TextField):
 class EncryptedJSONField(models.TextField):
     """A JSON document stored encrypted; it cannot be queried, only read."""
 
+    # A JSON document on the model, not the text it is stored as: django-stubs
+    # types a field's value from these, as it types models.JSONField's as Any.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
         if value is None or value == "":
             return None

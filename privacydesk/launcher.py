@@ -56,7 +56,7 @@ def _load_prctl() -> Callable[..., int] | None:
     if sys.platform != "linux":
         return None
     try:
-        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+        return ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
         return None
 

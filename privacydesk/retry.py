@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import time
+from datetime import datetime
 from typing import Protocol
 
 from django.conf import settings
@@ -34,7 +35,10 @@ class AttemptOutcome(models.TextChoices):
 
 
 class AttemptRow(Protocol):
-    finished_at: object
+    """The fields attempt_close writes on an attempt row (dsr, consent)."""
+
+    # Typed as the models declare them: protocol attributes are invariant.
+    finished_at: datetime | None
     duration_ms: int | None
     outcome: str
     error: str

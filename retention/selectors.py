@@ -141,8 +141,8 @@ def hold_summary(hold: LegalHold) -> dict[str, str]:
     return {
         "id": str(hold.public_id),
         "scope": hold.scope,
-        "subject": hold.subject.pseudonym if hold.subject_id else "",
-        "connector": hold.connector.name if hold.connector_id else "",
+        "subject": hold.subject.pseudonym if hold.subject is not None else "",
+        "connector": hold.connector.name if hold.connector is not None else "",
         "table": hold.table,
         "legal_basis": hold.legal_basis,
         "reason": hold.reason,

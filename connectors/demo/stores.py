@@ -171,6 +171,7 @@ def build_transcripts(
                 rng, "Customer asked about {order} ({product}).", c
             ),
         }
+        assert handle is not None  # the first customer opened one (0 % per_file == 0)
         handle.write(json.dumps(conversation, sort_keys=True) + "\n")
         written += 1
     if handle:

@@ -76,8 +76,9 @@ class ConsentJobResultSerializer(JobResultSerializer):
         max_length=500,
         help_text="What was done, without personal data; shown to staff.",
     )
-    records = None
-    exemptions = None
+    # DRF drops an inherited field set to None; the stubs keep the field's type.
+    records = None  # type: ignore[assignment]  # DRF removes a field set to None
+    exemptions = None  # type: ignore[assignment]  # DRF removes a field set to None
 
 
 class ConsentCallbackResultSerializer(ConsentJobResultSerializer):

@@ -125,7 +125,7 @@ def parse_events(data: Any) -> tuple[list[Mapping[str, Any]], bool]:
         raise serializers.ValidationError(
             {"events": [f"a list of 1 to {MAX_BATCH} events"]}
         )
-    items = []
+    items: list[Mapping[str, Any]] = []
     for index, item in enumerate(events):
         try:
             items.append(parse(ConsentEventInputSerializer, item))

@@ -7,7 +7,7 @@ decided by the services through the Actor built from the API client;
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
@@ -62,7 +62,7 @@ def _client_ip(request: Request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def _plain_check_body(data: Any) -> bool:
+def _plain_check_body(data: Any) -> TypeGuard[dict[str, Any]]:
     """The usual check body, checked by hand: the serializer costs more than
     the cached answer. The service still validates identity and purpose."""
     return (

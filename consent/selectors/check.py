@@ -55,7 +55,7 @@ def _purpose_facts(slug: str) -> dict[str, Any]:
     )
     if facts is None:
         raise ValidationFailed("unknown purpose", field="purpose")
-    return facts
+    return dict(facts)  # a plain dict, as the cache hands purpose facts back
 
 
 def _default_answer(slug: str, facts: dict[str, Any]) -> dict[str, Any]:

@@ -45,7 +45,7 @@ class WithdrawalJobs(LeasedJobs[ConsentPropagation]):
         return propagation.attempt_rows
 
     def audit(
-        self, actor: Actor, propagation: ConsentPropagation, event: str, **data: Any
+        self, actor: Actor, propagation: ConsentPropagation, event: str, /, **data: Any
     ) -> None:
         names = {"propagation": str(propagation.public_id)}
         if event == "claimed":  # names the store, as the entry that ends the job does

@@ -99,7 +99,7 @@ def propagations_enqueue(
 
         for propagation_id in ids:
             propagate_consent_task.apply_async(
-                args=[propagation_id], countdown=countdown
+                args=(propagation_id,), countdown=countdown
             )
 
     transaction.on_commit(send)

@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 
+from connectors.models import Connector
 from dashboard.forms.common import ControllerDateTimeField
 from dsr.choices import HoldScope
 from privacydesk.forms import ServiceErrorsMixin
@@ -26,13 +28,20 @@ CRON_LABELS = {
 }
 
 
+def _connector_field(form: forms.Form) -> forms.ModelChoiceField[Connector]:
+    """The form's `connector` field, as declared (its choices come from a selector)."""
+    field = form.fields["connector"]
+    assert isinstance(field, forms.ModelChoiceField)
+    return field
+
+
 class PolicyForm(ServiceErrorsMixin, forms.Form):
     """The fields of `retention_policy_create` / `retention_policy_update`;
     the built-in policy shows only what may change on it."""
 
     service_fields = {
         "schedule": "minute",
-        "fields": "fields",
+        "fields": "columns",
         "connector": "connector",
     }
 
@@ -40,7 +49,7 @@ class PolicyForm(ServiceErrorsMixin, forms.Form):
     description = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    connector = forms.ModelChoiceField(
+    connector: forms.ModelChoiceField[Connector] = forms.ModelChoiceField(
         queryset=None,  # set in __init__ from the selector
         help_text="Only stores whose kind can purge by age (SQL databases).",
     )
@@ -54,7 +63,8 @@ class PolicyForm(ServiceErrorsMixin, forms.Form):
         min_value=1, label="Maximum age (days)", help_text="Rows older than this go."
     )
     action = forms.ChoiceField(choices=PolicyAction.choices)
-    fields = forms.CharField(
+    # Not `fields`: a form field by that name would shadow Form.fields.
+    columns = forms.CharField(
         required=False,
         label="Fields",
         widget=forms.TextInput(attrs={"placeholder": "transcript, customer_email"}),
@@ -91,7 +101,7 @@ class PolicyForm(ServiceErrorsMixin, forms.Form):
     def __init__(
         self,
         *args: Any,
-        connectors: Any,
+        connectors: QuerySet[Connector],
         policy: RetentionPolicy | None = None,
         **kwargs: Any,
     ) -> None:
@@ -113,13 +123,13 @@ class PolicyForm(ServiceErrorsMixin, forms.Form):
                 )
             }
             initial["connector"] = policy.connector_id
-            initial["fields"] = ", ".join(policy.fields)
+            initial["columns"] = ", ".join(policy.fields)
             initial.update(
                 dict(zip(CRON_FIELDS, policy.schedule.split(), strict=False))
             )
             kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
-        self.fields["connector"].queryset = connectors
+        _connector_field(self).queryset = connectors
         if policy is not None and policy.builtin:
             for name in list(self.fields):
                 if name not in (
@@ -140,9 +150,9 @@ class PolicyForm(ServiceErrorsMixin, forms.Form):
             (data.pop(name, "") or "").strip() or "*" for name in CRON_FIELDS
         )
         data["schedule"] = schedule or DEFAULT_SCHEDULE
-        if "fields" in data:
+        if "columns" in data:
             data["fields"] = [
-                part.strip() for part in data["fields"].split(",") if part.strip()
+                part.strip() for part in data.pop("columns").split(",") if part.strip()
             ]
         return data
 
@@ -169,7 +179,7 @@ class HoldForm(ServiceErrorsMixin, forms.Form):
         label="…or the person's e-mail",
         help_text="Used only to find or record the subject; never shown again.",
     )
-    connector = forms.ModelChoiceField(
+    connector: forms.ModelChoiceField[Connector] = forms.ModelChoiceField(
         queryset=None, required=False, help_text="scope = connector or table."
     )
     table = forms.CharField(max_length=63, required=False, help_text="scope = table.")
@@ -188,9 +198,11 @@ class HoldForm(ServiceErrorsMixin, forms.Form):
         required=False, label="Ends", help_text="Blank: until released."
     )
 
-    def __init__(self, *args: Any, connectors: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, connectors: QuerySet[Connector], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["connector"].queryset = connectors
+        _connector_field(self).queryset = connectors
 
 
 class ReleaseForm(forms.Form):

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -24,7 +25,8 @@ from dsr.clock import controller_zone, days_left, local_today
 from dsr.models import Request
 from privacydesk.errors import NotPermitted
 
-StaffView = Callable[..., HttpResponse]
+# A file download (FileResponse) is a response too, not an HttpResponse.
+StaffView = Callable[..., HttpResponseBase]
 
 
 def layout_context(request: HttpRequest, actor: Actor | None) -> dict[str, Any]:
@@ -86,9 +88,10 @@ def staff_view(view: StaffView) -> StaffView:
     """
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
+        response: HttpResponseBase
         with timezone.override(controller_zone()):
             if staff_role(request.user) is None:
                 response = forbidden(

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
@@ -65,7 +66,7 @@ def request_evidence_internal_pdf(
 @staff_view
 def request_letter_pdf(
     request: HttpRequest, actor: Actor, public_id: Any
-) -> HttpResponse:
+) -> HttpResponseBase:
     """The Art. 15 letter of the request's access package as a PDF, the one
     the subject can download too: anyone who may see the request, audited."""
     dsr = _request(actor, public_id)

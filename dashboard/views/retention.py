@@ -50,7 +50,7 @@ from retention.services import (
 
 RUNS_PER_PAGE = 30
 # Run statuses on the badge styles the dashboard already has.
-BADGES = {
+BADGES: dict[str, str] = {
     RunStatus.RUNNING: "running",
     RunStatus.SUCCEEDED: "succeeded",
     RunStatus.FAILED: "failed",
@@ -75,9 +75,9 @@ def _context(section: str, **extra: Any) -> dict[str, Any]:
 
 @staff_view
 def retention_policies(request: HttpRequest, actor: Actor) -> HttpResponse:
-    policies = policy_list(actor=actor)
+    listed = policy_list(actor=actor)
     retention_builtin_ensure()
-    policies = list(policies)
+    policies = list(listed)
     last_runs = policy_last_runs(policies=policies)
     rows = [
         {
@@ -267,7 +267,9 @@ def retention_hold_release(
     form = ReleaseForm(request.POST)
     form.is_valid()
     try:
-        legal_hold_release(actor=actor, hold=hold, note=form.cleaned_data.get("note"))
+        legal_hold_release(
+            actor=actor, hold=hold, note=form.cleaned_data.get("note", "")
+        )
     except IllegalTransition as error:
         messages.error(request, error.message)
     else:

@@ -19,7 +19,7 @@ from rest_framework.request import Request as HttpRequest
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.actors import actor_for_client
+from accounts.api.authentication import client_actor
 from accounts.choices import Scope
 from dsr.selectors import request_get
 from evidence.services import (
@@ -108,7 +108,7 @@ class RequestEvidencePackView(_PdfApi):
         tags=["requests"],
     )
     def get(self, request: HttpRequest, id: str) -> HttpResponse:
-        actor = actor_for_client(request.auth)
+        actor = client_actor(request)
         dsr_request = request_get(
             actor=actor, public_id=public_uuid(id, what="request")
         )
@@ -140,6 +140,6 @@ class RunEvidencePackView(_PdfApi):
     def get(self, request: HttpRequest, id: str) -> HttpResponse:
         from retention.selectors import run_get
 
-        actor = actor_for_client(request.auth)
+        actor = client_actor(request)
         run = run_get(actor=actor, public_id=public_uuid(id, what="purge run"))
         return pdf_response(evidence_pack_download_for_run(actor=actor, run=run))

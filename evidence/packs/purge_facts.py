@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Model, Q
 
 from audit.models import AuditEvent
 from audit.selectors import audit_object_types
@@ -22,7 +22,7 @@ from retention.choices import PolicyAction, RunStatus
 from retention.models import PurgeRun
 
 
-def _object_type(model: type) -> str:
+def _object_type(model: type[Model]) -> str:
     return model._meta.label_lower
 
 

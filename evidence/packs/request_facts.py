@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Q
@@ -38,6 +38,9 @@ from evidence.packs.common import (
     software_facts,
 )
 from subjects.models import SubjectIdentifier
+
+if TYPE_CHECKING:
+    from consent.models import ConsentEvent
 
 READER = actor_system("evidence")
 
@@ -595,19 +598,19 @@ def _consent(request: Request, now: datetime) -> dict[str, Any]:
         .filter(occurred_at__lte=as_of)
         .order_by("occurred_at", "id")
     )
-    last: dict[str, Any] = {}
+    last: dict[str, ConsentEvent] = {}
     for event in events:
         last[event.purpose.slug] = event
     states = []
     for purpose in purpose_list():
-        event = last.get(purpose.slug)
+        latest = last.get(purpose.slug)
         states.append(
             {
                 "purpose": purpose.slug,
                 "name": purpose.name,
-                "state": event.action if event else "no_choice",
-                "since": iso(event.occurred_at) if event else None,
-                "policy_version": event.policy_version.version if event else None,
+                "state": latest.action if latest else "no_choice",
+                "since": iso(latest.occurred_at) if latest else None,
+                "policy_version": latest.policy_version.version if latest else None,
                 "default_allowed": purpose.default_granted,
             }
         )

@@ -13,11 +13,11 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.actors import Actor, actor_system
@@ -33,6 +33,9 @@ from evidence.packs.render import RenderedPack, evidence_pack_render
 from evidence.packs.request_facts import request_facts
 from privacydesk.errors import NotPermitted
 
+if TYPE_CHECKING:
+    from retention.models import PurgeRun
+
 logger = logging.getLogger(__name__)
 SYSTEM = actor_system("evidence")
 GENERATED = "evidence_pack.generated"
@@ -47,14 +50,14 @@ class GeneratedPack:
     content: bytes
 
 
-def _object_ref(obj: models.Model) -> tuple[str, str]:
-    return obj._meta.label_lower, str(obj.public_id)  # type: ignore[attr-defined]
+def _object_ref(obj: Request | PurgeRun) -> tuple[str, str]:
+    return obj._meta.label_lower, str(obj.public_id)
 
 
 def _record(
     *,
     actor: Actor,
-    obj: models.Model,
+    obj: Request | PurgeRun,
     rendered: RenderedPack,
     pack_id: uuid.UUID,
     generated_at: datetime,
@@ -70,14 +73,14 @@ def _record(
         with transaction.atomic():
             if not internal:
                 stored = default_storage.save(
-                    f"evidence/{folder}/{obj.public_id}/{pack_id}.pdf",  # type: ignore[attr-defined]
+                    f"evidence/{folder}/{obj.public_id}/{pack_id}.pdf",
                     ContentFile(rendered.content),
                 )
             pack = EvidencePack.objects.create(
                 public_id=pack_id,
                 kind=kind,
-                request=obj if is_request else None,
-                purge_run=None if is_request else obj,
+                request=obj if isinstance(obj, Request) else None,
+                purge_run=None if isinstance(obj, Request) else obj,
                 internal=internal,
                 file=stored,
                 size=rendered.size,
@@ -180,7 +183,7 @@ def evidence_pack_generate_on_close(*, request_id: int) -> str:
     return "generated"
 
 
-def _changed_since(obj: models.Model, pack: EvidencePack) -> bool:
+def _changed_since(obj: Request | PurgeRun, pack: EvidencePack) -> bool:
     """Did anything happen to `obj` after the pack's chain head (other than
     packs being made or fetched)?"""
     object_type, object_id = _object_ref(obj)
@@ -207,7 +210,9 @@ def _stored_content(pack: EvidencePack) -> bytes | None:
     return content
 
 
-def _reusable(obj: models.Model, packs: Any, *, finished: bool) -> GeneratedPack | None:
+def _reusable(
+    obj: Request | PurgeRun, packs: Any, *, finished: bool
+) -> GeneratedPack | None:
     if not finished:
         return None  # an open request or a running purge: always as of now
     pack = packs.filter(internal=False).exclude(file="").first()

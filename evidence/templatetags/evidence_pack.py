@@ -201,7 +201,7 @@ def audit_row(event: dict[str, Any], actors: dict[str, str], gap: bool) -> SafeS
         f"  {_cut(event['action'], _EVENT):<{_EVENT}}  {_cut(actor, _ACTOR):<{_ACTOR}}"
         f"  {data[0]:<{_DATA}}  {event['hash']}"
     )
-    html = escape(first)
+    html: str = escape(first)
     if len(data) > 1 or gap:
         indent = _NUMBER + _WHEN + _EVENT + _ACTOR + 8
         second = data[1] if len(data) > 1 else ""

@@ -17,6 +17,11 @@ from privacydesk.apikit import StrictSerializer
 from retention.choices import PolicyAction, RunStatus
 from retention.models import PurgeRun, RetentionPolicy
 
+# `fields` and `errors` are names of the API and also Serializer attributes.
+# DRF's metaclass takes declared fields off the class, so nothing is shadowed
+# at run time; the stubs cannot see that and report an override
+# ("type: ignore[assignment]  # API name, see top" on those lines).
+
 COUNTS_SCHEMA = {
     "type": "object",
     "additionalProperties": {
@@ -50,7 +55,7 @@ class PolicyCreateSerializer(StrictSerializer):
     )
     max_age_days = serializers.IntegerField(min_value=1)
     action = serializers.ChoiceField(choices=PolicyAction.choices)
-    fields = serializers.ListField(
+    fields = serializers.ListField(  # type: ignore[assignment]  # API name, see top
         child=serializers.CharField(max_length=63),
         required=False,
         default=list,
@@ -81,7 +86,7 @@ class PolicyUpdateSerializer(StrictSerializer):
     age_column = serializers.CharField(max_length=63, required=False)
     max_age_days = serializers.IntegerField(min_value=1, required=False)
     action = serializers.ChoiceField(choices=PolicyAction.choices, required=False)
-    fields = serializers.ListField(
+    fields = serializers.ListField(  # type: ignore[assignment]  # API name, see top
         child=serializers.CharField(max_length=63), required=False
     )
     apply_to_children = serializers.BooleanField(required=False)
@@ -167,7 +172,9 @@ class PolicySerializer(serializers.Serializer):
     age_column = serializers.CharField(read_only=True)
     max_age_days = serializers.IntegerField(read_only=True)
     action = serializers.ChoiceField(choices=PolicyAction.choices, read_only=True)
-    fields = serializers.ListField(child=serializers.CharField(), read_only=True)
+    fields = serializers.ListField(  # type: ignore[assignment]  # API name, see top
+        child=serializers.CharField(), read_only=True
+    )
     apply_to_children = serializers.BooleanField(read_only=True)
     enabled = serializers.BooleanField(read_only=True)
     schedule = serializers.CharField(read_only=True)
@@ -225,10 +232,10 @@ class HoldSerializer(serializers.Serializer):
     release_note = serializers.CharField(read_only=True)
 
     def get_subject(self, hold: LegalHold) -> str:
-        return hold.subject.pseudonym if hold.subject_id else ""
+        return hold.subject.pseudonym if hold.subject is not None else ""
 
     def get_connector(self, hold: LegalHold) -> str:
-        return hold.connector.name if hold.connector_id else ""
+        return hold.connector.name if hold.connector is not None else ""
 
     def get_active(self, hold: LegalHold) -> bool:
         return hold.is_active()
@@ -245,7 +252,7 @@ class RunSerializer(serializers.Serializer):
     tables = serializers.SerializerMethodField()
     totals = serializers.SerializerMethodField()
     batches = serializers.IntegerField(read_only=True)
-    errors = serializers.SerializerMethodField()
+    errors = serializers.SerializerMethodField()  # type: ignore[assignment]  # API name, see top
     longest_batch_ms = serializers.IntegerField(read_only=True)
     longest_transaction_ms = serializers.IntegerField(read_only=True)
     peak_rss_kb = serializers.IntegerField(read_only=True, allow_null=True)

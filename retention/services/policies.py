@@ -258,7 +258,7 @@ def _schedule_sync(policy: RetentionPolicy) -> None:
 def _summary(policy: RetentionPolicy) -> dict[str, Any]:
     return {
         "name": policy.name,
-        "connector": policy.connector.name if policy.connector_id else "",
+        "connector": policy.connector.name if policy.connector is not None else "",
         "table": policy.table,
         "category": policy.category,
         "age_column": policy.age_column,
@@ -280,7 +280,8 @@ def policy_version(policy: RetentionPolicy) -> int | None:
 
 
 def _save_versioned(policy: RetentionPolicy, reason: str) -> None:
-    policy._change_reason = reason[:100] if reason else ""  # type: ignore[attr-defined]
+    # django-simple-history reads the reason for the history row off the instance.
+    policy._change_reason = reason[:100] if reason else ""  # type: ignore[attr-defined]  # not a model field
     policy.save()
 
 

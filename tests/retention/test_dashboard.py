@@ -72,7 +72,7 @@ def test_an_officer_adds_a_policy_holds_a_customer_dry_runs_runs_and_sees_it(
             "age_column": "created_at",
             "max_age_days": days_until_cutoff(),
             "action": "redact_pii",
-            "fields": "transcript",
+            "columns": "transcript",
             "minute": "0",
             "hour": "3",
             "day_of_month": "*",
@@ -266,3 +266,42 @@ def test_the_policy_form_shows_the_services_errors_and_the_built_in_form_is_shor
     assert saved.status_code == 302
     builtin.refresh_from_db()
     assert builtin.schedule == "45 4 * * *"
+
+
+def test_the_policy_forms_column_list_is_filled_in_and_shows_the_services_error(
+    officer: User, sqlite_helpdesk: Helpdesk
+) -> None:
+    # given: the column list is the form's `columns` field, the service's `fields`
+    connector = make_connector(sqlite_helpdesk)
+    policy = make_policy(
+        connector, table="ai_conversations", action="redact_pii", fields=["transcript"]
+    )
+    client = _client(officer)
+    edit_url = reverse("dashboard:retention_policy_edit", args=[policy.public_id])
+
+    # when
+    edit = client.get(edit_url)
+    refused = client.post(
+        NEW,
+        {
+            "name": "Delete with columns",
+            "connector": connector.pk,
+            "table": "ai_conversations",
+            "age_column": "created_at",
+            "max_age_days": "30",
+            "action": "delete",
+            "columns": "transcript",
+            "minute": "0",
+            "hour": "3",
+            "day_of_month": "*",
+            "month_of_year": "*",
+            "day_of_week": "*",
+            "batch_size": "5000",
+        },
+    )
+
+    # then
+    assert b'name="columns" value="transcript"' in edit.content
+    assert refused.status_code == 400
+    assert b'id="id_columns_error"' in refused.content
+    assert not RetentionPolicy.objects.filter(name="Delete with columns").exists()

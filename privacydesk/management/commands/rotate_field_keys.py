@@ -34,9 +34,9 @@ class ColumnReport:
     undecryptable: list[Any] = field(default_factory=list)
 
 
-def encrypted_columns() -> list[tuple[type[models.Model], models.Field]]:
+def encrypted_columns() -> list[tuple[type[models.Model], models.Field[Any, Any]]]:
     """Every concrete encrypted field of every installed model."""
-    found = []
+    found: list[tuple[type[models.Model], models.Field[Any, Any]]] = []
     for model in apps.get_models():
         if not model._meta.managed or model._meta.proxy:
             continue
@@ -56,7 +56,7 @@ def _under_newest_key(token: str, newest: Fernet) -> bool:
 
 def rotate_column(
     model: type[models.Model],
-    model_field: models.Field,
+    model_field: models.Field[Any, Any],
     *,
     batch_size: int,
     dry_run: bool,
@@ -71,11 +71,11 @@ def rotate_column(
     opts = model._meta
     report = ColumnReport(label=f"{opts.label}.{model_field.name}")
     quote = connection.ops.quote_name
-    table, pk, column = (
-        quote(opts.db_table),
-        quote(opts.pk.column),
-        quote(model_field.column),
-    )
+    pk_column, value_column = opts.pk.column, model_field.column
+    # Concrete fields, the only ones encrypted_columns() returns, have a column.
+    assert pk_column is not None
+    assert value_column is not None
+    table, pk, column = quote(opts.db_table), quote(pk_column), quote(value_column)
     newest = Fernet(settings.FIELD_ENCRYPTION_KEYS[0].encode())
     last_pk: Any = None
     while True:
