@@ -26,12 +26,8 @@ from connectors.models import Connector
 from connectors.wire import ReportedResult, job_payload
 from dsr.choices import RequestStatus
 from dsr.models import RequestTask
-from dsr.services.execution import (
-    JsonlSink,
-    subject_identity,
-    task_complete,
-    task_fail,
-)
+from dsr.services.execution.running import JsonlSink, subject_identity
+from dsr.services.execution.staff import task_complete, task_fail
 from privacydesk.errors import IllegalTransition, ValidationFailed
 
 

@@ -59,14 +59,14 @@ def deadline_reminders_task() -> int:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def run_request_task_task(task_id: int) -> str:
     """Run one RequestTask; safe to deliver twice (the service claims it)."""
-    from dsr.services.execution import task_run
+    from dsr.services.execution.running import task_run
 
     return task_run(task_id=task_id)
 
 
 @shared_task(acks_late=True)
 def sweep_request_tasks_task() -> dict[str, int]:
-    from dsr.services.execution import tasks_sweep
+    from dsr.services.execution.sweeping import tasks_sweep
 
     return tasks_sweep()
 

@@ -27,7 +27,7 @@ from audit.models import AuditEvent
 from connectors.jobs import agent_token_create
 from connectors.models import Connector
 from dsr.models import Request, RequestTask
-from dsr.services.execution import task_run
+from dsr.services.execution.running import task_run
 from dsr.services.requests import request_create
 
 

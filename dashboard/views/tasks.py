@@ -27,7 +27,7 @@ from dsr.selectors import (
     request_task_get,
     request_task_list,
 )
-from dsr.services.execution import task_manual_done, task_retry, task_skip
+from dsr.services.execution.staff import task_manual_done, task_retry, task_skip
 from privacydesk.errors import IllegalTransition, ValidationFailed
 
 # While any task is still moving, the section refetches itself this often

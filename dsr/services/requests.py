@@ -25,7 +25,7 @@ from dsr.choices import (
 from dsr.clock import apply_deadlines, deadline_rules, local_date, local_today
 from dsr.deadlines import Pause, pause_is_honoured
 from dsr.models import ClockPause, Request, RequestNote
-from dsr.services.execution import request_plan_tasks
+from dsr.services.execution.planning import request_plan_tasks
 from dsr.services.subjects import (
     identity_claims,
     subject_get_or_create,
@@ -33,7 +33,6 @@ from dsr.services.subjects import (
 )
 from privacydesk.errors import IllegalTransition, ValidationFailed
 
-S = RequestStatus
 MAX_CORRECTIONS = 50
 # What verifying writes, and what apply_deadlines sets (saved by name: the
 # rest of the row, its encrypted identity included, is left as it is).
@@ -204,17 +203,17 @@ def request_create(
             if actor.kind == "api"
             else VerificationMethod.STAFF_CHECKED
         )
-        request = mark_verified(actor=actor, request=request, method=method)
+        request = request_mark_verified(actor=actor, request=request, method=method)
     return request
 
 
-def mark_verified(*, actor: Actor, request: Request, method: str) -> Request:
+def request_mark_verified(*, actor: Actor, request: Request, method: str) -> Request:
     """received -> verified (and on to in_progress unless approval is needed).
 
     Callers check who may verify; this is shared by staff, API and portal."""
     with transaction.atomic(), audit_batch():
         request = _lock(request)
-        _require_status(request, (S.RECEIVED,), "verify")
+        _require_status(request, (RequestStatus.RECEIVED,), "verify")
         now = timezone.now()
         request.pauses.filter(
             reason=PauseReason.IDENTITY, ended_at__isnull=True
@@ -222,14 +221,14 @@ def mark_verified(*, actor: Actor, request: Request, method: str) -> Request:
         subject_link_identifiers(
             subject=request.subject, claims=identity_claims(request.identity)
         )
-        request.status = S.VERIFIED
+        request.status = RequestStatus.VERIFIED
         request.verified_at = now
         request.verification_method = method
         request.verified_by = actor.ref
         apply_deadlines(request)
         starts = not request.requires_approval
         if starts:  # verified and started in one write; both are audited
-            request.status = S.IN_PROGRESS
+            request.status = RequestStatus.IN_PROGRESS
         request.save(update_fields=[*_VERIFIED_FIELDS, *_DEADLINE_FIELDS])
         _audit(actor, request, "verified", method=method, due_on=request.due_on)
         if starts:
@@ -238,8 +237,8 @@ def mark_verified(*, actor: Actor, request: Request, method: str) -> Request:
 
 
 def _start(*, actor: Actor, request: Request) -> Request:
-    _require_status(request, (S.VERIFIED,), "start")
-    request.status = S.IN_PROGRESS
+    _require_status(request, (RequestStatus.VERIFIED,), "start")
+    request.status = RequestStatus.IN_PROGRESS
     request.save()
     _begin_work(actor=actor, request=request)
     return request
@@ -256,14 +255,14 @@ def request_verify(*, actor: Actor, request: Request, method: str) -> Request:
     """Staff or a trusted system confirms the requester's identity."""
     actor.require(Perm.REQUEST_VERIFY)
     _choice(method, VerificationMethod, "method")
-    return mark_verified(actor=actor, request=request, method=method)
+    return request_mark_verified(actor=actor, request=request, method=method)
 
 
 @transaction.atomic
 def request_approve(*, actor: Actor, request: Request) -> Request:
     actor.require(Perm.REQUEST_APPROVE)
     request = _lock(request)
-    _require_status(request, (S.VERIFIED,), "approve")
+    _require_status(request, (RequestStatus.VERIFIED,), "approve")
     request.approved_at = timezone.now()
     request.approved_by = actor.ref
     request.save()
@@ -278,9 +277,13 @@ def request_reject(*, actor: Actor, request: Request, reason: str) -> Request:
     actor.require(Perm.REQUEST_REJECT)
     text = _reason(reason)
     request = _lock(request)
-    _require_status(request, (S.RECEIVED, S.VERIFIED, S.IN_PROGRESS), "reject")
+    _require_status(
+        request,
+        (RequestStatus.RECEIVED, RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS),
+        "reject",
+    )
     old = request.status
-    request.status = S.REJECTED
+    request.status = RequestStatus.REJECTED
     request.status_reason = text
     request.closed_at = timezone.now()
     request.save()
@@ -295,17 +298,17 @@ def request_cancel(*, actor: Actor, request: Request, reason: str = "") -> Reque
     text = _reason(reason, required=False)
     request = _lock(request)
     allowed = (
-        (S.RECEIVED, S.VERIFIED)
+        (RequestStatus.RECEIVED, RequestStatus.VERIFIED)
         if actor.kind == "subject"
         else (
-            S.RECEIVED,
-            S.VERIFIED,
-            S.IN_PROGRESS,
+            RequestStatus.RECEIVED,
+            RequestStatus.VERIFIED,
+            RequestStatus.IN_PROGRESS,
         )
     )
     _require_status(request, allowed, "cancel")
     old = request.status
-    request.status = S.CANCELLED
+    request.status = RequestStatus.CANCELLED
     request.status_reason = text
     request.closed_at = timezone.now()
     request.pauses.filter(ended_at__isnull=True).update(ended_at=request.closed_at)
@@ -330,7 +333,11 @@ def request_extend(*, actor: Actor, request: Request, reason: str) -> Request:
     actor.require(Perm.REQUEST_EXTEND)
     text = _reason(reason)
     request = _lock(request)
-    _require_status(request, (S.RECEIVED, S.VERIFIED, S.IN_PROGRESS), "extend")
+    _require_status(
+        request,
+        (RequestStatus.RECEIVED, RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS),
+        "extend",
+    )
     if request.is_extended:
         raise IllegalTransition(
             f"request {request.reference} has been extended already"
@@ -358,7 +365,11 @@ def request_pause(*, actor: Actor, request: Request, reason: str) -> Request:
     actor.require(Perm.REQUEST_PAUSE)
     reason = _choice(reason, PauseReason, "reason")
     request = _lock(request)
-    _require_status(request, (S.RECEIVED, S.VERIFIED, S.IN_PROGRESS), "pause")
+    _require_status(
+        request,
+        (RequestStatus.RECEIVED, RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS),
+        "pause",
+    )
     if request.pauses.filter(ended_at__isnull=True).exists():
         raise IllegalTransition(f"the clock of {request.reference} is paused already")
     now = timezone.now()
@@ -398,7 +409,11 @@ def request_resume(*, actor: Actor, request: Request) -> Request:
     return request
 
 
-CLOSING_OUTCOMES = (S.COMPLETED, S.PARTIALLY_COMPLETED, S.FAILED)
+CLOSING_OUTCOMES = (
+    RequestStatus.COMPLETED,
+    RequestStatus.PARTIALLY_COMPLETED,
+    RequestStatus.FAILED,
+)
 
 
 @transaction.atomic
@@ -419,9 +434,9 @@ def request_close(
         raise ValidationFailed(
             f"must be one of {', '.join(CLOSING_OUTCOMES)}", field="outcome"
         )
-    text = _reason(note, field="note", required=outcome != S.COMPLETED)
+    text = _reason(note, field="note", required=outcome != RequestStatus.COMPLETED)
     request = _lock(request)
-    _require_status(request, (S.IN_PROGRESS,), "close")
+    _require_status(request, (RequestStatus.IN_PROGRESS,), "close")
     return request_close_locked(
         actor=actor, request=request, outcome=outcome, note=text, notice=notice
     )

@@ -17,7 +17,7 @@ from dsr.choices import RequestStatus, VerificationMethod
 from dsr.links import verify_token
 from dsr.models import Request, VerificationChallenge
 from dsr.notifications import notify_subject
-from dsr.services.requests import mark_verified
+from dsr.services.requests import request_mark_verified
 from privacydesk import crypto
 from privacydesk.errors import IllegalTransition, ValidationFailed
 
@@ -117,7 +117,7 @@ def _use(challenge: VerificationChallenge, method: str) -> Request:
         if used != 1:
             raise ValidationFailed("this code was used already", field="code")
         request = challenge.request
-        request = mark_verified(
+        request = request_mark_verified(
             actor=actor_for_subject(str(request.public_id)),
             request=request,
             method=method,

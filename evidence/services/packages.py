@@ -22,7 +22,10 @@ from dsr.clock import local_date
 from dsr.links import status_token
 from dsr.models import Request, RequestTask
 from dsr.notifications import notify_subject
-from dsr.services.execution import request_close_on_tasks, request_locked_with_tasks
+from dsr.services.execution.finalising import (
+    request_close_on_tasks,
+    request_locked_with_tasks,
+)
 from dsr.services.requests import request_add_note
 from evidence.access_package import (
     PackageInput,

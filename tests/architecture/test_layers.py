@@ -73,10 +73,6 @@ KNOWN_VIOLATIONS: set[tuple[str, str]] = {
     ("retention", "evidence"),
 }
 KNOWN_CYCLE_MODULES: set[str] = {
-    "dsr.services.execution",
-    "dsr.services.requests",
-    "evidence.services",
-    "evidence.services.packages",
     "retention.services.minimise",
     "retention.services.runs",
 }

@@ -19,7 +19,7 @@ from connectors.models import Connector
 from connectors.services import connector_create, task_manual_attach
 from dsr.choices import RequestStatus, TaskStatus
 from dsr.models import Request, RequestTask
-from dsr.services.execution import task_manual_done
+from dsr.services.execution.staff import task_manual_done
 from privacydesk.errors import IllegalTransition, NotPermitted
 
 INSTRUCTIONS = "Log into the legacy billing system and flag the customer's account."

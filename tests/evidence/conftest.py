@@ -125,7 +125,7 @@ def _clear_cache() -> Iterator[None]:
 
 
 def jsonl(records: Iterable[dict[str, Any]]) -> bytes:
-    """The executor's result format (dsr.services.execution.JsonlSink)."""
+    """The executor's result format (dsr.services.execution.running.JsonlSink)."""
     return b"".join(
         (json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n").encode()
         for r in records
