@@ -1,5 +1,6 @@
 """The request lifecycle: every transition is one function, one transaction,
-one audit event. Illegal transitions raise IllegalTransition (409 in the API)."""
+one audit event. Which transitions are legal is dsr.lifecycle's table; an
+illegal one raises IllegalTransition (409 in the API)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ from dsr.choices import (
     RequestStatus,
     VerificationMethod,
 )
-from dsr.clock import apply_deadlines, deadline_rules, local_date, local_today
+from dsr.clock import apply_deadlines, deadline_rules, local_date
 from dsr.deadlines import Pause, pause_is_honoured
+from dsr.lifecycle import RequestAction, request_transition_check
 from dsr.models import ClockPause, Request, RequestNote
 from dsr.services.execution.planning import request_plan_tasks
 from dsr.services.subjects import (
@@ -123,14 +125,6 @@ def _lock(request: Request) -> Request:
     )
 
 
-def _require_status(request: Request, allowed: tuple[str, ...], verb: str) -> None:
-    if request.status not in allowed:
-        raise IllegalTransition(
-            f"cannot {verb} request {request.reference}: "
-            f"it is {request.get_status_display().lower()}"
-        )
-
-
 def _audit(actor: Actor, request: Request, action: str, **data: Any) -> None:
     audit_record(actor=actor, action=f"request.{action}", obj=request, data=data)
 
@@ -213,7 +207,7 @@ def request_mark_verified(*, actor: Actor, request: Request, method: str) -> Req
     Callers check who may verify; this is shared by staff, API and portal."""
     with transaction.atomic(), audit_batch():
         request = _lock(request)
-        _require_status(request, (RequestStatus.RECEIVED,), "verify")
+        request_transition_check(action=RequestAction.VERIFY, request=request)
         now = timezone.now()
         request.pauses.filter(
             reason=PauseReason.IDENTITY, ended_at__isnull=True
@@ -237,7 +231,7 @@ def request_mark_verified(*, actor: Actor, request: Request, method: str) -> Req
 
 
 def _start(*, actor: Actor, request: Request) -> Request:
-    _require_status(request, (RequestStatus.VERIFIED,), "start")
+    """verified -> in_progress, for a caller that checked the transition."""
     request.status = RequestStatus.IN_PROGRESS
     request.save()
     _begin_work(actor=actor, request=request)
@@ -262,7 +256,7 @@ def request_verify(*, actor: Actor, request: Request, method: str) -> Request:
 def request_approve(*, actor: Actor, request: Request) -> Request:
     actor.require(Perm.REQUEST_APPROVE)
     request = _lock(request)
-    _require_status(request, (RequestStatus.VERIFIED,), "approve")
+    request_transition_check(action=RequestAction.APPROVE, request=request)
     request.approved_at = timezone.now()
     request.approved_by = actor.ref
     request.save()
@@ -277,11 +271,7 @@ def request_reject(*, actor: Actor, request: Request, reason: str) -> Request:
     actor.require(Perm.REQUEST_REJECT)
     text = _reason(reason)
     request = _lock(request)
-    _require_status(
-        request,
-        (RequestStatus.RECEIVED, RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS),
-        "reject",
-    )
+    request_transition_check(action=RequestAction.REJECT, request=request)
     old = request.status
     request.status = RequestStatus.REJECTED
     request.status_reason = text
@@ -297,16 +287,7 @@ def request_cancel(*, actor: Actor, request: Request, reason: str = "") -> Reque
     actor.require(Perm.REQUEST_CANCEL)
     text = _reason(reason, required=False)
     request = _lock(request)
-    allowed = (
-        (RequestStatus.RECEIVED, RequestStatus.VERIFIED)
-        if actor.kind == "subject"
-        else (
-            RequestStatus.RECEIVED,
-            RequestStatus.VERIFIED,
-            RequestStatus.IN_PROGRESS,
-        )
-    )
-    _require_status(request, allowed, "cancel")
+    request_transition_check(action=RequestAction.CANCEL, request=request, actor=actor)
     old = request.status
     request.status = RequestStatus.CANCELLED
     request.status_reason = text
@@ -333,22 +314,8 @@ def request_extend(*, actor: Actor, request: Request, reason: str) -> Request:
     actor.require(Perm.REQUEST_EXTEND)
     text = _reason(reason)
     request = _lock(request)
-    _require_status(
-        request,
-        (RequestStatus.RECEIVED, RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS),
-        "extend",
-    )
-    if request.is_extended:
-        raise IllegalTransition(
-            f"request {request.reference} has been extended already"
-        )
-    apply_deadlines(request)
-    today = local_today()
-    if today > request.extension_notice_by:
-        raise IllegalTransition(
-            f"too late to extend: the notice had to reach the subject by "
-            f"{request.extension_notice_by.isoformat()}"
-        )
+    apply_deadlines(request)  # the window as of today (a pause moves it)
+    request_transition_check(action=RequestAction.EXTEND, request=request)
     before = request.due_on
     request.extended_at = timezone.now()
     request.extension_reason = text
@@ -365,13 +332,7 @@ def request_pause(*, actor: Actor, request: Request, reason: str) -> Request:
     actor.require(Perm.REQUEST_PAUSE)
     reason = _choice(reason, PauseReason, "reason")
     request = _lock(request)
-    _require_status(
-        request,
-        (RequestStatus.RECEIVED, RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS),
-        "pause",
-    )
-    if request.pauses.filter(ended_at__isnull=True).exists():
-        raise IllegalTransition(f"the clock of {request.reference} is paused already")
+    request_transition_check(action=RequestAction.PAUSE, request=request)
     now = timezone.now()
     pause = Pause(reason=reason, started_on=local_date(now), ended_on=None)
     rules = deadline_rules(request.regime)
@@ -400,8 +361,7 @@ def request_pause(*, actor: Actor, request: Request, reason: str) -> Request:
 def request_resume(*, actor: Actor, request: Request) -> Request:
     actor.require(Perm.REQUEST_PAUSE)
     request = _lock(request)
-    if not request.pauses.filter(ended_at__isnull=True).exists():
-        raise IllegalTransition(f"the clock of {request.reference} is not paused")
+    request_transition_check(action=RequestAction.RESUME, request=request)
     request.pauses.filter(ended_at__isnull=True).update(ended_at=timezone.now())
     apply_deadlines(request)
     request.save()
@@ -436,7 +396,7 @@ def request_close(
         )
     text = _reason(note, field="note", required=outcome != RequestStatus.COMPLETED)
     request = _lock(request)
-    _require_status(request, (RequestStatus.IN_PROGRESS,), "close")
+    request_transition_check(action=RequestAction.CLOSE, request=request)
     return request_close_locked(
         actor=actor, request=request, outcome=outcome, note=text, notice=notice
     )
@@ -461,6 +421,7 @@ def request_close_locked(
 @transaction.atomic
 def request_add_note(*, actor: Actor, request: Request, text: str) -> RequestNote:
     actor.require(Perm.REQUEST_NOTE)
+    request_transition_check(action=RequestAction.NOTE, request=request)
     body = (text or "").strip()
     if not body:
         raise ValidationFailed("a note cannot be empty", field="text")

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from accounts.actors import actor_for_subject
 from audit.services import audit_record
-from dsr.choices import RequestStatus, VerificationMethod
+from dsr.choices import VerificationMethod
+from dsr.lifecycle import RequestAction, request_action_refusal
 from dsr.links import verify_token
 from dsr.models import Request, VerificationChallenge
 from dsr.notifications import notify_subject
@@ -28,7 +29,7 @@ def _code_hash(request: Request, code: str) -> str:
 
 def challenge_issue(*, request: Request) -> VerificationChallenge:
     """E-mail a fresh 6-digit code (and a signed link); resends are throttled."""
-    if request.status != RequestStatus.RECEIVED:
+    if request_action_refusal(action=RequestAction.PROVE_IDENTITY, request=request):
         raise IllegalTransition(f"request {request.reference} needs no verification")
     now = timezone.now()
     last = request.challenges.first()

@@ -142,6 +142,6 @@ def tasks_enqueue_after_commit(
         from dsr.tasks import run_request_task_task
 
         for task_id in ids:
-            run_request_task_task.apply_async(args=[task_id], countdown=countdown)
+            run_request_task_task.apply_async(args=(task_id,), countdown=countdown)
 
     transaction.on_commit(send)

@@ -18,10 +18,11 @@ from accounts.actors import Actor
 from audit.services import audit_record
 from connectors.base import Exemption, Outcome
 from connectors.choices import Action
-from dsr.choices import AttemptOutcome, TaskStatus
+from dsr.choices import TaskStatus
 from dsr.models import RequestTask, TaskAttempt
 from dsr.services.execution.finalising import request_finalize
 from dsr.services.execution.planning import SYSTEM
+from privacydesk.retry import AttemptOutcome
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from connectors.base import (
     Outcome,
 )
 from connectors.choices import Action
-from dsr.choices import AttemptOutcome, TaskStatus
+from dsr.choices import TaskStatus
 from dsr.models import Request, RequestTask, SubjectIdentifier, TaskAttempt
 from dsr.services.execution.finalising import request_finalize
 from dsr.services.execution.planning import (
@@ -48,7 +48,7 @@ from dsr.services.execution.recording import (
     task_finish,
     task_record_success,
 )
-from privacydesk.retry import attempt_close, backoff_seconds
+from privacydesk.retry import AttemptOutcome, attempt_close, backoff_seconds
 from retention.selectors import holds_covering_exist
 
 logger = logging.getLogger(__name__)
