@@ -83,3 +83,8 @@ TERMINAL_TASK_STATUSES = (
     TaskStatus.EXEMPTED,
     TaskStatus.SKIPPED,
 )
+
+
+class PackageKind(models.TextChoices):
+    ACCESS = "access", "Access (GDPR Art. 15)"
+    PORTABILITY = "portability", "Portability (GDPR Art. 20)"

@@ -23,6 +23,7 @@ from dsr.clock import days_left, local_date
 from dsr.lifecycle import RequestAction, request_available_actions
 from dsr.links import status_token, verify_token_read
 from dsr.models import Request
+from dsr.packages.selectors import access_package_for_request
 from dsr.selectors import request_get_for_subject
 from dsr.services.requests import request_cancel, request_create
 from dsr.services.verification import (
@@ -30,7 +31,6 @@ from dsr.services.verification import (
     challenge_confirm_link,
     challenge_issue,
 )
-from evidence.selectors import access_package_for_request
 from portal.forms import KIND_INFO, CancelForm, CodeForm, RequestForm
 from portal.ratelimit import rate_limit_hit
 from privacydesk.errors import DomainError, ValidationFailed

@@ -43,6 +43,7 @@ from dsr.lifecycle import (
     request_clock_paused,
 )
 from dsr.models import Request
+from dsr.packages.selectors import access_package_letter_available
 from dsr.selectors import request_get, request_list
 from dsr.services.requests import (
     request_add_note,
@@ -56,7 +57,6 @@ from dsr.services.requests import (
     request_resume,
     request_verify,
 )
-from evidence.selectors import access_package_letter_available
 from privacydesk.errors import IllegalTransition, ValidationFailed
 
 PAGE_SIZE = 50

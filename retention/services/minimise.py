@@ -137,7 +137,7 @@ def _minimise(
     notes = RequestNote.objects.filter(request_id__in=ids)
     challenges = VerificationChallenge.objects.filter(request_id__in=ids)
     results = RequestTask.objects.filter(request_id__in=ids).exclude(result_file="")
-    from evidence.models import AccessPackage
+    from dsr.models import AccessPackage
 
     packages = AccessPackage.objects.filter(request_id__in=ids).exclude(file="")
     subjects = _subjects_to_forget(ids)
@@ -230,7 +230,7 @@ def _subjects_to_forget(ids: list[int]) -> list[int]:
 
 def _expired_packages(*, write: bool) -> int:
     """Access package ZIPs past their end date (the rows stay as evidence)."""
-    from evidence.models import AccessPackage
+    from dsr.models import AccessPackage
 
     if not write:
         return (
@@ -238,6 +238,6 @@ def _expired_packages(*, write: bool) -> int:
             .exclude(file="")
             .count()
         )
-    from evidence.services import access_packages_purge_expired
+    from dsr.services.packages import access_packages_purge_expired
 
     return access_packages_purge_expired()

@@ -69,8 +69,6 @@ KNOWN_VIOLATIONS: set[tuple[str, str]] = {
     ("accounts", "audit"),
     ("connectors", "dsr"),
     ("dsr", "retention"),
-    ("dsr", "evidence"),
-    ("retention", "evidence"),
 }
 KNOWN_CYCLE_MODULES: set[str] = {
     "retention.services.minimise",

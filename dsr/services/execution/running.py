@@ -136,8 +136,8 @@ def _collecting(followups: list[Followup]) -> Iterator[None]:
 def _run_followups(followups: list[Followup]) -> None:
     """Run, after commit, what a finished task made due; anything that fails
     here goes to the broker instead (the sweeper covers a dead worker)."""
+    from dsr.services.packages import access_package_build_and_close
     from dsr.tasks import build_access_package_task, run_request_task_task
-    from evidence.services import access_package_build_and_close
 
     for followup in followups:
         try:

@@ -17,24 +17,24 @@ from django.utils import timezone
 from accounts.actors import actor_system
 from audit.services import audit_batch, audit_record
 from connectors.choices import Action
-from dsr.choices import TERMINAL_TASK_STATUSES, RequestKind, RequestStatus, TaskStatus
+from dsr.choices import (
+    TERMINAL_TASK_STATUSES,
+    PackageKind,
+    RequestKind,
+    RequestStatus,
+    TaskStatus,
+)
 from dsr.clock import local_date
 from dsr.links import status_token
-from dsr.models import Request, RequestTask
+from dsr.models import AccessPackage, Request, RequestTask
 from dsr.notifications import notify_subject
+from dsr.packages.build import package_build
+from dsr.packages.scan import PackageInput, PackageRefused, StoreInput
 from dsr.services.execution.finalising import (
     request_close_on_tasks,
     request_locked_with_tasks,
 )
 from dsr.services.requests import request_add_note
-from evidence.access_package import (
-    PackageInput,
-    PackageRefused,
-    StoreInput,
-    package_build,
-)
-from evidence.choices import PackageKind
-from evidence.models import AccessPackage
 
 logger = logging.getLogger(__name__)
 SYSTEM = actor_system("access_package")
