@@ -25,7 +25,7 @@ from accounts.choices import Role
 from accounts.models import ApiClient
 from accounts.services import api_client_create, staff_set_role
 from audit.models import AuditEvent
-from connectors.jobs import agent_token_create
+from connectors.agent_tokens import agent_token_create
 from connectors.models import Connector
 from dsr.choices import PauseReason
 from dsr.models import ClockPause, Request, RequestTask
