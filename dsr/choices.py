@@ -85,6 +85,10 @@ TERMINAL_TASK_STATUSES = (
 )
 
 
+# The requests answered with an access package.
+PACKAGE_KINDS = (RequestKind.ACCESS, RequestKind.PORTABILITY)
+
+
 class PackageKind(models.TextChoices):
     ACCESS = "access", "Access (GDPR Art. 15)"
     PORTABILITY = "portability", "Portability (GDPR Art. 20)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Task, shared_task
 
 
@@ -19,7 +21,10 @@ def send_subject_notice_task(request_id: int, notice: str) -> None:
 
 @shared_task(bind=True, acks_late=True, max_retries=5)
 def request_closed_task(
-    self: Task, request_id: int, notice: str | None, pack_queued: bool = False
+    self: Task[Any, None],
+    request_id: int,
+    notice: str | None,
+    pack_queued: bool = False,
 ) -> None:
     """What a closed request still needs, in one message sent at notice
     priority (so it waits behind request tasks): the work the composition

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.actors import actor_for_subject
-from dsr.choices import RequestKind
+from dsr.choices import PACKAGE_KINDS, RequestKind
 from dsr.clock import local_date
 from dsr.models import AccessPackage
 from dsr.packages.selectors import (
@@ -39,8 +39,6 @@ from dsr.services.package_letters import access_package_letter_pdf
 from portal.forms import PackageCodeForm
 from portal.ratelimit import rate_limit_hit
 from privacydesk.errors import DomainError, ValidationFailed
-
-PACKAGE_KINDS = (RequestKind.ACCESS, RequestKind.PORTABILITY)
 
 
 def _help_context() -> dict[str, Any]:

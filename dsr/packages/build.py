@@ -155,7 +155,7 @@ def _copy_csv(
     archive: zipfile.ZipFile, name: str, handle: TextIO, moment: datetime
 ) -> None:
     handle.flush()
-    raw = handle.buffer  # type: ignore[attr-defined]
+    raw = handle.buffer
     raw.seek(0)
     with archive.open(_entry(name, moment), "w", force_zip64=True) as out:
         shutil.copyfileobj(raw, out, _CHUNK)

@@ -87,7 +87,7 @@ class RequestTaskJobs(LeasedJobs[RequestTask]):
         def send() -> None:
             from dsr.tasks import run_request_task_task
 
-            run_request_task_task.apply_async(args=[task.pk], countdown=countdown)
+            run_request_task_task.apply_async(args=(task.pk,), countdown=countdown)
 
         transaction.on_commit(send)
 

@@ -15,7 +15,13 @@ from django.utils import timezone
 from accounts.actors import Actor
 from audit.services import audit_record
 from connectors.choices import Action
-from dsr.choices import TERMINAL_TASK_STATUSES, RequestKind, RequestStatus, TaskStatus
+from dsr.choices import (
+    PACKAGE_KINDS,
+    TERMINAL_TASK_STATUSES,
+    RequestKind,
+    RequestStatus,
+    TaskStatus,
+)
 from dsr.models import Request, RequestTask
 from dsr.services.execution.planning import (
     SYSTEM,
@@ -24,8 +30,6 @@ from dsr.services.execution.planning import (
     tasks_enqueue_after_commit,
 )
 from dsr.services.requests import request_close_locked
-
-PACKAGE_KINDS = (RequestKind.ACCESS, RequestKind.PORTABILITY)
 
 
 def request_finalize(*, request: Request) -> str:

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from dsr.choices import TERMINAL_TASK_STATUSES, RequestStatus, TaskStatus
+from dsr.choices import PACKAGE_KINDS, TERMINAL_TASK_STATUSES, RequestStatus, TaskStatus
 from dsr.models import Request, RequestTask, TaskAttempt
-from dsr.services.execution.finalising import PACKAGE_KINDS, access_package_enqueue
+from dsr.services.execution.finalising import access_package_enqueue
 from dsr.services.execution.planning import tasks_enqueue_after_commit
 from privacydesk.retry import AttemptOutcome
 
