@@ -18,7 +18,7 @@ one of two doors:
 
 `LeasedJobs` is that protocol, written once. A kind of job subclasses it and
 says only what differs: its rows, the document an agent is given, and what
-a result does (connectors.jobs for request tasks, consent.services.jobs for
+a result does (dsr.services.agent_jobs for request tasks, consent.services.jobs for
 consent withdrawals). Every result is parsed by connectors.wire's one
 parser, whoever sends it.
 """

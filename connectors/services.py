@@ -1,4 +1,4 @@
-"""Writes of connectors, and the attachment a person adds to a manual task.
+"""Writes of connectors.
 
 Every write checks the actor, validates through the connector's kind (whose
 errors name the path inside the config), and is audited. Secrets are
@@ -13,14 +13,11 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.core.files.storage import default_storage
 from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.text import get_valid_filename
 
 from accounts.actors import Actor
 from accounts.permissions import Perm
@@ -31,19 +28,13 @@ from connectors.disclosure import MANDATORY_ITEMS
 from connectors.models import Connector
 from connectors.registry import kind_class
 from connectors.selectors import connector_secret_fields_set
-from privacydesk.errors import IllegalTransition, ValidationFailed
-
-if TYPE_CHECKING:
-    from django.core.files.uploadedfile import UploadedFile
-
-    from dsr.models import RequestTask
+from privacydesk.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
 
 MAX_CATEGORIES = 30
 _CATEGORY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,49}$")
 UPDATABLE = ("name", "config", "secrets", "data_categories", "disclosure", "enabled")
-MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 
 
 # --- validation ------------------------------------------------------------------
@@ -365,82 +356,3 @@ def connector_check_health(*, actor: Actor, connector: Connector) -> Connector:
     connector.health_detail = detail
     connector.health_checked_at = checked_at
     return connector
-
-
-# --- manual tasks ---------------------------------------------------------------------
-
-
-def _safe_file_name(name: str) -> str:
-    base = PurePath(name or "").name.replace("\\", "_")
-    try:
-        cleaned = get_valid_filename(base)
-    except Exception:  # SuspiciousFileOperation on "", "." or ".."
-        cleaned = ""
-    if not cleaned or cleaned.startswith("."):
-        cleaned = f"attachment{cleaned}"
-    stem, dot, suffix = cleaned.rpartition(".")
-    if dot and len(suffix) <= 10:
-        return f"{stem[:90]}.{suffix}"
-    return cleaned[:100]
-
-
-def task_manual_attach(
-    *, actor: Actor, task: RequestTask, uploaded_file: UploadedFile
-) -> RequestTask:
-    """Keep the proof of a manual task (a screenshot, an export, a letter).
-
-    Stored under tasks/<task id>/ with its sha256 on the task
-    (`result_file`, `result_digest`); the same file twice changes nothing.
-    Updates the given `task` too, so a later `task_manual_done` on it keeps
-    the attachment."""
-    from dsr.choices import TaskStatus
-    from dsr.models import RequestTask
-
-    actor.require(Perm.REQUEST_CLOSE)
-    task = RequestTask.objects.select_related("connector", "request").get(pk=task.pk)
-    if not (task.manual or task.connector.kind == "manual"):
-        raise IllegalTransition("only a manual task takes an attachment")
-    if task.status not in (TaskStatus.WAITING, TaskStatus.SUCCEEDED):
-        raise IllegalTransition("this task is not waiting for a person or done")
-    size = uploaded_file.size or 0
-    if size == 0:
-        raise ValidationFailed("the file is empty", field="attachment")
-    if size > MAX_ATTACHMENT_BYTES:
-        raise ValidationFailed(
-            f"at most {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB", field="attachment"
-        )
-    digest = hashlib.sha256()
-    for chunk in uploaded_file.chunks():
-        digest.update(chunk)
-    sha256 = digest.hexdigest()
-    if task.result_digest == sha256:
-        return task
-    uploaded_file.seek(0)
-    name = default_storage.save(
-        f"tasks/{task.public_id}/{_safe_file_name(uploaded_file.name or '')}",
-        uploaded_file,
-    )
-    try:
-        with transaction.atomic():
-            changed = RequestTask.objects.filter(
-                pk=task.pk, status=task.status, result_digest=task.result_digest
-            ).update(result_file=name, result_digest=sha256)
-            if changed != 1:
-                raise IllegalTransition("the task changed meanwhile; try again")
-            audit_record(
-                actor=actor,
-                action="task.attachment_added",
-                obj=task.request,
-                data={
-                    # The file's name may name the subject: digest and size only.
-                    "task": str(task.public_id),
-                    "sha256": sha256,
-                    "size": size,
-                    "replaces": task.result_digest,
-                },
-            )
-    except BaseException:
-        default_storage.delete(name)
-        raise
-    task.result_file, task.result_digest = name, sha256
-    return task

@@ -83,3 +83,12 @@ class HoldScope(models.TextChoices):
     SUBJECT = "subject", "One data subject"
     CONNECTOR = "connector", "A whole connector"
     TABLE = "table", "One table of a connector"
+
+
+# The requests answered with an access package.
+PACKAGE_KINDS = (RequestKind.ACCESS, RequestKind.PORTABILITY)
+
+
+class PackageKind(models.TextChoices):
+    ACCESS = "access", "Access (GDPR Art. 15)"
+    PORTABILITY = "portability", "Portability (GDPR Art. 20)"

@@ -13,6 +13,7 @@ from dsr.choices import (
     ChallengePurpose,
     Channel,
     HoldScope,
+    PackageKind,
     PauseReason,
     Regime,
     RequestKind,
@@ -294,3 +295,46 @@ class LegalHold(models.Model):
             and self.starts_at <= at
             and (self.ends_at is None or self.ends_at > at)
         )
+
+
+class AccessPackage(models.Model):
+    """The ZIP answering one access or portability request, and its downloads."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.OneToOneField(
+        Request, on_delete=models.PROTECT, related_name="access_package"
+    )
+    kind = models.CharField(max_length=20, choices=PackageKind.choices)
+    file = models.CharField(max_length=300, blank=True)  # storage name; "" once purged
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # [{"name": "data.json", "size": 1234, "compressed_size": 321}, ...]
+    contents = models.JSONField(default=list)
+    record_count = models.PositiveIntegerField(default=0)
+    # The letter (letter.html in the ZIP) as a PDF, rendered the first time
+    # someone asks for it and kept with the ZIP: storage name, "" until then.
+    letter_file = models.CharField(max_length=300, blank=True)
+    letter_sha256 = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField()
+    purged_at = models.DateTimeField(null=True, blank=True)
+    download_count = models.PositiveIntegerField(default=0)
+    last_downloaded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # The table it had when the evidence app owned it (it moved here).
+        db_table = "evidence_accesspackage"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"access package {self.public_id}"
+
+    @property
+    def filename(self) -> str:
+        """What the subject's browser saves it as: the reference, no name."""
+        return f"{self.request.reference}-access-package.zip"
+
+    @property
+    def letter_filename(self) -> str:
+        return f"{self.request.reference}-letter.pdf"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Task, shared_task
 
 
@@ -19,21 +21,25 @@ def send_subject_notice_task(request_id: int, notice: str) -> None:
 
 @shared_task(bind=True, acks_late=True, max_retries=5)
 def request_closed_task(
-    self: Task, request_id: int, notice: str | None, pack_queued: bool = False
+    self: Task[Any, None],
+    request_id: int,
+    notice: str | None,
+    pack_queued: bool = False,
 ) -> None:
     """What a closed request still needs, in one message sent at notice
-    priority (so it waits behind request tasks): its evidence pack queued,
-    then the subject told (`notice`: "package_ready" for the access
+    priority (so it waits behind request tasks): the work the composition
+    root wired to a close queued (settings.REQUEST_CLOSED_TASKS: its evidence
+    pack), then the subject told (`notice`: "package_ready" for the access
     package's page, another notice name, or None). A failed e-mail is tried
-    again without queueing the pack a second time."""
+    again without queueing that work a second time."""
     from dsr.models import Request
     from dsr.notifications import notify_subject
-    from evidence.services import access_package_notify_ready
-    from evidence.tasks import evidence_pack_generate_task
+    from dsr.services.packages import access_package_notify_ready
     from privacydesk.retry import backoff_seconds
+    from privacydesk.wiring import wired_tasks_send
 
     if not pack_queued:
-        evidence_pack_generate_task.delay(request_id)
+        wired_tasks_send("REQUEST_CLOSED_TASKS", args=[request_id])
     try:
         if notice == "package_ready":
             access_package_notify_ready(request_id=request_id)
@@ -59,14 +65,14 @@ def deadline_reminders_task() -> int:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def run_request_task_task(task_id: int) -> str:
     """Run one RequestTask; safe to deliver twice (the service claims it)."""
-    from dsr.services.execution import task_run
+    from dsr.services.execution.running import task_run
 
     return task_run(task_id=task_id)
 
 
 @shared_task(acks_late=True)
 def sweep_request_tasks_task() -> dict[str, int]:
-    from dsr.services.execution import tasks_sweep
+    from dsr.services.execution.sweeping import tasks_sweep
 
     return tasks_sweep()
 
@@ -80,6 +86,13 @@ def sweep_request_tasks_task() -> dict[str, int]:
 )
 def build_access_package_task(request_id: int) -> str:
     """Zip the access results, then close the request (idempotent)."""
-    from evidence.services import access_package_build_and_close
+    from dsr.services.packages import access_package_build_and_close
 
     return access_package_build_and_close(request_id=request_id)
+
+
+@shared_task(acks_late=True)
+def purge_expired_access_packages_task() -> int:
+    from dsr.services.packages import access_packages_purge_expired
+
+    return access_packages_purge_expired()

@@ -3,40 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from evidence.models import AccessPackage, EvidencePack
-
-
-@admin.register(AccessPackage)
-class AccessPackageAdmin(admin.ModelAdmin):
-    """Read-only: a package is built by the service and proven by its digest."""
-
-    list_display = (
-        "request",
-        "kind",
-        "size",
-        "record_count",
-        "download_count",
-        "created_at",
-        "expires_at",
-    )
-    list_filter = ("kind",)
-    search_fields = ("request__reference",)
-    readonly_fields = [f.name for f in AccessPackage._meta.fields]
-
-    def has_add_permission(
-        self, request: HttpRequest, obj: AccessPackage | None = None
-    ) -> bool:
-        return False
-
-    def has_change_permission(
-        self, request: HttpRequest, obj: AccessPackage | None = None
-    ) -> bool:
-        return False
-
-    def has_delete_permission(
-        self, request: HttpRequest, obj: AccessPackage | None = None
-    ) -> bool:
-        return False
+from evidence.models import EvidencePack
 
 
 @admin.register(EvidencePack)

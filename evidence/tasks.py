@@ -6,13 +6,6 @@ from celery import shared_task
 from django.conf import settings
 
 
-@shared_task(acks_late=True)
-def purge_expired_access_packages_task() -> int:
-    from evidence.services import access_packages_purge_expired
-
-    return access_packages_purge_expired()
-
-
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,

@@ -18,10 +18,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.actors import actor_for_subject, actor_portal
 from consent.links import consent_token
-from dsr.choices import Channel, RequestStatus
+from dsr.choices import Channel
 from dsr.clock import days_left, local_date
+from dsr.lifecycle import RequestAction, request_available_actions
 from dsr.links import status_token, verify_token_read
 from dsr.models import Request
+from dsr.packages.selectors import access_package_for_request
 from dsr.selectors import request_get_for_subject
 from dsr.services.requests import request_cancel, request_create
 from dsr.services.verification import (
@@ -29,16 +31,11 @@ from dsr.services.verification import (
     verification_code_send,
     verification_link_confirm,
 )
-from evidence.selectors import access_package_for_request
 from portal.forms import KIND_INFO, CancelForm, CodeForm, RequestForm
 from portal.ratelimit import rate_limit_hit
 from privacydesk.errors import DomainError, ValidationFailed
 
 logger = logging.getLogger(__name__)
-
-# The subject may cancel only before the work starts (request_cancel enforces
-# it; this decides whether the button is shown at all).
-SUBJECT_CANCELLABLE = (RequestStatus.RECEIVED, RequestStatus.VERIFIED)
 
 
 def _client(request: HttpRequest) -> str:
@@ -65,6 +62,13 @@ def _rate_limited(request: HttpRequest) -> HttpResponse:
     response = render(request, "portal/rate_limited.html", _help_context(), status=429)
     response["Retry-After"] = "3600"
     return response
+
+
+def _subject_actions(dsr_request: Request) -> frozenset[RequestAction]:
+    """What the subject may do to their request now (dsr.lifecycle decides)."""
+    return request_available_actions(
+        actor=actor_for_subject(str(dsr_request.public_id)), request=dsr_request
+    )
 
 
 def _status_redirect(dsr_request: Request) -> HttpResponse:
@@ -127,7 +131,7 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     dsr_request = request_get_for_subject(token=token)
     if dsr_request is None:
         return _link_expired(request)
-    if dsr_request.status != RequestStatus.RECEIVED:
+    if RequestAction.PROVE_IDENTITY not in _subject_actions(dsr_request):
         return _status_redirect(dsr_request)
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -202,7 +206,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
     form = CancelForm(request.POST if request.method == "POST" else None)
     refusal = None
     if request.method == "POST":
-        if dsr_request.status not in SUBJECT_CANCELLABLE:
+        if RequestAction.CANCEL not in _subject_actions(dsr_request):
             refusal = (
                 "This request can no longer be cancelled: it is "
                 f"{dsr_request.get_status_display().lower()}."
@@ -221,6 +225,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
                 return redirect("portal:status", token=token)
         if refusal:
             dsr_request.refresh_from_db()
+    actions = _subject_actions(dsr_request)
     context = {
         "dsr_request": dsr_request,
         "token": token,
@@ -229,7 +234,8 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         "kind_title": KIND_INFO[dsr_request.kind][0],
         "received_on": local_date(dsr_request.received_at),
         "days_left": days_left(dsr_request) if dsr_request.is_open else None,
-        "can_cancel": dsr_request.status in SUBJECT_CANCELLABLE,
+        "can_cancel": RequestAction.CANCEL in actions,
+        "can_prove_identity": RequestAction.PROVE_IDENTITY in actions,
         "has_package": access_package_for_request(request=dsr_request) is not None,
         "consent_token": consent_token(str(dsr_request.subject.public_id)),
         **_help_context(),

@@ -20,27 +20,25 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.actors import actor_for_subject
-from dsr.choices import RequestKind
+from dsr.choices import PACKAGE_KINDS, RequestKind
 from dsr.clock import local_date
-from dsr.selectors import request_get_for_subject
-from evidence.models import AccessPackage
-from evidence.selectors import (
+from dsr.models import AccessPackage
+from dsr.packages.selectors import (
     access_package_code_pending,
     access_package_for_request,
     access_package_from_link,
     access_package_is_available,
 )
-from evidence.services import (
+from dsr.selectors import request_get_for_subject
+from dsr.services.package_downloads import (
     access_package_code_check,
     access_package_code_send,
     access_package_download,
-    access_package_letter_pdf,
 )
+from dsr.services.package_letters import access_package_letter_pdf
 from portal.forms import PackageCodeForm
 from portal.ratelimit import rate_limit_hit
 from privacydesk.errors import DomainError, ValidationFailed
-
-PACKAGE_KINDS = (RequestKind.ACCESS, RequestKind.PORTABILITY)
 
 
 def _help_context() -> dict[str, Any]:

@@ -219,6 +219,11 @@ CELERY_TASK_ROUTES = {
     "dsr.tasks.request_closed_task": {"priority": 6},
     "evidence.tasks.evidence_pack_generate_task": {"priority": 9},
 }
+# What the request lifecycle and retention hand to the apps above them, by
+# Celery task name (privacydesk.wiring; they never import those apps): the
+# evidence pack of a closed request and of a finished purge run.
+REQUEST_CLOSED_TASKS = ["evidence.tasks.evidence_pack_generate_task"]
+PURGE_RUN_ENDED_TASKS = ["evidence.tasks.purge_run_evidence_pack_task"]
 # A priority only orders what is queued; an evidence pack (a second or so of
 # CPU) taken by an idle worker still holds it while request tasks arrive. So
 # a pack waits, re-queued every BACKGROUND_YIELD_SECONDS, while request tasks
@@ -241,7 +246,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(TASK_SWEEP_SECONDS),
     },
     "purge-expired-access-packages": {
-        "task": "evidence.tasks.purge_expired_access_packages_task",
+        "task": "dsr.tasks.purge_expired_access_packages_task",
         "schedule": crontab(minute=30, hour=3),
     },
     # Each retention policy has its own staff-editable schedule (a

@@ -18,7 +18,7 @@ urlpatterns = [
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("consent.api.urls")),
     path("api/v1/", include("connectors.api.urls")),
-    path("api/v1/", include("connectors.api.agent_urls")),
+    path("api/v1/", include("dsr.api.agent_urls")),
     path("api/v1/", include("consent.api.agent_urls")),
     path("api/v1/", include("retention.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.actors import Actor, actor_for_user, actor_system
@@ -25,10 +26,11 @@ from accounts.models import ApiClient
 from accounts.services import staff_set_role
 from audit.accounts import api_client_create
 from audit.models import AuditEvent
-from connectors.jobs import agent_token_create
+from connectors.agent_tokens import agent_token_create
 from connectors.models import Connector
-from dsr.models import Request, RequestTask
-from dsr.services.execution import task_run
+from dsr.choices import PauseReason
+from dsr.models import ClockPause, Request, RequestTask
+from dsr.services.execution.running import task_run
 from dsr.services.requests import request_create
 
 
@@ -97,6 +99,28 @@ def make_request(db: Any) -> Callable[..., Request]:
         }
         params.update(overrides)
         return request_create(**params)
+
+    return make
+
+
+@pytest.fixture
+def request_in(make_request: Callable[..., Request]) -> Callable[..., Request]:
+    """request_in(status, paused=False): a request put straight into `status`
+    (no work planned), its clock running or paused, approval required."""
+
+    def make(status: str, *, paused: bool = False, **overrides: Any) -> Request:
+        request = make_request(**overrides)
+        request.pauses.update(ended_at=timezone.now())
+        if paused:
+            ClockPause.objects.create(
+                request=request,
+                reason=PauseReason.CLARIFICATION,
+                started_at=timezone.now(),
+            )
+        Request.objects.filter(pk=request.pk).update(
+            status=status, requires_approval=True
+        )
+        return Request.objects.get(pk=request.pk)
 
     return make
 

@@ -1,18 +1,18 @@
-"""Shapes of the pull-agent API and the webhook callback.
+"""Shapes every kind of agent job shares (request tasks, dsr.api; consent
+withdrawals, consent.api): the subject's identity, the list query, the
+lease, and the result an agent or a webhook posts.
 
-The output serializers render jobs and task states. The result serializers
-document the input for the schema; the input itself is checked by
-`connectors.wire.result_parse`, the one parser that also reads a webhook's
-synchronous answer, so the three ways a result arrives obey the same rules.
+The result serializers document the input for the schema; the input itself
+is checked by `connectors.wire.result_parse`, the one parser that also reads
+a webhook's synchronous answer, so the three ways a result arrives obey the
+same rules.
 """
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
-from connectors.choices import Action
 from connectors.wire import ResultStatus
-from dsr.choices import TaskStatus
 
 # --- Jobs -------------------------------------------------------------------------
 
@@ -29,27 +29,6 @@ class JobIdentitySerializer(serializers.Serializer):
     )
 
 
-class JobSerializer(serializers.Serializer):
-    """One job of the agent's connector."""
-
-    task_id = serializers.UUIDField(help_text="Use it in the claim/result URLs.")
-    request_reference = serializers.CharField(help_text="e.g. `DSR-2026-000123`.")
-    action = serializers.ChoiceField(choices=Action.choices)
-    identity = JobIdentitySerializer()
-    changes = serializers.DictField(
-        child=serializers.CharField(),
-        help_text="Rectification only: field name → corrected value.",
-    )
-    restricted = serializers.BooleanField(
-        required=False,
-        help_text="Restriction only: true to restrict, false to lift it.",
-    )
-    created_at = serializers.DateTimeField()
-    lease_expires_at = serializers.DateTimeField(
-        allow_null=True, help_text="Set once claimed: heartbeat before it passes."
-    )
-
-
 class JobListQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(
         required=False,
@@ -63,18 +42,6 @@ class JobListQuerySerializer(serializers.Serializer):
 class LeaseSerializer(serializers.Serializer):
     task_id = serializers.UUIDField(source="public_id")
     lease_expires_at = serializers.DateTimeField()
-
-
-class TaskStateSerializer(serializers.Serializer):
-    """Where a task stands once a result was recorded."""
-
-    task_id = serializers.UUIDField(source="public_id")
-    status = serializers.ChoiceField(choices=TaskStatus.choices)
-    records_found = serializers.IntegerField()
-    records_changed = serializers.IntegerField()
-    result_digest = serializers.CharField(
-        help_text="sha256 of the stored access records (access only)."
-    )
 
 
 # --- Results (documentation of what connectors.wire.result_parse accepts) ---------
@@ -129,9 +96,3 @@ class JobResultSerializer(serializers.Serializer):
         default=False,
         help_text='With "failed": true if trying again can help.',
     )
-
-
-class CallbackResultSerializer(JobResultSerializer):
-    """A webhook's deferred result: `task_id` is required and signed."""
-
-    task_id = serializers.UUIDField(help_text="The task of the URL.")

@@ -6,7 +6,8 @@ connector's key instead. Every kind of job (connectors.jobkit) is served by
 the same two views, `AgentQueueViewSet` (list, claim, heartbeat, result)
 and `SignedCallbackView`; a kind describes its service, its shapes and the
 words of its schema in an `AgentQueue` and a `SignedCallback`. Request
-tasks are described here, consent withdrawals in consent.api.agent_views.
+tasks are described in dsr.api.agent_views, consent withdrawals in
+consent.api.agent_views.
 Operation ids and paths are a contract: deployed agents are built on them.
 """
 
@@ -20,7 +21,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_view,
 )
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -32,7 +32,6 @@ from rest_framework.views import APIView
 from accounts.choices import Scope
 from connectors.api import agent_serializers as s
 from connectors.jobkit import AgentJob, LeasedJobs
-from connectors.jobs import request_task_jobs
 from connectors.signing import (
     MAX_SKEW_SECONDS,
     SIGNATURE_HEADER,
@@ -280,58 +279,3 @@ class SignedCallbackView(APIView):
         except SignatureRejected as error:
             raise exceptions.AuthenticationFailed(error.message) from error
         return Response(self.callback.state(job).data)
-
-
-# --- request tasks ----------------------------------------------------------------
-
-TASK_ID = OpenApiParameter(
-    "task_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The job's id."
-)
-
-REQUEST_JOBS = AgentQueue(
-    jobs=request_task_jobs,
-    job=s.JobSerializer,
-    result=s.JobResultSerializer,
-    state=s.TaskStateSerializer,
-    job_id=TASK_ID,
-    operation_prefix="agent_jobs",
-    noun="job",
-    plural="jobs",
-    list_description=(
-        "Waiting jobs of the token's connector that no agent holds (or whose "
-        "lease expired), oldest first. Each carries the subject's identity: "
-        "keep it in memory only."
-    ),
-    result_description=(
-        "Only the lease holder may report. A retryable failure puts the job "
-        "back in the list while attempts remain."
-    ),
-    e404="No such job for this token's connector.",
-)
-
-
-@extend_schema_view(**REQUEST_JOBS.schema())
-class AgentJobViewSet(AgentQueueViewSet):
-    """Jobs of the token's connector: list, claim, heartbeat, report."""
-
-    queue = REQUEST_JOBS
-
-
-REQUEST_TASK_CALLBACK = SignedCallback(
-    jobs=request_task_jobs,
-    result=s.CallbackResultSerializer,
-    state=s.TaskStateSerializer,
-    job_id=TASK_ID,
-    operation_id="connector_callbacks_create",
-    summary="Report a webhook job's result",
-    description="A result for a task that already has one is refused with 409.",
-    e404="No webhook task with this id.",
-    e409="The task already has its result.",
-)
-
-
-@extend_schema_view(**REQUEST_TASK_CALLBACK.schema())
-class ConnectorCallbackView(SignedCallbackView):
-    """A webhook reports the result of a job it accepted with 202."""
-
-    callback = REQUEST_TASK_CALLBACK

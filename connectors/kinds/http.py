@@ -2,7 +2,7 @@
 
 Each job is POSTed as signed JSON (connectors.signing). The system answers
 at once (200 with a result) or later (202, then a signed callback to
-`callback_url`, handled by connectors.jobs). A 4xx other than 408/429 says
+`callback_url`, handled by dsr.services.agent_jobs). A 4xx other than 408/429 says
 the job itself is wrong, so it fails for good; 5xx, timeouts and refused
 connections are retried by the executor. Consent withdrawals go out through
 `deliver` too (`withdraw_consent`), with their callbacks handled by

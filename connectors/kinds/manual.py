@@ -7,8 +7,8 @@ Config::
 
 `run` hands every job over as `Deferred`, so the executor leaves the task
 "waiting"; the officer does the work and closes it with
-`dsr.services.execution.task_manual_done` (a note, and optionally an
-attachment through `connectors.services.task_manual_attach`).
+`dsr.services.execution.staff.task_manual_done` (a note, and optionally an
+attachment through `dsr.services.execution.staff.task_manual_attach`).
 """
 
 from __future__ import annotations

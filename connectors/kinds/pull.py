@@ -3,7 +3,7 @@
 For a CRM behind a firewall that we cannot call: `run` only parks the job
 (Deferred, so the task waits). The agent, holding a token bound to this one
 connector, lists waiting jobs, claims one with a lease, heartbeats while it
-works and posts the result (connectors.jobs, connectors.api.agent_views).
+works and posts the result (dsr.services.agent_jobs, dsr.api.agent_views).
 Consent withdrawals for this connector wait the same way (`withdraw_consent`
 parks them), at `/api/v1/agent/consent-jobs/` (consent.services.jobs).
 

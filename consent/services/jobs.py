@@ -23,8 +23,6 @@ from consent.services.propagations import (
 )
 from privacydesk.errors import IllegalTransition
 
-P = PropagationStatus
-
 
 class WithdrawalJobs(LeasedJobs[ConsentPropagation]):
     """Consent withdrawals for `pull` and `http` connectors."""
@@ -62,7 +60,7 @@ class WithdrawalJobs(LeasedJobs[ConsentPropagation]):
     ) -> ConsentPropagation:
         return _finish(
             propagation,
-            P.SUCCEEDED,
+            PropagationStatus.SUCCEEDED,
             actor,
             changed=result.outcome.changed,
             note=result.outcome.note,
@@ -71,7 +69,7 @@ class WithdrawalJobs(LeasedJobs[ConsentPropagation]):
     def fail(
         self, propagation: ConsentPropagation, error: str, actor: Actor
     ) -> ConsentPropagation:
-        return _finish(propagation, P.FAILED, actor, error=error)
+        return _finish(propagation, PropagationStatus.FAILED, actor, error=error)
 
     def send_again(self, propagation: ConsentPropagation, *, countdown: float) -> None:
         propagations_enqueue([propagation], countdown=countdown)
@@ -84,7 +82,7 @@ def _finish(
         propagation,
         status,
         actor=actor,
-        from_statuses=(P.RUNNING, P.WAITING),
+        from_statuses=(PropagationStatus.RUNNING, PropagationStatus.WAITING),
         **result,
     ):
         raise IllegalTransition("this propagation is not waiting for a result")

@@ -50,7 +50,6 @@ from subjects.selectors import subjects_identity
 
 logger = logging.getLogger(__name__)
 SYSTEM = actor_system("consent-propagation")
-P = PropagationStatus
 
 
 def propagations_plan(
@@ -120,9 +119,9 @@ def propagation_run(*, propagation_id: int) -> str:
     """Run one propagation once; returns what happened (for logs and tests)."""
     now = timezone.now()
     claimed = ConsentPropagation.objects.filter(
-        pk=propagation_id, status=P.PENDING
+        pk=propagation_id, status=PropagationStatus.PENDING
     ).update(
-        status=P.RUNNING,
+        status=PropagationStatus.RUNNING,
         started_at=now,
         attempts=F("attempts") + 1,
         next_attempt_at=None,
@@ -151,7 +150,9 @@ def propagation_run(*, propagation_id: int) -> str:
         )
     except Unsupported as error:
         attempt_close(attempt, started, AttemptOutcome.UNSUPPORTED, error.message)
-        propagation_finish(propagation, P.UNSUPPORTED, error=error.message)
+        propagation_finish(
+            propagation, PropagationStatus.UNSUPPORTED, error=error.message
+        )
         return "unsupported"
     except ConnectorError as error:
         return _record_failure(propagation, attempt, started, error)
@@ -166,15 +167,20 @@ def propagation_run(*, propagation_id: int) -> str:
         return "deferred"
     attempt_close(attempt, started, AttemptOutcome.SUCCEEDED)
     propagation_finish(
-        propagation, P.SUCCEEDED, changed=result.changed, note=result.note
+        propagation,
+        PropagationStatus.SUCCEEDED,
+        changed=result.changed,
+        note=result.note,
     )
     return "succeeded"
 
 
 def _mark_waiting(propagation: ConsentPropagation, deferred: Deferred) -> None:
     # Only from running: a fast webhook may already have called back.
-    ConsentPropagation.objects.filter(pk=propagation.pk, status=P.RUNNING).update(
-        status=P.WAITING,
+    ConsentPropagation.objects.filter(
+        pk=propagation.pk, status=PropagationStatus.RUNNING
+    ).update(
+        status=PropagationStatus.WAITING,
         deferred_reference=deferred.reference[:200],
         status_note=deferred.note[:500],
         lease_owner="",
@@ -196,14 +202,14 @@ def _record_failure(
         error.message,
     )
     if final:
-        propagation_finish(propagation, P.FAILED, error=error.message)
+        propagation_finish(propagation, PropagationStatus.FAILED, error=error.message)
         return "failed"
     delay = backoff_seconds(propagation.attempts)
     with transaction.atomic():
         moved = ConsentPropagation.objects.filter(
-            pk=propagation.pk, status=P.RUNNING
+            pk=propagation.pk, status=PropagationStatus.RUNNING
         ).update(
-            status=P.PENDING,
+            status=PropagationStatus.PENDING,
             last_error=error.message[:2000],
             next_attempt_at=timezone.now() + timedelta(seconds=delay),
         )
@@ -220,7 +226,7 @@ def propagation_finish(
     changed: int = 0,
     note: str = "",
     actor: Actor = SYSTEM,
-    from_statuses: Sequence[str] = (P.RUNNING,),
+    from_statuses: Sequence[str] = (PropagationStatus.RUNNING,),
 ) -> bool:
     """End a propagation that is still in one of `from_statuses`, audited as
     `actor`; False when another hand got there first (nothing is written)."""
@@ -268,9 +274,9 @@ def propagation_retry(
     actor.require(Perm.CONSENT_MANAGE)
     with transaction.atomic():
         changed = ConsentPropagation.objects.filter(
-            pk=propagation.pk, status=P.FAILED
+            pk=propagation.pk, status=PropagationStatus.FAILED
         ).update(
-            status=P.PENDING,
+            status=PropagationStatus.PENDING,
             max_attempts=F("attempts") + settings.TASK_MAX_ATTEMPTS,
             finished_at=None,
             status_note="",
@@ -297,17 +303,19 @@ def propagations_sweep() -> dict[str, int]:
     with transaction.atomic():
         revived = list(
             ConsentPropagation.objects.select_for_update(skip_locked=True).filter(
-                status=P.RUNNING, started_at__lt=stale_running
+                status=PropagationStatus.RUNNING, started_at__lt=stale_running
             )
         )
         for propagation in revived:
             ConsentPropagation.objects.filter(
-                pk=propagation.pk, status=P.RUNNING
-            ).update(status=P.PENDING, last_error="worker lost; re-queued")
+                pk=propagation.pk, status=PropagationStatus.RUNNING
+            ).update(
+                status=PropagationStatus.PENDING, last_error="worker lost; re-queued"
+            )
         lost = list(
             ConsentPropagation.objects.select_for_update(skip_locked=True).filter(
                 Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=lost_pending),
-                status=P.PENDING,
+                status=PropagationStatus.PENDING,
                 enqueued_at__lt=lost_pending,
             )
         )
@@ -336,7 +344,7 @@ def _leases_expire(now: datetime) -> tuple[int, int]:
     expired = list(
         ConsentPropagation.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("connector", "event", "purpose")
-        .filter(status=P.WAITING, lease_expires_at__lt=now)
+        .filter(status=PropagationStatus.WAITING, lease_expires_at__lt=now)
     )
     failed = 0
     for propagation in expired:
@@ -348,9 +356,9 @@ def _leases_expire(now: datetime) -> tuple[int, int]:
             )
             if propagation_finish(
                 propagation,
-                P.FAILED,
+                PropagationStatus.FAILED,
                 error="the agent's lease expired on the last attempt",
-                from_statuses=(P.WAITING,),
+                from_statuses=(PropagationStatus.WAITING,),
             ):
                 failed += 1
             continue
@@ -358,7 +366,9 @@ def _leases_expire(now: datetime) -> tuple[int, int]:
             propagation=propagation, outcome=AttemptOutcome.RETRY, error="lease expired"
         )
         ConsentPropagation.objects.filter(
-            pk=propagation.pk, status=P.WAITING, lease_expires_at__lt=now
+            pk=propagation.pk,
+            status=PropagationStatus.WAITING,
+            lease_expires_at__lt=now,
         ).update(
             lease_owner="",
             lease_expires_at=None,

@@ -222,14 +222,13 @@ def consent_subject(request: HttpRequest, actor: Actor, public_id: Any) -> HttpR
 # --- withdrawals sent to stores -------------------------------------------------
 
 PROPAGATIONS_PER_PAGE = 50
-P = PropagationStatus
 PROPAGATION_FILTERS = [
     ("", "All"),
-    (P.WAITING, "Waiting"),
-    (P.FAILED, "Failed"),
-    (P.PENDING, "Queued"),
-    (P.SUCCEEDED, "Done"),
-    (P.UNSUPPORTED, "Not supported"),
+    (PropagationStatus.WAITING, "Waiting"),
+    (PropagationStatus.FAILED, "Failed"),
+    (PropagationStatus.PENDING, "Queued"),
+    (PropagationStatus.SUCCEEDED, "Done"),
+    (PropagationStatus.UNSUPPORTED, "Not supported"),
 ]
 
 
@@ -250,7 +249,7 @@ def propagation_row(
     """Say who the job waits for: a webhook's callback, an agent to claim it,
     or the agent that holds it now."""
     status, kind = propagation.status, propagation.connector.kind
-    if status == P.WAITING and kind == ConnectorKindChoice.PULL:
+    if status == PropagationStatus.WAITING and kind == ConnectorKindChoice.PULL:
         expires = propagation.lease_expires_at
         if propagation.lease_owner and expires and expires > timezone.now():
             ref = f"client:{propagation.lease_owner}"
@@ -258,13 +257,13 @@ def propagation_row(
                 propagation, "Claimed by an agent", "running", names.get(ref, ref)
             )
         return PropagationRow(propagation, "Waiting for an agent", "waiting")
-    if status == P.WAITING:
+    if status == PropagationStatus.WAITING:
         return PropagationRow(propagation, "Waiting for the callback", "waiting")
-    if status == P.PENDING and propagation.attempts:
+    if status == PropagationStatus.PENDING and propagation.attempts:
         return PropagationRow(propagation, "Retrying", "pending")
-    if status == P.FAILED:
+    if status == PropagationStatus.FAILED:
         return PropagationRow(propagation, "Failed", "failed", can_retry=can_manage)
-    if status == P.UNSUPPORTED:
+    if status == PropagationStatus.UNSUPPORTED:
         return PropagationRow(propagation, "Not supported", "skipped")
     return PropagationRow(propagation, propagation.get_status_display(), status)
 

@@ -14,11 +14,11 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.actors import Actor
 from dashboard.views.common import staff_view
 from dsr.models import Request
+from dsr.packages.selectors import access_package_for_request
 from dsr.selectors import request_get
-from evidence.selectors import access_package_for_request
+from dsr.services.package_letters import access_package_letter_pdf
 from evidence.services import (
     GeneratedPack,
-    access_package_letter_pdf,
     evidence_pack_download,
     evidence_pack_download_for_run,
 )

@@ -33,9 +33,17 @@ from dashboard.forms.requests import (
 )
 from dashboard.views.common import actor_labels, deadline_state, page, staff_view
 from dashboard.views.tasks import tasks_context
-from dsr.choices import OPEN_STATUSES, RequestStatus
+from dsr.choices import OPEN_STATUSES
 from dsr.clock import local_today
+from dsr.lifecycle import (
+    REQUEST_ACTION_RULES,
+    RequestAction,
+    request_action_refusals,
+    request_available_actions,
+    request_clock_paused,
+)
 from dsr.models import Request
+from dsr.packages.selectors import access_package_letter_available
 from dsr.selectors import request_get, request_list
 from dsr.services.requests import (
     request_add_note,
@@ -49,7 +57,6 @@ from dsr.services.requests import (
     request_resume,
     request_verify,
 )
-from evidence.selectors import access_package_letter_available
 from privacydesk.errors import IllegalTransition, ValidationFailed
 
 PAGE_SIZE = 50
@@ -166,39 +173,37 @@ def request_new(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 @dataclass(frozen=True)
 class Action:
-    """One button on the request page: its form, its service and its wording."""
+    """One button on the request page: its form, its service and its wording.
+    Whether it is shown, and who may use it, is dsr.lifecycle's."""
 
-    perm: Perm
     form: type[forms.Form]
     run: Callable[[Actor, Request, dict[str, Any]], Any]
     done: Callable[[Any], str]
 
 
+# The request actions staff take on this page (the subject's own ones are
+# the portal's).
 ACTIONS: dict[str, Action] = {
-    "verify": Action(
-        Perm.REQUEST_VERIFY,
+    RequestAction.VERIFY: Action(
         VerifyForm,
         lambda a, r, d: request_verify(actor=a, request=r, method=d["method"]),
         lambda r: (
             f"Identity verified; the request is now {r.get_status_display().lower()}."
         ),
     ),
-    "approve": Action(
-        Perm.REQUEST_APPROVE,
+    RequestAction.APPROVE: Action(
         ApproveForm,
         lambda a, r, d: request_approve(actor=a, request=r),
         lambda r: "Request approved; processing has started.",
     ),
-    "reject": Action(
-        Perm.REQUEST_REJECT,
+    RequestAction.REJECT: Action(
         RejectForm,
         lambda a, r, d: request_reject(actor=a, request=r, reason=d["reason"]),
         lambda r: (
             "Request rejected; the requester is being told why and of their rights."
         ),
     ),
-    "extend": Action(
-        Perm.REQUEST_EXTEND,
+    RequestAction.EXTEND: Action(
         ExtendForm,
         lambda a, r, d: request_extend(actor=a, request=r, reason=d["reason"]),
         lambda r: (
@@ -206,62 +211,34 @@ ACTIONS: dict[str, Action] = {
             "being told why."
         ),
     ),
-    "pause": Action(
-        Perm.REQUEST_PAUSE,
+    RequestAction.PAUSE: Action(
         PauseForm,
         lambda a, r, d: request_pause(actor=a, request=r, reason=d["reason"]),
         lambda r: "Clock paused.",
     ),
-    "resume": Action(
-        Perm.REQUEST_PAUSE,
+    RequestAction.RESUME: Action(
         ResumeForm,
         lambda a, r, d: request_resume(actor=a, request=r),
         lambda r: f"Clock resumed; the request is due on {r.due_on:%-d %B %Y}.",
     ),
-    "cancel": Action(
-        Perm.REQUEST_CANCEL,
+    RequestAction.CANCEL: Action(
         CancelForm,
         lambda a, r, d: request_cancel(actor=a, request=r, reason=d["reason"]),
         lambda r: "Request cancelled.",
     ),
-    "close": Action(
-        Perm.REQUEST_CLOSE,
+    RequestAction.CLOSE: Action(
         CloseForm,
         lambda a, r, d: request_close(
             actor=a, request=r, outcome=d["outcome"], note=d["note"]
         ),
         lambda r: f"Request closed as {r.get_status_display().lower()}.",
     ),
-    "note": Action(
-        Perm.REQUEST_NOTE,
+    RequestAction.NOTE: Action(
         NoteForm,
         lambda a, r, d: request_add_note(actor=a, request=r, text=d["text"]),
         lambda note: "Note added.",
     ),
 }
-
-
-def _available_actions(actor: Actor, dsr: Request, paused: bool) -> dict[str, bool]:
-    """Which actions to offer: the actor may, and the status allows it.
-
-    The services decide in the end; this only hides buttons that would fail.
-    """
-    status = dsr.status
-    is_open = status in OPEN_STATUSES
-    allowed = {
-        "verify": status == RequestStatus.RECEIVED,
-        "approve": dsr.requires_approval and status == RequestStatus.VERIFIED,
-        "reject": is_open,
-        "extend": is_open
-        and not dsr.is_extended
-        and local_today() <= dsr.extension_notice_by,
-        "pause": is_open and not paused,
-        "resume": paused,
-        "cancel": is_open,
-        "close": status == RequestStatus.IN_PROGRESS,
-        "note": True,
-    }
-    return {name: ok and actor.can(ACTIONS[name].perm) for name, ok in allowed.items()}
 
 
 def _detail(
@@ -271,7 +248,7 @@ def _detail(
     bound: dict[str, forms.Form] | None = None,
 ) -> HttpResponse:
     pauses = list(dsr.pauses.all())
-    paused = any(p.ended_at is None for p in pauses)
+    paused = request_clock_paused(request=dsr)
     events = list(audit_events_for_object(obj=dsr).order_by("sequence"))
     labels = actor_labels(
         [e.actor for e in events] + [dsr.verified_by, dsr.approved_by, dsr.created_by]
@@ -282,7 +259,11 @@ def _detail(
         name: bound.get(name) or spec.form(prefix=name)
         for name, spec in ACTIONS.items()
     }
-    can = _available_actions(actor, dsr, paused)
+    available = request_available_actions(actor=actor, request=dsr)
+    can = {name: name in available for name in ACTIONS}
+    extend_refusal = request_action_refusals(actor=actor, request=dsr).get(
+        RequestAction.EXTEND
+    )
     return page(
         request,
         actor,
@@ -306,10 +287,9 @@ def _detail(
             "refresh_seconds": REFRESH_SECONDS if dsr.is_open else None,
             "verified_by_label": labels.get(dsr.verified_by, dsr.verified_by),
             "approved_by_label": labels.get(dsr.approved_by, dsr.approved_by),
-            "extend_too_late": dsr.is_open
-            and not dsr.is_extended
-            and actor.can(Perm.REQUEST_EXTEND)
-            and local_today() > dsr.extension_notice_by,
+            # Explained in the page's own words (the date as the page shows it).
+            "extend_too_late": extend_refusal is not None
+            and extend_refusal.code == "too_late",
             "supervisory_authority": settings.SUPERVISORY_AUTHORITY,
             "letter_available": access_package_letter_available(request=dsr),
             **tasks_context(actor, dsr),
@@ -341,7 +321,7 @@ def request_action(
     dsr = _get(actor, public_id)
     # The service checks again; refusing here keeps a read-only user from
     # learning anything from form validation.
-    actor.require(spec.perm)
+    actor.require(REQUEST_ACTION_RULES[RequestAction(action)].perm)
     form = spec.form(request.POST, prefix=action)
     if form.is_valid():
         try:

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 from accounts.actors import Actor
 from accounts.permissions import Perm
 from connectors.choices import Action, ConnectorKindChoice
-from connectors.services import task_manual_attach
 from dashboard.forms.tasks import (
     TaskAttachForm,
     TaskDoneForm,
@@ -25,6 +24,12 @@ from dashboard.forms.tasks import (
 )
 from dashboard.views.common import staff_view
 from dsr.choices import TERMINAL_TASK_STATUSES, TaskStatus
+from dsr.lifecycle import (
+    TASK_ACTION_RULES,
+    TaskAction,
+    task_available_actions,
+    task_by_hand,
+)
 from dsr.models import Request, RequestTask, TaskAttempt
 from dsr.selectors import (
     request_get,
@@ -32,7 +37,12 @@ from dsr.selectors import (
     request_task_get,
     request_task_list,
 )
-from dsr.services.execution import task_manual_done, task_retry, task_skip
+from dsr.services.execution.staff import (
+    task_manual_attach,
+    task_manual_done,
+    task_retry,
+    task_skip,
+)
 from privacydesk.errors import IllegalTransition, ValidationFailed
 
 # While any task is still moving, the section refetches itself this often
@@ -48,8 +58,9 @@ SHORT_STATUS = {
 
 
 @dataclass(frozen=True)
-class TaskAction:
-    """One button on a task: its form, its one service and its wording."""
+class TaskButton:
+    """One button on a task: its form, its one service and its wording.
+    Whether it is shown is dsr.lifecycle's."""
 
     form: type[forms.Form]
     run: Callable[[Actor, RequestTask, dict[str, Any]], RequestTask]
@@ -61,13 +72,13 @@ def _name(task: RequestTask) -> str:
     return f"{action_label(task.action).lower()} in {task.connector.name}"
 
 
-TASK_ACTIONS: dict[str, TaskAction] = {
-    "retry": TaskAction(
+TASK_ACTIONS: dict[str, TaskButton] = {
+    TaskAction.RETRY: TaskButton(
         TaskRetryForm,
         lambda a, t, d: task_retry(actor=a, task=t),
         lambda t: f"Queued again: {_name(t)}.",
     ),
-    "skip": TaskAction(
+    TaskAction.SKIP: TaskButton(
         TaskSkipForm,
         lambda a, t, d: task_skip(
             actor=a, task=t, reason=d["reason"], basis=d["basis"]
@@ -78,12 +89,12 @@ TASK_ACTIONS: dict[str, TaskAction] = {
             else f"Skipped: {_name(t)}. The request cannot be completed in full."
         ),
     ),
-    "done": TaskAction(
+    TaskAction.DONE: TaskButton(
         TaskDoneForm,
         lambda a, t, d: task_manual_done(actor=a, task=t, note=d["note"]),
         lambda t: f"Marked done: {_name(t)}.",
     ),
-    "attach": TaskAction(
+    TaskAction.ATTACH: TaskButton(
         TaskAttachForm,
         lambda a, t, d: task_manual_attach(
             actor=a, task=t, uploaded_file=d["attachment"]
@@ -100,10 +111,6 @@ def action_label(action: str) -> str:
         return str(Action(action).label)
     except ValueError:
         return action
-
-
-def _is_manual(task: RequestTask) -> bool:
-    return task.manual or task.connector.kind == ConnectorKindChoice.MANUAL
 
 
 def _form_prefix(name: str, task: RequestTask) -> str:
@@ -160,25 +167,11 @@ def _instructions(task: RequestTask) -> str:
 def _note(task: RequestTask, instructions: str) -> str:
     """The task's own note (a skip reason, what was done), unless it only
     repeats the instructions while the task waits."""
-    if task.status == TaskStatus.WAITING and _is_manual(task):
+    if task.status == TaskStatus.WAITING and task_by_hand(task=task):
         return ""
     note = task.status_note
     repeated = {instructions} | {e.get("reason") for e in task.exemptions or []}
     return "" if note in repeated else note
-
-
-def _allowed(actor: Actor, dsr: Request, task: RequestTask) -> list[str]:
-    """Which buttons to offer; the services decide in the end."""
-    if not (dsr.is_open and actor.can(Perm.REQUEST_CLOSE)):
-        return []
-    allowed = []
-    if task.status == TaskStatus.FAILED:
-        allowed.append("retry")
-    if task.status == TaskStatus.WAITING and _is_manual(task):
-        allowed += ["attach", "done"]
-    if task.status in (TaskStatus.PENDING, TaskStatus.WAITING, TaskStatus.FAILED):
-        allowed.append("skip")
-    return allowed
 
 
 def tasks_context(actor: Actor, dsr: Request) -> dict[str, Any]:
@@ -187,6 +180,7 @@ def tasks_context(actor: Actor, dsr: Request) -> dict[str, Any]:
     rows = []
     for task in tasks:
         instructions = _instructions(task)
+        available = task_available_actions(actor=actor, request=dsr, task=task)
         rows.append(
             TaskRow(
                 task=task,
@@ -194,10 +188,11 @@ def tasks_context(actor: Actor, dsr: Request) -> dict[str, Any]:
                 instructions=instructions,
                 note=_note(task, instructions),
                 tries=list(task.tries.all()),
-                by_hand=_is_manual(task),
+                by_hand=task_by_hand(task=task),
                 forms={
-                    name: TASK_ACTIONS[name].form(prefix=_form_prefix(name, task))
-                    for name in _allowed(actor, dsr, task)
+                    name: spec.form(prefix=_form_prefix(name, task))
+                    for name, spec in TASK_ACTIONS.items()
+                    if name in available
                 },
             )
         )
@@ -239,7 +234,7 @@ def task_action(
         raise Http404("no such task") from missing
     # The service checks again; refusing here first means a read-only role
     # learns nothing from form validation.
-    actor.require(Perm.REQUEST_CLOSE)
+    actor.require(TASK_ACTION_RULES[TaskAction(action)].perm)
     form = spec.form(
         request.POST,
         request.FILES if spec.multipart else None,

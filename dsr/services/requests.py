@@ -1,5 +1,6 @@
 """The request lifecycle: every transition is one function, one transaction,
-one audit event. Illegal transitions raise IllegalTransition (409 in the API)."""
+one audit event. Which transitions are legal is dsr.lifecycle's table; an
+illegal one raises IllegalTransition (409 in the API)."""
 
 from __future__ import annotations
 
@@ -22,15 +23,15 @@ from dsr.choices import (
     RequestStatus,
     VerificationMethod,
 )
-from dsr.clock import apply_deadlines, deadline_rules, local_date, local_today
+from dsr.clock import apply_deadlines, deadline_rules, local_date
 from dsr.deadlines.counting import Pause, pause_is_honoured
+from dsr.lifecycle import RequestAction, request_transition_check
 from dsr.models import ClockPause, Request, RequestNote
-from dsr.services.execution import request_plan_tasks
+from dsr.services.execution.planning import request_plan_tasks
 from privacydesk.errors import IllegalTransition, ValidationFailed
 from subjects.claims import identity_claims
 from subjects.services import subject_get_or_create, subject_link_identifiers
 
-S = RequestStatus
 MAX_CORRECTIONS = 50
 # What verifying writes, and what apply_deadlines sets (saved by name: the
 # rest of the row, its encrypted identity included, is left as it is).
@@ -131,14 +132,6 @@ def _lock(request: Request) -> Request:
     )
 
 
-def _require_status(request: Request, allowed: tuple[str, ...], verb: str) -> None:
-    if request.status not in allowed:
-        raise IllegalTransition(
-            f"cannot {verb} request {request.reference}: "
-            f"it is {request.get_status_display().lower()}"
-        )
-
-
 def _audit(actor: Actor, request: Request, action: str, **data: Any) -> None:
     audit_record(actor=actor, action=f"request.{action}", obj=request, data=data)
 
@@ -211,17 +204,17 @@ def request_create(
             if actor.kind == "api"
             else VerificationMethod.STAFF_CHECKED
         )
-        request = mark_verified(actor=actor, request=request, method=method)
+        request = request_mark_verified(actor=actor, request=request, method=method)
     return request
 
 
-def mark_verified(*, actor: Actor, request: Request, method: str) -> Request:
+def request_mark_verified(*, actor: Actor, request: Request, method: str) -> Request:
     """received -> verified (and on to in_progress unless approval is needed).
 
     Callers check who may verify; this is shared by staff, API and portal."""
     with transaction.atomic(), audit_batch():
         request = _lock(request)
-        _require_status(request, (S.RECEIVED,), "verify")
+        request_transition_check(action=RequestAction.VERIFY, request=request)
         now = timezone.now()
         request.pauses.filter(
             reason=PauseReason.IDENTITY, ended_at__isnull=True
@@ -229,14 +222,14 @@ def mark_verified(*, actor: Actor, request: Request, method: str) -> Request:
         subject_link_identifiers(
             subject=request.subject, claims=identity_claims(request.identity)
         )
-        request.status = S.VERIFIED
+        request.status = RequestStatus.VERIFIED
         request.verified_at = now
         request.verification_method = method
         request.verified_by = actor.ref
         apply_deadlines(request)
         starts = not request.requires_approval
         if starts:  # verified and started in one write; both are audited
-            request.status = S.IN_PROGRESS
+            request.status = RequestStatus.IN_PROGRESS
         request.save(update_fields=[*_VERIFIED_FIELDS, *_DEADLINE_FIELDS])
         _audit(actor, request, "verified", method=method, due_on=request.due_on)
         if starts:
@@ -245,8 +238,8 @@ def mark_verified(*, actor: Actor, request: Request, method: str) -> Request:
 
 
 def _start(*, actor: Actor, request: Request) -> Request:
-    _require_status(request, (S.VERIFIED,), "start")
-    request.status = S.IN_PROGRESS
+    """verified -> in_progress, for a caller that checked the transition."""
+    request.status = RequestStatus.IN_PROGRESS
     request.save()
     _begin_work(actor=actor, request=request)
     return request
@@ -263,14 +256,14 @@ def request_verify(*, actor: Actor, request: Request, method: str) -> Request:
     """Staff or a trusted system confirms the requester's identity."""
     actor.require(Perm.REQUEST_VERIFY)
     _choice(method, VerificationMethod, "method")
-    return mark_verified(actor=actor, request=request, method=method)
+    return request_mark_verified(actor=actor, request=request, method=method)
 
 
 @transaction.atomic
 def request_approve(*, actor: Actor, request: Request) -> Request:
     actor.require(Perm.REQUEST_APPROVE)
     request = _lock(request)
-    _require_status(request, (S.VERIFIED,), "approve")
+    request_transition_check(action=RequestAction.APPROVE, request=request)
     request.approved_at = timezone.now()
     request.approved_by = actor.ref
     request.save()
@@ -285,9 +278,9 @@ def request_reject(*, actor: Actor, request: Request, reason: str) -> Request:
     actor.require(Perm.REQUEST_REJECT)
     text = _reason(reason)
     request = _lock(request)
-    _require_status(request, (S.RECEIVED, S.VERIFIED, S.IN_PROGRESS), "reject")
+    request_transition_check(action=RequestAction.REJECT, request=request)
     old = request.status
-    request.status = S.REJECTED
+    request.status = RequestStatus.REJECTED
     request.status_reason = text
     request.closed_at = timezone.now()
     request.save()
@@ -301,18 +294,9 @@ def request_cancel(*, actor: Actor, request: Request, reason: str = "") -> Reque
     actor.require(Perm.REQUEST_CANCEL)
     text = _reason(reason, required=False)
     request = _lock(request)
-    allowed = (
-        (S.RECEIVED, S.VERIFIED)
-        if actor.kind == "subject"
-        else (
-            S.RECEIVED,
-            S.VERIFIED,
-            S.IN_PROGRESS,
-        )
-    )
-    _require_status(request, allowed, "cancel")
+    request_transition_check(action=RequestAction.CANCEL, request=request, actor=actor)
     old = request.status
-    request.status = S.CANCELLED
+    request.status = RequestStatus.CANCELLED
     request.status_reason = text
     request.closed_at = timezone.now()
     request.pauses.filter(ended_at__isnull=True).update(ended_at=request.closed_at)
@@ -337,18 +321,8 @@ def request_extend(*, actor: Actor, request: Request, reason: str) -> Request:
     actor.require(Perm.REQUEST_EXTEND)
     text = _reason(reason)
     request = _lock(request)
-    _require_status(request, (S.RECEIVED, S.VERIFIED, S.IN_PROGRESS), "extend")
-    if request.is_extended:
-        raise IllegalTransition(
-            f"request {request.reference} has been extended already"
-        )
-    apply_deadlines(request)
-    today = local_today()
-    if today > request.extension_notice_by:
-        raise IllegalTransition(
-            f"too late to extend: the notice had to reach the subject by "
-            f"{request.extension_notice_by.isoformat()}"
-        )
+    apply_deadlines(request)  # the window as of today (a pause moves it)
+    request_transition_check(action=RequestAction.EXTEND, request=request)
     before = request.due_on
     request.extended_at = timezone.now()
     request.extension_reason = text
@@ -365,9 +339,7 @@ def request_pause(*, actor: Actor, request: Request, reason: str) -> Request:
     actor.require(Perm.REQUEST_PAUSE)
     reason = _choice(reason, PauseReason, "reason")
     request = _lock(request)
-    _require_status(request, (S.RECEIVED, S.VERIFIED, S.IN_PROGRESS), "pause")
-    if request.pauses.filter(ended_at__isnull=True).exists():
-        raise IllegalTransition(f"the clock of {request.reference} is paused already")
+    request_transition_check(action=RequestAction.PAUSE, request=request)
     now = timezone.now()
     pause = Pause(reason=reason, started_on=local_date(now), ended_on=None)
     rules = deadline_rules(request.regime)
@@ -396,8 +368,7 @@ def request_pause(*, actor: Actor, request: Request, reason: str) -> Request:
 def request_resume(*, actor: Actor, request: Request) -> Request:
     actor.require(Perm.REQUEST_PAUSE)
     request = _lock(request)
-    if not request.pauses.filter(ended_at__isnull=True).exists():
-        raise IllegalTransition(f"the clock of {request.reference} is not paused")
+    request_transition_check(action=RequestAction.RESUME, request=request)
     request.pauses.filter(ended_at__isnull=True).update(ended_at=timezone.now())
     apply_deadlines(request)
     request.save()
@@ -405,7 +376,11 @@ def request_resume(*, actor: Actor, request: Request) -> Request:
     return request
 
 
-CLOSING_OUTCOMES = (S.COMPLETED, S.PARTIALLY_COMPLETED, S.FAILED)
+CLOSING_OUTCOMES = (
+    RequestStatus.COMPLETED,
+    RequestStatus.PARTIALLY_COMPLETED,
+    RequestStatus.FAILED,
+)
 
 
 @transaction.atomic
@@ -426,9 +401,9 @@ def request_close(
         raise ValidationFailed(
             f"must be one of {', '.join(CLOSING_OUTCOMES)}", field="outcome"
         )
-    text = _reason(note, field="note", required=outcome != S.COMPLETED)
+    text = _reason(note, field="note", required=outcome != RequestStatus.COMPLETED)
     request = _lock(request)
-    _require_status(request, (S.IN_PROGRESS,), "close")
+    request_transition_check(action=RequestAction.CLOSE, request=request)
     return request_close_locked(
         actor=actor, request=request, outcome=outcome, note=text, notice=notice
     )
@@ -453,6 +428,7 @@ def request_close_locked(
 @transaction.atomic
 def request_add_note(*, actor: Actor, request: Request, text: str) -> RequestNote:
     actor.require(Perm.REQUEST_NOTE)
+    request_transition_check(action=RequestAction.NOTE, request=request)
     body = (text or "").strip()
     if not body:
         raise ValidationFailed("a note cannot be empty", field="text")

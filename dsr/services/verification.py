@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from accounts.actors import actor_for_subject
 from audit.services import audit_record
-from dsr.choices import ChallengePurpose, RequestStatus, VerificationMethod
+from dsr.choices import ChallengePurpose, VerificationMethod
+from dsr.lifecycle import RequestAction, request_action_refusal
 from dsr.links import verify_token
 from dsr.models import Request, VerificationChallenge
 from dsr.notifications import notify_subject
@@ -23,7 +24,7 @@ from dsr.services.challenges import (
     challenge_issue,
     challenge_use,
 )
-from dsr.services.requests import mark_verified
+from dsr.services.requests import request_mark_verified
 from privacydesk.errors import IllegalTransition
 
 PURPOSE = ChallengePurpose.VERIFY
@@ -31,7 +32,7 @@ PURPOSE = ChallengePurpose.VERIFY
 
 def verification_code_send(*, request: Request) -> VerificationChallenge:
     """E-mail a fresh 6-digit code (and a signed link); resends are throttled."""
-    if request.status != RequestStatus.RECEIVED:
+    if request_action_refusal(action=RequestAction.PROVE_IDENTITY, request=request):
         raise IllegalTransition(f"request {request.reference} needs no verification")
     with transaction.atomic():
         issued = challenge_issue(request=request, purpose=PURPOSE)
@@ -71,7 +72,7 @@ def verification_link_confirm(*, challenge_id: int) -> Request:
 def _verify(challenge: VerificationChallenge, method: str) -> Request:
     with transaction.atomic():
         challenge_use(challenge=challenge)
-        request = mark_verified(
+        request = request_mark_verified(
             actor=actor_for_subject(str(challenge.request.public_id)),
             request=challenge.request,
             method=method,

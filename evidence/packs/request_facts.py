@@ -25,8 +25,7 @@ from dsr.choices import (
     VerificationMethod,
 )
 from dsr.clock import local_date
-from dsr.models import Request, RequestTask
-from evidence.models import AccessPackage
+from dsr.models import AccessPackage, Request, RequestTask
 from evidence.packs.common import (
     actor_labels,
     audit_event_facts,

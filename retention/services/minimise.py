@@ -36,6 +36,7 @@ from audit.services import audit_record
 from connectors.base import BatchResult, TableCounts
 from dsr.choices import CLOSED_STATUSES, Regime
 from dsr.models import (
+    AccessPackage,
     LegalHold,
     Request,
     RequestNote,
@@ -143,7 +144,6 @@ def _minimise(
     receipts = RequestTask.objects.filter(
         request_id__in=ids, erasure_receipt__isnull=False
     )
-    from evidence.models import AccessPackage
 
     packages = AccessPackage.objects.filter(request_id__in=ids).exclude(file="")
     subjects = _subjects_to_forget(ids)
@@ -238,7 +238,6 @@ def _subjects_to_forget(ids: list[int]) -> list[int]:
 
 def _expired_packages(*, write: bool) -> int:
     """Access package ZIPs past their end date (the rows stay as evidence)."""
-    from evidence.models import AccessPackage
 
     if not write:
         return (
@@ -246,6 +245,6 @@ def _expired_packages(*, write: bool) -> int:
             .exclude(file="")
             .count()
         )
-    from evidence.services import access_packages_purge_expired
+    from dsr.services.packages import access_packages_purge_expired
 
     return access_packages_purge_expired()

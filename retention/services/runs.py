@@ -25,6 +25,7 @@ from accounts.permissions import Perm
 from audit.services import audit_record
 from connectors.base import ConnectorError, PurgeSpec
 from privacydesk.errors import IllegalTransition
+from privacydesk.wiring import wired_tasks_send
 from retention.choices import ATTENTION_STATUSES, RunStatus
 from retention.models import PurgeRun, RetentionPolicy
 from retention.selectors import held_scope_for, hold_summary
@@ -321,9 +322,8 @@ def _after_end(run: PurgeRun) -> None:
             finished_id = run.pk
 
             def pack() -> None:
-                from evidence.tasks import purge_run_evidence_pack_task
-
-                purge_run_evidence_pack_task.delay(finished_id)
+                # settings.PURGE_RUN_ENDED_TASKS: the evidence pack's task
+                wired_tasks_send("PURGE_RUN_ENDED_TASKS", args=[finished_id])
 
             transaction.on_commit(pack)
 

@@ -62,20 +62,6 @@ COMPOSITION_ROOT = (
     "privacydesk.management",
 )
 
-# Arrows and cycles that exist today and are being removed (issue 11); each
-# entry goes with the change that removes it, and the lists end empty.
-KNOWN_VIOLATIONS: set[tuple[str, str]] = {
-    ("connectors", "dsr"),
-    ("dsr", "evidence"),
-    ("retention", "evidence"),
-}
-KNOWN_CYCLE_MODULES: set[str] = {
-    "dsr.services.execution",
-    "dsr.services.requests",
-    "evidence.services",
-    "evidence.services.packages",
-}
-
 
 def _app(module: str) -> str:
     return module.split(".", 1)[0]
@@ -108,7 +94,7 @@ def test_every_app_imports_only_the_layers_below_it() -> None:
         source, target = _app(edge.source), _app(edge.target)
         if source == target or _in_root(edge.source):
             continue
-        if target in LAYERS[source] or (source, target) in KNOWN_VIOLATIONS:
+        if target in LAYERS[source]:
             continue
         arrow = f"{edge.source}:{edge.line} -> {edge.target}"
         if arrow not in forbidden:
@@ -119,21 +105,8 @@ def test_every_app_imports_only_the_layers_below_it() -> None:
 
 def test_no_import_cycle_between_modules() -> None:
     edges = [edge for edge in _edges() if not _allowed_local(edge)]
-    found = [c for c in cycles(edges) if not set(c) <= KNOWN_CYCLE_MODULES]
+    found = cycles(edges)
     assert not found, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in found)
-
-
-def test_known_violations_are_still_violations() -> None:
-    # An allow-list entry that no import needs any more must go.
-    arrows = {(_app(e.source), _app(e.target)) for e in _edges()}
-    stale = {pair for pair in KNOWN_VIOLATIONS if pair not in arrows}
-    assert not stale, f"remove from KNOWN_VIOLATIONS: {sorted(stale)}"
-    kept = [edge for edge in _edges() if not _allowed_local(edge)]
-    in_cycles = {m for c in cycles(kept) for m in c}
-    stale_modules = KNOWN_CYCLE_MODULES - in_cycles
-    assert not stale_modules, (
-        f"remove from KNOWN_CYCLE_MODULES: {sorted(stale_modules)}"
-    )
 
 
 @pytest.mark.parametrize(

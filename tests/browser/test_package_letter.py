@@ -9,8 +9,8 @@ from django.core import mail
 
 from connectors.models import Connector
 from dsr.links import status_token
-from evidence.services import access_package_build_and_close
-from tests.evidence.conftest import (
+from dsr.services.packages import access_package_build_and_close
+from tests.dsr.packages.conftest import (
     HELPDESK_DISCLOSURE,
     HELPDESK_RECORDS,
     add_task,

@@ -107,7 +107,7 @@ def test_stores_that_cannot_answer_at_once_still_get_a_queued_pass(
     officer_actor: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    from dsr.services.execution import task_manual_done
+    from dsr.services.execution.staff import task_manual_done
 
     # given the SQL store and a store erased by hand
     _connect(helpdesk)

@@ -25,7 +25,7 @@ from connectors.signing import (
     signature_verify,
 )
 from dsr.models import Request, RequestTask, TaskAttempt
-from dsr.services.execution import task_run
+from dsr.services.execution.running import task_run
 from tests.conftest import Webhook, sign, signed_post, webhook_connector
 
 pytestmark = pytest.mark.django_db

@@ -28,8 +28,8 @@ from rest_framework.test import APIClient
 from accounts.actors import actor_system
 from accounts.models import ApiClient
 from audit.models import AuditEvent
+from connectors.agent_tokens import agent_token_create
 from connectors.jobkit import FAILED, PENDING, RETRY, RUNNING, SUCCEEDED, WAITING
-from connectors.jobs import agent_token_create, request_task_jobs
 from connectors.models import Connector
 from consent.choices import AttemptOutcome as PropagationOutcome
 from consent.choices import PropagationStatus
@@ -40,6 +40,7 @@ from consent.services.policies import purpose_connector_link
 from dsr.choices import AttemptOutcome as TaskOutcome
 from dsr.choices import TaskStatus
 from dsr.models import RequestTask
+from dsr.services.agent_jobs import request_task_jobs
 from privacydesk.errors import IllegalTransition
 from subjects.claims import identity_claims
 from subjects.services import subject_get_or_create

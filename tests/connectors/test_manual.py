@@ -16,10 +16,10 @@ from connectors.base import ConfigError, Deferred, Identity, Job
 from connectors.choices import Action
 from connectors.kinds.manual import ManualConnector
 from connectors.models import Connector
-from connectors.services import connector_create, task_manual_attach
+from connectors.services import connector_create
 from dsr.choices import RequestStatus, TaskStatus
 from dsr.models import Request, RequestTask
-from dsr.services.execution import task_manual_done
+from dsr.services.execution.staff import task_manual_attach, task_manual_done
 from privacydesk.errors import IllegalTransition, NotPermitted
 
 INSTRUCTIONS = "Log into the legacy billing system and flag the customer's account."

@@ -25,7 +25,8 @@ from connectors.base import ConfigError
 from connectors.kinds.pull import PullConnector
 from connectors.models import Connector
 from dsr.models import Request, RequestTask
-from dsr.services.execution import task_run, tasks_sweep
+from dsr.services.execution.running import task_run
+from dsr.services.execution.sweeping import tasks_sweep
 from privacydesk.errors import ValidationFailed
 from tests.conftest import outcomes, task_waiting
 

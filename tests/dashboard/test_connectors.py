@@ -13,7 +13,7 @@ from accounts.actors import actor_system
 from audit.models import AuditEvent
 from connectors.models import Connector
 from connectors.services import connector_create
-from dsr.services.execution import task_run
+from dsr.services.execution.running import task_run
 
 PASSWORD = "s3cret-Pa55word-do-not-show"
 INSTRUCTIONS = "Open the billing system, find the customer by e-mail and flag them."

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.actors import actor_system
 from audit.models import AuditEvent
-from connectors.jobs import agent_token_create
+from connectors.agent_tokens import agent_token_create
 from connectors.models import Connector
 from consent.models import (
     ConsentEvent,

@@ -15,7 +15,7 @@ from audit.models import AuditEvent
 from connectors.models import Connector
 from connectors.services import connector_create
 from dsr.models import Request, RequestTask, TaskAttempt
-from dsr.services.execution import task_run
+from dsr.services.execution.running import task_run
 
 INSTRUCTIONS = "Open the billing system, find the customer by e-mail and flag them."
 

@@ -13,7 +13,8 @@ from accounts.actors import actor_system
 from connectors.models import Connector
 from connectors.services import connector_create
 from dsr.models import Request, RequestTask
-from dsr.services.execution import task_run, task_skip
+from dsr.services.execution.running import task_run
+from dsr.services.execution.staff import task_skip
 
 URL = "/api/v1/requests/"
 INSTRUCTIONS = "Open the billing system, find the customer by e-mail and flag them."

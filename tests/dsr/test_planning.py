@@ -11,7 +11,7 @@ from audit.models import AuditEvent
 from connectors.services import connector_create
 from dsr.choices import RequestStatus, TaskStatus
 from dsr.models import Request, RequestTask
-from dsr.services.execution import request_plan_tasks
+from dsr.services.execution.planning import request_plan_tasks
 from dsr.services.requests import request_approve
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.core import mail
 
 from accounts.actors import actor_for_user
 from audit.models import AuditEvent
-from dsr.choices import RequestStatus as S
+from dsr.choices import RequestStatus
 from dsr.models import ClockPause, Request
 from dsr.services.requests import (
     request_approve,
@@ -45,7 +45,7 @@ def test_received_at_sets_the_clock_and_reference(make_request) -> None:
     # then the month runs from that day: 28 February 2025 is a Friday
     assert request.due_on == date(2025, 2, 28)
     assert request.reference.startswith("DSR-2025-")
-    assert request.status == S.IN_PROGRESS
+    assert request.status == RequestStatus.IN_PROGRESS
     assert _events(request) == [
         "request.received",
         "request.verified",
@@ -67,7 +67,7 @@ def test_late_evening_receipt_counts_on_the_local_day(make_request, settings) ->
 
 def test_unverified_request_waits_with_an_identity_pause(make_request) -> None:
     request = make_request()
-    assert request.status == S.RECEIVED
+    assert request.status == RequestStatus.RECEIVED
     pause = ClockPause.objects.get(request=request)
     assert pause.reason == "identity"
     assert pause.ended_at is None
@@ -182,7 +182,7 @@ def test_reject_needs_a_reason_and_tells_the_subject_their_rights(
             actor=officer_actor, request=request, reason="Manifestly unfounded: repeats"
         )
 
-    assert request.status == S.REJECTED
+    assert request.status == RequestStatus.REJECTED
     assert request.closed_at
     body = mail.outbox[-1].body
     assert "Manifestly unfounded: repeats" in body
@@ -253,11 +253,11 @@ def test_closed_requests_refuse_transitions(
 def test_approval_gate_when_configured(make_request, officer_actor, settings) -> None:
     settings.REQUESTS_REQUIRE_APPROVAL = True
     request = make_request(verified=True)
-    assert request.status == S.VERIFIED
+    assert request.status == RequestStatus.VERIFIED
 
     request = request_approve(actor=officer_actor, request=request)
 
-    assert request.status == S.IN_PROGRESS
+    assert request.status == RequestStatus.IN_PROGRESS
     assert request.approved_by == officer_actor.ref
 
 
@@ -271,7 +271,7 @@ def test_subject_can_cancel_only_before_work_starts(make_request) -> None:
     waiting = request_cancel(
         actor=actor_for_subject(str(waiting.public_id)), request=waiting
     )
-    assert waiting.status == S.CANCELLED
+    assert waiting.status == RequestStatus.CANCELLED
     assert not waiting.pauses.filter(ended_at__isnull=True).exists()
 
 
@@ -287,7 +287,7 @@ def test_close_partially_needs_a_reason(make_request, officer_actor) -> None:
         outcome="partially_completed",
         note="Billing kept under tax law, 17(3)(b)",
     )
-    assert request.status == S.PARTIALLY_COMPLETED
+    assert request.status == RequestStatus.PARTIALLY_COMPLETED
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.actors import actor_system
 from connectors.services import connector_create
 from dsr.models import RequestTask
-from dsr.services.execution import tasks_sweep
+from dsr.services.execution.sweeping import tasks_sweep
 
 
 @pytest.mark.django_db

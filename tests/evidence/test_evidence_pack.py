@@ -18,15 +18,12 @@ from audit.selectors import audit_chain_head
 from connectors.models import Connector
 from dsr.clock import local_date
 from dsr.models import Request, RequestTask
+from dsr.services.packages import access_package_build_and_close
 from dsr.services.requests import request_close, request_reject
 from evidence.demo import sample_closed_erasure
 from evidence.models import EvidencePack
 from evidence.packs.canonical import facts_digest
-from evidence.services import (
-    access_package_build_and_close,
-    evidence_pack_generate,
-    evidence_pack_generate_on_close,
-)
+from evidence.services import evidence_pack_generate, evidence_pack_generate_on_close
 from evidence.tasks import evidence_pack_generate_task
 from tests.evidence.pack_helpers import embedded, flat_text, page_texts, shows
 

@@ -18,7 +18,7 @@ from connectors.demo.stores import build_postgres
 from connectors.kinds.sql.values import hashed
 from connectors.models import Connector
 from dsr.models import Request, RequestTask, TaskAttempt
-from dsr.services.execution import tasks_sweep
+from dsr.services.execution.sweeping import tasks_sweep
 from tests.integration.conftest import wait_for
 
 pytestmark = [

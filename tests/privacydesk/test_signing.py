@@ -9,7 +9,7 @@ from django.core import signing
 
 from consent.links import consent_token_read
 from dsr.links import status_token, status_token_read, verify_token_read
-from evidence.links import download_token, download_token_read
+from dsr.packages.links import download_token, download_token_read
 from privacydesk.signing import SignedReading, signed_token_make, signed_token_read
 
 PUBLIC_ID = "7d4c6c1e-1f8b-4a57-9b1b-0c5a4a4e9b11"

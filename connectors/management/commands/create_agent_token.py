@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.actors import actor_system
-from connectors.jobs import agent_token_create, pull_connector_get
+from connectors.agent_tokens import agent_token_create, pull_connector_get
 from privacydesk.errors import DomainError
 
 

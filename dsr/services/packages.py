@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.files import File
@@ -17,26 +18,28 @@ from django.utils import timezone
 from accounts.actors import actor_system
 from audit.services import audit_batch, audit_record
 from connectors.choices import Action
-from dsr.choices import TERMINAL_TASK_STATUSES, RequestKind, RequestStatus, TaskStatus
+from dsr.choices import (
+    PACKAGE_KINDS,
+    TERMINAL_TASK_STATUSES,
+    PackageKind,
+    RequestStatus,
+    TaskStatus,
+)
 from dsr.clock import local_date
 from dsr.links import status_token
-from dsr.models import Request, RequestTask
+from dsr.models import AccessPackage, Request, RequestTask
 from dsr.notifications import notify_subject
-from dsr.services.execution import request_close_on_tasks, request_locked_with_tasks
-from dsr.services.requests import request_add_note
-from evidence.access_package import (
-    PackageInput,
-    PackageRefused,
-    StoreInput,
-    package_build,
+from dsr.packages.build import package_build
+from dsr.packages.scan import PackageInput, PackageRefused, StoreInput
+from dsr.services.execution.finalising import (
+    request_close_on_tasks,
+    request_locked_with_tasks,
 )
-from evidence.choices import PackageKind
-from evidence.models import AccessPackage
+from dsr.services.requests import request_add_note
 
 logger = logging.getLogger(__name__)
 SYSTEM = actor_system("access_package")
-PACKAGE_KINDS = (RequestKind.ACCESS, RequestKind.PORTABILITY)
-_STORE_STATUS = {
+_STORE_STATUS: dict[str, str] = {
     TaskStatus.SUCCEEDED: "searched",
     TaskStatus.EXEMPTED: "exempted",
 }
@@ -56,6 +59,7 @@ def access_package_build_and_close(
     connectors) as the executor's finalizer has just read them, all ended,
     under the request's row lock; they are not read again (whether a package
     exists, and the tasks' final state, are checked under the lock below)."""
+    request: Request | None
     if ended:
         request, has_package = ended[0].request, False
         tasks = sorted(
@@ -88,7 +92,7 @@ def access_package_build_and_close(
             )
             if locked is None:
                 return "no-request"
-            if final_tasks[0].has_package:
+            if getattr(final_tasks[0], "has_package", False):
                 return "exists"  # another delivery of this job got here first
             request = locked
             if request.status != RequestStatus.IN_PROGRESS:
@@ -277,8 +281,6 @@ def access_packages_purge_expired() -> int:
             )
             for name in (package.file, letter):
                 if name:
-                    transaction.on_commit(
-                        lambda name=name: default_storage.delete(name)
-                    )
+                    transaction.on_commit(partial(default_storage.delete, name))
         purged += 1
     return purged

@@ -42,7 +42,8 @@ def letter_pdf_render(letter_html: str) -> bytes:
     """The letter as a PDF (its print CSS makes it A4)."""
     from weasyprint import HTML
 
-    return HTML(string=letter_html).write_pdf(font_config=_font_config())
+    pdf: bytes = HTML(string=letter_html).write_pdf(font_config=_font_config())
+    return pdf
 
 
 @functools.cache

@@ -21,13 +21,13 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from dsr.links import status_token
-from evidence import letter_pdf
-from evidence.models import AccessPackage
-from evidence.services import (
+from dsr.models import AccessPackage
+from dsr.packages import letter_pdf
+from dsr.services.packages import (
     access_package_build_and_close,
     access_packages_purge_expired,
 )
-from tests.evidence.conftest import open_package
+from tests.dsr.packages.conftest import open_package
 from tests.evidence.pack_helpers import flat_text
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from dsr.links import status_token
-from evidence.models import AccessPackage
-from evidence.services import (
+from dsr.models import AccessPackage
+from dsr.services.packages import (
     access_package_build_and_close,
     access_packages_purge_expired,
 )

@@ -16,11 +16,10 @@ from django.core.management import call_command
 
 from audit.models import AuditEvent
 from connectors.models import Connector
-from dsr.models import RequestNote
-from evidence.models import AccessPackage
-from evidence.schema import SCHEMA_ID
-from evidence.services import access_package_build_and_close
-from tests.evidence.conftest import (
+from dsr.models import AccessPackage, RequestNote
+from dsr.packages.schema import SCHEMA_ID
+from dsr.services.packages import access_package_build_and_close
+from tests.dsr.packages.conftest import (
     ASSISTANT_RECORDS,
     HELPDESK_DISCLOSURE,
     HELPDESK_RECORDS,
@@ -453,8 +452,8 @@ def test_small_package_is_built_in_memory_from_one_read_of_each_result(
     answered_request, monkeypatch, django_assert_num_queries
 ):
     # given an answered request and its build input
-    from evidence import access_package
-    from evidence.services.packages import _build_reads, _package_input
+    from dsr.packages import build as access_package
+    from dsr.services.packages import _build_reads, _package_input
 
     request = answered_request()
     spec = _package_input(request, _build_reads(request.pk)[2])

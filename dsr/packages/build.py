@@ -7,7 +7,7 @@ Contents (REQUIREMENTS B17–B23, DESIGN "Outputs"):
 - `letter.html` (access only): the answer with every GDPR 15(1)(a)–(h) and
   15(2) item, a page that prints on A4. No PDF is made here: rendering one
   cost several times the rest of the build, so it is made from this very
-  `letter.html` when someone asks for it (evidence/services/letters.py);
+  `letter.html` when someone asks for it (dsr/services/package_letters.py);
 - `data.json`: every record, structured; `schema.json` describes it;
 - `csv/<store>/<table>.csv`: the same rows, one file per store and table.
 
@@ -16,9 +16,9 @@ Memory stays flat whatever the size: each result file is read line by line
 written into the ZIP as it is read, and CSV rows are held aside until their
 turn (a ZIP takes one entry at a time). What is small stays in memory, so a
 typical subject's package touches the disk only to read its results: the
-scan keeps up to _KEPT_BYTES of parsed records for the copy instead of
-reading the files again, and the CSVs and the ZIP itself spill to temporary
-files only past _CSV_SPOOL_BYTES and _SPOOL_BYTES.
+scan (dsr.packages.scan) keeps up to _KEPT_BYTES of parsed records for the
+copy instead of reading the files again, and the CSVs and the ZIP itself
+spill to temporary files only past _CSV_SPOOL_BYTES and _SPOOL_BYTES.
 
 Portability (Art. 20) uses the same layout with two differences. Only data
 the subject provided goes in: records whose category is one of
@@ -35,40 +35,33 @@ import csv
 import hashlib
 import io
 import json
-import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, TextIO
 from zoneinfo import ZoneInfo
 
-from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from connectors.disclosure import StoreDisclosure, store_disclosure_read
-from evidence.schema import DATA_SCHEMA_JSON, SCHEMA_ID
-from privacydesk.errors import ValidationFailed
+from dsr.packages.scan import PackageInput, Store, package_scan, store_records
+from dsr.packages.schema import DATA_SCHEMA_JSON, SCHEMA_ID
 
 _CHUNK = 64 * 1024
 PAGES = {
-    "index": "evidence/access_package/index.html",
-    "letter": "evidence/access_package/letter.html",
+    "index": "dsr/access_package/index.html",
+    "letter": "dsr/access_package/letter.html",
 }
 # Sections both pages show: rendered once per package, then inserted.
-_INFORMATION = "evidence/access_package/_information.html"
-_WITHHELD = "evidence/access_package/_withheld.html"
+_INFORMATION = "dsr/access_package/_information.html"
+_WITHHELD = "dsr/access_package/_withheld.html"
 # Past these sizes the ZIP and the CSVs move from memory to temporary files;
 # a typical subject's whole package is a few dozen KB.
 _SPOOL_BYTES = 256 * 1024
 _CSV_SPOOL_BYTES = 256 * 1024  # shared by the tables of one package
 _CSV_SPOOL_MIN = 16 * 1024
-# Result lines whose parsed records the scan keeps for the copy (all stores
-# together); a store past it is read a second time instead.
-_KEPT_BYTES = 128 * 1024
 # A spreadsheet runs a cell starting with one of these as a formula; the CSV
 # copy quotes them (data.json keeps the exact value).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -80,75 +73,6 @@ _LEGAL_BASIS = {
     ("access", "gdpr"): "GDPR Art. 15",
     ("portability", "gdpr"): "GDPR Art. 20",
 }
-
-
-class PackageRefused(ValidationFailed):
-    """The package cannot be built as the law requires; nothing was stored."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        super().__init__(
-            "the access package was not generated: " + "; ".join(self.problems),
-            field="disclosure",
-        )
-
-
-@dataclass(frozen=True)
-class StoreInput:
-    """One store's part of the answer: its task's result and its disclosure."""
-
-    connector: str
-    # searched: its result is below; exempted: withheld or not searched with a
-    # recorded legal basis; incomplete: it could not be searched.
-    status: str = "searched"
-    result_file: str = ""  # storage name of the JSON-lines result
-    result_digest: str = ""
-    data_categories: Sequence[str] = ()
-    disclosure: Any = None
-    withheld: Sequence[dict[str, Any]] = ()
-
-
-@dataclass(frozen=True)
-class PackageInput:
-    reference: str
-    kind: str  # access | portability
-    regime: str
-    regime_label: str
-    received_at: datetime
-    generated_at: datetime
-    pseudonym: str
-    controller_name: str
-    supervisory_authority: str
-    stores: Sequence[StoreInput]
-    privacy_url: str = ""  # the portal, where the subject exercises their rights
-    time_zone: str = "UTC"  # dates on the pages are the controller's local dates
-    # Portability: the categories that hold data the subject provided; empty
-    # means every category.
-    portability_categories: frozenset[str] = frozenset()
-
-
-@dataclass
-class _Table:
-    location: str
-    csv_name: str = ""
-    records: int = 0
-    columns: dict[str, None] = field(default_factory=dict)  # an ordered set
-    categories: dict[str, None] = field(default_factory=dict)
-
-
-@dataclass
-class _Store:
-    source: StoreInput
-    categories: dict[str, None] = field(default_factory=dict)
-    tables: dict[str, _Table] = field(default_factory=dict)
-    disclosure: StoreDisclosure | None = None
-    # The records as the scan parsed them (and checked against the digest);
-    # None: too many to keep, the copy reads the result file again.
-    kept: list[dict[str, Any]] | None = None
-
-    @property
-    def records(self) -> int:
-        return sum(t.records for t in self.tables.values())
 
 
 @dataclass
@@ -164,15 +88,7 @@ class BuiltPackage:
 
 def package_build(spec: PackageInput) -> BuiltPackage:
     """Check, then write the whole package; raises PackageRefused with reasons."""
-    budget = [_KEPT_BYTES]
-    stores = [_scan(spec, source, budget) for source in spec.stores]
-    problems = [p for store in stores for p in store.problems]
-    if spec.kind == "access":
-        problems += _read_disclosures(spec, [s.store for s in stores])
-    if problems:
-        raise PackageRefused(problems)
-    scanned = [s.store for s in stores]
-    _name_csv_files(scanned)
+    scanned = package_scan(spec)
     output = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
     try:
         contents = _write_zip(output, spec, scanned)
@@ -189,140 +105,6 @@ def package_build(spec: PackageInput) -> BuiltPackage:
     )
 
 
-# --- pass 1: scan ---------------------------------------------------------------
-
-
-@dataclass
-class _Scan:
-    store: _Store
-    problems: list[str]
-
-
-def _lines(source: StoreInput, digest: Any | None = None) -> Iterator[bytes]:
-    """The non-blank lines of one result file, one at a time."""
-    if not source.result_file:
-        return
-    with default_storage.open(source.result_file, "rb") as handle:
-        for line in handle:
-            if digest is not None:
-                digest.update(line)
-            if line.strip():
-                yield line
-
-
-def _record(line: bytes, wanted: frozenset[str]) -> dict[str, Any] | None:
-    """One result line as a package record; None: not a wanted category."""
-    record = json.loads(line)
-    if wanted and record.get("category", "") not in wanted:
-        return None
-    data = record.get("data")
-    return {
-        "location": str(record.get("location", "")),
-        "key": str(record.get("key", "")),
-        "category": str(record.get("category", "") or ""),
-        "data": data if isinstance(data, dict) else {"value": data},
-    }
-
-
-def _records(store: _Store, wanted: frozenset[str]) -> Iterator[dict[str, Any]]:
-    """The store's records for the copy: those the scan kept, or a new read."""
-    if store.kept is not None:
-        yield from store.kept
-        return
-    for line in _lines(store.source):
-        record = _record(line, wanted)
-        if record is not None:
-            yield record
-
-
-def _scan(spec: PackageInput, source: StoreInput, budget: list[int]) -> _Scan:
-    """Count, collect columns and categories, check the digest; keep the
-    records while `budget` (bytes of result lines, shared) lasts."""
-    store = _Store(source=source, kept=[])
-    problems: list[str] = []
-    wanted = spec.portability_categories if spec.kind == "portability" else frozenset()
-    digest = hashlib.sha256()
-    kept_bytes = 0
-    try:
-        for line in _lines(source, digest):
-            record = _record(line, wanted)
-            if record is None:
-                continue
-            if store.kept is not None:
-                kept_bytes += len(line)
-                if kept_bytes <= budget[0]:
-                    store.kept.append(record)
-                else:
-                    store.kept, kept_bytes = None, 0
-            table = store.tables.get(record["location"])
-            if table is None:
-                table = store.tables[record["location"]] = _Table(record["location"])
-            table.records += 1
-            if record["category"]:
-                store.categories.setdefault(record["category"], None)
-                table.categories.setdefault(record["category"], None)
-            for column in record["data"]:
-                table.columns.setdefault(str(column), None)
-    except FileNotFoundError:
-        return _Scan(
-            _Store(source=source), [f"{source.connector}: its result file is missing"]
-        )
-    except (ValueError, UnicodeDecodeError):
-        problems.append(f"{source.connector}: its result file is not valid JSON lines")
-    budget[0] -= kept_bytes
-    if (
-        source.result_file
-        and source.result_digest
-        and digest.hexdigest() != source.result_digest
-        and not problems
-    ):
-        problems.append(
-            f"{source.connector}: its result file does not match the digest "
-            "recorded when it was collected"
-        )
-    return _Scan(store, problems)
-
-
-def _read_disclosures(spec: PackageInput, stores: list[_Store]) -> list[str]:
-    problems: list[str] = []
-    if not spec.supervisory_authority.strip():
-        problems.append(
-            "SUPERVISORY_AUTHORITY is empty: the letter must name where to complain"
-        )
-    for store in stores:
-        if not (store.records or store.source.status == "exempted"):
-            continue  # nothing of this subject there: nothing to explain
-        categories = list(store.categories) or list(store.source.data_categories)
-        store.disclosure, found = store_disclosure_read(
-            connector=store.source.connector,
-            disclosure=store.source.disclosure,
-            categories=categories,
-        )
-        problems += found
-    return problems
-
-
-def _safe_part(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")[:80] or "records"
-
-
-def _name_csv_files(stores: list[_Store]) -> None:
-    for store in stores:
-        taken: set[str] = set()
-        folder = _safe_part(store.source.connector)
-        for table in store.tables.values():
-            base = _safe_part(table.location)
-            name, number = base, 1
-            while name.lower() in taken:
-                number += 1
-                name = f"{base}-{number}"
-            taken.add(name.lower())
-            table.csv_name = f"csv/{folder}/{name}.csv"
-
-
-# --- pass 2: write ----------------------------------------------------------------
-
-
 def _entry(name: str, moment: datetime) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=moment.timetuple()[:6])
     info.compress_type = zipfile.ZIP_DEFLATED
@@ -336,7 +118,7 @@ def _text_entry(archive: zipfile.ZipFile, name: str, moment: datetime) -> TextIO
 
 
 def _write_zip(
-    output: IO[bytes], spec: PackageInput, stores: list[_Store]
+    output: IO[bytes], spec: PackageInput, stores: list[Store]
 ) -> list[dict[str, Any]]:
     moment = spec.generated_at
     context = _page_context(spec, stores)
@@ -373,7 +155,7 @@ def _copy_csv(
     archive: zipfile.ZipFile, name: str, handle: TextIO, moment: datetime
 ) -> None:
     handle.flush()
-    raw = handle.buffer  # type: ignore[attr-defined]
+    raw = handle.buffer
     raw.seek(0)
     with archive.open(_entry(name, moment), "w", force_zip64=True) as out:
         shutil.copyfileobj(raw, out, _CHUNK)
@@ -384,7 +166,7 @@ def _dumps(value: Any) -> str:
 
 
 def _write_data_json(
-    archive: zipfile.ZipFile, spec: PackageInput, stores: list[_Store]
+    archive: zipfile.ZipFile, spec: PackageInput, stores: list[Store]
 ) -> list[tuple[str, TextIO]]:
     """Stream data.json; fill one temporary CSV per table on the way."""
     wanted = spec.portability_categories if spec.kind == "portability" else frozenset()
@@ -425,7 +207,7 @@ def _write_data_json(
 
 def _write_store(
     out: TextIO,
-    store: _Store,
+    store: Store,
     wanted: frozenset[str],
     csv_files: list[tuple[str, TextIO]],
     spool_bytes: int,
@@ -454,7 +236,7 @@ def _write_store(
         writer = csv.writer(handle)
         writer.writerow(columns)
         writers[table.location] = (writer, columns)
-    for number, record in enumerate(_records(store, wanted)):
+    for number, record in enumerate(store_records(store, wanted)):
         out.write(",\n" if number else "\n")
         out.write(_dumps(record))
         writer, columns = writers[record["location"]]
@@ -491,7 +273,7 @@ def _size_and_digest(output: IO[bytes]) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def _page_context(spec: PackageInput, stores: list[_Store]) -> dict[str, Any]:
+def _page_context(spec: PackageInput, stores: list[Store]) -> dict[str, Any]:
     """What index.html and letter.html show, with the sections they share
     rendered once (escaped as they render, so safe to insert as they are)."""
     context = _facts_context(spec, stores)
@@ -503,7 +285,7 @@ def _page_context(spec: PackageInput, stores: list[_Store]) -> dict[str, Any]:
     return context
 
 
-def _facts_context(spec: PackageInput, stores: list[_Store]) -> dict[str, Any]:
+def _facts_context(spec: PackageInput, stores: list[Store]) -> dict[str, Any]:
     return {
         "spec": spec,
         "legal_basis": _legal_basis(spec),

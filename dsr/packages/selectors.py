@@ -6,11 +6,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from dsr.choices import ChallengePurpose
-from dsr.models import Request
-from evidence.choices import PackageKind
-from evidence.links import download_token_read
-from evidence.models import AccessPackage
+from dsr.choices import ChallengePurpose, PackageKind
+from dsr.models import AccessPackage, Request
+from dsr.packages.links import download_token_read
 
 
 def access_package_for_request(*, request: Request) -> AccessPackage | None:

@@ -3,8 +3,8 @@
 `request_task_jobs` is the lease kit (connectors.jobkit) for request tasks
 the executor parked "waiting" for a `pull` agent or an `http` webhook. A
 result is recorded through the executor's own services (`task_complete`,
-`task_fail`), so a request closes the same way whoever did the work. Also
-here: issuing an agent's token (`agent_token_create`).
+`task_fail`), so a request closes the same way whoever did the work. An
+agent's token is issued by connectors.agent_tokens.
 """
 
 from __future__ import annotations
@@ -15,24 +15,17 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from accounts.actors import Actor
-from accounts.choices import Scope
-from accounts.models import ApiClient
-from audit.accounts import api_client_create
 from audit.services import audit_record
 from connectors.base import Job
-from connectors.choices import Action, ConnectorKindChoice
+from connectors.choices import Action
 from connectors.jobkit import LeasedJobs
-from connectors.models import Connector
 from connectors.wire import ReportedResult, job_payload
 from dsr.choices import RequestStatus
 from dsr.models import RequestTask
-from dsr.services.execution import (
-    JsonlSink,
-    subject_identity,
-    task_complete,
-    task_fail,
-)
-from privacydesk.errors import IllegalTransition, ValidationFailed
+from dsr.services.execution.running import JsonlSink
+from dsr.services.execution.staff import task_complete, task_fail
+from privacydesk.errors import IllegalTransition
+from subjects.selectors import subjects_identity
 
 
 class RequestTaskJobs(LeasedJobs[RequestTask]):
@@ -58,7 +51,7 @@ class RequestTaskJobs(LeasedJobs[RequestTask]):
                 task_id=str(task.public_id),
                 request_reference=task.request.reference,
                 action=task.action,
-                identity=subject_identity(request=task.request),
+                identity=subjects_identity(subject_ids=[task.request.subject_id]),
                 changes=task.request.corrections or {},
             )
         )
@@ -95,49 +88,9 @@ class RequestTaskJobs(LeasedJobs[RequestTask]):
         def send() -> None:
             from dsr.tasks import run_request_task_task
 
-            run_request_task_task.apply_async(args=[task.pk], countdown=countdown)
+            run_request_task_task.apply_async(args=(task.pk,), countdown=countdown)
 
         transaction.on_commit(send)
 
 
 request_task_jobs = RequestTaskJobs()
-
-
-# --- agent tokens -----------------------------------------------------------------
-
-
-def pull_connector_get(*, name: str) -> Connector:
-    connector = Connector.objects.filter(name=name).first()
-    if connector is None:
-        raise ValidationFailed(f"no connector named {name!r}", field="connector")
-    if connector.kind != ConnectorKindChoice.PULL:
-        raise ValidationFailed(
-            f"{name} is a {connector.kind} connector; only pull connectors have agents",
-            field="connector",
-        )
-    return connector
-
-
-def agent_token_create(
-    *, actor: Actor, connector: Connector, name: str = ""
-) -> tuple[ApiClient, str]:
-    """Issue a bearer token that works the jobs of this one pull connector."""
-    if connector.kind != ConnectorKindChoice.PULL:
-        raise ValidationFailed("only pull connectors have agents", field="connector")
-    name = name.strip()
-    if not name:
-        taken = set(
-            ApiClient.objects.filter(
-                name__startswith=f"agent-{connector.name}"
-            ).values_list("name", flat=True)
-        )
-        number = 1
-        while f"agent-{connector.name}-{number}" in taken:
-            number += 1
-        name = f"agent-{connector.name}-{number}"
-    return api_client_create(
-        actor=actor,
-        name=name,
-        scopes=[Scope.CONNECTORS_AGENT],
-        connector=connector,
-    )

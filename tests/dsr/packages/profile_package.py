@@ -25,10 +25,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from connectors.models import Connector
-from evidence.access_package import package_build
-from evidence.services import access_package_build_and_close
-from evidence.services.packages import _build_reads, _package_input
-from tests.evidence.conftest import (
+from dsr.packages.build import package_build
+from dsr.services.packages import (
+    _build_reads,
+    _package_input,
+    access_package_build_and_close,
+)
+from tests.dsr.packages.conftest import (
     ASSISTANT_DISCLOSURE,
     HELPDESK_DISCLOSURE,
     add_task,

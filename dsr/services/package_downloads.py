@@ -23,12 +23,11 @@ from accounts.actors import actor_for_subject
 from audit.services import audit_record
 from dsr.choices import ChallengePurpose
 from dsr.links import status_token
-from dsr.models import VerificationChallenge
+from dsr.models import AccessPackage, VerificationChallenge
 from dsr.notifications import notify_subject
+from dsr.packages.links import download_token
+from dsr.packages.selectors import access_package_is_available
 from dsr.services.challenges import challenge_check, challenge_issue, challenge_use
-from evidence.links import download_token
-from evidence.models import AccessPackage
-from evidence.selectors import access_package_is_available
 from privacydesk.errors import IllegalTransition
 from subjects.claims import subject_email
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dsr.models import Request
-from evidence.services import access_package_build_and_close
+from dsr.services.packages import access_package_build_and_close
 
 
 class Command(BaseCommand):

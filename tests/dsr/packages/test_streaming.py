@@ -13,8 +13,8 @@ from django.core.files.storage import default_storage
 from django.template.loader import get_template
 from django.urls import reverse
 
-from evidence.services import access_package_build_and_close
-from tests.evidence.conftest import HELPDESK_DISCLOSURE, open_package
+from dsr.services.packages import access_package_build_and_close
+from tests.dsr.packages.conftest import HELPDESK_DISCLOSURE, open_package
 
 RECORDS = 100_000
 
@@ -67,7 +67,7 @@ def test_100k_records_are_packaged_with_flat_memory(make_request, make_connector
     # so the figure is the build's own.
     reverse("portal:home")
     for page in ("index.html", "letter.html"):
-        get_template(f"evidence/access_package/{page}")
+        get_template(f"dsr/access_package/{page}")
 
     # when
     tracemalloc.start()

@@ -1,9 +1,10 @@
-"""Routes of the pull-agent API and the webhook callback under /api/v1/."""
+"""Routes of the request jobs' pull-agent API and webhook callback under
+/api/v1/."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from connectors.api.agent_views import AgentJobViewSet, ConnectorCallbackView
+from dsr.api.agent_views import AgentJobViewSet, ConnectorCallbackView
 
 router = SimpleRouter()
 router.register("agent/jobs", AgentJobViewSet, basename="agent-job")

@@ -1,7 +1,7 @@
 """The access letter as a PDF, made when the subject or staff first ask for it.
 
 The package holds the letter as letter.html. The first request for a PDF
-draws it from that very file (evidence/letter_pdf.py) and keeps it beside
+draws it from that very file (dsr/packages/letter_pdf.py) and keeps it beside
 the ZIP, so every later copy is the same file, whose SHA-256 each download
 writes to the audit log. It lives and goes with the ZIP.
 """
@@ -18,10 +18,10 @@ from django.core.files.storage import default_storage
 from accounts.actors import Actor
 from accounts.permissions import Perm
 from audit.services import audit_record
-from evidence.choices import PackageKind
-from evidence.letter_pdf import NoLetter, letter_pdf_from_package
-from evidence.models import AccessPackage
-from evidence.selectors import access_package_is_available
+from dsr.choices import PackageKind
+from dsr.models import AccessPackage
+from dsr.packages.letter_pdf import NoLetter, letter_pdf_from_package
+from dsr.packages.selectors import access_package_is_available
 from privacydesk.errors import IllegalTransition
 
 DOWNLOADED = "access_package.letter_downloaded"

@@ -1,0 +1,237 @@
+"""Pass 1 of the access package: read each store's result, count it, check
+it against its digest and its disclosure, before anything is written.
+
+A package that cannot be built as the law requires is refused here
+(`PackageRefused`, with every reason); dsr.packages.build writes the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.files.storage import default_storage
+
+from connectors.disclosure import StoreDisclosure, store_disclosure_read
+from privacydesk.errors import ValidationFailed
+
+# Result lines whose parsed records the scan keeps for the copy (all stores
+# together); a store past it is read a second time instead.
+_KEPT_BYTES = 128 * 1024
+
+
+class PackageRefused(ValidationFailed):
+    """The package cannot be built as the law requires; nothing was stored."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(
+            "the access package was not generated: " + "; ".join(self.problems),
+            field="disclosure",
+        )
+
+
+@dataclass(frozen=True)
+class StoreInput:
+    """One store's part of the answer: its task's result and its disclosure."""
+
+    connector: str
+    # searched: its result is below; exempted: withheld or not searched with a
+    # recorded legal basis; incomplete: it could not be searched.
+    status: str = "searched"
+    result_file: str = ""  # storage name of the JSON-lines result
+    result_digest: str = ""
+    data_categories: Sequence[str] = ()
+    disclosure: Any = None
+    withheld: Sequence[dict[str, Any]] = ()
+
+
+@dataclass(frozen=True)
+class PackageInput:
+    reference: str
+    kind: str  # access | portability
+    regime: str
+    regime_label: str
+    received_at: datetime
+    generated_at: datetime
+    pseudonym: str
+    controller_name: str
+    supervisory_authority: str
+    stores: Sequence[StoreInput]
+    privacy_url: str = ""  # the portal, where the subject exercises their rights
+    time_zone: str = "UTC"  # dates on the pages are the controller's local dates
+    # Portability: the categories that hold data the subject provided; empty
+    # means every category.
+    portability_categories: frozenset[str] = frozenset()
+
+
+@dataclass
+class Table:
+    location: str
+    csv_name: str = ""
+    records: int = 0
+    columns: dict[str, None] = field(default_factory=dict)  # an ordered set
+    categories: dict[str, None] = field(default_factory=dict)
+
+
+@dataclass
+class Store:
+    source: StoreInput
+    categories: dict[str, None] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)
+    disclosure: StoreDisclosure | None = None
+    # The records as the scan parsed them (and checked against the digest);
+    # None: too many to keep, the copy reads the result file again.
+    kept: list[dict[str, Any]] | None = None
+
+    @property
+    def records(self) -> int:
+        return sum(t.records for t in self.tables.values())
+
+
+@dataclass
+class _Scan:
+    store: Store
+    problems: list[str]
+
+
+def _lines(source: StoreInput, digest: Any | None = None) -> Iterator[bytes]:
+    """The non-blank lines of one result file, one at a time."""
+    if not source.result_file:
+        return
+    with default_storage.open(source.result_file, "rb") as handle:
+        for line in handle:
+            if digest is not None:
+                digest.update(line)
+            if line.strip():
+                yield line
+
+
+def _record(line: bytes, wanted: frozenset[str]) -> dict[str, Any] | None:
+    """One result line as a package record; None: not a wanted category."""
+    record = json.loads(line)
+    if wanted and record.get("category", "") not in wanted:
+        return None
+    data = record.get("data")
+    return {
+        "location": str(record.get("location", "")),
+        "key": str(record.get("key", "")),
+        "category": str(record.get("category", "") or ""),
+        "data": data if isinstance(data, dict) else {"value": data},
+    }
+
+
+def store_records(store: Store, wanted: frozenset[str]) -> Iterator[dict[str, Any]]:
+    """The store's records for the copy: those the scan kept, or a new read."""
+    if store.kept is not None:
+        yield from store.kept
+        return
+    for line in _lines(store.source):
+        record = _record(line, wanted)
+        if record is not None:
+            yield record
+
+
+def _scan(spec: PackageInput, source: StoreInput, budget: list[int]) -> _Scan:
+    """Count, collect columns and categories, check the digest; keep the
+    records while `budget` (bytes of result lines, shared) lasts."""
+    store = Store(source=source, kept=[])
+    problems: list[str] = []
+    wanted = spec.portability_categories if spec.kind == "portability" else frozenset()
+    digest = hashlib.sha256()
+    kept_bytes = 0
+    try:
+        for line in _lines(source, digest):
+            record = _record(line, wanted)
+            if record is None:
+                continue
+            if store.kept is not None:
+                kept_bytes += len(line)
+                if kept_bytes <= budget[0]:
+                    store.kept.append(record)
+                else:
+                    store.kept, kept_bytes = None, 0
+            table = store.tables.get(record["location"])
+            if table is None:
+                table = store.tables[record["location"]] = Table(record["location"])
+            table.records += 1
+            if record["category"]:
+                store.categories.setdefault(record["category"], None)
+                table.categories.setdefault(record["category"], None)
+            for column in record["data"]:
+                table.columns.setdefault(str(column), None)
+    except FileNotFoundError:
+        return _Scan(
+            Store(source=source), [f"{source.connector}: its result file is missing"]
+        )
+    except (ValueError, UnicodeDecodeError):
+        problems.append(f"{source.connector}: its result file is not valid JSON lines")
+    budget[0] -= kept_bytes
+    if (
+        source.result_file
+        and source.result_digest
+        and digest.hexdigest() != source.result_digest
+        and not problems
+    ):
+        problems.append(
+            f"{source.connector}: its result file does not match the digest "
+            "recorded when it was collected"
+        )
+    return _Scan(store, problems)
+
+
+def _read_disclosures(spec: PackageInput, stores: list[Store]) -> list[str]:
+    problems: list[str] = []
+    if not spec.supervisory_authority.strip():
+        problems.append(
+            "SUPERVISORY_AUTHORITY is empty: the letter must name where to complain"
+        )
+    for store in stores:
+        if not (store.records or store.source.status == "exempted"):
+            continue  # nothing of this subject there: nothing to explain
+        categories = list(store.categories) or list(store.source.data_categories)
+        store.disclosure, found = store_disclosure_read(
+            connector=store.source.connector,
+            disclosure=store.source.disclosure,
+            categories=categories,
+        )
+        problems += found
+    return problems
+
+
+def _safe_part(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")[:80] or "records"
+
+
+def _name_csv_files(stores: list[Store]) -> None:
+    for store in stores:
+        taken: set[str] = set()
+        folder = _safe_part(store.source.connector)
+        for table in store.tables.values():
+            base = _safe_part(table.location)
+            name, number = base, 1
+            while name.lower() in taken:
+                number += 1
+                name = f"{base}-{number}"
+            taken.add(name.lower())
+            table.csv_name = f"csv/{folder}/{name}.csv"
+
+
+def package_scan(spec: PackageInput) -> list[Store]:
+    """Every store's records counted and checked, and the package's CSV files
+    named; raises PackageRefused with every reason not to build it."""
+    budget = [_KEPT_BYTES]
+    stores = [_scan(spec, source, budget) for source in spec.stores]
+    problems = [p for store in stores for p in store.problems]
+    if spec.kind == "access":
+        problems += _read_disclosures(spec, [s.store for s in stores])
+    if problems:
+        raise PackageRefused(problems)
+    scanned = [s.store for s in stores]
+    _name_csv_files(scanned)
+    return scanned

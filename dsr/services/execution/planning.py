@@ -1,0 +1,147 @@
+"""Planning a request's tasks and sending them to the worker after commit.
+
+Also what a worker finishing a task runs itself, right after its own commit
+(`Followup`), instead of a round trip through the broker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.actors import Actor, actor_system
+from audit.services import audit_record
+from connectors.choices import Action
+from connectors.models import Connector
+from dsr.choices import RequestKind, TaskStatus
+from dsr.models import Request, RequestTask
+
+SYSTEM = actor_system("executor")
+
+
+ACTIONS_FOR_KIND: dict[str, str] = {
+    RequestKind.ACCESS: Action.ACCESS,
+    RequestKind.PORTABILITY: Action.ACCESS,
+    RequestKind.RECTIFICATION: Action.RECTIFY,
+    RequestKind.ERASURE: Action.ERASE,
+    RequestKind.RESTRICTION: Action.RESTRICT,
+    RequestKind.OBJECTION: Action.OBJECT,
+}
+
+
+# Restriction and objection fall back to a human where a store has no flag.
+MANUAL_FALLBACK = {Action.RESTRICT, Action.OBJECT}
+
+
+@dataclass(frozen=True)
+class Followup:
+    """Work that a finishing task makes due (erasure's verification, the
+    access package) and that the worker running it does itself, right after
+    its own commit, instead of a round trip through the broker: a
+    RequestTask to run, or the package of a request whose tasks have all
+    ended (with the request and tasks as the finalizer read them under the
+    row lock, so the package need not read them again)."""
+
+    task_id: int | None = None
+    package: tuple[Request, list[RequestTask]] | None = None
+
+    def __str__(self) -> str:  # ids only, for the log
+        if self.package is not None:
+            return f"package of request {self.package[0].pk}"
+        return f"task {self.task_id}"
+
+
+# Set only while task_run completes a task.
+followups_pending: ContextVar[list[Followup] | None] = ContextVar(
+    "followups_pending", default=None
+)
+
+
+def request_plan_tasks(
+    *, actor: Actor, request: Request, fresh: bool = False
+) -> list[RequestTask]:
+    """Create the tasks of a request that has just become actionable
+    (`fresh`: the caller knows it has none yet, so none is looked for).
+
+    Runs inside the caller's transaction; the tasks are enqueued after commit.
+    """
+    action = ACTIONS_FOR_KIND[request.kind]
+    existing = (
+        {}
+        if fresh
+        else {t.connector_id: t for t in request.tasks.filter(action=action)}
+    )
+    now = timezone.now()
+    tasks: list[RequestTask] = []
+    new: list[RequestTask] = []
+    for connector in Connector.objects.filter(enabled=True).order_by("name"):
+        supported = action in connector.instance().actions
+        if not supported and action not in MANUAL_FALLBACK:
+            continue
+        task = existing.get(connector.pk)
+        if task is None:
+            task = RequestTask(
+                request=request,
+                connector=connector,
+                action=action,
+                manual=not supported,
+                status=TaskStatus.PENDING if supported else TaskStatus.WAITING,
+                max_attempts=settings.TASK_MAX_ATTEMPTS,
+                # set here, not by tasks_enqueue_after_commit: one write, not two
+                enqueued_at=now if supported else None,
+                status_note=(
+                    ""
+                    if supported
+                    else f"{connector.name} cannot {action} by itself: do it by hand"
+                ),
+            )
+            new.append(task)
+        tasks.append(task)
+    RequestTask.objects.bulk_create(new)  # one INSERT for every store
+    audit_record(
+        actor=actor,
+        action="request.fanned_out",
+        obj=request,
+        data={"tasks": [str(t.public_id) for t in tasks], "action": action},
+    )
+    pending = [t for t in tasks if t.status == TaskStatus.PENDING]
+    tasks_enqueue_after_commit(t for t in pending if t not in new)
+    tasks_enqueue_after_commit((t for t in pending if t in new), marked=True)
+    return tasks
+
+
+def tasks_enqueue_after_commit(
+    tasks: Iterable[RequestTask],
+    *,
+    countdown: float = 0,
+    inline_first: bool = False,
+    marked: bool = False,
+) -> None:
+    """Send the tasks to the broker after commit (`marked`: their enqueued_at
+    was set when they were created)."""
+    ids = [task.pk for task in tasks]
+    if not ids:
+        return
+    # enqueued_at also marks an inline task: the sweeper re-queues it if this
+    # worker dies before running it.
+    if not marked:
+        RequestTask.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
+    followups = followups_pending.get()
+    if inline_first and followups is not None and not countdown:
+        followups.append(Followup(task_id=ids[0]))
+        ids = ids[1:]
+        if not ids:
+            return
+
+    def send() -> None:
+        from dsr.tasks import run_request_task_task
+
+        for task_id in ids:
+            run_request_task_task.apply_async(args=(task_id,), countdown=countdown)
+
+    transaction.on_commit(send)
