@@ -14,6 +14,7 @@ from connectors.models import Connector
 from connectors.services import connector_create
 from dsr.models import Request, RequestTask
 from dsr.services.execution import task_run, task_skip
+from tests.disclosure import CATEGORIES, DISCLOSURE
 
 URL = "/api/v1/requests/"
 INSTRUCTIONS = "Open the billing system, find the customer by e-mail and flag them."
@@ -27,6 +28,8 @@ def _manual(name: str) -> Connector:
         name=name,
         kind="manual",
         config={"instructions": INSTRUCTIONS},
+        data_categories=CATEGORIES,
+        disclosure=DISCLOSURE,
     )
 
 

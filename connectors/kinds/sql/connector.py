@@ -27,7 +27,7 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from connectors.base import (
     AccessRecord,
@@ -49,6 +49,7 @@ from connectors.redaction import KnownIdentifiers
 BASE_ACTIONS = frozenset(
     {Action.ACCESS, Action.RECTIFY, Action.ERASE, Action.VERIFY_ERASURE}
 )
+FLAG_ACTIONS = frozenset({Action.RESTRICT, Action.OBJECT})
 
 
 @lru_cache(maxsize=32)
@@ -64,12 +65,20 @@ class SqlConnector(ConnectorKind):
 
     kind = "sql"
     label = "SQL database"
+    # What the kind can do, read from the class (API, dashboard). An instance
+    # offers restriction and objection only where its map names a flag
+    # column, so `__init__` narrows `actions` to its own map.
+    actions: ClassVar[frozenset[str]] = BASE_ACTIONS | FLAG_ACTIONS
     secret_fields = ("password",)
     verifies_in_process = True
     # What the last erasure through this instance knew of its subject (the
     # name, the phone as the store wrote it), which the store no longer
     # holds afterwards: the check right after it looks for those too.
     _erased: tuple[Identity, KnownIdentifiers] | None = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.actions = self._map_actions()  # type: ignore[misc]
 
     @classmethod
     def validate_config(cls, config: Any) -> dict[str, Any]:
@@ -85,8 +94,7 @@ class SqlConnector(ConnectorKind):
                 permanent=True,
             ) from None
 
-    @property  # type: ignore[override]
-    def actions(self) -> frozenset[str]:  # type: ignore[override]
+    def _map_actions(self) -> frozenset[str]:
         """Restriction and objection only where the map names a flag column."""
         try:
             tables = self.store.tables
