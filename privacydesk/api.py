@@ -1,11 +1,17 @@
-"""API-wide error handling: every error is JSON that names its field."""
+"""API-wide answers: every error is JSON that names its field path, pages
+are asked for with whole numbers, and an unknown URL under /api/ is JSON too."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from rest_framework import status
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
+from rest_framework import serializers, status
+from rest_framework.metadata import SimpleMetadata
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -31,5 +37,86 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = getattr(data["detail"], "code", "error")
         response.data = {"error": code, "detail": str(data["detail"])}
     elif isinstance(data, (dict, list)):
-        response.data = {"error": "invalid", "detail": "invalid input", "errors": data}
+        response.data = {
+            "error": "invalid",
+            "detail": "invalid input",
+            "errors": error_paths(data),
+        }
     return response
+
+
+def error_paths(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as messages per field path, the one shape the
+    schema documents: {"identity": {"email": [...]}} -> {"identity.email": [...]},
+    a list of objects -> `items[2].name`."""
+    if isinstance(errors, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in errors.items():
+            flat.update(error_paths(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(errors, list) and any(isinstance(e, dict | list) for e in errors):
+        flat = {}
+        for index, value in enumerate(errors):
+            flat.update(error_paths(value, f"{prefix}[{index}]"))
+        return flat
+    messages = errors if isinstance(errors, list) else [errors]
+    return (
+        {prefix or "non_field_errors": [str(m) for m in messages]} if messages else {}
+    )
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A URL no route matches (`handler404`): JSON under /api/, where every
+    answer is parsed as JSON, the site's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"error": "not_found", "detail": "no such endpoint or object"},
+            status=status.HTTP_404_NOT_FOUND,
+        )
+    return page_not_found(request, exception)
+
+
+class StrictLimitOffsetPagination(LimitOffsetPagination):
+    """`limit` and `offset` as documented, whole numbers from 1 and 0; anything
+    else is a 400 naming the parameter, not silently the first page."""
+
+    def get_limit(self, request: Request) -> int | None:
+        return self._number(request, self.limit_query_param, self.default_limit, 1)
+
+    def get_offset(self, request: Request) -> int:
+        return self._number(request, self.offset_query_param, 0, 0) or 0
+
+    def _number(
+        self, request: Request, name: str, default: int | None, minimum: int
+    ) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise serializers.ValidationError(
+                {name: [f"must be a whole number, {minimum} or more"]}
+            )
+        if name == self.limit_query_param and self.max_limit:
+            return min(value, self.max_limit)
+        return value
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        minimum = {self.limit_query_param: 1, self.offset_query_param: 0}
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = minimum[parameter["name"]]
+        return parameters
+
+
+class SchemaMetadata(SimpleMetadata):
+    """What OPTIONS answers: the view's name and media types. The inputs are
+    described by the OpenAPI schema; DRF's own description of them needs a
+    `serializer_class`, which our views (parse, call a service, render) do
+    not have, and answered 500 where a token held the method's scope."""
+
+    def determine_actions(self, request: Request, view: Any) -> dict[str, Any]:
+        return {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.http import QueryDict
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
@@ -79,8 +80,19 @@ def client_actor(request: Request) -> Actor:
 
 
 def parse(serializer_class: type[Any], data: Any) -> dict[str, Any]:
-    """Validate input with a serializer; errors become a 400 naming each field."""
+    """Validate input with a serializer; errors become a 400 naming each field.
+
+    In a query string, a parameter given without a value (`?kind=`) is a 400
+    too: DRF would read it as absent, and the schema does not allow it."""
     serializer = serializer_class(data=data)
+    if isinstance(data, QueryDict):
+        blank = {
+            name: ["give a value, or leave the parameter out"]
+            for name in serializer.fields
+            if name in data and data.get(name) == ""
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 

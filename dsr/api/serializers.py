@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from django.http import QueryDict
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -30,6 +31,7 @@ from dsr.models import Request, RequestTask
 from dsr.selectors import request_progress
 from dsr.services.requests import CLOSING_OUTCOMES
 from privacydesk.apikit import ErrorSerializer  # noqa: F401 - re-exported
+from privacydesk.jsontypes import json_type_errors
 
 # --- Errors ---------------------------------------------------------------
 
@@ -38,23 +40,29 @@ from privacydesk.apikit import ErrorSerializer  # noqa: F401 - re-exported
 
 
 class StrictSerializer(serializers.Serializer):
-    """An input serializer that refuses keys it does not declare."""
+    """An input serializer that refuses keys it does not declare, and, in a
+    JSON body, values not of the type the schema documents."""
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
-        unknown: dict[str, list[str]] = {}
+        problems: dict[str, list[str]] = {}
         if isinstance(data, Mapping):
-            unknown = {
+            problems = {
                 str(name): ["unknown field"]
                 for name in sorted(set(data) - set(self.fields), key=str)
             }
+        if isinstance(data, Mapping) and not isinstance(data, QueryDict):
+            for name, field in self.fields.items():
+                if name in data and not field.read_only:
+                    typed = json_type_errors(field, data[name], name)
+                    problems.update({path: [msg] for path, msg in typed.items()})
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:
-            if unknown and isinstance(exc.detail, dict):
-                raise serializers.ValidationError({**exc.detail, **unknown}) from exc
+            if problems and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **problems}) from exc
             raise
-        if unknown:
-            raise serializers.ValidationError(unknown)
+        if problems:
+            raise serializers.ValidationError(problems)
         return value
 
 
@@ -70,13 +78,15 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 
 class IdentitySchemaSerializer(serializers.Serializer):
-    """Documentation only: the service validates an identity's contents."""
+    """Documentation only: the service validates an identity's contents
+    (dsr.services.subjects.identity_claims; blank or null means absent)."""
 
-    email = serializers.EmailField(required=False)
-    phone = serializers.CharField(required=False)
+    email = serializers.EmailField(required=False, allow_blank=True, allow_null=True)
+    phone = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     customer_ids = serializers.DictField(
         child=serializers.CharField(),
         required=False,
+        allow_null=True,
         help_text='Customer ids per system, e.g. `{"crm": "C-1001"}`.',
     )
 
@@ -97,7 +107,13 @@ class IdentityField(serializers.JSONField):
     }
 )
 class CorrectionsField(serializers.JSONField):
-    """Field name -> corrected value; checked by the service."""
+    """Field name -> corrected value; an object, whose contents the service
+    checks."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError('must be an object like {"name": "…"}')
+        return super().to_internal_value(data)
 
 
 class RequestCreateSerializer(StrictSerializer):
