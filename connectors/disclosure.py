@@ -23,13 +23,21 @@ a recorded reason, "impossible" or "manifestly_unfounded_or_excessive" (B18,
 CJEU C-154/21). Automated decision-making under Art. 22(1)/(4) is described
 by its logic, significance and envisaged consequences (B19); a list describes
 several activities.
+
+One rule, read twice: `store_disclosure_read` when an access letter is
+written, and `store_disclosure_problems` when a connector is written, so a
+store the letter could not explain is refused up front, with the path of
+what is missing, instead of holding every access request that reaches it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+
+from privacydesk.errors import ValidationFailed
 
 T = TypeVar("T")
 
@@ -48,6 +56,7 @@ MANDATORY_ITEMS = (
     "transfers",
 )
 _MARK_NA = 'fill it in or mark it {"not_applicable": "<reason>"}'
+MAX_DISCLOSURE_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -111,13 +120,24 @@ class StoreDisclosure:
     transfers: Item[Transfer]
 
 
+@dataclass(frozen=True)
+class DisclosureProblem:
+    """One thing the letter could not say; `path` names the connector's field
+    (`disclosure.transfers`, `disclosure.recipients[0]`, `data_categories`)."""
+
+    path: str
+    message: str
+
+    def for_store(self, connector: str) -> str:
+        return f"{connector}: {self.path} {self.message}"
+
+
 @dataclass
 class _Reader:
-    connector: str
-    problems: list[str] = field(default_factory=list)
+    problems: list[DisclosureProblem] = field(default_factory=list)
 
     def problem(self, path: str, message: str) -> None:
-        self.problems.append(f"{self.connector}: disclosure.{path} {message}")
+        self.problems.append(DisclosureProblem(f"disclosure.{path}", message))
 
     def not_applicable(self, path: str, value: Any) -> str | None:
         """The reason if `value` is a not-applicable mark; None if it is not one."""
@@ -239,13 +259,86 @@ def store_disclosure_read(
     *, connector: str, disclosure: Any, categories: Iterable[str]
 ) -> tuple[StoreDisclosure, list[str]]:
     """Read one store's disclosure; the problems say what blocks the letter."""
-    reader = _Reader(connector=connector)
+    store, problems = _read(connector, disclosure, categories)
+    return store, [problem.for_store(connector) for problem in problems]
+
+
+def store_disclosure_problems(
+    *, disclosure: Any, categories: Iterable[str]
+) -> list[DisclosureProblem]:
+    """What an access letter could not say about a store configured so: the
+    rule of `store_disclosure_read`, for checking a connector when it is
+    written. Empty when the letter has all it needs."""
+    return _read("", disclosure, categories)[1]
+
+
+def store_disclosure_clean(disclosure: Any) -> dict[str, Any]:
+    """The shape of a disclosure as written (known keys, texts and objects);
+    `store_disclosure_require_complete` then checks it says all a letter needs.
+    Raises ValidationFailed naming the path."""
+    if disclosure is None:
+        return {}
+    if not isinstance(disclosure, dict):
+        raise ValidationFailed("must be an object", field="disclosure")
+    unknown = sorted(set(disclosure) - set(MANDATORY_ITEMS))
+    if unknown:
+        raise ValidationFailed(
+            f"unknown key {unknown[0]!r}; known: {', '.join(MANDATORY_ITEMS)}",
+            field=f"disclosure.{unknown[0]}",
+        )
+    for key, value in disclosure.items():
+        path = f"disclosure.{key}"
+        if isinstance(value, dict):
+            continue  # {"not_applicable": ...} or one structured entry
+        if key in ("retention", "source"):
+            if not isinstance(value, str):
+                raise ValidationFailed(
+                    'must be a text or {"not_applicable": "<reason>"}', field=path
+                )
+            continue
+        entries = value if isinstance(value, list) else [value]
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, str | dict):
+                raise ValidationFailed(
+                    "must be a text or an object", field=f"{path}[{index}]"
+                )
+    if len(json.dumps(disclosure)) > MAX_DISCLOSURE_CHARS:
+        raise ValidationFailed(
+            f"is too long ({MAX_DISCLOSURE_CHARS:,} characters at most)",
+            field="disclosure",
+        )
+    return disclosure
+
+
+def store_disclosure_require_complete(
+    *, disclosure: Any, categories: Iterable[str]
+) -> None:
+    """Refuse a store an access letter could not explain (GDPR 15(1)-(2)) by
+    the letter's own rule, naming the first missing field: stored so, it would
+    hold every access request that finds data in it."""
+    problems = store_disclosure_problems(disclosure=disclosure, categories=categories)
+    if not problems:
+        return
+    first, others = problems[0], problems[1:]
+    message = first.message
+    if others:
+        message += "; also " + ", ".join(problem.path for problem in others)
+    raise ValidationFailed(message, field=first.path)
+
+
+def _read(
+    connector: str, disclosure: Any, categories: Iterable[str]
+) -> tuple[StoreDisclosure, list[DisclosureProblem]]:
+    reader = _Reader()
     data: Mapping[str, Any] = disclosure if isinstance(disclosure, Mapping) else {}
     held = tuple(sorted({c.strip() for c in categories if c and c.strip()}))
     if not held:
         reader.problems.append(
-            f"{connector}: no data categories are recorded for this store "
-            "(set the connector's data categories)"
+            DisclosureProblem(
+                "data_categories",
+                "is empty: no data categories are recorded for this store "
+                "(set the connector's data categories)",
+            )
         )
     store = StoreDisclosure(
         connector=connector,

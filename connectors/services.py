@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -24,11 +25,14 @@ from accounts.permissions import Perm
 from audit.services import audit_record
 from connectors.base import ConfigError, ConnectorError, ConnectorKind
 from connectors.choices import Health
-from connectors.disclosure import MANDATORY_ITEMS
+from connectors.disclosure import (
+    store_disclosure_clean,
+    store_disclosure_require_complete,
+)
 from connectors.models import Connector
 from connectors.registry import kind_class
 from connectors.selectors import connector_secret_fields_set
-from privacydesk.errors import ValidationFailed
+from privacydesk.errors import IllegalTransition, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -101,42 +105,6 @@ def _clean_categories(categories: Any) -> list[str]:
     return cleaned
 
 
-def _clean_disclosure(disclosure: Any) -> dict[str, Any]:
-    """Check the shape of a disclosure; completeness is checked where it
-    matters, when an access letter is written (connectors.disclosure)."""
-    if disclosure is None:
-        return {}
-    if not isinstance(disclosure, dict):
-        raise ValidationFailed("must be an object", field="disclosure")
-    unknown = sorted(set(disclosure) - set(MANDATORY_ITEMS))
-    if unknown:
-        raise ValidationFailed(
-            f"unknown key {unknown[0]!r}; known: {', '.join(MANDATORY_ITEMS)}",
-            field=f"disclosure.{unknown[0]}",
-        )
-    for key, value in disclosure.items():
-        path = f"disclosure.{key}"
-        if isinstance(value, dict):
-            continue  # {"not_applicable": ...} or one structured entry
-        if key in ("retention", "source"):
-            if not isinstance(value, str):
-                raise ValidationFailed(
-                    'must be a text or {"not_applicable": "<reason>"}', field=path
-                )
-            continue
-        entries = value if isinstance(value, list) else [value]
-        for index, entry in enumerate(entries):
-            if not isinstance(entry, str | dict):
-                raise ValidationFailed(
-                    "must be a text or an object", field=f"{path}[{index}]"
-                )
-    if len(json.dumps(disclosure)) > 20_000:
-        raise ValidationFailed(
-            "is too long (20,000 characters at most)", field="disclosure"
-        )
-    return disclosure
-
-
 def _clean_enabled(enabled: Any) -> bool:
     if not isinstance(enabled, bool):
         raise ValidationFailed("must be true or false", field="enabled")
@@ -183,7 +151,10 @@ def connector_create(
     cleaned_config = kind_cls.validate_config(config)
     cleaned_secrets = kind_cls.validate_secrets(secrets)
     categories = _clean_categories(data_categories)
-    cleaned_disclosure = _clean_disclosure(disclosure)
+    cleaned_disclosure = store_disclosure_clean(disclosure)
+    store_disclosure_require_complete(
+        disclosure=cleaned_disclosure, categories=categories
+    )
     enabled = _clean_enabled(enabled)
     with transaction.atomic():
         _check_name_free(name)
@@ -263,7 +234,7 @@ def connector_update(*, actor: Actor, connector: Connector, **fields: Any) -> Co
             if categories != connector.data_categories:
                 changes["data_categories"] = categories
         if "disclosure" in fields:
-            disclosure = _clean_disclosure(fields["disclosure"])
+            disclosure = store_disclosure_clean(fields["disclosure"])
             if disclosure != connector.disclosure:
                 changes["disclosure"] = disclosure
         if "enabled" in fields:
@@ -272,6 +243,13 @@ def connector_update(*, actor: Actor, connector: Connector, **fields: Any) -> Co
                 changes["enabled"] = enabled
         if not changes:
             return connector  # idempotent: the same PATCH twice changes nothing
+        if {"disclosure", "data_categories"} & set(changes) or changes.get("enabled"):
+            # A row stored before this check may be incomplete: it can still
+            # be renamed, reconfigured or disabled, not switched on as it is.
+            store_disclosure_require_complete(
+                disclosure=changes.get("disclosure", connector.disclosure),
+                categories=changes.get("data_categories", connector.data_categories),
+            )
         if "config" in changes or "secrets" in changes:
             # The last check tested another configuration.
             changes.update(
@@ -305,6 +283,10 @@ def connector_set_enabled(
     """Switch a store on or off for new requests (running tasks finish)."""
     actor.require(Perm.CONNECTORS_MANAGE)
     enabled = _clean_enabled(enabled)
+    if enabled and not connector.enabled:
+        store_disclosure_require_complete(
+            disclosure=connector.disclosure, categories=connector.data_categories
+        )
     with transaction.atomic():
         changed = Connector.objects.filter(pk=connector.pk, enabled=not enabled).update(
             enabled=enabled, updated_at=timezone.now()
@@ -318,6 +300,47 @@ def connector_set_enabled(
             )
     connector.refresh_from_db()
     return connector
+
+
+def connector_delete(*, actor: Actor, connector: Connector) -> None:
+    """Remove a store that nothing refers to yet (one added by mistake).
+
+    A store that requests, consent withdrawals, retention policies or legal
+    holds refer to is part of their record and stays: disable it instead.
+    So does one with a live pull-agent token (revoking is the accounts'
+    business, and forgets the token at once); revoked tokens and consent
+    links go with it."""
+    actor.require(Perm.CONNECTORS_MANAGE)
+    with transaction.atomic():
+        connector = Connector.objects.select_for_update().get(pk=connector.pk)
+        live = sorted(
+            connector.agent_clients.filter(revoked_at__isnull=True).values_list(
+                "name", flat=True
+            )
+        )
+        if live:
+            raise IllegalTransition(
+                f"{connector.name} has live agent tokens ({', '.join(live)}): "
+                "revoke them first"
+            )
+        agents = sorted(connector.agent_clients.values_list("name", flat=True))
+        try:
+            with transaction.atomic():
+                connector.delete()
+        except ProtectedError as exc:
+            held_by = sorted(
+                {str(obj._meta.verbose_name_plural) for obj in exc.protected_objects}
+            )
+            raise IllegalTransition(
+                f"{connector.name} is referred to by {', '.join(held_by)}; "
+                "disable it instead"
+            ) from exc
+        audit_record(
+            actor=actor,
+            action="connector.deleted",
+            obj=connector,
+            data={"name": connector.name, "kind": connector.kind, "agents": agents},
+        )
 
 
 def connector_check_health(*, actor: Actor, connector: Connector) -> Connector:

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.http import QueryDict
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
@@ -27,6 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from privacydesk.errors import DomainError
+from privacydesk.jsontypes import json_type_errors
 
 # --- Errors -------------------------------------------------------------------
 
@@ -51,8 +53,32 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = getattr(data["detail"], "code", "error")
         response.data = {"error": code, "detail": str(data["detail"])}
     elif isinstance(data, dict | list):
-        response.data = {"error": "invalid", "detail": "invalid input", "errors": data}
+        response.data = {
+            "error": "invalid",
+            "detail": "invalid input",
+            "errors": error_paths(data),
+        }
     return response
+
+
+def error_paths(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as messages per field path, the one shape the
+    schema documents: {"identity": {"email": [...]}} -> {"identity.email": [...]},
+    a list of objects -> `items[2].name`."""
+    if isinstance(errors, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in errors.items():
+            flat.update(error_paths(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(errors, list) and any(isinstance(e, dict | list) for e in errors):
+        flat = {}
+        for index, value in enumerate(errors):
+            flat.update(error_paths(value, f"{prefix}[{index}]"))
+        return flat
+    messages = errors if isinstance(errors, list) else [errors]
+    return (
+        {prefix or "non_field_errors": [str(m) for m in messages]} if messages else {}
+    )
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -102,23 +128,29 @@ def id_parameter(what: str, name: str = "id") -> OpenApiParameter:
 
 
 class StrictSerializer(serializers.Serializer):
-    """An input serializer that refuses keys it does not declare."""
+    """An input serializer that refuses keys it does not declare, and, in a
+    JSON body, values not of the type the schema documents."""
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
-        unknown: dict[str, list[str]] = {}
+        problems: dict[str, list[str]] = {}
         if isinstance(data, Mapping):
-            unknown = {
+            problems = {
                 str(name): ["unknown field"]
                 for name in sorted(set(data) - set(self.fields), key=str)
             }
+        if isinstance(data, Mapping) and not isinstance(data, QueryDict):
+            for name, field in self.fields.items():
+                if name in data and not field.read_only:
+                    typed = json_type_errors(field, data[name], name)
+                    problems.update({path: [msg] for path, msg in typed.items()})
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:
-            if unknown and isinstance(exc.detail, dict):
-                raise serializers.ValidationError({**exc.detail, **unknown}) from exc
+            if problems and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **problems}) from exc
             raise
-        if unknown:
-            raise serializers.ValidationError(unknown)
+        if problems:
+            raise serializers.ValidationError(problems)
         return dict(value)
 
 
@@ -134,13 +166,15 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 
 class IdentitySchemaSerializer(serializers.Serializer):
-    """Documentation only: the service validates an identity's contents."""
+    """Documentation only: the service validates an identity's contents
+    (subjects.claims.identity_claims; blank or null means absent)."""
 
-    email = serializers.EmailField(required=False)
-    phone = serializers.CharField(required=False)
+    email = serializers.EmailField(required=False, allow_blank=True, allow_null=True)
+    phone = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     customer_ids = serializers.DictField(
         child=serializers.CharField(),
         required=False,
+        allow_null=True,
         help_text='Customer ids per system, e.g. `{"crm": "C-1001"}`.',
     )
 
@@ -161,6 +195,24 @@ def parse(
     if not isinstance(data, Mapping):
         raise serializers.ValidationError({"": ["must be an object"]})
     serializer = serializer_class(data=data)
+    # In a query string, a parameter given without a value (`?kind=`) is a 400
+    # too: DRF would read it as absent, and the schema does not allow it.
+    if isinstance(data, QueryDict):
+        blank = {
+            name: ["give a value, or leave the parameter out"]
+            for name in serializer.fields
+            if name in data and data.get(name) == ""
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+    if isinstance(data, QueryDict):
+        blank = {
+            name: ["give a value, or leave the parameter out"]
+            for name in serializer.fields
+            if name in data and data.get(name) == ""
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 

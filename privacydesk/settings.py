@@ -314,9 +314,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.api.permissions.HasScope"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "privacydesk.api_defaults.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "privacydesk.apikit.exception_handler",
+    "DEFAULT_METADATA_CLASS": "privacydesk.api_defaults.SchemaMetadata",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {

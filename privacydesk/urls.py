@@ -26,3 +26,6 @@ urlpatterns = [
         "api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"
     ),
 ]
+
+# An unknown URL under /api/ answers JSON like every other API error.
+handler404 = "privacydesk.api_defaults.not_found"

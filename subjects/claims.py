@@ -49,7 +49,9 @@ def identity_claims(identity: Any, *, field: str = "identity") -> list[Claim]:
         if not isinstance(phone, str) or not _PHONE.match(phone.strip()):
             raise ValidationFailed("not a valid phone number", field=f"{field}.phone")
         claims.append((IdentifierKind.PHONE, "", phone.strip()))
-    customer_ids = identity.get("customer_ids") or {}
+    customer_ids = identity.get("customer_ids")
+    if customer_ids is None:
+        customer_ids = {}
     if not isinstance(customer_ids, dict):
         raise ValidationFailed(
             'must be an object like {"crm": "C-1001"}', field=f"{field}.customer_ids"

@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from connectors.base import ConfigError
 from connectors.choices import Action, ConnectorKindChoice, Health
+from connectors.disclosure import MANDATORY_ITEMS
 from connectors.models import Connector
 from connectors.registry import kind_class
 from connectors.selectors import connector_secret_fields_set
@@ -72,22 +73,102 @@ class CategoriesField(serializers.JSONField):
     """Short names; checked by the service."""
 
 
-class DisclosureSchemaSerializer(serializers.Serializer):
-    """Documentation only: what the subject is told about this store."""
-
-    purposes = serializers.ListField(child=serializers.CharField(), required=False)
-    recipients = serializers.ListField(child=serializers.CharField(), required=False)
-    retention = serializers.CharField(required=False)
-    source = serializers.CharField(required=False)
-    automated_decision_making = serializers.CharField(required=False)
-
-    class Meta:
-        ref_name = "ConnectorDisclosure"
+def _not_applicable() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {"not_applicable": {"type": "string"}},
+        "required": ["not_applicable"],
+        "description": "The item does not apply to this store, and why.",
+    }
 
 
-@extend_schema_field(DisclosureSchemaSerializer)
+def _text_item(description: str) -> dict[str, Any]:
+    return {
+        "oneOf": [{"type": "string"}, _not_applicable()],
+        "description": description,
+    }
+
+
+def _list_item(description: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """One entry, a list of entries, or not applicable (an entry object and
+    the not-applicable mark are both objects, so: anyOf)."""
+    one = {"anyOf": [{"type": "string"}, entry]}
+    return {
+        "anyOf": [one, {"type": "array", "items": one}, _not_applicable()],
+        "description": description,
+    }
+
+
+def _entry(**properties: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {name: {"type": "string"} for name in properties},
+        "description": "; ".join(f"`{k}`: {v}" for k, v in properties.items()),
+    }
+
+
+# The shapes connectors.disclosure reads. Every item is required on write
+# (an access letter needs them all); an error names the path, e.g.
+# `disclosure.transfers` or `disclosure.recipients[0]`.
+DISCLOSURE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "purposes": _list_item(
+            "GDPR 15(1)(a).",
+            _entry(purpose="what for", legal_basis="e.g. Art. 6(1)(f)"),
+        ),
+        "recipients": _list_item(
+            "GDPR 15(1)(c): named, or a category with `reason` "
+            "`impossible` or `manifestly_unfounded_or_excessive`.",
+            _entry(
+                name="who",
+                role="e.g. processor",
+                country="where",
+                category="a category, when not named",
+                reason="why not named",
+                explanation="more on why",
+            ),
+        ),
+        "retention": _text_item("GDPR 15(1)(d): how long, or the criteria."),
+        "source": _text_item("GDPR 15(1)(g): where the data came from."),
+        "automated_decision_making": _list_item(
+            "GDPR 15(1)(h): each solely automated decision.",
+            _entry(
+                activity="which processing",
+                logic="the logic involved",
+                significance="what it means for the subject",
+                consequences="the envisaged consequences",
+            ),
+        ),
+        "transfers": _list_item(
+            "GDPR 15(2): transfers to third countries.",
+            _entry(country="where", safeguards="e.g. SCCs", recipient="who"),
+        ),
+    },
+    "description": "What the subject is told about this store (GDPR 15(1)-(2)).",
+}
+
+
+@extend_schema_field(
+    {
+        **DISCLOSURE_SCHEMA,
+        "required": list(MANDATORY_ITEMS),
+        "description": (
+            "What the subject is told about this store (GDPR 15(1)-(2)). Every "
+            'item is required: a value, or `{"not_applicable": "<reason>"}`; '
+            "checked by the rule the access letter uses."
+        ),
+    }
+)
 class DisclosureField(serializers.JSONField):
-    """GDPR 15(1)(a)-(h) facts for this store; keys checked by the service."""
+    """GDPR 15(1)-(2) facts for this store; checked by connectors.disclosure."""
+
+
+@extend_schema_field(DISCLOSURE_SCHEMA)
+class StoredDisclosureField(serializers.JSONField):
+    """As stored: a connector written before the completeness check may lack
+    items (it cannot be enabled again until they are filled in)."""
 
 
 # --- Inputs ---------------------------------------------------------------------
@@ -100,8 +181,8 @@ class ConnectorCreateSerializer(StrictSerializer):
     kind = KindField()
     config = ConfigField()
     secrets = SecretsField(required=False, allow_null=True)
-    data_categories = CategoriesField(required=False)
-    disclosure = DisclosureField(required=False)
+    data_categories = CategoriesField()
+    disclosure = DisclosureField()
     enabled = serializers.BooleanField(default=True)
 
 
@@ -125,6 +206,8 @@ class ConnectorFilterSerializer(serializers.Serializer):
 
 # --- Outputs --------------------------------------------------------------------
 
+ACTIONS_SCHEMA = serializers.ListField(child=serializers.ChoiceField(Action.choices))
+
 
 class ConnectorSerializer(serializers.Serializer):
     """A connector as integrations see it: everything but its secrets."""
@@ -140,10 +223,15 @@ class ConnectorSerializer(serializers.Serializer):
         help_text="Names of the secrets this kind takes."
     )
     actions = serializers.SerializerMethodField(
-        help_text="What this store can do by itself; other actions become manual."
+        help_text="What this store does by itself as configured; other actions "
+        "become manual tasks."
+    )
+    kind_actions = serializers.SerializerMethodField(
+        help_text="What its kind can do; `actions` may be narrower (an sql map "
+        "restricts only where it names a flag column)."
     )
     data_categories = CategoriesField(read_only=True)
-    disclosure = DisclosureField(read_only=True)
+    disclosure = StoredDisclosureField(read_only=True)
     enabled = serializers.BooleanField(read_only=True)
     health = serializers.ChoiceField(choices=Health.choices, read_only=True)
     health_detail = serializers.CharField(read_only=True)
@@ -160,10 +248,16 @@ class ConnectorSerializer(serializers.Serializer):
         except (ConfigError, ImportError):
             return []
 
-    @extend_schema_field(
-        {"type": "array", "items": {"type": "string", "enum": list(Action.values)}}
-    )
+    @extend_schema_field(ACTIONS_SCHEMA)
     def get_actions(self, connector: Connector) -> list[str]:
+        try:
+            actions = connector.instance().actions
+        except (ConfigError, ImportError):
+            return []
+        return [action for action in Action.values if action in actions]
+
+    @extend_schema_field(ACTIONS_SCHEMA)
+    def get_kind_actions(self, connector: Connector) -> list[str]:
         try:
             actions = kind_class(connector.kind).actions
         except (ConfigError, ImportError):

@@ -6,6 +6,7 @@ through the Actor built from the calling API client.
 
 from __future__ import annotations
 
+from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -21,6 +22,7 @@ from connectors.selectors import connector_get, connector_list
 from connectors.services import (
     connector_check_health,
     connector_create,
+    connector_delete,
     connector_update,
 )
 from privacydesk.apikit import (
@@ -41,6 +43,8 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
         *codes,
         e400="Invalid input; `errors` names each field path, e.g. `config.folder`.",
         e404="No connector with this id.",
+        e409="Requests, withdrawals, policies or holds refer to this connector, "
+        "or a live agent token does.",
     )
 
 
@@ -54,6 +58,7 @@ class ConnectorViewSet(viewsets.GenericViewSet):
         "retrieve": Scope.CONNECTORS_READ,
         "create": Scope.CONNECTORS_WRITE,
         "partial_update": Scope.CONNECTORS_WRITE,
+        "destroy": Scope.CONNECTORS_WRITE,
         "test": Scope.CONNECTORS_WRITE,
     }
 
@@ -96,10 +101,12 @@ class ConnectorViewSet(viewsets.GenericViewSet):
     )
     def create(self, request: HttpRequest) -> Response:
         data = parse(s.ConnectorCreateSerializer, request.data)
-        connector = connector_create(actor=client_actor(request), **data)
-        return Response(
-            s.ConnectorSerializer(connector).data, status=status.HTTP_201_CREATED
-        )
+        # The answer is rendered inside the transaction: a connector is
+        # created with its 201, or not at all.
+        with transaction.atomic():
+            connector = connector_create(actor=client_actor(request), **data)
+            body = s.ConnectorSerializer(connector).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         operation_id="connectors_retrieve",
@@ -126,10 +133,36 @@ class ConnectorViewSet(viewsets.GenericViewSet):
     )
     def partial_update(self, request: HttpRequest, **kwargs: str) -> Response:
         data = parse(s.ConnectorUpdateSerializer, request.data)
-        connector = connector_update(
-            actor=client_actor(request), connector=self._connector(manage=True), **data
+        with transaction.atomic():  # changed with its 200, or not at all
+            connector = connector_update(
+                actor=client_actor(request),
+                connector=self._connector(manage=True),
+                **data,
+            )
+            body = s.ConnectorSerializer(connector).data
+        return Response(body)
+
+    @extend_schema(
+        operation_id="connectors_destroy",
+        summary="Remove a connector",
+        description=(
+            f"Needs the scope `{Scope.CONNECTORS_WRITE}`. Only a connector nothing "
+            "refers to yet (one added by mistake): once requests, withdrawals, "
+            "retention policies or legal holds refer to it, it is part of their "
+            "record, and the answer is `409`; disable it instead. A live pull-agent "
+            "token is revoked first (`409` until then); revoked tokens and consent "
+            "links go with it."
+        ),
+        parameters=[ID_PARAMETER],
+        request=None,
+        responses={204: None, **_errors(401, 403, 404, 409)},
+        tags=TAGS,
+    )
+    def destroy(self, request: HttpRequest, **kwargs: str) -> Response:
+        connector_delete(
+            actor=client_actor(request), connector=self._connector(manage=True)
         )
-        return Response(s.ConnectorSerializer(connector).data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         operation_id="connectors_test",

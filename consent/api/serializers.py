@@ -28,16 +28,23 @@ from privacydesk.apikit import (
 
 
 class EvidenceSchemaSerializer(serializers.Serializer):
-    """Documentation only: the service checks the evidence's contents."""
+    """Documentation only: the service checks the evidence's contents
+    (consent.services.events; a blank or null item is left out)."""
 
-    user_agent = serializers.CharField(required=False, max_length=500)
+    user_agent = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=500
+    )
     ai_disclosure_version = serializers.CharField(
         required=False,
+        allow_blank=True,
+        allow_null=True,
         max_length=50,
         help_text="The AI-interaction disclosure shown in the chat (EU AI Act 50).",
     )
     ui_element = serializers.CharField(
         required=False,
+        allow_blank=True,
+        allow_null=True,
         max_length=200,
         help_text="The control the subject used, e.g. `chat-consent-checkbox`.",
     )
@@ -46,6 +53,8 @@ class EvidenceSchemaSerializer(serializers.Serializer):
     )
     ip = serializers.IPAddressField(
         required=False,
+        allow_blank=True,
+        allow_null=True,
         help_text=(
             "The subject's IP as your system saw it; stored only as a keyed "
             "hash. Without it, the calling address is hashed instead."

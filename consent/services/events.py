@@ -113,6 +113,8 @@ def evidence_clean(
     ip, source = raw.get("ip"), "evidence"
     if ip in (None, ""):
         ip, source = request_ip, "request"
+    elif not isinstance(ip, str):
+        raise ValidationFailed("not an IP address", field=f"{field}.ip")
     if ip:
         try:
             address = ipaddress.ip_address(str(ip).strip()).compressed

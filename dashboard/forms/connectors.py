@@ -95,8 +95,9 @@ class ConnectorForm(ServiceErrorsMixin, forms.Form):
         widget=forms.Textarea(
             attrs={"rows": 8, "class": "code", "spellcheck": "false"}
         ),
-        help_text="GDPR 15(1): purposes and recipients (lists), retention, source "
-        "and automated_decision_making (texts).",
+        help_text="GDPR 15(1)-(2), every item required: purposes and recipients "
+        "(lists), retention and source (texts), automated_decision_making and "
+        'transfers; an item that does not apply is {"not_applicable": "<reason>"}.',
     )
     enabled = forms.BooleanField(
         required=False,

@@ -241,9 +241,16 @@ def connector_enable(
     connector = _get(actor, public_id, manage=True)
     form = ConnectorEnableForm(request.POST)
     form.is_valid()  # a missing box means "off"
-    connector = connector_set_enabled(
-        actor=actor, connector=connector, enabled=form.cleaned_data["enabled"]
-    )
+    try:
+        connector = connector_set_enabled(
+            actor=actor, connector=connector, enabled=form.cleaned_data["enabled"]
+        )
+    except ValidationFailed as error:  # e.g. a disclosure a letter cannot use
+        messages.error(
+            request,
+            f"{connector.name} stays disabled: {error.field}: {error.message}",
+        )
+        return redirect("dashboard:connector_detail", public_id=connector.public_id)
     if connector.enabled:
         messages.success(request, f"{connector.name} is enabled for new requests.")
     else:

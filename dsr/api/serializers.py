@@ -39,7 +39,13 @@ from privacydesk.apikit import AwareDateTimeField, IdentityField, StrictSerializ
     }
 )
 class CorrectionsField(serializers.JSONField):
-    """Field name -> corrected value; checked by the service."""
+    """Field name -> corrected value; an object, whose contents the service
+    checks."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError('must be an object like {"name": "…"}')
+        return super().to_internal_value(data)
 
 
 class RequestCreateSerializer(StrictSerializer):
@@ -86,6 +92,8 @@ class RequestFilterSerializer(serializers.Serializer):
     due_within = serializers.IntegerField(
         required=False,
         min_value=0,
+        # No deadline is years away; past this the date would overflow (a 500).
+        max_value=3660,
         help_text="Open requests due within this many days (overdue included).",
     )
     overdue = serializers.BooleanField(

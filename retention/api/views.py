@@ -84,7 +84,10 @@ class PolicyViewSet(viewsets.GenericViewSet):
         operation_id="retention_policies_list",
         summary="List retention policies",
         description=f"Needs `{Scope.RETENTION_READ}`. The built-in policy first.",
-        responses={200: s.PolicySerializer(many=True), **error_responses(401, 403)},
+        responses={
+            200: s.PolicySerializer(many=True),
+            **error_responses(400, 401, 403),
+        },
         tags=TAGS,
     )
     def list(self, request: HttpRequest) -> Response:

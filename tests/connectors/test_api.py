@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from connectors import registry
 from connectors.base import ConfigError, ConnectorKind
 from connectors.models import Connector
+from tests.disclosure import CATEGORIES, DISCLOSURE
 
 URL = "/api/v1/connectors/"
 READ, WRITE = "connectors:read", "connectors:write"
@@ -54,7 +55,7 @@ def _files_body(folder: Path, **overrides: Any) -> dict[str, Any]:
             "erase": "redact_pii",
         },
         "data_categories": ["ai_conversation"],
-        "disclosure": {"purposes": ["Answering support questions"]},
+        "disclosure": DISCLOSURE,
     }
     body.update(overrides)
     return body
@@ -66,6 +67,8 @@ def _webhook_body(**overrides: Any) -> dict[str, Any]:
         "kind": "http",
         "config": {"url": "https://crm.example.com/dsr"},
         "secrets": {"signing_key": SIGNING_KEY},
+        "data_categories": CATEGORIES,
+        "disclosure": DISCLOSURE,
     }
     body.update(overrides)
     return body
@@ -99,7 +102,7 @@ def test_create_list_get_and_patch_a_files_connector(
     assert created["actions"] == ["access", "erase", "verify_erasure"]
     assert listed["count"] == 1
     assert listed["results"][0]["id"] == created["id"]
-    assert detail["disclosure"] == {"purposes": ["Answering support questions"]}
+    assert detail["disclosure"] == DISCLOSURE
     assert patched["enabled"] is False
     assert Connector.objects.get(public_id=created["id"]).enabled is False
 
@@ -116,6 +119,8 @@ def test_list_filters_by_kind_and_enabled(
             "name": "billing",
             "kind": "manual",
             "config": {"instructions": "Flag the account in the billing system."},
+            "data_categories": ["billing"],
+            "disclosure": DISCLOSURE,
         },
     )
 
@@ -159,6 +164,8 @@ def test_a_bad_sql_config_is_a_400_naming_the_table(
             # neither identity columns nor a parent: nothing reaches the subject
             "tables": [{"table": "customers", "key": "id", "erase": "delete"}],
         },
+        "data_categories": CATEGORIES,
+        "disclosure": DISCLOSURE,
     }
 
     response = http.post(URL, body, format="json")

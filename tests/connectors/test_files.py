@@ -18,6 +18,7 @@ from connectors.base import ConfigError, ConnectorError, Identity
 from connectors.kinds.files import LOCK_NAME, FilesConnector
 from connectors.services import connector_create
 from dsr.models import RequestTask
+from tests.disclosure import CATEGORIES, DISCLOSURE
 
 ADA = Identity(
     emails=("Ada.Lovelace@example.com",),
@@ -487,6 +488,8 @@ def test_an_erasure_request_empties_the_folder_and_is_verified(
         name="chats",
         kind="files",
         config={"folder": str(folder), "identity": IDENTITY_CONFIG},
+        data_categories=CATEGORIES,
+        disclosure=DISCLOSURE,
     )
 
     # when a verified erasure request for Ada runs (tasks run at commit)

@@ -21,6 +21,7 @@ from dsr.choices import RequestStatus, TaskStatus
 from dsr.models import Request, RequestTask
 from dsr.services.execution.staff import task_manual_attach, task_manual_done
 from privacydesk.errors import IllegalTransition, NotPermitted
+from tests.disclosure import CATEGORIES, DISCLOSURE
 
 INSTRUCTIONS = "Log into the legacy billing system and flag the customer's account."
 
@@ -39,6 +40,7 @@ def billing(db: Any, system_actor: Any) -> Connector:
         kind="manual",
         config={"instructions": INSTRUCTIONS, "assignee_email": "billing@example.com"},
         data_categories=["billing"],
+        disclosure=DISCLOSURE,
     )
 
 
@@ -265,6 +267,8 @@ def test_only_a_manual_task_takes_an_attachment(
         name="chats",
         kind="files",
         config={"folder": str(tmp_path), "identity": {"email": "customer.email"}},
+        data_categories=CATEGORIES,
+        disclosure=DISCLOSURE,
     )
     request = make_request(kind="erasure", verified=True)
     task = RequestTask.objects.get(request=request, action=Action.ERASE)

@@ -23,6 +23,7 @@ from connectors.services import (
     connector_update,
 )
 from privacydesk.errors import NotPermitted, ValidationFailed
+from tests.disclosure import CATEGORIES, DISCLOSURE
 
 PASSWORD = "s3cret-Pa55word-never-shown"
 
@@ -65,6 +66,7 @@ def _vault(actor: Actor, **overrides: Any) -> Connector:
         "secrets": {"password": PASSWORD},
         "data_categories": ["contact", "Support_Ticket", "contact"],
         "disclosure": {
+            **DISCLOSURE,
             "purposes": ["Customer support"],
             "retention": "Two years after the last ticket",
         },
@@ -312,6 +314,8 @@ def test_a_files_connector_on_a_missing_folder_is_unhealthy(
         name="chats",
         kind="files",
         config={"folder": str(tmp_path / "gone"), "identity": {"email": "c.email"}},
+        data_categories=CATEGORIES,
+        disclosure=DISCLOSURE,
     )
 
     checked = connector_check_health(actor=officer_actor, connector=connector)
@@ -343,6 +347,8 @@ def test_the_test_connector_command_checks_and_fails_loudly(
             name=name,
             kind="files",
             config={"folder": str(folder), "identity": {"email": "c.email"}},
+            data_categories=CATEGORIES,
+            disclosure=DISCLOSURE,
         )
     out = StringIO()
 

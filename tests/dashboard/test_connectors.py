@@ -14,6 +14,7 @@ from audit.models import AuditEvent
 from connectors.models import Connector
 from connectors.services import connector_create
 from dsr.services.execution.running import task_run
+from tests.disclosure import DISCLOSURE
 
 PASSWORD = "s3cret-Pa55word-do-not-show"
 INSTRUCTIONS = "Open the billing system, find the customer by e-mail and flag them."
@@ -57,6 +58,7 @@ def _helpdesk() -> Connector:
         secrets={"password": PASSWORD},
         data_categories=["contact", "support_ticket"],
         disclosure={
+            **DISCLOSURE,
             "purposes": ["Answering support requests", "Quality review"],
             "retention": "Three years after the last ticket",
         },
@@ -70,6 +72,7 @@ def _billing() -> Connector:
         kind="manual",
         config={"instructions": INSTRUCTIONS},
         data_categories=["billing"],
+        disclosure=DISCLOSURE,
     )
 
 
@@ -96,7 +99,7 @@ def _form(**overrides: Any) -> dict[str, Any]:
         "config": json.dumps({"instructions": INSTRUCTIONS}),
         "secrets": "",
         "data_categories": "billing, invoices",
-        "disclosure": json.dumps({"purposes": ["Invoicing"]}),
+        "disclosure": json.dumps({**DISCLOSURE, "purposes": ["Invoicing"]}),
         "enabled": "on",
     }
     data.update(overrides)
@@ -224,7 +227,7 @@ def test_create_a_manual_connector(officer_client: Client) -> None:
     assert connector.kind == "manual"
     assert connector.config == {"instructions": INSTRUCTIONS}
     assert connector.data_categories == ["billing", "invoices"]
-    assert connector.disclosure == {"purposes": ["Invoicing"]}
+    assert connector.disclosure == {**DISCLOSURE, "purposes": ["Invoicing"]}
     assert connector.enabled
     assert response.redirect_chain[-1][0] == _detail(connector)
     assert any("Connector billing added" in m for m in _messages(response))
@@ -279,6 +282,25 @@ def test_service_errors_outside_the_config_land_on_their_field(
     assert Connector.objects.count() == 1
 
 
+def test_a_disclosure_a_letter_cannot_use_is_refused_with_its_path(
+    officer_client: Client, db: None
+) -> None:
+    # given a disclosure that forgets the transfers to third countries
+    disclosure = {k: v for k, v in DISCLOSURE.items() if k != "transfers"}
+
+    # when
+    response = officer_client.post(NEW, _form(disclosure=json.dumps(disclosure)))
+
+    # then
+    assert response.status_code == 400
+    assert (
+        response.context["form"]
+        .errors["disclosure"][0]
+        .startswith("disclosure.transfers: is empty")
+    )
+    assert not Connector.objects.exists()
+
+
 def test_edit_form_never_shows_secrets_and_blank_keeps_them(
     officer_client: Client, db: None
 ) -> None:
@@ -296,7 +318,7 @@ def test_edit_form_never_shows_secrets_and_blank_keeps_them(
             config=json.dumps(config),
             secrets="",
             data_categories="contact",
-            disclosure="",
+            disclosure=json.dumps(helpdesk.disclosure),
             enabled="",
         ),
         follow=True,
@@ -310,7 +332,10 @@ def test_edit_form_never_shows_secrets_and_blank_keeps_them(
     assert helpdesk.name == "helpdesk-db"
     assert helpdesk.secrets == {"password": PASSWORD}
     assert helpdesk.data_categories == ["contact"]
-    assert helpdesk.disclosure == {}
+    assert helpdesk.disclosure["purposes"] == [
+        "Answering support requests",
+        "Quality review",
+    ]
     assert not helpdesk.enabled
     assert PASSWORD not in response.content.decode()
 
@@ -385,6 +410,26 @@ def test_test_connection_shows_the_error(officer_client: Client, db: None) -> No
     assert "Failing" in page
     assert helpdesk.health_detail in page
     assert PASSWORD not in page
+
+
+def test_a_connector_stored_incomplete_is_not_enabled_again(
+    officer_client: Client, db: None
+) -> None:
+    # given a connector stored before disclosures were checked, now disabled
+    billing = _billing()
+    Connector.objects.filter(pk=billing.pk).update(
+        enabled=False, disclosure={"purposes": ["Invoicing"]}
+    )
+
+    # when
+    response = officer_client.post(_enable(billing), {"enabled": "on"}, follow=True)
+
+    # then
+    billing.refresh_from_db()
+    assert not billing.enabled
+    assert any(
+        "stays disabled: disclosure.recipients" in m for m in _messages(response)
+    )
 
 
 def test_disable_and_enable(officer_client: Client, db: None) -> None:

@@ -16,6 +16,7 @@ from connectors.models import Connector
 from connectors.services import connector_create
 from dsr.models import Request, RequestTask, TaskAttempt
 from dsr.services.execution.running import task_run
+from tests.disclosure import CATEGORIES, DISCLOSURE
 
 INSTRUCTIONS = "Open the billing system, find the customer by e-mail and flag them."
 
@@ -26,6 +27,8 @@ def _manual_connector(name: str = "billing") -> Connector:
         name=name,
         kind="manual",
         config={"instructions": INSTRUCTIONS},
+        data_categories=CATEGORIES,
+        disclosure=DISCLOSURE,
     )
 
 

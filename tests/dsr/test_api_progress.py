@@ -15,6 +15,7 @@ from connectors.services import connector_create
 from dsr.models import Request, RequestTask
 from dsr.services.execution.running import task_run
 from dsr.services.execution.staff import task_skip
+from tests.disclosure import CATEGORIES, DISCLOSURE
 
 URL = "/api/v1/requests/"
 INSTRUCTIONS = "Open the billing system, find the customer by e-mail and flag them."
@@ -28,6 +29,8 @@ def _manual(name: str) -> Connector:
         name=name,
         kind="manual",
         config={"instructions": INSTRUCTIONS},
+        data_categories=CATEGORIES,
+        disclosure=DISCLOSURE,
     )
 
 

@@ -13,6 +13,7 @@ from dsr.choices import RequestStatus, TaskStatus
 from dsr.models import Request, RequestTask
 from dsr.services.execution.planning import request_plan_tasks
 from dsr.services.requests import request_approve
+from tests.disclosure import DISCLOSURE
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +27,7 @@ def stores(system_actor: Any) -> None:
             kind="manual",
             config={"instructions": f"Look the customer up in {name}."},
             data_categories=["billing"],
+            disclosure=DISCLOSURE,
         )
 
 

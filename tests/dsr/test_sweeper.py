@@ -11,6 +11,7 @@ from accounts.actors import actor_system
 from connectors.services import connector_create
 from dsr.models import RequestTask
 from dsr.services.execution.sweeping import tasks_sweep
+from tests.disclosure import CATEGORIES, DISCLOSURE
 
 
 @pytest.mark.django_db
@@ -23,6 +24,8 @@ def test_an_attempt_cut_short_by_a_dead_worker_is_recorded_as_lost(
         name="billing",
         kind="manual",
         config={"instructions": "Find the customer by e-mail and flag them."},
+        data_categories=CATEGORIES,
+        disclosure=DISCLOSURE,
     )
     request = make_request(kind="erasure", verified=True)
     (task,) = request.tasks.all()

@@ -1,0 +1,138 @@
+"""Connector kinds as an integrator sets them up over the API: a realistic
+config per kind, what the API answers for it, and a valid request body."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from audit.models import AuditEvent
+from connectors.demo.config import SQL_CONNECTOR_TABLES
+from connectors.demo.content import StoreSize
+from connectors.demo.stores import build_sqlite
+from tests.disclosure import DISCLOSURE
+
+URL = "/api/v1/connectors/"
+READ, WRITE = "connectors:read", "connectors:write"
+SECRET = "pw-7f3c9a1e5b-never-returned"
+ALL = ["access", "rectify", "erase", "verify_erasure", "restrict", "object"]
+
+
+@dataclass(frozen=True)
+class KindCase:
+    """One kind as an integrator sets it up, and what the API answers."""
+
+    config: Callable[[Path], dict[str, Any]]
+    patch: Callable[[dict[str, Any]], dict[str, Any]]  # a config change
+    actions: list[str]  # once created
+    patched_actions: list[str]  # after the patch
+    kind_actions: list[str]
+    health: str  # the answer of `test` right after creating
+    secrets: dict[str, str] = field(default_factory=dict)
+
+
+def sql_config(folder: Path) -> dict[str, Any]:
+    store = folder / "helpdesk.sqlite3"
+    build_sqlite(store, StoreSize(customers=12))
+    return {"dsn": f"sqlite:///{store}", "tables": copy.deepcopy(SQL_CONNECTOR_TABLES)}
+
+
+def without_flags(config: dict[str, Any]) -> dict[str, Any]:
+    """The map with no restriction or objection column: the store can then
+    neither restrict nor record an objection by itself."""
+    tables = copy.deepcopy(config["tables"])
+    for table in tables:
+        table.pop("restrict_column", None)
+        table.pop("objection_column", None)
+    return {**config, "tables": tables}
+
+
+def files_config(folder: Path) -> dict[str, Any]:
+    chats = folder / "chats"
+    chats.mkdir()
+    (chats / "2026-01.jsonl").write_text(
+        json.dumps({"id": "c-1", "customer": {"email": "a@example.com"}}) + "\n"
+    )
+    return {
+        "folder": str(chats),
+        "identity": {"email": "customer.email"},
+        "text_fields": ["messages[].text"],
+        "erase": "redact_pii",
+    }
+
+
+CASES: dict[str, KindCase] = {
+    "sql": KindCase(
+        config=sql_config,
+        patch=without_flags,
+        actions=ALL,
+        patched_actions=["access", "rectify", "erase", "verify_erasure"],
+        kind_actions=ALL,
+        health="ok",
+        secrets={"password": SECRET},
+    ),
+    "http": KindCase(
+        config=lambda _: {"url": "https://crm.example.com/dsr", "timeout_seconds": 5},
+        patch=lambda config: {**config, "actions": ["access", "erase"]},
+        actions=ALL,
+        patched_actions=["access", "erase"],
+        kind_actions=ALL,
+        health="ok",
+        secrets={"signing_key": SECRET},
+    ),
+    "pull": KindCase(
+        config=lambda _: {"lease_seconds": 300},
+        patch=lambda config: {**config, "actions": ["access"]},
+        actions=ALL,
+        patched_actions=["access"],
+        kind_actions=ALL,
+        health="error",  # no agent has called in yet
+    ),
+    "files": KindCase(
+        config=files_config,
+        patch=lambda config: {**config, "pattern": "2026-*.jsonl"},
+        actions=["access", "erase", "verify_erasure"],
+        patched_actions=["access", "erase", "verify_erasure"],
+        kind_actions=["access", "erase", "verify_erasure"],
+        health="ok",
+    ),
+    "manual": KindCase(
+        config=lambda _: {
+            "instructions": "Find the customer in the billing tool and do it.",
+            "assignee_email": "billing@example.com",
+        },
+        patch=lambda config: {**config, "assignee_email": "finance@example.com"},
+        actions=ALL,
+        patched_actions=ALL,
+        kind_actions=ALL,
+        health="ok",
+    ),
+}
+
+
+def connector_body(of: str, folder: Path, **overrides: Any) -> dict[str, Any]:
+    """A valid body for a connector of the kind `of`; `overrides` replace keys."""
+    case = CASES[of]
+    body: dict[str, Any] = {
+        "name": f"{of}-store",
+        "kind": of,
+        "config": case.config(folder),
+        "data_categories": ["contact", "support_ticket"],
+        "disclosure": DISCLOSURE,
+    }
+    if case.secrets:
+        body["secrets"] = case.secrets
+    body.update(overrides)
+    return body
+
+
+def connector_events() -> list[str]:
+    return list(
+        AuditEvent.objects.filter(action__startswith="connector.")
+        .order_by("sequence")
+        .values_list("action", flat=True)
+    )
