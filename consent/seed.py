@@ -116,6 +116,7 @@ def seed_purposes(purpose_model: Any = None, version_model: Any = None) -> int:
     Returns how many purposes were created.
     """
     if purpose_model is None or version_model is None:
+        # Local: migration 0002 imports this module and passes historical models.
         from consent.models import PolicyVersion, Purpose
 
         purpose_model, version_model = Purpose, PolicyVersion

@@ -5,53 +5,37 @@ dashboard and the GPC signal all go through it, so every path writes the same
 evidence, updates the derived state under the subject's row lock, writes an
 audit event, retires cached answers after commit, and on withdrawal opens an
 erasure assessment (GDPR 17(1)(b)) and propagates to linked connectors.
+Input rules live in `inputs`, the derived state in `states`.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.permissions import Perm
 from audit.services import audit_record
 from consent.cache import invalidate_identifiers_on_commit
-from consent.choices import (
-    AssessmentStatus,
-    ConsentAction,
-    ConsentChannel,
-    ConsentStatus,
-    LegalBasis,
+from consent.choices import ConsentAction, ConsentChannel, ConsentStatus
+from consent.models import ConsentEvent, ConsentState, PolicyVersion, Purpose
+from consent.services.inputs import (
+    evidence_clean,
+    occurred_at_clean,
+    purpose_from_input,
+    version_from_input,
 )
-from consent.models import (
-    ConsentEvent,
-    ConsentState,
-    ErasureAssessment,
-    PolicyVersion,
-    Purpose,
+from consent.services.states import (
+    consent_state_derive,
+    consent_state_save,
+    consent_withdrawal_follow_up,
 )
-from consent.selectors import (
-    policy_version_current,
-    policy_version_renewal_floor,
-    purpose_get,
-)
-from consent.services.propagations import propagations_plan
-from privacydesk import crypto
-from privacydesk.errors import IllegalTransition, NotPermitted, ValidationFailed
-from subjects.claims import Claim
+from privacydesk.errors import NotPermitted, ValidationFailed
 from subjects.models import DataSubject, SubjectIdentifier
-
-# Clocks of integrations drift; a choice "from the future" beyond this is a bug.
-FUTURE_SKEW = timedelta(minutes=5)
-_TEXT_EVIDENCE = {"user_agent": 500, "ai_disclosure_version": 50, "ui_element": 200}
-_EVIDENCE_KEYS = {*_TEXT_EVIDENCE, "gpc", "ip"}
-IP_HASH_PURPOSE = "consent-evidence-ip"
 
 
 @dataclass(frozen=True)
@@ -78,99 +62,7 @@ def _require_record(actor: Actor, subject: DataSubject) -> None:
         raise NotPermitted("a data subject may record only their own consents")
 
 
-# --- input rules --------------------------------------------------------------
-
-
-def evidence_clean(
-    raw: Any, *, field: str = "evidence", request_ip: str | None = None
-) -> dict[str, Any]:
-    """The evidence kept with an event; an IP is only ever kept as a keyed hash.
-
-    `ip` in the evidence is the subject's address as the caller saw it; when
-    absent, `request_ip` (the address the call came from) is used instead.
-    """
-    if raw in (None, ""):
-        raw = {}
-    if not isinstance(raw, Mapping):
-        raise ValidationFailed("must be an object", field=field)
-    unknown = sorted(set(raw) - _EVIDENCE_KEYS)
-    if unknown:
-        raise ValidationFailed("unknown key", field=f"{field}.{unknown[0]}")
-    clean: dict[str, Any] = {}
-    for key, limit in _TEXT_EVIDENCE.items():
-        value = raw.get(key)
-        if value in (None, ""):
-            continue
-        if not isinstance(value, str) or len(value) > limit:
-            raise ValidationFailed(
-                f"a string of at most {limit} characters", field=f"{field}.{key}"
-            )
-        clean[key] = value.strip()
-    gpc = raw.get("gpc", False)
-    if not isinstance(gpc, bool):
-        raise ValidationFailed("must be true or false", field=f"{field}.gpc")
-    clean["gpc"] = gpc
-    ip, source = raw.get("ip"), "evidence"
-    if ip in (None, ""):
-        ip, source = request_ip, "request"
-    elif not isinstance(ip, str):
-        raise ValidationFailed("not an IP address", field=f"{field}.ip")
-    if ip:
-        try:
-            address = ipaddress.ip_address(str(ip).strip()).compressed
-        except ValueError as exc:
-            raise ValidationFailed("not an IP address", field=f"{field}.ip") from exc
-        clean["ip_hash"] = crypto.keyed_hash(address, purpose=IP_HASH_PURPOSE)
-        clean["ip_source"] = source
-    return clean
-
-
-def purpose_from_input(value: Any, field: str) -> Purpose:
-    purpose = purpose_get(slug=value) if isinstance(value, str) else None
-    if purpose is None:
-        raise ValidationFailed("unknown purpose", field=field)
-    return purpose
-
-
-def version_from_input(purpose: Purpose, label: Any, field: str) -> PolicyVersion:
-    if label in (None, ""):
-        version = policy_version_current(purpose=purpose)
-        if version is None:
-            raise ValidationFailed("this purpose has no published policy", field=field)
-        return version
-    version = PolicyVersion.objects.filter(purpose=purpose, version=label).first()
-    if version is None:
-        raise ValidationFailed(f"no version {label!r} of {purpose.slug}", field=field)
-    return version
-
-
-def _occurred_at(value: datetime | None, field: str = "occurred_at") -> datetime:
-    now = timezone.now()
-    if value is None:
-        return now
-    if value > now + FUTURE_SKEW:
-        raise ValidationFailed("must not be in the future", field=field)
-    return value
-
-
-def claim_indexes(claims: Iterable[Claim]) -> list[str]:
-    return [crypto.blind_index(kind, value, namespace=ns) for kind, ns, value in claims]
-
-
 # --- the one place an event is applied -----------------------------------------
-
-
-def _new_state(event: ConsentEvent, purpose: Purpose) -> str:
-    if event.action == ConsentAction.WITHDRAW:
-        return ConsentStatus.WITHDRAWN
-    floor = policy_version_renewal_floor(purpose=purpose)
-    version = event.policy_version
-    if floor is not None and (version.effective_at, version.pk) < (
-        floor.effective_at,
-        floor.pk,
-    ):
-        return ConsentStatus.NEEDS_RENEWAL  # consent to wording since replaced
-    return ConsentStatus.GRANTED
 
 
 def consent_record(
@@ -225,7 +117,7 @@ def consent_record(
                     policy_version=version,
                     channel=channel,
                     source_system=source_system,
-                    occurred_at=_occurred_at(occurred_at),
+                    occurred_at=occurred_at_clean(occurred_at),
                     recorded_by=actor.ref,
                     evidence=evidence,
                     idempotency_scope=actor.ref if idempotency_key else "",
@@ -238,9 +130,9 @@ def consent_record(
             return Recorded(earlier, created=False)
         previous = state.state if state else ConsentStatus.DEFAULT
         applied = state is None or event.occurred_at >= state.since
-        new_state = _new_state(event, purpose) if applied else previous
+        new_state = consent_state_derive(event, purpose) if applied else previous
         if applied:
-            _save_state(state, event, new_state)
+            consent_state_save(state, event, new_state)
         audit_record(
             actor=actor,
             action=f"consent.{'granted' if action == 'grant' else 'withdrawn'}",
@@ -255,65 +147,12 @@ def consent_record(
             },
         )
         if applied and action == ConsentAction.WITHDRAW:
-            _after_withdrawal(actor, event, purpose, previous)
+            consent_withdrawal_follow_up(actor, event, purpose, previous)
         known = SubjectIdentifier.objects.filter(subject=subject).values_list(
             "blind_index", flat=True
         )
         invalidate_identifiers_on_commit([*known, *identifier_indexes])
     return Recorded(event, created=True)
-
-
-def _save_state(state: ConsentState | None, event: ConsentEvent, new: str) -> None:
-    values = {
-        "granted": event.action == ConsentAction.GRANT,
-        "state": new,
-        "policy_version": event.policy_version,
-        "since": event.occurred_at,
-        "last_event": event,
-    }
-    if state is None:
-        ConsentState.objects.create(
-            subject_id=event.subject_id, purpose_id=event.purpose_id, **values
-        )
-        return
-    for name, value in values.items():
-        setattr(state, name, value)
-    state.save()
-
-
-def _after_withdrawal(
-    actor: Actor, event: ConsentEvent, purpose: Purpose, previous: str
-) -> None:
-    had_consent = previous in (ConsentStatus.GRANTED, ConsentStatus.NEEDS_RENEWAL) or (
-        previous == ConsentStatus.DEFAULT and purpose.default_granted
-    )
-    if had_consent and purpose.legal_basis == LegalBasis.CONSENT:
-        _open_erasure_assessment(actor, event, purpose)
-    if purpose.propagate and previous != ConsentStatus.WITHDRAWN:
-        propagations_plan(event=event, purpose=purpose)
-
-
-def _open_erasure_assessment(
-    actor: Actor, event: ConsentEvent, purpose: Purpose
-) -> None:
-    """Consent was the only basis: staff must decide whether data goes (17(1)(b))."""
-    if ErasureAssessment.objects.filter(
-        subject_id=event.subject_id, purpose=purpose, status=AssessmentStatus.OPEN
-    ).exists():
-        return
-    assessment = ErasureAssessment.objects.create(
-        subject_id=event.subject_id, purpose=purpose, event=event
-    )
-    audit_record(
-        actor=actor,
-        action="consent.erasure_assessment_needed",
-        obj=assessment,
-        data={
-            "subject": str(event.subject.public_id),
-            "purpose": purpose.slug,
-            "event": str(event.public_id),
-        },
-    )
 
 
 def event_for_key(actor: Actor, key: str | None) -> ConsentEvent | None:
@@ -395,37 +234,3 @@ def consent_apply_gpc(
                 )
             )
     return recorded
-
-
-# --- staff decisions -------------------------------------------------------------
-
-
-def erasure_assessment_decide(
-    *, actor: Actor, assessment: ErasureAssessment, status: str, note: str
-) -> ErasureAssessment:
-    """Close an assessment: an erasure was filed, or none is needed (and why)."""
-    actor.require(Perm.CONSENT_MANAGE)
-    if status not in (AssessmentStatus.ERASURE_REQUESTED, AssessmentStatus.NOT_NEEDED):
-        raise ValidationFailed("erasure_requested or not_needed", field="status")
-    text = (note or "").strip()
-    if len(text) < 5:
-        raise ValidationFailed("say why (at least a few words)", field="note")
-    with transaction.atomic():
-        changed = ErasureAssessment.objects.filter(
-            pk=assessment.pk, status=AssessmentStatus.OPEN
-        ).update(
-            status=status,
-            note=text,
-            decided_by=actor.ref,
-            decided_at=timezone.now(),
-        )
-        if changed != 1:
-            raise IllegalTransition("this assessment is decided already")
-        audit_record(
-            actor=actor,
-            action="consent.erasure_assessment_decided",
-            obj=assessment,
-            data={"status": status},
-        )
-    assessment.refresh_from_db()
-    return assessment

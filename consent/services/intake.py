@@ -17,10 +17,12 @@ from accounts.permissions import Perm
 from consent.choices import ConsentChannel
 from consent.services.events import (
     Recorded,
-    claim_indexes,
     consent_apply_gpc,
     consent_record,
     event_for_key,
+)
+from consent.services.inputs import (
+    claim_indexes,
     evidence_clean,
     purpose_from_input,
     version_from_input,

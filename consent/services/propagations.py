@@ -94,6 +94,7 @@ def propagations_enqueue(
     ConsentPropagation.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
 
     def send() -> None:
+        # Local: consent.tasks imports this module (task <-> service pair).
         from consent.tasks import propagate_consent_task
 
         for propagation_id in ids:

@@ -13,11 +13,11 @@ from audit.models import AuditEvent
 from consent.choices import ConsentStatus
 from consent.models import ConsentEvent, ConsentState, ErasureAssessment
 from consent.selectors import consent_check, consent_state_for_subject
+from consent.services.assessments import erasure_assessment_decide
 from consent.services.events import (
     actor_for_data_subject,
     consent_record,
     consent_set,
-    erasure_assessment_decide,
 )
 from consent.services.policies import purpose_update
 from privacydesk import crypto
