@@ -17,9 +17,22 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.actors import Actor, actor_system
+from audit.selectors import audit_events_for_object
 from audit.services import audit_record
 from connectors.models import Connector
+from consent.seed import seed_purposes
+from consent.selectors import purpose_get
+from consent.services.events import consent_record
 from dsr.models import Request, RequestTask, TaskAttempt
+from dsr.services.requests import (
+    request_add_note,
+    request_close,
+    request_create,
+    request_extend,
+    request_pause,
+    request_resume,
+    request_verify,
+)
 
 SAMPLE_TABLES: list[dict[str, Any]] = [
     {
@@ -143,10 +156,6 @@ def _finished_task(
 
 
 def _consent_history(request: Request, actor: Actor) -> None:
-    from consent.seed import seed_purposes
-    from consent.selectors import purpose_get
-    from consent.services.events import consent_record
-
     seed_purposes()  # idempotent; a flushed test database may lack them
 
     choices = [
@@ -172,16 +181,6 @@ def _consent_history(request: Request, actor: Actor) -> None:
 def sample_closed_erasure(*, stores: int = 3, audit_events: int = 0) -> Request:
     """A completed erasure over `stores` stores; padded with staff notes until
     the request has at least `audit_events` audit events."""
-    from dsr.services.requests import (
-        request_add_note,
-        request_close,
-        request_create,
-        request_extend,
-        request_pause,
-        request_resume,
-        request_verify,
-    )
-
     system = actor_system("executor")
     staff = actor_system("sample")
     request = request_create(
@@ -263,8 +262,6 @@ def sample_closed_erasure(*, stores: int = 3, audit_events: int = 0) -> Request:
             },
             actor=system,
         )
-    from audit.selectors import audit_events_for_object
-
     have = audit_events_for_object(obj=request).count()
     for number in range(max(0, audit_events - have - 1)):
         request_add_note(

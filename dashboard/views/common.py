@@ -24,6 +24,7 @@ from accounts.permissions import Perm
 from dsr.clock import controller_zone, days_left, local_today
 from dsr.models import Request
 from privacydesk.errors import NotPermitted
+from retention.selectors import policies_needing_attention
 
 # A file download (FileResponse) is a response too, not an HttpResponse.
 StaffView = Callable[..., HttpResponseBase]
@@ -55,8 +56,6 @@ def layout_context(request: HttpRequest, actor: Actor | None) -> dict[str, Any]:
 
 def _retention_failing() -> int:
     """Policies whose last real run failed: the banner on every page."""
-    from retention.selectors import policies_needing_attention
-
     return policies_needing_attention().count()
 
 

@@ -23,6 +23,8 @@ from evidence.services import (
     evidence_pack_download_for_run,
 )
 from privacydesk.errors import IllegalTransition
+from retention.models import PurgeRun
+from retention.selectors import run_get
 
 
 def _pdf(result: GeneratedPack) -> HttpResponse:
@@ -93,9 +95,6 @@ def request_letter_pdf(
 def run_evidence_pdf(
     request: HttpRequest, actor: Actor, public_id: Any
 ) -> HttpResponse:
-    from retention.models import PurgeRun
-    from retention.selectors import run_get
-
     try:
         run = run_get(actor=actor, public_id=str(public_id))
     except PurgeRun.DoesNotExist as missing:

@@ -28,6 +28,7 @@ from evidence.services import (
     evidence_pack_download_for_run,
 )
 from privacydesk.apikit import error_responses, public_uuid
+from retention.selectors import run_get
 
 
 class PdfRenderer(BaseRenderer):
@@ -138,8 +139,6 @@ class RunEvidencePackView(_PdfApi):
         tags=["retention"],
     )
     def get(self, request: HttpRequest, id: str) -> HttpResponse:
-        from retention.selectors import run_get
-
         actor = client_actor(request)
         run = run_get(actor=actor, public_id=public_uuid(id, what="purge run"))
         return pdf_response(evidence_pack_download_for_run(actor=actor, run=run))

@@ -2,7 +2,8 @@
 same facts embedded as JSON, tied to the audit chain.
 
 - `canonical`: the JSON document and its digest;
-- `common`, `request_facts`, `purge_facts`: gathering the facts (reads only);
+- `common`, `request_facts` (with `request_timeline` and `store_facts`),
+  `purge_facts`: gathering the facts (reads only);
 - `render`: the PDF (WeasyPrint, PDF/A-3b, `evidence.json` attached);
 - `verify`: reading a pack back and checking it against the audit chain.
 """

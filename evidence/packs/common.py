@@ -9,12 +9,14 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
+import holidays
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from accounts.models import ApiClient
 from audit.chain import GENESIS_HASH, hash_of
 from audit.models import AuditEvent
+from dsr.clock import deadline_rules
 from evidence.packs.canonical import canonical_bytes
 
 
@@ -24,6 +26,11 @@ def iso(moment: datetime | None) -> str | None:
 
 def day(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def plural(count: int, word: str) -> str:
+    """`count` and the word, plural unless the count is one."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 # --- audit events -------------------------------------------------------------------
@@ -120,10 +127,6 @@ def settings_version(values: dict[str, Any]) -> str:
 
 def deadline_settings(regime: str) -> dict[str, Any]:
     """The clock settings a request's deadline was computed with."""
-    import holidays
-
-    from dsr.clock import deadline_rules
-
     values = {
         "time_zone": settings.CONTROLLER_TIME_ZONE,
         "calendar": {
@@ -138,6 +141,7 @@ def deadline_settings(regime: str) -> dict[str, Any]:
 
 
 def software_facts() -> dict[str, str]:
+    # Local: WeasyPrint takes ~0.8 s to import; web processes load this module.
     import weasyprint
 
     return {"renderer": f"WeasyPrint {weasyprint.__version__}"}

@@ -10,6 +10,7 @@ from django.db.models import Model, Q
 
 from audit.models import AuditEvent
 from audit.selectors import audit_object_types
+from dsr.models import LegalHold
 from evidence.packs.common import (
     actor_labels,
     audit_event_facts,
@@ -19,7 +20,7 @@ from evidence.packs.common import (
     software_facts,
 )
 from retention.choices import PolicyAction, RunStatus
-from retention.models import PurgeRun
+from retention.models import PurgeRun, RetentionPolicy
 
 
 def _object_type(model: type[Model]) -> str:
@@ -39,9 +40,6 @@ def purge_run_facts(
     The audit part covers the run's own events, the events of the holds it
     honoured (who placed them, on what basis) and of its policy (who approved
     each version of the settings it ran with)."""
-    from dsr.models import LegalHold
-    from retention.models import RetentionPolicy
-
     head_sequence = head.sequence if head is not None else 0
     hold_ids = [str(hold.get("id", "")) for hold in run.holds if hold.get("id")]
     scope = (

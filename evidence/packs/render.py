@@ -68,6 +68,7 @@ def _headers(facts: dict[str, Any]) -> tuple[str, str]:
 
 def evidence_pack_render(*, facts: dict[str, Any]) -> RenderedPack:
     """Render one pack; the PDF embeds `evidence.json` (the facts, sealed)."""
+    # Local: WeasyPrint takes ~0.8 s to import; web processes load this module.
     from weasyprint import HTML, Attachment
 
     attachment, digest = document_bytes(facts)

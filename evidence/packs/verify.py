@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
 from audit.chain import GENESIS_HASH, canonical_event, event_hash, hash_of
 from audit.models import AuditEvent
 from evidence.packs.canonical import (
@@ -58,9 +61,6 @@ class VerificationReport:
 
 def embedded_document(content: bytes) -> tuple[Any, Any]:
     """(PdfReader, the parsed evidence.json) of a PDF; raises ValueError."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
     try:
         reader = PdfReader(io.BytesIO(content))
         attachments = reader.attachments

@@ -29,9 +29,12 @@ from dsr.choices import CLOSED_STATUSES
 from dsr.models import Request
 from evidence.choices import EvidenceKind
 from evidence.models import EvidencePack
+from evidence.packs.purge_facts import purge_run_facts
 from evidence.packs.render import RenderedPack, evidence_pack_render
 from evidence.packs.request_facts import request_facts
 from privacydesk.errors import NotPermitted
+from retention.choices import RunStatus
+from retention.models import PurgeRun
 
 if TYPE_CHECKING:
     from retention.models import PurgeRun
@@ -254,9 +257,6 @@ def evidence_pack_download(
 
 def evidence_pack_generate_for_run(*, actor: Actor, run: Any) -> GeneratedPack:
     """Render a purge run's pack as of now, record it and audit its SHA-256."""
-    from evidence.packs.purge_facts import purge_run_facts
-    from retention.models import PurgeRun
-
     actor.require(Perm.RETENTION_VIEW)
     run = PurgeRun.objects.select_related("policy").get(pk=run.pk)
     pack_id = uuid.uuid4()
@@ -284,9 +284,6 @@ def evidence_pack_generate_for_run(*, actor: Actor, run: Any) -> GeneratedPack:
 
 def evidence_pack_generate_on_run_end(*, run_id: int) -> str:
     """The pack of a purge run that has just ended (the task's service)."""
-    from retention.choices import RunStatus
-    from retention.models import PurgeRun
-
     run = PurgeRun.objects.select_related("policy").filter(pk=run_id).first()
     if run is None:
         return "no-run"
@@ -301,8 +298,6 @@ def evidence_pack_generate_on_run_end(*, run_id: int) -> str:
 
 
 def evidence_pack_download_for_run(*, actor: Actor, run: Any) -> GeneratedPack:
-    from retention.choices import RunStatus
-
     actor.require(Perm.RETENTION_VIEW)
     result = _reusable(
         run,

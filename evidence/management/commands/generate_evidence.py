@@ -14,6 +14,7 @@ from evidence.services import (
     evidence_pack_generate,
     evidence_pack_generate_for_run,
 )
+from retention.models import PurgeRun
 
 
 class Command(BaseCommand):
@@ -35,8 +36,6 @@ class Command(BaseCommand):
                 raise CommandError(f"no request {options['request']}")
             result = evidence_pack_generate(actor=actor, request=request)
         else:
-            from retention.models import PurgeRun
-
             try:
                 run_id = uuid.UUID(options["run"])
             except ValueError as exc:
