@@ -25,7 +25,7 @@ Class-level metadata, read without an instance (the API, the dashboard,
 planning): `actions` (on the class: every action the kind can take; on an
 instance: those this configured store offers), `secret_fields`,
 `config_schema()` (JSON Schema of the config), `verifies_in_process`,
-`purges`, `withdraws_consent`.
+`purges`, `withdraws_consent`, `done_by_people`.
 
 Rules for every kind:
 - Idempotent: running an action twice has the effect of running it once, and
@@ -140,6 +140,9 @@ class ConnectorKind(ABC):
     purges: ClassVar[bool] = False
     # Whether `withdraw_consent` works (else a withdrawal is "unsupported").
     withdraws_consent: ClassVar[bool] = False
+    # Whether people do every action (a human task on the dashboard): staff
+    # may then mark its tasks done and attach the proof.
+    done_by_people: ClassVar[bool] = False
 
     def __init__(
         self, *, name: str, config: Mapping[str, Any], secrets: Mapping[str, str]

@@ -22,7 +22,7 @@ from enum import StrEnum
 
 from accounts.actors import Actor, ActorKind
 from accounts.permissions import Perm
-from connectors.choices import ConnectorKindChoice
+from connectors.registry import kind_class
 from dsr.choices import RequestStatus, TaskStatus
 from dsr.clock import local_today, request_deadlines
 from dsr.deadlines.counting import can_extend
@@ -243,7 +243,7 @@ TASK_ACTIONS_BY_STATUS: dict[str, frozenset[TaskAction]] = {
 def task_by_hand(*, task: RequestTask) -> bool:
     """A person does this task: a manual store, or a fallback to a person
     for a store that cannot do the action itself."""
-    return task.manual or task.connector.kind == ConnectorKindChoice.MANUAL
+    return task.manual or kind_class(task.connector.kind).done_by_people
 
 
 @dataclass(frozen=True)

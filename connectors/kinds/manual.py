@@ -38,6 +38,7 @@ class ManualConnector(ConnectorKind):
     kind: ClassVar[str] = "manual"
     label: ClassVar[str] = "Manual task"
     actions = frozenset(Action.values)
+    done_by_people = True
 
     @classmethod
     def config_schema(cls) -> dict[str, Any]:

@@ -114,6 +114,8 @@ def test_every_kind_says_what_it_does_on_the_class_without_an_instance(
     assert isinstance(cls.verifies_in_process, bool)
     assert isinstance(cls.purges, bool)
     assert isinstance(cls.withdraws_consent, bool)
+    # only the manual kind is worked by people (staff mark its tasks done)
+    assert cls.done_by_people is (kind == "manual")
     assert cls.kind == kind
     assert kinds_available()[kind] is cls
 
