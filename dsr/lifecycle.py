@@ -63,15 +63,24 @@ class Refusal:
     message: str
 
 
-_A = RequestAction
-_WHILE_OPEN = frozenset({_A.REJECT, _A.CANCEL, _A.EXTEND, _A.PAUSE, _A.RESUME, _A.NOTE})
+_WHILE_OPEN = frozenset(
+    {
+        RequestAction.REJECT,
+        RequestAction.CANCEL,
+        RequestAction.EXTEND,
+        RequestAction.PAUSE,
+        RequestAction.RESUME,
+        RequestAction.NOTE,
+    }
+)
 # A request closed while its clock was paused can still have the pause ended.
-_WHEN_CLOSED = frozenset({_A.RESUME, _A.NOTE})
+_WHEN_CLOSED = frozenset({RequestAction.RESUME, RequestAction.NOTE})
 
 REQUEST_ACTIONS_BY_STATUS: dict[str, frozenset[RequestAction]] = {
-    RequestStatus.RECEIVED: _WHILE_OPEN | {_A.VERIFY, _A.PROVE_IDENTITY},
-    RequestStatus.VERIFIED: _WHILE_OPEN | {_A.APPROVE},
-    RequestStatus.IN_PROGRESS: _WHILE_OPEN | {_A.CLOSE},
+    RequestStatus.RECEIVED: _WHILE_OPEN
+    | {RequestAction.VERIFY, RequestAction.PROVE_IDENTITY},
+    RequestStatus.VERIFIED: _WHILE_OPEN | {RequestAction.APPROVE},
+    RequestStatus.IN_PROGRESS: _WHILE_OPEN | {RequestAction.CLOSE},
     RequestStatus.COMPLETED: _WHEN_CLOSED,
     RequestStatus.PARTIALLY_COMPLETED: _WHEN_CLOSED,
     RequestStatus.FAILED: _WHEN_CLOSED,
@@ -145,18 +154,24 @@ class RequestActionRule:
 
 
 REQUEST_ACTION_RULES: dict[RequestAction, RequestActionRule] = {
-    _A.VERIFY: RequestActionRule(Perm.REQUEST_VERIFY, "verify"),
-    _A.PROVE_IDENTITY: RequestActionRule(
+    RequestAction.VERIFY: RequestActionRule(Perm.REQUEST_VERIFY, "verify"),
+    RequestAction.PROVE_IDENTITY: RequestActionRule(
         Perm.REQUEST_VIEW, "verify", actors=frozenset({"subject"})
     ),
-    _A.APPROVE: RequestActionRule(Perm.REQUEST_APPROVE, "approve", (_needs_approval,)),
-    _A.REJECT: RequestActionRule(Perm.REQUEST_REJECT, "reject"),
-    _A.CANCEL: RequestActionRule(Perm.REQUEST_CANCEL, "cancel", (_cancellable_by,)),
-    _A.EXTEND: RequestActionRule(Perm.REQUEST_EXTEND, "extend", (_extension_window,)),
-    _A.PAUSE: RequestActionRule(Perm.REQUEST_PAUSE, "pause", (_not_paused,)),
-    _A.RESUME: RequestActionRule(Perm.REQUEST_PAUSE, "resume", (_paused,)),
-    _A.CLOSE: RequestActionRule(Perm.REQUEST_CLOSE, "close"),
-    _A.NOTE: RequestActionRule(Perm.REQUEST_NOTE, "add a note to"),
+    RequestAction.APPROVE: RequestActionRule(
+        Perm.REQUEST_APPROVE, "approve", (_needs_approval,)
+    ),
+    RequestAction.REJECT: RequestActionRule(Perm.REQUEST_REJECT, "reject"),
+    RequestAction.CANCEL: RequestActionRule(
+        Perm.REQUEST_CANCEL, "cancel", (_cancellable_by,)
+    ),
+    RequestAction.EXTEND: RequestActionRule(
+        Perm.REQUEST_EXTEND, "extend", (_extension_window,)
+    ),
+    RequestAction.PAUSE: RequestActionRule(Perm.REQUEST_PAUSE, "pause", (_not_paused,)),
+    RequestAction.RESUME: RequestActionRule(Perm.REQUEST_PAUSE, "resume", (_paused,)),
+    RequestAction.CLOSE: RequestActionRule(Perm.REQUEST_CLOSE, "close"),
+    RequestAction.NOTE: RequestActionRule(Perm.REQUEST_NOTE, "add a note to"),
 }
 
 
@@ -227,14 +242,15 @@ def request_action_refusals(*, actor: Actor, request: Request) -> dict[str, Refu
 
 # --- tasks ------------------------------------------------------------------------
 
-_T = TaskAction
 TASK_ACTIONS_BY_STATUS: dict[str, frozenset[TaskAction]] = {
-    TaskStatus.PENDING: frozenset({_T.SKIP}),
+    TaskStatus.PENDING: frozenset({TaskAction.SKIP}),
     TaskStatus.RUNNING: frozenset(),
-    TaskStatus.WAITING: frozenset({_T.SKIP, _T.DONE, _T.ATTACH}),
-    TaskStatus.FAILED: frozenset({_T.RETRY, _T.SKIP}),
+    TaskStatus.WAITING: frozenset(
+        {TaskAction.SKIP, TaskAction.DONE, TaskAction.ATTACH}
+    ),
+    TaskStatus.FAILED: frozenset({TaskAction.RETRY, TaskAction.SKIP}),
     # The proof of work done by hand may follow the "done".
-    TaskStatus.SUCCEEDED: frozenset({_T.ATTACH}),
+    TaskStatus.SUCCEEDED: frozenset({TaskAction.ATTACH}),
     TaskStatus.EXEMPTED: frozenset(),
     TaskStatus.SKIPPED: frozenset(),
 }
@@ -255,14 +271,16 @@ class TaskActionRule:
 
 
 TASK_ACTION_RULES: dict[TaskAction, TaskActionRule] = {
-    _T.RETRY: TaskActionRule(Perm.REQUEST_CLOSE, "only a failed task can be retried"),
-    _T.SKIP: TaskActionRule(
+    TaskAction.RETRY: TaskActionRule(
+        Perm.REQUEST_CLOSE, "only a failed task can be retried"
+    ),
+    TaskAction.SKIP: TaskActionRule(
         Perm.REQUEST_CLOSE, "only a queued, waiting or failed task can be skipped"
     ),
-    _T.DONE: TaskActionRule(
+    TaskAction.DONE: TaskActionRule(
         Perm.REQUEST_CLOSE, "this task is not waiting for a person", by_hand_only=True
     ),
-    _T.ATTACH: TaskActionRule(
+    TaskAction.ATTACH: TaskActionRule(
         Perm.REQUEST_CLOSE,
         "this task is not waiting for a person or done",
         by_hand_only=True,
