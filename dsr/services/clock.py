@@ -20,7 +20,7 @@ from privacydesk.errors import IllegalTransition
 
 
 def _enqueue_notice(request: Request, notice: str) -> None:
-    # local: the task <-> service pair (dsr.tasks imports the services)
+    # Local: dsr.tasks imports the services back (task <-> service pair).
     from dsr.tasks import send_subject_notice_task
 
     transaction.on_commit(lambda: send_subject_notice_task.delay(request.pk, notice))

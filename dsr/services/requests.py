@@ -57,7 +57,7 @@ def _enqueue_after_close(request: Request, notice: str | None) -> None:
     """After commit, one message for what a closed request still needs: the
     subject's notice and the evidence pack (issue 6). See
     dsr.tasks.request_closed_task."""
-    # local: the task <-> service pair (dsr.tasks imports the services)
+    # Local: dsr.tasks imports the services back (task <-> service pair).
     from dsr.tasks import request_closed_task
 
     transaction.on_commit(lambda: request_closed_task.delay(request.pk, notice))

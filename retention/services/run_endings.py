@@ -75,7 +75,7 @@ def purge_run_after_end(run: PurgeRun) -> None:
             run_id = run.pk
 
             def send() -> None:
-                # local: the task <-> service pair (retention.tasks imports this)
+                # Local: retention.tasks imports this module (task <-> service pair).
                 from retention.tasks import purge_run_alert_task
 
                 purge_run_alert_task.delay(run_id)

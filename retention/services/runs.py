@@ -50,7 +50,7 @@ def purge_run_enqueue(*, actor: Actor, policy: RetentionPolicy, dry_run: bool) -
         )
 
         def send() -> None:
-            # local: the task <-> service pair (retention.tasks imports this)
+            # Local: retention.tasks imports this module (task <-> service pair).
             from retention.tasks import purge_run_task
 
             purge_run_task.delay(policy.pk, dry_run=dry_run, triggered_by=actor.ref)
@@ -219,7 +219,7 @@ def purge_run_resume_enqueue(*, actor: Actor, run: PurgeRun) -> None:
         run_id = run.pk
 
         def send() -> None:
-            # local: the task <-> service pair (retention.tasks imports this)
+            # Local: retention.tasks imports this module (task <-> service pair).
             from retention.tasks import purge_run_resume_task
 
             purge_run_resume_task.delay(run_id)
