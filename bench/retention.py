@@ -147,7 +147,7 @@ def setup_django() -> None:
 
 def place_holds(held_customers: int) -> list[str]:
     from accounts.actors import actor_system
-    from retention.services import hold_subject_for_identity, legal_hold_place
+    from retention.services.holds import hold_subject_for_identity, legal_hold_place
 
     actor = actor_system("bench")
     emails = [_email(customer) for customer in range(held_customers)]
@@ -166,7 +166,8 @@ def place_holds(held_customers: int) -> list[str]:
 def run_ours() -> Any:
     from accounts.actors import actor_system
     from connectors.models import Connector
-    from retention.services import purge_run_start, retention_policy_create
+    from retention.services.policies import retention_policy_create
+    from retention.services.runs import purge_run_start
 
     connector = Connector.objects.create(
         name="support-messages",

@@ -6,6 +6,7 @@ from django.db import models
 
 from connectors.base import ConnectorKind
 from connectors.choices import ConnectorKindChoice, Health
+from connectors.registry import kind_class
 from privacydesk.fields import EncryptedJSONField
 from privacydesk.history import history as history_records
 
@@ -43,8 +44,6 @@ class Connector(models.Model):
 
     def instance(self) -> ConnectorKind:
         """The kind's implementation, configured for this store."""
-        from connectors.registry import kind_class
-
         return kind_class(self.kind)(
             name=self.name, config=self.config, secrets=self.secrets or {}
         )

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
+import phonenumbers
+
 from connectors.redaction_engines import EMAIL, PATTERN_ENTITIES, PHONE, engines
 
 PERSON = "PERSON"
@@ -151,8 +153,6 @@ _SEP = r"[\s.\-()/]{0,3}"
 def _phone_regex(value: str) -> str | None:
     """A phone as people write it: any separators, with or without the
     country code, with a trunk zero, or in brackets."""
-    import phonenumbers
-
     digits = re.sub(r"\D", "", value)
     if len(digits) < 6:
         return None
@@ -192,6 +192,7 @@ def redact(
     values, sorted into kinds by `KnownIdentifiers.parse`."""
     if not text:
         return text, 0
+    # Local: presidio takes ~1 s to import; only redaction needs it.
     from presidio_anonymizer.entities import ConflictResolutionStrategy
     from presidio_anonymizer.entities import RecognizerResult as Span
 

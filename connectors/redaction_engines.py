@@ -57,6 +57,7 @@ def engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
 
 
 def _build_engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
+    # Local: spaCy and presidio take seconds to import; built on first use.
     import spacy
     import tldextract
     from phonenumbers import PhoneNumberMatcher

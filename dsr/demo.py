@@ -25,12 +25,12 @@ from audit.services import audit_record
 from dsr.choices import Channel, Regime, RequestKind, RequestStatus
 from dsr.clock import controller_zone, local_today
 from dsr.models import Request
+from dsr.services.clock import request_extend
 from dsr.services.requests import (
     request_add_note,
     request_cancel,
     request_close,
     request_create,
-    request_extend,
     request_reject,
 )
 from subjects.choices import IdentifierKind

@@ -6,14 +6,24 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from dsr.models import Request
+from dsr.notifications import notify_subject
+from dsr.services.execution.running import task_run
+from dsr.services.execution.sweeping import tasks_sweep
+from dsr.services.packages import (
+    access_package_build_and_close,
+    access_package_notify_ready,
+    access_packages_purge_expired,
+)
+from dsr.services.reminders import deadline_reminders_send
+from privacydesk.retry import backoff_seconds
+from privacydesk.wiring import wired_tasks_send
+
 
 @shared_task(
     acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
 )
 def send_subject_notice_task(request_id: int, notice: str) -> None:
-    from dsr.models import Request
-    from dsr.notifications import notify_subject
-
     request = Request.objects.filter(pk=request_id).first()
     if request is not None:
         notify_subject(request=request, notice=notice)
@@ -32,12 +42,6 @@ def request_closed_task(
     pack), then the subject told (`notice`: "package_ready" for the access
     package's page, another notice name, or None). A failed e-mail is tried
     again without queueing that work a second time."""
-    from dsr.models import Request
-    from dsr.notifications import notify_subject
-    from dsr.services.packages import access_package_notify_ready
-    from privacydesk.retry import backoff_seconds
-    from privacydesk.wiring import wired_tasks_send
-
     if not pack_queued:
         wired_tasks_send("REQUEST_CLOSED_TASKS", args=[request_id])
     try:
@@ -57,23 +61,17 @@ def request_closed_task(
 
 @shared_task(acks_late=True)
 def deadline_reminders_task() -> int:
-    from dsr.services.reminders import deadline_reminders_send
-
     return deadline_reminders_send()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def run_request_task_task(task_id: int) -> str:
     """Run one RequestTask; safe to deliver twice (the service claims it)."""
-    from dsr.services.execution.running import task_run
-
     return task_run(task_id=task_id)
 
 
 @shared_task(acks_late=True)
 def sweep_request_tasks_task() -> dict[str, int]:
-    from dsr.services.execution.sweeping import tasks_sweep
-
     return tasks_sweep()
 
 
@@ -86,13 +84,9 @@ def sweep_request_tasks_task() -> dict[str, int]:
 )
 def build_access_package_task(request_id: int) -> str:
     """Zip the access results, then close the request (idempotent)."""
-    from dsr.services.packages import access_package_build_and_close
-
     return access_package_build_and_close(request_id=request_id)
 
 
 @shared_task(acks_late=True)
 def purge_expired_access_packages_task() -> int:
-    from dsr.services.packages import access_packages_purge_expired
-
     return access_packages_purge_expired()

@@ -24,13 +24,11 @@ from consent.seed import seed_purposes
 from consent.selectors import purpose_get
 from consent.services.events import consent_record
 from dsr.models import Request, RequestTask, TaskAttempt
+from dsr.services.clock import request_extend, request_pause, request_resume
 from dsr.services.requests import (
     request_add_note,
     request_close,
     request_create,
-    request_extend,
-    request_pause,
-    request_resume,
     request_verify,
 )
 

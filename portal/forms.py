@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from dsr.choices import Regime, RequestKind
-from dsr.services.requests import request_corrections_clean
+from dsr.services.request_inputs import request_corrections_clean
 from privacydesk.errors import ValidationFailed
 from privacydesk.forms import ServiceErrorsMixin
 

@@ -13,7 +13,7 @@ from accounts.permissions import Perm
 from connectors.base import HeldScope
 from connectors.models import Connector
 from connectors.registry import kinds_available
-from dsr.models import LegalHold
+from dsr.models import LegalHold, Request
 from dsr.selectors import hold_active_q, holds_active
 from retention.choices import ATTENTION_STATUSES
 from retention.models import PurgeRun, RetentionPolicy
@@ -190,8 +190,6 @@ def policy_connector_get(*, actor: Actor, public_id: str) -> Connector:
 
 def hold_subject_of_request(*, actor: Actor, public_id: str) -> DataSubject:
     """The subject of a request, to place a hold on (by the request's id)."""
-    from dsr.models import Request
-
     actor.require(Perm.RETENTION_MANAGE)
     return Request.objects.select_related("subject").get(public_id=public_id).subject
 
@@ -205,8 +203,6 @@ def policy_connector_choices(*, actor: Actor) -> QuerySet[Connector]:
 
 def hold_subject_by_reference(*, actor: Actor, reference: str) -> DataSubject:
     """The subject of the request with this reference (e.g. DSR-2026-000123)."""
-    from dsr.models import Request
-
     actor.require(Perm.RETENTION_MANAGE)
     return (
         Request.objects.select_related("subject")

@@ -15,7 +15,8 @@ from django.test import override_settings
 
 from accounts.actors import actor_system
 from dsr.models import Request, RequestNote
-from dsr.services.requests import request_add_note, request_extend
+from dsr.services.clock import request_extend
+from dsr.services.requests import request_add_note
 from privacydesk import crypto
 from privacydesk.management.commands.rotate_field_keys import encrypted_columns
 from subjects.models import SubjectIdentifier

@@ -11,8 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from accounts.actors import actor_system
 from connectors.demo.content import StoreSize
 from connectors.demo.stores import build_sqlite, build_transcripts
+from connectors.models import Connector
+from connectors.services import connector_create
 
 # The connector map the issue asks for: the customer row survives anonymised,
 # ticket and message texts are redacted, AI logs are deleted.
@@ -111,10 +114,6 @@ def demo_stores_seed(folder: Path) -> list[tuple[str, bool]]:
     connectors. Idempotent: an existing store or connector is left as it is.
 
     Returns (connector name, created?) pairs."""
-    from accounts.actors import actor_system
-    from connectors.models import Connector
-    from connectors.services import connector_create
-
     store = folder / "helpdesk.sqlite3"
     transcripts = folder / "transcripts"
     if not store.exists():

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from connectors.demo.content import (
     BOT_LINES,
     USER_LINES,
@@ -90,8 +92,6 @@ def _insert_sqlite(
 
 def build_postgres(dsn: str, size: StoreSize, *, seed: int = 2026) -> dict[str, int]:
     """Create (replace) the four tables in a PostgreSQL database with COPY."""
-    import psycopg
-
     counts = dict.fromkeys(COLUMNS, 0)
     buffers = {table: io.StringIO() for table in COLUMNS}
     with psycopg.connect(dsn, autocommit=False) as conn:

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from accounts.models import ApiClient
 from connectors.base import (
     JSON_SCHEMA_DIALECT,
     ConfigError,
@@ -122,8 +123,6 @@ class PullConnector(ConnectorKind):
 
     def health(self) -> str:
         """Healthy while an agent has called in lately."""
-        from accounts.models import ApiClient
-
         clients = ApiClient.objects.filter(
             connector__name=self.name, revoked_at__isnull=True
         )

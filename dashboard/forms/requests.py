@@ -22,7 +22,7 @@ from dsr.choices import (
     VerificationMethod,
 )
 from dsr.clock import controller_zone
-from dsr.services.requests import request_corrections_clean
+from dsr.services.request_inputs import request_corrections_clean
 from privacydesk.errors import ValidationFailed
 from privacydesk.forms import ServiceErrorsMixin
 

@@ -17,7 +17,7 @@ from dsr.choices import HoldScope
 from privacydesk.forms import ServiceErrorsMixin
 from retention.choices import PolicyAction
 from retention.models import RetentionPolicy
-from retention.services.policies import CRON_FIELDS, DEFAULT_SCHEDULE
+from retention.services.policy_rules import CRON_FIELDS, DEFAULT_SCHEDULE
 
 CRON_LABELS = {
     "minute": "Minute",

@@ -45,16 +45,14 @@ from dsr.lifecycle import (
 from dsr.models import Request
 from dsr.packages.selectors import access_package_letter_available
 from dsr.selectors import request_get, request_list
+from dsr.services.clock import request_extend, request_pause, request_resume
 from dsr.services.requests import (
     request_add_note,
     request_approve,
     request_cancel,
     request_close,
     request_create,
-    request_extend,
-    request_pause,
     request_reject,
-    request_resume,
     request_verify,
 )
 from privacydesk.errors import IllegalTransition, ValidationFailed

@@ -37,16 +37,17 @@ from retention.selectors import (
     run_get,
     run_list,
 )
-from retention.services import (
+from retention.services.holds import (
     hold_subject_for_identity,
     legal_hold_place,
     legal_hold_release,
-    purge_run_enqueue,
-    purge_run_resume_enqueue,
+)
+from retention.services.policies import (
     retention_builtin_ensure,
     retention_policy_create,
     retention_policy_update,
 )
+from retention.services.runs import purge_run_enqueue, purge_run_resume_enqueue
 
 RUNS_PER_PAGE = 30
 # Run statuses on the badge styles the dashboard already has.

@@ -21,16 +21,14 @@ from dsr.api import serializers as s
 from dsr.choices import Channel
 from dsr.models import Request
 from dsr.selectors import request_get, request_list
+from dsr.services.clock import request_extend, request_pause, request_resume
 from dsr.services.requests import (
     request_add_note,
     request_approve,
     request_cancel,
     request_close,
     request_create,
-    request_extend,
-    request_pause,
     request_reject,
-    request_resume,
     request_verify,
 )
 from privacydesk.apikit import (

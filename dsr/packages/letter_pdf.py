@@ -40,6 +40,7 @@ def letter_pdf_from_package(package_file: str) -> bytes:
 
 def letter_pdf_render(letter_html: str) -> bytes:
     """The letter as a PDF (its print CSS makes it A4)."""
+    # Local: WeasyPrint takes ~0.8 s to import; web processes load this module.
     from weasyprint import HTML
 
     pdf: bytes = HTML(string=letter_html).write_pdf(font_config=_font_config())
@@ -51,6 +52,7 @@ def _font_config() -> Any:
     """One font configuration per process: building it for every letter
     costs about a fifth of the letter's rendering. The letter declares no
     @font-face, so nothing accumulates in it."""
+    # Local: WeasyPrint takes ~0.8 s to import; only letters need it.
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()

@@ -7,7 +7,7 @@ from django.conf import settings
 from dsr.clock import local_today
 from dsr.notifications import send_templated
 from dsr.selectors import requests_needing_attention, requests_with_running_pause
-from dsr.services.requests import request_refresh_deadlines
+from dsr.services.clock import request_refresh_deadlines
 
 
 def deadline_reminders_send() -> int:

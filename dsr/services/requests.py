@@ -1,11 +1,14 @@
 """The request lifecycle: every transition is one function, one transaction,
 one audit event. Which transitions are legal is dsr.lifecycle's table; an
-illegal one raises IllegalTransition (409 in the API)."""
+illegal one raises IllegalTransition (409 in the API).
+
+Here: intake, verification, approval, refusal and closing; the clock
+(extend, pause, resume) is `clock`, the input rules `request_inputs`."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -23,20 +26,24 @@ from dsr.choices import (
     RequestStatus,
     VerificationMethod,
 )
-from dsr.clock import apply_deadlines, deadline_rules, local_date
-from dsr.deadlines.counting import Pause, pause_is_honoured
+from dsr.clock import apply_deadlines, local_date
 from dsr.lifecycle import RequestAction, request_transition_check
 from dsr.models import ClockPause, Request, RequestNote
 from dsr.services.execution.planning import request_plan_tasks
-from privacydesk.errors import IllegalTransition, ValidationFailed
+from dsr.services.request_inputs import (
+    choice_clean,
+    reason_clean,
+    received_at_clean,
+    request_corrections_clean,
+)
+from privacydesk.errors import ValidationFailed
 from subjects.claims import identity_claims
 from subjects.services import subject_get_or_create, subject_link_identifiers
 
-MAX_CORRECTIONS = 50
 # What verifying writes, and what apply_deadlines sets (saved by name: the
 # rest of the row, its encrypted identity included, is left as it is).
 _VERIFIED_FIELDS = ["status", "verified_at", "verification_method", "verified_by"]
-_DEADLINE_FIELDS = [
+DEADLINE_FIELDS = [
     "clock_start_on",
     "due_on",
     "standard_due_on",
@@ -46,84 +53,18 @@ _DEADLINE_FIELDS = [
 ]
 
 
-def _enqueue_notice(request: Request, notice: str) -> None:
-    from dsr.tasks import send_subject_notice_task
-
-    transaction.on_commit(lambda: send_subject_notice_task.delay(request.pk, notice))
-
-
 def _enqueue_after_close(request: Request, notice: str | None) -> None:
     """After commit, one message for what a closed request still needs: the
     subject's notice and the evidence pack (issue 6). See
     dsr.tasks.request_closed_task."""
+    # Local: dsr.tasks imports the services back (task <-> service pair).
     from dsr.tasks import request_closed_task
 
     transaction.on_commit(lambda: request_closed_task.delay(request.pk, notice))
 
 
-def _choice(value: Any, choices: type, field: str) -> str:
-    if value not in choices.values:
-        raise ValidationFailed(
-            f"must be one of {', '.join(choices.values)}", field=field
-        )
-    return str(value)
-
-
-def request_corrections_clean(*, kind: str, corrections: Any) -> dict[str, str] | None:
-    """The corrections a request of this kind may carry, cleaned: the one rule,
-    which request_create applies and both front doors' forms call.
-
-    A rectification needs at least one correction (field name -> what it
-    should say); any other kind takes none, so a stray correction is refused,
-    never silently dropped. Errors name `corrections` or `corrections.<name>`.
-    """
-    if kind != RequestKind.RECTIFICATION:
-        if corrections:
-            raise ValidationFailed(
-                "only a request to correct data takes a correction; leave it "
-                "empty for this kind of request",
-                field="corrections",
-            )
-        return None
-    if not isinstance(corrections, dict) or not corrections:
-        raise ValidationFailed(
-            "say what is wrong and what it should say, so it can be corrected",
-            field="corrections",
-        )
-    if len(corrections) > MAX_CORRECTIONS:
-        raise ValidationFailed(f"at most {MAX_CORRECTIONS} fields", field="corrections")
-    clean: dict[str, str] = {}
-    for name, value in corrections.items():
-        if not isinstance(name, str) or not name.strip() or len(name) > 100:
-            raise ValidationFailed("field names are short strings", field="corrections")
-        if not isinstance(value, str) or len(value) > 2000:
-            raise ValidationFailed("must be a string", field=f"corrections.{name}")
-        clean[name.strip()] = value
-    return clean
-
-
-def _clean_received_at(actor: Actor, received_at: datetime | None) -> datetime:
-    now = timezone.now()
-    if received_at is None:
-        return now
-    actor.require(Perm.REQUEST_SET_RECEIVED_AT)
-    if timezone.is_naive(received_at):
-        raise ValidationFailed("must include a time zone", field="received_at")
-    if received_at > now + timedelta(minutes=5):
-        raise ValidationFailed("cannot be in the future", field="received_at")
-    return received_at
-
-
-def _reason(reason: str | None, *, field: str = "reason", required: bool = True) -> str:
-    text = (reason or "").strip()
-    if required and len(text) < 5:
-        raise ValidationFailed("give a reason (at least a few words)", field=field)
-    if len(text) > 5000:
-        raise ValidationFailed("at most 5000 characters", field=field)
-    return text
-
-
-def _lock(request: Request) -> Request:
+def request_lock(request: Request) -> Request:
+    """The request's row, locked for a transition."""
     # The subject rides along (most transitions read it), unlocked.
     return (
         Request.objects.select_for_update(of=("self",))
@@ -132,7 +73,8 @@ def _lock(request: Request) -> Request:
     )
 
 
-def _audit(actor: Actor, request: Request, action: str, **data: Any) -> None:
+def request_audit(actor: Actor, request: Request, action: str, **data: Any) -> None:
+    """The audit event of a transition (`request.<action>`)."""
     audit_record(actor=actor, action=f"request.{action}", obj=request, data=data)
 
 
@@ -151,16 +93,16 @@ def request_create(
 ) -> Request:
     """Record a request as it arrived; the clock starts at `received_at`."""
     actor.require(Perm.REQUEST_CREATE)
-    kind = _choice(kind, RequestKind, "kind")
-    regime = _choice(regime, Regime, "regime")
-    channel = _choice(channel, Channel, "channel")
+    kind = choice_clean(kind, RequestKind, "kind")
+    regime = choice_clean(regime, Regime, "regime")
+    channel = choice_clean(channel, Channel, "channel")
     claims = identity_claims(identity)
     clean_corrections = request_corrections_clean(kind=kind, corrections=corrections)
     if len(details or "") > 10000:
         raise ValidationFailed("at most 10000 characters", field="details")
     if verified:
         actor.require(Perm.REQUEST_VERIFY)
-    received = _clean_received_at(actor, received_at)
+    received = received_at_clean(actor, received_at)
 
     subject = subject_get_or_create(claims=claims)
     now = timezone.now()
@@ -188,7 +130,7 @@ def request_create(
         )
     apply_deadlines(request)
     request.save()
-    _audit(
+    request_audit(
         actor,
         request,
         "received",
@@ -213,7 +155,7 @@ def request_mark_verified(*, actor: Actor, request: Request, method: str) -> Req
 
     Callers check who may verify; this is shared by staff, API and portal."""
     with transaction.atomic(), audit_batch():
-        request = _lock(request)
+        request = request_lock(request)
         request_transition_check(action=RequestAction.VERIFY, request=request)
         now = timezone.now()
         request.pauses.filter(
@@ -230,8 +172,8 @@ def request_mark_verified(*, actor: Actor, request: Request, method: str) -> Req
         starts = not request.requires_approval
         if starts:  # verified and started in one write; both are audited
             request.status = RequestStatus.IN_PROGRESS
-        request.save(update_fields=[*_VERIFIED_FIELDS, *_DEADLINE_FIELDS])
-        _audit(actor, request, "verified", method=method, due_on=request.due_on)
+        request.save(update_fields=[*_VERIFIED_FIELDS, *DEADLINE_FIELDS])
+        request_audit(actor, request, "verified", method=method, due_on=request.due_on)
         if starts:
             _begin_work(actor=actor, request=request, first=True)
         return request
@@ -248,26 +190,26 @@ def _start(*, actor: Actor, request: Request) -> Request:
 def _begin_work(*, actor: Actor, request: Request, first: bool = False) -> None:
     """A request that has just become in progress: audit it, fan it out
     (`first`: it never was before, so it has no tasks yet)."""
-    _audit(actor, request, "started")
+    request_audit(actor, request, "started")
     request_plan_tasks(actor=actor, request=request, fresh=first)
 
 
 def request_verify(*, actor: Actor, request: Request, method: str) -> Request:
     """Staff or a trusted system confirms the requester's identity."""
     actor.require(Perm.REQUEST_VERIFY)
-    _choice(method, VerificationMethod, "method")
+    choice_clean(method, VerificationMethod, "method")
     return request_mark_verified(actor=actor, request=request, method=method)
 
 
 @transaction.atomic
 def request_approve(*, actor: Actor, request: Request) -> Request:
     actor.require(Perm.REQUEST_APPROVE)
-    request = _lock(request)
+    request = request_lock(request)
     request_transition_check(action=RequestAction.APPROVE, request=request)
     request.approved_at = timezone.now()
     request.approved_by = actor.ref
     request.save()
-    _audit(actor, request, "approved")
+    request_audit(actor, request, "approved")
     return _start(actor=actor, request=request)
 
 
@@ -276,15 +218,15 @@ def request_reject(*, actor: Actor, request: Request, reason: str) -> Request:
     """Refuse to act. GDPR 12(4): the subject is told why, and of the right to
     complain to a supervisory authority and to seek a judicial remedy."""
     actor.require(Perm.REQUEST_REJECT)
-    text = _reason(reason)
-    request = _lock(request)
+    text = reason_clean(reason)
+    request = request_lock(request)
     request_transition_check(action=RequestAction.REJECT, request=request)
     old = request.status
     request.status = RequestStatus.REJECTED
     request.status_reason = text
     request.closed_at = timezone.now()
     request.save()
-    _audit(actor, request, "rejected", previous_status=old)
+    request_audit(actor, request, "rejected", previous_status=old)
     _enqueue_after_close(request, "rejected")
     return request
 
@@ -292,8 +234,8 @@ def request_reject(*, actor: Actor, request: Request, reason: str) -> Request:
 @transaction.atomic
 def request_cancel(*, actor: Actor, request: Request, reason: str = "") -> Request:
     actor.require(Perm.REQUEST_CANCEL)
-    text = _reason(reason, required=False)
-    request = _lock(request)
+    text = reason_clean(reason, required=False)
+    request = request_lock(request)
     request_transition_check(action=RequestAction.CANCEL, request=request, actor=actor)
     old = request.status
     request.status = RequestStatus.CANCELLED
@@ -301,7 +243,7 @@ def request_cancel(*, actor: Actor, request: Request, reason: str = "") -> Reque
     request.closed_at = timezone.now()
     request.pauses.filter(ended_at__isnull=True).update(ended_at=request.closed_at)
     request.save()
-    _audit(
+    request_audit(
         actor,
         request,
         "cancelled",
@@ -309,70 +251,6 @@ def request_cancel(*, actor: Actor, request: Request, reason: str = "") -> Reque
         by_subject=actor.kind == "subject",
     )
     _enqueue_after_close(request, "cancelled")
-    return request
-
-
-@transaction.atomic
-def request_extend(*, actor: Actor, request: Request, reason: str) -> Request:
-    """Extend by two further months (GDPR 12(3)) or 45 days (CCPA).
-
-    Allowed once, only while the first period runs, and only with the notice
-    and its reasons sent to the subject now."""
-    actor.require(Perm.REQUEST_EXTEND)
-    text = _reason(reason)
-    request = _lock(request)
-    apply_deadlines(request)  # the window as of today (a pause moves it)
-    request_transition_check(action=RequestAction.EXTEND, request=request)
-    before = request.due_on
-    request.extended_at = timezone.now()
-    request.extension_reason = text
-    apply_deadlines(request)
-    request.save()
-    _audit(actor, request, "extended", due_on_before=before, due_on=request.due_on)
-    _enqueue_notice(request, "extended")
-    return request
-
-
-@transaction.atomic
-def request_pause(*, actor: Actor, request: Request, reason: str) -> Request:
-    """Stop the clock while waiting for the subject (clarification or ID)."""
-    actor.require(Perm.REQUEST_PAUSE)
-    reason = _choice(reason, PauseReason, "reason")
-    request = _lock(request)
-    request_transition_check(action=RequestAction.PAUSE, request=request)
-    now = timezone.now()
-    pause = Pause(reason=reason, started_on=local_date(now), ended_on=None)
-    rules = deadline_rules(request.regime)
-    if not pause_is_honoured(
-        pause, received_on=local_date(request.received_at), rules=rules
-    ):
-        # EDPB 01/2022 para 159: ID must be asked for without undue delay;
-        # UK/CCPA rules may not allow this kind of pause at all.
-        raise IllegalTransition(
-            f"a {reason} pause does not stop the clock of {request.reference} "
-            f"under {request.get_regime_display()} rules"
-            + (
-                " (the identity request comes too late)"
-                if rules.identity == "suspend"
-                else ""
-            )
-        )
-    ClockPause.objects.create(request=request, reason=reason, started_at=now)
-    apply_deadlines(request)
-    request.save()
-    _audit(actor, request, "paused", reason=reason)
-    return request
-
-
-@transaction.atomic
-def request_resume(*, actor: Actor, request: Request) -> Request:
-    actor.require(Perm.REQUEST_PAUSE)
-    request = _lock(request)
-    request_transition_check(action=RequestAction.RESUME, request=request)
-    request.pauses.filter(ended_at__isnull=True).update(ended_at=timezone.now())
-    apply_deadlines(request)
-    request.save()
-    _audit(actor, request, "resumed", due_on=request.due_on)
     return request
 
 
@@ -401,8 +279,8 @@ def request_close(
         raise ValidationFailed(
             f"must be one of {', '.join(CLOSING_OUTCOMES)}", field="outcome"
         )
-    text = _reason(note, field="note", required=outcome != RequestStatus.COMPLETED)
-    request = _lock(request)
+    text = reason_clean(note, field="note", required=outcome != RequestStatus.COMPLETED)
+    request = request_lock(request)
     request_transition_check(action=RequestAction.CLOSE, request=request)
     return request_close_locked(
         actor=actor, request=request, outcome=outcome, note=text, notice=notice
@@ -420,7 +298,7 @@ def request_close_locked(
     request.closed_at = timezone.now()
     request.save(update_fields=["status", "status_reason", "closed_at", "updated_at"])
     on_time = local_date(request.closed_at) <= request.due_on
-    _audit(actor, request, "closed", outcome=outcome, on_time=on_time)
+    request_audit(actor, request, "closed", outcome=outcome, on_time=on_time)
     _enqueue_after_close(request, notice)
     return request
 
@@ -437,14 +315,5 @@ def request_add_note(*, actor: Actor, request: Request, text: str) -> RequestNot
     note = RequestNote.objects.create(
         request=request, author=actor.ref, author_label=actor.label, text=body
     )
-    _audit(actor, request, "note_added", note_id=note.pk)
+    request_audit(actor, request, "note_added", note_id=note.pk)
     return note
-
-
-@transaction.atomic
-def request_refresh_deadlines(*, request: Request) -> Request:
-    """Recompute stored dates (a running pause moves them day by day)."""
-    request = _lock(request)
-    apply_deadlines(request)
-    request.save(update_fields=_DEADLINE_FIELDS)
-    return request

@@ -16,6 +16,7 @@ from dsr.models import LegalHold
 from privacydesk.apikit import StrictSerializer
 from retention.choices import PolicyAction, RunStatus
 from retention.models import PurgeRun, RetentionPolicy
+from retention.selectors import policy_next_run_at
 
 # `fields` and `errors` are names of the API and also Serializer attributes.
 # DRF's metaclass takes declared fields off the class, so nothing is shadowed
@@ -207,8 +208,6 @@ class PolicySerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_next_run_at(self, policy: RetentionPolicy) -> str | None:
-        from retention.selectors import policy_next_run_at
-
         when = policy_next_run_at(policy=policy)
         return serializers.DateTimeField().to_representation(when) if when else None
 

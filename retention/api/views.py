@@ -36,15 +36,17 @@ from retention.selectors import (
     run_get,
     run_list,
 )
-from retention.services import (
+from retention.services.holds import (
     hold_subject_for_identity,
     legal_hold_place,
     legal_hold_release,
-    purge_run_enqueue,
+)
+from retention.services.policies import (
     retention_builtin_ensure,
     retention_policy_create,
     retention_policy_update,
 )
+from retention.services.runs import purge_run_enqueue
 from subjects.models import DataSubject
 
 TAGS = ["retention"]

@@ -1,37 +1,14 @@
-"""Writes of the retention app (see the modules for each part)."""
+"""Writes of the retention app, one module per concern (import from the
+module that owns the name; this package re-exports nothing).
 
-from retention.services.holds import (
-    hold_subject_for_identity,
-    legal_hold_place,
-    legal_hold_release,
-)
-from retention.services.minimise import self_minimise_run
-from retention.services.policies import (
-    retention_builtin_ensure,
-    retention_policy_create,
-    retention_policy_update,
-)
-from retention.services.runs import (
-    purge_run_alert_send,
-    purge_run_enqueue,
-    purge_run_resume,
-    purge_run_resume_enqueue,
-    purge_run_start,
-    purge_runs_mark_stale,
-)
-
-__all__ = [
-    "hold_subject_for_identity",
-    "legal_hold_place",
-    "legal_hold_release",
-    "purge_run_alert_send",
-    "purge_run_enqueue",
-    "purge_run_resume",
-    "purge_run_resume_enqueue",
-    "purge_run_start",
-    "purge_runs_mark_stale",
-    "retention_builtin_ensure",
-    "retention_policy_create",
-    "retention_policy_update",
-    "self_minimise_run",
-]
+- `policy_rules`: a policy's input rules (scope, action, fields, schedule)
+- `policies`: creating and changing policies, the built-in one included
+- `schedules`: a policy's schedule mirrored into django-celery-beat
+- `runs`: starting, resuming and handing purge runs to a worker
+- `run_batches`: a run's work, batch by batch from its checkpoint
+- `progress`: a run's batches and held rows recorded (store purges and
+  self-minimisation alike)
+- `run_endings`: how a run ends: audit, the officers' alert, its evidence pack
+- `minimise`: the built-in policy: Privacy Desk minimises its own data
+- `holds`: legal holds placed and released
+"""

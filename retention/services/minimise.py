@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from connectors.base import BatchResult, TableCounts
+from consent.models import ConsentEvent
 from dsr.choices import CLOSED_STATUSES, Regime
 from dsr.models import (
     AccessPackage,
@@ -44,6 +45,7 @@ from dsr.models import (
     VerificationChallenge,
 )
 from dsr.selectors import holds_active
+from dsr.services.packages import access_packages_purge_expired
 from retention.models import MinimisedRequest, PurgeRun
 from retention.selectors import hold_summary
 from retention.services.progress import purge_run_batch_record, purge_run_held_record
@@ -210,8 +212,6 @@ def _subjects_to_forget(ids: list[int]) -> list[int]:
     """Subjects of these requests whose identifiers nothing needs any more:
     every request of theirs is in this batch or already minimised, and no
     consent event of theirs needs them to prove consent."""
-    from consent.models import ConsentEvent
-
     subjects = set(
         Request.objects.filter(pk__in=ids).values_list("subject_id", flat=True)
     )
@@ -245,6 +245,4 @@ def _expired_packages(*, write: bool) -> int:
             .exclude(file="")
             .count()
         )
-    from dsr.services.packages import access_packages_purge_expired
-
     return access_packages_purge_expired()

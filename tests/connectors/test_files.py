@@ -5,9 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import sys
 import tracemalloc
-import types
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ import pytest
 
 from accounts.actors import actor_system
 from connectors.base import ConfigError, ConnectorError, Identity
+from connectors.kinds import files as files_kind
 from connectors.kinds.files import LOCK_NAME, FilesConnector
 from connectors.services import connector_create
 from dsr.models import RequestTask
@@ -375,9 +374,7 @@ def test_a_rewrite_that_fails_halfway_leaves_every_file_untouched(
             raise RuntimeError("redactor crashed")
         return "<REDACTED>", 1
 
-    fake = types.ModuleType("connectors.redaction")
-    fake.redact = failing_redact  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "connectors.redaction", fake)
+    monkeypatch.setattr(files_kind, "redact_pii", failing_redact)
     before = _snapshot(folder)
     connector = _connector(folder, erase="redact_pii")
 
@@ -389,10 +386,8 @@ def test_a_rewrite_that_fails_halfway_leaves_every_file_untouched(
     after = _snapshot(folder)
     after.pop(LOCK_NAME)
     assert after == before
-    monkeypatch.setitem(
-        sys.modules,
-        "connectors.redaction",
-        types.SimpleNamespace(redact=lambda text, *, known: ("<REDACTED>", 1)),
+    monkeypatch.setattr(
+        files_kind, "redact_pii", lambda text, *, known: ("<REDACTED>", 1)
     )
     assert connector.erase(ADA).changed == 4
 

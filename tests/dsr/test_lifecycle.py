@@ -28,15 +28,13 @@ from dsr.lifecycle import (
     task_statuses_allowing,
 )
 from dsr.models import Request, RequestTask
+from dsr.services.clock import request_extend, request_pause, request_resume
 from dsr.services.requests import (
     request_add_note,
     request_approve,
     request_cancel,
     request_close,
-    request_extend,
-    request_pause,
     request_reject,
-    request_resume,
     request_verify,
 )
 from privacydesk.errors import IllegalTransition

@@ -12,16 +12,14 @@ from accounts.actors import actor_for_user
 from audit.models import AuditEvent
 from dsr.choices import RequestStatus
 from dsr.models import ClockPause, Request
+from dsr.services.clock import request_extend, request_pause, request_resume
+from dsr.services.request_inputs import request_corrections_clean
 from dsr.services.requests import (
     request_approve,
     request_cancel,
     request_close,
-    request_corrections_clean,
     request_create,
-    request_extend,
-    request_pause,
     request_reject,
-    request_resume,
     request_verify,
 )
 from privacydesk.errors import IllegalTransition, NotPermitted, ValidationFailed

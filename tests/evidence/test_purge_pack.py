@@ -25,12 +25,9 @@ from evidence.services import (
     evidence_pack_generate_on_run_end,
 )
 from retention.models import PurgeRun
-from retention.services import (
-    legal_hold_place,
-    purge_run_start,
-    retention_policy_create,
-)
-from retention.services.holds import hold_subject_for_identity
+from retention.services.holds import hold_subject_for_identity, legal_hold_place
+from retention.services.policies import retention_policy_create
+from retention.services.runs import purge_run_start
 from tests.evidence.pack_helpers import embedded, flat_text, shows
 
 pytestmark = pytest.mark.django_db

@@ -8,12 +8,9 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 
+from dsr.services.clock import request_extend
 from dsr.services.reminders import deadline_reminders_send
-from dsr.services.requests import (
-    request_close,
-    request_extend,
-    request_reject,
-)
+from dsr.services.requests import request_close, request_reject
 
 
 def _only_mail():

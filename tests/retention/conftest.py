@@ -27,8 +27,8 @@ from connectors.demo.content import StoreSize, customer
 from connectors.demo.stores import build_postgres, build_sqlite
 from connectors.models import Connector
 from retention.models import RetentionPolicy
-from retention.services import legal_hold_place, retention_policy_create
-from retention.services.holds import hold_subject_for_identity
+from retention.services.holds import hold_subject_for_identity, legal_hold_place
+from retention.services.policies import retention_policy_create
 
 CUSTOMERS = 40
 SIZE = StoreSize(customers=CUSTOMERS, tickets_per_customer=3, messages_per_ticket=3)

@@ -15,7 +15,7 @@ from audit.models import AuditEvent
 from connectors.demo.content import customer
 from dsr.models import LegalHold
 from retention.models import PurgeRun, RetentionPolicy
-from retention.services import purge_run_start
+from retention.services.runs import purge_run_start
 from tests.retention.conftest import (
     Helpdesk,
     days_until_cutoff,

@@ -24,13 +24,10 @@ from dsr.services.requests import request_add_note, request_reject
 from dsr.services.verification import verification_code_send
 from retention.choices import RunStatus
 from retention.models import MinimisedRequest
-from retention.services import (
-    hold_subject_for_identity,
-    legal_hold_place,
-    purge_run_start,
-    retention_builtin_ensure,
-)
+from retention.services.holds import hold_subject_for_identity, legal_hold_place
 from retention.services.minimise import TOMBSTONE
+from retention.services.policies import retention_builtin_ensure
+from retention.services.runs import purge_run_start
 from subjects.models import SubjectIdentifier
 
 pytestmark = pytest.mark.django_db

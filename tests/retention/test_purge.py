@@ -12,7 +12,8 @@ from connectors.demo.content import customer
 from connectors.models import Connector
 from retention.choices import RunStatus
 from retention.models import PurgeRun
-from retention.services import legal_hold_place, purge_run_start
+from retention.services.holds import legal_hold_place
+from retention.services.runs import purge_run_start
 from tests.retention.conftest import (
     Helpdesk,
     hold_customer,

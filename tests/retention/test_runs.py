@@ -23,12 +23,11 @@ from privacydesk.errors import IllegalTransition, ValidationFailed
 from retention.choices import RunStatus
 from retention.models import PurgeRun, RetentionPolicy
 from retention.selectors import policy_next_run_at
-from retention.services import (
-    purge_run_resume,
-    purge_run_start,
+from retention.services.policies import (
     retention_builtin_ensure,
     retention_policy_update,
 )
+from retention.services.runs import purge_run_resume, purge_run_start
 from tests.retention.conftest import Helpdesk, make_connector, make_policy
 
 SYSTEM = actor_system("tests")

@@ -54,6 +54,7 @@ from connectors.kinds.files.storage import (
     matching_files,
     rewrite,
 )
+from connectors.redaction import redact as redact_pii
 
 __all__ = ["LOCK_NAME", "FilesConnector"]
 
@@ -166,7 +167,7 @@ class FilesConnector(ConnectorKind):
             raise ConnectorError("no identifiers to erase by", permanent=True)
         matcher = SubjectMatcher(identity, self.identity_fields)
         mode = self.config.get("erase", "delete")
-        redact = _redactor() if mode == "redact_pii" else None
+        redact = redact_pii if mode == "redact_pii" else None
         # The files hold nothing the subject's identifiers do not already
         # say, so the receipt carries counts only.
         outcome = ErasureReceipt(kind=self.kind)
@@ -242,16 +243,6 @@ class FilesConnector(ConnectorKind):
                 "still hold the subject's identifiers"
             )
         return outcome
-
-
-def _redactor() -> Redact:
-    try:
-        from connectors.redaction import redact
-    except ImportError as exc:
-        raise ConnectorError(
-            "PII redaction is not available in this installation", permanent=True
-        ) from exc
-    return redact
 
 
 def _parse(raw: bytes) -> tuple[bool, Any]:

@@ -134,6 +134,7 @@ def access_package_enqueue(
     """Build the access package after commit: in this process when a worker
     is finishing a task here (with the `tasks` just read), else through the
     broker."""
+    # Local: dsr.tasks imports the executor back (task <-> service pair).
     from dsr.tasks import build_access_package_task
 
     followups = followups_pending.get()

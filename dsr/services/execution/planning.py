@@ -139,6 +139,7 @@ def tasks_enqueue_after_commit(
             return
 
     def send() -> None:
+        # Local: dsr.tasks imports the executor back (task <-> service pair).
         from dsr.tasks import run_request_task_task
 
         for task_id in ids:

@@ -16,7 +16,8 @@ from accounts.actors import actor_system
 from privacydesk.errors import DomainError
 from retention.choices import RunStatus
 from retention.models import PurgeRun, RetentionPolicy
-from retention.services import purge_run_start, retention_builtin_ensure
+from retention.services.policies import retention_builtin_ensure
+from retention.services.runs import purge_run_start
 
 PROGRESS_EVERY_SECONDS = 1.0
 

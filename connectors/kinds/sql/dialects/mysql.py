@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pymysql
+
 from connectors.base import ConnectorError
 from connectors.kinds.sql.dialects.base import Dialect
 
@@ -19,8 +21,6 @@ class MySql(Dialect):
         return f"`{name}`"
 
     def connect(self, *, password: str, timeout: int, read_only: bool) -> Any:
-        import pymysql
-
         target = self.target
         return pymysql.connect(
             host=target.host or "localhost",
@@ -37,8 +37,6 @@ class MySql(Dialect):
         connection.begin()
 
     def classify(self, error: Exception, doing: str) -> ConnectorError | None:
-        import pymysql
-
         if not isinstance(error, pymysql.Error):
             return None
         code = error.args[0] if error.args and isinstance(error.args[0], int) else 0

@@ -7,6 +7,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
+from psycopg.pq import TransactionStatus
+
 from connectors.base import ConnectorError
 from connectors.kinds.sql.dialects.base import Dialect, Row
 
@@ -34,8 +37,6 @@ class Postgres(Dialect):
         return (f"{kind}/prepare={self.prepare_threshold}", dsn, secret)
 
     def connect(self, *, password: str, timeout: int, read_only: bool) -> Any:
-        import psycopg
-
         # A kept connection prepares a statement the second time it runs it
         # (the next subject's identical query): planning store queries costs
         # the server more than running them for one subject. If the store's
@@ -64,8 +65,6 @@ class Postgres(Dialect):
             return [d[0] for d in cursor.description]
 
     def prepare(self, connection: Any, *, read_only: bool) -> None:
-        import psycopg
-
         # Read-only actions see one consistent snapshot across all tables;
         # writes run with the server's defaults (None), as on a new connection.
         connection.read_only = True if read_only else None
@@ -124,8 +123,6 @@ class Postgres(Dialect):
                 cursor.executemany(sql, rows)
 
     def reusable(self, connection: Any) -> bool:
-        from psycopg.pq import TransactionStatus
-
         return (
             not connection.closed
             and not connection.broken
@@ -133,8 +130,6 @@ class Postgres(Dialect):
         )
 
     def classify(self, error: Exception, doing: str) -> ConnectorError | None:
-        import psycopg
-
         if not isinstance(error, psycopg.Error):
             return None
         state = getattr(error, "sqlstate", None) or ""
