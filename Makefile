@@ -17,11 +17,12 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: help install venv run test lint bench demo browser-deps
+.PHONY: help install venv run test typecheck lint bench demo browser-deps
 
 help:
 	@echo "make run           start web, worker and beat on http://127.0.0.1:$${PORT:-8000}"
-	@echo "make test          makemigrations --check, then the whole suite on PostgreSQL"
+	@echo "make test          makemigrations --check, mypy, then the whole suite on PostgreSQL"
+	@echo "make typecheck     mypy over the project (pyproject.toml's [tool.mypy])"
 	@echo "make lint          ruff check and ruff format --check"
 	@echo "make bench         run every bench/*.py"
 	@echo "make demo          migrate and seed the demo data"
@@ -74,9 +75,15 @@ test: $(INSTALLED)
 	fi
 	env -u DATABASE_URL DJANGO_SETTINGS_MODULE=privacydesk.settings_test \
 		$(MANAGE) makemigrations --check --dry-run
+	$(BIN)/mypy
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
 	REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
 		$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# mypy reads its files and flags from pyproject.toml; its cache is
+# .mypy_cache (gitignored), so a second run checks only what changed.
+typecheck: $(INSTALLED)
+	$(BIN)/mypy
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -59,17 +59,17 @@ def _kind_class(kind: Any) -> type[ConnectorKind]:
 def _clean_name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip():
         raise ValidationFailed("a name is required", field="name")
-    name = name.strip()
-    if len(name) > 60:
+    cleaned = name.strip()
+    if len(cleaned) > 60:
         raise ValidationFailed("at most 60 characters", field="name")
     try:
-        validate_slug(name)
+        validate_slug(cleaned)
     except Exception as exc:  # django's ValidationError; the message is ours
         raise ValidationFailed(
             "use letters, digits, - and _ only (a slug like helpdesk-db)",
             field="name",
         ) from exc
-    return name
+    return cleaned
 
 
 def _check_name_free(name: str, *, exclude_pk: int | None = None) -> None:

@@ -1,6 +1,7 @@
 from django.db import models
 
-from privacydesk.retry import AttemptOutcome  # noqa: F401 - one for every job
+# One for every job, re-exported so a job's choices are all in its app's module.
+from privacydesk.retry import AttemptOutcome as AttemptOutcome
 
 
 class RequestKind(models.TextChoices):

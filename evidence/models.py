@@ -64,9 +64,11 @@ class EvidencePack(models.Model):
     @property
     def filename(self) -> str:
         """The name a browser saves it as: references only."""
-        if self.request_id is not None:
+        if self.request is not None:
             base = self.request.reference
         else:
+            # evidence_pack_one_subject: a pack without a request has a run.
+            assert self.purge_run is not None
             base = f"purge-run-{str(self.purge_run.public_id)[:8]}"
         suffix = "-INTERNAL" if self.internal else ""
         return f"{base}-evidence{suffix}.pdf"

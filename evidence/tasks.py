@@ -22,7 +22,7 @@ def evidence_pack_generate_task(request_id: int, waited: int = 0) -> str:
     eager = evidence_pack_generate_task.request.is_eager  # eager: there is no later
     if not eager and (wait := background_wait_seconds(waited)):
         evidence_pack_generate_task.apply_async(
-            args=[request_id, waited + wait], countdown=wait
+            args=(request_id, waited + wait), countdown=wait
         )
         return "waiting for request tasks"
     return evidence_pack_generate_on_close(request_id=request_id)

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -130,7 +131,7 @@ def _send_code(
 
 @never_cache
 @require_GET
-def package_download(request: HttpRequest, token: str) -> HttpResponse:
+def package_download(request: HttpRequest, token: str) -> HttpResponseBase:
     check = access_package_from_link(token=token)
     if check.package is None:
         return _gone(request, status=410 if check.expired else 404)
@@ -145,7 +146,7 @@ def package_download(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_GET
-def package_letter(request: HttpRequest, token: str) -> HttpResponse:
+def package_letter(request: HttpRequest, token: str) -> HttpResponseBase:
     """The letter of the package as a PDF, behind the same signed link."""
     check = access_package_from_link(token=token)
     if check.package is None or check.package.kind != RequestKind.ACCESS:

@@ -200,15 +200,7 @@ def parse(
     if isinstance(data, QueryDict):
         blank = {
             name: ["give a value, or leave the parameter out"]
-            for name in serializer.fields
-            if name in data and data.get(name) == ""
-        }
-        if blank:
-            raise serializers.ValidationError(blank)
-    if isinstance(data, QueryDict):
-        blank = {
-            name: ["give a value, or leave the parameter out"]
-            for name in serializer.fields
+            for name in serializer.fields.keys()
             if name in data and data.get(name) == ""
         }
         if blank:

@@ -87,9 +87,14 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
-def client_actor(request: Request) -> Actor:
-    """The API client behind a request, as the services see it."""
+def api_client_for_request(request: Request) -> ApiClient:
+    """The API client that authenticated a request (`request.auth`)."""
     client = request.auth
     if not isinstance(client, ApiClient):
         raise exceptions.NotAuthenticated("a bearer token is required")
-    return actor_for_client(client)
+    return client
+
+
+def client_actor(request: Request) -> Actor:
+    """The API client behind a request, as the services see it."""
+    return actor_for_client(api_client_for_request(request))

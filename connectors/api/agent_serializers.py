@@ -10,14 +10,21 @@ same rules.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from connectors.wire import ResultStatus
 
+# `data` and `fields` are names of the API and also Serializer attributes.
+# DRF's metaclass takes declared fields off the class, so nothing is shadowed
+# at run time; the stubs cannot see that and report an override
+# ("type: ignore[assignment]  # API name, see top" on those lines).
+
 # --- Jobs -------------------------------------------------------------------------
 
 
-class JobIdentitySerializer(serializers.Serializer):
+class JobIdentitySerializer(serializers.Serializer[Any]):
     """The subject's identifiers: personal data, sent to the store that needs
     them and nowhere else."""
 
@@ -29,7 +36,7 @@ class JobIdentitySerializer(serializers.Serializer):
     )
 
 
-class JobListQuerySerializer(serializers.Serializer):
+class JobListQuerySerializer(serializers.Serializer[Any]):
     limit = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -39,7 +46,7 @@ class JobListQuerySerializer(serializers.Serializer):
     )
 
 
-class LeaseSerializer(serializers.Serializer):
+class LeaseSerializer(serializers.Serializer[Any]):
     task_id = serializers.UUIDField(source="public_id")
     lease_expires_at = serializers.DateTimeField()
 
@@ -47,24 +54,28 @@ class LeaseSerializer(serializers.Serializer):
 # --- Results (documentation of what connectors.wire.result_parse accepts) ---------
 
 
-class ResultRecordSerializer(serializers.Serializer):
+class ResultRecordSerializer(serializers.Serializer[Any]):
     location = serializers.CharField(help_text="Table, object or file name.")
     key = serializers.CharField(help_text="The record's key within its location.")
-    data = serializers.DictField(help_text="The record's fields.")
+    data = serializers.DictField(  # type: ignore[assignment]  # API name, see top
+        help_text="The record's fields."
+    )
     category = serializers.CharField(
         required=False, help_text='e.g. "contact", "support_ticket".'
     )
 
 
-class ResultExemptionSerializer(serializers.Serializer):
+class ResultExemptionSerializer(serializers.Serializer[Any]):
     location = serializers.CharField()
-    fields = serializers.ListField(child=serializers.CharField(), required=False)
+    fields = serializers.ListField(  # type: ignore[assignment]  # API name, see top
+        child=serializers.CharField(), required=False
+    )
     basis = serializers.CharField(help_text="Legal basis, e.g. `GDPR 17(3)(b)`.")
     reason = serializers.CharField()
     count = serializers.IntegerField(required=False, min_value=0)
 
 
-class JobResultSerializer(serializers.Serializer):
+class JobResultSerializer(serializers.Serializer[Any]):
     """`"done"` with counts (and records for access), or `"failed"`."""
 
     task_id = serializers.UUIDField(

@@ -29,6 +29,7 @@ from rest_framework.request import Request as HttpRequest
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.authentication import api_client_for_request
 from accounts.choices import Scope
 from connectors.api import agent_serializers as s
 from connectors.jobkit import AgentJob, LeasedJobs
@@ -96,9 +97,9 @@ class AgentQueue:
     words of the schema."""
 
     jobs: LeasedJobs[Any]
-    job: type[serializers.Serializer]  # a listed or claimed job
-    result: type[serializers.Serializer]  # what an agent posts (for the schema)
-    state: type[serializers.Serializer]  # where the job stands after its result
+    job: type[serializers.Serializer[Any]]  # a listed or claimed job
+    result: type[serializers.Serializer[Any]]  # what an agent posts (for the schema)
+    state: type[serializers.Serializer[Any]]  # where the job stands after its result
     job_id: OpenApiParameter  # the `task_id` of the URLs
     operation_prefix: str  # "agent_jobs": agent_jobs_list, agent_jobs_claim, ...
     noun: str  # "job": "Claim a job"
@@ -161,7 +162,7 @@ class AgentQueue:
         }
 
 
-class AgentQueueViewSet(viewsets.GenericViewSet):
+class AgentQueueViewSet(viewsets.GenericViewSet[Any]):
     """The jobs of one kind for the token's connector: list, claim, heartbeat,
     report. A subclass names its `queue` and takes its schema from it."""
 
@@ -176,24 +177,28 @@ class AgentQueueViewSet(viewsets.GenericViewSet):
         query = s.JobListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         jobs = self.queue.jobs.agent_list(
-            client=request.auth, limit=query.validated_data["limit"]
+            client=api_client_for_request(request), limit=query.validated_data["limit"]
         )
         return Response(self.queue.job([_job(job) for job in jobs], many=True).data)
 
     @action(detail=True, methods=["post"])
     def claim(self, request: HttpRequest, task_id: str) -> Response:
-        job = self.queue.jobs.agent_claim(client=request.auth, public_id=task_id)
+        job = self.queue.jobs.agent_claim(
+            client=api_client_for_request(request), public_id=task_id
+        )
         return Response(self.queue.job(_job(job)).data)
 
     @action(detail=True, methods=["post"])
     def heartbeat(self, request: HttpRequest, task_id: str) -> Response:
-        job = self.queue.jobs.agent_heartbeat(client=request.auth, public_id=task_id)
+        job = self.queue.jobs.agent_heartbeat(
+            client=api_client_for_request(request), public_id=task_id
+        )
         return Response(s.LeaseSerializer(job).data)
 
     @action(detail=True, methods=["post"])
     def result(self, request: HttpRequest, task_id: str) -> Response:
         job = self.queue.jobs.agent_report(
-            client=request.auth, public_id=task_id, data=request.data
+            client=api_client_for_request(request), public_id=task_id, data=request.data
         )
         return Response(self.queue.state(job).data)
 
@@ -213,8 +218,8 @@ class SignedCallback:
     words of the schema."""
 
     jobs: LeasedJobs[Any]
-    result: type[serializers.Serializer]  # what the webhook posts (for the schema)
-    state: type[serializers.Serializer]  # where the job stands after its result
+    result: type[serializers.Serializer[Any]]  # what the webhook posts (for the schema)
+    state: type[serializers.Serializer[Any]]  # where the job stands after its result
     job_id: OpenApiParameter  # named as in the URL
     operation_id: str
     summary: str

@@ -197,7 +197,7 @@ class ConnectorUpdateSerializer(StrictSerializer):
     enabled = serializers.BooleanField(required=False)
 
 
-class ConnectorFilterSerializer(serializers.Serializer):
+class ConnectorFilterSerializer(serializers.Serializer[Any]):
     kind = KindField(required=False, help_text="Only connectors of this kind.")
     enabled = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text="true or false."
@@ -209,7 +209,7 @@ class ConnectorFilterSerializer(serializers.Serializer):
 ACTIONS_SCHEMA = serializers.ListField(child=serializers.ChoiceField(Action.choices))
 
 
-class ConnectorSerializer(serializers.Serializer):
+class ConnectorSerializer(serializers.Serializer[Any]):
     """A connector as integrations see it: everything but its secrets."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
@@ -265,7 +265,7 @@ class ConnectorSerializer(serializers.Serializer):
         return [action for action in Action.values if action in actions]
 
 
-class HealthCheckSerializer(serializers.Serializer):
+class HealthCheckSerializer(serializers.Serializer[Any]):
     """The answer of a health check."""
 
     health = serializers.ChoiceField(choices=Health.choices, read_only=True)

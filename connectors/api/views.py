@@ -48,7 +48,7 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     )
 
 
-class ConnectorViewSet(viewsets.GenericViewSet):
+class ConnectorViewSet(viewsets.GenericViewSet[Connector]):
     """The stores requests fan out to: list, add, change and test them."""
 
     parser_classes = [JSONParser]

@@ -56,6 +56,7 @@ from dsr.services.requests import (
     request_verify,
 )
 from privacydesk.errors import IllegalTransition, ValidationFailed
+from privacydesk.forms import ServiceErrorsMixin
 
 PAGE_SIZE = 50
 REFRESH_SECONDS = 30
@@ -79,7 +80,7 @@ def _filter_errors(form: QueueFilterForm) -> str:
     parts = []
     for name, errors in form.errors.items():
         label = form.fields[name].label or name.replace("_", " ").capitalize()
-        parts.append(f"{label}: {' '.join(errors)}")
+        parts.append(f"{label}: {' '.join(str(error) for error in errors)}")
     return "Some filters were ignored. " + " ".join(parts)
 
 
@@ -174,7 +175,7 @@ class Action:
     """One button on the request page: its form, its service and its wording.
     Whether it is shown, and who may use it, is dsr.lifecycle's."""
 
-    form: type[forms.Form]
+    form: type[ServiceErrorsMixin]
     run: Callable[[Actor, Request, dict[str, Any]], Any]
     done: Callable[[Any], str]
 
@@ -328,7 +329,7 @@ def request_action(
             messages.error(request, error.message)
             return redirect("dashboard:request_detail", public_id=dsr.public_id)
         except ValidationFailed as error:
-            form.add_service_error(error)  # type: ignore[attr-defined]
+            form.add_service_error(error)
         else:
             messages.success(request, spec.done(result))
             return redirect("dashboard:request_detail", public_id=dsr.public_id)

@@ -50,7 +50,7 @@ from privacydesk.errors import IllegalTransition, ValidationFailed
 LIVE_SECONDS = 10
 
 
-SHORT_STATUS = {
+SHORT_STATUS: dict[str, str] = {
     TaskStatus.WAITING: "Waiting for a result",
     TaskStatus.EXEMPTED: "Exempted",
     TaskStatus.SKIPPED: "Skipped",
@@ -214,7 +214,8 @@ def _errors_text(form: forms.Form) -> str:
     parts = []
     for name, errors in form.errors.items():
         label = form.fields[name].label if name in form.fields else ""
-        parts.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        message = " ".join(str(error) for error in errors)
+        parts.append(f"{label}: {message}" if label else message)
     return " ".join(parts)
 
 

@@ -5,6 +5,8 @@ every kind of job shares is connectors.api.agent_serializers.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from connectors.api.agent_serializers import JobIdentitySerializer, JobResultSerializer
@@ -12,7 +14,7 @@ from connectors.choices import Action
 from dsr.choices import TaskStatus
 
 
-class JobSerializer(serializers.Serializer):
+class JobSerializer(serializers.Serializer[Any]):
     """One job of the agent's connector."""
 
     task_id = serializers.UUIDField(help_text="Use it in the claim/result URLs.")
@@ -33,7 +35,7 @@ class JobSerializer(serializers.Serializer):
     )
 
 
-class TaskStateSerializer(serializers.Serializer):
+class TaskStateSerializer(serializers.Serializer[Any]):
     """Where a task stands once a result was recorded."""
 
     task_id = serializers.UUIDField(source="public_id")

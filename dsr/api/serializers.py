@@ -7,7 +7,7 @@ the services, whose errors the API exception handler renders.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -27,6 +27,11 @@ from dsr.models import Request, RequestTask
 from dsr.selectors import request_progress
 from dsr.services.requests import CLOSING_OUTCOMES
 from privacydesk.apikit import AwareDateTimeField, IdentityField, StrictSerializer
+
+# `fields` is a name of the API and also a Serializer attribute. DRF's
+# metaclass takes declared fields off the class, so nothing is shadowed at run
+# time; the stubs cannot see that and report an override
+# ("type: ignore[assignment]  # API name, see top" on that line).
 
 # --- Inputs ---------------------------------------------------------------
 
@@ -77,7 +82,7 @@ class RequestCreateSerializer(StrictSerializer):
     )
 
 
-class RequestFilterSerializer(serializers.Serializer):
+class RequestFilterSerializer(serializers.Serializer[Any]):
     """Query parameters of the request list (unknown parameters are ignored)."""
 
     status = serializers.ChoiceField(
@@ -159,13 +164,13 @@ class BlankAsNullChoiceField(serializers.ChoiceField):
         return super().to_representation(value)
 
 
-class ClockPauseSerializer(serializers.Serializer):
+class ClockPauseSerializer(serializers.Serializer[Any]):
     reason = serializers.ChoiceField(choices=PauseReason.choices, read_only=True)
     started_at = serializers.DateTimeField(read_only=True)
     ended_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
-class RequestSerializer(serializers.Serializer):
+class RequestSerializer(serializers.Serializer[Any]):
     """A request as integrations see it: ids, status and clock, no personal data."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
@@ -211,7 +216,7 @@ class RequestSerializer(serializers.Serializer):
         return days_left(request) if request.is_open else None
 
 
-class RequestProgressSerializer(serializers.Serializer):
+class RequestProgressSerializer(serializers.Serializer[Any]):
     """How far the work in every store has got."""
 
     tasks_total = serializers.IntegerField(read_only=True)
@@ -228,13 +233,15 @@ class RequestProgressSerializer(serializers.Serializer):
     )
 
 
-class TaskExemptionSerializer(serializers.Serializer):
+class TaskExemptionSerializer(serializers.Serializer[Any]):
     """Data deliberately kept, with its legal basis."""
 
     location = serializers.CharField(
         read_only=True, help_text="Table, file or object; `*` for the whole store."
     )
-    fields = serializers.ListField(child=serializers.CharField(), read_only=True)
+    fields = serializers.ListField(  # type: ignore[assignment]  # API name, see top
+        child=serializers.CharField(), read_only=True
+    )
     basis = serializers.CharField(
         read_only=True, help_text="E.g. GDPR 17(3)(b) legal obligation."
     )
@@ -242,7 +249,7 @@ class TaskExemptionSerializer(serializers.Serializer):
     count = serializers.IntegerField(read_only=True)
 
 
-class RequestTaskSerializer(serializers.Serializer):
+class RequestTaskSerializer(serializers.Serializer[Any]):
     """One action in one store: status and counts, never the data itself."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
@@ -287,7 +294,10 @@ class RequestDetailSerializer(RequestSerializer):
 
     @extend_schema_field(RequestTaskSerializer(many=True))
     def get_tasks(self, request: Request) -> list[dict[str, Any]]:
-        return RequestTaskSerializer(self._tasks(request), many=True).data
+        tasks = RequestTaskSerializer(self._tasks(request), many=True)
+        # many=True builds a ListSerializer, whose data is a list; the stubs
+        # cannot follow __new__ and type it as the one-object ReturnDict.
+        return cast(list[dict[str, Any]], tasks.data)
 
     def _tasks(self, request: Request) -> list[RequestTask]:
         """The request's tasks, read once for both fields."""
@@ -300,7 +310,7 @@ class RequestDetailSerializer(RequestSerializer):
         return cached[1]
 
 
-class NoteSerializer(serializers.Serializer):
+class NoteSerializer(serializers.Serializer[Any]):
     """A note as recorded; its text is not echoed back."""
 
     id = serializers.IntegerField(read_only=True)

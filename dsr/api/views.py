@@ -6,7 +6,8 @@ calling API client; `required_scopes` only turns away tokens early.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
@@ -41,6 +42,8 @@ from privacydesk.apikit import (
 
 ID_PARAMETER = id_parameter("request")
 
+ViewMethod = TypeVar("ViewMethod", bound=Callable[..., Any])
+
 
 def _action_schema(
     *,
@@ -50,7 +53,7 @@ def _action_schema(
     body: type[StrictSerializer],
     response: Any = s.RequestDetailSerializer,
     code: int = 200,
-) -> Any:
+) -> Callable[[ViewMethod], ViewMethod]:
     return extend_schema(
         operation_id=f"requests_{name}",
         summary=summary,
@@ -65,7 +68,7 @@ def _action_schema(
     )
 
 
-class RequestViewSet(viewsets.GenericViewSet):
+class RequestViewSet(viewsets.GenericViewSet[Request]):
     """Data-subject requests: record, list, follow and move them on."""
 
     parser_classes = [JSONParser]

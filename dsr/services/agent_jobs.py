@@ -62,7 +62,9 @@ class RequestTaskJobs(LeasedJobs[RequestTask]):
     def attempt_rows(self, task: RequestTask) -> Any:
         return task.tries
 
-    def audit(self, actor: Actor, task: RequestTask, event: str, **data: Any) -> None:
+    def audit(
+        self, actor: Actor, task: RequestTask, event: str, /, **data: Any
+    ) -> None:
         audit_record(
             actor=actor,
             action=f"task.{event}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from functools import partial
 
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -60,6 +61,7 @@ def access_package_build_and_close(
     under the request's row lock; they are not read again (whether a package
     exists, and the tasks' final state, are checked under the lock below)."""
     request: Request | None
+    tasks: Sequence[RequestTask]
     if ended:
         request, has_package = ended[0].request, False
         tasks = sorted(
@@ -146,16 +148,14 @@ def _task_request_has_package() -> Exists:
     return Exists(AccessPackage.objects.filter(request_id=OuterRef("request_id")))
 
 
-def _with_package_flag(requests: QuerySet[Request]) -> QuerySet[Request]:
-    """`has_package` on each request, read with it (one query, not two)."""
-    return requests.annotate(
-        has_package=Exists(AccessPackage.objects.filter(request=OuterRef("pk")))
-    )
+def _request_has_package() -> Exists:
+    """For a Request query: whether the request has its package."""
+    return Exists(AccessPackage.objects.filter(request=OuterRef("pk")))
 
 
 def _build_reads(
     request_id: int,
-) -> tuple[Request | None, bool, list[RequestTask]]:
+) -> tuple[Request | None, bool, Sequence[RequestTask]]:
     """The request (with its subject), whether it has its package, and its
     access tasks with their connectors: one query, two if it has no task."""
     tasks = list(
@@ -166,15 +166,17 @@ def _build_reads(
     )
     if tasks:
         return tasks[0].request, tasks[0].has_package, tasks
+    # `has_package` is read with the request (one query, not two).
     request = (
-        _with_package_flag(Request.objects.select_related("subject"))
+        Request.objects.select_related("subject")
+        .annotate(has_package=_request_has_package())
         .filter(pk=request_id)
         .first()
     )
     return request, bool(request and request.has_package), []
 
 
-def _package_input(request: Request, tasks: list[RequestTask]) -> PackageInput:
+def _package_input(request: Request, tasks: Sequence[RequestTask]) -> PackageInput:
     stores = []
     for task in tasks:
         status = _STORE_STATUS.get(task.status, "incomplete")

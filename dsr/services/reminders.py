@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import TypedDict
+
 from django.conf import settings
 
 from dsr.clock import local_today
 from dsr.notifications import send_templated
 from dsr.selectors import requests_needing_attention, requests_with_running_pause
 from dsr.services.clock import request_refresh_deadlines
+
+
+class DueRow(TypedDict):
+    """One line of the digest: a reference and its clock, no personal data."""
+
+    reference: str
+    kind: str
+    status: str
+    due_on: date
+    days_left: int
 
 
 def deadline_reminders_send() -> int:
@@ -20,7 +33,7 @@ def deadline_reminders_send() -> int:
     )
     if not due or not settings.PRIVACY_OFFICER_EMAILS:
         return 0
-    rows = [
+    rows: list[DueRow] = [
         {
             "reference": r.reference,
             "kind": r.kind,

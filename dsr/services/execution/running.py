@@ -146,13 +146,17 @@ def _task_run_once(task_id: int) -> str:
     if action is None:
         return "not-pending"  # done, running elsewhere, or cancelled
     tasks = RequestTask.objects.select_related("request", "connector")
+    task: RequestTask
+    held = False
     if action == Action.ERASE:  # only erasure yields to a legal hold
-        tasks = tasks.annotate(held=holds_covering_exist())
-    task = tasks.get(pk=task_id)
+        erase_task = tasks.annotate(held=holds_covering_exist()).get(pk=task_id)
+        task, held = erase_task, erase_task.held
+    else:
+        task = tasks.get(pk=task_id)
     if not task.request.is_open:
         task_finish(task, TaskStatus.SKIPPED, note="the request closed before this ran")
         return "request-closed"
-    if action == Action.ERASE and task.held and _exempt_if_held(task):
+    if held and _exempt_if_held(task):
         return "exempted"
     attempt = TaskAttempt(  # saved by attempt_close, with its outcome
         task=task, number=task.attempts, started_at=now, worker=socket.gethostname()
