@@ -1,18 +1,24 @@
-"""What every retried background job shares: back-off and attempt rows.
+"""What every retried background job shares: back-off, attempt rows, and the
+sweeper's rules for jobs a dead worker or a lost message left behind.
 
-Request tasks (dsr) and consent propagations (consent) retry the same way and
-record each try the same way; this is that one way.
+Request tasks (dsr) and consent propagations (consent) retry the same way,
+record each try the same way and are swept the same way; this is that one
+way. A job model here has `status`, `attempts`, `started_at`, `enqueued_at`,
+`next_attempt_at` and `last_error`; its attempt model `number`, `started_at`,
+`finished_at`, `duration_ms`, `outcome` and `error`.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from datetime import datetime
-from typing import Protocol
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 
@@ -55,3 +61,67 @@ def attempt_close(
     attempt.outcome = outcome
     attempt.error = error[:2000]
     attempt.save()
+
+
+WORKER_LOST = "worker lost; re-queued"
+
+
+def stale_jobs_take(
+    jobs: QuerySet[Any], *, running: str, pending: str, now: datetime
+) -> tuple[list[Any], list[Any]]:
+    """The jobs a sweeper sends again, in the caller's transaction: those
+    `running` on a worker that died (started more than TASK_STALE_AFTER_SECONDS
+    ago), put back to `pending`; and those `pending` whose broker message was
+    lost (enqueued, and due, more than TASK_LOST_AFTER_SECONDS ago). Rows that
+    another sweeper holds are skipped. Returns (revived, lost), the revived
+    as they were read (still `running`, with the attempt they were making)."""
+    stale_running = now - timedelta(seconds=settings.TASK_STALE_AFTER_SECONDS)
+    lost_pending = now - timedelta(seconds=settings.TASK_LOST_AFTER_SECONDS)
+    revived = list(
+        jobs.select_for_update(skip_locked=True).filter(
+            status=running, started_at__lt=stale_running
+        )
+    )
+    for job in revived:
+        jobs.filter(pk=job.pk, status=running).update(
+            status=pending, last_error=WORKER_LOST
+        )
+    lost = list(
+        jobs.select_for_update(skip_locked=True)
+        .filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=lost_pending),
+            status=pending,
+            enqueued_at__lt=lost_pending,
+        )
+        .exclude(pk__in=[job.pk for job in revived])  # each sent once
+    )
+    return revived, lost
+
+
+def lost_attempts_record(
+    revived: Sequence[Any],
+    *,
+    attempts: type[models.Model],
+    job_field: str,
+    now: datetime,
+) -> None:
+    """Put on record the try each dead worker was making: an attempt's row is
+    written when the try ends, so a worker killed mid-try left none."""
+    have = set(
+        attempts._default_manager.filter(**{f"{job_field}__in": revived}).values_list(
+            f"{job_field}_id", "number"
+        )
+    )
+    attempts._default_manager.bulk_create(
+        attempts(
+            **{job_field: job},
+            number=job.attempts,
+            started_at=job.started_at,
+            finished_at=now,
+            duration_ms=int((now - job.started_at).total_seconds() * 1000),
+            outcome=AttemptOutcome.RETRY,
+            error=WORKER_LOST,
+        )
+        for job in revived
+        if job.started_at and (job.pk, job.attempts) not in have
+    )

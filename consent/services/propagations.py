@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.actors import Actor, actor_system
@@ -45,7 +45,12 @@ from consent.models import (
     PurposeConnector,
 )
 from privacydesk.errors import IllegalTransition
-from privacydesk.retry import attempt_close, backoff_seconds
+from privacydesk.retry import (
+    attempt_close,
+    backoff_seconds,
+    lost_attempts_record,
+    stale_jobs_take,
+)
 from subjects.selectors import subjects_identity
 
 logger = logging.getLogger(__name__)
@@ -299,26 +304,15 @@ def propagations_sweep() -> dict[str, int]:
     """Re-enqueue what a dead worker or a lost broker message left behind, and
     take back the jobs of pull agents whose lease ran out."""
     now = timezone.now()
-    stale_running = now - timedelta(seconds=settings.TASK_STALE_AFTER_SECONDS)
-    lost_pending = now - timedelta(seconds=settings.TASK_LOST_AFTER_SECONDS)
     with transaction.atomic():
-        revived = list(
-            ConsentPropagation.objects.select_for_update(skip_locked=True).filter(
-                status=PropagationStatus.RUNNING, started_at__lt=stale_running
-            )
+        revived, lost = stale_jobs_take(
+            ConsentPropagation.objects.all(),
+            running=PropagationStatus.RUNNING,
+            pending=PropagationStatus.PENDING,
+            now=now,
         )
-        for propagation in revived:
-            ConsentPropagation.objects.filter(
-                pk=propagation.pk, status=PropagationStatus.RUNNING
-            ).update(
-                status=PropagationStatus.PENDING, last_error="worker lost; re-queued"
-            )
-        lost = list(
-            ConsentPropagation.objects.select_for_update(skip_locked=True).filter(
-                Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=lost_pending),
-                status=PropagationStatus.PENDING,
-                enqueued_at__lt=lost_pending,
-            )
+        lost_attempts_record(
+            revived, attempts=PropagationAttempt, job_field="propagation", now=now
         )
         propagations_enqueue(revived + lost)
         expired, failed = _leases_expire(now)

@@ -393,3 +393,44 @@ def test_the_sweeper_resends_a_lost_job(
     }
     assert ConsentPropagation.objects.get().status == "succeeded"
     assert _sqlite_flags(path)[1] == 1
+
+
+def test_the_sweeper_revives_a_job_a_dead_worker_left_and_records_its_try(
+    ada, officer_actor, purpose, tmp_path, django_capture_on_commit_callbacks
+):
+    # given a withdrawal a worker claimed (running, attempt 1) and then died on
+    path = tmp_path / "crm.sqlite3"
+    connector = _connector(_sqlite_store(path))
+    purpose_connector_link(
+        actor=officer_actor,
+        purpose=purpose("ai_training"),
+        connector=connector,
+        action=FLAG,
+    )
+    consent_set(
+        actor=officer_actor,
+        subject=ada,
+        purpose="ai_training",
+        granted=False,
+        channel="dashboard",
+    )
+    long_ago = timezone.now() - timedelta(hours=1)
+    ConsentPropagation.objects.update(
+        status="running", attempts=1, started_at=long_ago, enqueued_at=long_ago
+    )
+
+    # when the sweeper runs
+    with django_capture_on_commit_callbacks(execute=True):
+        swept = propagations_sweep()
+
+    # then the job is sent again and done, and the lost try is on record,
+    # closed, as request tasks record theirs (privacydesk.retry)
+    assert swept["revived"] == 1
+    propagation = ConsentPropagation.objects.get()
+    assert propagation.status == "succeeded"
+    tries = list(propagation.attempt_rows.order_by("number"))
+    assert [(t.number, t.outcome, t.error) for t in tries[:1]] == [
+        (1, "retry", "worker lost; re-queued")
+    ]
+    assert all(t.finished_at is not None for t in tries)
+    assert _sqlite_flags(path)[1] == 1
