@@ -40,7 +40,7 @@ Rules for every kind:
 from __future__ import annotations
 
 from abc import ABC
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol
@@ -204,6 +204,21 @@ class ConnectorKind(ABC):
         if not isinstance(action, Mapping):
             raise ValidationFailed("must be an object", field=field)
         return dict(action)
+
+    # -- what the evidence pack says of a store (from a config, no call) -----
+    @classmethod
+    def erasure_described(cls, config: Mapping[str, Any], location: str) -> str:
+        """In words, what erasure does at `location` under `config` (never a
+        value), for the evidence pack; "" when the kind does not say."""
+        return ""
+
+    @classmethod
+    def rectification_targets(
+        cls, config: Mapping[str, Any], fields: Collection[str]
+    ) -> dict[str, list[str]] | None:
+        """Per location, which of `fields` rectification writes under
+        `config`; None when the kind does not say."""
+        return None
 
     def configured_actions(self) -> frozenset[str]:
         """The actions this configured store offers (planning asks every

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.choices import Action
+from connectors.registry import kinds_available
 from dsr.choices import RequestKind, TaskStatus
 from dsr.models import Request, RequestTask
 from evidence.packs.common import iso, plural
@@ -24,44 +25,13 @@ def _connector_config(task: RequestTask) -> dict[str, Any]:
     return dict(connector.config or {})
 
 
-_STRATEGY_WORDS = {
-    "null": "emptied",
-    "mask": "masked",
-    "hash": "hashed",
-    "pseudonymize": "pseudonymised",
-    "redact_pii": "PII redacted",
-    "keep": "kept",
-}
-
-
 def _treatment(kind: str, config: dict[str, Any], location: str) -> str:
-    """What erasure does at one location, by the store's map (never values)."""
-    if kind == "files":
-        if config.get("erase") == "delete":
-            return "conversations deleted"
-        return "identifiers replaced, transcript text PII-redacted"
-    if kind != "sql":
+    """What erasure does at one location, as the store's kind describes its
+    map (connectors.base); "" for a kind that is not installed."""
+    kinds = kinds_available()
+    if kind not in kinds:
         return ""
-    table = next(
-        (t for t in config.get("tables", []) if t.get("table") == location), None
-    )
-    if table is None:
-        return ""
-    erase = table.get("erase")
-    if erase == "delete":
-        return "rows deleted"
-    if erase == "keep":
-        return f"rows kept ({table.get('basis', 'basis recorded')})"
-    if not isinstance(erase, dict):
-        return ""
-    by_strategy: dict[str, list[str]] = {}
-    for column, rule in erase.items():
-        strategy = rule.get("strategy") if isinstance(rule, dict) else rule
-        by_strategy.setdefault(str(strategy), []).append(column)
-    return "; ".join(
-        f"{_STRATEGY_WORDS.get(strategy, strategy)}: {', '.join(sorted(columns))}"
-        for strategy, columns in sorted(by_strategy.items())
-    )
+    return kinds[kind].erasure_described(config, location)
 
 
 def _attempts(task: RequestTask) -> list[dict[str, Any]]:
@@ -193,27 +163,29 @@ def stores_part(request: Request, tasks: list[RequestTask]) -> list[dict[str, An
 def _rectified_fields(
     task: RequestTask, requested: list[str]
 ) -> tuple[list[dict[str, Any]], list[str] | None]:
-    """Per table, which requested fields the store's map writes (names only),
-    and the requested fields it holds nowhere (None: the store did not say)."""
-    if task.connector.kind != "sql":
+    """Per location, which requested fields the store's map writes (names
+    only), and the requested fields it holds nowhere (None: the store's kind
+    does not say)."""
+    kind = kinds_available().get(task.connector.kind)
+    targets = (
+        kind.rectification_targets(_connector_config(task), requested)
+        if kind is not None
+        else None
+    )
+    if targets is None:
         return [], None
-    config = _connector_config(task)
-    applied: set[str] = set()
     tables = []
-    for table in config.get("tables", []):
-        mapping = table.get("rectify") or {}
-        fields = sorted(name for name in requested if name in mapping)
-        if fields:
-            applied.update(fields)
-            counts = (task.per_location or {}).get(table.get("table"), {})
-            tables.append(
-                {
-                    "location": table.get("table"),
-                    "fields": fields,
-                    "found": int(counts.get("found", 0)),
-                    "changed": int(counts.get("changed", 0)),
-                }
-            )
+    for location, fields in targets.items():
+        counts = (task.per_location or {}).get(location, {})
+        tables.append(
+            {
+                "location": location,
+                "fields": fields,
+                "found": int(counts.get("found", 0)),
+                "changed": int(counts.get("changed", 0)),
+            }
+        )
+    applied = {field for fields in targets.values() for field in fields}
     return tables, sorted(set(requested) - applied)
 
 

@@ -120,6 +120,38 @@ def test_every_kind_says_what_it_does_on_the_class_without_an_instance(
     assert kinds_available()[kind] is cls
 
 
+def test_the_evidence_pack_reads_what_a_store_does_from_its_kind() -> None:
+    # given an sql map with a deleted, a kept and a column-by-column table
+    sql = kind_class("sql")
+    config = {
+        "tables": [
+            {"table": "tickets", "erase": "delete", "rectify": {"email": "e"}},
+            {"table": "invoices", "erase": "keep", "basis": "tax law"},
+            {
+                "table": "customers",
+                "erase": {"email": "hash", "name": {"strategy": "null"}},
+                "rectify": {"name": "full_name", "email": "email"},
+            },
+        ]
+    }
+    # then the sql kind describes each table by its map, never a value
+    assert sql.erasure_described(config, "tickets") == "rows deleted"
+    assert sql.erasure_described(config, "invoices") == "rows kept (tax law)"
+    assert sql.erasure_described(config, "customers") == "hashed: email; emptied: name"
+    assert sql.erasure_described(config, "nowhere") == ""
+    assert sql.rectification_targets(config, ["name", "email", "phone"]) == {
+        "tickets": ["email"],
+        "customers": ["email", "name"],
+    }
+    # the files kind says what it does to a conversation
+    files = kind_class("files")
+    assert files.erasure_described({"erase": "delete"}, "x") == "conversations deleted"
+    # kinds whose store does the work say nothing of it
+    for kind in ("http", "pull", "manual"):
+        assert kind_class(kind).erasure_described({}, "x") == ""
+        assert kind_class(kind).rectification_targets({}, ["name"]) is None
+
+
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_kind_describes_its_config_as_json_schema(kind: str) -> None:
     schema = kind_class(kind).config_schema()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
@@ -72,6 +72,12 @@ class FilesConnector(ConnectorKind):
     lock_timeout: ClassVar[float] = 30.0
     # How often a file that changes under a rewrite is read again.
     rewrite_attempts: ClassVar[int] = 3
+
+    @classmethod
+    def erasure_described(cls, config: Mapping[str, Any], location: str) -> str:
+        if config.get("erase") == "delete":
+            return "conversations deleted"
+        return "identifiers replaced, transcript text PII-redacted"
 
     @classmethod
     def config_schema(cls) -> dict[str, Any]:

@@ -30,7 +30,7 @@ are deleted or detached before the rows they belong to change or go.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property, lru_cache
 from typing import Any
@@ -50,7 +50,7 @@ from connectors.base import (
     WithdrawalJob,
 )
 from connectors.choices import Action
-from connectors.kinds.sql import validation
+from connectors.kinds.sql import describe, validation
 from connectors.kinds.sql.config import IDENTIFIER, StoreMap, rectify_map
 from connectors.kinds.sql.dialects import Dialect, dialect_for
 from connectors.kinds.sql.erasure import (
@@ -90,6 +90,16 @@ class SqlConnector(ConnectorKind):
     verifies_in_process = True
     purges = True
     withdraws_consent = True
+
+    @classmethod
+    def erasure_described(cls, config: Mapping[str, Any], location: str) -> str:
+        return describe.erasure_described(config, location)
+
+    @classmethod
+    def rectification_targets(
+        cls, config: Mapping[str, Any], fields: Collection[str]
+    ) -> dict[str, list[str]] | None:
+        return describe.rectification_targets(config, fields)
 
     @classmethod
     def config_schema(cls) -> dict[str, Any]:
