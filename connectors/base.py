@@ -205,6 +205,12 @@ class ConnectorKind(ABC):
             raise ValidationFailed("must be an object", field=field)
         return dict(action)
 
+    @classmethod
+    def instructions_for_people(cls, config: Mapping[str, Any]) -> str:
+        """What a person must do for a task of this store, from its config,
+        for a kind `done_by_people`; "" when the kind says nothing."""
+        return ""
+
     # -- what the evidence pack says of a store (from a config, no call) -----
     @classmethod
     def erasure_described(cls, config: Mapping[str, Any], location: str) -> str:

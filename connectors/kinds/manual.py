@@ -13,6 +13,7 @@ attachment through `dsr.services.execution.staff.task_manual_attach`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
@@ -39,6 +40,13 @@ class ManualConnector(ConnectorKind):
     label: ClassVar[str] = "Manual task"
     actions = frozenset(Action.values)
     done_by_people = True
+
+    @classmethod
+    def instructions_for_people(cls, config: Mapping[str, Any]) -> str:
+        text = str(config.get("instructions", ""))
+        if config.get("assignee_email"):
+            text += f"\nAssigned to {config['assignee_email']}."
+        return text
 
     @classmethod
     def config_schema(cls) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
 from accounts.permissions import Perm
-from connectors.choices import Action, ConnectorKindChoice
+from connectors.choices import Action
+from connectors.registry import kinds_available
 from dashboard.forms.tasks import (
     TaskAttachForm,
     TaskDoneForm,
@@ -153,12 +154,9 @@ def _instructions(task: RequestTask) -> str:
     """What a person must do, for a task a person still has to do."""
     if task.status in TERMINAL_TASK_STATUSES and task.status != TaskStatus.FAILED:
         return ""
-    if task.connector.kind == ConnectorKindChoice.MANUAL:
-        config = task.connector.config or {}
-        text = str(config.get("instructions", ""))
-        if config.get("assignee_email"):
-            text += f"\nAssigned to {config['assignee_email']}."
-        return text
+    kind = kinds_available().get(task.connector.kind)
+    if kind is not None and kind.done_by_people:
+        return kind.instructions_for_people(task.connector.config or {})
     if task.manual and task.status == TaskStatus.WAITING:
         return task.status_note
     return ""

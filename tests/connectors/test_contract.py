@@ -152,6 +152,16 @@ def test_the_evidence_pack_reads_what_a_store_does_from_its_kind() -> None:
         assert kind_class(kind).rectification_targets({}, ["name"]) is None
 
 
+def test_a_kind_worked_by_people_says_what_they_must_do() -> None:
+    config = {"instructions": "Delete the row in billing.", "assignee_email": "b@x.io"}
+    manual = kind_class("manual")
+    assert manual.done_by_people
+    assert manual.instructions_for_people(config) == (
+        "Delete the row in billing.\nAssigned to b@x.io."
+    )
+    assert kind_class("sql").instructions_for_people(config) == ""
+
+
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_kind_describes_its_config_as_json_schema(kind: str) -> None:
     schema = kind_class(kind).config_schema()
