@@ -1,4 +1,5 @@
-"""Writes of the evidence app: evidence packs (see evidence_packs)."""
+"""Writes of the evidence app: evidence packs (see evidence_packs). This
+package is the public surface: callers import from `evidence.services`."""
 
 from evidence.services.evidence_packs import (
     GeneratedPack,
