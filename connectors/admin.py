@@ -41,6 +41,7 @@ class ConnectorAdmin(_ConnectorAdminBase):
         "enabled",
         "health",
         "health_detail",
+        "health_warnings",
         "health_checked_at",
         "created_at",
         "updated_at",
@@ -75,3 +76,10 @@ class ConnectorAdmin(_ConnectorAdminBase):
             self.message_user(
                 request, f"{checked.name}: {checked.health_detail}", level
             )
+            for warning in checked.health_warnings:
+                fix = f" Fix: {warning['fix']}" if warning.get("fix") else ""
+                self.message_user(
+                    request,
+                    f"{checked.name}: {warning['message']}.{fix}",
+                    messages.WARNING,
+                )

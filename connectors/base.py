@@ -19,7 +19,10 @@ never branches on a kind nor imports `connectors.kinds.*`:
 - consent: `withdraw_consent(job)` applies a withdrawal (an Outcome) or
   hands it over (Deferred); `withdrawal_action_clean` checks what a purpose
   link asks the store to do.
-- `health()`, and for the agents' lease kit `job_lease()`.
+- `health()` gives a `HealthReport`: a status line and warnings that leave
+  the store healthy (an sql store's missing index, with the CREATE INDEX to
+  run); an unhealthy store raises ConnectorError. For the agents' lease kit,
+  `job_lease()`.
 
 Class-level metadata, read without an instance (the API, the dashboard,
 planning): `actions` (on the class: every action the kind can take; on an
@@ -60,6 +63,8 @@ from connectors.values import (
     Deferred,
     ErasureReceipt,
     Exemption,
+    HealthReport,
+    HealthWarning,
     Identity,
     Outcome,
 )
@@ -74,6 +79,8 @@ __all__ = [
     "Deferred",
     "ErasureReceipt",
     "Exemption",
+    "HealthReport",
+    "HealthWarning",
     "HeldScope",
     "Identity",
     "Job",
@@ -256,9 +263,10 @@ class ConnectorKind(ABC):
         raise Unsupported(f"unknown action {job.action}")
 
     # -- per-action methods of synchronous kinds ---------------------------
-    def health(self) -> str:
-        """A short status line; raise ConnectorError when unhealthy."""
-        return "ok"
+    def health(self) -> HealthReport:
+        """A short status line and warnings that leave the store healthy
+        (it works, but slowly); raise ConnectorError when unhealthy."""
+        return HealthReport("ok")
 
     def discover(self, identity: Identity) -> dict[str, int]:
         """Locations holding the subject's data, with counts."""

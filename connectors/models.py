@@ -31,6 +31,9 @@ class Connector(models.Model):
         max_length=10, choices=Health.choices, default=Health.UNKNOWN
     )
     health_detail = models.CharField(max_length=300, blank=True)
+    # Warnings of the last check that leave the store healthy (a missing
+    # index): [{"message": ..., "fix": ...}]; never a subject's data.
+    health_warnings = models.JSONField(default=list, blank=True)
     health_checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -253,7 +253,10 @@ def connector_update(*, actor: Actor, connector: Connector, **fields: Any) -> Co
         if "config" in changes or "secrets" in changes:
             # The last check tested another configuration.
             changes.update(
-                health=Health.UNKNOWN, health_detail="", health_checked_at=None
+                health=Health.UNKNOWN,
+                health_detail="",
+                health_warnings=[],
+                health_checked_at=None,
             )
         for key, value in changes.items():
             setattr(connector, key, value)
@@ -349,8 +352,11 @@ def connector_check_health(*, actor: Actor, connector: Connector) -> Connector:
     The check runs outside any transaction (it may wait on the network); a
     failing check is an answer, not an error of this service."""
     actor.require(Perm.CONNECTORS_MANAGE)
+    warnings: list[dict[str, str]] = []
     try:
-        detail = connector.instance().health() or "ok"
+        report = connector.instance().health()
+        detail = report.status or "ok"
+        warnings = [warning.to_json() for warning in report.warnings]
         health = Health.OK
     except (ConnectorError, ConfigError) as error:
         health, detail = Health.ERROR, error.message
@@ -367,15 +373,19 @@ def connector_check_health(*, actor: Actor, connector: Connector) -> Connector:
         # An update, not save(): a check is not a change of the connector and
         # must not add a history row each time.
         Connector.objects.filter(pk=connector.pk).update(
-            health=health, health_detail=detail, health_checked_at=checked_at
+            health=health,
+            health_detail=detail,
+            health_warnings=warnings,
+            health_checked_at=checked_at,
         )
         audit_record(
             actor=actor,
             action="connector.health_checked",
             obj=connector,
-            data={"health": health, "detail": detail},
+            data={"health": health, "detail": detail, "warnings": len(warnings)},
         )
     connector.health = health
     connector.health_detail = detail
+    connector.health_warnings = warnings
     connector.health_checked_at = checked_at
     return connector

@@ -168,3 +168,24 @@ def _items(value: Any) -> list[tuple[Any, Any]]:
     if not isinstance(value, Mapping):
         raise ValueError("expected an object")
     return list(value.items())
+
+
+@dataclass(frozen=True)
+class HealthWarning:
+    """Something that works but should be fixed (a missing index): health
+    stays ok. `fix` is what to run or change, when there is one."""
+
+    message: str
+    fix: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"message": self.message, "fix": self.fix}
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """A health check's answer: a short status line, and warnings that do not
+    make the store unhealthy (a failing store raises ConnectorError instead)."""
+
+    status: str
+    warnings: tuple[HealthWarning, ...] = ()

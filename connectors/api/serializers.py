@@ -209,6 +209,21 @@ class ConnectorFilterSerializer(serializers.Serializer[Any]):
 ACTIONS_SCHEMA = serializers.ListField(child=serializers.ChoiceField(Action.choices))
 
 
+class HealthWarningSerializer(serializers.Serializer[Any]):
+    """Something that works but should be fixed; the store stays healthy."""
+
+    message = serializers.CharField(
+        read_only=True,
+        help_text="What is wrong and where, e.g. `customers.email: no index "
+        'serves the email match lower("email")`.',
+    )
+    fix = serializers.CharField(
+        read_only=True,
+        help_text="What to run or change, e.g. the `CREATE INDEX` statement; "
+        "empty when there is none to give.",
+    )
+
+
 class ConnectorSerializer(serializers.Serializer[Any]):
     """A connector as integrations see it: everything but its secrets."""
 
@@ -235,6 +250,11 @@ class ConnectorSerializer(serializers.Serializer[Any]):
     enabled = serializers.BooleanField(read_only=True)
     health = serializers.ChoiceField(choices=Health.choices, read_only=True)
     health_detail = serializers.CharField(read_only=True)
+    health_warnings = HealthWarningSerializer(
+        many=True,
+        read_only=True,
+        help_text="Warnings of the last health check (see the test action).",
+    )
     health_checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
@@ -270,4 +290,12 @@ class HealthCheckSerializer(serializers.Serializer[Any]):
 
     health = serializers.ChoiceField(choices=Health.choices, read_only=True)
     detail = serializers.CharField(source="health_detail", read_only=True)
+    warnings = HealthWarningSerializer(
+        source="health_warnings",
+        many=True,
+        read_only=True,
+        help_text="Found by the check without making the store unhealthy: an "
+        "sql store's identity column that no index serves (each request scans "
+        "the table), with the statement that adds one.",
+    )
     checked_at = serializers.DateTimeField(source="health_checked_at", read_only=True)

@@ -31,6 +31,7 @@ from connectors.base import (
     ConnectorError,
     ConnectorKind,
     Deferred,
+    HealthReport,
     Job,
     Outcome,
     RecordSink,
@@ -140,11 +141,11 @@ class HttpConnector(ConnectorKind):
             )
         return cleaned
 
-    def health(self) -> str:
+    def health(self) -> HealthReport:
         # The webhook is only ever sent jobs: probing it would be a fake job.
         self._url()
         self._key()
-        return "configured; the webhook is contacted with jobs only"
+        return HealthReport("configured; the webhook is contacted with jobs only")
 
     # -- the job ------------------------------------------------------------
     def run(self, job: Job, sink: RecordSink) -> Outcome | Deferred:

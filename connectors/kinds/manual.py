@@ -25,6 +25,7 @@ from connectors.base import (
     ConnectorError,
     ConnectorKind,
     Deferred,
+    HealthReport,
     Job,
     RecordSink,
 )
@@ -117,6 +118,6 @@ class ManualConnector(ConnectorKind):
             note += f"\nAssigned to {self.config['assignee_email']}."
         return note
 
-    def health(self) -> str:
+    def health(self) -> HealthReport:
         assignee = self.config.get("assignee_email") or "the privacy team"
-        return f"ok: tasks go to {assignee}"
+        return HealthReport(f"ok: tasks go to {assignee}")

@@ -25,6 +25,7 @@ from connectors.base import (
     ConnectorError,
     ConnectorKind,
     Deferred,
+    HealthReport,
     Job,
     Outcome,
     RecordSink,
@@ -121,7 +122,7 @@ class PullConnector(ConnectorKind):
             )
         return Deferred(note=f"waiting for the agent of {self.name} to claim it")
 
-    def health(self) -> str:
+    def health(self) -> HealthReport:
         """Healthy while an agent has called in lately."""
         clients = ApiClient.objects.filter(
             connector__name=self.name, revoked_at__isnull=True
@@ -141,4 +142,4 @@ class PullConnector(ConnectorKind):
                 f"the agent of {self.name} has been silent for "
                 f"{int(silent.total_seconds() // 60)} minutes"
             )
-        return f"agent last seen {int(silent.total_seconds())} s ago"
+        return HealthReport(f"agent last seen {int(silent.total_seconds())} s ago")

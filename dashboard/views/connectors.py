@@ -221,7 +221,13 @@ def connector_check(request: HttpRequest, actor: Actor, public_id: Any) -> HttpR
     connector = connector_check_health(
         actor=actor, connector=_get(actor, public_id, manage=True)
     )
-    if connector.health == Health.OK:
+    if connector.health == Health.OK and connector.health_warnings:
+        messages.warning(
+            request,
+            f"Connection to {connector.name} works, with "
+            f"{len(connector.health_warnings)} warning(s): see Health below",
+        )
+    elif connector.health == Health.OK:
         messages.success(
             request, f"Connection to {connector.name} works: {connector.health_detail}"
         )

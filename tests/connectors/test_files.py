@@ -445,7 +445,7 @@ def test_a_conversation_appended_during_the_rewrite_is_not_lost(
 
 
 def test_health_reports_the_matching_files(folder: Path) -> None:
-    assert _connector(folder).health() == "ok: 2 file(s) match *.jsonl"
+    assert _connector(folder).health().status == "ok: 2 file(s) match *.jsonl"
 
 
 def test_health_of_a_missing_folder_is_a_permanent_error(tmp_path: Path) -> None:

@@ -312,4 +312,4 @@ def test_health_reports_whether_the_agent_calls_in(crm, make_agent) -> None:
 
     agent.jobs()
 
-    assert crm.instance().health().startswith("agent last seen")
+    assert crm.instance().health().status.startswith("agent last seen")

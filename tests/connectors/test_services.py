@@ -14,7 +14,13 @@ from django.db import connection
 from accounts.actors import Actor, actor_for_user
 from audit.models import AuditEvent
 from connectors import registry
-from connectors.base import ConfigError, ConnectorError, ConnectorKind
+from connectors.base import (
+    ConfigError,
+    ConnectorError,
+    ConnectorKind,
+    HealthReport,
+    HealthWarning,
+)
 from connectors.models import Connector
 from connectors.services import (
     connector_check_health,
@@ -34,7 +40,7 @@ class VaultKind(ConnectorKind):
     kind: ClassVar[str] = "http"
     label: ClassVar[str] = "Stand-in"
     secret_fields: ClassVar[tuple[str, ...]] = ("password", "api_key")
-    health_answer: ClassVar[str | Exception] = "ok: reachable"
+    health_answer: ClassVar[HealthReport | Exception] = HealthReport("ok: reachable")
 
     @classmethod
     def validate_config(cls, config: Any) -> dict[str, Any]:
@@ -43,7 +49,7 @@ class VaultKind(ConnectorKind):
             raise ConfigError("a URL is required", field="config.url")
         return config
 
-    def health(self) -> str:
+    def health(self) -> HealthReport:
         if isinstance(self.health_answer, Exception):
             raise self.health_answer
         return self.health_answer
@@ -280,7 +286,7 @@ def test_enable_and_disable_are_audited_once(
 @pytest.mark.parametrize(
     ("answer", "health", "detail"),
     [
-        ("ok: reachable", "ok", "ok: reachable"),
+        (HealthReport("ok: reachable"), "ok", "ok: reachable"),
         (ConnectorError("login refused", permanent=True), "error", "login refused"),
         (RuntimeError(f"dsn with {PASSWORD}"), "error", "unexpected RuntimeError"),
     ],
@@ -302,8 +308,40 @@ def test_a_health_check_is_recorded_and_audited(
     assert (connector.health, connector.health_detail) == (health, detail)
     assert connector.health_checked_at == checked.health_checked_at
     event = AuditEvent.objects.get(action="connector.health_checked")
-    assert event.data == {"health": health, "detail": detail}
+    assert event.data == {"health": health, "detail": detail, "warnings": 0}
     assert PASSWORD not in _audit_text()
+
+
+def test_warnings_leave_the_store_healthy_and_are_recorded_until_the_config_changes(
+    officer_actor: Actor, vault_kind: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given
+    connector = _vault(officer_actor)
+    warning = HealthWarning("t.c: no index serves the match", fix="CREATE INDEX i")
+    monkeypatch.setattr(VaultKind, "health_answer", HealthReport("ok", (warning,)))
+
+    # when
+    connector_check_health(actor=officer_actor, connector=connector)
+
+    # then
+    connector.refresh_from_db()
+    assert connector.health == "ok"
+    assert connector.health_warnings == [
+        {"message": "t.c: no index serves the match", "fix": "CREATE INDEX i"}
+    ]
+    event = AuditEvent.objects.get(action="connector.health_checked")
+    assert event.data["warnings"] == 1
+
+    # when: another configuration is not what was checked
+    connector_update(
+        actor=officer_actor,
+        connector=connector,
+        config={"url": "https://elsewhere.example/hook"},
+    )
+
+    # then
+    connector.refresh_from_db()
+    assert connector.health_warnings == []
 
 
 def test_a_files_connector_on_a_missing_folder_is_unhealthy(

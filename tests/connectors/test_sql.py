@@ -639,7 +639,7 @@ def test_restrict_without_a_flag_column_is_a_permanent_error(store: Helpdesk) ->
 
 def test_health_is_ok_on_a_complete_store(store: Helpdesk) -> None:
     # when
-    status = store.connector().health()
+    status = store.connector().health().status
 
     # then
     assert status.startswith("ok: 5 tables checked")

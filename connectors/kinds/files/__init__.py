@@ -31,6 +31,7 @@ from connectors.base import (
     ConnectorError,
     ConnectorKind,
     ErasureReceipt,
+    HealthReport,
     Identity,
     Outcome,
 )
@@ -115,10 +116,10 @@ class FilesConnector(ConnectorKind):
         )
 
     # -- health --------------------------------------------------------------
-    def health(self) -> str:
+    def health(self) -> HealthReport:
         self._check_folder(write=True)
         count = sum(1 for _ in matching_files(self.folder, self.pattern))
-        return f"ok: {count} file(s) match {self.pattern}"
+        return HealthReport(f"ok: {count} file(s) match {self.pattern}")
 
     def _check_folder(self, *, write: bool) -> None:
         if not self.folder.is_dir():

@@ -15,6 +15,7 @@ delete the rows, keep them (with a legal basis), or a per-column strategy.
        "category": "contact",                          # defaults to the table
        "identity": {"email": "email", "phone": "phone",
                     "customer_id": {"column": "crm_id", "system": "crm"}},
+                   # or {"column": "email", "exact": true}: matched as written
        "parent": {"table": "...", "column": "customer_id",
                   "references": "id"},                 # the parent's key
        "erase": "delete" | "keep" | {"column": STRATEGY, ...},
@@ -33,7 +34,11 @@ connector's secret `password`.
 
 Identity columns match case-insensitively (e-mail) or ignoring separators
 (phone), which an ordinary index cannot serve; on a large table an index on
-the same expression (e.g. `lower(email)`) turns that scan into a lookup.
+the same expression (e.g. `lower(email)`) turns that scan into a lookup, and
+the health check names every identity column of a PostgreSQL store that has
+none, with the CREATE INDEX to run. An identity declared `"exact": true` is
+matched as written (`email IN (...)`) and uses the column's own index: for a
+store that writes it in one case, or a citext column.
 """
 
 from __future__ import annotations
@@ -83,6 +88,12 @@ class IdentityColumn:
     kind: str  # email | phone | customer_id
     column: str
     system: str = ""  # customer ids: the system that issued them ("" = any)
+    # Matched as written (`column IN (...)`), which the column's ordinary
+    # index serves: the store writes this identifier in one form (e-mails in
+    # lower case, phones as digits) or compares without case itself (citext,
+    # a MariaDB *_ci collation). Otherwise e-mails match `lower(column)` and
+    # phones their digits, which only an index on that expression serves.
+    exact: bool = False
 
 
 @dataclass(frozen=True)

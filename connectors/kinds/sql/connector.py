@@ -42,6 +42,8 @@ from connectors.base import (
     ConnectorKind,
     Deferred,
     ErasureReceipt,
+    HealthReport,
+    HealthWarning,
     HeldScope,
     Identity,
     Location,
@@ -58,6 +60,7 @@ from connectors.kinds.sql.erasure import (
     known_as_receipt,
     known_from_receipt,
 )
+from connectors.kinds.sql.indexes import identity_index_warnings
 from connectors.kinds.sql.purge import SqlPurge
 from connectors.kinds.sql.query import SubjectQuery
 from connectors.kinds.sql.schema import config_schema
@@ -190,7 +193,7 @@ class SqlConnector(ConnectorKind):
         return StorePass(self.dialect, self.store, connection, query)
 
     # -- actions ---------------------------------------------------------------
-    def health(self) -> str:
+    def health(self) -> HealthReport:
         with self._session(write=False, doing="health check") as connection:
             for table in self.store.tables:
                 try:
@@ -210,10 +213,21 @@ class SqlConnector(ConnectorKind):
                         f"table {table.table} has no column {', '.join(missing)}",
                         permanent=True,
                     )
-        return (
+            warnings: list[HealthWarning] = []
+            if self.dialect.checks_indexes:
+                with self.dialect.converting("reading the store's indexes"):
+                    warnings = identity_index_warnings(
+                        self.dialect, connection, self.store
+                    )
+        status = (
             f"ok: {len(self.store.tables)} tables checked on "
             f"{self.dialect.target.describe()}"
         )
+        if not self.dialect.checks_indexes:
+            status += "; identity indexes not checked on this database"
+        elif warnings:
+            status += f"; {len(warnings)} identity column(s) without a usable index"
+        return HealthReport(status, tuple(warnings))
 
     def discover(self, identity: Identity) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.base import Identity
-from connectors.kinds.sql.config import FieldRule, StoreMap, TableMap
+from connectors.kinds.sql.config import FieldRule, IdentityColumn, StoreMap, TableMap
 from connectors.kinds.sql.dialects import Dialect
 from connectors.kinds.sql.values import hashed, pseudonym
 from privacydesk.crypto import normalise_identifier
@@ -77,16 +77,17 @@ class SubjectQuery:
             if not values:
                 continue
             keyed = sorted(_keyed_forms(table.rule(column.column), column.kind, values))
-            if column.kind == "email":
+            if column.exact:
+                # As written, in the forms a store keeping one form would use.
+                plain = sorted(set(_exact_forms(column.kind, values)) | set(keyed))
+            elif column.kind == "email":
                 plain = sorted({v.strip().lower() for v in values} | set(keyed))
-                parts.append(self._in(f"LOWER({q(column.column)})", plain))
+                parts.append(self._in(match_expression(self.dialect, column), plain))
                 params += plain
                 continue
-            if column.kind == "phone":
+            elif column.kind == "phone":
                 digits = sorted({normalise_identifier("phone", v) for v in values})
-                parts.append(
-                    self._in(self.dialect.phone_digits(q(column.column)), digits)
-                )
+                parts.append(self._in(match_expression(self.dialect, column), digits))
                 params += digits
                 plain = keyed
             else:
@@ -105,6 +106,27 @@ class SubjectQuery:
         if not parts:
             return "1 = 0", []
         return " OR ".join(f"({part})" for part in parts), params
+
+
+def match_expression(dialect: Dialect, column: IdentityColumn) -> str:
+    """The SQL an identity column is compared through: `lower(email)`, a
+    phone's digits, or the column itself (customer ids, `exact` columns).
+    Only an index on this very expression serves the match."""
+    quoted = dialect.quote(column.column)
+    if column.exact or column.kind not in ("email", "phone"):
+        return quoted
+    if column.kind == "email":
+        return f"lower({quoted})"
+    return dialect.phone_digits(quoted)
+
+
+def _exact_forms(kind: str, values: list[str]) -> set[str]:
+    stripped = {v.strip() for v in values}
+    if kind == "email":
+        return stripped | {v.lower() for v in stripped}
+    if kind == "phone":
+        return stripped | {normalise_identifier("phone", v) for v in values}
+    return stripped
 
 
 def _keyed_forms(rule: FieldRule | None, kind: str, values: list[str]) -> set[str]:

@@ -27,7 +27,20 @@ def _identity_column() -> dict[str, Any]:
             {"$ref": "#/$defs/name"},
             {
                 "type": "object",
-                "properties": {"column": {"$ref": "#/$defs/name"}, "system": TEXT},
+                "properties": {
+                    "column": {"$ref": "#/$defs/name"},
+                    "system": TEXT,
+                    "exact": {
+                        "type": "boolean",
+                        "default": False,
+                        "description": "Match the column as written (its "
+                        "ordinary index serves it): the store writes this "
+                        "identifier in one case / as digits, or the column "
+                        "compares without case (citext, a *_ci collation). "
+                        "Otherwise e-mails match lower(column) and phones "
+                        "their digits.",
+                    },
+                },
                 "required": ["column"],
                 "additionalProperties": False,
             },

@@ -189,16 +189,20 @@ def _identity(raw: Any, path: str) -> tuple[IdentityColumn, ...]:
             if isinstance(item, str):
                 columns.append(IdentityColumn(kind, _identifier(item, item_path)))
                 continue
-            if not isinstance(item, dict) or set(item) - {"column", "system"}:
+            if not isinstance(item, dict) or set(item) - {"column", "system", "exact"}:
                 raise ConfigError(
-                    'give a column name or {"column": ..., "system": ...}',
+                    'give a column name or {"column": ..., "system": ..., '
+                    '"exact": true|false}',
                     field=item_path,
                 )
             system = item.get("system", "")
             if not isinstance(system, str):
                 raise ConfigError("must be text", field=f"{item_path}.system")
+            exact = item.get("exact", False)
+            if not isinstance(exact, bool):
+                raise ConfigError("must be true or false", field=f"{item_path}.exact")
             column = _identifier(item.get("column"), f"{item_path}.column")
-            columns.append(IdentityColumn(kind, column, system.strip()))
+            columns.append(IdentityColumn(kind, column, system.strip(), exact=exact))
     return tuple(columns)
 
 

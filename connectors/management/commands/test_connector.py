@@ -33,5 +33,12 @@ class Command(BaseCommand):
                 style(f"{checked.name} ({checked.kind}): {checked.health}")
                 + f" - {checked.health_detail}"
             )
+            # Warnings leave the store healthy (the exit status stays 0).
+            for warning in checked.health_warnings:
+                self.stdout.write(
+                    self.style.WARNING(f"  warning: {warning['message']}")
+                )
+                if warning.get("fix"):
+                    self.stdout.write(f"    fix: {warning['fix']}")
         if failing:
             raise CommandError(f"{failing} connector(s) failing")

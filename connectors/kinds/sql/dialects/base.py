@@ -246,7 +246,22 @@ class Dialect(ABC):
         finally:
             cursor.close()
 
-    # psycopg's prepare_threshold for store connections (see Postgres.connect).
+    # -- what the health check asks of identity indexes (sql.indexes) ---------
+    # Whether this dialect can tell if an index serves an identity match.
+    checks_indexes = False
+
+    def match_served(self, connection: Any, table: str, expression: str) -> bool:
+        """Whether an index of `table` serves `expression IN (...)`, the
+        match the kind generates (only where `checks_indexes`)."""
+        return False
+
+    def compares_without_case(self, connection: Any, table: str, column: str) -> bool:
+        """Whether `column`'s own equality ignores case (a citext column)."""
+        return False
+
+    def index_statement(self, table: str, name: str, expression: str) -> str:
+        """The CREATE INDEX that makes `expression` a lookup."""
+        return f"CREATE INDEX {self.quote(name)} ON {self.quote(table)} ({expression})"
 
     # -- what a retention purge needs (connectors.kinds.sql.purge) -------------
     @abstractmethod

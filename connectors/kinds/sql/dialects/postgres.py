@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -159,6 +160,44 @@ class Postgres(Dialect):
             f"{doing}: {name} ({state}){detail}", permanent=not transient
         )
 
+    # -- identity indexes --------------------------------------------------------
+    checks_indexes = True
+
+    def match_served(self, connection: Any, table: str, expression: str) -> bool:
+        """From the catalog: a valid, whole-table btree index whose first key
+        is `expression` (the column itself, or e.g. `lower(email)`)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_get_indexdef(i.indexrelid, 1, false) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid "
+                "JOIN pg_am am ON am.oid = c.relam "
+                "WHERE i.indrelid = to_regclass(%s) AND i.indisvalid "
+                "AND i.indpred IS NULL AND am.amname = 'btree'",
+                [self.quote(table)],
+                prepare=False,
+            )
+            keys = {_comparable(row[0]) for row in cursor.fetchall()}
+        return _comparable(expression) in keys
+
+    def compares_without_case(self, connection: Any, table: str, column: str) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT t.typname FROM pg_attribute a "
+                "JOIN pg_type t ON t.oid = a.atttypid "
+                "WHERE a.attrelid = to_regclass(%s) AND a.attname = %s",
+                [self.quote(table), column],
+                prepare=False,
+            )
+            row = cursor.fetchone()
+        return bool(row) and row[0] == "citext"
+
+    def index_statement(self, table: str, name: str, expression: str) -> str:
+        # CONCURRENTLY: building it does not block the store's writes.
+        return (
+            f"CREATE INDEX CONCURRENTLY {self.quote(name)} "
+            f"ON {self.quote(table)} ({expression})"
+        )
+
     # -- retention purges ------------------------------------------------------
     def purge_prepare(self, connection: Any, *, lock_timeout_ms: int) -> None:
         connection.autocommit = True
@@ -172,3 +211,14 @@ class Postgres(Dialect):
 
     def key_in(self, column_sql: str, keys: list[Any]) -> tuple[str, list[Any]]:
         return f"{column_sql} = ANY({self.param})", [list(keys)]
+
+
+_CAST = re.compile(r"::[A-Za-z_ ]+")
+
+
+def _comparable(expression: str) -> str:
+    """An index key or match expression with what PostgreSQL adds when it
+    prints one (casts such as `::text`, parentheses, quotes) taken away:
+    `lower((email)::text)` and `lower("email")` compare equal."""
+    bare = _CAST.sub("", expression)
+    return re.sub(r'[\s()"]', "", bare).lower()

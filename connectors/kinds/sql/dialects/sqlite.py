@@ -43,6 +43,20 @@ class Sqlite(Dialect):
             f"{doing}: {type(error).__name__}: {text}", permanent=not transient
         )
 
+    # -- identity indexes --------------------------------------------------------
+    # SQLite uses an index on an expression (`lower(email)`) when the query
+    # compares that very expression: its own plan says whether one does.
+    checks_indexes = True
+
+    def match_served(self, connection: Any, table: str, expression: str) -> bool:
+        rows = self.fetch(
+            connection,
+            f"EXPLAIN QUERY PLAN SELECT 1 FROM {self.quote(table)} "
+            f"WHERE {expression} IN (?)",
+            [""],
+        )
+        return any(str(row[-1]).startswith("SEARCH") for row in rows)
+
     # -- retention purges ------------------------------------------------------
     def purge_prepare(self, connection: Any, *, lock_timeout_ms: int) -> None:
         connection.execute(f"PRAGMA busy_timeout = {int(lock_timeout_ms)}")
