@@ -29,6 +29,15 @@ def identity_index_warnings(
     for table in store.tables:
         for column in table.identity:
             expression = match_expression(dialect, column)
+            rule = table.rule(column.column)
+            keyed_too = rule is not None and rule.strategy in ("hash", "pseudonymize")
+            if keyed_too and column.kind == "phone" and not column.exact:
+                # A phone erased to its keyed form is also matched as written.
+                keyed = dialect.quote(column.column)
+                if not dialect.match_served(connection, table.table, keyed):
+                    warnings.append(
+                        _missing(dialect, table.table, column, keyed, "idx")
+                    )
             if dialect.match_served(connection, table.table, expression):
                 continue
             where = f"{table.table}.{column.column}"
@@ -40,15 +49,21 @@ def identity_index_warnings(
             ):
                 warnings.append(_declare_exact(where, column, indexed=exact_served))
                 continue
-            name = _index_name(table.table, column)
             warnings.append(
-                HealthWarning(
-                    message=f"{where}: no index serves the {column.kind} match "
-                    f"{expression}; each request scans the whole table",
-                    fix=dialect.index_statement(table.table, name, expression),
-                )
+                _missing(dialect, table.table, column, expression, _suffix(column))
             )
     return warnings
+
+
+def _missing(
+    dialect: Dialect, table: str, column: IdentityColumn, expression: str, suffix: str
+) -> HealthWarning:
+    name = f"{table}_{column.column}_{suffix}"[:MAX_INDEX_NAME]
+    return HealthWarning(
+        message=f"{table}.{column.column}: no index serves the {column.kind} "
+        f"match {expression}; each request scans the whole table",
+        fix=dialect.index_statement(table, name, expression),
+    )
 
 
 def _declare_exact(
@@ -63,8 +78,7 @@ def _declare_exact(
     )
 
 
-def _index_name(table: str, column: IdentityColumn) -> str:
-    suffix = "idx"
+def _suffix(column: IdentityColumn) -> str:
     if not column.exact and column.kind in ("email", "phone"):
-        suffix = "lower" if column.kind == "email" else "digits"
-    return f"{table}_{column.column}_{suffix}"[:MAX_INDEX_NAME]
+        return "lower" if column.kind == "email" else "digits"
+    return "idx"
