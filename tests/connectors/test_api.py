@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from connectors import registry
 from connectors.base import ConfigError, ConnectorKind
 from connectors.models import Connector
+from tests.connectors.conftest import Helpdesk, helpdesk_config
 from tests.disclosure import CATEGORIES, DISCLOSURE
 
 URL = "/api/v1/connectors/"
@@ -391,3 +392,37 @@ def test_the_schema_documents_the_connectors_api(db: Any) -> None:
     connector = schema["components"]["schemas"]["Connector"]["properties"]
     assert "secret_fields_set" in connector
     assert "secrets" not in connector
+
+
+def test_the_test_endpoint_lists_missing_identity_indexes_as_warnings(
+    make_api_client: MakeClient, postgres_store_dsn: tuple[str, str]
+) -> None:
+    # given: a PostgreSQL store without the lower(email) indexes
+    dsn, password = postgres_store_dsn
+    store = Helpdesk(kind="postgresql", dsn=dsn, password=password)
+    store.build()
+    _, http = make_api_client(READ, WRITE)
+    body = _files_body(Path("."), name="helpdesk", kind="sql")
+    body["config"] = helpdesk_config(dsn)
+    body["data_categories"] = ["contact"]
+    if password:
+        body["secrets"] = {"password": password}
+    created = _create(http, body)
+
+    # when
+    response = http.post(f"{URL}{created['id']}/test/")
+
+    # then: healthy, with each missing index and the statement to run
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["health"] == "ok"
+    assert answer["detail"].endswith("4 identity column(s) without a usable index")
+    assert {
+        "message": 'customers.email: no index serves the email match lower("email"); '
+        "each request scans the whole table",
+        "fix": 'CREATE INDEX CONCURRENTLY "customers_email_lower" ON "customers" '
+        '(lower("email"))',
+    } in answer["warnings"]
+    assert len(answer["warnings"]) == 4
+    listed = http.get(f"{URL}{created['id']}/").json()
+    assert listed["health_warnings"] == answer["warnings"]

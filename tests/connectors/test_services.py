@@ -399,6 +399,24 @@ def test_the_test_connector_command_checks_and_fails_loudly(
     assert Connector.objects.get(name="old-chats").health == "error"
 
 
+def test_the_test_connector_command_prints_warnings_and_still_succeeds(
+    officer_actor: Actor, vault_kind: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given
+    _vault(officer_actor)
+    warning = HealthWarning("t.c: no index serves the match", fix="CREATE INDEX i")
+    monkeypatch.setattr(VaultKind, "health_answer", HealthReport("ok", (warning,)))
+    out = StringIO()
+
+    # when: no CommandError, a warning is not a failure
+    call_command("test_connector", "crm", stdout=out)
+
+    # then
+    assert "crm (http): ok - ok" in out.getvalue()
+    assert "warning: t.c: no index serves the match" in out.getvalue()
+    assert "fix: CREATE INDEX i" in out.getvalue()
+
+
 def test_the_admin_shows_connectors_but_never_their_secrets(
     admin_client: Any, officer_actor: Actor, vault_kind: Any
 ) -> None:

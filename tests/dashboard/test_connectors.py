@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from audit.models import AuditEvent
 from connectors.models import Connector
 from connectors.services import connector_create
 from dsr.services.execution.running import task_run
+from tests.connectors.conftest import Helpdesk, helpdesk_config
 from tests.disclosure import DISCLOSURE
 
 PASSWORD = "s3cret-Pa55word-do-not-show"
@@ -499,3 +501,47 @@ def test_support_agent_cannot_see_connectors(agent_client: Client, db: None) -> 
     assert agent_client.get(_detail(billing)).status_code == 403
     queue = agent_client.get(reverse("dashboard:queue")).content.decode()
     assert LIST not in queue  # no nav entry
+
+
+def test_test_connection_shows_missing_indexes_as_warnings_with_the_fix(
+    officer_client: Client, db: None, tmp_path: Any
+) -> None:
+    # given: a real SQLite store whose identity columns have no index
+    path = tmp_path / "helpdesk.db"
+    sqlite3.connect(path).close()
+    store = Helpdesk(kind="sqlite", dsn=f"sqlite:///{path}")
+    store.build()
+    connector = connector_create(
+        actor=actor_system("tests"),
+        name="helpdesk",
+        kind="sql",
+        config=helpdesk_config(store.dsn),
+        data_categories=["contact"],
+        disclosure=DISCLOSURE,
+    )
+
+    # when
+    response = officer_client.post(_test(connector), follow=True)
+
+    # then: healthy, told so with a warning, and the page lists each fix
+    connector.refresh_from_db()
+    assert connector.health == "ok"
+    assert any(
+        "Connection to helpdesk works, with 4 warning(s)" in m
+        for m in _messages(response)
+    )
+    page = response.content.decode()
+    assert 'id="health-warnings"' in page
+    assert "customers.email: no index serves the email match" in page
+    assert (
+        "CREATE INDEX &quot;customers_email_lower&quot; ON &quot;customers&quot; "
+        "(lower(&quot;email&quot;))" in page
+    )
+
+    # when: the advice is followed and the store checked again
+    for warning in connector.health_warnings:
+        store.execute(warning["fix"])
+    response = officer_client.post(_test(connector), follow=True)
+
+    # then
+    assert 'id="health-warnings"' not in response.content.decode()
