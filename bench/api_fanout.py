@@ -611,6 +611,10 @@ def main() -> int:
     client_side = [b.items[0].terminal - b.items[0].posted for b in singles]
     server_side = [b.items[0].closed_at - b.items[0].received_at for b in singles]
     single_cpu = sum(b.to_terminal.total for b in singles) / n
+    single_parts = ", ".join(
+        f"{part} {sum(b.to_terminal.used.get(part, 0.0) for b in singles) / n:.3f}"
+        for part in ("web", "worker", "db", "bench")
+    )
     figures += [
         Figure(
             f"1 access, POST -> terminal (median of {n})",
@@ -619,7 +623,8 @@ def main() -> int:
             None,
             f"{PEER['access_1']}; min {min(client_side):.3f} / max "
             f"{max(client_side):.3f} s; polled every {POLL_SECONDS} s; "
-            f"cpu {single_cpu:.3f} s per request to terminal",
+            f"cpu {single_cpu:.3f} s per request to terminal ({single_parts}; "
+            "the pack queued at the close starts before the poll sees it)",
         ),
         Figure(
             "1 access, server received -> closed",
