@@ -69,14 +69,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
-import json
 import os
 import re
 import shutil
-import signal
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -86,326 +81,45 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import (
+    CONCURRENCY,
+    EMAIL,
+    SEED,
+    CpuMeter,
+    Figure,
+    Worker,
+    backend_pids,
+    connector_use_plan,
+    copy_template,
+    dsn,
+    ensure_store_template,
+    fresh_app_database,
+    load_average,
+    machine_speed,
+    median,
+    proc_kb,
+    report,
+    store_dsn,
+    wait_idle,
+)
 
-PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 APP_DB = "privacydesk_bench_fanout"
 STORE_DB = "pd_bench_store"
 FLOOR_DB = "pd_bench_store_floor"
-STORE_VERSION = 1  # bump when the template's contents change
-SEED = 2026
-CONCURRENCY = 2
+
 
 # Peer figures (issue 3): the leading open-source peer on this dataset shape
 # and machine class, erasing with a null plan.
 PEER = {"access_1": 0.41, "access_50": 12.2, "erase_50": 22.8}
 
-DISCLOSURE: dict[str, Any] = {
-    "purposes": ["Customer support", "Order handling"],
-    "recipients": ["Example Helpdesk SaaS Ltd (processor)"],
-    "retention": "Tickets are kept 24 months after the last reply.",
-    "source": "Provided by you when contacting support.",
-    "automated_decision_making": {"not_applicable": "No automated decisions."},
-    "transfers": {"not_applicable": "Data stays in the EU."},
-}
 
-
-def _dsn(database: str) -> str:
-    return f"{PG_SERVER.rstrip('/')}/{database}"
-
-
-def _store_dsn(database: str) -> str:
-    # The connector's DSN must not hold a password (config validation).
-    return _dsn(database).replace("postgres://", "postgresql://", 1)
-
-
-# --- databases ----------------------------------------------------------------
-
-
-def _admin(sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
-    import psycopg
-
-    with psycopg.connect(_dsn("postgres"), autocommit=True) as admin:
-        cursor = admin.execute(sql, list(params))
-        return cursor.fetchall() if cursor.description else []
-
-
-def _drop(database: str) -> None:
-    _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-
-
-def _template_name(size: int) -> str:
-    return f"pd_bench_store_tpl_{size}"
-
-
-def _template_ok(name: str, stamp: str) -> bool:
-    rows = _admin(
-        "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
-        "WHERE datname = %s",
-        [name],
+def meter_for(worker: Worker) -> CpuMeter:
+    """CPU of the worker's processes, the PostgreSQL backends of the bench's
+    databases and the bench process (which verifies the requests)."""
+    return CpuMeter(
+        {"worker": worker.pids, "db": lambda: backend_pids([APP_DB, STORE_DB])}
     )
-    return bool(rows) and rows[0][0] == stamp
-
-
-def ensure_store_template(customers: int, big_messages: int, rebuild: bool) -> str:
-    """The pristine store, built once with COPY and kept as a template."""
-    from connectors.demo.content import StoreSize
-    from connectors.demo.stores import build_postgres
-
-    name = _template_name(customers)
-    # The store's rows and schema come from these two modules.
-    demo_source = b"".join(
-        (ROOT / "connectors" / "demo" / module).read_bytes()
-        for module in ("content.py", "stores.py")
-    )
-    stamp = (
-        f"v{STORE_VERSION} customers={customers} big={big_messages} seed={SEED} "
-        f"demo={hashlib.sha256(demo_source).hexdigest()[:12]}"
-    )
-    if not rebuild and _template_ok(name, stamp):
-        return name
-    started = time.monotonic()
-    _drop(name)
-    _admin(f'CREATE DATABASE "{name}"')
-    counts = build_postgres(
-        _dsn(name),
-        StoreSize(customers=customers, tickets_per_customer=5, messages_per_ticket=4),
-        seed=SEED,
-    )
-    _add_big_subject(_dsn(name), customers + 1, big_messages)
-    _add_indexes(_dsn(name))
-    _admin(f"COMMENT ON DATABASE \"{name}\" IS '{stamp}'")
-    print(
-        f"built store template {name}: {counts['customers']:,} customers, "
-        f"{counts['tickets']:,} tickets, {counts['messages']:,} messages "
-        f"(+{big_messages:,} for customer {customers + 1}), "
-        f"{counts['ai_conversations']:,} AI logs in "
-        f"{time.monotonic() - started:.0f} s"
-    )
-    return name
-
-
-def _add_big_subject(dsn: str, customer_id: int, messages: int) -> None:
-    """One customer with `messages` messages (100 per ticket), same shapes."""
-    import psycopg
-
-    from connectors.demo.content import customer
-
-    c = customer(customer_id, seed=SEED)
-    tickets = max(1, messages // 100)
-    with psycopg.connect(dsn) as conn:
-        conn.execute(
-            "INSERT INTO customers (id, name, email, phone, crm_id, created_at) "
-            "VALUES (%s, %s, %s, %s, %s, '2024-01-01T00:00:00Z')",
-            [c.id, c.name, c.email, c.phone, c.crm_id],
-        )
-        first_ticket = conn.execute("SELECT max(id) + 1 FROM tickets").fetchone()[0]
-        first_message = conn.execute("SELECT max(id) + 1 FROM messages").fetchone()[0]
-        conn.execute(
-            "INSERT INTO tickets (id, customer_id, subject, status, created_at) "
-            "SELECT %s + n, %s, 'Order ORD-' || (100000 + n) || ': headphones', "
-            "'solved', '2024-02-01T00:00:00Z'::timestamptz + n * interval '1 hour' "
-            "FROM generate_series(0, %s - 1) AS n",
-            [first_ticket, c.id, tickets],
-        )
-        conn.execute(
-            "INSERT INTO messages (id, ticket_id, author, body, created_at) "
-            "SELECT %s + n, %s + n / 100, "
-            "CASE WHEN n %% 2 = 0 THEN 'customer' ELSE 'agent' END, "
-            "CASE n %% 4 "
-            " WHEN 0 THEN 'Hi, this is ' || %s || '. My order ORD-' || (200000 + n)"
-            "   || ' for the desk lamp still hasn''t arrived.'"
-            " WHEN 1 THEN 'Thanks, I''ve looked into ORD-' || (200000 + n)"
-            "   || ' and escalated it to our warehouse.'"
-            " WHEN 2 THEN 'Great, thank you. Please send updates to ' || %s || '.'"
-            " ELSE 'We tried to call you on ' || %s || ' but couldn''t get through.'"
-            " END, "
-            "'2024-02-01T00:00:00Z'::timestamptz + n * interval '1 minute' "
-            "FROM generate_series(0, %s - 1) AS n",
-            [first_message, first_ticket, c.name, c.email, c.phone, messages],
-        )
-        conn.execute(
-            "INSERT INTO ai_conversations (id, customer_email, transcript, model, "
-            "created_at) VALUES (%s, %s, '[]', 'support-assistant-v2', "
-            "'2024-03-01T00:00:00Z')",
-            [customer_id * 10, c.email],
-        )
-        conn.commit()
-
-
-def _add_indexes(dsn: str) -> None:
-    """The expression indexes the sql kind's docs recommend for identity
-    columns matched case-insensitively."""
-    import psycopg
-
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("CREATE INDEX customers_email_lower ON customers (lower(email))")
-        conn.execute(
-            "CREATE INDEX ai_conversations_email_lower "
-            "ON ai_conversations (lower(customer_email))"
-        )
-        conn.execute("VACUUM ANALYZE")
-
-
-def fresh_copies(template: str) -> None:
-    for name in (STORE_DB, FLOOR_DB):
-        _drop(name)
-        _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-
-
-def fresh_app_database(env: dict[str, str]) -> None:
-    _drop(APP_DB)
-    _admin(f'CREATE DATABASE "{APP_DB}"')
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        check=True,
-    )
-
-
-# --- the worker ---------------------------------------------------------------
-
-
-class Worker:
-    """One `celery worker` process (prefork), started in its own session."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        handle = self.log.open("ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "privacydesk",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                str(CONCURRENCY),
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env={**os.environ, **self.env},
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if " ready." in self.log.read_text(errors="replace"):
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise RuntimeError(f"worker did not start:\n{self.log.read_text()[-3000:]}")
-
-    def pids(self) -> list[int]:
-        """The main process and its pool children."""
-        if self.process is None or self.process.poll() is not None:
-            return []
-        main = self.process.pid
-        try:
-            children = Path(f"/proc/{main}/task/{main}/children").read_text().split()
-        except OSError:
-            children = []
-        return [main, *(int(pid) for pid in children)]
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-
-def _proc_kb(pid: int, key: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _backend_pids() -> list[int]:
-    """PostgreSQL backends serving the bench's databases (ours included)."""
-    return [
-        row[0]
-        for row in _admin(
-            "SELECT pid FROM pg_stat_activity WHERE datname IN (%s, %s)",
-            [APP_DB, STORE_DB],
-        )
-    ]
-
-
-class CpuMeter:
-    """CPU seconds the work itself used: the worker's processes, the bench
-    process (which verifies the requests) and the PostgreSQL backends serving
-    the bench's databases. Other people's processes on the machine do not
-    count, so this stays meaningful when the machine is busy: on two idle
-    cores the same work needs at least total / 2 seconds."""
-
-    def __init__(self, worker: Worker) -> None:
-        self.worker = worker
-        self.used: dict[str, float] = {}
-
-    def _snapshot(self) -> dict[str, dict[int, float]]:
-        times = os.times()
-        return {
-            "worker": {pid: _cpu_seconds(pid) for pid in self.worker.pids()},
-            "db": {pid: _cpu_seconds(pid) for pid in _backend_pids()},
-            "bench": {0: times.user + times.system},
-        }
-
-    def __enter__(self) -> CpuMeter:
-        self.start = self._snapshot()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        end = self._snapshot()
-        for part in end:  # accumulates over several `with` blocks
-            self.used[part] = self.used.get(part, 0.0) + sum(
-                max(0.0, cpu - self.start[part].get(pid, 0.0))
-                for pid, cpu in end[part].items()
-            )
-
-    drained = 0.0  # after the last request closed, until the worker was idle
-
-    @property
-    def total(self) -> float:
-        return sum(self.used.values())
-
-    def note(self) -> str:
-        parts = ", ".join(f"{k} {v:.2f}" for k, v in self.used.items())
-        return (
-            f"cpu {self.total:.2f} s ({parts}) -> "
-            f">= {self.total / 2:.2f} s on 2 idle cores"
-        )
 
 
 class RssSampler:
@@ -420,7 +134,7 @@ class RssSampler:
     def _run(self) -> None:
         while not self._stop.is_set():
             for pid in self.worker.pids():
-                rss = _proc_kb(pid, "VmRSS")
+                rss = proc_kb(pid, "VmRSS")
                 self.peak[pid] = max(self.peak.get(pid, 0), rss)
             time.sleep(0.01)
 
@@ -512,28 +226,6 @@ def wait_closed(requests: list[Any], timeout: float) -> Closed:
     raise RuntimeError(f"{open_} of {len(ids)} requests still open after {timeout}s")
 
 
-def wait_idle(timeout: float = 900) -> float:
-    """Wait until the broker holds no message, queued or being worked on
-    (with acks_late a task's message stays "unacked" until it ends): the
-    evidence packs and notices that closing requests enqueue must not stand
-    in front of the next measurement. Returns the seconds waited."""
-    import redis
-
-    broker = redis.Redis.from_url(REDIS_URL)
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        # "celery" and its lower-priority lists ("celery\x06\x169", ...)
-        queued = sum(
-            broker.llen(key)
-            for key in broker.scan_iter(match="celery*")
-            if broker.type(key) == b"list"
-        )
-        if not queued and not broker.hlen("unacked"):
-            return time.monotonic() - started
-        time.sleep(0.05)
-    raise RuntimeError(f"the worker was still busy after {timeout} s")
-
-
 @dataclass
 class Single:
     """One-at-a-time requests: latencies and where their time went."""
@@ -557,9 +249,9 @@ class Single:
         count = len(self.latencies)
         return (
             f"min {min(self.latencies):.3f} / max {max(self.latencies):.3f} s; "
-            f"median split: to first task {_median(self.to_first_task) * 1000:.0f}"
-            f" ms, in tasks {_median(self.in_tasks) * 1000:.0f} ms, rest "
-            f"{_median(self.rest) * 1000:.0f} ms; cpu {self.cpu.total / count:.3f}"
+            f"median split: to first task {median(self.to_first_task) * 1000:.0f}"
+            f" ms, in tasks {median(self.in_tasks) * 1000:.0f} ms, rest "
+            f"{median(self.rest) * 1000:.0f} ms; cpu {self.cpu.total / count:.3f}"
             " s per request"
         )
 
@@ -573,7 +265,7 @@ def one_by_one(
     latencies, firsts, in_tasks = [], [], []
     requests = create_requests(kind, customer_ids)
     for request in requests:
-        wait_idle()
+        wait_idle(REDIS_URL)
         with meter:
             started = verify([request])
             closed = wait_closed([request], timeout)
@@ -592,7 +284,7 @@ def at_once(
     kind: str, customer_ids: list[int], timeout: float, meter: CpuMeter
 ) -> float:
     requests = create_requests(kind, customer_ids)
-    wait_idle()
+    wait_idle(REDIS_URL)
     with meter:
         started = verify(requests)
         closed = wait_closed(requests, timeout)
@@ -601,41 +293,16 @@ def at_once(
             f"{kind}: {closed.statuses.count('completed')} of {len(requests)} "
             f"completed: {closed.reasons[:3]}"
         )
-    meter.drained = wait_idle()
+    meter.drained = wait_idle(REDIS_URL)
     return closed.last - started
 
 
 def use_plan(plan: str) -> None:
-    from connectors.demo.config import SQL_CONNECTOR_TABLES
-    from connectors.models import Connector
-
-    tables = [dict(t) for t in SQL_CONNECTOR_TABLES]
-    if plan == "null":
-        for table in tables:
-            if table["table"] == "tickets":
-                table["erase"] = {"subject": "null"}
-            elif table["table"] == "messages":
-                table["erase"] = {"body": "null"}
-    Connector.objects.update_or_create(
-        name="helpdesk",
-        defaults={
-            "kind": "sql",
-            "config": {"dsn": _store_dsn(STORE_DB), "tables": tables},
-            "data_categories": [
-                "contact",
-                "support_ticket",
-                "support_message",
-                "ai_conversation",
-            ],
-            "disclosure": DISCLOSURE,
-            "enabled": True,
-        },
-    )
+    connector_use_plan(plan, store_dsn(STORE_DB))
 
 
 # --- the floor ----------------------------------------------------------------
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 _ORDER = re.compile(r"\bORD-?\d{4,12}\b")
 
@@ -648,7 +315,7 @@ def floor(customer_ids: list[int]) -> float:
     from connectors.kinds.sql.values import hashed, pseudonym
     from privacydesk.crypto import normalise_identifier
 
-    with psycopg.connect(_dsn(FLOOR_DB)) as conn:
+    with psycopg.connect(dsn(FLOOR_DB)) as conn:
         started = time.monotonic()
         for cid in customer_ids:
             email = customer(cid, seed=SEED).email.lower()
@@ -664,7 +331,7 @@ def floor(customer_ids: list[int]) -> float:
                 )
 
                 def scrub(text: str, names: re.Pattern[str] = names) -> str:
-                    text = _EMAIL.sub("<EMAIL_ADDRESS>", text)
+                    text = EMAIL.sub("<EMAIL_ADDRESS>", text)
                     text = _PHONE.sub("<PHONE_NUMBER>", text)
                     text = _ORDER.sub("<ORDER_NUMBER>", text)
                     return names.sub("<PERSON>", text)
@@ -702,79 +369,8 @@ def floor(customer_ids: list[int]) -> float:
 # --- report -------------------------------------------------------------------
 
 
-@dataclass
-class Figure:
-    name: str
-    value: float
-    unit: str
-    target: float | None = None  # upper bound
-    note: str = ""
-
-    @property
-    def verdict(self) -> str:
-        if self.target is None:
-            return ""
-        return "PASS" if self.value < self.target else "MISS"
-
-
-def _format(value: float, unit: str) -> str:
-    if unit == "s":
-        return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
-    if unit == "x":
-        return f"{value:.1f}x"
-    if unit == "MB":
-        return f"{value:.0f} MB"
-    return f"{value:.0f} {unit}"
-
-
-def report(figures: list[Figure]) -> None:
-    width = max(len(f.name) for f in figures)
-    print()
-    print(f"{'figure':<{width}}  {'value':>11}  {'target':>10}  verdict  note")
-    for f in figures:
-        target = f"< {_format(f.target, f.unit)}" if f.target is not None else ""
-        print(
-            f"{f.name:<{width}}  {_format(f.value, f.unit):>11}  {target:>10}  "
-            f"{f.verdict:<7}  {f.note}"
-        )
-    judged = [f for f in figures if f.target is not None]
-    passed = sum(f.verdict == "PASS" for f in judged)
-    missed = [f.name for f in judged if f.verdict == "MISS"]
-    print()
-    print(
-        f"SUMMARY fanout: {passed}/{len(judged)} targets met"
-        + (f"; missed: {', '.join(missed)}" if missed else "")
-    )
-
-
-def _median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
 def _per_pid(kb: dict[int, int]) -> str:
     return ", ".join(f"{pid}: {value / 1024:.0f}" for pid, value in sorted(kb.items()))
-
-
-def _load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min, {os.cpu_count()} cpus)"
-
-
-def _machine_speed() -> str:
-    """CPU time of a fixed piece of Python work (JSON, hashing, a regex):
-    the same on the same machine, so two runs' figures can be compared for
-    how fast the machine itself was (the load average says little on a VM)."""
-    text = " ".join(f"customer-{i}@example.org ORD-{i:06d}" for i in range(2_000))
-    started = time.process_time()
-    for _ in range(40):
-        json.loads(
-            json.dumps({"rows": [text[i : i + 60] for i in range(0, 8_000, 60)]})
-        )
-        hashlib.sha256(text.encode() * 20).hexdigest()
-        len(_EMAIL.findall(text))
-    return (
-        f"{(time.process_time() - started) * 1000:.0f} ms of CPU for a fixed workload"
-    )
 
 
 # --- main ---------------------------------------------------------------------
@@ -797,7 +393,7 @@ def main() -> int:
     var_dir = Path(tempfile.mkdtemp(prefix="pd-bench-fanout-"))
     env = {
         "DJANGO_SETTINGS_MODULE": "privacydesk.settings",
-        "DATABASE_URL": _dsn(APP_DB),
+        "DATABASE_URL": dsn(APP_DB),
         "DATABASE_CONN_MAX_AGE": "60",
         "CELERY_BROKER_URL": REDIS_URL,
         "PRIVACYDESK_VAR_DIR": str(var_dir),
@@ -816,8 +412,8 @@ def main() -> int:
     redis.Redis.from_url(REDIS_URL).flushdb()
 
     template = ensure_store_template(customers, big_messages, args.rebuild)
-    fresh_copies(template)
-    fresh_app_database(env)
+    copy_template(template, STORE_DB, FLOOR_DB)
+    fresh_app_database(APP_DB, env)
     worker = Worker(env, var_dir / "worker.log")
     figures: list[Figure] = []
     n, batch = args.repeat, args.batch
@@ -827,8 +423,8 @@ def main() -> int:
     def take(count: int) -> list[int]:
         return [next(ids) for _ in range(count)]
 
-    meter = lambda: CpuMeter(worker)  # noqa: E731
-    print(f"load average before: {_load()}; machine speed: {_machine_speed()}")
+    meter = lambda: meter_for(worker)  # noqa: E731
+    print(f"load average before: {load_average()}; machine speed: {machine_speed()}")
     try:
         worker.start()
         print(
@@ -852,14 +448,14 @@ def main() -> int:
         figures += [
             Figure(
                 "redact: 1 erasure (median)",
-                _median(erase_1.latencies),
+                median(erase_1.latencies),
                 "s",
                 None,
                 erase_1.note(),
             ),
             Figure(
                 "redact: 1 access (median)",
-                _median(access_1.latencies),
+                median(access_1.latencies),
                 "s",
                 None,
                 access_1.note(),
@@ -894,14 +490,14 @@ def main() -> int:
         figures += [
             Figure(
                 "null: 1 erasure (median)",
-                _median(erase_1n.latencies),
+                median(erase_1n.latencies),
                 "s",
                 None,
                 erase_1n.note(),
             ),
             Figure(
                 "null: 1 access (median)",
-                _median(access_1n.latencies),
+                median(access_1n.latencies),
                 "s",
                 0.1,
                 f"peer {PEER['access_1']} s; {access_1n.note()}",
@@ -928,14 +524,14 @@ def main() -> int:
 
         # -- memory: one subject with 100,000 messages ---------------------------
         big_cpu = meter()
-        wait_idle()
-        before = {pid: _proc_kb(pid, "VmRSS") for pid in worker.pids()}
+        wait_idle(REDIS_URL)
+        before = {pid: proc_kb(pid, "VmRSS") for pid in worker.pids()}
         for pid in before:  # VmHWM from here on is the peak during the export
             with contextlib.suppress(OSError):
                 Path(f"/proc/{pid}/clear_refs").write_text("5")
         with RssSampler(worker) as sampler:
             big = one_by_one("access", [big_customer], 900, big_cpu)
-        hwm = {pid: _proc_kb(pid, "VmHWM") for pid in worker.pids()}
+        hwm = {pid: proc_kb(pid, "VmHWM") for pid in worker.pids()}
         peak_kb = max(max(sampler.peak.values()), max(hwm.values()))
         figures += [
             Figure(
@@ -960,8 +556,8 @@ def main() -> int:
         ]
     finally:
         worker.stop()
-    print(f"load average after: {_load()}; machine speed: {_machine_speed()}")
-    report(figures)
+    print(f"load average after: {load_average()}; machine speed: {machine_speed()}")
+    report(figures, "fanout")
     if not args.keep:
         shutil.rmtree(var_dir, ignore_errors=True)
     return 0
