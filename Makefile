@@ -90,7 +90,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 
 bench: $(INSTALLED)
-	@shopt -s nullglob; files=(bench/*.py); \
+	@shopt -s nullglob; files=(bench/[!_]*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks in bench/"; fi; \
 	for file in "$${files[@]}"; do \
 		echo "== $$file"; \
