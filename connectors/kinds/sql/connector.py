@@ -53,7 +53,7 @@ from connectors.base import (
 )
 from connectors.choices import Action
 from connectors.kinds.sql import describe, validation
-from connectors.kinds.sql.config import IDENTIFIER, StoreMap, rectify_map
+from connectors.kinds.sql.config import IDENTIFIER, StoreMap
 from connectors.kinds.sql.dialects import Dialect, dialect_for
 from connectors.kinds.sql.erasure import (
     StorePass,
@@ -63,6 +63,7 @@ from connectors.kinds.sql.erasure import (
 from connectors.kinds.sql.indexes import identity_index_warnings
 from connectors.kinds.sql.purge import SqlPurge
 from connectors.kinds.sql.query import SubjectQuery
+from connectors.kinds.sql.rectification import rectify_table
 from connectors.kinds.sql.schema import config_schema
 from connectors.kinds.sql.values import json_safe
 from connectors.kinds.sql.withdrawal import action_clean, withdrawal_statement
@@ -300,37 +301,22 @@ class SqlConnector(ConnectorKind):
         if identity.is_empty() or not changes:
             outcome.note = "nothing to correct" if not changes else "no identifiers"
             return outcome
-        q, p = self.dialect.quote, self.dialect.param
         applied: set[str] = set()
         with self._session(write=True, doing="rectify") as connection:
             store_pass = self._pass(connection, identity)
             for table in self.store.children_first():
                 with self.dialect.converting(f"rectify in table {table.table}"):
-                    present = set(self.dialect.columns(connection, table.table))
-                    mapping = {
-                        field: column
-                        for field, column in rectify_map(table, present).items()
-                        if field in changes
-                        and column in present
-                        and IDENTIFIER.fullmatch(column)
-                    }
-                    if not mapping:
-                        continue
-                    values = [changes[field] for field in mapping]
-                    found = store_pass.count(table)
-                    where, params = store_pass.query.where(table)
-                    sets = ", ".join(f"{q(c)} = {p}" for c in mapping.values())
-                    pending = " OR ".join(
-                        f"({q(c)} IS NULL OR {q(c)} <> {p})" for c in mapping.values()
+                    done = rectify_table(
+                        dialect=self.dialect,
+                        connection=connection,
+                        store_pass=store_pass,
+                        table=table,
+                        changes=changes,
                     )
-                    changed = self.dialect.execute(
-                        connection,
-                        f"UPDATE {q(table.table)} SET {sets} "
-                        f"WHERE ({where}) AND ({pending})",
-                        values + params + values,
-                    )
+                if done is not None:
+                    found, changed, written = done
                     outcome.add(table.table, found=found, changed=changed)
-                    applied.update(mapping)
+                    applied.update(written)
         missing = sorted(set(changes) - applied)
         if missing:
             outcome.note = f"no table holds: {', '.join(missing)}"
