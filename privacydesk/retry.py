@@ -105,23 +105,38 @@ def lost_attempts_record(
     job_field: str,
     now: datetime,
 ) -> None:
-    """Put on record the try each dead worker was making: an attempt's row is
-    written when the try ends, so a worker killed mid-try left none."""
-    have = set(
-        attempts._default_manager.filter(**{f"{job_field}__in": revived}).values_list(
-            f"{job_field}_id", "number"
-        )
+    """Put on record, closed, the try each dead worker was making: the open
+    row of a job that writes its attempt when the try starts (consent), or a
+    new row for one that writes it when the try ends (request tasks)."""
+    manager = attempts._default_manager
+    rows = manager.filter(**{f"{job_field}__in": revived}).values_list(
+        f"{job_field}_id", "number", "finished_at"
     )
-    attempts._default_manager.bulk_create(
-        attempts(
-            **{job_field: job},
-            number=job.attempts,
-            started_at=job.started_at,
-            finished_at=now,
-            duration_ms=int((now - job.started_at).total_seconds() * 1000),
-            outcome=AttemptOutcome.RETRY,
-            error=WORKER_LOST,
-        )
-        for job in revived
-        if job.started_at and (job.pk, job.attempts) not in have
-    )
+    existing = {(job_id, number): finished for job_id, number, finished in rows}
+    missing = []
+    for job in revived:
+        if not job.started_at:
+            continue
+        lost = {
+            "finished_at": now,
+            "duration_ms": int((now - job.started_at).total_seconds() * 1000),
+            "outcome": AttemptOutcome.RETRY,
+            "error": WORKER_LOST,
+        }
+        key = (job.pk, job.attempts)
+        if key not in existing:
+            missing.append(
+                attempts(
+                    **{job_field: job},
+                    number=job.attempts,
+                    started_at=job.started_at,
+                    **lost,
+                )
+            )
+        elif existing[key] is None:
+            manager.filter(
+                **{f"{job_field}_id": job.pk},
+                number=job.attempts,
+                finished_at__isnull=True,
+            ).update(**lost)
+    manager.bulk_create(missing)

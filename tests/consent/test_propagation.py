@@ -418,6 +418,10 @@ def test_the_sweeper_revives_a_job_a_dead_worker_left_and_records_its_try(
     ConsentPropagation.objects.update(
         status="running", attempts=1, started_at=long_ago, enqueued_at=long_ago
     )
+    # its attempt row opened when the try began, as propagation_run does
+    PropagationAttempt.objects.create(
+        propagation=ConsentPropagation.objects.get(), number=1, started_at=long_ago
+    )
 
     # when the sweeper runs
     with django_capture_on_commit_callbacks(execute=True):
