@@ -161,11 +161,6 @@ class HttpConnector(ConnectorKind):
         )
         if isinstance(answer, Deferred):
             return answer
-        if not answer.done:
-            raise ConnectorError(
-                f"webhook of {self.name} reports failure: {answer.error[:300]}",
-                permanent=not answer.retryable,
-            )
         for record in answer.records:
             sink.write(record)
         return answer.outcome
@@ -182,11 +177,6 @@ class HttpConnector(ConnectorKind):
         )
         if isinstance(answer, Deferred):
             return answer
-        if not answer.done:
-            raise ConnectorError(
-                f"webhook of {self.name} reports failure: {answer.error[:300]}",
-                permanent=not answer.retryable,
-            )
         return answer.outcome
 
     def deliver(
@@ -194,8 +184,8 @@ class HttpConnector(ConnectorKind):
     ) -> ReportedResult | Deferred:
         """POST one signed job document (connectors.wire) to the webhook.
 
-        Returns Deferred on 202, else the parsed result, done or failed. A
-        refusal, a transport error or an unreadable answer raises
+        Returns Deferred on 202, else the parsed result, done. A refusal, a
+        transport error, an unreadable answer or a reported failure raises
         ConnectorError saying whether a retry can help."""
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
         headers = {
@@ -213,7 +203,13 @@ class HttpConnector(ConnectorKind):
                 reference=_reference(answer),
                 note=f"{self.name} accepted the job; waiting for its callback",
             )
-        return self._result(answer, task_id=task_id, action=action)
+        result = self._result(answer, task_id=task_id, action=action)
+        if not result.done:
+            raise ConnectorError(
+                f"webhook of {self.name} reports failure: {result.error[:300]}",
+                permanent=not result.retryable,
+            )
+        return result
 
     def _send(self, request: urllib.request.Request) -> tuple[int, bytes]:
         timeout = self.config.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
