@@ -26,13 +26,16 @@ def kind_class(kind: str) -> type[ConnectorKind]:
     return cls
 
 
+def kind_available(kind: str) -> type[ConnectorKind] | None:
+    """The kind's class, or None when it is not registered or cannot be
+    imported (it can do nothing, so nothing may be offered through it)."""
+    try:
+        return kind_class(kind)
+    except Exception:  # a kind that cannot be imported offers nothing
+        return None
+
+
 def kinds_available() -> dict[str, type[ConnectorKind]]:
-    """Every registered kind that imports (one that cannot is left out: it
-    can do nothing, so nothing may be offered through it)."""
-    found: dict[str, type[ConnectorKind]] = {}
-    for kind in KINDS:
-        try:
-            found[kind] = kind_class(kind)
-        except Exception:  # a kind that cannot be imported offers nothing
-            continue
-    return found
+    """Every registered kind that imports."""
+    found = {kind: kind_available(kind) for kind in KINDS}
+    return {kind: cls for kind, cls in found.items() if cls is not None}

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.actors import Actor
 from accounts.permissions import Perm
 from connectors.choices import Action
-from connectors.registry import kinds_available
+from connectors.registry import kind_available
 from dashboard.forms.tasks import (
     TaskAttachForm,
     TaskDoneForm,
@@ -154,7 +154,7 @@ def _instructions(task: RequestTask) -> str:
     """What a person must do, for a task a person still has to do."""
     if task.status in TERMINAL_TASK_STATUSES and task.status != TaskStatus.FAILED:
         return ""
-    kind = kinds_available().get(task.connector.kind)
+    kind = kind_available(task.connector.kind)
     if kind is not None and kind.done_by_people:
         return kind.instructions_for_people(task.connector.config or {})
     if task.manual and task.status == TaskStatus.WAITING:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.choices import Action
-from connectors.registry import kinds_available
+from connectors.registry import kind_available
 from dsr.choices import RequestKind, TaskStatus
 from dsr.models import Request, RequestTask
 from evidence.packs.common import iso, plural
@@ -28,10 +28,8 @@ def _connector_config(task: RequestTask) -> dict[str, Any]:
 def _treatment(kind: str, config: dict[str, Any], location: str) -> str:
     """What erasure does at one location, as the store's kind describes its
     map (connectors.base); "" for a kind that is not installed."""
-    kinds = kinds_available()
-    if kind not in kinds:
-        return ""
-    return kinds[kind].erasure_described(config, location)
+    cls = kind_available(kind)
+    return cls.erasure_described(config, location) if cls is not None else ""
 
 
 def _attempts(task: RequestTask) -> list[dict[str, Any]]:
@@ -166,7 +164,7 @@ def _rectified_fields(
     """Per location, which requested fields the store's map writes (names
     only), and the requested fields it holds nowhere (None: the store's kind
     does not say)."""
-    kind = kinds_available().get(task.connector.kind)
+    kind = kind_available(task.connector.kind)
     targets = (
         kind.rectification_targets(_connector_config(task), requested)
         if kind is not None
