@@ -44,6 +44,38 @@ def dsn(database: str) -> str:
     return f"{PG_SERVER.rstrip('/')}/{database}"
 
 
+def bench_django_setup(
+    *, app_db: str, redis_url: str, var_prefix: str, **extra: str
+) -> tuple[dict[str, str], Path]:
+    """The environment a bench's processes share (its own database, broker
+    and files, production settings, kept connections as .env.example sets),
+    put in this process too; Django set up and the bench's Redis flushed.
+    Returns the environment (for the processes it starts) and its folder."""
+    import tempfile
+
+    var_dir = Path(tempfile.mkdtemp(prefix=var_prefix))
+    env = {
+        "DJANGO_SETTINGS_MODULE": "privacydesk.settings",
+        "DATABASE_URL": dsn(app_db),
+        "DATABASE_CONN_MAX_AGE": "60",
+        "CELERY_BROKER_URL": redis_url,
+        "PRIVACYDESK_VAR_DIR": str(var_dir),
+        "MEDIA_ROOT": str(var_dir / "media"),
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "false",
+        **extra,
+    }
+    os.environ.update(env)
+
+    import django
+    import redis
+
+    django.setup()
+    redis.Redis.from_url(redis_url).flushdb()
+    return env, var_dir
+
+
 def store_dsn(database: str) -> str:
     # The connector's DSN must not hold a password (config validation).
     return dsn(database).replace("postgres://", "postgresql://", 1)

@@ -64,7 +64,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -80,10 +79,10 @@ from _common import (
     Figure,
     Worker,
     backend_pids,
+    bench_django_setup,
     broker_busy,
     connector_use_plan,
     copy_template,
-    dsn,
     ensure_store_template,
     fresh_app_database,
     load_average,
@@ -538,28 +537,13 @@ def main() -> int:
     customers = 2_000 if args.quick else 20_000
     big_messages = 10_000 if args.quick else 100_000
 
-    var_dir = Path(tempfile.mkdtemp(prefix="pd-bench-api-"))
-    env = {
-        "DJANGO_SETTINGS_MODULE": "privacydesk.settings",
-        "DATABASE_URL": dsn(APP_DB),
-        "DATABASE_CONN_MAX_AGE": "60",
-        "CELERY_BROKER_URL": REDIS_URL,
-        "REDIS_URL": REDIS_URL,
-        "PRIVACYDESK_VAR_DIR": str(var_dir),
-        "MEDIA_ROOT": str(var_dir / "media"),
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "LOG_LEVEL": "WARNING",
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-    }
-    os.environ.update(env)
-
-    import django
-
-    django.setup()
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    env, var_dir = bench_django_setup(
+        app_db=APP_DB,
+        redis_url=REDIS_URL,
+        var_prefix="pd-bench-api-",
+        REDIS_URL=REDIS_URL,
+        ALLOWED_HOSTS="127.0.0.1",
+    )
     template = ensure_store_template(customers, big_messages, args.rebuild)
     copy_template(template, STORE_DB)
     fresh_app_database(APP_DB, env)

@@ -73,7 +73,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterable
@@ -89,6 +88,7 @@ from _common import (
     Figure,
     Worker,
     backend_pids,
+    bench_django_setup,
     connector_use_plan,
     copy_template,
     dsn,
@@ -390,26 +390,9 @@ def main() -> int:
     big_messages = 10_000 if args.quick else 100_000
     big_customer = customers + 1
 
-    var_dir = Path(tempfile.mkdtemp(prefix="pd-bench-fanout-"))
-    env = {
-        "DJANGO_SETTINGS_MODULE": "privacydesk.settings",
-        "DATABASE_URL": dsn(APP_DB),
-        "DATABASE_CONN_MAX_AGE": "60",
-        "CELERY_BROKER_URL": REDIS_URL,
-        "PRIVACYDESK_VAR_DIR": str(var_dir),
-        "MEDIA_ROOT": str(var_dir / "media"),
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "LOG_LEVEL": "WARNING",
-        "DEBUG": "false",
-    }
-    os.environ.update(env)
-
-    import django
-
-    django.setup()
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    env, var_dir = bench_django_setup(
+        app_db=APP_DB, redis_url=REDIS_URL, var_prefix="pd-bench-fanout-"
+    )
 
     template = ensure_store_template(customers, big_messages, args.rebuild)
     copy_template(template, STORE_DB, FLOOR_DB)
