@@ -44,6 +44,8 @@ class StandIn:
     page_size: int = 2  # the most any page holds: small, to exercise paging
     error_rate: float = 0.0
     latency: float = 0.0
+    rate_headers: bool = True  # X-Rate-Limit-Remaining and ratelimit-reset
+    revoke_after: int | None = None  # calls after which the token is revoked
     stats: Stats = field(default_factory=Stats)
     server: ThreadingHTTPServer | None = None
     _window: tuple[int, int] = (0, 0)
@@ -85,6 +87,10 @@ class StandIn:
             failed = self.error_rate > 0 and self._rng.random() < self.error_rate
             self.stats.failed_5xx += failed
             return failed
+
+    def reset(self) -> int:
+        """Seconds until the current window ends."""
+        return math.ceil(self.window_seconds - time.time() % self.window_seconds)
 
     def remaining(self) -> int:
         with self._lock:
@@ -148,13 +154,17 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         if parts.path == "/_standin/state.json":
             self._send(200, self.standin.account.summary())
-            return
+            return None
         standin = self.standin
         if standin.latency:
             time.sleep(standin.latency)
         wait = standin.admit()
         if wait is not None:
             return self._send(429, {"error": "TooManyRequests"}, retry_after=wait)
+        if standin.revoke_after is not None and standin.stats.calls > (
+            standin.revoke_after
+        ):
+            standin.token = "revoked"
         if not self._authenticated():
             return self._send(401, {"error": "Couldn't authenticate you"})
         if standin.fails_now():
@@ -179,8 +189,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("X-Rate-Limit", str(self.standin.per_window))
-        self.send_header("X-Rate-Limit-Remaining", str(self.standin.remaining()))
+        if self.standin.rate_headers:
+            self.send_header("X-Rate-Limit", str(self.standin.per_window))
+            self.send_header("X-Rate-Limit-Remaining", str(self.standin.remaining()))
+            self.send_header("ratelimit-reset", str(self.standin.reset()))
         if retry_after:
             self.send_header("Retry-After", str(int(retry_after)))
         self.end_headers()
