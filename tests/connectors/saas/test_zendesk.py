@@ -217,3 +217,22 @@ def test_a_token_revoked_mid_run_fails_for_good_naming_auth(
     assert "auth refused (HTTP 401)" in revoked.value.message
     assert user["email"] not in revoked.value.message
     assert user["id"] not in standin.account.purged
+
+
+def test_the_embedded_launcher_offers_a_stand_in_the_kind_reaches(
+    settings,
+) -> None:
+    from privacydesk.launcher import DEMO_ZENDESK_TOKEN, zendesk_lines, zendesk_standin
+
+    settings.EMBEDDED = True
+    demo = zendesk_standin()
+    try:
+        lines = zendesk_lines(demo)
+        zendesk = connector(demo, token=DEMO_ZENDESK_TOKEN)
+        assert zendesk.health().status.startswith("ok")
+        assert demo.url in lines[1]
+        assert DEMO_ZENDESK_TOKEN in lines[2]
+    finally:
+        demo.stop()
+    settings.EMBEDDED = False
+    assert zendesk_standin() is None
