@@ -23,14 +23,14 @@ from connectors.base import (
     Outcome,
 )
 from connectors.choices import Action
+from connectors.kinds.http import LOOPBACK_HOSTS
 from connectors.kinds.saas.budget import Budget
 from connectors.kinds.saas.client import Client, basic_auth
 from connectors.kinds.saas.definition import Definition
-from connectors.kinds.saas.erasure import Eraser
+from connectors.kinds.saas.erasure import Eraser, update
 from connectors.kinds.saas.templates import render
 from connectors.kinds.saas.walk import Walker
 
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 DEFAULT_TIMEOUT_SECONDS = 15
 MAX_TIMEOUT_SECONDS = 120
 
@@ -220,13 +220,7 @@ class SaasConnector(ConnectorKind):
             outcome.add(root, found=1)
             if not values:
                 continue
-            body = {rule["wrap"]: values} if rule.get("wrap") else values
-            walker.client.call(
-                rule["method"],
-                render(rule["path"], found.context, in_path=True),
-                label=rule["path"],
-                body=body,
-            )
+            update(walker.client, rule, found, values)
             outcome.add(root, changed=1)
         if ignored:
             outcome.note = f"not held by {self.definition.label}: {', '.join(ignored)}"

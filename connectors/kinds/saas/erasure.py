@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.base import ErasureReceipt, Exemption, Identity, Outcome, Unsupported
+from connectors.kinds.saas.client import Client
 from connectors.kinds.saas.templates import render, render_all
 from connectors.kinds.saas.walk import Found, Walker
 from connectors.redaction import KnownIdentifiers
@@ -68,14 +69,7 @@ class Eraser:
         elif strategy == "redact":
             changed = self._redact(found, rule, subject)
         elif strategy == "mask":
-            values = render_all(rule["values"], found.context)
-            body = {rule["wrap"]: values} if rule.get("wrap") else values
-            self.client.call(
-                rule["method"],
-                render(rule["path"], found.context, in_path=True),
-                label=rule["path"],
-                body=body,
-            )
+            update(self.client, rule, found, render_all(rule["values"], found.context))
             changed = 1
         elif strategy == "keep" and rule.get("basis"):
             _exempt(receipt, found.type, rule)
@@ -154,6 +148,19 @@ class Eraser:
                         _plain(text)
                     ):
                         outcome.add(name, found=1)
+
+
+def update(
+    client: Client, rule: Mapping[str, Any], found: Found, values: Mapping[str, Any]
+) -> None:
+    """Write `values` over a record (mask, rectify), wrapped as the rule says."""
+    body = {rule["wrap"]: dict(values)} if rule.get("wrap") else dict(values)
+    client.call(
+        rule["method"],
+        render(rule["path"], found.context, in_path=True),
+        label=rule["path"],
+        body=body,
+    )
 
 
 def mark(
