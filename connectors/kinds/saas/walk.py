@@ -42,12 +42,16 @@ class Walker:
         self.base = dict(base)
 
     # -- the root, by identifiers ---------------------------------------------
-    def roots(self, identity: Identity) -> Iterator[Found]:
-        """Every root record matching one of the identifiers, once each."""
+    def roots(self, identity: Identity, *, deleted: bool = False) -> Iterator[Found]:
+        """Every root record matching one of the identifiers, once each; with
+        `deleted`, also those the service lists as (soft-)deleted."""
         name = self.definition.root
         record_type = self.definition.record(name)
         seen: set[str] = set()
-        for find in record_type["find"]:
+        finds = record_type["find"]
+        if deleted:
+            finds = [*finds, *record_type.get("find_deleted", ())]
+        for find in finds:
             for value in identity.values(find["identifier"]):
                 context = {**self.base, "value": value}
                 label = f"{find['path']} ({find['identifier']})"
