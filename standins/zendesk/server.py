@@ -125,7 +125,6 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("GET", r"users/(\d+)/tickets/requested", "requested"),
         ("GET", r"tickets/(\d+)/comments", "comments"),
         ("PUT", r"comment_redactions/(\d+)", "redact"),
-        ("GET", r"deleted_users", "list_deleted"),
         ("GET", r"deleted_users/(\d+)", "show_deleted"),
         ("DELETE", r"deleted_users/(\d+)", "purge"),
     ]
@@ -270,9 +269,6 @@ class _Handler(BaseHTTPRequestHandler):
         if result == "":
             return 400, {"error": "html_body must be the comment's, with <redact> tags"}
         return 200, {"comment": {"id": cid, "html_body": result}}
-
-    def _list_deleted(self, body: Any) -> tuple[int, Any]:
-        return self._cursor("deleted_users", self.standin.account.deleted_users())
 
     def _show_deleted(self, uid: int, body: Any) -> tuple[int, Any]:
         account = self.standin.account

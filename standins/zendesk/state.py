@@ -147,17 +147,6 @@ class Account:
                 found.append(user)
         return found
 
-    def deleted_users(self) -> list[dict[str, Any]]:
-        """Soft-deleted users as they were, then the permanently deleted
-        with no personal data, as GET /api/v2/deleted_users lists them."""
-        with self.lock:
-            soft = [self.users[uid] for uid in sorted(self.soft_deleted)]
-            gone = [
-                {"id": uid, "name": "Permanently Deleted User", "email": None}
-                for uid in sorted(self.purged)
-            ]
-            return [*soft, *gone]
-
     def user_by_email(self, email: str) -> dict[str, Any] | None:
         with self.lock:
             for user in self.users.values():

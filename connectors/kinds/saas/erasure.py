@@ -32,7 +32,7 @@ class Eraser:
     # -- erase ------------------------------------------------------------------
     def erase(self, identity: Identity, receipt: ErasureReceipt) -> None:
         root_type = self.definition.record(self.definition.root)
-        for root in list(self.walker.roots(identity, deleted=True)):
+        for root in list(self.walker.roots(identity)):
             known = _identifiers(root_type, root.record)
             for kind, values in known.items():
                 _remember(receipt, kind, values)
@@ -111,7 +111,7 @@ class Eraser:
             phones=tuple({*identity.phones, *known.get("phones", ())}),
             customer_ids=identity.customer_ids,
         )
-        left = sum(1 for _ in self.walker.roots(searched, deleted=True))
+        left = sum(1 for _ in self.walker.roots(searched))
         outcome.add(root, found=left)
         rule = self.definition.record(root)["erase"]
         for key in known.get(f"ids.{root}", ()):

@@ -137,9 +137,6 @@ RECORD: dict[str, Any] = {
         "key": {"type": "string"},
         "parent": NAME,
         "find": {"type": "array", "items": FIND, "minItems": 1},
-        # where a root the erasure already soft-deleted is still listed (an
-        # erasure cut short between its steps finds it there and finishes)
-        "find_deleted": {"type": "array", "items": FIND, "minItems": 1},
         "list": REQUEST,
         "fields": {"type": "array", "items": {"type": "string"}},
         "identifiers": {

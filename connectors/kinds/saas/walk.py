@@ -42,16 +42,12 @@ class Walker:
         self.base = dict(base)
 
     # -- the root, by identifiers ---------------------------------------------
-    def roots(self, identity: Identity, *, deleted: bool = False) -> Iterator[Found]:
-        """Every root record matching one of the identifiers, once each; with
-        `deleted`, also those the service lists as (soft-)deleted."""
+    def roots(self, identity: Identity) -> Iterator[Found]:
+        """Every root record matching one of the identifiers, once each."""
         name = self.definition.root
         record_type = self.definition.record(name)
         seen: set[str] = set()
-        finds = record_type["find"]
-        if deleted:
-            finds = [*finds, *record_type.get("find_deleted", ())]
-        for find in finds:
+        for find in record_type["find"]:
             for value in identity.values(find["identifier"]):
                 context = {**self.base, "value": value}
                 label = f"{find['path']} ({find['identifier']})"

@@ -236,22 +236,3 @@ def test_the_embedded_launcher_offers_a_stand_in_the_kind_reaches(
         demo.stop()
     settings.EMBEDDED = False
     assert zendesk_standin() is None
-
-
-def test_an_erasure_cut_short_after_the_soft_delete_is_finished_by_the_next(
-    standin: StandIn,
-) -> None:
-    # given the user was soft-deleted (search no longer finds them) and the
-    # permanent delete never ran
-    user = subject(standin)
-    standin.account.soft_delete(user["id"])
-    assert standin.account.search(f"email:{user['email']}") == []
-
-    # then verification does not take the soft delete for erasure
-    zendesk = connector(standin)
-    assert zendesk.verify_erased(identity_of(user)).found == 1
-    # and the next erasure finds the user among the deleted and finishes
-    receipt = zendesk.erase(identity_of(user))
-    assert user["id"] in standin.account.purged
-    assert receipt.per_location["user"] == {"found": 1, "changed": 1}
-    assert zendesk.verify_erased(identity_of(user), receipt).found == 0
