@@ -45,7 +45,10 @@ class StandIn:
     error_rate: float = 0.0
     latency: float = 0.0
     rate_headers: bool = True  # X-Rate-Limit-Remaining and ratelimit-reset
-    revoke_after: int | None = None  # calls after which the token is revoked
+    revoke_after: int | None = None
+    failing: set[str] = field(
+        default_factory=set
+    )  # routes answering 503  # calls after which the token is revoked
     stats: Stats = field(default_factory=Stats)
     server: ThreadingHTTPServer | None = None
     _window: tuple[int, int] = (0, 0)
@@ -172,6 +175,8 @@ class _Handler(BaseHTTPRequestHandler):
         for route_method, pattern, name in _ROUTES:
             match = pattern.match(parts.path)
             if match and route_method == method:
+                if name in standin.failing:
+                    return self._send(503, {"error": "ServiceUnavailable"})
                 standin.stats.by_route[name] = standin.stats.by_route.get(name, 0) + 1
                 body = json.loads(raw) if raw else {}
                 ids = [int(group) for group in match.groups()]

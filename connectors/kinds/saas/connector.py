@@ -17,10 +17,13 @@ from connectors.base import (
     ConfigError,
     ConnectorError,
     ConnectorKind,
+    Deferred,
     ErasureReceipt,
     HealthReport,
     Identity,
+    Job,
     Outcome,
+    RecordSink,
 )
 from connectors.choices import Action
 from connectors.kinds.http import LOOPBACK_HOSTS
@@ -44,6 +47,7 @@ class SaasConnector(ConnectorKind):
     )
     # It asks the service itself, right after erasing.
     verifies_in_process = True
+    _task = ""  # the task being run: an erasure's retries resume by it
 
     # -- configuration -----------------------------------------------------
     @classmethod
@@ -163,6 +167,10 @@ class SaasConnector(ConnectorKind):
         )
         return Walker(client, definition, context)
 
+    def run(self, job: Job, sink: RecordSink) -> Outcome | Deferred:
+        self._task = job.task_id
+        return super().run(job, sink)
+
     def health(self) -> HealthReport:
         check = self.definition.document["health"]
         walker = self._walker()
@@ -195,7 +203,7 @@ class SaasConnector(ConnectorKind):
 
     def erase(self, identity: Identity) -> ErasureReceipt:
         receipt = ErasureReceipt(kind=self.kind)
-        Eraser(self._walker()).erase(identity, receipt)
+        Eraser(self._walker(), task=self._task).erase(identity, receipt)
         return receipt
 
     def verify_erased(

@@ -14,25 +14,43 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.cache import cache
+
 from connectors.base import ErasureReceipt, Exemption, Identity, Outcome, Unsupported
 from connectors.kinds.saas.client import Client
-from connectors.kinds.saas.templates import render, render_all
+from connectors.kinds.saas.templates import dig, render, render_all
 from connectors.kinds.saas.walk import Found, Walker
 from connectors.redaction import KnownIdentifiers
 
 _TAG = re.compile(r"(<[^>]*>)")
+# How long the ids an erasure started on are remembered for its retries
+# (a soft-deleted root is no longer found by search).
+RESUME_SECONDS = 30 * 24 * 3600
 
 
 class Eraser:
-    def __init__(self, walker: Walker) -> None:
+    def __init__(self, walker: Walker, *, task: str = "") -> None:
         self.walker = walker
         self.definition = walker.definition
         self.client = walker.client
+        self.task = task
 
     # -- erase ------------------------------------------------------------------
     def erase(self, identity: Identity, receipt: ErasureReceipt) -> None:
+        """Erase every root found and what hangs from it. Before a root is
+        touched its id is remembered for this task (ids only, in the cache),
+        so a retry after a cut between a soft and a permanent delete finds
+        the root search no longer shows and finishes it."""
         root_type = self.definition.record(self.definition.root)
-        for root in list(self.walker.roots(identity)):
+        key = f"saas-erasing:{self.client.name}:{self.task}"
+        started: list[str] = list(cache.get(key, [])) if self.task else []
+        roots = list(self.walker.roots(identity))
+        found = {root.key for root in roots}
+        roots += self._unfinished([k for k in started if k not in found], receipt)
+        for root in roots:
+            if self.task and root.key not in started:
+                started.append(root.key)
+                cache.set(key, started, timeout=RESUME_SECONDS)
             known = _identifiers(root_type, root.record)
             for kind, values in known.items():
                 _remember(receipt, kind, values)
@@ -40,6 +58,26 @@ class Eraser:
                 [*identity.all_values(), *(v for vs in known.values() for v in vs)]
             )
             self._erase_tree(root, subject, receipt)
+
+    def _unfinished(self, keys: list[str], receipt: ErasureReceipt) -> list[Found]:
+        """Roots this task began erasing that are not gone yet (by the
+        rule's `gone` request, which shows a soft-deleted root)."""
+        name = self.definition.root
+        gone = self.definition.record(name)["erase"].get("gone")
+        if gone is None:
+            return []
+        unfinished = []
+        for key in keys:
+            _remember(receipt, f"ids.{name}", (key,))
+            answer = self.client.call(
+                gone.get("method", "GET"),
+                render(gone["path"], {"id": key}, in_path=True),
+                label=gone["path"],
+            )
+            record = dig(answer.document, gone.get("select", "")) or answer.document
+            if answer.status != 404 and isinstance(record, Mapping):
+                unfinished.append(self.walker.found(name, record, self.walker.base))
+        return unfinished
 
     def _erase_tree(
         self, found: Found, subject: KnownIdentifiers, receipt: ErasureReceipt

@@ -56,7 +56,7 @@ class Walker:
                         find["identifier"], item.get(find["match"]), value
                     ):
                         continue
-                    found = self._found(name, item, self.base)
+                    found = self.found(name, item, self.base)
                     if found.key not in seen:
                         seen.add(found.key)
                         yield found
@@ -76,9 +76,9 @@ class Walker:
     def children(self, name: str, parent_context: Mapping[str, Any]) -> Iterator[Found]:
         request = self.definition.record(name)["list"]
         for item in self.pages(request, parent_context, label=request["path"]):
-            yield self._found(name, item, parent_context)
+            yield self.found(name, item, parent_context)
 
-    def _found(
+    def found(
         self, name: str, item: Mapping[str, Any], parent: Mapping[str, Any]
     ) -> Found:
         key_field = self.definition.record(name)["key"]

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.base import ConnectorError, ErasureReceipt, Identity
+from connectors.base import ConnectorError, ErasureReceipt, Identity, Job
+from connectors.choices import Action
 from connectors.kinds.saas.budget import Budget
 from standins.zendesk import StandIn
 from standins.zendesk.state import AGENT_ID, REDACTED, user_id
@@ -236,3 +237,33 @@ def test_the_embedded_launcher_offers_a_stand_in_the_kind_reaches(
         demo.stop()
     settings.EMBEDDED = False
     assert zendesk_standin() is None
+
+
+def test_an_erasure_cut_between_its_deletes_is_finished_by_its_retry(
+    standin: StandIn,
+) -> None:
+    user = subject(standin)
+    job = Job(
+        task_id="5b1c7e52-0000-4000-8000-000000000013",
+        request_reference="DSR-2026-000013",
+        action=Action.ERASE,
+        identity=identity_of(user),
+    )
+    # given the permanent delete fails after the soft delete went through
+    standin.failing = {"purge"}
+    with pytest.raises(ConnectorError) as cut:
+        connector(standin).run(job, sink=None)  # type: ignore[arg-type]
+    assert not cut.value.permanent
+    assert user["id"] in standin.account.soft_deleted
+    assert standin.account.search(f"email:{user['email']}") == []
+
+    # when the executor retries the task (a fresh instance, another process)
+    standin.failing = set()
+    receipt = connector(standin).run(job, sink=None)  # type: ignore[arg-type]
+
+    # then it finds the user search no longer shows, and finishes
+    assert isinstance(receipt, ErasureReceipt)
+    assert user["id"] in standin.account.purged
+    assert receipt.per_location["user"] == {"found": 1, "changed": 1}
+    assert receipt.knows("ids.user") == (str(user["id"]),)
+    assert connector(standin).verify_erased(job.identity, receipt).found == 0
