@@ -589,6 +589,6 @@ def test_a_zendesk_connector_added_in_the_dashboard_tests_its_connection(
     assert created.status_code == 302
     assert zendesk.config == config
     assert any("Connection to zendesk works: ok:" in m for m in _messages(ok))
-    failed = [m for m in _messages(refused) if "Connection to zendesk failed" in m]
-    assert failed and "auth refused (HTTP 401)" in failed[0]
+    (failed,) = [m for m in _messages(refused) if "Connection to zendesk failed" in m]
+    assert "auth refused (HTTP 401)" in failed
     assert "zd-dashboard-token-0123" not in refused.content.decode()
