@@ -7,6 +7,8 @@ class ConnectorKindChoice(models.TextChoices):
     PULL = "pull", "Pull agent (CRM side)"
     FILES = "files", "Transcript files (JSON lines)"
     MANUAL = "manual", "Manual task"
+    # Support SaaS, one per definition in connectors/kinds/saas/definitions.
+    ZENDESK = "zendesk", "Zendesk Support"
 
 
 class Action(models.TextChoices):

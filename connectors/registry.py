@@ -1,6 +1,12 @@
-"""Kind name -> class, imported lazily so one broken kind cannot stop the rest."""
+"""Kind name -> class, imported lazily so one broken kind cannot stop the rest.
+
+Support-SaaS kinds come from the definition files found in
+`connectors/kinds/saas/definitions/` (listed without importing anything):
+`kind_class("zendesk")` is the SaaS engine's class bound to zendesk.yaml."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from django.utils.module_loading import import_string
 
@@ -13,6 +19,14 @@ KINDS: dict[str, str] = {
     "files": "connectors.kinds.files.FilesConnector",
     "manual": "connectors.kinds.manual.ManualConnector",
 }
+SAAS = "saas:"  # a KINDS value naming a SaaS definition, not a class path
+SAAS_DEFINITIONS = Path(__file__).resolve().parent / "kinds" / "saas" / "definitions"
+KINDS.update(
+    {
+        path.stem: f"{SAAS}{path.stem}"
+        for path in sorted(SAAS_DEFINITIONS.glob("*.yaml"))
+    }
+)
 
 
 def kind_class(kind: str) -> type[ConnectorKind]:
@@ -22,6 +36,10 @@ def kind_class(kind: str) -> type[ConnectorKind]:
         raise ConfigError(
             f"unknown kind {kind!r}; one of {', '.join(KINDS)}", field="kind"
         ) from exc
+    if path.startswith(SAAS):
+        from connectors.kinds.saas import kind_for
+
+        return kind_for(path.removeprefix(SAAS))
     cls: type[ConnectorKind] = import_string(path)
     return cls
 

@@ -312,6 +312,38 @@ def demo_logins() -> list[tuple[str, str]]:
     return [(s.username, s.label) for s in DEMO_STAFF if s.username in existing]
 
 
+DEMO_ZENDESK_TOKEN = "demo-zendesk-api-token"
+
+
+def zendesk_standin() -> Any:
+    """Embedded mode only: the Zendesk stand-in (standins.zendesk) on a free
+    loopback port, in this process, for the demo's Zendesk connector."""
+    from django.conf import settings
+
+    if not settings.EMBEDDED:
+        return None
+    from standins.zendesk import start
+
+    return start(token=DEMO_ZENDESK_TOKEN)
+
+
+def zendesk_lines(standin: Any) -> list[str]:
+    if standin is None:
+        return []
+    from standins.zendesk.state import AGENT_EMAIL
+
+    someone = standin.account.live_users()[1]
+    return [
+        "Zendesk stand-in (demo only): add a connector of kind zendesk in the "
+        "dashboard with",
+        f'  config  {{"subdomain": "demo", "email": "{AGENT_EMAIL}", '
+        f'"base_url": "{standin.url}"}}',
+        f'  secrets {{"api_token": "{DEMO_ZENDESK_TOKEN}"}}',
+        f"  a customer to erase: {someone['email']}; "
+        f"its state: {standin.url}/_standin/state.json",
+    ]
+
+
 def banner(base_url: str, document: Mapping[str, Any]) -> list[str]:
     from dsr.demo import DEMO_PASSWORD
 
@@ -353,6 +385,8 @@ def main() -> int:
     signal.signal(signal.SIGINT, supervisor.request_stop)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
     supervisor.start()
+    # After the children are spawned: its server thread must not exist at fork.
+    zendesk = zendesk_standin()
     document: dict[str, Any] = {}
 
     def healthy() -> bool:
@@ -363,7 +397,7 @@ def main() -> int:
 
     code = 0
     if supervisor.wait_until(healthy, timeout=STARTUP_TIMEOUT_SECONDS):
-        for line in banner(base_url, document):
+        for line in [*banner(base_url, document), *zendesk_lines(zendesk)]:
             supervisor.say(line)
         code = supervisor.watch()
     elif not supervisor.stopping:
@@ -374,6 +408,8 @@ def main() -> int:
             supervisor.say(f"launcher | {base_url}/healthz did not answer ok in time")
         code = 1
     supervisor.stop()
+    if zendesk is not None:
+        zendesk.stop()
     supervisor.say("launcher | all processes stopped")
     return code
 

@@ -19,7 +19,7 @@ from accounts.actors import Actor
 from accounts.permissions import Perm
 from connectors.choices import Health
 from connectors.models import Connector
-from connectors.registry import kind_class
+from connectors.registry import kind_class, kinds_available
 from connectors.selectors import (
     connector_get,
     connector_list,
@@ -171,9 +171,36 @@ def _form_page(
             "secrets_set": connector_secret_fields_set(connector=connector)
             if connector
             else [],
+            "kind_fields": _kind_fields(),
         },
         status=400 if form.errors else 200,
     )
+
+
+def _kind_fields() -> list[dict[str, Any]]:
+    """Each kind's config fields as its config_schema() describes them (the
+    help under the form; a form generated from the schema comes later)."""
+    described = []
+    for kind, cls in sorted(kinds_available().items()):
+        schema = cls.config_schema()
+        required = set(schema.get("required", ()))
+        fields = [
+            {
+                "name": name,
+                "required": name in required,
+                "help": field.get("description", ""),
+            }
+            for name, field in schema.get("properties", {}).items()
+        ]
+        described.append(
+            {
+                "kind": kind,
+                "label": cls.label,
+                "fields": fields,
+                "secrets": cls.secret_fields,
+            }
+        )
+    return described
 
 
 @require_http_methods(["GET", "POST"])

@@ -65,6 +65,23 @@ def files_config(folder: Path) -> dict[str, Any]:
     }
 
 
+_ZENDESK: list[Any] = []
+
+
+def zendesk_config(_: Path) -> dict[str, Any]:
+    """A Zendesk connector pointed at a stand-in (one per test process)
+    whose API token is SECRET."""
+    from standins.zendesk import start
+
+    if not _ZENDESK:
+        _ZENDESK.append(start(token=SECRET))
+    return {
+        "subdomain": "acme",
+        "email": "agent@example.com",
+        "base_url": _ZENDESK[0].url,
+    }
+
+
 CASES: dict[str, KindCase] = {
     "sql": KindCase(
         config=sql_config,
@@ -110,6 +127,15 @@ CASES: dict[str, KindCase] = {
         patched_actions=ALL,
         kind_actions=ALL,
         health="ok",
+    ),
+    "zendesk": KindCase(
+        config=zendesk_config,
+        patch=lambda config: {**config, "rate_limit_per_minute": 200},
+        actions=["access", "rectify", "erase", "verify_erasure"],
+        patched_actions=["access", "rectify", "erase", "verify_erasure"],
+        kind_actions=["access", "rectify", "erase", "verify_erasure"],
+        health="ok",
+        secrets={"api_token": SECRET},
     ),
 }
 

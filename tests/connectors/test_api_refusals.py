@@ -155,18 +155,18 @@ def test_an_unknown_secret_is_a_400_naming_it(
 ) -> None:
     _, http = make_api_client(READ, WRITE)
     body = connector_body(
-        kind, tmp_path, secrets={**CASES[kind].secrets, "api_token": SECRET}
+        kind, tmp_path, secrets={**CASES[kind].secrets, "bearer_token": SECRET}
     )
 
     response = http.post(URL, body, format="json")
 
     assert response.status_code == 400
-    assert list(response.json()["errors"]) == ["secrets.api_token"]
+    assert list(response.json()["errors"]) == ["secrets.bearer_token"]
     assert SECRET not in response.content.decode()
     assert not Connector.objects.exists()
 
 
-@pytest.mark.parametrize("kind", ["sql", "http"])
+@pytest.mark.parametrize("kind", ["sql", "http", "zendesk"])
 def test_secrets_are_never_echoed_back(
     make_api_client: MakeClient, tmp_path: Path, kind: str
 ) -> None:

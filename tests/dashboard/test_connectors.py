@@ -545,3 +545,50 @@ def test_test_connection_shows_missing_indexes_as_warnings_with_the_fix(
 
     # then
     assert 'id="health-warnings"' not in response.content.decode()
+
+
+def test_the_form_describes_each_kinds_fields_from_its_schema(
+    officer_client: Client,
+) -> None:
+    page = officer_client.get(NEW).content.decode()
+
+    assert '<option value="zendesk">Zendesk Support</option>' in page
+    fields = page[page.index('id="kind-fields"') :]
+    assert "(kind <code>zendesk</code>); secrets: <code>api_token</code>" in fields
+    assert "<code>subdomain</code> (required): Your Zendesk subdomain" in fields
+    assert "<code>rate_limit_per_minute</code>: Calls a minute your plan" in fields
+
+
+def test_a_zendesk_connector_added_in_the_dashboard_tests_its_connection(
+    officer_client: Client, db: None
+) -> None:
+    from standins.zendesk import start
+    from standins.zendesk.state import AGENT_EMAIL
+
+    standin = start(token="zd-dashboard-token-0123")
+    config = {"subdomain": "demo", "email": AGENT_EMAIL, "base_url": standin.url}
+    try:
+        created = officer_client.post(
+            NEW,
+            _form(
+                name="zendesk",
+                kind="zendesk",
+                config=json.dumps(config),
+                secrets=json.dumps({"api_token": "zd-dashboard-token-0123"}),
+                data_categories="contact, support_ticket",
+            ),
+        )
+        zendesk = Connector.objects.get(name="zendesk")
+        ok = officer_client.post(_test(zendesk), follow=True)
+        # the token is revoked in Zendesk: the test names what failed
+        standin.token = "revoked"
+        refused = officer_client.post(_test(zendesk), follow=True)
+    finally:
+        standin.stop()
+
+    assert created.status_code == 302
+    assert zendesk.config == config
+    assert any("Connection to zendesk works: ok:" in m for m in _messages(ok))
+    (failed,) = [m for m in _messages(refused) if "Connection to zendesk failed" in m]
+    assert "auth refused (HTTP 401)" in failed
+    assert "zd-dashboard-token-0123" not in refused.content.decode()

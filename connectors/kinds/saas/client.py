@@ -1,0 +1,232 @@
+"""HTTP calls to one SaaS account: auth, base URL, timeouts, the shared rate
+budget, 429 with Retry-After, back-off with jitter, and errors that name
+what failed (auth, permission, network, rate limit) and never a subject's
+data: messages carry the definition's path template, not the filled URL.
+
+Redirects are not followed (credentials would go where staff never
+configured), and a next-page URL must stay on the configured host.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import random
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from connectors.base import ConnectorError
+from connectors.kinds.saas.budget import MAX_WAIT_SECONDS, Budget
+
+MAX_BODY_BYTES = 20 * 1024 * 1024
+SERVER_ERROR_RETRIES = 3
+RATE_LIMIT_RETRIES = 6
+DEFAULT_RETRY_AFTER = 5.0
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    document: Any  # parsed JSON, or None
+    headers: Mapping[str, str]
+
+
+@dataclass
+class Client:
+    """Calls to one account, as one connector (`name`) makes them."""
+
+    name: str
+    base_url: str
+    auth_header: str
+    budget: Budget
+    timeout: float = 15.0
+    remaining_header: str = ""
+    reset_header: str = ""
+    retry_after_header: str = "Retry-After"
+    sleep: Callable[[float], None] = time.sleep
+
+    def call(
+        self,
+        method: str,
+        target: str,
+        *,
+        label: str,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> Answer:
+        """One call; `target` a path on the base URL or a next-page URL on
+        its host. 404 is answered (the caller knows what it means); other
+        refusals raise ConnectorError."""
+        url = self._url(target, params, label=label)
+        data = json.dumps(body).encode() if body is not None else None
+        server_errors = refusals = 0
+        while True:
+            self.budget.take()
+            try:
+                status, raw, headers = self._send(method, url, data)
+            except OSError as error:
+                server_errors += 1
+                if server_errors > SERVER_ERROR_RETRIES:
+                    reason = getattr(error, "reason", None) or type(error).__name__
+                    raise ConnectorError(
+                        f"{self.name}: {self._host} unreachable ({reason}) "
+                        f"on {method} {label}",
+                        permanent=False,
+                    ) from None
+                self.sleep(_backoff(server_errors))
+                continue
+            self._read_budget_headers(headers)
+            if status == 429:
+                refusals += 1
+                self.budget.count_refusal()
+                wait = _seconds(headers.get(self.retry_after_header.lower()))
+                wait = DEFAULT_RETRY_AFTER if wait is None else wait
+                if refusals > RATE_LIMIT_RETRIES or wait > MAX_WAIT_SECONDS:
+                    raise ConnectorError(
+                        f"{self.name}: rate limit: {self._host} answered 429 "
+                        f"(Retry-After {wait:.0f} s) on {method} {label}",
+                        permanent=False,
+                    )
+                self.budget.pause_for(wait)
+                continue
+            if status >= 500:
+                server_errors += 1
+                if server_errors > SERVER_ERROR_RETRIES:
+                    raise ConnectorError(
+                        f"{self.name}: {self._host} answered HTTP {status} "
+                        f"{server_errors} times on {method} {label}",
+                        permanent=False,
+                    )
+                self.sleep(_backoff(server_errors))
+                continue
+            refusal = self._refusal(status, method, label)
+            if refusal is not None:
+                raise refusal
+            if status == 404:
+                return Answer(status, None, headers)
+            return Answer(status, _parse(raw), headers)
+
+    def _refusal(self, status: int, method: str, label: str) -> ConnectorError | None:
+        where = f"{method} {label}"
+        if status == 401:
+            return ConnectorError(
+                f"{self.name}: auth refused (HTTP 401) on {where}: check the "
+                "account e-mail and API token",
+                permanent=True,
+            )
+        if status == 403:
+            return ConnectorError(
+                f"{self.name}: permission refused (HTTP 403) on {where}: the "
+                "token's user lacks the role or scope for it",
+                permanent=True,
+            )
+        if 300 <= status < 400:
+            return ConnectorError(
+                f"{self.name}: {where} answered {status}: redirects are not "
+                "followed; check the subdomain or base URL",
+                permanent=True,
+            )
+        if 400 <= status < 500 and status != 404:
+            return ConnectorError(
+                f"{self.name}: {where} refused with HTTP {status}", permanent=True
+            )
+        return None
+
+    @property
+    def _host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    def _url(self, target: str, params: Mapping[str, str] | None, *, label: str) -> str:
+        if target.startswith(("http://", "https://")):
+            if urlsplit(target).netloc != self._host:
+                raise ConnectorError(
+                    f"{self.name}: a next page of {label} points off the "
+                    "configured host; refused",
+                    permanent=True,
+                )
+            url = target
+        else:
+            url = self.base_url.rstrip("/") + target
+        if params:
+            url += ("&" if "?" in url else "?") + urlencode(params)
+        return url
+
+    def _send(
+        self, method: str, url: str, data: bytes | None
+    ) -> tuple[int, bytes, dict[str, str]]:
+        request = urllib.request.Request(url, data=data, method=method)
+        request.add_header("Authorization", self.auth_header)
+        request.add_header("Accept", "application/json")
+        request.add_header("User-Agent", "PrivacyDesk-SaaS/1")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with _opener.open(request, timeout=self.timeout) as response:
+                raw = response.read(MAX_BODY_BYTES + 1)
+                return response.status, raw, _headers(response.headers)
+        except urllib.error.HTTPError as error:
+            headers = _headers(error.headers)
+            error.close()
+            return error.code, b"", headers
+        except http.client.HTTPException as error:
+            raise OSError(type(error).__name__) from None
+
+    def _read_budget_headers(self, headers: Mapping[str, str]) -> None:
+        if not self.remaining_header:
+            return
+        remaining = _seconds(headers.get(self.remaining_header.lower()))
+        if remaining is not None and remaining <= 0:
+            reset = (
+                _seconds(headers.get(self.reset_header.lower()))
+                if (self.reset_header)
+                else None
+            )
+            self.budget.pause_for(reset if reset is not None else 60 - time.time() % 60)
+
+
+def basic_auth(username: str, password: str) -> str:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return f"Basic {token}"
+
+
+def _parse(raw: bytes) -> Any:
+    if not raw:
+        return None
+    if len(raw) > MAX_BODY_BYTES:
+        raise ConnectorError("answer larger than 20 MB; refused", permanent=True)
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ConnectorError(
+            "answer is not JSON (a proxy's error page?)", permanent=False
+        ) from None
+
+
+def _headers(headers: Any) -> dict[str, str]:
+    return {key.lower(): value for key, value in (headers or {}).items()}
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _backoff(attempt: int) -> float:
+    """0.5 s, 1 s, 2 s... with full jitter, so retries of many tasks spread."""
+    return random.uniform(0, 0.5 * 2 ** (attempt - 1)) + 0.1

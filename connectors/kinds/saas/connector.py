@@ -1,0 +1,247 @@
+"""`SaasConnector`: the connector kind of a support-SaaS service, bound to
+its definition (`kind_for("zendesk")`). Config and secrets come from the
+definition's `config` and `auth` blocks; the actions are access, rectify,
+erase and verify_erasure, run by the engine's walker and eraser."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import jsonschema
+
+from connectors.base import (
+    JSON_SCHEMA_DIALECT,
+    AccessRecord,
+    ConfigError,
+    ConnectorError,
+    ConnectorKind,
+    Deferred,
+    ErasureReceipt,
+    HealthReport,
+    Identity,
+    Job,
+    Outcome,
+    RecordSink,
+)
+from connectors.choices import Action
+from connectors.kinds.http import LOOPBACK_HOSTS
+from connectors.kinds.saas.budget import Budget
+from connectors.kinds.saas.client import Client, basic_auth
+from connectors.kinds.saas.definition import Definition
+from connectors.kinds.saas.erasure import Eraser, update
+from connectors.kinds.saas.templates import render
+from connectors.kinds.saas.walk import Walker
+
+DEFAULT_TIMEOUT_SECONDS = 15
+MAX_TIMEOUT_SECONDS = 120
+
+
+class SaasConnector(ConnectorKind):
+    """A support SaaS reached through its API, as its definition says."""
+
+    definition: ClassVar[Definition]
+    actions = frozenset(
+        {Action.ACCESS, Action.RECTIFY, Action.ERASE, Action.VERIFY_ERASURE}
+    )
+    # It asks the service itself, right after erasing.
+    verifies_in_process = True
+    _task = ""  # the task being run: an erasure's retries resume by it
+
+    # -- configuration -----------------------------------------------------
+    @classmethod
+    def config_schema(cls) -> dict[str, Any]:
+        definition = cls.definition
+        properties: dict[str, Any] = {
+            name: dict(field) for name, field in definition.config_fields.items()
+        }
+        properties.update(
+            {
+                "base_url": {
+                    "type": "string",
+                    "pattern": "^https?://",
+                    "description": f"Instead of {definition.document['base_url']} "
+                    "(a proxy, or the demo stand-in; plain http only to this "
+                    "machine)",
+                },
+                "rate_limit_per_minute": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 100000,
+                    "default": definition.document["rate_limit"]["per_minute"],
+                    "description": "Calls a minute your plan allows; every "
+                    "worker shares this budget",
+                },
+                "timeout_seconds": {
+                    "type": "number",
+                    "minimum": 1,
+                    "maximum": MAX_TIMEOUT_SECONDS,
+                    "default": DEFAULT_TIMEOUT_SECONDS,
+                },
+            }
+        )
+        return {
+            "$schema": JSON_SCHEMA_DIALECT,
+            "title": definition.label,
+            "description": f"Secrets: {', '.join(definition.secrets)}. "
+            f"API: {definition.document.get('docs', '')}",
+            "type": "object",
+            "properties": properties,
+            "required": list(definition.required_config),
+            "additionalProperties": False,
+        }
+
+    @classmethod
+    def validate_config(cls, config: Any) -> dict[str, Any]:
+        config = super().validate_config(config)
+        validator = jsonschema.Draft202012Validator(
+            cls.config_schema(), format_checker=jsonschema.FormatChecker()
+        )
+        error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+        if error is not None:
+            path = ".".join(str(part) for part in error.absolute_path)
+            if not path and error.validator == "required":
+                path = str(error.message).split("'")[1]
+            if not path and error.validator == "additionalProperties":
+                path = sorted(set(config) - set(cls.config_schema()["properties"]))[0]
+            raise ConfigError(
+                error.message, field=f"config.{path}" if path else "config"
+            )
+        if "base_url" in config:
+            _check_base_url(config["base_url"])
+        return dict(config)
+
+    @classmethod
+    def validate_secrets(cls, secrets: Any) -> dict[str, str]:
+        cleaned = super().validate_secrets(secrets)
+        for name in cls.secret_fields:
+            if not cleaned.get(name, "").strip():
+                raise ConfigError("required", field=f"secrets.{name}")
+        return cleaned
+
+    @classmethod
+    def erasure_described(cls, config: Mapping[str, Any], location: str) -> str:
+        try:
+            rule = cls.definition.record(location)["erase"]
+        except KeyError:
+            return ""
+        return {
+            "delete": f"deleted ({len(rule.get('requests', ()))} step(s))",
+            "redact": "the subject's words redacted in place",
+            "mask": "overwritten",
+            "keep": f"kept ({rule.get('reason', '')})",
+            "with_parent": "deleted with its parent",
+            "job": "deleted by a vendor job",
+        }.get(rule["strategy"], "")
+
+    # -- the engine ----------------------------------------------------------
+    def _walker(self) -> Walker:
+        definition = self.definition
+        context: dict[str, Any] = {
+            **{f"config.{k}": v for k, v in self.config.items()},
+            **{f"secret.{k}": v for k, v in self.secrets.items()},
+        }
+        limits = definition.document["rate_limit"]
+        auth = definition.document["auth"]
+        if auth["type"] == "basic":
+            header = basic_auth(
+                render(auth["username"], context), render(auth["password"], context)
+            )
+        else:
+            header = f"Bearer {render(auth['token'], context)}"
+        client = Client(
+            name=self.name,
+            base_url=self.config.get("base_url")
+            or render(definition.document["base_url"], context),
+            auth_header=header,
+            budget=Budget(
+                f"{definition.service}:{self.name}",
+                per_minute=self.config.get("rate_limit_per_minute")
+                or limits["per_minute"],
+            ),
+            timeout=self.config.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS),
+            remaining_header=limits.get("remaining_header", ""),
+            reset_header=limits.get("reset_header", ""),
+            retry_after_header=limits.get("retry_after_header", "Retry-After"),
+        )
+        return Walker(client, definition, context)
+
+    def run(self, job: Job, sink: RecordSink) -> Outcome | Deferred:
+        self._task = job.task_id
+        return super().run(job, sink)
+
+    def health(self) -> HealthReport:
+        check = self.definition.document["health"]
+        walker = self._walker()
+        answer = walker.client.call(
+            check.get("method", "GET"), check["path"], label=check["path"]
+        )
+        if answer.status == 404:
+            raise ConnectorError(
+                f"{self.name}: {check['path']} not found: check the subdomain "
+                "or base URL",
+                permanent=True,
+            )
+        return HealthReport(f"ok: {self.definition.label} answered as the API user")
+
+    def access(self, identity: Identity) -> Iterator[AccessRecord]:
+        for found in self._walker().tree(identity):
+            record_type = self.definition.record(found.type)
+            fields = record_type.get("fields")
+            data = {
+                key: value
+                for key, value in found.record.items()
+                if fields is None or key in fields
+            }
+            yield AccessRecord(
+                location=found.type,
+                key=found.key,
+                data=data,
+                category=record_type["category"],
+            )
+
+    def erase(self, identity: Identity) -> ErasureReceipt:
+        receipt = ErasureReceipt(kind=self.kind)
+        Eraser(self._walker(), task=self._task).erase(identity, receipt)
+        return receipt
+
+    def verify_erased(
+        self, identity: Identity, receipt: ErasureReceipt | None = None
+    ) -> Outcome:
+        return Eraser(self._walker()).verify(identity, receipt)
+
+    def rectify(self, identity: Identity, changes: Mapping[str, str]) -> Outcome:
+        outcome = Outcome()
+        walker = self._walker()
+        root = self.definition.root
+        rule = self.definition.record(root).get("rectify")
+        if rule is None:
+            raise ConnectorError(
+                f"{self.definition.label} cannot rectify {root} records", permanent=True
+            )
+        values = {
+            rule["fields"][k]: v for k, v in changes.items() if k in rule["fields"]
+        }
+        ignored = sorted(set(changes) - set(rule["fields"]))
+        for found in list(walker.roots(identity)):
+            outcome.add(root, found=1)
+            if not values:
+                continue
+            update(walker.client, rule, found, values)
+            outcome.add(root, changed=1)
+        if ignored:
+            outcome.note = f"not held by {self.definition.label}: {', '.join(ignored)}"
+        return outcome
+
+
+def _check_base_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise ConfigError(
+            "must use https (plain http only to this machine)", field="config.base_url"
+        )
+    if not parts.hostname or parts.username or parts.password or parts.query:
+        raise ConfigError(
+            "an absolute URL with no credentials or query", field="config.base_url"
+        )

@@ -1,0 +1,274 @@
+"""Erasure and its verification, per record type as the definition says:
+delete (in order, e.g. a soft then a permanent delete), redact inside a
+message (the subject's own messages whole, others only her identifiers),
+mask by update, keep (with a reason), or go with the parent.
+
+Children are erased before their parent (comments are redacted while the
+user who wrote them can still be listed), and every step is idempotent: a
+404 on delete means already gone, a redacted text holds nothing to redact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.cache import cache
+
+from connectors.base import ErasureReceipt, Exemption, Identity, Outcome, Unsupported
+from connectors.kinds.saas.client import Client
+from connectors.kinds.saas.templates import dig, render, render_all
+from connectors.kinds.saas.walk import Found, Walker
+from connectors.redaction import KnownIdentifiers
+
+_TAG = re.compile(r"(<[^>]*>)")
+# How long the ids an erasure started on are remembered for its retries
+# (a soft-deleted root is no longer found by search).
+RESUME_SECONDS = 30 * 24 * 3600
+
+
+class Eraser:
+    def __init__(self, walker: Walker, *, task: str = "") -> None:
+        self.walker = walker
+        self.definition = walker.definition
+        self.client = walker.client
+        self.task = task
+
+    # -- erase ------------------------------------------------------------------
+    def erase(self, identity: Identity, receipt: ErasureReceipt) -> None:
+        """Erase every root found and what hangs from it. Before a root is
+        touched its id is remembered for this task (ids only, in the cache),
+        so a retry after a cut between a soft and a permanent delete finds
+        the root search no longer shows and finishes it."""
+        root_type = self.definition.record(self.definition.root)
+        key = f"saas-erasing:{self.client.name}:{self.task}"
+        started: list[str] = list(cache.get(key, [])) if self.task else []
+        roots = list(self.walker.roots(identity))
+        found = {root.key for root in roots}
+        roots += self._unfinished([k for k in started if k not in found], receipt)
+        for root in roots:
+            if self.task and root.key not in started:
+                started.append(root.key)
+                cache.set(key, started, timeout=RESUME_SECONDS)
+            known = _identifiers(root_type, root.record)
+            for kind, values in known.items():
+                _remember(receipt, kind, values)
+            subject = KnownIdentifiers.parse(
+                [*identity.all_values(), *(v for vs in known.values() for v in vs)]
+            )
+            self._erase_tree(root, subject, receipt)
+
+    def _unfinished(self, keys: list[str], receipt: ErasureReceipt) -> list[Found]:
+        """Roots this task began erasing that are not gone yet (by the
+        rule's `gone` request, which shows a soft-deleted root)."""
+        name = self.definition.root
+        gone = self.definition.record(name)["erase"].get("gone")
+        if gone is None:
+            return []
+        unfinished = []
+        for key in keys:
+            _remember(receipt, f"ids.{name}", (key,))
+            answer = self.client.call(
+                gone.get("method", "GET"),
+                render(gone["path"], {"id": key}, in_path=True),
+                label=gone["path"],
+            )
+            record = dig(answer.document, gone.get("select", "")) or answer.document
+            if answer.status != 404 and isinstance(record, Mapping):
+                unfinished.append(self.walker.found(name, record, self.walker.base))
+        return unfinished
+
+    def _erase_tree(
+        self, found: Found, subject: KnownIdentifiers, receipt: ErasureReceipt
+    ) -> None:
+        if self.definition.children(found.type):
+            _remember(receipt, f"ids.{found.type}", (found.key,))
+        for child_type in self.definition.children(found.type):
+            # one parent's children at a time: deleting while paging may skip
+            for child in list(self.walker.children(child_type, found.context)):
+                self._erase_tree(child, subject, receipt)
+        self._erase_one(found, subject, receipt)
+
+    def _erase_one(
+        self, found: Found, subject: KnownIdentifiers, receipt: ErasureReceipt
+    ) -> None:
+        rule: Mapping[str, Any] = self.definition.record(found.type)["erase"]
+        strategy = rule["strategy"]
+        changed = 0
+        if strategy == "delete":
+            for request in rule["requests"]:
+                answer = self.client.call(
+                    request.get("method", "DELETE"),
+                    render(request["path"], found.context, in_path=True),
+                    label=request["path"],
+                )
+                changed = changed or int(answer.status != 404)
+        elif strategy == "redact":
+            changed = self._redact(found, rule, subject)
+        elif strategy == "mask":
+            update(self.client, rule, found, render_all(rule["values"], found.context))
+            changed = 1
+        elif strategy == "keep" and rule.get("basis"):
+            _exempt(receipt, found.type, rule)
+        elif strategy == "job":
+            raise Unsupported(
+                f"{self.definition.service}: vendor deletion jobs are not polled yet"
+            )
+        receipt.add(found.type, found=1, changed=changed)
+
+    def _redact(
+        self, found: Found, rule: Mapping[str, Any], subject: KnownIdentifiers
+    ) -> int:
+        text = found.record.get(rule["text"])
+        if not isinstance(text, str):
+            return 0
+        whole = _theirs(found, rule)
+        marked = mark(text, rule, subject, whole=whole)
+        if marked == text:
+            return 0
+        body = {**render_all(rule.get("body", {}), found.context), rule["text"]: marked}
+        self.client.call(
+            rule["method"],
+            render(rule["path"], found.context, in_path=True),
+            label=rule["path"],
+            body=body,
+        )
+        return 1
+
+    # -- verify -----------------------------------------------------------------
+    def verify(self, identity: Identity, receipt: ErasureReceipt | None) -> Outcome:
+        """Search again by every identifier (and those the erasure knew),
+        ask that each deleted root is gone for good, and re-read what the
+        erasure redacted under the parents it kept."""
+        outcome = Outcome()
+        root = self.definition.root
+        known = receipt.known if receipt else {}
+        searched = Identity(
+            emails=tuple({*identity.emails, *known.get("emails", ())}),
+            phones=tuple({*identity.phones, *known.get("phones", ())}),
+            customer_ids=identity.customer_ids,
+        )
+        left = sum(1 for _ in self.walker.roots(searched))
+        outcome.add(root, found=left)
+        rule = self.definition.record(root)["erase"]
+        for key in known.get(f"ids.{root}", ()):
+            if rule["strategy"] == "delete" and "gone" in rule:
+                answer = self.client.call(
+                    rule["gone"].get("method", "GET"),
+                    render(rule["gone"]["path"], {"id": key}, in_path=True),
+                    label=rule["gone"]["path"],
+                )
+                outcome.add(root, found=int(answer.status != 404))
+        if receipt is not None:
+            self._verify_redactions(receipt, outcome)
+        return outcome
+
+    def _verify_redactions(self, receipt: ErasureReceipt, outcome: Outcome) -> None:
+        subject = KnownIdentifiers.parse(
+            [v for kind in ("emails", "phones", "names") for v in receipt.knows(kind)]
+        )
+        roots = set(receipt.knows(f"ids.{self.definition.root}"))
+        for name in self.definition.order:
+            rule = self.definition.record(name)["erase"]
+            parent = self.definition.record(name).get("parent")
+            if rule["strategy"] != "redact" or parent is None:
+                continue
+            for parent_key in receipt.knows(f"ids.{parent}"):
+                context = {f"{parent}.id": parent_key, "id": parent_key}
+                for child in self.walker.children(name, context):
+                    text = child.record.get(rule["text"])
+                    if not isinstance(text, str):
+                        continue
+                    author = str(child.record.get(rule.get("whole_when_field", "")))
+                    mine = author in roots
+                    if (mine and not _all_marked(text, rule)) or subject.found_in(
+                        _plain(text)
+                    ):
+                        outcome.add(name, found=1)
+
+
+def update(
+    client: Client, rule: Mapping[str, Any], found: Found, values: Mapping[str, Any]
+) -> None:
+    """Write `values` over a record (mask, rectify), wrapped as the rule says."""
+    body = {rule["wrap"]: dict(values)} if rule.get("wrap") else dict(values)
+    client.call(
+        rule["method"],
+        render(rule["path"], found.context, in_path=True),
+        label=rule["path"],
+        body=body,
+    )
+
+
+def mark(
+    html: str, rule: Mapping[str, Any], subject: KnownIdentifiers, *, whole: bool
+) -> str:
+    """`html` with what must go wrapped in the rule's redact tags: every
+    text run when `whole`, else the subject's identifiers in it."""
+    open_tag, close_tag = rule.get("open_tag", ""), rule.get("close_tag", "")
+    marker = rule["marker"]
+    parts = _TAG.split(html)
+    for index, part in enumerate(parts):
+        if index % 2 or not part.strip() or _is_marked(part, marker):
+            continue
+        if whole:
+            parts[index] = f"{open_tag}{part}{close_tag}"
+            continue
+        pieces, last = [], 0
+        for start, end, _ in subject.spans(part):
+            pieces.append(part[last:start] + open_tag + part[start:end] + close_tag)
+            last = end
+        parts[index] = "".join(pieces) + part[last:]
+    return "".join(parts)
+
+
+def _theirs(found: Found, rule: Mapping[str, Any]) -> bool:
+    field, parent = rule.get("whole_when_field"), rule.get("equals_parent")
+    if not field or not parent:
+        return False
+    return str(found.record.get(field)) == str(found.context.get(f"{parent}.id"))
+
+
+def _is_marked(text: str, marker: str) -> bool:
+    return all(ch == marker or ch.isspace() for ch in text)
+
+
+def _all_marked(html: str, rule: Mapping[str, Any]) -> bool:
+    return _is_marked(_plain(html), rule["marker"])
+
+
+def _plain(html: str) -> str:
+    return "".join(part for i, part in enumerate(_TAG.split(html)) if i % 2 == 0)
+
+
+def _identifiers(
+    record_type: Mapping[str, Any], record: Mapping[str, Any]
+) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for kind, fields in record_type.get("identifiers", {}).items():
+        values = tuple(
+            str(record[f])
+            for f in fields
+            if isinstance(record.get(f), str) and record[f]
+        )
+        if values:
+            found[kind] = values
+    return found
+
+
+def _remember(receipt: ErasureReceipt, kind: str, values: tuple[str, ...]) -> None:
+    current = receipt.known.get(kind, ())
+    receipt.known[kind] = current + tuple(v for v in values if v not in current)
+
+
+def _exempt(receipt: ErasureReceipt, location: str, rule: Mapping[str, Any]) -> None:
+    for index, exemption in enumerate(receipt.exemptions):
+        if exemption.location == location:
+            receipt.exemptions[index] = Exemption(
+                location, (), exemption.basis, exemption.reason, exemption.count + 1
+            )
+            return
+    receipt.exemptions.append(
+        Exemption(location, (), rule["basis"], rule.get("reason", ""), 1)
+    )

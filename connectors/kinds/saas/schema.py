@@ -1,0 +1,261 @@
+"""The JSON Schema of a SaaS definition file (connectors/kinds/saas/definitions).
+
+One definition describes one service: where it lives, how to authenticate,
+its rate limit, how to find the subject and read related records, and what
+erasure and rectification do per record type. `definition.load` checks every
+file against this schema and names the bad path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PATH = {"type": "string", "pattern": "^/", "minLength": 1}
+METHOD = {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]}
+NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
+TEMPLATES = {"type": "object", "additionalProperties": {"type": ["string", "number"]}}
+
+PAGINATION: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        # cursor: page[size] + links.next while meta.has_more (Zendesk style);
+        # next_url: follow the URL at `next`; link: the RFC 8288 Link header;
+        # page: a page number param; offset: an offset param.
+        "type": {"enum": ["cursor", "next_url", "link", "page", "offset", "none"]},
+        "next": {"type": "string"},
+        "has_more": {"type": "string"},
+        "size_param": {"type": "string"},
+        "size": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "param": {"type": "string"},
+    },
+    "required": ["type"],
+    "additionalProperties": False,
+}
+
+REQUEST: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "method": METHOD,
+        "path": PATH,
+        "params": TEMPLATES,
+        "select": {"type": "string"},
+        "pagination": PAGINATION,
+    },
+    "required": ["path"],
+    "additionalProperties": False,
+}
+
+FIND: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "identifier": {"enum": ["email", "phone", "customer_id"]},
+        "path": PATH,
+        "params": TEMPLATES,
+        "select": {"type": "string"},
+        # the record field that must equal the identifier (searches are fuzzy)
+        "match": {"type": "string"},
+        "pagination": PAGINATION,
+    },
+    "required": ["identifier", "path", "select"],
+    "additionalProperties": False,
+}
+
+ERASE: dict[str, Any] = {
+    "oneOf": [
+        {
+            "type": "object",
+            "properties": {
+                "strategy": {"const": "delete"},
+                # in order: e.g. a soft delete, then the permanent delete
+                "requests": {"type": "array", "items": REQUEST, "minItems": 1},
+                # requests that answer 404 once the record is gone for good
+                "gone": REQUEST,
+            },
+            "required": ["strategy", "requests"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {
+                "strategy": {"const": "redact"},
+                "method": METHOD,
+                "path": PATH,
+                "text": {"type": "string"},
+                "body": TEMPLATES,
+                "open_tag": {"type": "string"},
+                "close_tag": {"type": "string"},
+                "marker": {"type": "string", "minLength": 1},
+                "whole_when_field": {"type": "string"},
+                "equals_parent": NAME,
+            },
+            "required": ["strategy", "method", "path", "text", "marker"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {
+                "strategy": {"const": "mask"},
+                "method": METHOD,
+                "path": PATH,
+                "wrap": {"type": "string"},
+                # field -> the value written over it
+                "values": TEMPLATES,
+            },
+            "required": ["strategy", "method", "path", "values"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {
+                "strategy": {"const": "job"},
+                "method": METHOD,
+                "path": PATH,
+                # where the answer holds the vendor's job id, and its status URL
+                "job_id": {"type": "string"},
+                "status_path": PATH,
+            },
+            "required": ["strategy", "method", "path", "job_id", "status_path"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {
+                "strategy": {"enum": ["keep", "with_parent"]},
+                "reason": {"type": "string"},
+                "basis": {"type": "string"},
+            },
+            "required": ["strategy"],
+            "additionalProperties": False,
+        },
+    ]
+}
+
+RECORD: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "category": NAME,
+        "key": {"type": "string"},
+        "parent": NAME,
+        "find": {"type": "array", "items": FIND, "minItems": 1},
+        "list": REQUEST,
+        "fields": {"type": "array", "items": {"type": "string"}},
+        "identifiers": {
+            "type": "object",
+            "properties": {
+                kind: {"type": "array", "items": {"type": "string"}}
+                for kind in ("emails", "phones", "names")
+            },
+            "additionalProperties": False,
+        },
+        "erase": ERASE,
+        "rectify": {
+            "type": "object",
+            "properties": {
+                "method": METHOD,
+                "path": PATH,
+                "wrap": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "propertyNames": {"enum": ["name", "email", "phone"]},
+                    "additionalProperties": {"type": "string"},
+                },
+            },
+            "required": ["method", "path", "fields"],
+            "additionalProperties": False,
+        },
+    },
+    "required": ["category", "key", "erase"],
+    # a record is found by identifiers (the root) or listed under a parent
+    "oneOf": [
+        {"required": ["find"], "not": {"required": ["parent"]}},
+        {"required": ["parent", "list"], "not": {"required": ["find"]}},
+    ],
+    "additionalProperties": False,
+}
+
+CONFIG_FIELD: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "type": {"enum": ["string", "integer"]},
+        "pattern": {"type": "string"},
+        "format": {"type": "string"},
+        "description": {"type": "string"},
+    },
+    "required": ["type", "description"],
+    "additionalProperties": False,
+}
+
+DEFINITION_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Privacy Desk SaaS definition",
+    "type": "object",
+    "properties": {
+        "service": NAME,
+        "label": {"type": "string", "minLength": 1},
+        "docs": {"type": "string"},
+        "base_url": {"type": "string", "pattern": "^https://"},
+        "config": {
+            "type": "object",
+            "properties": {"required": {"type": "array", "items": NAME}},
+            "additionalProperties": CONFIG_FIELD,
+        },
+        "auth": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "properties": {
+                        "type": {"const": "basic"},
+                        "username": {"type": "string"},
+                        "password": {"type": "string"},
+                        "secrets": {"type": "array", "items": NAME, "minItems": 1},
+                    },
+                    "required": ["type", "username", "password", "secrets"],
+                    "additionalProperties": False,
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "type": {"const": "bearer"},
+                        "token": {"type": "string"},
+                        "secrets": {"type": "array", "items": NAME, "minItems": 1},
+                    },
+                    "required": ["type", "token", "secrets"],
+                    "additionalProperties": False,
+                },
+            ]
+        },
+        "rate_limit": {
+            "type": "object",
+            "properties": {
+                "per_minute": {"type": "integer", "minimum": 1},
+                "remaining_header": {"type": "string"},
+                "reset_header": {"type": "string"},
+                "retry_after_header": {"type": "string"},
+            },
+            "required": ["per_minute"],
+            "additionalProperties": False,
+        },
+        "health": {
+            "type": "object",
+            "properties": {"method": METHOD, "path": PATH},
+            "required": ["path"],
+            "additionalProperties": False,
+        },
+        "records": {
+            "type": "object",
+            "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
+            "additionalProperties": RECORD,
+            "minProperties": 1,
+        },
+    },
+    "required": [
+        "service",
+        "label",
+        "base_url",
+        "auth",
+        "rate_limit",
+        "health",
+        "records",
+    ],
+    "additionalProperties": False,
+}

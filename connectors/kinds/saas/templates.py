@@ -1,0 +1,61 @@
+"""Fill a definition's templates: `{config.subdomain}`, `{value}`, `{id}`,
+`{user.id}`. A placeholder the context lacks is a definition bug, refused
+for good; values put in a URL path are percent-encoded."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from connectors.base import ConnectorError
+
+PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?)\}")
+
+
+def render(template: str, context: Mapping[str, Any], *, in_path: bool = False) -> str:
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in context or context[name] is None:
+            raise ConnectorError(
+                f"definition placeholder {{{name}}} has no value here", permanent=True
+            )
+        value = str(context[name])
+        return quote(value, safe="") if in_path else value
+
+    return PLACEHOLDER.sub(fill, template)
+
+
+def render_all(
+    templates: Mapping[str, Any], context: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Each template filled; one that is a single placeholder keeps the
+    value's own JSON type (an id stays a number in a body)."""
+    filled: dict[str, Any] = {}
+    for key, value in templates.items():
+        whole = PLACEHOLDER.fullmatch(str(value))
+        if whole and context.get(whole.group(1)) is not None:
+            filled[key] = context[whole.group(1)]
+        else:
+            filled[key] = render(str(value), context)
+    return filled
+
+
+def record_context(prefix: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """`{prefix.field}` for every plain field of a record."""
+    return {
+        f"{prefix}.{key}": value
+        for key, value in record.items()
+        if isinstance(value, str | int | float) and not isinstance(value, bool)
+    }
+
+
+def dig(document: Any, path: str) -> Any:
+    """The value at a dotted path (`links.next`) of a JSON document, or None."""
+    node = document
+    for part in path.split("."):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node

@@ -1,0 +1,181 @@
+"""Reach the subject's records as a definition says: find the root record by
+each identifier, then list each child type under its parent (user ->
+tickets -> comments), page by page. Everything is streamed: only the path
+from the root to the current record is held."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.base import ConnectorError, Identity
+from connectors.kinds.saas.client import Client
+from connectors.kinds.saas.definition import Definition
+from connectors.kinds.saas.templates import dig, record_context, render, render_all
+
+MAX_PAGES = 10_000
+DEFAULT_PAGE_SIZE = 100
+_LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+
+
+@dataclass(frozen=True)
+class Found:
+    """One record reached, with the template context of its path."""
+
+    type: str
+    record: Mapping[str, Any]
+    context: Mapping[str, Any]
+
+    @property
+    def key(self) -> str:
+        return str(self.context["id"])
+
+
+class Walker:
+    def __init__(
+        self, client: Client, definition: Definition, base: Mapping[str, Any]
+    ) -> None:
+        self.client = client
+        self.definition = definition
+        self.base = dict(base)
+
+    # -- the root, by identifiers ---------------------------------------------
+    def roots(self, identity: Identity) -> Iterator[Found]:
+        """Every root record matching one of the identifiers, once each."""
+        name = self.definition.root
+        record_type = self.definition.record(name)
+        seen: set[str] = set()
+        for find in record_type["find"]:
+            for value in identity.values(find["identifier"]):
+                context = {**self.base, "value": value}
+                label = f"{find['path']} ({find['identifier']})"
+                for item in self.pages(find, context, label=label):
+                    if "match" in find and not _same(
+                        find["identifier"], item.get(find["match"]), value
+                    ):
+                        continue
+                    found = self.found(name, item, self.base)
+                    if found.key not in seen:
+                        seen.add(found.key)
+                        yield found
+
+    def tree(self, identity: Identity) -> Iterator[Found]:
+        """The roots and every record under them, parents first."""
+        for root in self.roots(identity):
+            yield root
+            yield from self.below(root)
+
+    def below(self, parent: Found) -> Iterator[Found]:
+        for child in self.definition.children(parent.type):
+            for found in self.children(child, parent.context):
+                yield found
+                yield from self.below(found)
+
+    def children(self, name: str, parent_context: Mapping[str, Any]) -> Iterator[Found]:
+        request = self.definition.record(name)["list"]
+        for item in self.pages(request, parent_context, label=request["path"]):
+            yield self.found(name, item, parent_context)
+
+    def found(
+        self, name: str, item: Mapping[str, Any], parent: Mapping[str, Any]
+    ) -> Found:
+        key_field = self.definition.record(name)["key"]
+        if item.get(key_field) is None:
+            raise ConnectorError(
+                f"{self.client.name}: a {name} record has no {key_field}",
+                permanent=True,
+            )
+        context = {
+            **{k: v for k, v in parent.items() if k != "id"},
+            **record_context(name, item),
+            "id": item[key_field],
+        }
+        return Found(name, item, context)
+
+    # -- pages ------------------------------------------------------------------
+    def pages(
+        self, request: Mapping[str, Any], context: Mapping[str, Any], *, label: str
+    ) -> Iterator[Mapping[str, Any]]:
+        """Every item of a list request, following its pagination."""
+        pagination = request.get("pagination", {"type": "none"})
+        kind = pagination["type"]
+        params = {
+            k: str(v) for k, v in render_all(request.get("params", {}), context).items()
+        }
+        size = pagination.get("size", DEFAULT_PAGE_SIZE)
+        if kind == "cursor":
+            params[pagination.get("size_param", "page[size]")] = str(size)
+        target: str | None = render(request["path"], context, in_path=True)
+        number = 1 if kind == "page" else 0
+        for _ in range(MAX_PAGES):
+            if target is None:
+                return
+            if kind in ("page", "offset"):
+                params[pagination.get("param", kind)] = str(number)
+            answer = self.client.call(
+                request.get("method", "GET"), target, label=label, params=params
+            )
+            if answer.status == 404:
+                return  # the parent is gone: nothing under it
+            items = _items(answer.document, request.get("select", ""))
+            yield from items
+            target, number = self._next(
+                pagination, answer.document, answer.headers, target, number, items
+            )
+            if target is not None and kind in ("cursor", "next_url", "link"):
+                params = {}  # the next URL carries them
+        raise ConnectorError(
+            f"{self.client.name}: more than {MAX_PAGES} pages of {label}",
+            permanent=True,
+        )
+
+    @staticmethod
+    def _next(
+        pagination: Mapping[str, Any],
+        document: Any,
+        headers: Mapping[str, str],
+        target: str,
+        number: int,
+        items: list[Mapping[str, Any]],
+    ) -> tuple[str | None, int]:
+        kind = pagination["type"]
+        if kind == "cursor":
+            more = dig(document, pagination.get("has_more", "meta.has_more"))
+            following = dig(document, pagination.get("next", "links.next"))
+            return (following if more and following else None), number
+        if kind == "next_url":
+            following = dig(document, pagination.get("next", "next_page"))
+            return (following if isinstance(following, str) else None), number
+        if kind == "link":
+            match = _LINK_NEXT.search(headers.get("link", ""))
+            return (match.group(1) if match else None), number
+        if kind in ("page", "offset") and items:
+            return target, number + (1 if kind == "page" else len(items))
+        return None, number
+
+
+def _items(document: Any, select: str) -> list[Mapping[str, Any]]:
+    found = dig(document, select) if select else document
+    if found is None:
+        return []
+    if isinstance(found, Mapping):
+        return [found]
+    if not isinstance(found, list):
+        raise ConnectorError(f"answer has no list at {select!r}", permanent=False)
+    return [item for item in found if isinstance(item, Mapping)]
+
+
+def _same(identifier: str, stored: Any, value: str) -> bool:
+    if not isinstance(stored, str):
+        return False
+    if identifier == "email":
+        return stored.strip().lower() == value.strip().lower()
+    if identifier == "phone":
+        return _digits(stored)[-9:] == _digits(value)[-9:] != ""
+    return stored.strip() == value.strip()
+
+
+def _digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())

@@ -1,0 +1,49 @@
+"""A Zendesk stand-in (standins.zendesk) per test, and connectors to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from connectors.base import Identity
+from connectors.kinds.saas import SaasConnector
+from connectors.registry import kind_class
+from standins.zendesk import StandIn, start
+from standins.zendesk.state import AGENT_EMAIL, user_id
+
+TOKEN = "zd-api-token-0123456789"
+SUBJECT = 3  # the demo customer whose data the tests ask for
+
+
+def zendesk_config(url: str, **extra: Any) -> dict[str, Any]:
+    return {"subdomain": "demo", "email": AGENT_EMAIL, "base_url": url, **extra}
+
+
+@pytest.fixture
+def standin() -> Iterator[StandIn]:
+    server = start(token=TOKEN)
+    cache.clear()  # the budget's counters and pauses start empty
+    yield server
+    server.stop()
+
+
+def connector(standin: StandIn, *, token: str = TOKEN, **extra: Any) -> SaasConnector:
+    cls = kind_class("zendesk")
+    assert issubclass(cls, SaasConnector)
+    return cls(
+        name="zendesk-test",
+        config=zendesk_config(standin.url, **extra),
+        secrets={"api_token": token},
+    )
+
+
+def subject(standin: StandIn, number: int = SUBJECT) -> dict[str, Any]:
+    return dict(standin.account.users[user_id(number)])
+
+
+def identity_of(user: dict[str, Any]) -> Identity:
+    # asked for as a person types it: capitals in the e-mail
+    return Identity(emails=(user["email"].upper(),), phones=(user["phone"],))

@@ -1,0 +1,114 @@
+"""SaaS definitions: the shipped ones load, a bad one is refused naming the
+file and the path inside it, and each becomes a kind of the registry."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from connectors.kinds.saas.definition import (
+    FOLDER,
+    DefinitionError,
+    definition,
+    parse,
+    services,
+)
+from connectors.registry import KINDS, kind_class
+from privacydesk.errors import ValidationFailed
+
+
+def _zendesk() -> dict:
+    return yaml.safe_load((FOLDER / "zendesk.yaml").read_text())
+
+
+def _refused(document: dict) -> str:
+    with pytest.raises(DefinitionError) as refused:
+        parse(yaml.safe_dump(document), source="broken.yaml")
+    return str(refused.value)
+
+
+def test_every_shipped_definition_loads_and_is_a_kind() -> None:
+    assert "zendesk" in services()
+    for service in services():
+        loaded = definition(service)
+        assert KINDS[service] == f"saas:{service}"
+        cls = kind_class(service)
+        assert cls.kind == service
+        assert cls.definition is loaded
+        assert cls.secret_fields == loaded.secrets
+    zendesk = definition("zendesk")
+    assert zendesk.order == ("user", "identity", "ticket", "comment")
+    assert zendesk.children("ticket") == ("comment",)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda d: d["records"]["comment"]["erase"].pop("marker"),
+            "records.comment.erase",
+        ),
+        (
+            lambda d: d["records"]["user"]["erase"].update(strategy="shred"),
+            "records.user.erase",
+        ),
+        (lambda d: d.update(base_url="http://plain.example.com"), "base_url"),
+        (lambda d: d["auth"].pop("secrets"), "auth"),
+        (
+            lambda d: d["records"]["ticket"]["list"].update(path="no-slash"),
+            "records.ticket",
+        ),
+        (lambda d: d.pop("records"), "(top): 'records' is a required property"),
+    ],
+)
+def test_a_bad_definition_is_refused_naming_the_path(change, message) -> None:
+    document = copy.deepcopy(_zendesk())
+    change(document)
+
+    refused = _refused(document)
+
+    assert refused.startswith("broken.yaml: ")
+    assert message in refused
+
+
+def test_record_types_must_hang_from_one_root() -> None:
+    orphan = copy.deepcopy(_zendesk())
+    orphan["records"]["comment"]["parent"] = "article"
+    second_root = copy.deepcopy(_zendesk())
+    second_root["records"]["ticket"] = {
+        **second_root["records"]["user"],
+        "category": "support_ticket",
+    }
+
+    assert "records.comment.parent: 'article'" in _refused(orphan)
+    assert "exactly one record type is found by identifiers" in _refused(second_root)
+    with pytest.raises(DefinitionError, match="not YAML"):
+        parse("records: [unclosed", source="x.yaml")
+
+
+def test_the_config_schema_comes_from_the_definition() -> None:
+    cls = kind_class("zendesk")
+    schema = cls.config_schema()
+
+    assert schema["required"] == ["subdomain", "email"]
+    assert {"subdomain", "email", "base_url", "rate_limit_per_minute"} <= set(
+        schema["properties"]
+    )
+    assert cls.validate_config({"subdomain": "acme", "email": "a@acme.com"})
+    for config, field in [
+        ({"subdomain": "acme"}, "config.email"),
+        ({"subdomain": "Acme Corp", "email": "a@acme.com"}, "config.subdomain"),
+        ({"subdomain": "acme", "email": "a@acme.com", "extra": 1}, "config.extra"),
+        (
+            {"subdomain": "a", "email": "a@a.io", "base_url": "http://zd.example.com"},
+            "config.base_url",
+        ),
+    ]:
+        with pytest.raises(ValidationFailed) as refused:
+            cls.validate_config(config)
+        assert refused.value.field == field
+    with pytest.raises(ValidationFailed) as no_token:
+        cls.validate_secrets({"api_token": " "})
+    assert no_token.value.field == "secrets.api_token"
