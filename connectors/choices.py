@@ -2,13 +2,14 @@ from django.db import models
 
 
 class ConnectorKindChoice(models.TextChoices):
+    """The built-in kinds, for code that names one; every kind (SaaS
+    definitions included) is listed by connectors.registry.kind_choices."""
+
     SQL = "sql", "SQL database"
     HTTP = "http", "Outbound webhook"
     PULL = "pull", "Pull agent (CRM side)"
     FILES = "files", "Transcript files (JSON lines)"
     MANUAL = "manual", "Manual task"
-    # Support SaaS, one per definition in connectors/kinds/saas/definitions.
-    ZENDESK = "zendesk", "Zendesk Support"
 
 
 class Action(models.TextChoices):

@@ -5,8 +5,8 @@ import uuid
 from django.db import models
 
 from connectors.base import ConnectorKind
-from connectors.choices import ConnectorKindChoice, Health
-from connectors.registry import kind_class
+from connectors.choices import Health
+from connectors.registry import kind_class, kind_label
 from privacydesk.fields import EncryptedJSONField
 from privacydesk.history import history as history_records
 
@@ -16,7 +16,8 @@ class Connector(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.SlugField(max_length=60, unique=True)
-    kind = models.CharField(max_length=20, choices=ConnectorKindChoice.choices)
+    # One of connectors.registry's kinds (checked there, on every write).
+    kind = models.CharField(max_length=40)
     config = models.JSONField(default=dict)  # validated by the kind; no secrets here
     secrets = EncryptedJSONField(null=True, blank=True)  # write-only through the API
     data_categories = models.JSONField(
@@ -44,6 +45,10 @@ class Connector(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)
 
     def instance(self) -> ConnectorKind:
         """The kind's implementation, configured for this store."""

@@ -57,3 +57,16 @@ def kinds_available() -> dict[str, type[ConnectorKind]]:
     """Every registered kind that imports."""
     found = {kind: kind_available(kind) for kind in KINDS}
     return {kind: cls for kind, cls in found.items() if cls is not None}
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """(kind, label) of every registered kind that imports: what the API,
+    the dashboard and the OpenAPI schema offer (a new SaaS definition file
+    shows up here with no code or migration)."""
+    return [(kind, cls.label) for kind, cls in kinds_available().items()]
+
+
+def kind_label(kind: str) -> str:
+    """A kind's label for people; the bare name if it cannot be imported."""
+    cls = kind_available(kind)
+    return cls.label if cls is not None else kind

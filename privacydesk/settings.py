@@ -339,7 +339,7 @@ SPECTACULAR_SETTINGS = {
         "ConsentChannelEnum": "consent.choices.ConsentChannel",
         "ConsentStateEnum": "consent.choices.ConsentStatus",
         "RequestKindEnum": "dsr.choices.RequestKind",
-        "ConnectorKindEnum": "connectors.choices.ConnectorKindChoice",
+        "ConnectorKindEnum": "connectors.registry.kind_choices",
         "RequestStatusEnum": "dsr.choices.RequestStatus",
         "TaskStatusEnum": "dsr.choices.TaskStatus",
         "ResultStatusEnum": "connectors.wire.ResultStatus",

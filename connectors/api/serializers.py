@@ -13,10 +13,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from connectors.base import ConfigError
-from connectors.choices import Action, ConnectorKindChoice, Health
+from connectors.choices import Action, Health
 from connectors.disclosure import MANDATORY_ITEMS
 from connectors.models import Connector
-from connectors.registry import kind_class
+from connectors.registry import kind_choices, kind_class
 from connectors.selectors import connector_secret_fields_set
 
 # Shared with the requests API: one strict base for inputs.
@@ -27,7 +27,7 @@ class KindField(serializers.ChoiceField):
     """The kind of store (component `ConnectorKindEnum`)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=ConnectorKindChoice.choices, **kwargs)
+        super().__init__(choices=kind_choices(), **kwargs)
 
 
 @extend_schema_field(

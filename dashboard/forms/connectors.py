@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 
-from connectors.choices import ConnectorKindChoice
+from connectors.registry import kind_choices
 from privacydesk.forms import ServiceErrorsMixin
 
 
@@ -62,7 +62,7 @@ class ConnectorForm(ServiceErrorsMixin, forms.Form):
         max_length=60,
         help_text="A short slug, e.g. helpdesk-db; shown on tasks and in evidence.",
     )
-    kind = forms.ChoiceField(choices=ConnectorKindChoice.choices)
+    kind = forms.ChoiceField(choices=kind_choices)
     config = JsonTextField(
         label="Configuration (JSON)",
         help_text="Checked by the kind; an error names its path, e.g. "
