@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import backend_pids, cpu_seconds, dsn, load_average, machine_speed
+from _common import admin, cpu_seconds, dsn, load_average, machine_speed
 from _consent_data import (
     PURPOSE_WEIGHTS,
     SEED,
@@ -344,12 +344,22 @@ class Meter:
         except OSError:
             return []
 
+    def _backends(self) -> list[int]:
+        """The sessions' backends only: an autovacuum worker that starts
+        during a slice would count all its CPU in it."""
+        rows = admin(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s "
+            "AND backend_type = 'client backend'",
+            [self.database],
+        )
+        return [row[0] for row in rows]
+
     def _snapshot(self) -> dict[str, dict[int, float]]:
         info = self.cache.info("cpu")
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         return {
             "web": {pid: cpu_seconds(pid) for pid in self._workers()},
-            "db": {pid: cpu_seconds(pid) for pid in backend_pids([self.database])},
+            "db": {pid: cpu_seconds(pid) for pid in self._backends()},
             "redis": {0: info["used_cpu_user"] + info["used_cpu_sys"]},
             "wrk": {0: children.ru_utime + children.ru_stime},
         }
