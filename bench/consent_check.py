@@ -149,12 +149,6 @@ LUA_COMMON = (
     + "}\n"
     + """
 local token = os.getenv("BENCH_TOKEN")
-local counter = 0
-
-function setup(thread)
-  counter = counter + 1
-  thread:set("thread_number", counter)
-end
 
 function done(summary, latency, requests)
   local points = {}
