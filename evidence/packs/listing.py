@@ -33,6 +33,21 @@ class Col:
 Row = tuple[Sequence[Any], bool]  # cells, and whether a group starts here
 
 
+def cols(*specs: str) -> list[Col]:
+    """Columns from "Title:width" ("Title:width>" right-aligns, "Title" alone
+    takes what is left of the line)."""
+    columns = []
+    for spec in specs:
+        title, _, width = spec.rpartition(":") if ":" in spec else (spec, "", "0")
+        columns.append(Col(title, int(width.rstrip(">")), width.endswith(">")))
+    return columns
+
+
+def plain(rows: Iterable[Sequence[Any]]) -> Iterable[Row]:
+    """Rows of a listing that has no groups."""
+    return ((cells, False) for cells in rows)
+
+
 def _widths(columns: Sequence[Col]) -> list[int]:
     fixed = sum(c.width for c in columns) + len(GAP) * (len(columns) - 1)
     return [c.width or max(12, LINE - fixed) for c in columns]
