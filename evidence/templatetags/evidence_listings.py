@@ -37,17 +37,12 @@ def _one_of(flag: bool, yes: str, no: str) -> str:
 
 @register.simple_tag
 def pauses_listing(pauses: list[Facts]) -> SafeString:
+    rows = []
+    for p in pauses:
+        until = when(p["ended_at"]) if p["ended_at"] else "still running"
+        rows.append([p["reason_label"], when(p["started_at"]), until, p["days"]])
     return listing(
-        cols("Waiting for:34", "From:22", "Until:22", "Days:0>"),
-        plain(
-            [
-                p["reason_label"],
-                when(p["started_at"]),
-                when(p["ended_at"]) if p["ended_at"] else "still running",
-                p["days"],
-            ]
-            for p in pauses
-        ),
+        cols("Waiting for:34", "From:22", "Until:22", "Days:0>"), plain(rows)
     )
 
 
