@@ -8,11 +8,11 @@ the PDF left the build still hold their letter.pdf: that file is used as is.
 
 from __future__ import annotations
 
-import functools
 import zipfile
-from typing import Any
 
 from django.core.files.storage import default_storage
+
+from privacydesk.pdf import pdf_font_config
 
 LETTER_HTML = "letter.html"
 LETTER_PDF = "letter.pdf"  # only in packages built before it left the build
@@ -43,16 +43,5 @@ def letter_pdf_render(letter_html: str) -> bytes:
     # Local: WeasyPrint takes ~0.8 s to import; web processes load this module.
     from weasyprint import HTML
 
-    pdf: bytes = HTML(string=letter_html).write_pdf(font_config=_font_config())
+    pdf: bytes = HTML(string=letter_html).write_pdf(font_config=pdf_font_config())
     return pdf
-
-
-@functools.cache
-def _font_config() -> Any:
-    """One font configuration per process: building it for every letter
-    costs about a fifth of the letter's rendering. The letter declares no
-    @font-face, so nothing accumulates in it."""
-    # Local: WeasyPrint takes ~0.8 s to import; only letters need it.
-    from weasyprint.text.fonts import FontConfiguration
-
-    return FontConfiguration()
