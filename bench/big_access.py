@@ -56,6 +56,7 @@ from _common import (
     Worker,
     add_indexes,
     admin,
+    backend_pids,
     bench_django_setup,
     connector_use_plan,
     copy_template,
@@ -185,7 +186,9 @@ def run_access(customer_id: int, worker: Worker, timeout: float) -> dict[str, An
         identity={"email": customer(customer_id, seed=SEED).email},
     )
     wait_idle(REDIS_URL)
-    cpu = CpuMeter({"worker": worker.pids})
+    cpu = CpuMeter(
+        {"worker": worker.pids, "db": lambda: backend_pids([APP_DB, STORE_DB])}
+    )
     with RssSampler(worker) as sampler, cpu:
         request_verify(actor=actor, request=request, method="api_vouched")
         deadline = time.monotonic() + timeout

@@ -24,6 +24,7 @@ from connectors.disclosure import StoreDisclosure, store_disclosure_read
 from dsr.packages.spool import StoreSpool
 from privacydesk.errors import ValidationFailed
 
+_scan_once = json.JSONDecoder().scan_once
 _READ_BYTES = 128 * 1024  # a result file is read (and hashed) this much at a time
 
 
@@ -124,7 +125,13 @@ def _lines(source: StoreInput, digest: Any) -> Iterator[str]:
 
 def _record(line: str, wanted: frozenset[str]) -> dict[str, Any] | None:
     """One result line as a package record; None: not a wanted category."""
-    record = json.loads(line)
+    try:  # the decoder's scanner, without json.loads' checks around it
+        record, end = _scan_once(line, 0)
+        whole = end == len(line) or line[end:].isspace()
+    except StopIteration:
+        whole = False
+    if not whole:
+        record = json.loads(line)  # leading space, or not JSON: it judges
     if wanted and record.get("category", "") not in wanted:
         return None
     data = record.get("data")

@@ -30,6 +30,7 @@ _CHUNK = 64 * 1024
 # A spreadsheet runs a cell starting with one of these as a formula; the CSV
 # copy quotes them (data.json keeps the exact value).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA = frozenset(_FORMULA_START)
 # Values the csv module writes as the package does (None as an empty cell,
 # numbers as str() gives them); the rest goes through csv_cell.
 _CSV_AS_IS = frozenset({int, float, type(None)})
@@ -79,7 +80,12 @@ class TableRows:
         if values is None:
             values = [data.get(column) for column in self.columns]
         self.pending.append(
-            [v if type(v) in _CSV_AS_IS else csv_cell(v) for v in values]
+            [
+                v
+                if type(v) in _CSV_AS_IS or (type(v) is str and v[:1] not in _FORMULA)
+                else csv_cell(v)
+                for v in values
+            ]
         )
         self.rows += 1
         if len(self.pending) >= _BATCH:
