@@ -251,7 +251,7 @@ class SqlConnector(ConnectorKind):
             for table in self.store.tables:
                 location, category = table.table, table.category
                 with self.dialect.converting(f"access to table {table.table}"):
-                    for columns, rows in store_pass.rows(table, []):
+                    for columns, rows in store_pass.rows(table, [], alone=True):
                         names = columns[1:]
                         for key, *values in rows:
                             yield AccessRecord(

@@ -69,7 +69,14 @@ _JSON_AS_IS = frozenset({str, int, float, bool, type(None)})
 def json_values(values: list[Any]) -> list[Any]:
     """A row's values as JSON can carry them (json_safe, skipped for the
     values that need nothing: the hot path of a large access)."""
-    return [v if type(v) in _JSON_AS_IS else json_safe(v) for v in values]
+    return [
+        v
+        if type(v) in _JSON_AS_IS
+        else v.isoformat()
+        if type(v) is datetime
+        else json_safe(v)
+        for v in values
+    ]
 
 
 def json_safe(value: Any) -> Any:
