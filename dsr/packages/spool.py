@@ -53,20 +53,25 @@ def csv_cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _text_spool(max_size: int) -> io.TextIOWrapper:
-    return io.TextIOWrapper(
-        tempfile.SpooledTemporaryFile(max_size=max_size),
-        encoding="utf-8",
-        newline="",
-    )
+def _spool(max_size: int) -> IO[bytes]:
+    return tempfile.SpooledTemporaryFile(max_size=max_size)
+
+
+class _Collected(list[str]):
+    """What a csv.writer writes, kept as pieces (a file opened for reading
+    too, as a spool is, resets its decoder on every write: a Python call per
+    row)."""
+
+    write = list.append
 
 
 class TableRows:
     """The CSV rows of one table, without the header (known at the end)."""
 
     def __init__(self) -> None:
-        self.handle = _text_spool(_CSV_SPOOL_BYTES)
-        self.writer = csv.writer(self.handle)
+        self.handle = _spool(_CSV_SPOOL_BYTES)
+        self.collected = _Collected()
+        self.writer = csv.writer(self.collected)
         self.columns: tuple[str, ...] = ()
         self.rows = 0
         self.ragged = False  # rows written before a column first appeared
@@ -94,6 +99,8 @@ class TableRows:
     def flush(self) -> None:
         self.writer.writerows(self.pending)
         self.pending = []
+        self.handle.write("".join(self.collected).encode())
+        self.collected.clear()
 
     def copy_to(self, out: IO[bytes], columns: list[str]) -> None:
         """The header, then the rows (padded with empty cells if ragged)."""
@@ -101,19 +108,18 @@ class TableRows:
         header = io.StringIO()
         csv.writer(header).writerow(columns)
         out.write(header.getvalue().encode())
-        self.handle.flush()
-        raw = self.handle.buffer
-        raw.seek(0)
+        self.handle.seek(0)
         if not self.ragged:
-            shutil.copyfileobj(raw, out, _CHUNK)
+            shutil.copyfileobj(self.handle, out, _CHUNK)
             return
+        rows = io.TextIOWrapper(self.handle, encoding="utf-8", newline="")
         text = io.TextIOWrapper(out, encoding="utf-8", newline="")
         writer = csv.writer(text)
-        self.handle.seek(0)
-        for row in csv.reader(self.handle):
+        for row in csv.reader(rows):
             writer.writerow(row + [""] * (len(columns) - len(row)))
         text.flush()
         text.detach()
+        rows.detach()
 
     def close(self) -> None:
         self.handle.close()
@@ -124,7 +130,7 @@ class StoreSpool:
     of its "records"), and its tables' CSV rows."""
 
     def __init__(self) -> None:
-        self.handle = _text_spool(_RECORDS_SPOOL_BYTES)
+        self.handle = _spool(_RECORDS_SPOOL_BYTES)
         self.count = 0
         self.pending: list[str] = []
         self.tables: dict[str, TableRows] = {}
@@ -142,17 +148,15 @@ class StoreSpool:
 
     def flush(self) -> None:
         if self.pending:
-            self.handle.write("\n" if not self.count else ",\n")
-            self.handle.write(",\n".join(self.pending))
+            text = ",\n".join(self.pending)
+            self.handle.write((("\n" if not self.count else ",\n") + text).encode())
             self.count += len(self.pending)
             self.pending = []
 
     def copy_records(self, out: IO[bytes]) -> None:
         self.flush()
-        self.handle.flush()
-        raw = self.handle.buffer
-        raw.seek(0)
-        shutil.copyfileobj(raw, out, _CHUNK)
+        self.handle.seek(0)
+        shutil.copyfileobj(self.handle, out, _CHUNK)
 
     def close(self) -> None:
         self.handle.close()
