@@ -24,7 +24,8 @@ from connectors.disclosure import StoreDisclosure, store_disclosure_read
 from dsr.packages.spool import StoreSpool
 from privacydesk.errors import ValidationFailed
 
-_scan_once = json.JSONDecoder().scan_once
+# The decoder's own scanner (json.loads without the checks around it).
+_scan_once: Any = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009
 _READ_BYTES = 128 * 1024  # a result file is read (and hashed) this much at a time
 
 
@@ -146,7 +147,8 @@ def _record(line: str, wanted: frozenset[str]) -> dict[str, Any] | None:
 def _scan(spec: PackageInput, source: StoreInput) -> _Scan:
     """Count, collect columns and categories, check the digest, and write
     each record into the store's spool."""
-    store = Store(source=source, spool=StoreSpool())
+    spool = StoreSpool()
+    store = Store(source=source, spool=spool)
     problems: list[str] = []
     wanted = spec.portability_categories if spec.kind == "portability" else frozenset()
     digest = hashlib.sha256()
@@ -168,9 +170,9 @@ def _scan(spec: PackageInput, source: StoreInput) -> _Scan:
             if not data.keys() <= table.columns.keys():
                 for column in data:  # JSON keys are text already
                     table.columns.setdefault(column, None)
-            store.spool.add(record, table.columns)
+            spool.add(record, table.columns)
     except FileNotFoundError:
-        store.spool.close()
+        spool.close()
         return _Scan(
             Store(source=source), [f"{source.connector}: its result file is missing"]
         )

@@ -21,6 +21,7 @@ import io
 import json
 import shutil
 import tempfile
+from collections.abc import Iterable
 from typing import IO, Any
 
 _BATCH = 256  # records held before they are written out together
@@ -81,8 +82,8 @@ class TableRows:
         if len(columns) != len(self.columns):
             self.ragged = self.ragged or self.rows > 0
             self.columns = tuple(columns)
-        values = data.values() if tuple(data) == self.columns else None
-        if values is None:
+        values: Iterable[Any] = data.values()
+        if tuple(data) != self.columns:
             values = [data.get(column) for column in self.columns]
         self.pending.append(
             [
