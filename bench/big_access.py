@@ -27,8 +27,10 @@ the time from the access task's start, `RequestTask.started_at`, to the
 package's row, `AccessPackage.created_at`, written once the ZIP is stored),
 split into the store read (task start -> task end: rows streamed into the
 task's JSON-lines result) and the package (task end -> package stored);
-peak worker RSS; the worker's CPU for the whole request; the machine-speed
-figure and load average before and after.
+peak worker RSS; the worker's CPU for the whole request and the rows per
+second of it (what the rate is on a core of its own: on a shared machine the
+wall-clock rate falls with the others' load, this one much less); the
+machine-speed figure and load average before and after.
 
     .venv/bin/python bench/big_access.py [--messages 1000000] [--rebuild] [--keep]
 
@@ -270,6 +272,19 @@ def main() -> int:
             f"ratio {rss_mb / TARGET_RSS_MB:.2f}; {result['rss'].note()}",
         ),
     ]
+    worker_cpu = result["cpu"].used.get("worker", 0.0)
+    figures.append(
+        Figure(
+            "rows per second of worker CPU",
+            rows / worker_cpu,
+            "rows/s",
+            TARGET_ROWS_PER_S,
+            f"{worker_cpu:.1f} s of worker CPU for {rows:,} rows: the rate on a "
+            "core of its own (the store's PostgreSQL backend runs beside it); "
+            "when the machine is shared, compare this one",
+            at_least=True,
+        )
+    )
     report(figures, "big_access")
     admin(f'DROP DATABASE IF EXISTS "{STORE_DB}" WITH (FORCE)')
     if not args.keep:
