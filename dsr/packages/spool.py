@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import shutil
 import tempfile
 from collections.abc import Iterable
 from typing import IO, Any
+
+from privacydesk.json_text import encoder
 
 _BATCH = 256  # records held before they are written out together
 _RECORDS_SPOOL_BYTES = 256 * 1024  # per store
@@ -36,7 +37,7 @@ _FORMULA = frozenset(_FORMULA_START)
 # numbers as str() gives them); the rest goes through csv_cell.
 _CSV_AS_IS = frozenset({int, float, type(None)})
 
-dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
+dumps = encoder(default=str)  # as json.dumps(ensure_ascii=False, default=str)
 
 
 def csv_cell(value: Any) -> str:

@@ -9,7 +9,6 @@ right after it, in this process.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import socket
 import tempfile
@@ -50,15 +49,16 @@ from dsr.services.execution.recording import (
     task_finish,
     task_record_success,
 )
+from privacydesk.json_text import encoder
 from privacydesk.retry import AttemptOutcome, attempt_close, backoff_seconds
 from subjects.selectors import subjects_identity
 
 logger = logging.getLogger(__name__)
 
 
-# One encoder for every line (json.dumps with options builds a new one per
-# call); keys sorted, so a record's line is the same whatever its dict order.
-_encode_line = json.JSONEncoder(default=str, ensure_ascii=False, sort_keys=True).encode
+# One encoder for every line (json.dumps builds a new one per call); keys
+# sorted, so a record's line is the same whatever its dict order.
+_encode_line = encoder(sort_keys=True, default=str)
 _LINES_PER_WRITE = 256
 
 
