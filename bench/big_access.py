@@ -279,6 +279,7 @@ def main() -> int:
             rows / worker_cpu,
             "rows/s",
             TARGET_ROWS_PER_S,
+            f"ratio {rows / worker_cpu / TARGET_ROWS_PER_S:.2f}; "
             f"{worker_cpu:.1f} s of worker CPU for {rows:,} rows: the rate on a "
             "core of its own (the store's PostgreSQL backend runs beside it); "
             "when the machine is shared, compare this one",
