@@ -65,7 +65,7 @@ from connectors.kinds.sql.purge import SqlPurge
 from connectors.kinds.sql.query import SubjectQuery
 from connectors.kinds.sql.rectification import rectify_table
 from connectors.kinds.sql.schema import config_schema
-from connectors.kinds.sql.values import json_values
+from connectors.kinds.sql.values import json_rows
 from connectors.kinds.sql.withdrawal import action_clean, withdrawal_statement
 from privacydesk.errors import ValidationFailed
 
@@ -253,11 +253,11 @@ class SqlConnector(ConnectorKind):
                 with self.dialect.converting(f"access to table {table.table}"):
                     for columns, rows in store_pass.rows(table, [], alone=True):
                         names = columns[1:]
-                        for key, *values in rows:
+                        for key, values in json_rows(rows):
                             yield AccessRecord(
                                 location,
-                                str(key),
-                                dict(zip(names, json_values(values), strict=True)),
+                                key,
+                                dict(zip(names, values, strict=True)),
                                 category,
                             )
 
