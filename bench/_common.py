@@ -7,6 +7,7 @@ connector's two erasure plans, the machine-speed figure and the report.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -15,6 +16,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -109,41 +111,61 @@ def _template_ok(name: str, stamp: str) -> bool:
     return bool(rows) and rows[0][0] == stamp
 
 
+def demo_stamp(**facts: object) -> str:
+    """What a template was built from: the facts given, the seed, and the
+    two modules of connectors.demo that make its rows and schema."""
+    demo_source = b"".join(
+        (ROOT / "connectors" / "demo" / module).read_bytes()
+        for module in ("content.py", "stores.py")
+    )
+    described = " ".join(f"{key}={value}" for key, value in facts.items())
+    return (
+        f"v{STORE_VERSION} {described} seed={SEED} "
+        f"demo={hashlib.sha256(demo_source).hexdigest()[:12]}"
+    )
+
+
+def ensure_template(
+    name: str, stamp: str, rebuild: bool, build: Callable[[str], str]
+) -> bool:
+    """A database kept as a template: built by `build(dsn)` (which returns
+    what it built, printed) unless one with the same stamp exists. Returns
+    whether it was built now."""
+    if not rebuild and _template_ok(name, stamp):
+        return False
+    started = time.monotonic()
+    drop(name)
+    admin(f'CREATE DATABASE "{name}"')
+    built = build(dsn(name))
+    admin(f"COMMENT ON DATABASE \"{name}\" IS '{stamp}'")
+    print(f"built template {name}: {built} in {time.monotonic() - started:.0f} s")
+    return True
+
+
 def ensure_store_template(customers: int, big_messages: int, rebuild: bool) -> str:
     """The pristine store, built once with COPY and kept as a template."""
     from connectors.demo.content import StoreSize
     from connectors.demo.stores import build_postgres
 
+    def build(target: str) -> str:
+        counts = build_postgres(
+            target,
+            StoreSize(
+                customers=customers, tickets_per_customer=5, messages_per_ticket=4
+            ),
+            seed=SEED,
+        )
+        _add_big_subject(target, customers + 1, big_messages)
+        add_indexes(target)
+        return (
+            f"{counts['customers']:,} customers, {counts['tickets']:,} tickets, "
+            f"{counts['messages']:,} messages (+{big_messages:,} for customer "
+            f"{customers + 1}), {counts['ai_conversations']:,} AI logs"
+        )
+
     name = _template_name(customers)
-    # The store's rows and schema come from these two modules.
-    demo_source = b"".join(
-        (ROOT / "connectors" / "demo" / module).read_bytes()
-        for module in ("content.py", "stores.py")
-    )
-    stamp = (
-        f"v{STORE_VERSION} customers={customers} big={big_messages} seed={SEED} "
-        f"demo={hashlib.sha256(demo_source).hexdigest()[:12]}"
-    )
-    if not rebuild and _template_ok(name, stamp):
-        return name
-    started = time.monotonic()
-    drop(name)
-    admin(f'CREATE DATABASE "{name}"')
-    counts = build_postgres(
-        dsn(name),
-        StoreSize(customers=customers, tickets_per_customer=5, messages_per_ticket=4),
-        seed=SEED,
-    )
-    _add_big_subject(dsn(name), customers + 1, big_messages)
-    _add_indexes(dsn(name))
-    admin(f"COMMENT ON DATABASE \"{name}\" IS '{stamp}'")
-    print(
-        f"built store template {name}: {counts['customers']:,} customers, "
-        f"{counts['tickets']:,} tickets, {counts['messages']:,} messages "
-        f"(+{big_messages:,} for customer {customers + 1}), "
-        f"{counts['ai_conversations']:,} AI logs in "
-        f"{time.monotonic() - started:.0f} s"
-    )
+    stamp = demo_stamp(customers=customers, big=big_messages)
+    ensure_template(name, stamp, rebuild, build)
     return name
 
 
@@ -195,7 +217,7 @@ def _add_big_subject(dsn: str, customer_id: int, messages: int) -> None:
         conn.commit()
 
 
-def _add_indexes(dsn: str) -> None:
+def add_indexes(dsn: str) -> None:
     """The expression indexes the sql kind's docs recommend for identity
     columns matched case-insensitively."""
     import psycopg
@@ -449,11 +471,14 @@ class Figure:
     target: float | None = None  # upper bound
     note: str = ""
     inclusive: bool = False  # the target is met at equality (<=, not <)
+    at_least: bool = False  # the target is a lower bound (>=)
 
     @property
     def verdict(self) -> str:
         if self.target is None:
             return ""
+        if self.at_least:
+            return "PASS" if self.value >= self.target else "MISS"
         if self.inclusive:
             return "PASS" if self.value <= self.target else "MISS"
         return "PASS" if self.value < self.target else "MISS"
@@ -476,7 +501,7 @@ def report(figures: list[Figure], title: str) -> None:
     print()
     print(f"{'figure':<{width}}  {'value':>11}  {'target':>10}  verdict  note")
     for f in figures:
-        bound = "<=" if f.inclusive else "<"
+        bound = ">=" if f.at_least else "<=" if f.inclusive else "<"
         target = f"{bound} {_format(f.target, f.unit)}" if f.target is not None else ""
         print(
             f"{f.name:<{width}}  {_format(f.value, f.unit):>11}  {target:>10}  "
@@ -516,3 +541,58 @@ def machine_speed() -> str:
     return (
         f"{(time.process_time() - started) * 1000:.0f} ms of CPU for a fixed workload"
     )
+
+
+# --- memory ---------------------------------------------------------------------
+
+
+class RssSampler:
+    """Peak resident memory of the worker's processes during a `with` block:
+    VmRSS sampled every 10 ms in a thread, and VmHWM (the kernel's own peak,
+    reset on entry through /proc/PID/clear_refs), whichever is higher."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.before: dict[int, int] = {}
+        self.peak: dict[int, int] = {}
+        self.hwm: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for pid in self.worker.pids():
+                rss = proc_kb(pid, "VmRSS")
+                self.peak[pid] = max(self.peak.get(pid, 0), rss)
+            time.sleep(0.01)
+
+    def __enter__(self) -> RssSampler:
+        self.before = {pid: proc_kb(pid, "VmRSS") for pid in self.worker.pids()}
+        for pid in self.before:  # VmHWM from here on is the peak inside
+            with contextlib.suppress(OSError):
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.hwm = {pid: proc_kb(pid, "VmHWM") for pid in self.worker.pids()}
+
+    @property
+    def peak_kb(self) -> int:
+        return max([0, *self.peak.values(), *self.hwm.values()])
+
+    def note(self) -> str:
+        return (
+            "per process (MB), VmRSS before: "
+            + per_pid(self.before)
+            + "; VmHWM during (reset before): "
+            + per_pid(self.hwm)
+            + "; VmRSS sampled every 10 ms: "
+            + per_pid(self.peak)
+        )
+
+
+def per_pid(kb: dict[int, int]) -> str:
+    return ", ".join(f"{pid}: {value / 1024:.0f}" for pid, value in sorted(kb.items()))

@@ -68,16 +68,13 @@ targets and PASS/MISS, and exits 0 unless the run itself failed.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import shutil
 import sys
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from _common import (
@@ -86,6 +83,7 @@ from _common import (
     SEED,
     CpuMeter,
     Figure,
+    RssSampler,
     Worker,
     backend_pids,
     bench_django_setup,
@@ -97,7 +95,6 @@ from _common import (
     load_average,
     machine_speed,
     median,
-    proc_kb,
     report,
     store_dsn,
     wait_idle,
@@ -120,31 +117,6 @@ def meter_for(worker: Worker) -> CpuMeter:
     return CpuMeter(
         {"worker": worker.pids, "db": lambda: backend_pids([APP_DB, STORE_DB])}
     )
-
-
-class RssSampler:
-    """Samples VmRSS of the worker's processes every 10 ms in a thread."""
-
-    def __init__(self, worker: Worker) -> None:
-        self.worker = worker
-        self.peak: dict[int, int] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            for pid in self.worker.pids():
-                rss = proc_kb(pid, "VmRSS")
-                self.peak[pid] = max(self.peak.get(pid, 0), rss)
-            time.sleep(0.01)
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 # --- requests -----------------------------------------------------------------
@@ -366,13 +338,6 @@ def floor(customer_ids: list[int]) -> float:
         return time.monotonic() - started
 
 
-# --- report -------------------------------------------------------------------
-
-
-def _per_pid(kb: dict[int, int]) -> str:
-    return ", ".join(f"{pid}: {value / 1024:.0f}" for pid, value in sorted(kb.items()))
-
-
 # --- main ---------------------------------------------------------------------
 
 
@@ -508,14 +473,8 @@ def main() -> int:
         # -- memory: one subject with 100,000 messages ---------------------------
         big_cpu = meter()
         wait_idle(REDIS_URL)
-        before = {pid: proc_kb(pid, "VmRSS") for pid in worker.pids()}
-        for pid in before:  # VmHWM from here on is the peak during the export
-            with contextlib.suppress(OSError):
-                Path(f"/proc/{pid}/clear_refs").write_text("5")
         with RssSampler(worker) as sampler:
             big = one_by_one("access", [big_customer], 900, big_cpu)
-        hwm = {pid: proc_kb(pid, "VmHWM") for pid in worker.pids()}
-        peak_kb = max(max(sampler.peak.values()), max(hwm.values()))
         figures += [
             Figure(
                 f"access, {big_messages:,} messages: time",
@@ -526,15 +485,10 @@ def main() -> int:
             ),
             Figure(
                 "peak worker RSS during it",
-                peak_kb / 1024,
+                sampler.peak_kb / 1024,
                 "MB",
                 250,
-                "per process (MB), VmRSS before: "
-                + _per_pid(before)
-                + "; VmHWM during (reset before): "
-                + _per_pid(hwm)
-                + "; VmRSS sampled every 10 ms: "
-                + _per_pid(sampler.peak),
+                sampler.note(),
             ),
         ]
     finally:

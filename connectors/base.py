@@ -245,10 +245,14 @@ class ConnectorKind(ABC):
                 f"{self.kind} connector {self.name} does not support {job.action}"
             )
         if job.action == Action.ACCESS:
-            outcome = Outcome()
+            found: dict[str, int] = {}  # per location, in the order first found
+            write = sink.write
             for record in self.access(job.identity):
-                sink.write(record)
-                outcome.add(record.location, found=1)
+                write(record)
+                found[record.location] = found.get(record.location, 0) + 1
+            outcome = Outcome()
+            for location, count in found.items():
+                outcome.add(location, found=count)
             return outcome
         if job.action == Action.RECTIFY:
             return self.rectify(job.identity, job.changes)

@@ -1,8 +1,11 @@
 """Pass 1 of the access package: read each store's result, count it, check
-it against its digest and its disclosure, before anything is written.
+it against its digest and its disclosure, before anything is stored.
 
-A package that cannot be built as the law requires is refused here
-(`PackageRefused`, with every reason); dsr.packages.build writes the rest.
+Each result line is parsed once, here: its record is written at once into
+the store's spool (dsr.packages.spool: data.json's text and CSV rows, in
+memory while small), which dsr.packages.build copies into the ZIP. A package
+that cannot be built as the law requires is refused here (`PackageRefused`,
+with every reason), and its spools are dropped.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from typing import Any
 from django.core.files.storage import default_storage
 
 from connectors.disclosure import StoreDisclosure, store_disclosure_read
+from dsr.packages.spool import StoreSpool
 from privacydesk.errors import ValidationFailed
 
-# Result lines whose parsed records the scan keeps for the copy (all stores
-# together); a store past it is read a second time instead.
-_KEPT_BYTES = 128 * 1024
+# The decoder's own scanner (json.loads without the checks around it).
+_scan_once: Any = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009
+_READ_BYTES = 128 * 1024  # a result file is read (and hashed) this much at a time
 
 
 class PackageRefused(ValidationFailed):
@@ -85,9 +89,8 @@ class Store:
     categories: dict[str, None] = field(default_factory=dict)
     tables: dict[str, Table] = field(default_factory=dict)
     disclosure: StoreDisclosure | None = None
-    # The records as the scan parsed them (and checked against the digest);
-    # None: too many to keep, the copy reads the result file again.
-    kept: list[dict[str, Any]] | None = None
+    # Its records as data.json text and CSV rows, written by the scan.
+    spool: StoreSpool | None = None
 
     @property
     def records(self) -> int:
@@ -100,21 +103,36 @@ class _Scan:
     problems: list[str]
 
 
-def _lines(source: StoreInput, digest: Any | None = None) -> Iterator[bytes]:
-    """The non-blank lines of one result file, one at a time."""
+def _lines(source: StoreInput, digest: Any) -> Iterator[str]:
+    """The non-blank lines of one result file, read and hashed _READ_BYTES at
+    a time (a UTF-8 byte order mark at its start is skipped, as JSON allows)."""
     if not source.result_file:
         return
     with default_storage.open(source.result_file, "rb") as handle:
-        for line in handle:
-            if digest is not None:
-                digest.update(line)
-            if line.strip():
-                yield line
+        rest = b""
+        first = True
+        while chunk := handle.read(_READ_BYTES):
+            digest.update(chunk)
+            whole, _, rest = (rest + chunk).rpartition(b"\n")
+            text = whole.decode("utf-8-sig" if first else "utf-8")
+            first = first and not whole
+            for line in text.split("\n"):
+                if line and not line.isspace():
+                    yield line
+        text = rest.decode("utf-8-sig" if first else "utf-8")
+        if text and not text.isspace():
+            yield text
 
 
-def _record(line: bytes, wanted: frozenset[str]) -> dict[str, Any] | None:
+def _record(line: str, wanted: frozenset[str]) -> dict[str, Any] | None:
     """One result line as a package record; None: not a wanted category."""
-    record = json.loads(line)
+    try:  # the decoder's scanner, without json.loads' checks around it
+        record, end = _scan_once(line, 0)
+        whole = end == len(line) or line[end:].isspace()
+    except StopIteration:
+        whole = False
+    if not whole:
+        record = json.loads(line)  # leading space, or not JSON: it judges
     if wanted and record.get("category", "") not in wanted:
         return None
     data = record.get("data")
@@ -126,52 +144,40 @@ def _record(line: bytes, wanted: frozenset[str]) -> dict[str, Any] | None:
     }
 
 
-def store_records(store: Store, wanted: frozenset[str]) -> Iterator[dict[str, Any]]:
-    """The store's records for the copy: those the scan kept, or a new read."""
-    if store.kept is not None:
-        yield from store.kept
-        return
-    for line in _lines(store.source):
-        record = _record(line, wanted)
-        if record is not None:
-            yield record
-
-
-def _scan(spec: PackageInput, source: StoreInput, budget: list[int]) -> _Scan:
-    """Count, collect columns and categories, check the digest; keep the
-    records while `budget` (bytes of result lines, shared) lasts."""
-    store = Store(source=source, kept=[])
+def _scan(spec: PackageInput, source: StoreInput) -> _Scan:
+    """Count, collect columns and categories, check the digest, and write
+    each record into the store's spool."""
+    spool = StoreSpool()
+    store = Store(source=source, spool=spool)
     problems: list[str] = []
     wanted = spec.portability_categories if spec.kind == "portability" else frozenset()
     digest = hashlib.sha256()
-    kept_bytes = 0
+    tables = store.tables
     try:
         for line in _lines(source, digest):
             record = _record(line, wanted)
             if record is None:
                 continue
-            if store.kept is not None:
-                kept_bytes += len(line)
-                if kept_bytes <= budget[0]:
-                    store.kept.append(record)
-                else:
-                    store.kept, kept_bytes = None, 0
-            table = store.tables.get(record["location"])
+            table = tables.get(record["location"])
             if table is None:
-                table = store.tables[record["location"]] = Table(record["location"])
+                table = tables[record["location"]] = Table(record["location"])
             table.records += 1
-            if record["category"]:
-                store.categories.setdefault(record["category"], None)
-                table.categories.setdefault(record["category"], None)
-            for column in record["data"]:
-                table.columns.setdefault(str(column), None)
+            category = record["category"]
+            if category and category not in table.categories:
+                store.categories.setdefault(category, None)
+                table.categories[category] = None
+            data = record["data"]
+            if not data.keys() <= table.columns.keys():
+                for column in data:  # JSON keys are text already
+                    table.columns.setdefault(column, None)
+            spool.add(record, table.columns)
     except FileNotFoundError:
+        spool.close()
         return _Scan(
             Store(source=source), [f"{source.connector}: its result file is missing"]
         )
     except (ValueError, UnicodeDecodeError):
         problems.append(f"{source.connector}: its result file is not valid JSON lines")
-    budget[0] -= kept_bytes
     if (
         source.result_file
         and source.result_digest
@@ -225,13 +231,24 @@ def _name_csv_files(stores: list[Store]) -> None:
 def package_scan(spec: PackageInput) -> list[Store]:
     """Every store's records counted and checked, and the package's CSV files
     named; raises PackageRefused with every reason not to build it."""
-    budget = [_KEPT_BYTES]
-    stores = [_scan(spec, source, budget) for source in spec.stores]
-    problems = [p for store in stores for p in store.problems]
-    if spec.kind == "access":
-        problems += _read_disclosures(spec, [s.store for s in stores])
-    if problems:
-        raise PackageRefused(problems)
+    stores: list[_Scan] = []
+    try:
+        for source in spec.stores:
+            stores.append(_scan(spec, source))
+        problems = [p for store in stores for p in store.problems]
+        if spec.kind == "access":
+            problems += _read_disclosures(spec, [s.store for s in stores])
+        if problems:
+            raise PackageRefused(problems)
+    except BaseException:
+        package_spools_close([s.store for s in stores])
+        raise
     scanned = [s.store for s in stores]
     _name_csv_files(scanned)
     return scanned
+
+
+def package_spools_close(stores: list[Store]) -> None:
+    for store in stores:
+        if store.spool is not None:
+            store.spool.close()

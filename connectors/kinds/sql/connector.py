@@ -65,7 +65,7 @@ from connectors.kinds.sql.purge import SqlPurge
 from connectors.kinds.sql.query import SubjectQuery
 from connectors.kinds.sql.rectification import rectify_table
 from connectors.kinds.sql.schema import config_schema
-from connectors.kinds.sql.values import json_safe
+from connectors.kinds.sql.values import json_rows
 from connectors.kinds.sql.withdrawal import action_clean, withdrawal_statement
 from privacydesk.errors import ValidationFailed
 
@@ -249,18 +249,16 @@ class SqlConnector(ConnectorKind):
         with self._session(write=False, doing="access") as connection:
             store_pass = self._pass(connection, identity)
             for table in self.store.tables:
+                location, category = table.table, table.category
                 with self.dialect.converting(f"access to table {table.table}"):
-                    for columns, rows in store_pass.rows(table, []):
+                    for columns, rows in store_pass.rows(table, [], alone=True):
                         names = columns[1:]
-                        for row in rows:
+                        for key, values in json_rows(rows):
                             yield AccessRecord(
-                                location=table.table,
-                                key=str(row[0]),
-                                data={
-                                    name: json_safe(value)
-                                    for name, value in zip(names, row[1:], strict=True)
-                                },
-                                category=table.category,
+                                location,
+                                key,
+                                dict(zip(names, values, strict=True)),
+                                category,
                             )
 
     def erase(self, identity: Identity) -> ErasureReceipt:

@@ -47,9 +47,12 @@ class StorePass:
         self,
         table: TableMap,
         columns: list[str],
+        *,
+        alone: bool = False,
     ) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
         """The subject's rows of `table` in key order, batch by batch; the key
-        comes first, then `columns` (or every column when `columns` is empty)."""
+        comes first, then `columns` (or every column when `columns` is empty).
+        `alone`: no other statement runs until the last batch is read."""
         q = self.dialect.quote
         where, params = self.query.where(table)
         selected = (
@@ -63,6 +66,7 @@ class StorePass:
             key_index=0,
             key_column=table.key,
             batch=self.store.batch_size,
+            alone=alone,
         )
 
     def known(self, identity: Identity) -> KnownIdentifiers:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import repeat
 from typing import Any
 from uuid import UUID
 
@@ -60,6 +62,35 @@ def still_holds(rule: FieldRule, value: Any, known: KnownIdentifiers) -> bool:
     if rule.strategy == "pseudonymize":
         return not PSEUDONYM_SHAPE.fullmatch(str(value))
     return isinstance(value, str) and known.found_in(value)
+
+
+# Values JSON carries as they are (most of a row: text, numbers, NULL).
+_JSON_AS_IS = frozenset({str, int, float, bool, type(None)})
+_DATETIME_OR_NULL = frozenset({datetime, type(None)})
+
+
+def json_rows(
+    rows: Sequence[Sequence[Any]],
+) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """Each row's key (its first value) as text and its other values as JSON
+    can carry them (json_safe), converted a column at a time: in a batch,
+    most columns need nothing, and a timestamp column only isoformat."""
+    if not rows:
+        return iter(())
+    columns = list(zip(*rows, strict=True))
+    keys = map(str, columns[0])
+    if len(columns) == 1:
+        return zip(keys, repeat((), len(rows)), strict=True)
+    return zip(keys, zip(*map(_json_column, columns[1:]), strict=True), strict=True)
+
+
+def _json_column(values: tuple[Any, ...]) -> Sequence[Any]:
+    types = set(map(type, values))
+    if types <= _JSON_AS_IS:
+        return values
+    if types <= _DATETIME_OR_NULL:
+        return [None if v is None else v.isoformat() for v in values]
+    return [v if type(v) in _JSON_AS_IS else json_safe(v) for v in values]
 
 
 def json_safe(value: Any) -> Any:

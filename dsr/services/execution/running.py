@@ -9,7 +9,6 @@ right after it, in this process.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import socket
 import tempfile
@@ -50,10 +49,17 @@ from dsr.services.execution.recording import (
     task_finish,
     task_record_success,
 )
+from privacydesk.json_text import encoder
 from privacydesk.retry import AttemptOutcome, attempt_close, backoff_seconds
 from subjects.selectors import subjects_identity
 
 logger = logging.getLogger(__name__)
+
+
+# One encoder for every line (json.dumps builds a new one per call); keys
+# sorted, so a record's line is the same whatever its dict order.
+_encode_line = encoder(sort_keys=True, default=str)
+_LINES_PER_WRITE = 256
 
 
 class JsonlSink:
@@ -61,31 +67,43 @@ class JsonlSink:
 
     def __init__(self, task: RequestTask) -> None:
         self.name = f"dsr/{task.request.public_id}/{task.public_id}.jsonl"
-        self.digest = hashlib.sha256()
+        self._digest = hashlib.sha256()
         # Memory stays flat: past 256 KB the buffer spills to a temporary
         # file (a bigger buffer only raises the worker's peak: growing it, then
         # spilling it, holds up to three copies at once).
         self._file = tempfile.SpooledTemporaryFile(max_size=256 * 1024)
+        self._pending: list[str] = []  # lines encoded, not yet written
 
     def write(self, record: AccessRecord) -> None:
-        line = (
-            json.dumps(
+        self._pending.append(
+            _encode_line(
                 {
                     "location": record.location,
                     "key": record.key,
                     "category": record.category,
                     "data": record.data,
-                },
-                default=str,
-                ensure_ascii=False,
-                sort_keys=True,
+                }
             )
-            + "\n"
-        ).encode()
-        self.digest.update(line)
-        self._file.write(line)
+        )
+        if len(self._pending) >= _LINES_PER_WRITE:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._pending.append("")  # the last line's newline
+            chunk = "\n".join(self._pending).encode()
+            self._digest.update(chunk)
+            self._file.write(chunk)
+            self._pending = []
+
+    @property
+    def digest(self) -> Any:
+        """The SHA-256 of every line written so far."""
+        self._flush()
+        return self._digest
 
     def save(self) -> str:
+        self._flush()
         self._file.seek(0)
         if default_storage.exists(self.name):
             default_storage.delete(self.name)  # a rerun replaces, never appends

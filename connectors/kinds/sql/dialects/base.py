@@ -170,8 +170,13 @@ class Dialect(ABC):
         key_index: int,
         key_column: str,
         batch: int,
+        alone: bool = False,
     ) -> Iterator[tuple[list[str], list[Row]]]:
         """Yield (column names, rows) in batches ordered by the key.
+
+        `alone`: the caller runs no other statement on this connection until
+        it has read the last batch (access, which only writes the rows out),
+        so a database that can may send them as one stream.
 
         Keyset pagination: each batch is its own query starting after the last
         key seen, so no cursor stays open while the caller writes."""

@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from typing import Any
 
 import psycopg
@@ -16,6 +17,8 @@ from connectors.kinds.sql.dialects.base import Dialect, Row
 
 # psycopg's prepare_threshold for store connections (see Postgres.connect).
 PREPARE_THRESHOLD = 1
+# Rows streamed in chunks (Cursor.stream's size) need libpq 17 or later.
+CHUNKED_ROWS = psycopg.pq.version() >= 170000
 
 
 class Postgres(Dialect):
@@ -88,6 +91,7 @@ class Postgres(Dialect):
         key_index: int,
         key_column: str,
         batch: int,
+        alone: bool = False,
     ) -> Iterator[tuple[list[str], list[Row]]]:
         key = self.quote(key_column)
         # Most subjects fit in one batch: a plain query answers them in one
@@ -100,6 +104,17 @@ class Postgres(Dialect):
             yield columns, rows
         if len(rows) < batch:
             return
+        rest_sql = f"{sql} AND {key} > %s ORDER BY {key}"
+        rest_params = [*params, rows[-1][key_index]]
+        if alone and CHUNKED_ROWS:
+            # Nothing else runs on the connection meanwhile: the rest as one
+            # query whose rows the server sends in chunks while this process
+            # writes the previous ones (a cursor's FETCH waits for each).
+            with connection.cursor() as cursor:
+                streamed = cursor.stream(rest_sql, rest_params, size=batch)
+                while rows := list(islice(streamed, batch)):
+                    yield columns, rows
+            return
         # The rest through one server-side cursor, after the last key seen.
         # PostgreSQL cursors are insensitive: writes made in the same
         # transaction while it is open (erasure rewriting the rows it reads)
@@ -107,10 +122,7 @@ class Postgres(Dialect):
         cursor = connection.cursor(name=f"pd_{uuid.uuid4().hex[:12]}")
         try:
             cursor.itersize = batch
-            cursor.execute(
-                f"{sql} AND {key} > %s ORDER BY {key}",
-                [*params, rows[-1][key_index]],
-            )
+            cursor.execute(rest_sql, rest_params)
             while rows := cursor.fetchmany(batch):
                 yield columns, rows
                 if len(rows) < batch:
