@@ -37,8 +37,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """DRF's EXCEPTION_HANDLER: every error is JSON that names its field."""
     if isinstance(exc, DomainError):
         body: dict[str, Any] = {"error": exc.code, "detail": exc.message}
-        if exc.field:
-            body["errors"] = {exc.field: [exc.message]}
+        if exc.errors:
+            body["errors"] = exc.errors
         return Response(body, status=exc.status_code)
     if isinstance(exc, ObjectDoesNotExist):
         return Response(

@@ -25,6 +25,7 @@ from dsr.choices import (
 from dsr.clock import days_left, end_of_day
 from dsr.models import Request, RequestTask
 from dsr.selectors import request_progress
+from dsr.services.intake import BATCH_MAX
 from dsr.services.requests import CLOSING_OUTCOMES
 from privacydesk.apikit import AwareDateTimeField, IdentityField, StrictSerializer
 
@@ -80,6 +81,27 @@ class RequestCreateSerializer(StrictSerializer):
             "Needs the scope requests:verify."
         ),
     )
+
+
+class RequestBatchSerializer(StrictSerializer):
+    requests = RequestCreateSerializer(
+        many=True,
+        min_length=1,
+        max_length=BATCH_MAX,
+        help_text=(
+            f"1 to {BATCH_MAX} requests, each what `POST /api/v1/requests/` takes."
+        ),
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        # The size first, under the field's own name: 5,000 items are refused
+        # without checking each one.
+        items = data.get("requests") if isinstance(data, dict) else None
+        if isinstance(items, list) and not 1 <= len(items) <= BATCH_MAX:
+            raise serializers.ValidationError(
+                {"requests": [f"give 1 to {BATCH_MAX} requests (got {len(items)})"]}
+            )
+        return super().to_internal_value(data)
 
 
 class RequestFilterSerializer(serializers.Serializer[Any]):
@@ -303,8 +325,15 @@ class RequestDetailSerializer(RequestSerializer):
         """The request's tasks, read once for both fields."""
         cached = getattr(self, "_tasks_of", None)
         if cached is None or cached[0] != request.pk:
+            # Just taken in, the request carries its tasks (prefetched, with
+            # their connectors, in the order they were created).
+            prefetched = getattr(request, "_prefetched_objects_cache", {})
             tasks = list(
-                request.tasks.select_related("connector").order_by("created_at", "pk")
+                request.tasks.all()
+                if "tasks" in prefetched
+                else request.tasks.select_related("connector").order_by(
+                    "created_at", "pk"
+                )
             )
             self._tasks_of = cached = (request.pk, tasks)
         return cached[1]
