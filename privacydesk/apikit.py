@@ -68,7 +68,11 @@ def error_paths(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(errors, dict):
         flat: dict[str, list[str]] = {}
         for key, value in errors.items():
-            flat.update(error_paths(value, f"{prefix}.{key}" if prefix else str(key)))
+            if isinstance(key, int):  # a list's items, keyed by position
+                path = f"{prefix}[{key}]"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(error_paths(value, path))
         return flat
     if isinstance(errors, list) and any(isinstance(e, dict | list) for e in errors):
         flat = {}
