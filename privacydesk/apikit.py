@@ -12,6 +12,7 @@ client behind a request is read in accounts.api.authentication).
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -156,6 +157,27 @@ class StrictSerializer(serializers.Serializer):
         if problems:
             raise serializers.ValidationError(problems)
         return dict(value)
+
+
+# --- Outputs ------------------------------------------------------------------
+
+
+class OutputSerializer(serializers.Serializer):
+    """A serializer for answers only, cheap to build. DRF deep-copies every
+    declared field for each instance it builds (running each field's
+    __init__ again): most of the CPU of rendering a request. An output
+    field is only bound (name, parent) after that, so a shallow copy serves;
+    nested serializers are still copied deeply."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            name: (
+                copy.deepcopy(field)
+                if isinstance(field, serializers.BaseSerializer)
+                else copy.copy(field)
+            )
+            for name, field in self._declared_fields.items()
+        }
 
 
 class AwareDateTimeField(serializers.DateTimeField):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -36,5 +37,13 @@ def history_bulk_create(model: type[Model], rows: Sequence[Model]) -> None:
     if not rows:
         return
     request = getattr(HistoricalRecords.context, "request", None)
-    manager: Any = getattr(model, "history")  # noqa: B009  # added by the library
-    manager.bulk_history_create(rows, default_user=history_user(request))
+    _history_manager(model).bulk_history_create(
+        rows, default_user=history_user(request)
+    )
+
+
+@cache
+def _history_manager(model: type[Model]) -> Any:
+    """The model's history manager, built once: the library's descriptor
+    builds a new manager class at every access (a few ms of CPU)."""
+    return getattr(model, "history")  # noqa: B009  # added by the library

@@ -27,7 +27,12 @@ from dsr.models import Request, RequestTask
 from dsr.selectors import request_progress
 from dsr.services.intake import BATCH_MAX
 from dsr.services.requests import CLOSING_OUTCOMES
-from privacydesk.apikit import AwareDateTimeField, IdentityField, StrictSerializer
+from privacydesk.apikit import (
+    AwareDateTimeField,
+    IdentityField,
+    OutputSerializer,
+    StrictSerializer,
+)
 
 # `fields` is a name of the API and also a Serializer attribute. DRF's
 # metaclass takes declared fields off the class, so nothing is shadowed at run
@@ -186,13 +191,13 @@ class BlankAsNullChoiceField(serializers.ChoiceField):
         return super().to_representation(value)
 
 
-class ClockPauseSerializer(serializers.Serializer[Any]):
+class ClockPauseSerializer(OutputSerializer):
     reason = serializers.ChoiceField(choices=PauseReason.choices, read_only=True)
     started_at = serializers.DateTimeField(read_only=True)
     ended_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
-class RequestSerializer(serializers.Serializer[Any]):
+class RequestSerializer(OutputSerializer):
     """A request as integrations see it: ids, status and clock, no personal data."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
@@ -238,7 +243,7 @@ class RequestSerializer(serializers.Serializer[Any]):
         return days_left(request) if request.is_open else None
 
 
-class RequestProgressSerializer(serializers.Serializer[Any]):
+class RequestProgressSerializer(OutputSerializer):
     """How far the work in every store has got."""
 
     tasks_total = serializers.IntegerField(read_only=True)
@@ -255,7 +260,7 @@ class RequestProgressSerializer(serializers.Serializer[Any]):
     )
 
 
-class TaskExemptionSerializer(serializers.Serializer[Any]):
+class TaskExemptionSerializer(OutputSerializer):
     """Data deliberately kept, with its legal basis."""
 
     location = serializers.CharField(
@@ -271,7 +276,7 @@ class TaskExemptionSerializer(serializers.Serializer[Any]):
     count = serializers.IntegerField(read_only=True)
 
 
-class RequestTaskSerializer(serializers.Serializer[Any]):
+class RequestTaskSerializer(OutputSerializer):
     """One action in one store: status and counts, never the data itself."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
@@ -312,14 +317,25 @@ class RequestDetailSerializer(RequestSerializer):
     @extend_schema_field(RequestProgressSerializer)
     def get_progress(self, request: Request) -> dict[str, Any]:
         progress = request_progress(tasks=self._tasks(request))
-        return RequestProgressSerializer(progress).data
+        return dict(self._nested(RequestProgressSerializer).to_representation(progress))
 
     @extend_schema_field(RequestTaskSerializer(many=True))
     def get_tasks(self, request: Request) -> list[dict[str, Any]]:
-        tasks = RequestTaskSerializer(self._tasks(request), many=True)
-        # many=True builds a ListSerializer, whose data is a list; the stubs
-        # cannot follow __new__ and type it as the one-object ReturnDict.
-        return cast(list[dict[str, Any]], tasks.data)
+        tasks = self._nested(RequestTaskSerializer, many=True)
+        # many=True builds a ListSerializer, whose representation is a list;
+        # the stubs cannot follow __new__ and type it as one object's.
+        return cast(list[dict[str, Any]], tasks.to_representation(self._tasks(request)))
+
+    def _nested(
+        self, serializer: type[serializers.Serializer[Any]], many: bool = False
+    ) -> Any:
+        """One instance of a nested serializer for every request this one
+        renders (a list of 100 builds it once, not 100 times)."""
+        built = self.__dict__.setdefault("_nested_built", {})
+        key = (serializer, many)
+        if key not in built:
+            built[key] = serializer(many=many) if many else serializer()
+        return built[key]
 
     def _tasks(self, request: Request) -> list[RequestTask]:
         """The request's tasks, read once for both fields."""
@@ -339,7 +355,7 @@ class RequestDetailSerializer(RequestSerializer):
         return cached[1]
 
 
-class NoteSerializer(serializers.Serializer[Any]):
+class NoteSerializer(OutputSerializer):
     """A note as recorded; its text is not echoed back."""
 
     id = serializers.IntegerField(read_only=True)
