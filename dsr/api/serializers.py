@@ -89,8 +89,8 @@ class RequestCreateSerializer(StrictSerializer):
 
 
 class RequestBatchSerializer(StrictSerializer):
-    requests = RequestCreateSerializer(
-        many=True,
+    requests: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=RequestCreateSerializer(),
         min_length=1,
         max_length=BATCH_MAX,
         help_text=(
