@@ -13,10 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from connectors.services import connector_create
 from dsr.models import Request, RequestTask
 from subjects.models import DataSubject, SubjectIdentifier
-from tests.disclosure import DISCLOSURE
 
 URL = "/api/v1/requests/batch/"
 WRITE_VERIFY = ("requests:read", "requests:write", "requests:verify")
@@ -33,19 +31,6 @@ def _item(n: int, **overrides: Any) -> dict[str, Any]:
     }
     item.update(overrides)
     return item
-
-
-@pytest.fixture
-def stores(system_actor: Any) -> None:
-    for name in ("billing-desk", "legacy-crm"):
-        connector_create(
-            actor=system_actor,
-            name=name,
-            kind="manual",
-            config={"instructions": f"Look the customer up in {name}."},
-            data_categories=["billing"],
-            disclosure=DISCLOSURE,
-        )
 
 
 @pytest.mark.django_db
