@@ -46,15 +46,8 @@ from subjects.claims import Claim, identity_claims
 from subjects.services import subjects_get_or_create
 
 BATCH_MAX = 100  # requests in one batch
-_FIELDS = {
-    "kind",
-    "regime",
-    "identity",
-    "details",
-    "corrections",
-    "received_at",
-    "verified",
-}
+_REQUIRED = {"kind", "regime", "identity"}
+_FIELDS = {*_REQUIRED, "details", "corrections", "received_at", "verified"}
 
 
 @dataclass(frozen=True)
@@ -128,16 +121,15 @@ def requests_inputs_clean(
             errors[path] = ["must be an object"]
             continue
         unknown = sorted(set(item) - _FIELDS, key=str)
-        if unknown:
-            errors[f"{path}.{unknown[0]}"] = ["unknown field"]
+        missing = sorted(_REQUIRED - set(item))
+        if unknown or missing:
+            name = unknown[0] if unknown else missing[0]
+            errors[f"{path}.{name}"] = ["unknown field" if unknown else "required"]
             continue
         try:
             inputs.append(request_input_clean(actor=actor, channel=channel, **item))
         except ValidationFailed as error:
             errors[f"{path}.{error.field}" if error.field else path] = [error.message]
-        except TypeError:  # a required key missing
-            missing = sorted({"kind", "regime", "identity"} - set(item))
-            errors[f"{path}.{missing[0]}" if missing else path] = ["required"]
     if errors:
         raise ValidationFailed(
             f"{len(errors)} of {len(items)} requests are invalid; none was recorded",
