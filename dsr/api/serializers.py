@@ -89,7 +89,9 @@ class RequestCreateSerializer(StrictSerializer):
 
 
 class RequestBatchSerializer(StrictSerializer):
-    requests: serializers.ListSerializer[Any] = serializers.ListSerializer(
+    """Requests a system forwards together, recorded all or none."""
+
+    requests = serializers.ListField(
         child=RequestCreateSerializer(),
         min_length=1,
         max_length=BATCH_MAX,
