@@ -32,6 +32,7 @@ import io
 import json
 import os
 import pstats
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -179,7 +180,7 @@ def main() -> int:
     parser.add_argument("--no-batch", action="store_true", help="single POSTs only")
     args = parser.parse_args()
 
-    env, _ = bench_django_setup(
+    env, var_dir = bench_django_setup(
         app_db=APP_DB,
         redis_url=REDIS_URL,
         var_prefix="pd-bench-intake-",
@@ -253,6 +254,7 @@ def main() -> int:
             )
         )
     report(figures, "intake_profile")
+    shutil.rmtree(var_dir, ignore_errors=True)
     return 0
 
 
