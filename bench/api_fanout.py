@@ -94,8 +94,9 @@ from _common import (
 )
 
 REDIS_URL = os.environ.get("BENCH_API_REDIS_URL", "redis://127.0.0.1:6379/13")
-APP_DB = "privacydesk_bench_api"
-STORE_DB = "pd_bench_store_api"
+# Override to keep apart from another checkout running this bench.
+APP_DB = os.environ.get("BENCH_API_DB", "privacydesk_bench_api")
+STORE_DB = os.environ.get("BENCH_API_STORE_DB", "pd_bench_store_api")
 THREADS = 8
 POLL_SECONDS = 0.1
 SETTLE_SECONDS = 0.3
@@ -274,6 +275,7 @@ class Batch:
     done: float = 0.0  # all work done (first moment seen)
     pack_last: float = 0.0  # the last evidence pack's row, server side
     inspect: str = ""
+    one_post: bool = False  # all in one POST to the batch endpoint
 
     @property
     def first_post(self) -> float:
@@ -302,6 +304,40 @@ def _meter(web: Web, worker: Worker) -> CpuMeter:
     )
 
 
+def _body(kind: str, item: Tracked) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "regime": "gdpr",
+        "identity": {"email": item.email},
+        "verified": True,
+    }
+
+
+def _answered(item: Tracked, body: dict[str, Any]) -> None:
+    item.public_id = body["id"]
+    item.received_at = _when(body["received_at"])
+
+
+def post_all_at_once(client: Client, batch: Batch) -> None:
+    """The whole batch in one `POST /api/v1/requests/batch/` (the submission
+    window is that one call)."""
+    items = batch.items
+    posted = time.time()
+    code, body = client.call(
+        "POST",
+        "/api/v1/requests/batch/",
+        {"requests": [_body(batch.kind, i) for i in items]},
+    )
+    answered = time.time()
+    batch.submitted = answered
+    batch.submit.__exit__(None, None, None)
+    if code != 201:
+        raise RuntimeError(f"batch POST answered {code}: {body}")
+    for item, row in zip(items, body, strict=True):  # answered in the order sent
+        item.posted, item.answered = posted, answered
+        _answered(item, row)
+
+
 def run_batch(
     client: Client,
     web: Web,
@@ -309,13 +345,16 @@ def run_batch(
     kind: str,
     customers: list[int],
     timeout: float = 600,
+    one_post: bool = False,
 ) -> Batch:
-    """POST the requests from up to 8 threads, then poll each one's URL every
-    0.1 s until terminal; then wait for all the work they queued."""
+    """POST the requests from up to 8 threads (`one_post`: all in one POST to
+    the batch endpoint), then poll each one's URL every 0.1 s until
+    terminal; then wait for all the work they queued."""
     from connectors.demo.content import customer
 
     items = [Tracked(cid, customer(cid, seed=SEED).email) for cid in customers]
     batch = Batch(kind, items, *(_meter(web, worker) for _ in range(3)))
+    batch.one_post = one_post
     threads = min(THREADS, len(items))
     pending = list(reversed(items))
     lock = threading.Lock()
@@ -328,32 +367,23 @@ def run_batch(
     barrier = threading.Barrier(threads, action=submitted)
     deadline = time.monotonic() + timeout
 
-    def work() -> None:
-        mine: list[Tracked] = []
+    def work(share: list[Tracked]) -> None:
+        mine: list[Tracked] = list(share)  # one_post: already posted
         try:
-            while True:
+            while not one_post:
                 with lock:
                     if not pending:
                         break
                     item = pending.pop()
                 item.posted = time.time()
-                code, body = client.call(
-                    "POST",
-                    "/api/v1/requests/",
-                    {
-                        "kind": kind,
-                        "regime": "gdpr",
-                        "identity": {"email": item.email},
-                        "verified": True,
-                    },
-                )
+                code, body = client.call("POST", "/api/v1/requests/", _body(kind, item))
                 item.answered = time.time()
                 if code != 201:
                     raise RuntimeError(f"POST answered {code}: {body}")
-                item.public_id = body["id"]
-                item.received_at = _when(body["received_at"])
+                _answered(item, body)
                 mine.append(item)
-            barrier.wait()
+            if not one_post:
+                barrier.wait()
             while mine:
                 started = time.monotonic()
                 for item in list(mine):
@@ -380,7 +410,13 @@ def run_batch(
 
     batch.submit.__enter__()
     batch.to_terminal.__enter__()
-    workers = [threading.Thread(target=work, daemon=True) for _ in range(threads)]
+    shares: list[list[Tracked]] = [[] for _ in range(threads)]
+    if one_post:
+        post_all_at_once(client, batch)
+        shares = [items[index::threads] for index in range(threads)]
+    workers = [
+        threading.Thread(target=work, args=(share,), daemon=True) for share in shares
+    ]
     for thread in workers:
         thread.start()
     for thread in workers:
@@ -491,8 +527,13 @@ def batch_figures(
             batch.submitted - first,
             "s",
             None,
-            f"{PEER['submit_50']}; ours {n} POSTs from {THREADS} threads; "
-            f"{batch.submit.note()}",
+            f"{PEER['submit_50']}; ours "
+            + (
+                f"one POST of {n} to /batch/; "
+                if batch.one_post
+                else f"{n} POSTs from {THREADS} threads; "
+            )
+            + batch.submit.note(),
         ),
         Figure(
             f"{label}: web cpu per created request",
@@ -558,9 +599,9 @@ def main() -> int:
     def take(count: int) -> list[int]:
         return [next(ids) for _ in range(count)]
 
-    def batch(kind: str, count: int) -> Batch:
+    def batch(kind: str, count: int, one_post: bool = False) -> Batch:
         wait_idle(REDIS_URL)
-        return run_batch(client, web, worker, kind, take(count))
+        return run_batch(client, web, worker, kind, take(count), one_post=one_post)
 
     n, size = args.repeat, args.batch
     figures: list[Figure] = []
@@ -586,6 +627,8 @@ def main() -> int:
         batch("erasure", 4)  # warm-up with the new config
         singles = [batch("access", 1) for _ in range(n)]
         access = batch("access", size)
+        batch("access", 4, one_post=True)  # warm-up of the batch endpoint
+        access_one_post = batch("access", size, one_post=True)
         erase_null = batch("erasure", size)
     finally:
         web.stop()
@@ -621,6 +664,9 @@ def main() -> int:
         ),
     ]
     figures += batch_figures(access, f"null: {size} access", TARGET["access_50"])
+    figures += batch_figures(
+        access_one_post, f"null: {size} access, one POST", TARGET["access_50"]
+    )
     figures += batch_figures(
         erase_null, f"null: {size} erasures", TARGET["erase_50_null"]
     )

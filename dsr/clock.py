@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ from dsr.deadlines.counting import (
     compute_deadlines,
 )
 from dsr.deadlines.dates import WorkingCalendar
-from dsr.models import Request
+from dsr.models import ClockPause, Request
 
 
 def controller_zone() -> ZoneInfo:
@@ -52,31 +53,41 @@ def deadline_rules(regime: str) -> DeadlineRules:
     )
 
 
-def request_deadlines(request: Request, *, extended: bool | None = None) -> Deadlines:
-    pauses = [
+def request_deadlines(
+    request: Request,
+    *,
+    extended: bool | None = None,
+    pauses: Iterable[ClockPause] | None = None,
+) -> Deadlines:
+    """`pauses`: the request's pauses, for one not saved yet (else read)."""
+    if pauses is None:
+        pauses = request.pauses.all() if request.pk else []
+    spans = [
         Pause(
             reason=p.reason,
             started_on=local_date(p.started_at),
             ended_on=local_date(p.ended_at) if p.ended_at else None,
         )
-        for p in (request.pauses.all() if request.pk else [])
+        for p in pauses
     ]
-    identity_pauses = [p for p in pauses if p.reason == "identity" and p.ended_on]
+    identity_pauses = [p for p in spans if p.reason == "identity" and p.ended_on]
     return compute_deadlines(
         regime=request.regime,
         received_on=local_date(request.received_at),
         calendar=working_calendar(),
         rules=deadline_rules(request.regime),
-        pauses=pauses,
+        pauses=spans,
         identity_received_on=identity_pauses[-1].ended_on if identity_pauses else None,
         extended=request.is_extended if extended is None else extended,
         today=local_today(),
     )
 
 
-def apply_deadlines(request: Request) -> Deadlines:
+def apply_deadlines(
+    request: Request, *, pauses: Iterable[ClockPause] | None = None
+) -> Deadlines:
     """Recompute and set (not save) the stored dates of a request."""
-    deadlines = request_deadlines(request)
+    deadlines = request_deadlines(request, pauses=pauses)
     request.clock_start_on = deadlines.clock_start
     request.due_on = deadlines.due_on
     request.standard_due_on = deadlines.standard_due_on

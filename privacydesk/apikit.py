@@ -12,6 +12,7 @@ client behind a request is read in accounts.api.authentication).
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -37,8 +38,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """DRF's EXCEPTION_HANDLER: every error is JSON that names its field."""
     if isinstance(exc, DomainError):
         body: dict[str, Any] = {"error": exc.code, "detail": exc.message}
-        if exc.field:
-            body["errors"] = {exc.field: [exc.message]}
+        if exc.errors:
+            body["errors"] = exc.errors
         return Response(body, status=exc.status_code)
     if isinstance(exc, ObjectDoesNotExist):
         return Response(
@@ -68,7 +69,11 @@ def error_paths(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(errors, dict):
         flat: dict[str, list[str]] = {}
         for key, value in errors.items():
-            flat.update(error_paths(value, f"{prefix}.{key}" if prefix else str(key)))
+            if isinstance(key, int):  # a list's items, keyed by position
+                path = f"{prefix}[{key}]"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(error_paths(value, path))
         return flat
     if isinstance(errors, list) and any(isinstance(e, dict | list) for e in errors):
         flat = {}
@@ -152,6 +157,27 @@ class StrictSerializer(serializers.Serializer):
         if problems:
             raise serializers.ValidationError(problems)
         return dict(value)
+
+
+# --- Outputs ------------------------------------------------------------------
+
+
+class OutputSerializer(serializers.Serializer):
+    """A serializer for answers only, cheap to build. DRF deep-copies every
+    declared field for each instance it builds (running each field's
+    __init__ again): most of the CPU of rendering a request. An output
+    field is only bound (name, parent) after that, so a shallow copy serves;
+    nested serializers are still copied deeply."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            name: (
+                copy.deepcopy(field)
+                if isinstance(field, serializers.BaseSerializer)
+                else copy.copy(field)
+            )
+            for name, field in self._declared_fields.items()
+        }
 
 
 class AwareDateTimeField(serializers.DateTimeField):

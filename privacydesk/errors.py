@@ -9,10 +9,19 @@ class DomainError(Exception):
     status_code = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        errors: dict[str, list[str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        # Messages per field path, for an input with several faults at once
+        # (a batch: `requests[3].identity.email`); `field` names one.
+        self.errors = errors or ({field: [message]} if field else {})
 
 
 class ValidationFailed(DomainError):

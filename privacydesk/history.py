@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Model
 from django.http import HttpRequest
 from simple_history.models import HistoricalRecords
 
@@ -25,3 +28,22 @@ def history(*, table_name: str | None = None) -> HistoricalRecords:
     """History for a model; `table_name` keeps the table of a model that
     moved between apps."""
     return HistoricalRecords(get_user=history_user, table_name=table_name)
+
+
+def history_bulk_create(model: type[Model], rows: Sequence[Model]) -> None:
+    """The "created" history rows of rows written by `bulk_create` (which
+    sends no signal), with the user the middleware would have recorded: one
+    INSERT for all of them."""
+    if not rows:
+        return
+    request = getattr(HistoricalRecords.context, "request", None)
+    _history_manager(model).bulk_history_create(
+        rows, default_user=history_user(request)
+    )
+
+
+@cache
+def _history_manager(model: type[Model]) -> Any:
+    """The model's history manager, built once: the library's descriptor
+    builds a new manager class at every access (a few ms of CPU)."""
+    return getattr(model, "history")  # noqa: B009  # added by the library

@@ -25,8 +25,14 @@ from dsr.choices import (
 from dsr.clock import days_left, end_of_day
 from dsr.models import Request, RequestTask
 from dsr.selectors import request_progress
+from dsr.services.intake import BATCH_MAX
 from dsr.services.requests import CLOSING_OUTCOMES
-from privacydesk.apikit import AwareDateTimeField, IdentityField, StrictSerializer
+from privacydesk.apikit import (
+    AwareDateTimeField,
+    IdentityField,
+    OutputSerializer,
+    StrictSerializer,
+)
 
 # `fields` is a name of the API and also a Serializer attribute. DRF's
 # metaclass takes declared fields off the class, so nothing is shadowed at run
@@ -80,6 +86,29 @@ class RequestCreateSerializer(StrictSerializer):
             "Needs the scope requests:verify."
         ),
     )
+
+
+class RequestBatchSerializer(StrictSerializer):
+    """Requests a system forwards together, recorded all or none."""
+
+    requests = serializers.ListField(
+        child=RequestCreateSerializer(),
+        min_length=1,
+        max_length=BATCH_MAX,
+        help_text=(
+            f"1 to {BATCH_MAX} requests, each what `POST /api/v1/requests/` takes."
+        ),
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        # The size first, under the field's own name: 5,000 items are refused
+        # without checking each one.
+        items = data.get("requests") if isinstance(data, dict) else None
+        if isinstance(items, list) and not 1 <= len(items) <= BATCH_MAX:
+            raise serializers.ValidationError(
+                {"requests": [f"give 1 to {BATCH_MAX} requests (got {len(items)})"]}
+            )
+        return super().to_internal_value(data)
 
 
 class RequestFilterSerializer(serializers.Serializer[Any]):
@@ -164,13 +193,13 @@ class BlankAsNullChoiceField(serializers.ChoiceField):
         return super().to_representation(value)
 
 
-class ClockPauseSerializer(serializers.Serializer[Any]):
+class ClockPauseSerializer(OutputSerializer):
     reason = serializers.ChoiceField(choices=PauseReason.choices, read_only=True)
     started_at = serializers.DateTimeField(read_only=True)
     ended_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
-class RequestSerializer(serializers.Serializer[Any]):
+class RequestSerializer(OutputSerializer):
     """A request as integrations see it: ids, status and clock, no personal data."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
@@ -216,7 +245,7 @@ class RequestSerializer(serializers.Serializer[Any]):
         return days_left(request) if request.is_open else None
 
 
-class RequestProgressSerializer(serializers.Serializer[Any]):
+class RequestProgressSerializer(OutputSerializer):
     """How far the work in every store has got."""
 
     tasks_total = serializers.IntegerField(read_only=True)
@@ -233,7 +262,7 @@ class RequestProgressSerializer(serializers.Serializer[Any]):
     )
 
 
-class TaskExemptionSerializer(serializers.Serializer[Any]):
+class TaskExemptionSerializer(OutputSerializer):
     """Data deliberately kept, with its legal basis."""
 
     location = serializers.CharField(
@@ -249,7 +278,7 @@ class TaskExemptionSerializer(serializers.Serializer[Any]):
     count = serializers.IntegerField(read_only=True)
 
 
-class RequestTaskSerializer(serializers.Serializer[Any]):
+class RequestTaskSerializer(OutputSerializer):
     """One action in one store: status and counts, never the data itself."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
@@ -290,27 +319,45 @@ class RequestDetailSerializer(RequestSerializer):
     @extend_schema_field(RequestProgressSerializer)
     def get_progress(self, request: Request) -> dict[str, Any]:
         progress = request_progress(tasks=self._tasks(request))
-        return RequestProgressSerializer(progress).data
+        return dict(self._nested(RequestProgressSerializer).to_representation(progress))
 
     @extend_schema_field(RequestTaskSerializer(many=True))
     def get_tasks(self, request: Request) -> list[dict[str, Any]]:
-        tasks = RequestTaskSerializer(self._tasks(request), many=True)
-        # many=True builds a ListSerializer, whose data is a list; the stubs
-        # cannot follow __new__ and type it as the one-object ReturnDict.
-        return cast(list[dict[str, Any]], tasks.data)
+        tasks = self._nested(RequestTaskSerializer, many=True)
+        # many=True builds a ListSerializer, whose representation is a list;
+        # the stubs cannot follow __new__ and type it as one object's.
+        return cast(list[dict[str, Any]], tasks.to_representation(self._tasks(request)))
+
+    def _nested(
+        self, serializer: type[serializers.Serializer[Any]], many: bool = False
+    ) -> Any:
+        """One instance of a nested serializer for every request this one
+        renders (a list of 100 builds it once, not 100 times)."""
+        built = self.__dict__.setdefault("_nested_built", {})
+        key = (serializer, many)
+        if key not in built:
+            built[key] = serializer(many=many) if many else serializer()
+        return built[key]
 
     def _tasks(self, request: Request) -> list[RequestTask]:
         """The request's tasks, read once for both fields."""
         cached = getattr(self, "_tasks_of", None)
         if cached is None or cached[0] != request.pk:
+            # Just taken in, the request carries its tasks (prefetched, with
+            # their connectors, in the order they were created).
+            prefetched = getattr(request, "_prefetched_objects_cache", {})
             tasks = list(
-                request.tasks.select_related("connector").order_by("created_at", "pk")
+                request.tasks.all()
+                if "tasks" in prefetched
+                else request.tasks.select_related("connector").order_by(
+                    "created_at", "pk"
+                )
             )
             self._tasks_of = cached = (request.pk, tasks)
         return cached[1]
 
 
-class NoteSerializer(serializers.Serializer[Any]):
+class NoteSerializer(OutputSerializer):
     """A note as recorded; its text is not echoed back."""
 
     id = serializers.IntegerField(read_only=True)

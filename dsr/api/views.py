@@ -31,6 +31,7 @@ from dsr.services.requests import (
     request_create,
     request_reject,
     request_verify,
+    requests_create_many,
 )
 from privacydesk.apikit import (
     StrictSerializer,
@@ -77,6 +78,7 @@ class RequestViewSet(viewsets.GenericViewSet[Request]):
         "list": Scope.REQUESTS_READ,
         "retrieve": Scope.REQUESTS_READ,
         "create": Scope.REQUESTS_WRITE,
+        "batch": Scope.REQUESTS_WRITE,
         "notes": Scope.REQUESTS_WRITE,
         "verify": Scope.REQUESTS_VERIFY,
         "approve": Scope.REQUESTS_MANAGE,
@@ -137,9 +139,44 @@ class RequestViewSet(viewsets.GenericViewSet[Request]):
     def create(self, request: HttpRequest) -> Response:
         data = parse(s.RequestCreateSerializer, request.data)
         created = request_create(
-            actor=client_actor(request), channel=Channel.API, **data
+            actor=client_actor(request), channel=Channel.API, prefetched=True, **data
         )
         return self._done(created, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="requests_batch",
+        summary="Record up to 100 requests at once",
+        description=(
+            f"For systems that forward many requests together. Needs the scope "
+            f"`{Scope.REQUESTS_WRITE}`, and `{Scope.REQUESTS_VERIFY}` when any "
+            'request sets `received_at` or `"verified": true`. Each item is '
+            "what `POST /api/v1/requests/` takes. All or nothing: every item is "
+            "checked first, and if any is invalid nothing is recorded and the 400 "
+            "names each fault by its item, e.g. `requests[3].identity.email`. "
+            "Otherwise all are recorded in one transaction and the answer lists "
+            "them in the order sent, each as the single create answers it."
+        ),
+        request=s.RequestBatchSerializer,
+        responses={
+            201: s.RequestDetailSerializer(many=True),
+            **error_responses(400, 401, 403),
+        },
+        tags=["requests"],
+    )
+    # Not paged: the answer is the list of what was just recorded.
+    @action(detail=False, methods=["post"], pagination_class=None)
+    def batch(self, request: HttpRequest) -> Response:
+        data = parse(s.RequestBatchSerializer, request.data)
+        created = requests_create_many(
+            actor=client_actor(request),
+            channel=Channel.API,
+            items=data["requests"],
+            prefetched=True,
+        )
+        return Response(
+            s.RequestDetailSerializer(created, many=True).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         operation_id="requests_retrieve",

@@ -7,11 +7,9 @@ Here: intake, verification, approval, refusal and closing; the clock
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,26 +17,23 @@ from accounts.actors import Actor
 from accounts.permissions import Perm
 from audit.services import audit_batch, audit_record
 from dsr.choices import (
-    Channel,
     PauseReason,
-    Regime,
-    RequestKind,
     RequestStatus,
     VerificationMethod,
 )
 from dsr.clock import apply_deadlines, local_date
 from dsr.lifecycle import RequestAction, request_transition_check
-from dsr.models import ClockPause, Request, RequestNote
+from dsr.models import Request, RequestNote
 from dsr.services.execution.planning import request_plan_tasks
-from dsr.services.request_inputs import (
-    choice_clean,
-    reason_clean,
-    received_at_clean,
-    request_corrections_clean,
+from dsr.services.intake import (
+    request_input_clean,
+    requests_inputs_clean,
+    requests_record,
 )
+from dsr.services.request_inputs import choice_clean, reason_clean
 from privacydesk.errors import ValidationFailed
 from subjects.claims import identity_claims
-from subjects.services import subject_get_or_create, subject_link_identifiers
+from subjects.services import subject_link_identifiers
 
 # What verifying writes, and what apply_deadlines sets (saved by name: the
 # rest of the row, its encrypted identity included, is left as it is).
@@ -78,7 +73,6 @@ def request_audit(actor: Actor, request: Request, action: str, **data: Any) -> N
     audit_record(actor=actor, action=f"request.{action}", obj=request, data=data)
 
 
-@transaction.atomic
 def request_create(
     *,
     actor: Actor,
@@ -90,64 +84,40 @@ def request_create(
     corrections: Any = None,
     received_at: datetime | None = None,
     verified: bool = False,
+    prefetched: bool = False,
 ) -> Request:
-    """Record a request as it arrived; the clock starts at `received_at`."""
-    actor.require(Perm.REQUEST_CREATE)
-    kind = choice_clean(kind, RequestKind, "kind")
-    regime = choice_clean(regime, Regime, "regime")
-    channel = choice_clean(channel, Channel, "channel")
-    claims = identity_claims(identity)
-    clean_corrections = request_corrections_clean(kind=kind, corrections=corrections)
-    if len(details or "") > 10000:
-        raise ValidationFailed("at most 10000 characters", field="details")
-    if verified:
-        actor.require(Perm.REQUEST_VERIFY)
-    received = received_at_clean(actor, received_at)
-
-    subject = subject_get_or_create(claims=claims)
-    now = timezone.now()
-    request = Request(
-        reference=f"TMP-{uuid.uuid4().hex[:16]}",
-        subject=subject,
+    """Record a request as it arrived; the clock starts at `received_at`.
+    Entered `verified`, it is verified (and started) at once. `prefetched`:
+    see `requests_record` (for an answer built at once)."""
+    item = request_input_clean(
+        actor=actor,
         kind=kind,
         regime=regime,
         channel=channel,
         identity=identity,
-        details=(details or "").strip(),
-        corrections=clean_corrections,
-        received_at=received,
-        requires_approval=settings.REQUESTS_REQUIRE_APPROVAL,
-        created_by=actor.ref,
+        details=details,
+        corrections=corrections,
+        received_at=received_at,
+        verified=verified,
     )
-    apply_deadlines(request)
-    request.save()
-    request.reference = f"DSR-{local_date(received).year}-{request.pk:06d}"
-    if not verified:
-        # We ask for proof of identity now; the regime decides whether and
-        # how this stops the clock (dsr.deadlines).
-        ClockPause.objects.create(
-            request=request, reason=PauseReason.IDENTITY, started_at=now
-        )
-    apply_deadlines(request)
-    request.save()
-    request_audit(
-        actor,
-        request,
-        "received",
-        kind=kind,
-        regime=regime,
-        channel=channel,
-        received_at=received,
-        due_on=request.due_on,
+    return requests_record(actor=actor, inputs=[item], prefetched=prefetched)[0]
+
+
+def requests_create_many(
+    *,
+    actor: Actor,
+    channel: str,
+    items: Any,
+    field: str = "requests",
+    prefetched: bool = False,
+) -> list[Request]:
+    """Record a batch of requests (each what `request_create` takes, less
+    the channel): all checked first, nothing written if one is wrong (every
+    fault named under `requests[<i>]`), then all in one transaction."""
+    inputs = requests_inputs_clean(
+        actor=actor, channel=channel, items=items, field=field
     )
-    if verified:
-        method = (
-            VerificationMethod.API_VOUCHED
-            if actor.kind == "api"
-            else VerificationMethod.STAFF_CHECKED
-        )
-        request = request_mark_verified(actor=actor, request=request, method=method)
-    return request
+    return requests_record(actor=actor, inputs=inputs, prefetched=prefetched)
 
 
 def request_mark_verified(*, actor: Actor, request: Request, method: str) -> Request:

@@ -8,27 +8,12 @@ import pytest
 
 from accounts.actors import actor_system
 from audit.models import AuditEvent
-from connectors.services import connector_create
 from dsr.choices import RequestStatus, TaskStatus
 from dsr.models import Request, RequestTask
 from dsr.services.execution.planning import request_plan_tasks
 from dsr.services.requests import request_approve
-from tests.disclosure import DISCLOSURE
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def stores(system_actor: Any) -> None:
-    for name in ("billing-desk", "legacy-crm"):
-        connector_create(
-            actor=system_actor,
-            name=name,
-            kind="manual",
-            config={"instructions": f"Look the customer up in {name}."},
-            data_categories=["billing"],
-            disclosure=DISCLOSURE,
-        )
 
 
 def _fanned_out(request: Request) -> list[dict[str, Any]]:

@@ -106,7 +106,9 @@ def _use_broker(url: str) -> None:
 def broker_url() -> Iterator[str]:
     import redis
 
-    url = f"redis://127.0.0.1:6379/{_redis_db()}"
+    # The Redis server the suite was given (REDIS_URL), else the local one.
+    server = (os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0").rsplit("/", 1)
+    url = f"{server[0]}/{_redis_db()}"
     redis.Redis.from_url(url).flushdb()
     eager = celery_app.conf.task_always_eager
     _use_broker(url)

@@ -130,6 +130,32 @@ def test_erasure_end_to_end(worker, helpdesk, store, make_request) -> None:
     ]
 
 
+def test_a_batch_posted_to_the_api_is_run_by_the_worker(
+    worker, helpdesk, store, make_api_client
+) -> None:
+    # given a CRM forwarding five verified access requests in one call
+    _, http = make_api_client("requests:read", "requests:write", "requests:verify")
+    items = [
+        {
+            "kind": "access",
+            "regime": "gdpr",
+            "identity": {"email": customer(customer_id).email},
+            "verified": True,
+        }
+        for customer_id in range(30, 35)
+    ]
+    response = http.post("/api/v1/requests/batch/", {"requests": items}, format="json")
+    assert response.status_code == 201, response.json()
+    # then the worker runs every one's task and closes each as completed
+    for row in response.json():
+        request = Request.objects.get(public_id=row["id"])
+        request = wait_for(lambda r=request: _closed(r), what="the batch to complete")
+        assert request.status == "completed", request.status_reason
+        task = RequestTask.objects.get(request=request, action="access")
+        assert task.status == "succeeded"
+        assert task.records_found > 0
+
+
 def test_rectification_end_to_end(worker, helpdesk, store, make_request) -> None:
     request = make_request(
         kind="rectification",

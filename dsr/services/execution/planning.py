@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -70,49 +71,87 @@ def request_plan_tasks(
 
     Runs inside the caller's transaction; the tasks are enqueued after commit.
     """
-    action = ACTIONS_FOR_KIND[request.kind]
     existing = (
         {}
         if fresh
-        else {t.connector_id: t for t in request.tasks.filter(action=action)}
+        else {
+            t.connector_id: t
+            for t in request.tasks.filter(action=ACTIONS_FOR_KIND[request.kind])
+        }
     )
+    return requests_plan_tasks(
+        actor=actor, requests=[request], existing={request.pk: existing}
+    )[0]
+
+
+def requests_plan_tasks(
+    *,
+    actor: Actor,
+    requests: list[Request],
+    existing: dict[int, dict[int, RequestTask]] | None = None,
+) -> list[list[RequestTask]]:
+    """`request_plan_tasks` for several requests at once (a batch taken in):
+    one read of the stores, one INSERT of every new task, one `fanned_out`
+    event per request, one message per task after commit. `existing`: per
+    request id, its tasks already planned, by connector id (none if absent).
+    Returns each request's tasks, in the order of `requests`."""
+    stores = [
+        (connector, connector.instance().actions)
+        for connector in Connector.objects.filter(enabled=True).order_by("name")
+    ]
     now = timezone.now()
-    tasks: list[RequestTask] = []
+    planned: list[list[RequestTask]] = []
     new: list[RequestTask] = []
-    for connector in Connector.objects.filter(enabled=True).order_by("name"):
-        supported = action in connector.instance().actions
-        if not supported and action not in MANUAL_FALLBACK:
-            continue
-        task = existing.get(connector.pk)
-        if task is None:
-            task = RequestTask(
-                request=request,
-                connector=connector,
-                action=action,
-                manual=not supported,
-                status=TaskStatus.PENDING if supported else TaskStatus.WAITING,
-                max_attempts=settings.TASK_MAX_ATTEMPTS,
-                # set here, not by tasks_enqueue_after_commit: one write, not two
-                enqueued_at=now if supported else None,
-                status_note=(
-                    ""
-                    if supported
-                    else f"{connector.name} cannot {action} by itself: do it by hand"
-                ),
-            )
-            new.append(task)
-        tasks.append(task)
+    for request in requests:
+        action = ACTIONS_FOR_KIND[request.kind]
+        known = (existing or {}).get(request.pk, {})
+        tasks: list[RequestTask] = []
+        for connector, actions in stores:
+            supported = action in actions
+            if not supported and action not in MANUAL_FALLBACK:
+                continue
+            task = known.get(connector.pk)
+            if task is None:
+                task = _task_new(request, connector, action, supported, now)
+                new.append(task)
+            tasks.append(task)
+        planned.append(tasks)
     RequestTask.objects.bulk_create(new)  # one INSERT for every store
-    audit_record(
-        actor=actor,
-        action="request.fanned_out",
-        obj=request,
-        data={"tasks": [str(t.public_id) for t in tasks], "action": action},
+    for request, tasks in zip(requests, planned, strict=True):
+        audit_record(
+            actor=actor,
+            action="request.fanned_out",
+            obj=request,
+            data={
+                "tasks": [str(t.public_id) for t in tasks],
+                "action": ACTIONS_FOR_KIND[request.kind],
+            },
+        )
+    created = {id(task) for task in new}
+    pending = [t for tasks in planned for t in tasks if t.status == TaskStatus.PENDING]
+    tasks_enqueue_after_commit(t for t in pending if id(t) not in created)
+    tasks_enqueue_after_commit((t for t in pending if id(t) in created), marked=True)
+    return planned
+
+
+def _task_new(
+    request: Request, connector: Connector, action: str, supported: bool, now: datetime
+) -> RequestTask:
+    return RequestTask(
+        request=request,
+        connector=connector,
+        action=action,
+        manual=not supported,
+        status=TaskStatus.PENDING if supported else TaskStatus.WAITING,
+        max_attempts=settings.TASK_MAX_ATTEMPTS,
+        # set here, not by tasks_enqueue_after_commit: one write, not two
+        enqueued_at=now if supported else None,
+        status_note=(
+            ""
+            if supported
+            else f"{connector.name} cannot {action} by itself: do it by hand"
+        ),
     )
-    pending = [t for t in tasks if t.status == TaskStatus.PENDING]
-    tasks_enqueue_after_commit(t for t in pending if t not in new)
-    tasks_enqueue_after_commit((t for t in pending if t in new), marked=True)
-    return tasks
 
 
 def tasks_enqueue_after_commit(
