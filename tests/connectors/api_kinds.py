@@ -82,6 +82,19 @@ def zendesk_config(_: Path) -> dict[str, Any]:
     }
 
 
+_FRESHDESK: list[Any] = []
+
+
+def freshdesk_config(_: Path) -> dict[str, Any]:
+    """A Freshdesk connector pointed at a stand-in (one per test process)
+    whose API key is SECRET."""
+    from standins.freshdesk import start
+
+    if not _FRESHDESK:
+        _FRESHDESK.append(start(token=SECRET))
+    return {"domain": "acme", "base_url": _FRESHDESK[0].url}
+
+
 CASES: dict[str, KindCase] = {
     "sql": KindCase(
         config=sql_config,
@@ -136,6 +149,15 @@ CASES: dict[str, KindCase] = {
         kind_actions=["access", "rectify", "erase", "verify_erasure"],
         health="ok",
         secrets={"api_token": SECRET},
+    ),
+    "freshdesk": KindCase(
+        config=freshdesk_config,
+        patch=lambda config: {**config, "rate_limit_per_minute": 400},
+        actions=["access", "rectify", "erase", "verify_erasure"],
+        patched_actions=["access", "rectify", "erase", "verify_erasure"],
+        kind_actions=["access", "rectify", "erase", "verify_erasure"],
+        health="ok",
+        secrets={"api_key": SECRET},
     ),
 }
 
