@@ -3,7 +3,7 @@ thread, an account-wide budget per window (429 + Retry-After), an optional
 5xx rate, latency and failing routes, a token that can be revoked after so
 many calls, and call statistics the tests read. Each service adds its
 routes, its auth check, its rate headers and its error bodies (a `Handler`
-subclass) and what it holds (a `Service` subclass with `summary`)."""
+subclass) and what it holds (the `account` of its `Service`, with `summary`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 # (method, path pattern, route name): the handler's `_<name>` answers it
@@ -31,8 +31,18 @@ class Stats:
     by_route: dict[str, int] = field(default_factory=dict)
 
 
+class Holdings(Protocol):
+    def summary(self) -> Any: ...
+
+
+A = TypeVar("A", bound=Holdings)
+
+
 @dataclass(kw_only=True)
-class Service:
+class Service(Generic[A]):
+    """One stand-in: what it holds (`account`) and how it answers."""
+
+    account: A
     token: str
     per_window: int = 700
     window_seconds: float = 60.0
@@ -57,7 +67,7 @@ class Service:
 
     def summary(self) -> Any:
         """What `/_standin/state.json` shows (no auth)."""
-        raise NotImplementedError
+        return self.account.summary()
 
     def stop(self) -> None:
         if self.server is not None:
@@ -97,7 +107,7 @@ class Service:
             return max(0, self.per_window - self._window[1])
 
 
-S = TypeVar("S", bound=Service)
+S = TypeVar("S", bound=Service[Any])
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -105,7 +115,7 @@ class Handler(BaseHTTPRequestHandler):
     the bodies of its refusals; each route is a method `_<name>(*ids, body)`
     answering (status, document), None for no body."""
 
-    standin: Service
+    standin: Service[Any]
     routes: ClassVar[list[Route]] = []
     refusals: ClassVar[dict[int, Any]] = {}
     protocol_version = "HTTP/1.1"

@@ -12,7 +12,6 @@ window, soft and hard (force) delete, and `/_standin/state.json` (no auth).
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,12 +21,7 @@ from standins.http import Handler, Service, routes, serve
 MAX_PER_PAGE = 100
 
 
-@dataclass(kw_only=True)
-class StandIn(Service):
-    account: Account
-
-    def summary(self) -> Any:
-        return self.account.summary()
+StandIn = Service[Account]
 
 
 def start(

@@ -12,20 +12,13 @@ users/search, an optional 5xx rate and latency, and `/_standin/state.json`
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from standins.http import Handler, Service, routes, serve
 from standins.zendesk.state import AGENT_EMAIL, AGENT_ID, Account
 
-
-@dataclass(kw_only=True)
-class StandIn(Service):
-    account: Account
-
-    def summary(self) -> Any:
-        return self.account.summary()
+StandIn = Service[Account]
 
 
 def start(

@@ -7,6 +7,7 @@ import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -65,34 +66,27 @@ def files_config(folder: Path) -> dict[str, Any]:
     }
 
 
-_ZENDESK: list[Any] = []
+_STANDINS: dict[str, Any] = {}
+
+
+def standin_url(service: str) -> str:
+    """The URL of a stand-in of `service` (standins.<service>, one per test
+    process) whose API token or key is SECRET."""
+    if service not in _STANDINS:
+        _STANDINS[service] = import_module(f"standins.{service}").start(token=SECRET)
+    return str(_STANDINS[service].url)
 
 
 def zendesk_config(_: Path) -> dict[str, Any]:
-    """A Zendesk connector pointed at a stand-in (one per test process)
-    whose API token is SECRET."""
-    from standins.zendesk import start
-
-    if not _ZENDESK:
-        _ZENDESK.append(start(token=SECRET))
     return {
         "subdomain": "acme",
         "email": "agent@example.com",
-        "base_url": _ZENDESK[0].url,
+        "base_url": standin_url("zendesk"),
     }
 
 
-_FRESHDESK: list[Any] = []
-
-
 def freshdesk_config(_: Path) -> dict[str, Any]:
-    """A Freshdesk connector pointed at a stand-in (one per test process)
-    whose API key is SECRET."""
-    from standins.freshdesk import start
-
-    if not _FRESHDESK:
-        _FRESHDESK.append(start(token=SECRET))
-    return {"domain": "acme", "base_url": _FRESHDESK[0].url}
+    return {"domain": "acme", "base_url": standin_url("freshdesk")}
 
 
 CASES: dict[str, KindCase] = {
