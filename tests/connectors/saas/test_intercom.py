@@ -83,7 +83,8 @@ def test_access_finds_the_contact_her_conversations_and_their_parts(
     # 2 conversations, each a source message and 4 parts (3 comments, a close)
     assert by_type == {"contact": 1, "conversation": 2, "message": 2, "part": 8}
     (found,) = [r for r in records if r.location == "contact"]
-    assert found.key == person["id"] and found.category == "contact"
+    assert found.key == person["id"]
+    assert found.category == "contact"
     # the searches were POSTs with the query in the body (found by e-mail and
     # by phone: one contact, once)
     assert standin.stats.by_route["search_contacts"] == 2
@@ -116,7 +117,8 @@ def test_erasure_redacts_her_messages_deletes_her_and_waits_on_the_grace(
 
     # deleted, in its grace period: the task waits on Intercom for 7 days
     assert isinstance(result, Deferred)
-    assert result.check_at is not None and result.receipt is not None
+    assert result.check_at is not None
+    assert result.receipt is not None
     assert "7 days" in result.note
     assert person["id"] in standin.workspace.deleted_at
     for message in _messages(standin, person["id"]):
@@ -130,7 +132,8 @@ def test_erasure_redacts_her_messages_deletes_her_and_waits_on_the_grace(
     # a second run changes nothing (idempotent), and still waits
     again = kind.run(job, sink=None)  # type: ignore[arg-type]
     assert isinstance(again, Deferred)
-    assert again.receipt is not None and again.receipt.changed == 0
+    assert again.receipt is not None
+    assert again.receipt.changed == 0
 
     # after the grace, Intercom has destroyed her: verification passes
     standin.workspace.advance(GRACE_SECONDS + 1)
