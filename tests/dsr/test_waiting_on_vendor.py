@@ -5,11 +5,9 @@ only when the store confirms. Real PostgreSQL, the Intercom stand-in."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.actors import actor_system
@@ -19,20 +17,13 @@ from dsr.models import RequestTask
 from dsr.services.execution.running import task_run
 from dsr.services.execution.sweeping import tasks_sweep
 from evidence.packs.store_facts import stores_part
-from standins.intercom import StandIn, start
+from standins.intercom import StandIn
 from standins.intercom.state import GRACE_SECONDS, contact_id
 from tests.disclosure import CATEGORIES, DISCLOSURE
+from tests.intercom import TOKEN, intercom_standin
 
 pytestmark = pytest.mark.django_db
-TOKEN = "ic-access-token-0123456789"
-
-
-@pytest.fixture
-def standin() -> Iterator[StandIn]:
-    server = start(token=TOKEN)
-    cache.clear()
-    yield server
-    server.stop()
+standin = intercom_standin  # the fixture, by the name the tests use
 
 
 def test_an_erasure_waits_on_the_vendor_until_its_date_then_is_verified(

@@ -5,29 +5,20 @@ erasure waits on it), rectification, 401 and 429 with X-RateLimit-*."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 from connectors.base import ConfigError, ConnectorError, Deferred, Identity, Job
 from connectors.choices import Action
 from connectors.kinds.saas import SaasConnector
 from connectors.registry import kind_class
-from standins.intercom import StandIn, start
+from standins.intercom import StandIn
 from standins.intercom.state import GRACE_SECONDS, contact_id
+from tests.intercom import TOKEN, intercom_standin
 
 pytestmark = pytest.mark.django_db
-TOKEN = "ic-access-token-0123456789"
-
-
-@pytest.fixture
-def standin() -> Iterator[StandIn]:
-    server = start(token=TOKEN)
-    cache.clear()
-    yield server
-    server.stop()
+standin = intercom_standin  # the fixture, by the name the tests use
 
 
 def connector(standin: StandIn, *, token: str = TOKEN, **extra: Any) -> SaasConnector:
