@@ -82,6 +82,19 @@ def zendesk_config(_: Path) -> dict[str, Any]:
     }
 
 
+_INTERCOM: list[Any] = []
+
+
+def intercom_config(_: Path) -> dict[str, Any]:
+    """An Intercom connector pointed at a stand-in (one per test process)
+    whose access token is SECRET."""
+    from standins.intercom import start
+
+    if not _INTERCOM:
+        _INTERCOM.append(start(token=SECRET))
+    return {"api_host": "api.eu.intercom.io", "base_url": _INTERCOM[0].url}
+
+
 CASES: dict[str, KindCase] = {
     "sql": KindCase(
         config=sql_config,
@@ -136,6 +149,15 @@ CASES: dict[str, KindCase] = {
         kind_actions=["access", "rectify", "erase", "verify_erasure"],
         health="ok",
         secrets={"api_token": SECRET},
+    ),
+    "intercom": KindCase(
+        config=intercom_config,
+        patch=lambda config: {**config, "rate_limit_per_minute": 600},
+        actions=["access", "rectify", "erase", "verify_erasure"],
+        patched_actions=["access", "rectify", "erase", "verify_erasure"],
+        kind_actions=["access", "rectify", "erase", "verify_erasure"],
+        health="ok",
+        secrets={"access_token": SECRET},
     ),
 }
 

@@ -61,6 +61,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "assignee_email": "billing@example.com",
     },
     "zendesk": {"subdomain": "acme", "email": "privacy@acme.example"},
+    "intercom": {"api_host": "api.eu.intercom.io"},
 }
 # A config each kind refuses, and so must its schema.
 BAD: dict[str, dict[str, Any]] = {
@@ -70,6 +71,7 @@ BAD: dict[str, dict[str, Any]] = {
     "files": {"folder": "/srv/transcripts", "identity": {"fax": "customer.fax"}},
     "manual": {"instructions": "too short"},
     "zendesk": {"subdomain": "Acme Corp", "email": "privacy@acme.example"},
+    "intercom": {"api_host": "api.intercom.example.com"},
 }
 WITHDRAWN_AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -179,7 +181,9 @@ def test_every_kind_describes_its_config_as_json_schema(kind: str) -> None:
     assert not jsonschema.Draft202012Validator(schema).is_valid(BAD[kind])
 
 
-@pytest.mark.parametrize("kind", ["sql", "http", "pull", "manual", "zendesk"])
+@pytest.mark.parametrize(
+    "kind", ["sql", "http", "pull", "manual", "zendesk", "intercom"]
+)
 def test_the_examples_are_configs_the_kind_itself_accepts(kind: str) -> None:
     # (files checks its folder against the host's allowed roots: not here)
     cls = kind_class(kind)
@@ -330,7 +334,9 @@ def test_a_purge_the_store_cannot_run_is_refused_for_good(helpdesk: Helpdesk) ->
     assert "has no column created_at" in no_column.value.message
 
 
-@pytest.mark.parametrize("kind", ["http", "pull", "files", "manual", "zendesk"])
+@pytest.mark.parametrize(
+    "kind", ["http", "pull", "files", "manual", "zendesk", "intercom"]
+)
 def test_a_kind_that_cannot_purge_says_so_through_the_contract(kind: str) -> None:
     spec = PurgeSpec(
         table="t", age_column="c", cutoff=datetime(2030, 1, 1, tzinfo=UTC), action="x"
@@ -441,7 +447,7 @@ def test_the_pull_kind_parks_the_withdrawal_for_its_agent() -> None:
     assert "waiting for the agent" in outcome.note
 
 
-@pytest.mark.parametrize("kind", ["files", "manual", "zendesk"])
+@pytest.mark.parametrize("kind", ["files", "manual", "zendesk", "intercom"])
 def test_a_kind_that_cannot_withdraw_says_so(kind: str) -> None:
     assert kind_class(kind).withdraws_consent is False
     with pytest.raises(Unsupported) as refused:
@@ -457,7 +463,7 @@ def test_only_the_pull_kind_leases_its_jobs() -> None:
 
     assert lease is not None
     assert lease.total_seconds() == 600
-    for kind in ("sql", "http", "files", "manual", "zendesk"):
+    for kind in ("sql", "http", "files", "manual", "zendesk", "intercom"):
         assert _instance(kind).job_lease() is None
 
 
