@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar
 
 # The subject's identifiers are a foundation type (subjects builds them,
@@ -140,10 +141,18 @@ class ErasureReceipt(Outcome):
 
 @dataclass(frozen=True)
 class Deferred:
-    """The job was handed over; its result will be reported later."""
+    """The job was handed over; its result will be reported later.
+
+    An erasure the store finishes on its own by a date (a vendor that deletes
+    "within N days") gives `check_at`, that date, and `receipt`, what the
+    erasure did and knew: the task waits until then, and is done only when
+    `verify_erased(identity, receipt)`, asked after `check_at`, finds nothing
+    (dsr.services.execution.waiting)."""
 
     reference: str = ""
     note: str = ""
+    check_at: datetime | None = None
+    receipt: ErasureReceipt | None = None
 
 
 def _text(value: Any) -> str:

@@ -10,6 +10,7 @@ from dsr.models import Request
 from dsr.notifications import notify_subject
 from dsr.services.execution.running import task_run
 from dsr.services.execution.sweeping import tasks_sweep
+from dsr.services.execution.waiting import waiting_task_check
 from dsr.services.packages import (
     access_package_build_and_close,
     access_package_notify_ready,
@@ -73,6 +74,13 @@ def run_request_task_task(task_id: int) -> str:
 @shared_task(acks_late=True)
 def sweep_request_tasks_task() -> dict[str, int]:
     return tasks_sweep()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def check_waiting_task_task(task_id: int) -> str:
+    """Ask a store again about an erasure it promised to finish by a date
+    (sent by the sweeper once the date has passed)."""
+    return waiting_task_check(task_id=task_id)
 
 
 @shared_task(

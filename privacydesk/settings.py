@@ -210,6 +210,9 @@ TASK_RETRY_MAX_SECONDS = env_int("TASK_RETRY_MAX_SECONDS", 600)
 TASK_STALE_AFTER_SECONDS = env_int("TASK_STALE_AFTER_SECONDS", 900)
 TASK_LOST_AFTER_SECONDS = env_int("TASK_LOST_AFTER_SECONDS", 120)
 TASK_SWEEP_SECONDS = env_int("TASK_SWEEP_SECONDS", 30)
+# An erasure a store finishes by a date (a vendor's grace period) is checked
+# after it; while the store still holds the subject, again this much later.
+TASK_WAITING_RECHECK_SECONDS = env_int("TASK_WAITING_RECHECK_SECONDS", 86400)
 # Work that keeps no request open waits behind the requests' own tasks: on
 # Redis a worker takes priority 0, the default, first (0 is the highest), so a
 # busy worker never keeps a request waiting behind the e-mails telling

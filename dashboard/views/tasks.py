@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
@@ -135,6 +136,14 @@ class TaskRow:
         """The status in a word or three (the full label is the badge's title)."""
         if self.task.status == TaskStatus.WAITING and self.by_hand:
             return "Waiting for a person"
+        until = self.task.next_attempt_at
+        if (
+            self.task.status == TaskStatus.WAITING
+            and self.task.action == Action.ERASE
+            and until is not None
+        ):
+            day = timezone.localtime(until).strftime("%-d %b %Y")
+            return f"Waiting on {self.task.connector.name} until {day}"
         return SHORT_STATUS.get(self.task.status, self.task.get_status_display())
 
     @property

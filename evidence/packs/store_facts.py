@@ -4,6 +4,7 @@ rectified fields (reads only: counts and field names, never values)."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from connectors.choices import Action
@@ -63,8 +64,21 @@ def _locations(
     ]
 
 
+def _waiting_until(task: RequestTask) -> str | None:
+    """When a store promised to finish an erasure by a date: that date, UTC
+    (the task stays waiting and is checked after it)."""
+    if (
+        task.status == TaskStatus.WAITING
+        and task.action == Action.ERASE
+        and task.next_attempt_at is not None
+    ):
+        return task.next_attempt_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return None
+
+
 def _task_part(task: RequestTask, *, describe: bool) -> dict[str, Any]:
     config = _connector_config(task) if describe else {}
+    until = _waiting_until(task)
     return {
         "task": str(task.public_id),
         "action": task.action,
@@ -72,7 +86,12 @@ def _task_part(task: RequestTask, *, describe: bool) -> dict[str, Any]:
         if task.action in Action.values
         else task.action,
         "status": task.status,
-        "status_label": TaskStatus(task.status).label,
+        "status_label": (
+            f"Waiting on {task.connector.name} until {until}"
+            if until
+            else TaskStatus(task.status).label
+        ),
+        "waiting_until": until,
         "manual": task.manual,
         "found": task.records_found,
         "changed": task.records_changed,
@@ -101,8 +120,12 @@ def _task_part(task: RequestTask, *, describe: bool) -> dict[str, Any]:
 def _verification(task: RequestTask | None, main: RequestTask) -> dict[str, Any]:
     """The erasure verification pass of one store, in words."""
     if task is None:
+        until = _waiting_until(main)
         reason = (
-            "a manual store: confirmed by staff"
+            f"waiting on {main.connector.name} until {until}; the store is "
+            "asked again after that date"
+            if until
+            else "a manual store: confirmed by staff"
             if main.manual
             else "the store cannot be asked again"
             if main.status == TaskStatus.SUCCEEDED

@@ -89,6 +89,10 @@ def freshdesk_config(_: Path) -> dict[str, Any]:
     return {"domain": "acme", "base_url": standin_url("freshdesk")}
 
 
+def intercom_config(_: Path) -> dict[str, Any]:
+    return {"api_host": "api.eu.intercom.io", "base_url": standin_url("intercom")}
+
+
 CASES: dict[str, KindCase] = {
     "sql": KindCase(
         config=sql_config,
@@ -152,6 +156,15 @@ CASES: dict[str, KindCase] = {
         kind_actions=["access", "rectify", "erase", "verify_erasure"],
         health="ok",
         secrets={"api_key": SECRET},
+    ),
+    "intercom": KindCase(
+        config=intercom_config,
+        patch=lambda config: {**config, "rate_limit_per_minute": 600},
+        actions=["access", "rectify", "erase", "verify_erasure"],
+        patched_actions=["access", "rectify", "erase", "verify_erasure"],
+        kind_actions=["access", "rectify", "erase", "verify_erasure"],
+        health="ok",
+        secrets={"access_token": SECRET},
     ),
 }
 

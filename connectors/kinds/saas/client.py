@@ -56,6 +56,7 @@ class Client:
     timeout: float = 15.0
     remaining_header: str = ""
     reset_header: str = ""
+    reset_epoch: bool = False  # the reset header is a UNIX time (Intercom)
     retry_after_header: str = "Retry-After"
     sleep: Callable[[float], None] = time.sleep
 
@@ -94,6 +95,7 @@ class Client:
                 refusals += 1
                 self.budget.count_refusal()
                 wait = _seconds(headers.get(self.retry_after_header.lower()))
+                wait = self._reset_in(headers) if wait is None else wait
                 wait = DEFAULT_RETRY_AFTER if wait is None else wait
                 if refusals > RATE_LIMIT_RETRIES or wait > MAX_WAIT_SECONDS:
                     raise ConnectorError(
@@ -190,12 +192,17 @@ class Client:
             return
         remaining = _seconds(headers.get(self.remaining_header.lower()))
         if remaining is not None and remaining <= 0:
-            reset = (
-                _seconds(headers.get(self.reset_header.lower()))
-                if (self.reset_header)
-                else None
-            )
+            reset = self._reset_in(headers)
             self.budget.pause_for(reset if reset is not None else 60 - time.time() % 60)
+
+    def _reset_in(self, headers: Mapping[str, str]) -> float | None:
+        """Seconds until the vendor's window resets, from its reset header."""
+        if not self.reset_header:
+            return None
+        reset = _seconds(headers.get(self.reset_header.lower()))
+        if reset is not None and self.reset_epoch:
+            reset = max(0.0, reset - time.time())
+        return reset
 
 
 def basic_auth(username: str, password: str) -> str:

@@ -6,10 +6,12 @@ erase and verify_erasure, run by the engine's walker and eraser."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import jsonschema
+from django.utils import timezone
 
 from connectors.base import (
     JSON_SCHEMA_DIALECT,
@@ -127,8 +129,15 @@ class SaasConnector(ConnectorKind):
         except KeyError:
             return ""
         return {
-            "delete": f"deleted ({len(rule.get('requests', ()))} step(s))",
+            "delete": f"deleted ({len(rule.get('requests', ()))} step(s))"
+            + (
+                f"; destroyed by the vendor {rule['grace_days']} days later, "
+                "checked after that date"
+                if rule.get("grace_days")
+                else ""
+            ),
             "redact": "the subject's words redacted in place",
+            "redact_whole": "the subject's messages, and those naming her, redacted",
             "mask": "overwritten",
             "keep": f"kept ({rule.get('reason', '')})",
             "with_parent": "deleted with its parent",
@@ -139,6 +148,11 @@ class SaasConnector(ConnectorKind):
     def _walker(self) -> Walker:
         definition = self.definition
         context: dict[str, Any] = {
+            **{
+                f"config.{k}": field["default"]
+                for k, field in definition.config_fields.items()
+                if "default" in field
+            },
             **{f"config.{k}": v for k, v in self.config.items()},
             **{f"secret.{k}": v for k, v in self.secrets.items()},
         }
@@ -163,13 +177,31 @@ class SaasConnector(ConnectorKind):
             timeout=self.config.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS),
             remaining_header=limits.get("remaining_header", ""),
             reset_header=limits.get("reset_header", ""),
+            reset_epoch=limits.get("reset_format") == "epoch",
             retry_after_header=limits.get("retry_after_header", "Retry-After"),
         )
         return Walker(client, definition, context)
 
     def run(self, job: Job, sink: RecordSink) -> Outcome | Deferred:
         self._task = job.task_id
-        return super().run(job, sink)
+        result = super().run(job, sink)
+        root = self.definition.root
+        grace = self.definition.record(root)["erase"].get("grace_days")
+        if (
+            grace
+            and job.action == Action.ERASE
+            and isinstance(result, ErasureReceipt)
+            and result.per_location.get(root, {}).get("found")
+        ):
+            # Deleted, but the vendor destroys it only after its grace
+            # period: the task waits on it, checked after that date.
+            return Deferred(
+                note=f"{self.definition.label} destroys a deleted {root} "
+                f"{grace} days after its deletion",
+                check_at=timezone.now() + timedelta(days=grace),
+                receipt=result,
+            )
+        return result
 
     def health(self) -> HealthReport:
         check = self.definition.document["health"]

@@ -18,7 +18,7 @@ from django.core.cache import cache
 
 from connectors.base import ErasureReceipt, Exemption, Identity, Outcome, Unsupported
 from connectors.kinds.saas.client import Client
-from connectors.kinds.saas.templates import dig, render, render_all
+from connectors.kinds.saas.templates import dig, render, render_all, render_tree
 from connectors.kinds.saas.walk import Found, Walker
 from connectors.redaction import KnownIdentifiers
 
@@ -106,6 +106,8 @@ class Eraser:
                 changed = changed or int(answer.status != 404)
         elif strategy == "redact":
             changed = self._redact(found, rule, subject)
+        elif strategy == "redact_whole":
+            changed = self._redact_whole(found, rule, subject)
         elif strategy == "mask":
             update(self.client, rule, found, render_all(rule["values"], found.context))
             changed = 1
@@ -133,6 +135,27 @@ class Eraser:
             render(rule["path"], found.context, in_path=True),
             label=rule["path"],
             body=body,
+        )
+        return 1
+
+    def _redact_whole(
+        self, found: Found, rule: Mapping[str, Any], subject: KnownIdentifiers
+    ) -> int:
+        """The vendor blanks a whole message: hers, or one naming her (the
+        API cannot cut a part of it). One already redacted, or with no text,
+        is left (the vendor refuses those)."""
+        text = found.record.get(rule["text"])
+        if found.record.get(rule["redacted_field"]) or not isinstance(text, str):
+            return 0
+        if not text.strip() or not (
+            _theirs(found, rule) or subject.found_in(_plain(text))
+        ):
+            return 0
+        self.client.call(
+            rule["method"],
+            render(rule["path"], found.context, in_path=True),
+            label=rule["path"],
+            body=render_tree(rule.get("body", {}), found.context),
         )
         return 1
 
@@ -172,7 +195,8 @@ class Eraser:
         for name in self.definition.order:
             rule = self.definition.record(name)["erase"]
             parent = self.definition.record(name).get("parent")
-            if rule["strategy"] != "redact" or parent is None:
+            strategy = rule["strategy"]
+            if strategy not in ("redact", "redact_whole") or parent is None:
                 continue
             for parent_key in receipt.knows(f"ids.{parent}"):
                 context = {f"{parent}.id": parent_key, "id": parent_key}
@@ -180,11 +204,15 @@ class Eraser:
                     text = child.record.get(rule["text"])
                     if not isinstance(text, str):
                         continue
-                    author = str(child.record.get(rule.get("whole_when_field", "")))
-                    mine = author in roots
-                    if (mine and not _all_marked(text, rule)) or subject.found_in(
-                        _plain(text)
-                    ):
+                    author = dig(child.record, rule.get("whole_when_field", ""))
+                    mine = str(author) in roots
+                    if strategy == "redact_whole":
+                        if child.record.get(rule["redacted_field"]):
+                            continue
+                        done = not mine
+                    else:
+                        done = not mine or _all_marked(text, rule)
+                    if not done or subject.found_in(_plain(text)):
                         outcome.add(name, found=1)
 
 
@@ -227,7 +255,7 @@ def _theirs(found: Found, rule: Mapping[str, Any]) -> bool:
     field, parent = rule.get("whole_when_field"), rule.get("equals_parent")
     if not field or not parent:
         return False
-    return str(found.record.get(field)) == str(found.context.get(f"{parent}.id"))
+    return str(dig(found.record, field)) == str(found.context.get(f"{parent}.id"))
 
 
 def _is_marked(text: str, marker: str) -> bool:

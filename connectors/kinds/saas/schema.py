@@ -21,7 +21,12 @@ PAGINATION: dict[str, Any] = {
         # cursor: page[size] + links.next while meta.has_more (Zendesk style);
         # next_url: follow the URL at `next`; link: the RFC 8288 Link header;
         # page: a page number param; offset: an offset param.
-        "type": {"enum": ["cursor", "next_url", "link", "page", "offset", "none"]},
+        # token: the next page's token at `next` (Intercom's
+        # pages.next.starting_after), sent back as `param`: a query
+        # parameter, or a dotted path into the body of a POST search.
+        "type": {
+            "enum": ["cursor", "next_url", "link", "page", "offset", "token", "none"]
+        },
         "next": {"type": "string"},
         "has_more": {"type": "string"},
         "size_param": {"type": "string"},
@@ -38,6 +43,8 @@ REQUEST: dict[str, Any] = {
         "method": METHOD,
         "path": PATH,
         "params": TEMPLATES,
+        # a JSON body (a search's query), its strings templates
+        "body": {"type": "object"},
         "select": {"type": "string"},
         "pagination": PAGINATION,
     },
@@ -49,8 +56,10 @@ FIND: dict[str, Any] = {
     "type": "object",
     "properties": {
         "identifier": {"enum": ["email", "phone", "customer_id"]},
+        "method": METHOD,
         "path": PATH,
         "params": TEMPLATES,
+        "body": {"type": "object"},
         "select": {"type": "string"},
         # the record field that must equal the identifier (searches are fuzzy)
         "match": {"type": "string"},
@@ -70,6 +79,9 @@ ERASE: dict[str, Any] = {
                 "requests": {"type": "array", "items": REQUEST, "minItems": 1},
                 # requests that answer 404 once the record is gone for good
                 "gone": REQUEST,
+                # the vendor destroys it this many days after the delete: the
+                # erasure waits on it, checked (`gone`) after that date
+                "grace_days": {"type": "integer", "minimum": 1, "maximum": 366},
             },
             "required": ["strategy", "requests"],
             "additionalProperties": False,
@@ -89,6 +101,24 @@ ERASE: dict[str, Any] = {
                 "equals_parent": NAME,
             },
             "required": ["strategy", "method", "path", "text", "marker"],
+            "additionalProperties": False,
+        },
+        {
+            # the vendor redacts a whole message by its id (Intercom's
+            # conversation parts): the subject's own messages, and others
+            # that name her; `redacted_field` says it is done
+            "type": "object",
+            "properties": {
+                "strategy": {"const": "redact_whole"},
+                "method": METHOD,
+                "path": PATH,
+                "body": {"type": "object"},
+                "text": {"type": "string"},
+                "redacted_field": {"type": "string"},
+                "whole_when_field": {"type": "string"},
+                "equals_parent": NAME,
+            },
+            "required": ["strategy", "method", "path", "text", "redacted_field"],
             "additionalProperties": False,
         },
         {
@@ -177,6 +207,8 @@ CONFIG_FIELD: dict[str, Any] = {
     "type": "object",
     "properties": {
         "type": {"enum": ["string", "integer"]},
+        "enum": {"type": "array", "minItems": 1},
+        "default": {"type": ["string", "integer"]},
         "pattern": {"type": "string"},
         "format": {"type": "string"},
         "description": {"type": "string"},
@@ -230,6 +262,8 @@ DEFINITION_SCHEMA: dict[str, Any] = {
                 "per_minute": {"type": "integer", "minimum": 1},
                 "remaining_header": {"type": "string"},
                 "reset_header": {"type": "string"},
+                # seconds until the reset (default), or its UNIX time
+                "reset_format": {"enum": ["seconds", "epoch"]},
                 "retry_after_header": {"type": "string"},
             },
             "required": ["per_minute"],

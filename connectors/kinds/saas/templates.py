@@ -42,6 +42,28 @@ def render_all(
     return filled
 
 
+def render_tree(template: Any, context: Mapping[str, Any]) -> Any:
+    """A JSON template (a search body) filled: objects and lists walked,
+    strings as in `render_all` (a lone placeholder keeps its value's type)."""
+    if isinstance(template, Mapping):
+        return {key: render_tree(value, context) for key, value in template.items()}
+    if isinstance(template, list):
+        return [render_tree(value, context) for value in template]
+    if isinstance(template, str):
+        return render_all({"": template}, context)[""]
+    return template
+
+
+def put(document: dict[str, Any], path: str, value: Any) -> None:
+    """Set the value at a dotted path of a JSON object, making the objects
+    on the way (`pagination.starting_after`)."""
+    *parents, last = path.split(".")
+    node = document
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+
+
 def record_context(prefix: str, record: Mapping[str, Any]) -> dict[str, Any]:
     """`{prefix.field}` for every plain field of a record."""
     return {

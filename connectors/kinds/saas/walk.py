@@ -13,7 +13,14 @@ from typing import Any
 from connectors.base import ConnectorError, Identity
 from connectors.kinds.saas.client import Client
 from connectors.kinds.saas.definition import Definition
-from connectors.kinds.saas.templates import dig, record_context, render, render_all
+from connectors.kinds.saas.templates import (
+    dig,
+    put,
+    record_context,
+    render,
+    render_all,
+    render_tree,
+)
 
 MAX_PAGES = 10_000
 DEFAULT_PAGE_SIZE = 100
@@ -105,8 +112,11 @@ class Walker:
             k: str(v) for k, v in render_all(request.get("params", {}), context).items()
         }
         size = pagination.get("size", DEFAULT_PAGE_SIZE)
+        body = render_tree(request["body"], context) if "body" in request else None
         if kind == "cursor":
             params[pagination.get("size_param", "page[size]")] = str(size)
+        if kind == "token" and "size_param" in pagination:
+            self._put(params, body, pagination["size_param"], size)
         target: str | None = render(request["path"], context, in_path=True)
         number = 1 if kind == "page" else 0
         for _ in range(MAX_PAGES):
@@ -115,12 +125,23 @@ class Walker:
             if kind in ("page", "offset"):
                 params[pagination.get("param", kind)] = str(number)
             answer = self.client.call(
-                request.get("method", "GET"), target, label=label, params=params
+                request.get("method", "GET"),
+                target,
+                label=label,
+                params=params,
+                body=body,
             )
             if answer.status == 404:
                 return  # the parent is gone: nothing under it
             items = _items(answer.document, request.get("select", ""))
             yield from items
+            if kind == "token":
+                token = dig(answer.document, pagination.get("next", ""))
+                if not token or not items:
+                    return
+                where = pagination.get("param", "starting_after")
+                self._put(params, body, where, token)
+                continue
             target, number = self._next(
                 pagination, answer.document, answer.headers, target, number, items
             )
@@ -130,6 +151,14 @@ class Walker:
             f"{self.client.name}: more than {MAX_PAGES} pages of {label}",
             permanent=True,
         )
+
+    @staticmethod
+    def _put(params: dict[str, str], body: Any, where: str, value: Any) -> None:
+        """A page token or size: into the body of a search, else the query."""
+        if isinstance(body, dict):
+            put(body, where, value)
+        else:
+            params[where] = str(value)
 
     @staticmethod
     def _next(

@@ -49,6 +49,7 @@ from dsr.services.execution.recording import (
     task_finish,
     task_record_success,
 )
+from dsr.services.execution.waiting import task_mark_waiting
 from privacydesk.json_text import encoder
 from privacydesk.retry import AttemptOutcome, attempt_close, backoff_seconds
 from subjects.selectors import subjects_identity
@@ -205,7 +206,7 @@ def _task_run_once(task_id: int) -> str:
         return _record_failure(task, attempt, started, type(error).__name__, False)
     if isinstance(result, Deferred):
         attempt_close(attempt, started, AttemptOutcome.DEFERRED)
-        _mark_waiting(task, result)
+        task_mark_waiting(task, result)
         return "deferred"
     check = (
         _check_now(connector, job, sink, result) if job.action == Action.ERASE else None
@@ -345,11 +346,3 @@ def _record_failure(
         if moved:
             tasks_enqueue_after_commit([task], countdown=delay)
     return "retry"
-
-
-def _mark_waiting(task: RequestTask, deferred: Deferred) -> None:
-    RequestTask.objects.filter(pk=task.pk, status=TaskStatus.RUNNING).update(
-        status=TaskStatus.WAITING,
-        deferred_reference=deferred.reference[:200],
-        status_note=deferred.note,
-    )

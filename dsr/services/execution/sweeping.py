@@ -1,4 +1,5 @@
-"""The sweeper: re-enqueue what a dead worker or a lost message left behind."""
+"""The sweeper: re-enqueue what a dead worker or a lost message left behind,
+and send the checks of waiting erasures whose store's date has passed."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dsr.choices import PACKAGE_KINDS, TERMINAL_TASK_STATUSES, RequestStatus, Ta
 from dsr.models import Request, RequestTask, TaskAttempt
 from dsr.services.execution.finalising import access_package_enqueue
 from dsr.services.execution.planning import tasks_enqueue_after_commit
+from dsr.services.execution.waiting import waiting_checks_take
 from privacydesk.retry import lost_attempts_record, stale_jobs_take
 
 logger = logging.getLogger(__name__)
@@ -39,19 +41,33 @@ def tasks_sweep() -> dict[str, int]:
         unpackaged = _requests_awaiting_package(older_than=lost_pending)
         for request in unpackaged:
             access_package_enqueue(request)
-    if revived or lost or expired:
+    checks = waiting_checks_take(now)
+    if checks:
+        _checks_send(checks)
+    if revived or lost or expired or checks:
         logger.info(
-            "sweeper: %d revived, %d re-enqueued, %d leases expired",
+            "sweeper: %d revived, %d re-enqueued, %d leases expired, "
+            "%d waiting erasures checked",
             len(revived),
             len(lost),
             expired,
+            len(checks),
         )
     return {
         "revived": len(revived),
         "requeued": len(lost),
         "leases_expired": expired,
         "packages_requeued": len(unpackaged),
+        "waiting_checked": len(checks),
     }
+
+
+def _checks_send(task_ids: list[int]) -> None:
+    # Local: dsr.tasks imports the executor back (task <-> service pair).
+    from dsr.tasks import check_waiting_task_task
+
+    for task_id in task_ids:
+        check_waiting_task_task.delay(task_id)
 
 
 def _requests_awaiting_package(*, older_than: datetime) -> list[Request]:
