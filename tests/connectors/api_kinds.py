@@ -7,6 +7,7 @@ import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -65,34 +66,31 @@ def files_config(folder: Path) -> dict[str, Any]:
     }
 
 
-_ZENDESK: list[Any] = []
+_STANDINS: dict[str, Any] = {}
+
+
+def standin_url(service: str) -> str:
+    """The URL of a stand-in of `service` (standins.<service>, one per test
+    process) whose API token or key is SECRET."""
+    if service not in _STANDINS:
+        _STANDINS[service] = import_module(f"standins.{service}").start(token=SECRET)
+    return str(_STANDINS[service].url)
 
 
 def zendesk_config(_: Path) -> dict[str, Any]:
-    """A Zendesk connector pointed at a stand-in (one per test process)
-    whose API token is SECRET."""
-    from standins.zendesk import start
-
-    if not _ZENDESK:
-        _ZENDESK.append(start(token=SECRET))
     return {
         "subdomain": "acme",
         "email": "agent@example.com",
-        "base_url": _ZENDESK[0].url,
+        "base_url": standin_url("zendesk"),
     }
 
 
-_INTERCOM: list[Any] = []
+def freshdesk_config(_: Path) -> dict[str, Any]:
+    return {"domain": "acme", "base_url": standin_url("freshdesk")}
 
 
 def intercom_config(_: Path) -> dict[str, Any]:
-    """An Intercom connector pointed at a stand-in (one per test process)
-    whose access token is SECRET."""
-    from standins.intercom import start
-
-    if not _INTERCOM:
-        _INTERCOM.append(start(token=SECRET))
-    return {"api_host": "api.eu.intercom.io", "base_url": _INTERCOM[0].url}
+    return {"api_host": "api.eu.intercom.io", "base_url": standin_url("intercom")}
 
 
 CASES: dict[str, KindCase] = {
@@ -149,6 +147,15 @@ CASES: dict[str, KindCase] = {
         kind_actions=["access", "rectify", "erase", "verify_erasure"],
         health="ok",
         secrets={"api_token": SECRET},
+    ),
+    "freshdesk": KindCase(
+        config=freshdesk_config,
+        patch=lambda config: {**config, "rate_limit_per_minute": 400},
+        actions=["access", "rectify", "erase", "verify_erasure"],
+        patched_actions=["access", "rectify", "erase", "verify_erasure"],
+        kind_actions=["access", "rectify", "erase", "verify_erasure"],
+        health="ok",
+        secrets={"api_key": SECRET},
     ),
     "intercom": KindCase(
         config=intercom_config,

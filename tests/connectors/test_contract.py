@@ -61,6 +61,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "assignee_email": "billing@example.com",
     },
     "zendesk": {"subdomain": "acme", "email": "privacy@acme.example"},
+    "freshdesk": {"domain": "acme", "rate_limit_per_minute": 400},
     "intercom": {"api_host": "api.eu.intercom.io"},
 }
 # A config each kind refuses, and so must its schema.
@@ -71,6 +72,7 @@ BAD: dict[str, dict[str, Any]] = {
     "files": {"folder": "/srv/transcripts", "identity": {"fax": "customer.fax"}},
     "manual": {"instructions": "too short"},
     "zendesk": {"subdomain": "Acme Corp", "email": "privacy@acme.example"},
+    "freshdesk": {"domain": "acme.freshdesk.com"},
     "intercom": {"api_host": "api.intercom.example.com"},
 }
 WITHDRAWN_AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -182,7 +184,7 @@ def test_every_kind_describes_its_config_as_json_schema(kind: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "kind", ["sql", "http", "pull", "manual", "zendesk", "intercom"]
+    "kind", ["sql", "http", "pull", "manual", "zendesk", "freshdesk", "intercom"]
 )
 def test_the_examples_are_configs_the_kind_itself_accepts(kind: str) -> None:
     # (files checks its folder against the host's allowed roots: not here)
@@ -335,7 +337,7 @@ def test_a_purge_the_store_cannot_run_is_refused_for_good(helpdesk: Helpdesk) ->
 
 
 @pytest.mark.parametrize(
-    "kind", ["http", "pull", "files", "manual", "zendesk", "intercom"]
+    "kind", ["http", "pull", "files", "manual", "zendesk", "freshdesk", "intercom"]
 )
 def test_a_kind_that_cannot_purge_says_so_through_the_contract(kind: str) -> None:
     spec = PurgeSpec(
@@ -447,7 +449,9 @@ def test_the_pull_kind_parks_the_withdrawal_for_its_agent() -> None:
     assert "waiting for the agent" in outcome.note
 
 
-@pytest.mark.parametrize("kind", ["files", "manual", "zendesk", "intercom"])
+@pytest.mark.parametrize(
+    "kind", ["files", "manual", "zendesk", "freshdesk", "intercom"]
+)
 def test_a_kind_that_cannot_withdraw_says_so(kind: str) -> None:
     assert kind_class(kind).withdraws_consent is False
     with pytest.raises(Unsupported) as refused:
@@ -463,7 +467,7 @@ def test_only_the_pull_kind_leases_its_jobs() -> None:
 
     assert lease is not None
     assert lease.total_seconds() == 600
-    for kind in ("sql", "http", "files", "manual", "zendesk", "intercom"):
+    for kind in ("sql", "http", "files", "manual", "zendesk", "freshdesk", "intercom"):
         assert _instance(kind).job_lease() is None
 
 

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from connectors.base import Identity
 from connectors.kinds.saas import SaasConnector
 from connectors.registry import kind_class
 from standins.zendesk import StandIn, start
@@ -42,8 +41,3 @@ def connector(standin: StandIn, *, token: str = TOKEN, **extra: Any) -> SaasConn
 
 def subject(standin: StandIn, number: int = SUBJECT) -> dict[str, Any]:
     return dict(standin.account.users[user_id(number)])
-
-
-def identity_of(user: dict[str, Any]) -> Identity:
-    # asked for as a person types it: capitals in the e-mail
-    return Identity(emails=(user["email"].upper(),), phones=(user["phone"],))

@@ -1,6 +1,7 @@
 """The zendesk kind against the Zendesk stand-in (a real HTTP server on
 loopback keeping state): access, erasure and its verification, rectification,
-and the ways the service says no (auth, rate limit, 5xx, down, revoked)."""
+a remaining count of 0 pausing everyone, and an erasure cut between its two
+deletes (auth, 429, 5xx, down and revoked: test_refusals.py)."""
 
 from __future__ import annotations
 
@@ -8,33 +9,20 @@ import pytest
 
 from connectors.base import ConnectorError, ErasureReceipt, Identity, Job
 from connectors.choices import Action
-from connectors.kinds.saas.budget import Budget
 from standins.zendesk import StandIn
-from standins.zendesk.state import AGENT_ID, REDACTED, user_id
+from standins.zendesk.state import AGENT_ID, REDACTED
 from tests.connectors.saas.conftest import (
     SUBJECT,
     connector,
-    identity_of,
     subject,
 )
+from tests.connectors.saas.services import SERVICES, identity_of
 
 pytestmark = pytest.mark.django_db
 
 
 def _records(standin: StandIn, number: int = SUBJECT) -> int:
-    uid = user_id(number)
-    tickets = standin.account.tickets_of(uid)
-    comments = sum(len(standin.account.comments[t["id"]]) for t in tickets)
-    return 1 + len(standin.account.identities[uid]) + len(tickets) + comments
-
-
-def test_health_names_what_failed(standin: StandIn) -> None:
-    assert connector(standin).health().status.startswith("ok")
-    with pytest.raises(ConnectorError) as refused:
-        connector(standin, token="wrong-token").health()
-    assert refused.value.permanent
-    assert "auth refused (HTTP 401)" in refused.value.message
-    assert "wrong-token" not in refused.value.message
+    return SERVICES["zendesk"]().records(standin, number)
 
 
 def test_access_streams_every_record_with_its_category(standin: StandIn) -> None:
@@ -138,34 +126,6 @@ def test_rectification_writes_name_email_and_phone(standin: StandIn) -> None:
     assert (nobody.found, nobody.changed) == (0, 0)
 
 
-def test_a_429_is_waited_out_as_retry_after_says(standin: StandIn) -> None:
-    # the service allows 5 calls per 2 s, says so only by a 429, and our
-    # budget thinks it has plenty
-    standin.per_window, standin.window_seconds = 5, 2.0
-    standin.rate_headers = False
-    zendesk = connector(standin, rate_limit_per_minute=6000)
-
-    records = list(zendesk.access(identity_of(subject(standin))))
-
-    assert len(records) == _records(standin)
-    assert standin.stats.refused_429 >= 1
-    assert standin.stats.early_retries == 0  # never called before Retry-After
-    assert Budget("zendesk:zendesk-test", per_minute=1).refusals() >= 1
-
-
-def test_the_budget_spreads_calls_so_the_service_never_refuses(
-    standin: StandIn,
-) -> None:
-    # the connector knows the real limit: 60 a minute is 5 per 5 s window
-    standin.per_window, standin.window_seconds = 5, 5.0
-    zendesk = connector(standin, rate_limit_per_minute=60)
-
-    records = list(zendesk.access(identity_of(subject(standin))))
-
-    assert len(records) == _records(standin)
-    assert standin.stats.refused_429 == 0
-
-
 def test_a_remaining_count_of_zero_pauses_before_a_429(standin: StandIn) -> None:
     # the budget is too generous, but the service's headers say when to stop
     standin.per_window, standin.window_seconds = 5, 2.0
@@ -175,49 +135,6 @@ def test_a_remaining_count_of_zero_pauses_before_a_429(standin: StandIn) -> None
 
     assert len(records) == _records(standin)
     assert standin.stats.refused_429 == 0
-
-
-def test_server_errors_are_retried_then_reported_as_transient(
-    standin: StandIn,
-) -> None:
-    standin.error_rate = 0.3
-    records = list(connector(standin).access(identity_of(subject(standin))))
-    assert len(records) == _records(standin)
-    assert standin.stats.failed_5xx > 0
-
-    standin.error_rate = 1.0
-    with pytest.raises(ConnectorError) as failed:
-        connector(standin).erase(identity_of(subject(standin)))
-    assert not failed.value.permanent
-    assert "answered HTTP 503 4 times" in failed.value.message
-
-
-def test_a_store_that_is_down_is_a_transient_network_failure(
-    standin: StandIn,
-) -> None:
-    zendesk = connector(standin)
-    standin.stop()
-
-    with pytest.raises(ConnectorError) as down:
-        zendesk.erase(identity_of(subject(standin)))
-
-    assert not down.value.permanent
-    assert "unreachable" in down.value.message
-
-
-def test_a_token_revoked_mid_run_fails_for_good_naming_auth(
-    standin: StandIn,
-) -> None:
-    standin.revoke_after = 4
-    user = subject(standin)
-
-    with pytest.raises(ConnectorError) as revoked:
-        connector(standin).erase(identity_of(user))
-
-    assert revoked.value.permanent
-    assert "auth refused (HTTP 401)" in revoked.value.message
-    assert user["email"] not in revoked.value.message
-    assert user["id"] not in standin.account.purged
 
 
 def test_the_embedded_launcher_offers_a_stand_in_the_kind_reaches(

@@ -1,0 +1,207 @@
+"""What every stand-in's HTTP side shares: a real server on loopback in a
+thread, an account-wide budget per window (429 + Retry-After), an optional
+5xx rate, latency and failing routes, a token that can be revoked after so
+many calls, and call statistics the tests read. Each service adds its
+routes, its auth check, its rate headers and its error bodies (a `Handler`
+subclass) and what it holds (the `account` of its `Service`, with `summary`)."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+# (method, path pattern, route name): the handler's `_<name>` answers it
+Route = tuple[str, re.Pattern[str], str]
+
+
+@dataclass
+class Stats:
+    calls: int = 0
+    refused_429: int = 0
+    early_retries: int = 0  # calls made before a 429's Retry-After ran out
+    failed_5xx: int = 0
+    by_route: dict[str, int] = field(default_factory=dict)
+
+
+class Holdings(Protocol):
+    def summary(self) -> Any: ...
+
+
+A = TypeVar("A", bound=Holdings)
+
+
+@dataclass(kw_only=True)
+class Service(Generic[A]):
+    """One stand-in: what it holds (`account`) and how it answers."""
+
+    account: A
+    token: str
+    per_window: int = 700
+    window_seconds: float = 60.0
+    page_size: int = 2  # the most any page holds: small, to exercise paging
+    error_rate: float = 0.0
+    latency: float = 0.0
+    rate_headers: bool = True  # the service's remaining-budget headers
+    revoke_after: int | None = None  # calls after which the token is revoked
+    failing: set[str] = field(default_factory=set)  # routes answering 503
+    stats: Stats = field(default_factory=Stats)
+    server: ThreadingHTTPServer | None = None
+    _window: tuple[int, int] = (0, 0)
+    _retry_at: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _rng: random.Random = field(default_factory=lambda: random.Random(7))
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        port = self.server.server_address[1]
+        return f"http://127.0.0.1:{port}"
+
+    def summary(self) -> Any:
+        """What `/_standin/state.json` shows (no auth)."""
+        return self.account.summary()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def admit(self) -> float | None:
+        """Count a call against the budget; seconds to wait when over it."""
+        with self._lock:
+            now = time.time()
+            self.stats.calls += 1
+            if now < self._retry_at:
+                self.stats.early_retries += 1
+            window = int(now // self.window_seconds)
+            current, count = self._window
+            count = count + 1 if current == window else 1
+            self._window = (window, count)
+            if count <= self.per_window:
+                return None
+            self.stats.refused_429 += 1
+            wait = (window + 1) * self.window_seconds - now
+            self._retry_at = max(self._retry_at, now + math.ceil(wait))
+            return float(math.ceil(wait))
+
+    def fails_now(self) -> bool:
+        with self._lock:
+            failed = self.error_rate > 0 and self._rng.random() < self.error_rate
+            self.stats.failed_5xx += failed
+            return failed
+
+    def reset(self) -> int:
+        """Seconds until the current window ends."""
+        return math.ceil(self.window_seconds - time.time() % self.window_seconds)
+
+    def remaining(self) -> int:
+        with self._lock:
+            return max(0, self.per_window - self._window[1])
+
+
+S = TypeVar("S", bound=Service[Any])
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One service's API: `routes`, `_authenticated`, `budget_headers` and
+    the bodies of its refusals; each route is a method `_<name>(*ids, body)`
+    answering (status, document), None for no body."""
+
+    standin: Service[Any]
+    routes: ClassVar[list[Route]] = []
+    refusals: ClassVar[dict[int, Any]] = {}
+    protocol_version = "HTTP/1.1"
+    query: dict[str, str]
+
+    def log_message(self, *args: Any) -> None:  # quiet: tests read stats
+        pass
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def _authenticated(self) -> bool:
+        raise NotImplementedError
+
+    def budget_headers(self) -> dict[str, str]:
+        return {}
+
+    def _dispatch(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        self.query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if parts.path == "/_standin/state.json":
+            return self._send(200, self.standin.summary())
+        standin = self.standin
+        if standin.latency:
+            time.sleep(standin.latency)
+        wait = standin.admit()
+        if wait is not None:
+            return self._send(429, self.refusals.get(429), retry_after=wait)
+        if standin.revoke_after is not None and standin.stats.calls > (
+            standin.revoke_after
+        ):
+            standin.token = "revoked"
+        if not self._authenticated():
+            return self._send(401, self.refusals.get(401))
+        if standin.fails_now():
+            return self._send(503, self.refusals.get(503))
+        for route_method, pattern, name in self.routes:
+            match = pattern.match(parts.path)
+            if match and route_method == method:
+                if name in standin.failing:
+                    return self._send(503, self.refusals.get(503))
+                standin.stats.by_route[name] = standin.stats.by_route.get(name, 0) + 1
+                body = json.loads(raw) if raw else {}
+                ids = [int(group) for group in match.groups()]
+                status, document = getattr(self, f"_{name}")(*ids, body=body)
+                return self._send(status, document)
+        return self._send(404, self.refusals.get(404))
+
+    def _send(self, status: int, document: Any, *, retry_after: float = 0) -> None:
+        data = b"" if document is None else json.dumps(document).encode()
+        self.send_response(status)
+        if data:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        if self.standin.rate_headers:
+            for name, value in self.budget_headers().items():
+                self.send_header(name, value)
+        if retry_after:
+            self.send_header("Retry-After", str(int(retry_after)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _base(self) -> str:
+        return f"http://{self.headers.get('Host')}{urlsplit(self.path).path}"
+
+
+def routes(prefix: str, table: list[tuple[str, str, str]]) -> list[Route]:
+    """Routes under `prefix`, each path with an optional `.json`."""
+    return [
+        (method, re.compile(f"^{prefix}{path}(?:\\.json)?$"), name)
+        for method, path, name in table
+    ]
+
+
+def serve(standin: S, handler: type[Handler], port: int = 0) -> S:
+    """Serve `standin` on 127.0.0.1 (`port` 0: a free one) in a thread."""
+    bound = type(f"{handler.__name__}Bound", (handler,), {"standin": standin})
+    standin.server = ThreadingHTTPServer(("127.0.0.1", port), bound)
+    standin.server.daemon_threads = True
+    threading.Thread(target=standin.server.serve_forever, daemon=True).start()
+    return standin

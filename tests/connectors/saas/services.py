@@ -1,0 +1,94 @@
+"""Each SaaS service the tests drive through its stand-in: how to start the
+stand-in, configure a connector to it, pick a subject and count what access
+must return, so the behaviour every service shares (auth, rate limit, 5xx,
+down, revoked) is tested once for all of them (test_refusals.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.base import Identity
+from connectors.kinds.saas import SaasConnector
+from connectors.registry import kind_class
+
+SUBJECT = 3  # the demo customer whose data the tests ask for
+
+
+@dataclass(frozen=True)
+class Service:
+    kind: str
+    start: Callable[..., Any]  # start(token=..., **options) -> a stand-in
+    config: Callable[[str], dict[str, Any]]  # the stand-in's URL -> config
+    secret: str
+    subject: Callable[[Any, int], dict[str, Any]]  # (stand-in, number) -> record
+    records: Callable[[Any, int], int]  # what access finds for that subject
+    erased: Callable[[Any, dict[str, Any]], bool]  # the stand-in's own state
+
+    def connector(
+        self, standin: Any, *, token: str, name: str = "", **extra: Any
+    ) -> SaasConnector:
+        cls = kind_class(self.kind)
+        assert issubclass(cls, SaasConnector)
+        return cls(
+            name=name or f"{self.kind}-test",
+            config={**self.config(standin.url), **extra},
+            secrets={self.secret: token},
+        )
+
+
+def identity_of(record: dict[str, Any]) -> Identity:
+    # asked for as a person types it: capitals in the e-mail
+    phones = tuple(p for p in (record.get("phone"), record.get("mobile")) if p)
+    return Identity(emails=(record["email"].upper(),), phones=phones)
+
+
+def _zendesk() -> Service:
+    from standins.zendesk import start
+    from standins.zendesk.state import AGENT_EMAIL, user_id
+
+    def records(standin: Any, number: int) -> int:
+        uid = user_id(number)
+        tickets = standin.account.tickets_of(uid)
+        comments = sum(len(standin.account.comments[t["id"]]) for t in tickets)
+        return 1 + len(standin.account.identities[uid]) + len(tickets) + comments
+
+    return Service(
+        kind="zendesk",
+        start=start,
+        config=lambda url: {"subdomain": "demo", "email": AGENT_EMAIL, "base_url": url},
+        secret="api_token",
+        subject=lambda standin, n: dict(standin.account.users[user_id(n)]),
+        records=records,
+        erased=lambda standin, user: user["id"] in standin.account.purged,
+    )
+
+
+def _freshdesk() -> Service:
+    from datetime import UTC, datetime
+
+    from standins.freshdesk import start
+    from standins.freshdesk.state import contact_id
+
+    def records(standin: Any, number: int) -> int:
+        every = datetime(2000, 1, 1, tzinfo=UTC)
+        tickets = standin.account.tickets_of(contact_id(number), updated_since=every)
+        talks = sum(len(standin.account.conversations[t["id"]]) for t in tickets)
+        return 1 + len(tickets) + talks
+
+    return Service(
+        kind="freshdesk",
+        start=start,
+        config=lambda url: {"domain": "demo", "base_url": url},
+        secret="api_key",
+        subject=lambda standin, n: dict(standin.account.contacts[contact_id(n)]),
+        records=records,
+        erased=lambda standin, contact: contact["id"] in standin.account.hard_deleted,
+    )
+
+
+SERVICES: dict[str, Callable[[], Service]] = {
+    "zendesk": _zendesk,
+    "freshdesk": _freshdesk,
+}
