@@ -102,6 +102,10 @@ class Service(Generic[A]):
         """Seconds until the current window ends."""
         return math.ceil(self.window_seconds - time.time() % self.window_seconds)
 
+    def window_end(self) -> int:
+        """When the current window ends, as a UNIX time."""
+        return math.ceil((time.time() // self.window_seconds + 1) * self.window_seconds)
+
     def remaining(self) -> int:
         with self._lock:
             return max(0, self.per_window - self._window[1])
@@ -113,19 +117,28 @@ S = TypeVar("S", bound=Service[Any])
 class Handler(BaseHTTPRequestHandler):
     """One service's API: `routes`, `_authenticated`, `budget_headers` and
     the bodies of its refusals; each route is a method `_<name>(*ids, body)`
-    answering (status, document), None for no body."""
+    answering (status, document), None for no body. A service that checks
+    the token before the budget sets `auth_first`; one whose 429 has no
+    Retry-After sets `retry_after` False; string ids: `numeric_ids` False."""
 
     standin: Service[Any]
     routes: ClassVar[list[Route]] = []
     refusals: ClassVar[dict[int, Any]] = {}
+    auth_first: ClassVar[bool] = False
+    retry_after: ClassVar[bool] = True
+    numeric_ids: ClassVar[bool] = True
     protocol_version = "HTTP/1.1"
     query: dict[str, str]
+    authorized: bool = False  # this call's token was accepted
 
     def log_message(self, *args: Any) -> None:  # quiet: tests read stats
         pass
 
     def do_GET(self) -> None:
         self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
 
     def do_PUT(self) -> None:
         self._dispatch("PUT")
@@ -136,11 +149,20 @@ class Handler(BaseHTTPRequestHandler):
     def _authenticated(self) -> bool:
         raise NotImplementedError
 
+    def _authorize(self) -> bool:
+        self.authorized = self._authenticated()
+        return self.authorized
+
     def budget_headers(self) -> dict[str, str]:
         return {}
 
+    def refusal(self, status: int) -> Any:
+        """The body of a refusal with `status` (429, 401, 503, 404)."""
+        return self.refusals.get(status)
+
     def _dispatch(self, method: str) -> None:
         parts = urlsplit(self.path)
+        self.authorized = False
         self.query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -150,27 +172,29 @@ class Handler(BaseHTTPRequestHandler):
         if standin.latency:
             time.sleep(standin.latency)
         wait = standin.admit()
-        if wait is not None:
-            return self._send(429, self.refusals.get(429), retry_after=wait)
         if standin.revoke_after is not None and standin.stats.calls > (
             standin.revoke_after
         ):
             standin.token = "revoked"
-        if not self._authenticated():
-            return self._send(401, self.refusals.get(401))
+        if self.auth_first and not self._authorize():
+            return self._send(401, self.refusal(401))
+        if wait is not None:
+            return self._send(429, self.refusal(429), retry_after=wait)
+        if not self.auth_first and not self._authorize():
+            return self._send(401, self.refusal(401))
         if standin.fails_now():
-            return self._send(503, self.refusals.get(503))
+            return self._send(503, self.refusal(503))
         for route_method, pattern, name in self.routes:
             match = pattern.match(parts.path)
             if match and route_method == method:
                 if name in standin.failing:
-                    return self._send(503, self.refusals.get(503))
+                    return self._send(503, self.refusal(503))
                 standin.stats.by_route[name] = standin.stats.by_route.get(name, 0) + 1
                 body = json.loads(raw) if raw else {}
-                ids = [int(group) for group in match.groups()]
+                ids = [int(g) if self.numeric_ids else g for g in match.groups()]
                 status, document = getattr(self, f"_{name}")(*ids, body=body)
                 return self._send(status, document)
-        return self._send(404, self.refusals.get(404))
+        return self._send(404, self.refusal(404))
 
     def _send(self, status: int, document: Any, *, retry_after: float = 0) -> None:
         data = b"" if document is None else json.dumps(document).encode()
@@ -181,7 +205,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.standin.rate_headers:
             for name, value in self.budget_headers().items():
                 self.send_header(name, value)
-        if retry_after:
+        if retry_after and self.retry_after:
             self.send_header("Retry-After", str(int(retry_after)))
         self.end_headers()
         self.wfile.write(data)
@@ -190,10 +214,12 @@ class Handler(BaseHTTPRequestHandler):
         return f"http://{self.headers.get('Host')}{urlsplit(self.path).path}"
 
 
-def routes(prefix: str, table: list[tuple[str, str, str]]) -> list[Route]:
-    """Routes under `prefix`, each path with an optional `.json`."""
+def routes(
+    prefix: str, table: list[tuple[str, str, str]], suffix: str = r"(?:\.json)?"
+) -> list[Route]:
+    """Routes under `prefix`, each path with `suffix` (an optional `.json`)."""
     return [
-        (method, re.compile(f"^{prefix}{path}(?:\\.json)?$"), name)
+        (method, re.compile(f"^{prefix}{path}{suffix}$"), name)
         for method, path, name in table
     ]
 
