@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 from connectors.base import ConnectorError, ErasureReceipt, Identity, Job
 from connectors.choices import Action
@@ -20,18 +18,14 @@ from connectors.kinds.saas import SaasConnector
 from standins.freshdesk import StandIn, start
 from standins.freshdesk.state import AGENT_ID, contact_id
 from tests.connectors.saas.services import SERVICES, SUBJECT, identity_of
+from tests.standin_fixtures import standin_fixture
 
 pytestmark = pytest.mark.django_db
 KEY = "fd-api-key-0123456789"
 FRESHDESK = SERVICES["freshdesk"]()
 
 
-@pytest.fixture
-def standin() -> Iterator[StandIn]:
-    server = start(token=KEY)
-    cache.clear()  # the budget's counters and pauses start empty
-    yield server
-    server.stop()
+standin = standin_fixture(start, KEY)
 
 
 def _connector(standin: StandIn, **extra: Any) -> SaasConnector:
