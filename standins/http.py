@@ -13,10 +13,13 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qs, urlsplit
+
+from standins.holdings import Holdings
 
 # (method, path pattern, route name): the handler's `_<name>` answers it
 Route = tuple[str, re.Pattern[str], str]
@@ -29,10 +32,6 @@ class Stats:
     early_retries: int = 0  # calls made before a 429's Retry-After ran out
     failed_5xx: int = 0
     by_route: dict[str, int] = field(default_factory=dict)
-
-
-class Holdings(Protocol):
-    def summary(self) -> Any: ...
 
 
 A = TypeVar("A", bound=Holdings)
@@ -111,9 +110,6 @@ class Service(Generic[A]):
     def remaining(self) -> int:
         with self._lock:
             return max(0, self.per_window - self._window[1])
-
-
-S = TypeVar("S", bound=Service[Any])
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -226,8 +222,25 @@ def routes(
     ]
 
 
-def serve(standin: S, handler: type[Handler], port: int = 0) -> S:
-    """Serve `standin` on 127.0.0.1 (`port` 0: a free one) in a thread."""
+def starter(
+    handler: type[Handler], seeded: Callable[[], A], **defaults: Any
+) -> Callable[..., Service[A]]:
+    """A service's `start(account=None, *, token, port=0, **options)`: a
+    stand-in holding `account` (else `seeded()`), answering as `handler` on
+    127.0.0.1 (`port` 0: a free one) in a thread; `options` (over the
+    service's `defaults`) set `Service` fields."""
+
+    def start(
+        account: A | None = None, *, token: str, port: int = 0, **options: Any
+    ) -> Service[A]:
+        fields = {**defaults, **options}
+        standin = Service(account=account or seeded(), token=token, **fields)
+        return _serve(standin, handler, port)
+
+    return start
+
+
+def _serve(standin: Service[A], handler: type[Handler], port: int) -> Service[A]:
     bound = type(f"{handler.__name__}Bound", (handler,), {"standin": standin})
     standin.server = ThreadingHTTPServer(("127.0.0.1", port), bound)
     standin.server.daemon_threads = True

@@ -16,20 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from standins.freshdesk.state import AGENT_EMAIL, AGENT_ID, Account
-from standins.http import Handler, Service, routes, serve
+from standins.http import Handler, Service, routes, starter
 
 MAX_PER_PAGE = 100
 
 
 StandIn = Service[Account]
-
-
-def start(
-    account: Account | None = None, *, token: str, port: int = 0, **options: Any
-) -> StandIn:
-    """Serve a stand-in on 127.0.0.1 (`port` 0: a free one) in a thread."""
-    standin = StandIn(account=account or Account.seeded(), token=token, **options)
-    return serve(standin, _Handler, port)
 
 
 def _invalid(field: str, message: str) -> tuple[int, Any]:
@@ -150,3 +142,7 @@ class _Handler(Handler):
         if conversations is None:
             return _NOT_FOUND
         return self._page([dict(c) for c in conversations])
+
+
+# start(account=None, *, token, port=0, **options) -> StandIn (standins.http)
+start = starter(_Handler, Account.seeded)

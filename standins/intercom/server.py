@@ -13,22 +13,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from standins.http import Handler, Service, routes, serve
+from standins.http import Handler, Service, routes, starter
 from standins.intercom.state import ADMIN_ID, Workspace
 
 WINDOW_SECONDS = 10.0
 PER_WINDOW = 1667  # 10,000 a minute, per 10 s window
 
 StandIn = Service[Workspace]
-
-
-def start(
-    workspace: Workspace | None = None, *, token: str, port: int = 0, **options: Any
-) -> StandIn:
-    """Serve a stand-in on 127.0.0.1 (`port` 0: a free one) in a thread."""
-    options = {"per_window": PER_WINDOW, "window_seconds": WINDOW_SECONDS, **options}
-    standin = StandIn(account=workspace or Workspace.seeded(), token=token, **options)
-    return serve(standin, _Handler, port)
 
 
 def _errors(code: str, message: str) -> dict[str, Any]:
@@ -176,3 +167,9 @@ class _Handler(Handler):
             return 400, {"type": "error.list", "errors": [{"code": refused}]}
         conv = self.standin.account.conversation(str(body["conversation_id"]))
         return 200, conv
+
+
+# start(account=None, *, token, port=0, **options) -> StandIn (standins.http)
+start = starter(
+    _Handler, Workspace.seeded, per_window=PER_WINDOW, window_seconds=WINDOW_SECONDS
+)
