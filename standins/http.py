@@ -13,10 +13,13 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qs, urlsplit
+
+from standins.holdings import Holdings
 
 # (method, path pattern, route name): the handler's `_<name>` answers it
 Route = tuple[str, re.Pattern[str], str]
@@ -31,10 +34,6 @@ class Stats:
     by_route: dict[str, int] = field(default_factory=dict)
 
 
-class Holdings(Protocol):
-    def summary(self) -> Any: ...
-
-
 A = TypeVar("A", bound=Holdings)
 
 
@@ -46,7 +45,9 @@ class Service(Generic[A]):
     token: str
     per_window: int = 700
     window_seconds: float = 60.0
-    page_size: int = 2  # the most any page holds: small, to exercise paging
+    # the most any page holds: small, to exercise paging (a service whose
+    # pages are as large as asked, Freshdesk, leaves it to the client)
+    page_size: int = 2
     error_rate: float = 0.0
     latency: float = 0.0
     rate_headers: bool = True  # the service's remaining-budget headers
@@ -102,30 +103,40 @@ class Service(Generic[A]):
         """Seconds until the current window ends."""
         return math.ceil(self.window_seconds - time.time() % self.window_seconds)
 
+    def window_end(self) -> int:
+        """When the current window ends, as a UNIX time."""
+        return math.ceil((time.time() // self.window_seconds + 1) * self.window_seconds)
+
     def remaining(self) -> int:
         with self._lock:
             return max(0, self.per_window - self._window[1])
 
 
-S = TypeVar("S", bound=Service[Any])
-
-
 class Handler(BaseHTTPRequestHandler):
     """One service's API: `routes`, `_authenticated`, `budget_headers` and
     the bodies of its refusals; each route is a method `_<name>(*ids, body)`
-    answering (status, document), None for no body."""
+    answering (status, document), None for no body. A service that checks
+    the token before the budget sets `auth_first`; one whose 429 has no
+    Retry-After sets `retry_after` False; string ids: `numeric_ids` False."""
 
     standin: Service[Any]
     routes: ClassVar[list[Route]] = []
     refusals: ClassVar[dict[int, Any]] = {}
+    auth_first: ClassVar[bool] = False
+    retry_after: ClassVar[bool] = True
+    numeric_ids: ClassVar[bool] = True
     protocol_version = "HTTP/1.1"
     query: dict[str, str]
+    authorized: bool = False  # this call's token was accepted
 
     def log_message(self, *args: Any) -> None:  # quiet: tests read stats
         pass
 
     def do_GET(self) -> None:
         self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
 
     def do_PUT(self) -> None:
         self._dispatch("PUT")
@@ -136,11 +147,20 @@ class Handler(BaseHTTPRequestHandler):
     def _authenticated(self) -> bool:
         raise NotImplementedError
 
+    def _authorize(self) -> bool:
+        self.authorized = self._authenticated()
+        return self.authorized
+
     def budget_headers(self) -> dict[str, str]:
         return {}
 
+    def refusal(self, status: int) -> Any:
+        """The body of a refusal with `status` (429, 401, 503, 404)."""
+        return self.refusals.get(status)
+
     def _dispatch(self, method: str) -> None:
         parts = urlsplit(self.path)
+        self.authorized = False
         self.query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -150,27 +170,29 @@ class Handler(BaseHTTPRequestHandler):
         if standin.latency:
             time.sleep(standin.latency)
         wait = standin.admit()
-        if wait is not None:
-            return self._send(429, self.refusals.get(429), retry_after=wait)
         if standin.revoke_after is not None and standin.stats.calls > (
             standin.revoke_after
         ):
             standin.token = "revoked"
-        if not self._authenticated():
-            return self._send(401, self.refusals.get(401))
+        if self.auth_first and not self._authorize():
+            return self._send(401, self.refusal(401))
+        if wait is not None:
+            return self._send(429, self.refusal(429), retry_after=wait)
+        if not self.auth_first and not self._authorize():
+            return self._send(401, self.refusal(401))
         if standin.fails_now():
-            return self._send(503, self.refusals.get(503))
+            return self._send(503, self.refusal(503))
         for route_method, pattern, name in self.routes:
             match = pattern.match(parts.path)
             if match and route_method == method:
                 if name in standin.failing:
-                    return self._send(503, self.refusals.get(503))
+                    return self._send(503, self.refusal(503))
                 standin.stats.by_route[name] = standin.stats.by_route.get(name, 0) + 1
                 body = json.loads(raw) if raw else {}
-                ids = [int(group) for group in match.groups()]
+                ids = [int(g) if self.numeric_ids else g for g in match.groups()]
                 status, document = getattr(self, f"_{name}")(*ids, body=body)
                 return self._send(status, document)
-        return self._send(404, self.refusals.get(404))
+        return self._send(404, self.refusal(404))
 
     def _send(self, status: int, document: Any, *, retry_after: float = 0) -> None:
         data = b"" if document is None else json.dumps(document).encode()
@@ -181,7 +203,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.standin.rate_headers:
             for name, value in self.budget_headers().items():
                 self.send_header(name, value)
-        if retry_after:
+        if retry_after and self.retry_after:
             self.send_header("Retry-After", str(int(retry_after)))
         self.end_headers()
         self.wfile.write(data)
@@ -190,16 +212,35 @@ class Handler(BaseHTTPRequestHandler):
         return f"http://{self.headers.get('Host')}{urlsplit(self.path).path}"
 
 
-def routes(prefix: str, table: list[tuple[str, str, str]]) -> list[Route]:
-    """Routes under `prefix`, each path with an optional `.json`."""
+def routes(
+    prefix: str, table: list[tuple[str, str, str]], suffix: str = r"(?:\.json)?"
+) -> list[Route]:
+    """Routes under `prefix`, each path with `suffix` (an optional `.json`)."""
     return [
-        (method, re.compile(f"^{prefix}{path}(?:\\.json)?$"), name)
+        (method, re.compile(f"^{prefix}{path}{suffix}$"), name)
         for method, path, name in table
     ]
 
 
-def serve(standin: S, handler: type[Handler], port: int = 0) -> S:
-    """Serve `standin` on 127.0.0.1 (`port` 0: a free one) in a thread."""
+def starter(
+    handler: type[Handler], seeded: Callable[[], A], **defaults: Any
+) -> Callable[..., Service[A]]:
+    """A service's `start(account=None, *, token, port=0, **options)`: a
+    stand-in holding `account` (else `seeded()`), answering as `handler` on
+    127.0.0.1 (`port` 0: a free one) in a thread; `options` (over the
+    service's `defaults`) set `Service` fields."""
+
+    def start(
+        account: A | None = None, *, token: str, port: int = 0, **options: Any
+    ) -> Service[A]:
+        fields = {**defaults, **options}
+        standin = Service(account=account or seeded(), token=token, **fields)
+        return _serve(standin, handler, port)
+
+    return start
+
+
+def _serve(standin: Service[A], handler: type[Handler], port: int) -> Service[A]:
     bound = type(f"{handler.__name__}Bound", (handler,), {"standin": standin})
     standin.server = ThreadingHTTPServer(("127.0.0.1", port), bound)
     standin.server.daemon_threads = True

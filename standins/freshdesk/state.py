@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import random
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from connectors.demo.content import (
     fill_template,
 )
 from connectors.demo.content import customer as demo_customer
+from standins.holdings import Holdings
 
 AGENT_ID = 1
 AGENT_EMAIL = "agent@example.com"
@@ -41,7 +41,7 @@ def _moment(stamp: str) -> datetime:
 
 
 @dataclass
-class Account:
+class Account(Holdings):
     """Everything the stand-in holds; every method takes the lock."""
 
     contacts: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -49,7 +49,6 @@ class Account:
     conversations: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     hard_deleted: set[int] = field(default_factory=set)
     deleted_tickets: set[int] = field(default_factory=set)
-    lock: threading.RLock = field(default_factory=threading.RLock)
     _next_id: int = 700_000
 
     @classmethod
@@ -87,7 +86,7 @@ class Account:
                     else datetime(2025, 1 + index, 10, 10, tzinfo=UTC)
                 )
                 text = fill_template(rng, rng.choice(lines[0]), person)
-                tid = account._id()
+                tid = account._new_id()
                 account.tickets[tid] = {
                     "id": tid,
                     "requester_id": cid,
@@ -110,15 +109,11 @@ class Account:
                 ]
         return account
 
-    def _id(self) -> int:
-        self._next_id += 1
-        return self._next_id
-
     def _conversation(
         self, tid: int, author: int, text: str, when: datetime
     ) -> dict[str, Any]:
         return {
-            "id": self._id(),
+            "id": self._new_id(),
             "ticket_id": tid,
             "user_id": author,
             "body": _html(text),

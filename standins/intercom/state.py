@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import random
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from connectors.demo.content import (
     fill_template,
 )
 from connectors.demo.content import customer as demo_customer
+from standins.holdings import Holdings, rectify
 
 GRACE_SECONDS = 7 * 24 * 3600
 ADMIN_ID = "814860"
@@ -29,13 +29,12 @@ def contact_id(customer: int) -> str:
 
 
 @dataclass
-class Workspace:
+class Workspace(Holdings):
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
     conversations: dict[str, dict[str, Any]] = field(default_factory=dict)
     deleted_at: dict[str, float] = field(default_factory=dict)
     destroyed: set[str] = field(default_factory=set)
     offset: float = 0.0  # seconds the clock was moved on
-    lock: threading.RLock = field(default_factory=threading.RLock)
     _next_id: int = 19_000_000
 
     @classmethod
@@ -64,8 +63,7 @@ class Workspace:
         return workspace
 
     def _id(self) -> str:
-        self._next_id += 1
-        return str(self._next_id)
+        return str(self._new_id())
 
     def _conversation(self, cid: str, texts: list[str]) -> None:
         conversation_id = self._id()
@@ -158,9 +156,7 @@ class Workspace:
             found = self.contacts.get(cid)
             if found is None or cid in self.deleted_at:
                 return None
-            for key in ("name", "email", "phone"):
-                if key in changes:
-                    found[key] = changes[key]
+            rectify(found, changes)
             return dict(found)
 
     def delete_contact(self, cid: str) -> bool:

@@ -15,18 +15,10 @@ import base64
 from typing import Any
 from urllib.parse import urlencode
 
-from standins.http import Handler, Service, routes, serve
+from standins.http import Handler, Service, routes, starter
 from standins.zendesk.state import AGENT_EMAIL, AGENT_ID, Account
 
 StandIn = Service[Account]
-
-
-def start(
-    account: Account | None = None, *, token: str, port: int = 0, **options: Any
-) -> StandIn:
-    """Serve a stand-in on 127.0.0.1 (`port` 0: a free one) in a thread."""
-    standin = StandIn(account=account or Account.seeded(), token=token, **options)
-    return serve(standin, _Handler, port)
 
 
 class _Handler(Handler):
@@ -148,3 +140,7 @@ class _Handler(Handler):
             if gone
             else (404, {"error": "RecordNotFound"})
         )
+
+
+# start(account=None, *, token, port=0, **options) -> StandIn (standins.http)
+start = starter(_Handler, Account.seeded)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import random
 import re
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +17,7 @@ from connectors.demo.content import (
     fill_template,
 )
 from connectors.demo.content import customer as demo_customer
+from standins.holdings import Holdings, rectify
 
 REDACTED = "▇"
 AGENT_ID = 1
@@ -31,7 +31,7 @@ def user_id(customer: int) -> int:
 
 
 @dataclass
-class Account:
+class Account(Holdings):
     """Everything the stand-in holds; every method takes the lock."""
 
     users: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -40,7 +40,6 @@ class Account:
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     soft_deleted: set[int] = field(default_factory=set)
     purged: set[int] = field(default_factory=set)
-    lock: threading.RLock = field(default_factory=threading.RLock)
     _next_id: int = 900_000
 
     @classmethod
@@ -78,7 +77,7 @@ class Account:
                 account._identity(uid, "phone_number", person.phone, primary=False),
             ]
             for _ in range(tickets_each):
-                tid = account._id()
+                tid = account._new_id()
                 account.tickets[tid] = {
                     "id": tid,
                     "requester_id": uid,
@@ -96,15 +95,11 @@ class Account:
                 ]
         return account
 
-    def _id(self) -> int:
-        self._next_id += 1
-        return self._next_id
-
     def _identity(
         self, uid: int, kind: str, value: str, *, primary: bool
     ) -> dict[str, Any]:
         return {
-            "id": self._id(),
+            "id": self._new_id(),
             "user_id": uid,
             "type": kind,
             "value": value,
@@ -115,7 +110,7 @@ class Account:
 
     def _comment(self, author: int, text: str) -> dict[str, Any]:
         return {
-            "id": self._id(),
+            "id": self._new_id(),
             "author_id": author,
             "body": text,
             "html_body": _html(text),
@@ -172,17 +167,15 @@ class Account:
             user = self.users.get(uid)
             if user is None or uid in self.soft_deleted:
                 return None
-            for key in ("name", "email", "phone"):
-                if key in changes:
-                    user[key] = changes[key]
-                    kind = {"email": "email", "phone": "phone_number"}.get(key)
-                    for identity in self.identities.get(uid, []):
-                        if (
-                            identity["type"] == kind
-                            and identity["primary"]
-                            or (key == "phone" and identity["type"] == kind)
-                        ):
-                            identity["value"] = changes[key]
+            for key in rectify(user, changes):
+                kind = {"email": "email", "phone": "phone_number"}.get(key)
+                for identity in self.identities.get(uid, []):
+                    if (
+                        identity["type"] == kind
+                        and identity["primary"]
+                        or (key == "phone" and identity["type"] == kind)
+                    ):
+                        identity["value"] = changes[key]
             return user
 
     def soft_delete(self, uid: int) -> dict[str, Any] | None:

@@ -86,7 +86,7 @@ def zendesk_config(_: Path) -> dict[str, Any]:
 
 
 def freshdesk_config(_: Path) -> dict[str, Any]:
-    return {"domain": "acme", "base_url": standin_url("freshdesk")}
+    return {"domain": "acme", "base_url": standin_url("freshdesk"), "page_size": 2}
 
 
 def intercom_config(_: Path) -> dict[str, Any]:

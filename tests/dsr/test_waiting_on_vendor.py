@@ -38,7 +38,7 @@ def test_an_erasure_waits_on_the_vendor_until_its_date_then_is_verified(
         data_categories=CATEGORIES,
         disclosure=DISCLOSURE,
     )
-    person = standin.workspace.contacts[contact_id(2)]
+    person = standin.account.contacts[contact_id(2)]
     request = make_request(
         kind="erasure", verified=True, identity={"email": person["email"]}
     )
@@ -73,7 +73,7 @@ def test_an_erasure_waits_on_the_vendor_until_its_date_then_is_verified(
     assert task.next_attempt_at > timezone.now() + timedelta(hours=23)
 
     # the grace ends: the next check confirms, and the request completes
-    standin.workspace.advance(GRACE_SECONDS + 1)
+    standin.account.advance(GRACE_SECONDS + 1)
     RequestTask.objects.filter(pk=task.pk).update(
         next_attempt_at=timezone.now() - timedelta(seconds=1)
     )

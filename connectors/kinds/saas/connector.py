@@ -75,6 +75,13 @@ class SaasConnector(ConnectorKind):
                     "description": "Calls a minute your plan allows; every "
                     "worker shares this budget",
                 },
+                "page_size": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 1000,
+                    "description": "Records a page asks for, instead of the "
+                    "definition's (smaller pages: more calls)",
+                },
                 "timeout_seconds": {
                     "type": "number",
                     "minimum": 1,
@@ -180,7 +187,9 @@ class SaasConnector(ConnectorKind):
             reset_epoch=limits.get("reset_format") == "epoch",
             retry_after_header=limits.get("retry_after_header", "Retry-After"),
         )
-        return Walker(client, definition, context)
+        return Walker(
+            client, definition, context, page_size=self.config.get("page_size")
+        )
 
     def run(self, job: Job, sink: RecordSink) -> Outcome | Deferred:
         self._task = job.task_id

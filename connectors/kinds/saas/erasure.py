@@ -17,7 +17,7 @@ from typing import Any
 from django.core.cache import cache
 
 from connectors.base import ErasureReceipt, Exemption, Identity, Outcome, Unsupported
-from connectors.kinds.saas.client import Client
+from connectors.kinds.saas.client import Answer, Client
 from connectors.kinds.saas.templates import dig, render, render_all, render_tree
 from connectors.kinds.saas.walk import Found, Walker
 from connectors.redaction import KnownIdentifiers
@@ -69,11 +69,7 @@ class Eraser:
         unfinished = []
         for key in keys:
             _remember(receipt, f"ids.{name}", (key,))
-            answer = self.client.call(
-                gone.get("method", "GET"),
-                render(gone["path"], {"id": key}, in_path=True),
-                label=gone["path"],
-            )
+            answer = self._call(gone, {"id": key}, "GET")
             record = dig(answer.document, gone.get("select", "")) or answer.document
             if answer.status != 404 and isinstance(record, Mapping):
                 unfinished.append(self.walker.found(name, record, self.walker.base))
@@ -98,11 +94,7 @@ class Eraser:
         changed = 0
         if strategy == "delete":
             for request in rule["requests"]:
-                answer = self.client.call(
-                    request.get("method", "DELETE"),
-                    render(request["path"], found.context, in_path=True),
-                    label=request["path"],
-                )
+                answer = self._call(request, found.context, "DELETE")
                 changed = changed or int(answer.status != 404)
         elif strategy == "redact":
             changed = self._redact(found, rule, subject)
@@ -159,6 +151,19 @@ class Eraser:
         )
         return 1
 
+    def _call(
+        self, request: Mapping[str, Any], context: Mapping[str, Any], method: str
+    ) -> Answer:
+        """A request of the definition (a delete, a `gone` check) with its
+        path and params rendered for one record."""
+        params = render_all(request.get("params", {}), context)
+        return self.client.call(
+            request.get("method", method),
+            render(request["path"], context, in_path=True),
+            label=request["path"],
+            params={k: str(v) for k, v in params.items()},
+        )
+
     # -- verify -----------------------------------------------------------------
     def verify(self, identity: Identity, receipt: ErasureReceipt | None) -> Outcome:
         """Search again by every identifier (and those the erasure knew),
@@ -177,11 +182,7 @@ class Eraser:
         rule = self.definition.record(root)["erase"]
         for key in known.get(f"ids.{root}", ()):
             if rule["strategy"] == "delete" and "gone" in rule:
-                answer = self.client.call(
-                    rule["gone"].get("method", "GET"),
-                    render(rule["gone"]["path"], {"id": key}, in_path=True),
-                    label=rule["gone"]["path"],
-                )
+                answer = self._call(rule["gone"], {"id": key}, "GET")
                 outcome.add(root, found=int(answer.status != 404))
         if receipt is not None:
             self._verify_redactions(receipt, outcome)

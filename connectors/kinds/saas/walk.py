@@ -42,11 +42,17 @@ class Found:
 
 class Walker:
     def __init__(
-        self, client: Client, definition: Definition, base: Mapping[str, Any]
+        self,
+        client: Client,
+        definition: Definition,
+        base: Mapping[str, Any],
+        *,
+        page_size: int | None = None,
     ) -> None:
         self.client = client
         self.definition = definition
         self.base = dict(base)
+        self.page_size = page_size  # instead of each request's own size
 
     # -- the root, by identifiers ---------------------------------------------
     def roots(self, identity: Identity) -> Iterator[Found]:
@@ -112,11 +118,14 @@ class Walker:
             k: str(v) for k, v in render_all(request.get("params", {}), context).items()
         }
         size = pagination.get("size", DEFAULT_PAGE_SIZE)
+        size = min(size, self.page_size or size)  # a config may ask less
         body = render_tree(request["body"], context) if "body" in request else None
         if kind == "cursor":
             params[pagination.get("size_param", "page[size]")] = str(size)
-        if kind == "token" and "size_param" in pagination:
+        if kind in ("token", "page") and "size_param" in pagination:
             self._put(params, body, pagination["size_param"], size)
+        # a page shorter than the size asked is the last one
+        known_size = size if "size_param" in pagination else None
         target: str | None = render(request["path"], context, in_path=True)
         number = 1 if kind == "page" else 0
         for _ in range(MAX_PAGES):
@@ -142,6 +151,8 @@ class Walker:
                 where = pagination.get("param", "starting_after")
                 self._put(params, body, where, token)
                 continue
+            if kind == "page" and known_size and len(items) < known_size:
+                return
             target, number = self._next(
                 pagination, answer.document, answer.headers, target, number, items
             )

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
-from django.core.cache import cache
 
 from connectors.kinds.saas import SaasConnector
 from connectors.registry import kind_class
 from standins.zendesk import StandIn, start
 from standins.zendesk.state import AGENT_EMAIL, user_id
+from tests.standin_fixtures import standin_fixture
 
 TOKEN = "zd-api-token-0123456789"
 SUBJECT = 3  # the demo customer whose data the tests ask for
@@ -21,12 +18,7 @@ def zendesk_config(url: str, **extra: Any) -> dict[str, Any]:
     return {"subdomain": "demo", "email": AGENT_EMAIL, "base_url": url, **extra}
 
 
-@pytest.fixture
-def standin() -> Iterator[StandIn]:
-    server = start(token=TOKEN)
-    cache.clear()  # the budget's counters and pauses start empty
-    yield server
-    server.stop()
+standin = standin_fixture(start, TOKEN)
 
 
 def connector(standin: StandIn, *, token: str = TOKEN, **extra: Any) -> SaasConnector:

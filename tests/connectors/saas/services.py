@@ -80,7 +80,7 @@ def _freshdesk() -> Service:
     return Service(
         kind="freshdesk",
         start=start,
-        config=lambda url: {"domain": "demo", "base_url": url},
+        config=lambda url: {"domain": "demo", "base_url": url, "page_size": 2},
         secret="api_key",
         subject=lambda standin, n: dict(standin.account.contacts[contact_id(n)]),
         records=records,

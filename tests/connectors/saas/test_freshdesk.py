@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 from connectors.base import ConnectorError, ErasureReceipt, Identity, Job
 from connectors.choices import Action
@@ -20,18 +18,14 @@ from connectors.kinds.saas import SaasConnector
 from standins.freshdesk import StandIn, start
 from standins.freshdesk.state import AGENT_ID, contact_id
 from tests.connectors.saas.services import SERVICES, SUBJECT, identity_of
+from tests.standin_fixtures import standin_fixture
 
 pytestmark = pytest.mark.django_db
 KEY = "fd-api-key-0123456789"
 FRESHDESK = SERVICES["freshdesk"]()
 
 
-@pytest.fixture
-def standin() -> Iterator[StandIn]:
-    server = start(token=KEY)
-    cache.clear()  # the budget's counters and pauses start empty
-    yield server
-    server.stop()
+standin = standin_fixture(start, KEY)
 
 
 def _connector(standin: StandIn, **extra: Any) -> SaasConnector:
@@ -77,9 +71,9 @@ def test_access_reads_every_ticket_not_only_the_last_30_days(
         for t in standin.account.tickets.values()
         if t["requester_id"] == contact["id"]
     }
-    # pages of 2 (per_page=100 asked, the stand-in's pages are small): 2, 1,
-    # then the empty page that ends the list, per ticket
-    assert standin.stats.by_route["conversations"] == 3 * 3
+    # pages of 2 (the connector's page_size): 2, then 1, shorter than asked,
+    # ends the list without asking for an empty page, per ticket
+    assert standin.stats.by_route["conversations"] == 3 * 2
 
 
 def test_a_contact_is_found_by_phone_by_mobile_and_when_soft_deleted(

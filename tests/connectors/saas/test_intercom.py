@@ -32,7 +32,7 @@ def connector(standin: StandIn, *, token: str = TOKEN, **extra: Any) -> SaasConn
 
 
 def contact(standin: StandIn, number: int = 3) -> dict[str, Any]:
-    return dict(standin.workspace.contacts[contact_id(number)])
+    return dict(standin.account.contacts[contact_id(number)])
 
 
 def identity_of(person: dict[str, Any]) -> Identity:
@@ -41,7 +41,7 @@ def identity_of(person: dict[str, Any]) -> Identity:
 
 def _messages(standin: StandIn, cid: str) -> list[dict[str, Any]]:
     found = []
-    for conv in standin.workspace.conversations.values():
+    for conv in standin.account.conversations.values():
         if any(c["id"] == cid for c in conv["contacts"]["contacts"]):
             found += [conv["source"], *conv["parts"]]
     return found
@@ -83,9 +83,9 @@ def test_access_finds_the_contact_her_conversations_and_their_parts(
 
 def test_search_follows_starting_after_across_pages(standin: StandIn) -> None:
     person = contact(standin)
-    twin = standin.workspace.contacts[contact_id(4)]
+    twin = standin.account.contacts[contact_id(4)]
     twin["email"] = person["email"]  # two contacts share the address: 1 page of 2
-    standin.workspace.contacts[contact_id(5)]["email"] = person["email"]
+    standin.account.contacts[contact_id(5)]["email"] = person["email"]
 
     records = list(connector(standin).access(Identity(emails=(person["email"],))))
 
@@ -111,7 +111,7 @@ def test_erasure_redacts_her_messages_deletes_her_and_waits_on_the_grace(
     assert result.check_at is not None
     assert result.receipt is not None
     assert "7 days" in result.note
-    assert person["id"] in standin.workspace.deleted_at
+    assert person["id"] in standin.account.deleted_at
     for message in _messages(standin, person["id"]):
         if message["author"]["id"] == person["id"] and message["body"] != "":
             raise AssertionError("a message of hers was left")
@@ -127,9 +127,9 @@ def test_erasure_redacts_her_messages_deletes_her_and_waits_on_the_grace(
     assert again.receipt.changed == 0
 
     # after the grace, Intercom has destroyed her: verification passes
-    standin.workspace.advance(GRACE_SECONDS + 1)
+    standin.account.advance(GRACE_SECONDS + 1)
     assert kind.verify_erased(job.identity, result.receipt).found == 0
-    assert person["id"] in standin.workspace.destroyed
+    assert person["id"] in standin.account.destroyed
 
 
 def test_rectification_updates_the_contact(standin: StandIn) -> None:
@@ -140,7 +140,7 @@ def test_rectification_updates_the_contact(standin: StandIn) -> None:
     )
 
     assert outcome.changed == 1
-    assert standin.workspace.contacts[person["id"]]["name"] == "Ada King"
+    assert standin.account.contacts[person["id"]]["name"] == "Ada King"
     assert "address" in outcome.note
 
 

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 from connectors.base import ConnectorError
 from connectors.kinds.saas.budget import Budget
 from tests.connectors.saas.services import SERVICES, SUBJECT, Service, identity_of
+from tests.standin_fixtures import running
 
 pytestmark = pytest.mark.django_db
 TOKEN = "saas-api-token-0123456789"
@@ -27,10 +27,7 @@ def service(request: pytest.FixtureRequest) -> Service:
 
 @pytest.fixture
 def standin(service: Service) -> Iterator[Any]:
-    server = service.start(token=TOKEN)
-    cache.clear()  # the budget's counters and pauses start empty
-    yield server
-    server.stop()
+    yield from running(service.start, TOKEN)
 
 
 def _access(service: Service, standin: Any, **extra: Any) -> int:

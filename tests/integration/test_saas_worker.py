@@ -1,0 +1,137 @@
+"""Each SaaS service end to end through a real worker process: an erasure
+and an access request filed, verified, run against the service's stand-in
+(a real HTTP server in this process, on loopback), and closed; a key
+revoked by an admin fails the task naming auth."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.db import connection  # noqa: F401 - read by the skipif condition
+
+from connectors.models import Connector
+from dsr.models import Request, RequestTask
+from tests.connectors.saas.services import SERVICES, Service
+from tests.disclosure import DISCLOSURE
+from tests.integration.conftest import wait_for
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif("connection.vendor != 'postgresql'"),
+]
+TOKEN = "saas-worker-token-0123456789"
+
+
+def _zendesk_kept_comments_redacted(standin: Any, user: dict[str, Any]) -> None:
+    from standins.zendesk.state import REDACTED
+
+    assert user["id"] in standin.account.purged
+    for comments in standin.account.comments.values():
+        for comment in comments:
+            if comment["author_id"] == user["id"]:
+                assert set(comment["body"]) <= {REDACTED, " "}
+            assert user["email"] not in comment["body"]
+
+
+def _freshdesk_tickets_went_with_the_contact(
+    standin: Any, contact: dict[str, Any]
+) -> None:
+    state = standin.account.summary()
+    assert contact["id"] in state["hard_deleted"]
+    assert not [
+        t
+        for t in standin.account.tickets.values()
+        if t["requester_id"] == contact["id"]
+    ]
+    assert state["deleted_tickets"]
+    assert standin.account.list_contacts({"email": contact["email"]}) == []
+
+
+# what each service's erasure leaves in its stand-in, beyond `erased`
+AFTER_ERASURE: dict[str, Callable[[Any, dict[str, Any]], None]] = {
+    "zendesk": _zendesk_kept_comments_redacted,
+    "freshdesk": _freshdesk_tickets_went_with_the_contact,
+}
+
+
+@pytest.fixture(params=sorted(SERVICES))
+def service(request: pytest.FixtureRequest) -> Service:
+    return SERVICES[request.param]()
+
+
+@pytest.fixture
+def standin(service: Service) -> Iterator[Any]:
+    server = service.start(token=TOKEN)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def store(service: Service, standin: Any) -> Connector:
+    return Connector.objects.create(
+        name=service.kind,
+        kind=service.kind,
+        config=service.config(standin.url),
+        secrets={service.secret: TOKEN},
+        data_categories=["contact", "support_ticket", "support_message"],
+        disclosure=DISCLOSURE,
+    )
+
+
+def _closed(request: Request) -> Request | None:
+    request.refresh_from_db()
+    return request if not request.is_open else None
+
+
+def test_erasure_end_to_end(worker, service, store, standin, make_request) -> None:
+    subject = service.subject(standin, 5)
+    assert service.records(standin, 5) > 1  # she has tickets to take along
+
+    request = make_request(
+        kind="erasure", verified=True, identity={"email": subject["email"]}
+    )
+    request = wait_for(lambda: _closed(request), what="the erasure", timeout=60)
+
+    assert request.status == "completed", request.status_reason
+    erase = RequestTask.objects.get(request=request, action="erase")
+    assert erase.status == "succeeded"
+    assert service.erased(standin, subject)
+    AFTER_ERASURE[service.kind](standin, subject)
+
+
+def test_access_end_to_end(worker, service, store, standin, make_request) -> None:
+    subject = service.subject(standin, 6)
+    expected = service.records(standin, 6)
+
+    request = make_request(
+        kind="access", verified=True, identity={"email": subject["email"]}
+    )
+    request = wait_for(lambda: _closed(request), what="the access", timeout=60)
+
+    assert request.status == "completed", request.status_reason
+    task = RequestTask.objects.get(request=request, action="access")
+    assert task.records_found == expected > 1  # the subject and what hangs from it
+
+
+def test_a_revoked_key_fails_the_task_naming_auth(
+    worker, service, store, standin, make_request
+) -> None:
+    standin.token = "revoked-by-an-admin"
+    subject = service.subject(standin, 7)
+
+    request = make_request(
+        kind="erasure", verified=True, identity={"email": subject["email"]}
+    )
+    task = wait_for(
+        lambda: RequestTask.objects.filter(
+            request=request, action="erase", status="failed"
+        ).first(),
+        what="the erase task to fail",
+        timeout=60,
+    )
+
+    assert "auth refused (HTTP 401)" in task.last_error
+    assert subject["email"] not in task.last_error
+    assert not service.erased(standin, subject)
