@@ -11,27 +11,24 @@ import pytest
 
 from connectors.base import ConnectorError, Identity
 from connectors.kinds.saas import SaasConnector
-from connectors.registry import kind_class
 from standins.hubspot import StandIn
 from standins.hubspot.state import contact_id
+from tests.connectors.saas.services import SERVICES
 from tests.hubspot import TOKEN, hubspot_standin
 
 pytestmark = pytest.mark.django_db
 standin = hubspot_standin  # the fixture, by the name the tests use
 
 
+HUBSPOT = SERVICES["hubspot"]()  # its stand-in and connector, as services.py says
+
+
 def connector(standin: StandIn, *, token: str = TOKEN, **extra: Any) -> SaasConnector:
-    cls = kind_class("hubspot")
-    assert issubclass(cls, SaasConnector)
-    return cls(
-        name="hubspot-test",
-        config={"base_url": standin.url, **extra},
-        secrets={"access_token": token},
-    )
+    return HUBSPOT.connector(standin, token=token, **extra)
 
 
 def contact(standin: StandIn, number: int = 3) -> dict[str, Any]:
-    return {"id": contact_id(number), **standin.account.contacts[contact_id(number)]}
+    return HUBSPOT.subject(standin, number)
 
 
 def identity_of(person: dict[str, Any]) -> Identity:
