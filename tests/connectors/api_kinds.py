@@ -93,6 +93,10 @@ def intercom_config(_: Path) -> dict[str, Any]:
     return {"api_host": "api.eu.intercom.io", "base_url": standin_url("intercom")}
 
 
+def hubspot_config(_: Path) -> dict[str, Any]:
+    return {"base_url": standin_url("hubspot")}
+
+
 CASES: dict[str, KindCase] = {
     "sql": KindCase(
         config=sql_config,
@@ -159,6 +163,15 @@ CASES: dict[str, KindCase] = {
     ),
     "intercom": KindCase(
         config=intercom_config,
+        patch=lambda config: {**config, "rate_limit_per_minute": 600},
+        actions=["access", "rectify", "erase", "verify_erasure"],
+        patched_actions=["access", "rectify", "erase", "verify_erasure"],
+        kind_actions=["access", "rectify", "erase", "verify_erasure"],
+        health="ok",
+        secrets={"access_token": SECRET},
+    ),
+    "hubspot": KindCase(
+        config=hubspot_config,
         patch=lambda config: {**config, "rate_limit_per_minute": 600},
         actions=["access", "rectify", "erase", "verify_erasure"],
         patched_actions=["access", "rectify", "erase", "verify_erasure"],

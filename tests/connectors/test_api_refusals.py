@@ -166,7 +166,9 @@ def test_an_unknown_secret_is_a_400_naming_it(
     assert not Connector.objects.exists()
 
 
-@pytest.mark.parametrize("kind", ["sql", "http", "zendesk", "freshdesk", "intercom"])
+@pytest.mark.parametrize(
+    "kind", ["sql", "http", "zendesk", "freshdesk", "intercom", "hubspot"]
+)
 def test_secrets_are_never_echoed_back(
     make_api_client: MakeClient, tmp_path: Path, kind: str
 ) -> None:

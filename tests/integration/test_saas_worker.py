@@ -49,10 +49,18 @@ def _freshdesk_tickets_went_with_the_contact(
     assert standin.account.list_contacts({"email": contact["email"]}) == []
 
 
+def _hubspot_contact_gone_for_good(standin: Any, contact: dict[str, Any]) -> None:
+    state = standin.account.summary()
+    assert contact["id"] in state["gdpr_deleted"]
+    assert contact["id"] not in state["archived"]  # deleted, not archived
+    assert state["blocklisted"] == 0  # by id, never by an e-mail
+
+
 # what each service's erasure leaves in its stand-in, beyond `erased`
 AFTER_ERASURE: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "zendesk": _zendesk_kept_comments_redacted,
     "freshdesk": _freshdesk_tickets_went_with_the_contact,
+    "hubspot": _hubspot_contact_gone_for_good,
 }
 
 
@@ -87,7 +95,7 @@ def _closed(request: Request) -> Request | None:
 
 def test_erasure_end_to_end(worker, service, store, standin, make_request) -> None:
     subject = service.subject(standin, 5)
-    assert service.records(standin, 5) > 1  # she has tickets to take along
+    assert service.records(standin, 5) >= 1  # she is held (with tickets, if any)
 
     request = make_request(
         kind="erasure", verified=True, identity={"email": subject["email"]}
@@ -112,7 +120,8 @@ def test_access_end_to_end(worker, service, store, standin, make_request) -> Non
 
     assert request.status == "completed", request.status_reason
     task = RequestTask.objects.get(request=request, action="access")
-    assert task.records_found == expected > 1  # the subject and what hangs from it
+    # the subject and what hangs from it (HubSpot: the contact alone)
+    assert task.records_found == expected >= 1
 
 
 def test_a_revoked_key_fails_the_task_naming_auth(

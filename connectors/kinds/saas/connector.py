@@ -33,7 +33,7 @@ from connectors.kinds.saas.budget import Budget
 from connectors.kinds.saas.client import Client, basic_auth
 from connectors.kinds.saas.definition import Definition
 from connectors.kinds.saas.erasure import Eraser, update
-from connectors.kinds.saas.templates import render
+from connectors.kinds.saas.templates import dig, render
 from connectors.kinds.saas.walk import Walker
 
 DEFAULT_TIMEOUT_SECONDS = 15
@@ -235,6 +235,10 @@ class SaasConnector(ConnectorKind):
                 for key, value in found.record.items()
                 if fields is None or key in fields
             }
+            # a dotted field (HubSpot's properties.email) read from inside
+            for name in fields or ():
+                if "." in name and dig(found.record, name) is not None:
+                    data[name] = dig(found.record, name)
             yield AccessRecord(
                 location=found.type,
                 key=found.key,

@@ -155,13 +155,16 @@ class Eraser:
         self, request: Mapping[str, Any], context: Mapping[str, Any], method: str
     ) -> Answer:
         """A request of the definition (a delete, a `gone` check) with its
-        path and params rendered for one record."""
+        path, params and JSON body (HubSpot's gdpr-delete) rendered for one
+        record."""
         params = render_all(request.get("params", {}), context)
+        body = render_tree(request["body"], context) if "body" in request else None
         return self.client.call(
             request.get("method", method),
             render(request["path"], context, in_path=True),
             label=request["path"],
             params={k: str(v) for k, v in params.items()},
+            body=body,
         )
 
     # -- verify -----------------------------------------------------------------
@@ -276,11 +279,11 @@ def _identifiers(
 ) -> dict[str, tuple[str, ...]]:
     found: dict[str, tuple[str, ...]] = {}
     for kind, fields in record_type.get("identifiers", {}).items():
+        # a field may be a dotted path (HubSpot's properties.email)
         values = tuple(
-            str(record[f])
-            for f in fields
-            if isinstance(record.get(f), str) and record[f]
+            str(dig(record, f)) for f in fields if isinstance(dig(record, f), str)
         )
+        values = tuple(v for v in values if v)
         if values:
             found[kind] = values
     return found

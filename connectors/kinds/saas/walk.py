@@ -66,7 +66,7 @@ class Walker:
                 label = f"{find['path']} ({find['identifier']})"
                 for item in self.pages(find, context, label=label):
                     if "match" in find and not _same(
-                        find["identifier"], item.get(find["match"]), value
+                        find["identifier"], dig(item, find["match"]), value
                     ):
                         continue
                     found = self.found(name, item, self.base)

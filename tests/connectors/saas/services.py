@@ -25,6 +25,10 @@ class Service:
     subject: Callable[[Any, int], dict[str, Any]]  # (stand-in, number) -> record
     records: Callable[[Any, int], int]  # what access finds for that subject
     erased: Callable[[Any, dict[str, Any]], bool]  # the stand-in's own state
+    # calls per window an access overruns, and calls an erasure makes before
+    # its delete (HubSpot's walk is two searches, then the delete)
+    overrun: int = 5
+    before_delete: int = 4
 
     def connector(
         self, standin: Any, *, token: str, name: str = "", **extra: Any
@@ -88,7 +92,32 @@ def _freshdesk() -> Service:
     )
 
 
+def _hubspot() -> Service:
+    from standins.hubspot import start
+    from standins.hubspot.state import contact_id
+
+    def subject(standin: Any, number: int) -> dict[str, Any]:
+        # the contact's properties, with its id (as HubSpot keeps them)
+        return {
+            "id": contact_id(number),
+            **standin.account.contacts[contact_id(number)],
+        }
+
+    return Service(
+        kind="hubspot",
+        start=start,
+        config=lambda url: {"base_url": url},
+        secret="access_token",
+        subject=subject,
+        records=lambda standin, number: 1,  # the contact (its properties)
+        erased=lambda standin, contact: contact["id"] in standin.account.gdpr_deleted,
+        overrun=1,
+        before_delete=1,
+    )
+
+
 SERVICES: dict[str, Callable[[], Service]] = {
     "zendesk": _zendesk,
     "freshdesk": _freshdesk,
+    "hubspot": _hubspot,
 }

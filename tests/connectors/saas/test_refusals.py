@@ -48,9 +48,9 @@ def test_health_names_what_failed(service: Service, standin: Any) -> None:
 def test_a_429_is_waited_out_as_retry_after_says(
     service: Service, standin: Any
 ) -> None:
-    # the service allows 5 calls per 2 s, says so only by a 429, and our
-    # budget thinks it has plenty
-    standin.per_window, standin.window_seconds = 5, 2.0
+    # the service allows 5 calls (HubSpot: 1) per 2 s, says so only by a
+    # 429, and our budget thinks it has plenty
+    standin.per_window, standin.window_seconds = service.overrun, 2.0
     standin.rate_headers = False
 
     found = _access(service, standin, rate_limit_per_minute=6000)
@@ -107,7 +107,7 @@ def test_a_store_that_is_down_is_a_transient_network_failure(
 def test_a_token_revoked_mid_run_fails_for_good_naming_auth(
     service: Service, standin: Any
 ) -> None:
-    standin.revoke_after = 4
+    standin.revoke_after = service.before_delete
     subject = service.subject(standin, SUBJECT)
 
     with pytest.raises(ConnectorError) as revoked:
