@@ -5,6 +5,7 @@ rectification may write, and a `summary` for `/_standin/state.json`."""
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ RECTIFIABLE = ("name", "email", "phone")
 
 
 @dataclass
-class Holdings:
+class Holdings(ABC):
     lock: threading.RLock = field(default_factory=threading.RLock)
     _next_id: int = 0  # each service starts its ids where its API's look real
 
@@ -21,8 +22,9 @@ class Holdings:
             self._next_id += 1
             return self._next_id
 
+    @abstractmethod
     def summary(self) -> Any:
-        raise NotImplementedError
+        """What `/_standin/state.json` shows of this service's holdings."""
 
 
 def rectify(record: dict[str, Any], changes: dict[str, Any]) -> list[str]:

@@ -13,6 +13,7 @@ import random
 import re
 import threading
 import time
+from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -112,7 +113,7 @@ class Service(Generic[A]):
             return max(0, self.per_window - self._window[1])
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(BaseHTTPRequestHandler, metaclass=ABCMeta):
     """One service's API: `routes`, `_authenticated`, `budget_headers` and
     the bodies of its refusals; each route is a method `_<name>(*ids, body)`
     answering (status, document), None for no body. A service that checks
@@ -147,8 +148,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._dispatch("PATCH")
 
+    @abstractmethod
     def _authenticated(self) -> bool:
-        raise NotImplementedError
+        """Whether the call's credentials are the service's."""
 
     def _authorize(self) -> bool:
         self.authorized = self._authenticated()

@@ -148,7 +148,6 @@ class SaasConnector(ConnectorKind):
             "mask": "overwritten",
             "keep": f"kept ({rule.get('reason', '')})",
             "with_parent": "deleted with its parent",
-            "job": "deleted by a vendor job",
         }.get(rule["strategy"], "")
 
     # -- the engine ----------------------------------------------------------

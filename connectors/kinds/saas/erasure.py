@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.cache import cache
 
-from connectors.base import ErasureReceipt, Exemption, Identity, Outcome, Unsupported
+from connectors.base import ErasureReceipt, Exemption, Identity, Outcome
 from connectors.kinds.saas.client import Answer, Client
 from connectors.kinds.saas.templates import dig, render, render_all, render_tree
 from connectors.kinds.saas.walk import Found, Walker
@@ -105,10 +105,6 @@ class Eraser:
             changed = 1
         elif strategy == "keep" and rule.get("basis"):
             _exempt(receipt, found.type, rule)
-        elif strategy == "job":
-            raise Unsupported(
-                f"{self.definition.service}: vendor deletion jobs are not polled yet"
-            )
         receipt.add(found.type, found=1, changed=changed)
 
     def _redact(

@@ -69,6 +69,24 @@ FIND: dict[str, Any] = {
     "additionalProperties": False,
 }
 
+
+def _strategy(
+    name: str, required: list[str], **properties: dict[str, Any]
+) -> dict[str, Any]:
+    """One erasure strategy done by a request to the vendor (method, path)."""
+    return {
+        "type": "object",
+        "properties": {
+            "strategy": {"const": name},
+            "method": METHOD,
+            "path": PATH,
+            **properties,
+        },
+        "required": ["strategy", "method", "path", *required],
+        "additionalProperties": False,
+    }
+
+
 ERASE: dict[str, Any] = {
     "oneOf": [
         {
@@ -86,67 +104,31 @@ ERASE: dict[str, Any] = {
             "required": ["strategy", "requests"],
             "additionalProperties": False,
         },
-        {
-            "type": "object",
-            "properties": {
-                "strategy": {"const": "redact"},
-                "method": METHOD,
-                "path": PATH,
-                "text": {"type": "string"},
-                "body": TEMPLATES,
-                "open_tag": {"type": "string"},
-                "close_tag": {"type": "string"},
-                "marker": {"type": "string", "minLength": 1},
-                "whole_when_field": {"type": "string"},
-                "equals_parent": NAME,
-            },
-            "required": ["strategy", "method", "path", "text", "marker"],
-            "additionalProperties": False,
-        },
-        {
-            # the vendor redacts a whole message by its id (Intercom's
-            # conversation parts): the subject's own messages, and others
-            # that name her; `redacted_field` says it is done
-            "type": "object",
-            "properties": {
-                "strategy": {"const": "redact_whole"},
-                "method": METHOD,
-                "path": PATH,
-                "body": {"type": "object"},
-                "text": {"type": "string"},
-                "redacted_field": {"type": "string"},
-                "whole_when_field": {"type": "string"},
-                "equals_parent": NAME,
-            },
-            "required": ["strategy", "method", "path", "text", "redacted_field"],
-            "additionalProperties": False,
-        },
-        {
-            "type": "object",
-            "properties": {
-                "strategy": {"const": "mask"},
-                "method": METHOD,
-                "path": PATH,
-                "wrap": {"type": "string"},
-                # field -> the value written over it
-                "values": TEMPLATES,
-            },
-            "required": ["strategy", "method", "path", "values"],
-            "additionalProperties": False,
-        },
-        {
-            "type": "object",
-            "properties": {
-                "strategy": {"const": "job"},
-                "method": METHOD,
-                "path": PATH,
-                # where the answer holds the vendor's job id, and its status URL
-                "job_id": {"type": "string"},
-                "status_path": PATH,
-            },
-            "required": ["strategy", "method", "path", "job_id", "status_path"],
-            "additionalProperties": False,
-        },
+        _strategy(
+            "redact",
+            ["text", "marker"],
+            text={"type": "string"},
+            body=TEMPLATES,
+            open_tag={"type": "string"},
+            close_tag={"type": "string"},
+            marker={"type": "string", "minLength": 1},
+            whole_when_field={"type": "string"},
+            equals_parent=NAME,
+        ),
+        # the vendor redacts a whole message by its id (Intercom's
+        # conversation parts): the subject's own messages, and others
+        # that name her; `redacted_field` says it is done
+        _strategy(
+            "redact_whole",
+            ["text", "redacted_field"],
+            body={"type": "object"},
+            text={"type": "string"},
+            redacted_field={"type": "string"},
+            whole_when_field={"type": "string"},
+            equals_parent=NAME,
+        ),
+        # field -> the value written over it
+        _strategy("mask", ["values"], wrap={"type": "string"}, values=TEMPLATES),
         {
             "type": "object",
             "properties": {
