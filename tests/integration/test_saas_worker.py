@@ -57,8 +57,15 @@ def _hubspot_contact_gone_for_good(standin: Any, contact: dict[str, Any]) -> Non
 
 
 # what each service's erasure leaves in its stand-in, beyond `erased`
+def _intercom_messages_redacted(standin: Any, contact: dict[str, Any]) -> None:
+    for talk in standin.account.conversations.values():
+        for message in [talk["source"], *talk["parts"]]:
+            assert contact["email"] not in (message.get("body") or "")
+
+
 AFTER_ERASURE: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "zendesk": _zendesk_kept_comments_redacted,
+    "intercom": _intercom_messages_redacted,
     "freshdesk": _freshdesk_tickets_went_with_the_contact,
     "hubspot": _hubspot_contact_gone_for_good,
 }
@@ -100,6 +107,9 @@ def test_erasure_end_to_end(worker, service, store, standin, make_request) -> No
     request = make_request(
         kind="erasure", verified=True, identity={"email": subject["email"]}
     )
+    if service.grace_days:
+        _waits_on_the_vendor(service, standin, request, subject)
+        return
     request = wait_for(lambda: _closed(request), what="the erasure", timeout=60)
 
     assert request.status == "completed", request.status_reason
@@ -107,6 +117,27 @@ def test_erasure_end_to_end(worker, service, store, standin, make_request) -> No
     assert erase.status == "succeeded"
     assert service.erased(standin, subject)
     AFTER_ERASURE[service.kind](standin, subject)
+
+
+def _waits_on_the_vendor(
+    service: Service, standin: Any, request: Request, subject: dict[str, Any]
+) -> None:
+    """Deleted, but destroyed only after the vendor's grace period: the
+    erase task waits until then, and the request stays open."""
+    erase = wait_for(
+        lambda: RequestTask.objects.filter(
+            request=request, action="erase", status="waiting"
+        ).first(),
+        what="the erase task to wait on the vendor",
+        timeout=60,
+    )
+    assert service.erased(standin, subject)
+    AFTER_ERASURE[service.kind](standin, subject)
+    assert erase.next_attempt_at is not None
+    days = (erase.next_attempt_at - erase.updated_at).total_seconds() / 86400
+    assert service.grace_days - 0.01 < days <= service.grace_days + 0.01
+    request.refresh_from_db()
+    assert request.is_open
 
 
 def test_access_end_to_end(worker, service, store, standin, make_request) -> None:

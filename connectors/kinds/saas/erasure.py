@@ -11,12 +11,21 @@ user who wrote them can still be listed), and every step is idempotent: a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import secrets
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.cache import cache
 
-from connectors.base import ErasureReceipt, Exemption, Identity, Outcome
+from connectors.base import (
+    ConnectorError,
+    ErasureReceipt,
+    Exemption,
+    Identity,
+    Outcome,
+)
 from connectors.kinds.saas.client import Answer, Client
 from connectors.kinds.saas.templates import dig, render, render_all, render_tree
 from connectors.kinds.saas.walk import Found, Walker
@@ -26,6 +35,11 @@ _TAG = re.compile(r"(<[^>]*>)")
 # How long the ids an erasure started on are remembered for its retries
 # (a soft-deleted root is no longer found by search).
 RESUME_SECONDS = 30 * 24 * 3600
+# One erasure at a time per record (two requests for the same subject fan
+# out at once): the second waits, then finds what the first left, nothing
+# to redact twice. A lock outlives a dead worker by LOCK_SECONDS at most.
+LOCK_SECONDS = 600
+LOCK_WAIT_SECONDS = 120.0
 
 
 class Eraser:
@@ -57,7 +71,29 @@ class Eraser:
             subject = KnownIdentifiers.parse(
                 [*identity.all_values(), *(v for vs in known.values() for v in vs)]
             )
-            self._erase_tree(root, subject, receipt)
+            with self._one_at_a_time(root):
+                self._erase_tree(root, subject, receipt)
+
+    @contextmanager
+    def _one_at_a_time(self, root: Found) -> Iterator[None]:
+        """Hold the lock on one root's erasure (every worker shares it)."""
+        key = f"saas-erase-lock:{self.client.name}:{root.type}:{root.key}"
+        token = secrets.token_hex(8)
+        waited = 0.0
+        while not cache.add(key, token, timeout=LOCK_SECONDS):
+            if waited >= LOCK_WAIT_SECONDS:
+                raise ConnectorError(
+                    f"{self.client.name}: another erasure of the same "
+                    f"{root.type} is still running; retried later",
+                    permanent=False,
+                )
+            time.sleep(0.2)
+            waited += 0.2
+        try:
+            yield
+        finally:
+            if cache.get(key) == token:
+                cache.delete(key)
 
     def _unfinished(self, keys: list[str], receipt: ErasureReceipt) -> list[Found]:
         """Roots this task began erasing that are not gone yet (by the

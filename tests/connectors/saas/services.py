@@ -29,6 +29,9 @@ class Service:
     # its delete (HubSpot's walk is two searches, then the delete)
     overrun: int = 5
     before_delete: int = 4
+    # the vendor destroys a deleted subject only after so many days (Intercom
+    # 7): the erasure task waits on it, and `erased` means deleted, in grace
+    grace_days: int = 0
 
     def connector(
         self, standin: Any, *, token: str, name: str = "", **extra: Any
@@ -116,8 +119,34 @@ def _hubspot() -> Service:
     )
 
 
+def _intercom() -> Service:
+    from standins.intercom import start
+    from standins.intercom.state import contact_id
+
+    def records(standin: Any, number: int) -> int:
+        # the contact; each conversation, its source message and its parts
+        talks = standin.account.conversations_of(contact_id(number))
+        return 1 + sum(2 + talk["conversation_parts"]["total_count"] for talk in talks)
+
+    def erased(standin: Any, contact: dict[str, Any]) -> bool:
+        state = standin.account.summary()
+        return contact["id"] in state["deleted_in_grace"] + state["destroyed"]
+
+    return Service(
+        kind="intercom",
+        start=start,
+        config=lambda url: {"base_url": url},
+        secret="access_token",
+        subject=lambda standin, n: dict(standin.account.contacts[contact_id(n)]),
+        records=records,
+        erased=erased,
+        grace_days=7,
+    )
+
+
 SERVICES: dict[str, Callable[[], Service]] = {
     "zendesk": _zendesk,
+    "intercom": _intercom,
     "freshdesk": _freshdesk,
     "hubspot": _hubspot,
 }
