@@ -56,11 +56,21 @@ def _hubspot_contact_gone_for_good(standin: Any, contact: dict[str, Any]) -> Non
     assert state["blocklisted"] == 0  # by id, never by an e-mail
 
 
+def _gorgias_tickets_deleted_before_her(standin: Any, customer: dict[str, Any]) -> None:
+    state = standin.account.summary()
+    assert customer["id"] in state["deleted_customers"]
+    assert standin.account.tickets_of(customer["id"]) == []
+    assert standin.account.messages_from(customer["id"]) == []
+    assert len(state["deleted_tickets"]) == 3
+    assert standin.account.list_customers(customer["email"]) == []
+
+
 # what each service's erasure leaves in its stand-in, beyond `erased`
 AFTER_ERASURE: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "zendesk": _zendesk_kept_comments_redacted,
     "freshdesk": _freshdesk_tickets_went_with_the_contact,
     "hubspot": _hubspot_contact_gone_for_good,
+    "gorgias": _gorgias_tickets_deleted_before_her,
 }
 
 
