@@ -97,6 +97,14 @@ def hubspot_config(_: Path) -> dict[str, Any]:
     return {"base_url": standin_url("hubspot")}
 
 
+def gorgias_config(_: Path) -> dict[str, Any]:
+    return {
+        "domain": "acme",
+        "email": "agent@example.com",
+        "base_url": standin_url("gorgias"),
+    }
+
+
 CASES: dict[str, KindCase] = {
     "sql": KindCase(
         config=sql_config,
@@ -178,6 +186,15 @@ CASES: dict[str, KindCase] = {
         kind_actions=["access", "rectify", "erase", "verify_erasure"],
         health="ok",
         secrets={"access_token": SECRET},
+    ),
+    "gorgias": KindCase(
+        config=gorgias_config,
+        patch=lambda config: {**config, "rate_limit_per_minute": 240},
+        actions=["access", "rectify", "erase", "verify_erasure"],
+        patched_actions=["access", "rectify", "erase", "verify_erasure"],
+        kind_actions=["access", "rectify", "erase", "verify_erasure"],
+        health="ok",
+        secrets={"api_key": SECRET},
     ),
 }
 

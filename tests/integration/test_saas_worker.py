@@ -56,6 +56,15 @@ def _hubspot_contact_gone_for_good(standin: Any, contact: dict[str, Any]) -> Non
     assert state["blocklisted"] == 0  # by id, never by an e-mail
 
 
+def _gorgias_tickets_deleted_before_her(standin: Any, customer: dict[str, Any]) -> None:
+    state = standin.account.summary()
+    assert customer["id"] in state["deleted_customers"]
+    assert standin.account.tickets_of(customer["id"]) == []
+    assert standin.account.messages_from(customer["id"]) == []
+    assert len(state["deleted_tickets"]) == 3
+    assert standin.account.list_customers(customer["email"]) == []
+
+
 # what each service's erasure leaves in its stand-in, beyond `erased`
 def _intercom_messages_redacted(standin: Any, contact: dict[str, Any]) -> None:
     for talk in standin.account.conversations.values():
@@ -68,6 +77,7 @@ AFTER_ERASURE: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "intercom": _intercom_messages_redacted,
     "freshdesk": _freshdesk_tickets_went_with_the_contact,
     "hubspot": _hubspot_contact_gone_for_good,
+    "gorgias": _gorgias_tickets_deleted_before_her,
 }
 
 

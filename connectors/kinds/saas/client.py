@@ -57,6 +57,11 @@ class Client:
     remaining_header: str = ""
     reset_header: str = ""
     reset_epoch: bool = False  # the reset header is a UNIX time (Intercom)
+    # the remaining header says "used/limit" (Gorgias' 10/40), not a count left
+    remaining_used_of_limit: bool = False
+    # the vendor's window: with no reset header, a remaining count of 0
+    # pauses every worker until the current one ends
+    window_seconds: float = 60.0
     retry_after_header: str = "Retry-After"
     sleep: Callable[[float], None] = time.sleep
 
@@ -68,10 +73,13 @@ class Client:
         label: str,
         params: Mapping[str, str] | None = None,
         body: Any = None,
+        moved: str = "",
     ) -> Answer:
         """One call; `target` a path on the base URL or a next-page URL on
         its host. 404 is answered (the caller knows what it means); other
-        refusals raise ConnectorError."""
+        refusals raise ConnectorError. `moved` says what a redirect answer
+        to this call means (Gorgias: a customer merged into another); it
+        is still not followed."""
         url = self._url(target, params, label=label)
         data = json.dumps(body).encode() if body is not None else None
         server_errors = refusals = 0
@@ -115,14 +123,16 @@ class Client:
                     )
                 self.sleep(_backoff(server_errors))
                 continue
-            refusal = self._refusal(status, method, label)
+            refusal = self._refusal(status, method, label, moved=moved)
             if refusal is not None:
                 raise refusal
             if status == 404:
                 return Answer(status, None, headers)
             return Answer(status, _parse(raw), headers)
 
-    def _refusal(self, status: int, method: str, label: str) -> ConnectorError | None:
+    def _refusal(
+        self, status: int, method: str, label: str, *, moved: str = ""
+    ) -> ConnectorError | None:
         where = f"{method} {label}"
         if status == 401:
             return ConnectorError(
@@ -135,6 +145,10 @@ class Client:
                 f"{self.name}: permission refused (HTTP 403) on {where}: the "
                 "token's user lacks the role or scope for it",
                 permanent=True,
+            )
+        if 300 <= status < 400 and moved:
+            return ConnectorError(
+                f"{self.name}: {where} answered {status}: {moved}", permanent=True
             )
         if 300 <= status < 400:
             return ConnectorError(
@@ -190,10 +204,22 @@ class Client:
     def _read_budget_headers(self, headers: Mapping[str, str]) -> None:
         if not self.remaining_header:
             return
-        remaining = _seconds(headers.get(self.remaining_header.lower()))
+        remaining = self._remaining(headers.get(self.remaining_header.lower()))
         if remaining is not None and remaining <= 0:
             reset = self._reset_in(headers)
-            self.budget.pause_for(reset if reset is not None else 60 - time.time() % 60)
+            if reset is None:
+                reset = self.window_seconds - time.time() % self.window_seconds
+            self.budget.pause_for(reset)
+
+    def _remaining(self, value: str | None) -> float | None:
+        """Calls left in the vendor's window, from its remaining header."""
+        if not self.remaining_used_of_limit:
+            return _seconds(value)
+        used, _, limit = (value or "").partition("/")
+        used_calls, most = _seconds(used.strip()), _seconds(limit.strip() or None)
+        if used_calls is None or most is None:
+            return None
+        return most - used_calls
 
     def _reset_in(self, headers: Mapping[str, str]) -> float | None:
         """Seconds until the vendor's window resets, from its reset header."""

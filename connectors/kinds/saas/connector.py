@@ -184,6 +184,8 @@ class SaasConnector(ConnectorKind):
             remaining_header=limits.get("remaining_header", ""),
             reset_header=limits.get("reset_header", ""),
             reset_epoch=limits.get("reset_format") == "epoch",
+            remaining_used_of_limit=(limits.get("remaining_format") == "used_of_limit"),
+            window_seconds=limits.get("window_seconds", 60),
             retry_after_header=limits.get("retry_after_header", "Retry-After"),
         )
         return Walker(

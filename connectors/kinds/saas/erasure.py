@@ -129,6 +129,8 @@ class Eraser:
         strategy = rule["strategy"]
         changed = 0
         if strategy == "delete":
+            if "gone" in rule:  # verified by id (a child may have no search)
+                _remember(receipt, f"ids.{found.type}", (found.key,))
             for request in rule["requests"]:
                 answer = self._call(request, found.context, "DELETE")
                 changed = changed or int(answer.status != 404)
@@ -197,6 +199,7 @@ class Eraser:
             label=request["path"],
             params={k: str(v) for k, v in params.items()},
             body=body,
+            moved=request.get("moved", ""),
         )
 
     # -- verify -----------------------------------------------------------------
@@ -214,11 +217,14 @@ class Eraser:
         )
         left = sum(1 for _ in self.walker.roots(searched))
         outcome.add(root, found=left)
-        rule = self.definition.record(root)["erase"]
-        for key in known.get(f"ids.{root}", ()):
-            if rule["strategy"] == "delete" and "gone" in rule:
+        # every record deleted whose type has a `gone` request, by its id
+        for name in self.definition.order:
+            rule = self.definition.record(name)["erase"]
+            if rule["strategy"] != "delete" or "gone" not in rule:
+                continue
+            for key in known.get(f"ids.{name}", ()):
                 answer = self._call(rule["gone"], {"id": key}, "GET")
-                outcome.add(root, found=int(answer.status != 404))
+                outcome.add(name, found=int(answer.status != 404))
         if receipt is not None:
             self._verify_redactions(receipt, outcome)
         return outcome

@@ -47,6 +47,9 @@ REQUEST: dict[str, Any] = {
         "body": {"type": "object"},
         "select": {"type": "string"},
         "pagination": PAGINATION,
+        # what a redirect answer means here (not followed): named in the
+        # task's error (Gorgias: 301, the customer was merged into another)
+        "moved": {"type": "string", "minLength": 1},
     },
     "required": ["path"],
     "additionalProperties": False,
@@ -243,6 +246,11 @@ DEFINITION_SCHEMA: dict[str, Any] = {
             "properties": {
                 "per_minute": {"type": "integer", "minimum": 1},
                 "remaining_header": {"type": "string"},
+                # a count of calls left (default), or "used/limit" (Gorgias)
+                "remaining_format": {"enum": ["remaining", "used_of_limit"]},
+                # the vendor's window (default 60): with no reset header, a
+                # remaining count of 0 pauses until the current one ends
+                "window_seconds": {"type": "integer", "minimum": 1, "maximum": 3600},
                 "reset_header": {"type": "string"},
                 # seconds until the reset (default), or its UNIX time
                 "reset_format": {"enum": ["seconds", "epoch"]},

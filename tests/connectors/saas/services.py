@@ -144,9 +144,32 @@ def _intercom() -> Service:
     )
 
 
+def _gorgias() -> Service:
+    from standins.gorgias import start
+    from standins.gorgias.state import AGENT_EMAIL, customer_id
+
+    def records(standin: Any, number: int) -> int:
+        tickets = standin.account.tickets_of(customer_id(number))
+        messages = sum(len(standin.account.messages_of(t["id"])) for t in tickets)
+        return 1 + len(tickets) + messages
+
+    return Service(
+        kind="gorgias",
+        start=start,
+        config=lambda url: {"domain": "demo", "email": AGENT_EMAIL, "base_url": url},
+        secret="api_key",
+        subject=lambda standin, n: dict(standin.account.customers[customer_id(n)]),
+        records=records,
+        erased=lambda standin, customer: (
+            customer["id"] in standin.account.deleted_customers
+        ),
+    )
+
+
 SERVICES: dict[str, Callable[[], Service]] = {
     "zendesk": _zendesk,
     "intercom": _intercom,
     "freshdesk": _freshdesk,
     "hubspot": _hubspot,
+    "gorgias": _gorgias,
 }

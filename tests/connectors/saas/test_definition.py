@@ -8,6 +8,8 @@ import copy
 import pytest
 import yaml
 
+from connectors.kinds.saas.budget import Budget
+from connectors.kinds.saas.client import Client
 from connectors.kinds.saas.definition import (
     FOLDER,
     DefinitionError,
@@ -112,3 +114,51 @@ def test_the_config_schema_comes_from_the_definition() -> None:
     with pytest.raises(ValidationFailed) as no_token:
         cls.validate_secrets({"api_token": " "})
     assert no_token.value.field == "secrets.api_token"
+
+
+def test_a_used_of_limit_header_is_read_as_the_calls_left() -> None:
+    # Gorgias (and Shopify) send "used/limit"; others a count left
+    budget = Budget("definition-test", per_minute=60)
+    bucket = Client(
+        name="g",
+        base_url="https://acme.example",
+        auth_header="",
+        budget=budget,
+        remaining_header="X-Call-Limit",
+        remaining_used_of_limit=True,
+    )
+    plain = Client(
+        name="z", base_url="https://acme.example", auth_header="", budget=budget
+    )
+
+    assert bucket._remaining("10/40") == 30
+    assert bucket._remaining(" 40 / 40 ") == 0
+    assert [bucket._remaining(v) for v in ("7", "a/40", "", None)] == [None] * 4
+    assert plain._remaining("7") == 7
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["rate_limit"].update(remaining_format="percent"), "rate_limit"),
+        (lambda d: d["rate_limit"].update(window_seconds=0), "rate_limit"),
+        (
+            lambda d: d["records"]["user"]["erase"]["gone"].update(moved=""),
+            "records.user.erase",
+        ),
+    ],
+)
+def test_the_rate_and_redirect_options_are_checked(change, message) -> None:
+    document = copy.deepcopy(_zendesk())
+    change(document)
+
+    assert message in _refused(document)
+
+
+def test_gorgias_tickets_go_before_her_and_are_verified_by_id() -> None:
+    gorgias = definition("gorgias")
+
+    assert gorgias.order == ("customer", "ticket", "message")
+    assert gorgias.record("ticket")["erase"]["gone"]["path"] == "/api/tickets/{id}"
+    assert gorgias.document["rate_limit"]["remaining_format"] == "used_of_limit"
+    assert "merged" in gorgias.record("customer")["erase"]["requests"][0]["moved"]
