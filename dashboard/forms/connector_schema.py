@@ -163,7 +163,8 @@ def config_fields(schema: dict[str, Any]) -> list[tuple[ConfigField, forms.Field
             elif prop.get("format") == "email":
                 widget = forms.EmailInput(attrs={**attrs, "autocomplete": "off"})
             elif prop.get("format") == "uri" or name.endswith("url"):
-                widget = forms.URLInput(attrs=attrs)
+                # a text input (styled as every other) that phones type URLs in
+                widget = forms.TextInput(attrs={**attrs, "inputmode": "url"})
             else:
                 widget = forms.TextInput(attrs=attrs)
             field = forms.CharField(
