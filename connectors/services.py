@@ -23,13 +23,14 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.permissions import Perm
 from audit.services import audit_record
-from connectors.base import ConfigError, ConnectorError, ConnectorKind
+from connectors.base import ConfigError, ConnectorKind
 from connectors.choices import Health
 from connectors.disclosure import (
     store_disclosure_clean,
     store_disclosure_require_complete,
 )
 from connectors.models import Connector
+from connectors.probes import Probe, probe_health
 from connectors.registry import kind_class
 from connectors.selectors import connector_secret_fields_set
 from privacydesk.errors import IllegalTransition, ValidationFailed
@@ -351,41 +352,38 @@ def connector_check_health(*, actor: Actor, connector: Connector) -> Connector:
 
     The check runs outside any transaction (it may wait on the network); a
     failing check is an answer, not an error of this service."""
+    connector_test_connection(actor=actor, connector=connector)
+    return connector
+
+
+def connector_test_connection(*, actor: Actor, connector: Connector) -> Probe:
+    """`connector_check_health`, giving the probe itself (with the reason
+    that names what failed: auth, permission, network...)."""
     actor.require(Perm.CONNECTORS_MANAGE)
-    warnings: list[dict[str, str]] = []
-    try:
-        report = connector.instance().health()
-        detail = report.status or "ok"
-        warnings = [warning.to_json() for warning in report.warnings]
-        health = Health.OK
-    except (ConnectorError, ConfigError) as error:
-        health, detail = Health.ERROR, error.message
-    except Exception as error:  # a kind's bug or a driver error: name it only
-        logger.warning(
-            "health check of connector %s raised %s",
-            connector.pk,
-            type(error).__name__,
-        )
-        health, detail = Health.ERROR, f"unexpected {type(error).__name__}"
-    detail = detail[:300]
+    probe = probe_health(connector.instance(), log_id=connector.pk)
+    health = Health.OK if probe.ok else Health.ERROR
     checked_at = timezone.now()
     with transaction.atomic():
         # An update, not save(): a check is not a change of the connector and
         # must not add a history row each time.
         Connector.objects.filter(pk=connector.pk).update(
             health=health,
-            health_detail=detail,
-            health_warnings=warnings,
+            health_detail=probe.detail,
+            health_warnings=probe.warnings,
             health_checked_at=checked_at,
         )
         audit_record(
             actor=actor,
             action="connector.health_checked",
             obj=connector,
-            data={"health": health, "detail": detail, "warnings": len(warnings)},
+            data={
+                "health": health,
+                "detail": probe.detail,
+                "warnings": len(probe.warnings),
+            },
         )
     connector.health = health
-    connector.health_detail = detail
-    connector.health_warnings = warnings
+    connector.health_detail = probe.detail
+    connector.health_warnings = probe.warnings
     connector.health_checked_at = checked_at
-    return connector
+    return probe

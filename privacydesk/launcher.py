@@ -334,11 +334,10 @@ def zendesk_lines(standin: Any) -> list[str]:
 
     someone = standin.account.live_users()[1]
     return [
-        "Zendesk stand-in (demo only): add a connector of kind zendesk in the "
-        "dashboard with",
-        f'  config  {{"subdomain": "demo", "email": "{AGENT_EMAIL}", '
-        f'"base_url": "{standin.url}"}}',
-        f'  secrets {{"api_token": "{DEMO_ZENDESK_TOKEN}"}}',
+        "Zendesk stand-in (demo only): in the dashboard, Connectors > Add "
+        "connector > Zendesk Support, with",
+        f"  Subdomain demo, Email {AGENT_EMAIL}, Base url {standin.url}",
+        f"  Api token {DEMO_ZENDESK_TOKEN}",
         f"  a customer to erase: {someone['email']}; "
         f"its state: {standin.url}/_standin/state.json",
     ]

@@ -37,6 +37,15 @@ from connectors.base import (
     RecordSink,
     WithdrawalJob,
 )
+from connectors.errors import (
+    REASON_AUTH,
+    REASON_NETWORK,
+    REASON_NOT_FOUND,
+    REASON_PERMISSION,
+    REASON_RATE_LIMIT,
+    REASON_REFUSED,
+    REASON_SERVER,
+)
 from connectors.kinds.remote import (
     ACTIONS_SCHEMA,
     ALL_ACTIONS,
@@ -223,7 +232,9 @@ class HttpConnector(ConnectorKind):
             # Say why, never what was sent: the reason is about the network.
             reason = getattr(error, "reason", None) or type(error).__name__
             raise ConnectorError(
-                f"webhook of {self.name} unreachable: {reason}", permanent=False
+                f"webhook of {self.name} unreachable: {reason}",
+                permanent=False,
+                reason=REASON_NETWORK,
             ) from None
 
     def _result(self, answer: bytes, *, task_id: str, action: str) -> ReportedResult:
@@ -285,12 +296,22 @@ def _status_error(name: str, status: int) -> ConnectorError:
             f"webhook of {name} answered {status}: redirects are not followed; "
             "configure the final url",
             permanent=True,
+            reason=REASON_NOT_FOUND,
         )
     if 400 <= status < 500 and status not in RETRYABLE_CLIENT_ERRORS:
         return ConnectorError(
-            f"webhook of {name} refused the job with HTTP {status}", permanent=True
+            f"webhook of {name} refused the job with HTTP {status}",
+            permanent=True,
+            reason=_STATUS_REASONS.get(status, REASON_REFUSED),
         )
-    return ConnectorError(f"webhook of {name} answered HTTP {status}", permanent=False)
+    return ConnectorError(
+        f"webhook of {name} answered HTTP {status}",
+        permanent=False,
+        reason=REASON_RATE_LIMIT if status == 429 else REASON_SERVER,
+    )
+
+
+_STATUS_REASONS = {401: REASON_AUTH, 403: REASON_PERMISSION, 404: REASON_NOT_FOUND}
 
 
 def _reference(answer: bytes) -> str:

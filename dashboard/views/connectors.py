@@ -17,20 +17,39 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.actors import Actor
 from accounts.permissions import Perm
+from connectors.base import ConnectorKind
 from connectors.choices import Health
+from connectors.errors import (
+    REASON_AUTH,
+    REASON_NETWORK,
+    REASON_NOT_FOUND,
+    REASON_PERMISSION,
+    REASON_RATE_LIMIT,
+    REASON_REFUSED,
+    REASON_SERVER,
+)
 from connectors.models import Connector
-from connectors.registry import kind_class, kinds_available
+from connectors.probes import REASON_CONFIG, REASON_UNEXPECTED, Probe, connector_probe
+from connectors.registry import (
+    KINDS,
+    SAAS,
+    kind_available,
+    kind_class,
+    kinds_available,
+)
 from connectors.selectors import (
     connector_get,
     connector_list,
     connector_secret_fields_set,
 )
 from connectors.services import (
-    connector_check_health,
     connector_create,
     connector_set_enabled,
+    connector_test_connection,
     connector_update,
 )
+from dashboard.forms.connector_disclosure import ITEMS as DISCLOSURE_ITEMS
+from dashboard.forms.connector_fields import ConnectorFieldsForm
 from dashboard.forms.connectors import ConnectorEnableForm, ConnectorForm
 from dashboard.views.common import page, staff_view
 from dashboard.views.tasks import action_label
@@ -38,6 +57,35 @@ from dsr.selectors import connector_task_list
 from privacydesk.errors import ValidationFailed
 
 RECENT_TASKS = 20
+
+# What failed, as the test connection's label says it.
+REASON_LABELS = {
+    REASON_AUTH: "auth: credentials refused (401)",
+    REASON_PERMISSION: "permission: a role or scope is missing (403)",
+    REASON_NETWORK: "network: unreachable, TLS or timeout",
+    REASON_RATE_LIMIT: "rate limit: too many calls (429)",
+    REASON_NOT_FOUND: "not found: check the subdomain or base URL",
+    REASON_SERVER: "the service failed (5xx)",
+    REASON_REFUSED: "the call was refused",
+    REASON_CONFIG: "configuration",
+    REASON_UNEXPECTED: "unexpected error",
+}
+# The picker's groups; a kind not named here and not a SaaS definition shows
+# under "Other kinds", so a new kind never breaks the page.
+GROUPS = (
+    ("stores", "Databases and files"),
+    ("remote", "Webhooks, agents and people"),
+    ("saas", "Support SaaS"),
+    ("other", "Other kinds"),
+)
+KIND_GROUP = {
+    "sql": "stores",
+    "files": "stores",
+    "http": "remote",
+    "pull": "remote",
+    "manual": "remote",
+    "opendsr": "remote",
+}
 
 DISCLOSURE_LABELS = {
     "purposes": "Purposes",
@@ -157,58 +205,154 @@ def connector_detail(
 def _form_page(
     request: HttpRequest,
     actor: Actor,
-    form: ConnectorForm,
+    form: ConnectorForm | ConnectorFieldsForm,
+    *,
+    kind: type[ConnectorKind] | None,
     connector: Connector | None = None,
+    probe: Probe | None = None,
 ) -> HttpResponse:
+    as_json = isinstance(form, ConnectorForm)
     return page(
         request,
         actor,
-        "dashboard/connector_form.html",
+        "dashboard/connector_json_form.html"
+        if as_json
+        else "dashboard/connector_form.html",
         {
             "section": "connectors",
             "form": form,
             "connector": connector,
+            "kind": kind,
+            "kind_name": kind.kind if kind else "",
+            "kind_description": _description(kind) if kind else "",
             "secrets_set": connector_secret_fields_set(connector=connector)
             if connector
             else [],
-            "kind_fields": _kind_fields(),
+            "probe": probe,
+            "probe_reason": REASON_LABELS.get(probe.reason, "") if probe else "",
+            "disclosure_items": _disclosure_items(form)
+            if isinstance(form, ConnectorFieldsForm)
+            else [],
         },
         status=400 if form.errors else 200,
     )
 
 
-def _kind_fields() -> list[dict[str, Any]]:
-    """Each kind's config fields as its config_schema() describes them (the
-    help under the form; a form generated from the schema comes later)."""
-    described = []
-    for kind, cls in sorted(kinds_available().items()):
-        schema = cls.config_schema()
-        required = set(schema.get("required", ()))
-        fields = [
+def _disclosure_items(form: ConnectorFieldsForm) -> list[dict[str, Any]]:
+    items = []
+    for item in DISCLOSURE_ITEMS:
+        inputs = (
+            ["disclosure_adm_logic", "disclosure_adm_significance"]
+            + ["disclosure_adm_consequences"]
+            if item == "automated_decision_making"
+            else [f"disclosure_{item}"]
+        )
+        items.append(
             {
-                "name": name,
-                "required": name in required,
-                "help": field.get("description", ""),
+                "label": DISCLOSURE_LABELS[item],
+                "inputs": [form[name] for name in inputs],
+                **form.disclosure_item(item),
             }
-            for name, field in schema.get("properties", {}).items()
-        ]
-        described.append(
+        )
+    return items
+
+
+def _description(cls: type[ConnectorKind]) -> str:
+    """A kind's one-line description: its docstring's first paragraph."""
+    doc = (cls.__doc__ or "").strip().split("\n\n")[0]
+    return " ".join(doc.split())
+
+
+def _group(kind: str) -> str:
+    if KINDS.get(kind, "").startswith(SAAS):
+        return "saas"
+    return KIND_GROUP.get(kind, "other")
+
+
+def _kind_groups() -> list[dict[str, Any]]:
+    """Every kind that imports, grouped for the picker."""
+    kinds = kinds_available()
+    groups: list[dict[str, Any]] = []
+    for group, title in GROUPS:
+        members: list[dict[str, Any]] = [
             {
                 "kind": kind,
                 "label": cls.label,
-                "fields": fields,
+                "description": _description(cls),
                 "secrets": cls.secret_fields,
             }
-        )
-    return described
+            for kind, cls in kinds.items()
+            if _group(kind) == group
+        ]
+        if members:
+            groups.append({"title": title, "kinds": sorted(members, key=_by_label)})
+    return groups
+
+
+def _by_label(member: dict[str, Any]) -> str:
+    return str(member["label"]).lower()
+
+
+def _kind_of_request(request: HttpRequest) -> str:
+    return str(request.POST.get("kind") or request.GET.get("kind") or "")
+
+
+def _as_json(request: HttpRequest) -> bool:
+    return (request.POST.get("mode") or request.GET.get("mode")) == "json"
+
+
+def _probe_form(
+    actor: Actor, form: ConnectorFieldsForm, connector: Connector | None
+) -> Probe | None:
+    """Test connection with what the form holds, saving nothing; None when
+    the config or secret inputs themselves have errors (shown instead)."""
+    if not form.clean_for_test():
+        return None
+    probe = connector_probe(
+        actor=actor,
+        kind=form.kind.kind,
+        config=form.config(),
+        secrets=form.secrets(),
+        connector=connector,
+        name=form.cleaned_data.get("name") or "",
+    )
+    if probe.field and probe.reason == REASON_CONFIG:
+        form.add_service_error(ValidationFailed(probe.detail, field=probe.field))
+    return probe
 
 
 @require_http_methods(["GET", "POST"])
 @staff_view
 def connector_new(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Pick a kind (a plain GET, ?kind=...), then fill in its form."""
     actor.require(Perm.CONNECTORS_MANAGE)  # the 403 page before the form
-    form = ConnectorForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    kind_name = _kind_of_request(request)
+    kind = kind_available(kind_name) if kind_name else None
+    if kind is None and not (_as_json(request) and request.method == "POST"):
+        return page(
+            request,
+            actor,
+            "dashboard/connector_kinds.html",
+            {
+                "section": "connectors",
+                "groups": _kind_groups(),
+                "unknown": kind_name,
+            },
+            status=400 if kind_name else 200,
+        )
+    form: ConnectorForm | ConnectorFieldsForm
+    if _as_json(request):
+        form = ConnectorForm(
+            request.POST or None, initial={"kind": kind_name} if kind else None
+        )
+    else:
+        assert kind is not None
+        form = ConnectorFieldsForm(request.POST or None, kind=kind)
+    probe = None
+    if request.method == "POST" and request.POST.get("action") == "test":
+        if isinstance(form, ConnectorFieldsForm):
+            probe = _probe_form(actor, form, None)
+    elif request.method == "POST" and form.is_valid():
         try:
             connector = connector_create(actor=actor, **form.service_kwargs())
         except ValidationFailed as error:
@@ -220,15 +364,25 @@ def connector_new(request: HttpRequest, actor: Actor) -> HttpResponse:
                 "it can reach the store.",
             )
             return redirect("dashboard:connector_detail", public_id=connector.public_id)
-    return _form_page(request, actor, form)
+    return _form_page(request, actor, form, kind=kind, probe=probe)
 
 
 @require_http_methods(["GET", "POST"])
 @staff_view
 def connector_edit(request: HttpRequest, actor: Actor, public_id: Any) -> HttpResponse:
+    """The same generated form as adding (or ?mode=json), filled in."""
     connector = _get(actor, public_id, manage=True)
-    form = ConnectorForm(request.POST or None, connector=connector)
-    if request.method == "POST" and form.is_valid():
+    kind = kind_available(connector.kind)
+    form: ConnectorForm | ConnectorFieldsForm
+    if _as_json(request) or kind is None:
+        form = ConnectorForm(request.POST or None, connector=connector)
+    else:
+        form = ConnectorFieldsForm(request.POST or None, kind=kind, connector=connector)
+    probe = None
+    if request.method == "POST" and request.POST.get("action") == "test":
+        if isinstance(form, ConnectorFieldsForm):
+            probe = _probe_form(actor, form, connector)
+    elif request.method == "POST" and form.is_valid():
         try:
             connector = connector_update(
                 actor=actor, connector=connector, **form.service_kwargs()
@@ -238,29 +392,33 @@ def connector_edit(request: HttpRequest, actor: Actor, public_id: Any) -> HttpRe
         else:
             messages.success(request, f"Connector {connector.name} saved.")
             return redirect("dashboard:connector_detail", public_id=connector.public_id)
-    return _form_page(request, actor, form, connector)
+    return _form_page(request, actor, form, kind=kind, connector=connector, probe=probe)
 
 
 @require_POST
 @staff_view
 def connector_check(request: HttpRequest, actor: Actor, public_id: Any) -> HttpResponse:
-    """Test connection: ask the store now and show its answer."""
-    connector = connector_check_health(
-        actor=actor, connector=_get(actor, public_id, manage=True)
-    )
-    if connector.health == Health.OK and connector.health_warnings:
+    """Test connection: ask the store now and show its answer, with a label
+    naming what failed (auth, permission, network, rate limit, not found)."""
+    connector = _get(actor, public_id, manage=True)
+    probe = connector_test_connection(actor=actor, connector=connector)
+    if probe.ok and probe.warnings:
         messages.warning(
             request,
             f"Connection to {connector.name} works, with "
-            f"{len(connector.health_warnings)} warning(s): see Health below",
+            f"{len(probe.warnings)} warning(s): see Health below",
         )
-    elif connector.health == Health.OK:
+    elif probe.ok:
         messages.success(
-            request, f"Connection to {connector.name} works: {connector.health_detail}"
+            request, f"Connection to {connector.name} works: {probe.detail}"
         )
     else:
+        label = REASON_LABELS.get(probe.reason, "")
         messages.error(
-            request, f"Connection to {connector.name} failed: {connector.health_detail}"
+            request,
+            f"Connection to {connector.name} failed"
+            + (f" ({label})" if label else "")
+            + f": {probe.detail}",
         )
     return redirect("dashboard:connector_detail", public_id=connector.public_id)
 

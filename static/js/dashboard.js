@@ -76,4 +76,44 @@
       });
     });
   });
+  // "Test connection" on a connector form: ask in the background and show
+  // the answer in place, so what was typed (the secrets too, which a page
+  // never sends back) stays in the form. Without this the button posts the
+  // form and the page comes back with the answer, the secrets blank.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var button = event.submitter;
+    if (!form.matches("form[data-connection-test]") || !button ||
+        button.value !== "test" || !window.fetch || !window.DOMParser) {
+      return;
+    }
+    event.preventDefault();
+    var data = new FormData(form);
+    data.set("action", "test");
+    var result = document.getElementById("connection-test");
+    button.disabled = true;
+    result.textContent = "Testing the connection…";
+    window.fetch(window.location.href, {
+      method: "POST", body: data, credentials: "same-origin"
+    }).then(function (response) {
+      return response.text().then(function (html) {
+        return { status: response.status, html: html };
+      });
+    }).then(function (answer) {
+      var page = new DOMParser().parseFromString(answer.html, "text/html");
+      var fresh = page.querySelector("form[data-connection-test]");
+      if (answer.status === 400 && fresh) {
+        form.replaceWith(fresh);  // inputs with errors: show them marked
+        return;
+      }
+      var freshResult = page.getElementById("connection-test");
+      if (freshResult) {
+        result.replaceWith(freshResult);
+      }
+    }).catch(function () {
+      result.textContent = "The test could not be sent; try again.";
+    }).then(function () {
+      button.disabled = false;
+    });
+  });
 })();

@@ -288,6 +288,8 @@ def config_schema() -> dict[str, Any]:
             },
             "identity": {
                 "type": "object",
+                "description": "Identifier kind -> the field path(s) holding it.",
+                "examples": [{"email": "customer.email"}],
                 "properties": {
                     "email": _one_or_more(PATH_SCHEMA),
                     "phone": _one_or_more(PATH_SCHEMA),

@@ -22,6 +22,15 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from connectors.base import ConnectorError
+from connectors.errors import (
+    REASON_AUTH,
+    REASON_NETWORK,
+    REASON_NOT_FOUND,
+    REASON_PERMISSION,
+    REASON_RATE_LIMIT,
+    REASON_REFUSED,
+    REASON_SERVER,
+)
 from connectors.kinds.saas.budget import MAX_WAIT_SECONDS, Budget
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
@@ -95,6 +104,7 @@ class Client:
                         f"{self.name}: {self._host} unreachable ({reason}) "
                         f"on {method} {label}",
                         permanent=False,
+                        reason=REASON_NETWORK,
                     ) from None
                 self.sleep(_backoff(server_errors))
                 continue
@@ -110,6 +120,7 @@ class Client:
                         f"{self.name}: rate limit: {self._host} answered 429 "
                         f"(Retry-After {wait:.0f} s) on {method} {label}",
                         permanent=False,
+                        reason=REASON_RATE_LIMIT,
                     )
                 self.budget.pause_for(wait)
                 continue
@@ -120,6 +131,7 @@ class Client:
                         f"{self.name}: {self._host} answered HTTP {status} "
                         f"{server_errors} times on {method} {label}",
                         permanent=False,
+                        reason=REASON_SERVER,
                     )
                 self.sleep(_backoff(server_errors))
                 continue
@@ -139,12 +151,14 @@ class Client:
                 f"{self.name}: auth refused (HTTP 401) on {where}: check the "
                 "account e-mail and API token",
                 permanent=True,
+                reason=REASON_AUTH,
             )
         if status == 403:
             return ConnectorError(
                 f"{self.name}: permission refused (HTTP 403) on {where}: the "
                 "token's user lacks the role or scope for it",
                 permanent=True,
+                reason=REASON_PERMISSION,
             )
         if 300 <= status < 400 and moved:
             return ConnectorError(
@@ -155,10 +169,13 @@ class Client:
                 f"{self.name}: {where} answered {status}: redirects are not "
                 "followed; check the subdomain or base URL",
                 permanent=True,
+                reason=REASON_NOT_FOUND,
             )
         if 400 <= status < 500 and status != 404:
             return ConnectorError(
-                f"{self.name}: {where} refused with HTTP {status}", permanent=True
+                f"{self.name}: {where} refused with HTTP {status}",
+                permanent=True,
+                reason=REASON_REFUSED,
             )
         return None
 

@@ -28,6 +28,7 @@ from connectors.base import (
     RecordSink,
 )
 from connectors.choices import Action
+from connectors.errors import REASON_NOT_FOUND
 from connectors.kinds.http import LOOPBACK_HOSTS
 from connectors.kinds.saas.budget import Budget
 from connectors.kinds.saas.client import Client, basic_auth
@@ -224,6 +225,7 @@ class SaasConnector(ConnectorKind):
                 f"{self.name}: {check['path']} not found: check the subdomain "
                 "or base URL",
                 permanent=True,
+                reason=REASON_NOT_FOUND,
             )
         return HealthReport(f"ok: {self.definition.label} answered as the API user")
 

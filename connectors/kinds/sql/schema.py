@@ -137,8 +137,26 @@ def config_schema() -> dict[str, Any]:
             },
             "tables": {
                 "type": "array",
+                "description": "The map of tables: how the subject's rows are "
+                "found (identity, or a parent row) and erased, per field.",
                 "minItems": 1,
                 "items": {"$ref": "#/$defs/table"},
+                "examples": [
+                    [
+                        {
+                            "table": "customers",
+                            "key": "id",
+                            "identity": {"email": "email"},
+                            "erase": {"email": "hash", "name": "null"},
+                        },
+                        {
+                            "table": "tickets",
+                            "key": "id",
+                            "parent": {"table": "customers", "column": "customer_id"},
+                            "erase": {"subject": "redact_pii"},
+                        },
+                    ]
+                ],
             },
             "batch_size": {
                 "type": "integer",
