@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "consent",
     "evidence",
     "retention",
+    "opendsr",
     "portal",
     "dashboard",
 ]
@@ -225,7 +226,12 @@ CELERY_TASK_ROUTES = {
 # What the request lifecycle and retention hand to the apps above them, by
 # Celery task name (privacydesk.wiring; they never import those apps): the
 # evidence pack of a closed request and of a finished purge run.
-REQUEST_CLOSED_TASKS = ["evidence.tasks.evidence_pack_generate_task"]
+REQUEST_CLOSED_TASKS = [
+    "evidence.tasks.evidence_pack_generate_task",
+    "opendsr.tasks.opendsr_status_changed_task",
+]
+# A request that starts work after an approval (verified -> in_progress).
+REQUEST_STARTED_TASKS = ["opendsr.tasks.opendsr_status_changed_task"]
 PURGE_RUN_ENDED_TASKS = ["evidence.tasks.purge_run_evidence_pack_task"]
 # A priority only orders what is queued; an evidence pack (a second or so of
 # CPU) taken by an idle worker still holds it while request tasks arrive. So
@@ -309,6 +315,28 @@ ACCESS_PACKAGE_KEEP_DAYS = env_int("ACCESS_PACKAGE_KEEP_DAYS", 30)
 # Art. 20 covers only data the subject provided: the record categories that
 # count as provided in a portability export. Empty means every category.
 PORTABILITY_CATEGORIES = env_list("PORTABILITY_CATEGORIES")
+
+# --- OpenDSR (Privacy Desk as a processor, /opendsr/v1/) ------------------
+# The domain our OpenDSR certificate is issued for, sent in
+# X-OpenDSR-Processor-Domain (spec §7.4): by default SITE_URL's host.
+OPENDSR_PROCESSOR_DOMAIN = env_str("OPENDSR_PROCESSOR_DOMAIN")
+# The PEM private key (RSA) that signs responses and callbacks, and its
+# certificate (published by /discovery). Both are required in production;
+# in embedded mode a key and a self-signed certificate are made under the
+# var dir on first use (the spec forbids self-signed ones between parties).
+OPENDSR_SIGNING_KEY_FILE = env_str("OPENDSR_SIGNING_KEY_FILE")
+OPENDSR_CERTIFICATE_FILE = env_str("OPENDSR_CERTIFICATE_FILE")
+# Where controllers download the certificate; by default our own copy.
+OPENDSR_CERTIFICATE_URL = env_str("OPENDSR_CERTIFICATE_URL")
+# Status callbacks: attempts per URL and state, and the timeout of each.
+OPENDSR_CALLBACK_MAX_ATTEMPTS = env_int("OPENDSR_CALLBACK_MAX_ATTEMPTS", 8)
+OPENDSR_CALLBACK_TIMEOUT_SECONDS = env_int("OPENDSR_CALLBACK_TIMEOUT_SECONDS", 10)
+# Callback URLs come from controllers: https to public addresses only,
+# unless this is true (embedded mode: the demo and tests call back to
+# this machine over plain http).
+OPENDSR_CALLBACK_ALLOW_LOOPBACK = env_bool(
+    "OPENDSR_CALLBACK_ALLOW_LOOPBACK", EMBEDDED
+)
 
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {
