@@ -86,7 +86,11 @@ def _load(key_path: Path, cert_path: Path, domain: str) -> SigningIdentity:
         certificate = certificate_load(pem)
     except ValueError as error:
         raise ImproperlyConfigured("the OpenDSR certificate is not PEM") from error
-    if certificate.public_key().public_numbers() != key.public_key().public_numbers():
+    public_key = certificate.public_key()
+    if (
+        not isinstance(public_key, rsa.RSAPublicKey)
+        or public_key.public_numbers() != key.public_key().public_numbers()
+    ):
         raise ImproperlyConfigured("the OpenDSR certificate is not for its key")
     return SigningIdentity(domain=domain, key=key, certificate_pem=pem)
 

@@ -334,9 +334,7 @@ OPENDSR_CALLBACK_TIMEOUT_SECONDS = env_int("OPENDSR_CALLBACK_TIMEOUT_SECONDS", 1
 # Callback URLs come from controllers: https to public addresses only,
 # unless this is true (embedded mode: the demo and tests call back to
 # this machine over plain http).
-OPENDSR_CALLBACK_ALLOW_LOOPBACK = env_bool(
-    "OPENDSR_CALLBACK_ALLOW_LOOPBACK", EMBEDDED
-)
+OPENDSR_CALLBACK_ALLOW_LOOPBACK = env_bool("OPENDSR_CALLBACK_ALLOW_LOOPBACK", EMBEDDED)
 
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -376,6 +374,8 @@ SPECTACULAR_SETTINGS = {
         "ResultStatusEnum": "connectors.wire.ResultStatus",
         "PurgeRunStatusEnum": "retention.choices.RunStatus",
         "RetentionActionEnum": "retention.choices.PolicyAction",
+        "OpenDsrRequestTypeEnum": "connectors.opendsr_protocol.REQUEST_TYPES",
+        "OpenDsrIdentityTypeEnum": "connectors.opendsr_protocol.IDENTITY_TYPES",
     },
 }
 

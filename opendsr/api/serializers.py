@@ -11,33 +11,34 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from connectors import opendsr_protocol as protocol
+from privacydesk.apikit import OutputSerializer
 
 
-class IdentitySerializer(serializers.Serializer):
+class OpenDsrIdentitySerializer(OutputSerializer):
     identity_type = serializers.ChoiceField(choices=protocol.IDENTITY_TYPES)
     identity_value = serializers.CharField(max_length=200)
     identity_format = serializers.ChoiceField(choices=["raw"])
 
 
-class SupportedIdentitySerializer(serializers.Serializer):
+class OpenDsrSupportedIdentitySerializer(OutputSerializer):
     identity_type = serializers.ChoiceField(choices=protocol.IDENTITY_TYPES)
     identity_format = serializers.ChoiceField(choices=["raw"])
 
 
-class DiscoverySerializer(serializers.Serializer):
+class OpenDsrDiscoverySerializer(OutputSerializer):
     api_version = serializers.CharField()
-    supported_identities = SupportedIdentitySerializer(many=True)
+    supported_identities = OpenDsrSupportedIdentitySerializer(many=True)
     supported_subject_request_types = serializers.ListField(
         child=serializers.ChoiceField(choices=protocol.REQUEST_TYPES)
     )
     processor_certificate = serializers.URLField()
 
 
-class OpenDsrRequestSerializer(serializers.Serializer):
+class OpenDsrRequestSerializer(OutputSerializer):
     regulation = serializers.ChoiceField(choices=protocol.REGULATIONS)
     subject_request_id = serializers.UUIDField(help_text="lowercase UUID v4")
     subject_request_type = serializers.ChoiceField(choices=protocol.REQUEST_TYPES)
-    subject_identities = IdentitySerializer(many=True)
+    subject_identities = OpenDsrIdentitySerializer(many=True)
     submitted_time = serializers.DateTimeField(
         help_text="when the subject asked the controller: the legal clock's start"
     )
@@ -50,7 +51,7 @@ class OpenDsrRequestSerializer(serializers.Serializer):
     )
 
 
-class ReceiptSerializer(serializers.Serializer):
+class OpenDsrReceiptSerializer(OutputSerializer):
     controller_id = serializers.CharField()
     expected_completion_time = serializers.DateTimeField()
     received_time = serializers.DateTimeField()
@@ -58,7 +59,7 @@ class ReceiptSerializer(serializers.Serializer):
     subject_request_id = serializers.UUIDField()
 
 
-class StatusSerializer(serializers.Serializer):
+class OpenDsrStatusSerializer(OutputSerializer):
     controller_id = serializers.CharField()
     expected_completion_time = serializers.DateTimeField()
     subject_request_id = serializers.UUIDField()
@@ -68,25 +69,27 @@ class StatusSerializer(serializers.Serializer):
     results_count = serializers.IntegerField(required=False, min_value=0)
 
 
-class CancellationSerializer(serializers.Serializer):
+class OpenDsrCancellationSerializer(OutputSerializer):
     controller_id = serializers.CharField()
     received_time = serializers.DateTimeField()
     subject_request_id = serializers.UUIDField()
     api_version = serializers.CharField()
 
 
-class ErrorDetailSerializer(serializers.Serializer):
+class OpenDsrErrorDetailSerializer(OutputSerializer):
     domain = serializers.CharField()
     reason = serializers.CharField()
     message = serializers.CharField()
     location = serializers.CharField(required=False, help_text="the field path")
 
 
-class ErrorBodySerializer(serializers.Serializer):
+class OpenDsrErrorBodySerializer(OutputSerializer):
     code = serializers.IntegerField()
     message = serializers.CharField()
-    errors = ErrorDetailSerializer(many=True)
+    # The metaclass moves declared fields off the class, so the serializer's
+    # `errors` property is untouched; the stubs cannot know that.
+    errors = OpenDsrErrorDetailSerializer(many=True)  # type: ignore[assignment]
 
 
-class OpenDsrErrorSerializer(serializers.Serializer):
-    error = ErrorBodySerializer()
+class OpenDsrErrorSerializer(OutputSerializer):
+    error = OpenDsrErrorBodySerializer()

@@ -133,7 +133,7 @@ class DiscoveryView(OpenDsrView):
         tags=TAG,
         summary="OpenDSR discovery",
         auth=[],
-        responses={200: s.DiscoverySerializer},
+        responses={200: s.OpenDsrDiscoverySerializer},
         parameters=SIGNED_HEADERS,
     )
     def get(self, request: HttpRequest) -> HttpResponse:
@@ -177,7 +177,7 @@ class RequestsView(OpenDsrView):
         ),
         request=s.OpenDsrRequestSerializer,
         responses={
-            201: s.ReceiptSerializer,
+            201: s.OpenDsrReceiptSerializer,
             400: _ERRORS[400],
             401: _ERRORS[401],
             403: _ERRORS[403],
@@ -217,7 +217,7 @@ class RequestView(OpenDsrView):
         summary="Status of an OpenDSR request",
         parameters=[ID, *SIGNED_HEADERS],
         responses={
-            200: s.StatusSerializer,
+            200: s.OpenDsrStatusSerializer,
             401: _ERRORS[401],
             403: _ERRORS[403],
             404: _ERRORS[404],
@@ -235,7 +235,7 @@ class RequestView(OpenDsrView):
         summary="Cancel a pending OpenDSR request",
         parameters=[ID, *SIGNED_HEADERS],
         responses={
-            202: s.CancellationSerializer,
+            202: s.OpenDsrCancellationSerializer,
             400: OpenApiResponse(s.OpenDsrErrorSerializer, "no longer pending"),
             401: _ERRORS[401],
             403: _ERRORS[403],
