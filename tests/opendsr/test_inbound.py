@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
@@ -65,8 +66,7 @@ def test_discovery_is_public_signed_and_shaped_like_the_spec_example() -> None:
         "erasure",
     ]
     # the certificate it names is the one that verifies our signatures
-    path = document["processor_certificate"].split("://", 1)[1].split("/", 1)[1]
-    pem = Client().get(f"/{path}").content
+    pem = Client().get(urlsplit(document["processor_certificate"]).path).content
     protocol.signature_verify(
         protocol.certificate_load(pem),
         response.content,
