@@ -76,6 +76,10 @@ class OpenDsrCancellationSerializer(OutputSerializer):
     api_version = serializers.CharField()
 
 
+class OpenDsrCallbackSerializer(OpenDsrStatusSerializer):
+    status_callback_url = serializers.URLField()
+
+
 class OpenDsrErrorDetailSerializer(OutputSerializer):
     domain = serializers.CharField()
     reason = serializers.CharField()

@@ -11,6 +11,10 @@ from opendsr.api import views
 urlpatterns = [
     path("discovery", views.DiscoveryView.as_view(), name="opendsr-discovery"),
     path("certificate.pem", views.certificate, name="opendsr-certificate"),
+    # We as a controller: processors call back here (connectors/kinds/opendsr.py).
+    path(
+        "callbacks/<str:task_id>", views.CallbackView.as_view(), name="opendsr-callback"
+    ),
 ]
 for prefix in ("requests", "opengdpr_requests"):
     urlpatterns += [

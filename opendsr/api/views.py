@@ -10,6 +10,7 @@ A controller calls with its API client's bearer token holding the scope
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -27,8 +28,10 @@ from rest_framework.views import APIView
 from accounts.api.authentication import api_client_for_request
 from accounts.choices import Scope
 from connectors import opendsr_protocol as protocol
+from connectors.kinds.opendsr import CallbackRefused
 from opendsr.api import serializers as s
 from opendsr.callbacks import signed_json
+from opendsr.controller import UnknownTask, opendsr_callback_receive
 from opendsr.inputs import HONOURED_FORMATS
 from opendsr.keys import signing_identity
 from opendsr.selectors import (
@@ -258,3 +261,57 @@ class RequestView(OpenDsrView):
             },
             status=202,
         )
+
+
+class CallbackView(APIView):
+    """Where processors tell us of the requests our connectors sent them
+    (spec §8.6-8.8). Not authenticated by a token: the signature is the
+    proof, checked over the raw body against the connector's processor."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=TAG,
+        summary="A processor's status callback (we are the controller)",
+        request=s.OpenDsrCallbackSerializer,
+        parameters=[
+            OpenApiParameter("task_id", OpenApiTypes.UUID, OpenApiParameter.PATH),
+        ],
+        responses={
+            202: OpenApiResponse(description="taken"),
+            400: OpenApiResponse(
+                s.OpenDsrErrorSerializer, "bad signature, not JSON, not for us"
+            ),
+            401: OpenApiResponse(
+                s.OpenDsrErrorSerializer, "domain not allowed or certificate unusable"
+            ),
+            404: OpenApiResponse(s.OpenDsrErrorSerializer, "no such task"),
+        },
+    )
+    def post(self, request: HttpRequest, task_id: str) -> HttpResponse:
+        try:
+            opendsr_callback_receive(
+                task_id=task_id, headers=request.headers, body=request.body
+            )
+        except UnknownTask:
+            return _plain_error(404, "no such task")
+        except CallbackRefused as refused:
+            return _plain_error(refused.status, refused.message)
+        return HttpResponse(status=202)
+
+
+def _plain_error(code: int, message: str) -> HttpResponse:
+    """An error object without our signature: we answer as a controller."""
+    body = json.dumps(
+        {
+            "error": {
+                "code": code,
+                "message": message,
+                "errors": [
+                    {"domain": "Callback", "reason": "refused", "message": message}
+                ],
+            }
+        }
+    )
+    return HttpResponse(body, status=code, content_type="application/json")

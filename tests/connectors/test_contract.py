@@ -64,6 +64,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "freshdesk": {"domain": "acme", "rate_limit_per_minute": 400},
     "intercom": {"api_host": "api.eu.intercom.io"},
     "hubspot": {"rate_limit_per_minute": 600},
+    "opendsr": {
+        "base_url": "https://opendsr.processor.example/v1",
+        "processor_domain": "opendsr.processor.example",
+        "timeout_seconds": 20,
+    },
 }
 # A config each kind refuses, and so must its schema.
 BAD: dict[str, dict[str, Any]] = {
@@ -76,6 +81,7 @@ BAD: dict[str, dict[str, Any]] = {
     "freshdesk": {"domain": "acme.freshdesk.com"},
     "intercom": {"api_host": "api.intercom.example.com"},
     "hubspot": {"portal_id": "12345"},
+    "opendsr": {"base_url": "https://opendsr.processor.example/v1"},
 }
 WITHDRAWN_AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -187,7 +193,17 @@ def test_every_kind_describes_its_config_as_json_schema(kind: str) -> None:
 
 @pytest.mark.parametrize(
     "kind",
-    ["sql", "http", "pull", "manual", "zendesk", "freshdesk", "intercom", "hubspot"],
+    [
+        "sql",
+        "http",
+        "pull",
+        "manual",
+        "zendesk",
+        "freshdesk",
+        "intercom",
+        "hubspot",
+        "opendsr",
+    ],
 )
 def test_the_examples_are_configs_the_kind_itself_accepts(kind: str) -> None:
     # (files checks its folder against the host's allowed roots: not here)
@@ -341,7 +357,17 @@ def test_a_purge_the_store_cannot_run_is_refused_for_good(helpdesk: Helpdesk) ->
 
 @pytest.mark.parametrize(
     "kind",
-    ["http", "pull", "files", "manual", "zendesk", "freshdesk", "intercom", "hubspot"],
+    [
+        "http",
+        "pull",
+        "files",
+        "manual",
+        "zendesk",
+        "freshdesk",
+        "intercom",
+        "hubspot",
+        "opendsr",
+    ],
 )
 def test_a_kind_that_cannot_purge_says_so_through_the_contract(kind: str) -> None:
     spec = PurgeSpec(
