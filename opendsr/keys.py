@@ -69,7 +69,8 @@ def signing_identity() -> SigningIdentity:
             "OpenDSR needs OPENDSR_SIGNING_KEY_FILE and OPENDSR_CERTIFICATE_FILE "
             "when PRIVACYDESK_EMBEDDED=false"
         )
-    folder = Path(settings.VAR_DIR) / "opendsr" / "signing"
+    # One pair per domain: a certificate names its domain (its SAN).
+    folder = Path(settings.VAR_DIR) / "opendsr" / "signing" / domain
     key_path, cert_path = folder / "signing-key.pem", folder / "certificate.pem"
     with _lock:
         if not key_path.exists():

@@ -88,7 +88,7 @@ def test_embedded_mode_makes_a_key_once_and_keeps_it(fresh_keys: Any) -> None:
     keys.signing_identity.cache_clear()
     second = keys.signing_identity()
 
-    folder = Path(fresh_keys.VAR_DIR) / "opendsr" / "signing"
+    folder = Path(fresh_keys.VAR_DIR) / "opendsr" / "signing" / "127.0.0.1"
     key_file = folder / "signing-key.pem"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert first.certificate_pem == second.certificate_pem
@@ -109,7 +109,7 @@ def test_configured_files_are_used_and_must_match(
     fresh_keys: Any, tmp_path: Path
 ) -> None:
     made = keys.signing_identity()  # a pair to configure
-    folder = Path(fresh_keys.VAR_DIR) / "opendsr" / "signing"
+    folder = Path(fresh_keys.VAR_DIR) / "opendsr" / "signing" / "127.0.0.1"
     fresh_keys.EMBEDDED = False
     fresh_keys.OPENDSR_SIGNING_KEY_FILE = str(folder / "signing-key.pem")
     fresh_keys.OPENDSR_CERTIFICATE_FILE = str(folder / "certificate.pem")
@@ -125,10 +125,13 @@ def test_configured_files_are_used_and_must_match(
     fresh_keys.EMBEDDED = True
     fresh_keys.OPENDSR_SIGNING_KEY_FILE = ""
     fresh_keys.OPENDSR_CERTIFICATE_FILE = ""
+    fresh_keys.OPENDSR_PROCESSOR_DOMAIN = ""
     keys.signing_identity.cache_clear()
     keys.signing_identity()
     # another key with the first certificate
-    fresh_keys.OPENDSR_SIGNING_KEY_FILE = str(other / "opendsr/signing/signing-key.pem")
+    fresh_keys.OPENDSR_SIGNING_KEY_FILE = str(
+        other / "opendsr/signing/127.0.0.1/signing-key.pem"
+    )
     fresh_keys.OPENDSR_CERTIFICATE_FILE = str(folder / "certificate.pem")
     keys.signing_identity.cache_clear()
     with pytest.raises(ImproperlyConfigured, match="not for its key"):
