@@ -222,6 +222,8 @@ CELERY_TASK_ROUTES = {
     "dsr.tasks.send_subject_notice_task": {"priority": 6},
     "dsr.tasks.request_closed_task": {"priority": 6},
     "evidence.tasks.evidence_pack_generate_task": {"priority": 9},
+    "opendsr.tasks.opendsr_status_changed_task": {"priority": 6},
+    "opendsr.tasks.opendsr_callback_deliver_task": {"priority": 6},
 }
 # What the request lifecycle and retention hand to the apps above them, by
 # Celery task name (privacydesk.wiring; they never import those apps): the
@@ -376,6 +378,7 @@ SPECTACULAR_SETTINGS = {
         "RetentionActionEnum": "retention.choices.PolicyAction",
         "OpenDsrRequestTypeEnum": "connectors.opendsr_protocol.REQUEST_TYPES",
         "OpenDsrIdentityTypeEnum": "connectors.opendsr_protocol.IDENTITY_TYPES",
+        "OpenDsrStatusEnum": "connectors.opendsr_protocol.STATUSES",
     },
 }
 
