@@ -24,3 +24,8 @@ class Scope(models.TextChoices):
     CONNECTORS_AGENT = "connectors:agent", "Pull agent: work the jobs of one connector"
     RETENTION_READ = "retention:read", "Read retention policies, holds and runs"
     RETENTION_WRITE = "retention:write", "Change policies, place holds, start runs"
+    # A controller calling /opendsr/v1/: its own requests only, nothing else.
+    OPENDSR_SUBMIT = (
+        "opendsr:submit",
+        "OpenDSR controller: submit, follow and cancel its own requests",
+    )

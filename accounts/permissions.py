@@ -89,6 +89,19 @@ SCOPE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Scope.CONNECTORS_WRITE: frozenset({Perm.CONNECTORS_MANAGE}),
     Scope.RETENTION_READ: frozenset({Perm.RETENTION_VIEW}),
     Scope.RETENTION_WRITE: frozenset({Perm.RETENTION_MANAGE}),
+    # A controller vouches for its subjects (OpenDSR's protocol flow: the
+    # controller verifies, then distributes) and states when the subject
+    # asked (`submitted_time`, the start of the legal clock). Its requests
+    # are reached only through the opendsr app's per-client selectors.
+    Scope.OPENDSR_SUBMIT: frozenset(
+        {
+            Perm.REQUEST_CREATE,
+            Perm.REQUEST_VERIFY,
+            Perm.REQUEST_SET_RECEIVED_AT,
+            Perm.REQUEST_VIEW,
+            Perm.REQUEST_CANCEL,
+        }
+    ),
 }
 
 

@@ -110,6 +110,11 @@ class Job:
     restricted: bool = True  # restriction on (True) or lifted (False)
     # verify_erasure: the receipt of the erasure being verified, if any.
     receipt: ErasureReceipt | None = None
+    # The request's regime and receipt time, for a store that forwards the
+    # request itself (an OpenDSR processor asks for `regulation` and
+    # `submitted_time`).
+    regime: str = ""
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True)

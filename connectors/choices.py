@@ -10,6 +10,7 @@ class ConnectorKindChoice(models.TextChoices):
     PULL = "pull", "Pull agent (CRM side)"
     FILES = "files", "Transcript files (JSON lines)"
     MANUAL = "manual", "Manual task"
+    OPENDSR = "opendsr", "OpenDSR processor"
 
 
 class Action(models.TextChoices):

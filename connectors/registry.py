@@ -18,6 +18,7 @@ KINDS: dict[str, str] = {
     "pull": "connectors.kinds.pull.PullConnector",
     "files": "connectors.kinds.files.FilesConnector",
     "manual": "connectors.kinds.manual.ManualConnector",
+    "opendsr": "connectors.kinds.opendsr.OpenDsrConnector",
 }
 SAAS = "saas:"  # a KINDS value naming a SaaS definition, not a class path
 SAAS_DEFINITIONS = Path(__file__).resolve().parent / "kinds" / "saas" / "definitions"

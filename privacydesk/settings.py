@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "consent",
     "evidence",
     "retention",
+    "opendsr",
     "portal",
     "dashboard",
 ]
@@ -221,11 +222,18 @@ CELERY_TASK_ROUTES = {
     "dsr.tasks.send_subject_notice_task": {"priority": 6},
     "dsr.tasks.request_closed_task": {"priority": 6},
     "evidence.tasks.evidence_pack_generate_task": {"priority": 9},
+    "opendsr.tasks.opendsr_status_changed_task": {"priority": 6},
+    "opendsr.tasks.opendsr_callback_deliver_task": {"priority": 6},
 }
 # What the request lifecycle and retention hand to the apps above them, by
 # Celery task name (privacydesk.wiring; they never import those apps): the
 # evidence pack of a closed request and of a finished purge run.
-REQUEST_CLOSED_TASKS = ["evidence.tasks.evidence_pack_generate_task"]
+REQUEST_CLOSED_TASKS = [
+    "evidence.tasks.evidence_pack_generate_task",
+    "opendsr.tasks.opendsr_status_changed_task",
+]
+# A request that starts work after an approval (verified -> in_progress).
+REQUEST_STARTED_TASKS = ["opendsr.tasks.opendsr_status_changed_task"]
 PURGE_RUN_ENDED_TASKS = ["evidence.tasks.purge_run_evidence_pack_task"]
 # A priority only orders what is queued; an evidence pack (a second or so of
 # CPU) taken by an idle worker still holds it while request tasks arrive. So
@@ -310,6 +318,26 @@ ACCESS_PACKAGE_KEEP_DAYS = env_int("ACCESS_PACKAGE_KEEP_DAYS", 30)
 # count as provided in a portability export. Empty means every category.
 PORTABILITY_CATEGORIES = env_list("PORTABILITY_CATEGORIES")
 
+# --- OpenDSR (Privacy Desk as a processor, /opendsr/v1/) ------------------
+# The domain our OpenDSR certificate is issued for, sent in
+# X-OpenDSR-Processor-Domain (spec §7.4): by default SITE_URL's host.
+OPENDSR_PROCESSOR_DOMAIN = env_str("OPENDSR_PROCESSOR_DOMAIN")
+# The PEM private key (RSA) that signs responses and callbacks, and its
+# certificate (published by /discovery). Both are required in production;
+# in embedded mode a key and a self-signed certificate are made under the
+# var dir on first use (the spec forbids self-signed ones between parties).
+OPENDSR_SIGNING_KEY_FILE = env_str("OPENDSR_SIGNING_KEY_FILE")
+OPENDSR_CERTIFICATE_FILE = env_str("OPENDSR_CERTIFICATE_FILE")
+# Where controllers download the certificate; by default our own copy.
+OPENDSR_CERTIFICATE_URL = env_str("OPENDSR_CERTIFICATE_URL")
+# Status callbacks: attempts per URL and state, and the timeout of each.
+OPENDSR_CALLBACK_MAX_ATTEMPTS = env_int("OPENDSR_CALLBACK_MAX_ATTEMPTS", 8)
+OPENDSR_CALLBACK_TIMEOUT_SECONDS = env_int("OPENDSR_CALLBACK_TIMEOUT_SECONDS", 10)
+# Callback URLs come from controllers: https to public addresses only,
+# unless this is true (embedded mode: the demo and tests call back to
+# this machine over plain http).
+OPENDSR_CALLBACK_ALLOW_LOOPBACK = env_bool("OPENDSR_CALLBACK_ALLOW_LOOPBACK", EMBEDDED)
+
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -348,6 +376,9 @@ SPECTACULAR_SETTINGS = {
         "ResultStatusEnum": "connectors.wire.ResultStatus",
         "PurgeRunStatusEnum": "retention.choices.RunStatus",
         "RetentionActionEnum": "retention.choices.PolicyAction",
+        "OpenDsrRequestTypeEnum": "connectors.opendsr_protocol.REQUEST_TYPES",
+        "OpenDsrIdentityTypeEnum": "connectors.opendsr_protocol.IDENTITY_TYPES",
+        "OpenDsrStatusEnum": "connectors.opendsr_protocol.STATUSES",
     },
 }
 

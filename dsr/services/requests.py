@@ -32,6 +32,7 @@ from dsr.services.intake import (
 )
 from dsr.services.request_inputs import choice_clean, reason_clean
 from privacydesk.errors import ValidationFailed
+from privacydesk.wiring import wired_tasks_send
 from subjects.claims import identity_claims
 from subjects.services import subject_link_identifiers
 
@@ -162,6 +163,12 @@ def _begin_work(*, actor: Actor, request: Request, first: bool = False) -> None:
     (`first`: it never was before, so it has no tasks yet)."""
     request_audit(actor, request, "started")
     request_plan_tasks(actor=actor, request=request, fresh=first)
+    # What the composition root wired to a start (settings.REQUEST_STARTED_
+    # TASKS: the OpenDSR door tells its controller), as for a close.
+    request_id = request.pk
+    transaction.on_commit(
+        lambda: wired_tasks_send("REQUEST_STARTED_TASKS", args=[request_id])
+    )
 
 
 def request_verify(*, actor: Actor, request: Request, method: str) -> Request:

@@ -36,6 +36,10 @@ LAYERS: dict[str, set[str]] = {
         "accounts",
         "privacydesk",
     },
+    # The OpenDSR door: takes requests in through dsr's intake and tells
+    # controllers of their status; nothing below imports it (the lifecycle
+    # reaches it by task name, privacydesk.wiring).
+    "opendsr": {"dsr", "subjects", "connectors", "audit", "accounts", "privacydesk"},
     "evidence": {
         "retention",
         "consent",

@@ -196,6 +196,19 @@ CASES: dict[str, KindCase] = {
         health="ok",
         secrets={"api_key": SECRET},
     ),
+    "opendsr": KindCase(
+        # a closed port on this machine: the processor is not reached
+        config=lambda _: {
+            "base_url": "http://127.0.0.1:9/v1",
+            "processor_domain": "127.0.0.1",
+        },
+        patch=lambda config: {**config, "timeout_seconds": 30},
+        actions=["access", "erase", "verify_erasure"],
+        patched_actions=["access", "erase", "verify_erasure"],
+        kind_actions=["access", "erase", "verify_erasure"],
+        health="error",
+        secrets={"token": SECRET},
+    ),
 }
 
 

@@ -65,6 +65,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "intercom": {"api_host": "api.eu.intercom.io"},
     "hubspot": {"rate_limit_per_minute": 600},
     "gorgias": {"domain": "acme", "email": "privacy@acme.example"},
+    "opendsr": {
+        "base_url": "https://opendsr.processor.example/v1",
+        "processor_domain": "opendsr.processor.example",
+        "timeout_seconds": 20,
+    },
 }
 # A config each kind refuses, and so must its schema.
 BAD: dict[str, dict[str, Any]] = {
@@ -78,6 +83,7 @@ BAD: dict[str, dict[str, Any]] = {
     "intercom": {"api_host": "api.intercom.example.com"},
     "hubspot": {"portal_id": "12345"},
     "gorgias": {"domain": "acme.gorgias.com", "email": "privacy@acme.example"},
+    "opendsr": {"base_url": "https://opendsr.processor.example/v1"},
 }
 WITHDRAWN_AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -199,6 +205,7 @@ def test_every_kind_describes_its_config_as_json_schema(kind: str) -> None:
         "intercom",
         "hubspot",
         "gorgias",
+        "opendsr",
     ],
 )
 def test_the_examples_are_configs_the_kind_itself_accepts(kind: str) -> None:
@@ -363,6 +370,7 @@ def test_a_purge_the_store_cannot_run_is_refused_for_good(helpdesk: Helpdesk) ->
         "intercom",
         "hubspot",
         "gorgias",
+        "opendsr",
     ],
 )
 def test_a_kind_that_cannot_purge_says_so_through_the_contract(kind: str) -> None:

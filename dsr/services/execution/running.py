@@ -191,6 +191,8 @@ def _task_run_once(task_id: int) -> str:
         # A queued verification pass checks with what the erasure knew (its
         # receipt, read back from the erase task: recording.task_record_success).
         receipt=erasure_receipt_read(task) if action == Action.VERIFY_ERASURE else None,
+        regime=task.request.regime,
+        received_at=task.request.received_at,
     )
     sink = JsonlSink(task)
     connector = task.connector.instance()

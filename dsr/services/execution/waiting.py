@@ -136,6 +136,8 @@ def waiting_task_check(*, task_id: int) -> str:
         action=Action.VERIFY_ERASURE,
         identity=subjects_identity(subject_ids=[task.request.subject_id]),
         receipt=receipt,
+        regime=task.request.regime,
+        received_at=task.request.received_at,
     )
     try:
         outcome = task.connector.instance().run(job, _NoRecords())
