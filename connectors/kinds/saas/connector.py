@@ -185,6 +185,7 @@ class SaasConnector(ConnectorKind):
             reset_header=limits.get("reset_header", ""),
             reset_epoch=limits.get("reset_format") == "epoch",
             retry_after_header=limits.get("retry_after_header", "Retry-After"),
+            next_hosts=tuple(definition.document.get("next_hosts", ())),
         )
         return Walker(
             client, definition, context, page_size=self.config.get("page_size")

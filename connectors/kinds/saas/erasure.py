@@ -78,7 +78,9 @@ class Eraser:
     def _erase_tree(
         self, found: Found, subject: KnownIdentifiers, receipt: ErasureReceipt
     ) -> None:
-        if self.definition.children(found.type):
+        rule = self.definition.record(found.type)["erase"]
+        if self.definition.children(found.type) or "gone" in rule:
+            # the parents of what is redacted, and what must be gone for good
             _remember(receipt, f"ids.{found.type}", (found.key,))
         for child_type in self.definition.children(found.type):
             # one parent's children at a time: deleting while paging may skip
@@ -166,8 +168,9 @@ class Eraser:
     # -- verify -----------------------------------------------------------------
     def verify(self, identity: Identity, receipt: ErasureReceipt | None) -> Outcome:
         """Search again by every identifier (and those the erasure knew),
-        ask that each deleted root is gone for good, and re-read what the
-        erasure redacted under the parents it kept."""
+        ask that each deleted record is gone for good (the root, and any
+        type whose rule has a `gone` request: Front's conversations), and
+        re-read what the erasure redacted under the parents it kept."""
         outcome = Outcome()
         root = self.definition.root
         known = receipt.known if receipt else {}
@@ -178,11 +181,13 @@ class Eraser:
         )
         left = sum(1 for _ in self.walker.roots(searched))
         outcome.add(root, found=left)
-        rule = self.definition.record(root)["erase"]
-        for key in known.get(f"ids.{root}", ()):
-            if rule["strategy"] == "delete" and "gone" in rule:
+        for name in self.definition.order:
+            rule = self.definition.record(name)["erase"]
+            if rule["strategy"] != "delete" or "gone" not in rule:
+                continue
+            for key in known.get(f"ids.{name}", ()):
                 answer = self._call(rule["gone"], {"id": key}, "GET")
-                outcome.add(root, found=int(answer.status != 404))
+                outcome.add(name, found=int(answer.status != 404))
         if receipt is not None:
             self._verify_redactions(receipt, outcome)
         return outcome
