@@ -97,6 +97,10 @@ def hubspot_config(_: Path) -> dict[str, Any]:
     return {"base_url": standin_url("hubspot")}
 
 
+def front_config(_: Path) -> dict[str, Any]:
+    return {"base_url": standin_url("front")}
+
+
 CASES: dict[str, KindCase] = {
     "sql": KindCase(
         config=sql_config,
@@ -178,6 +182,15 @@ CASES: dict[str, KindCase] = {
         kind_actions=["access", "rectify", "erase", "verify_erasure"],
         health="ok",
         secrets={"access_token": SECRET},
+    ),
+    "front": KindCase(
+        config=front_config,
+        patch=lambda config: {**config, "rate_limit_per_minute": 200},
+        actions=["access", "rectify", "erase", "verify_erasure"],
+        patched_actions=["access", "rectify", "erase", "verify_erasure"],
+        kind_actions=["access", "rectify", "erase", "verify_erasure"],
+        health="ok",
+        secrets={"api_token": SECRET},
     ),
 }
 
