@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from connectors.demo.config import SQL_CONNECTOR_TABLES
 from connectors.demo.content import StoreSize
 from connectors.demo.stores import build_sqlite
+from connectors.registry import KINDS, SAAS
 from tests.disclosure import DISCLOSURE
 
 URL = "/api/v1/connectors/"
@@ -104,6 +105,13 @@ def gorgias_config(_: Path) -> dict[str, Any]:
         "base_url": standin_url("gorgias"),
     }
 
+
+def front_config(_: Path) -> dict[str, Any]:
+    return {"base_url": standin_url("front")}
+
+
+# every kind a definition file makes (a new one is tested with no edit here)
+SAAS_KINDS = [kind for kind, path in KINDS.items() if path.startswith(SAAS)]
 
 CASES: dict[str, KindCase] = {
     "sql": KindCase(
@@ -208,6 +216,15 @@ CASES: dict[str, KindCase] = {
         kind_actions=["access", "erase", "verify_erasure"],
         health="error",
         secrets={"token": SECRET},
+    ),
+    "front": KindCase(
+        config=front_config,
+        patch=lambda config: {**config, "rate_limit_per_minute": 200},
+        actions=["access", "rectify", "erase", "verify_erasure"],
+        patched_actions=["access", "rectify", "erase", "verify_erasure"],
+        kind_actions=["access", "rectify", "erase", "verify_erasure"],
+        health="ok",
+        secrets={"api_token": SECRET},
     ),
 }
 

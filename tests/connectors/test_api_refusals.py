@@ -20,6 +20,7 @@ from connectors.models import Connector
 from tests.connectors.api_kinds import (
     CASES,
     READ,
+    SAAS_KINDS,
     SECRET,
     URL,
     WRITE,
@@ -167,7 +168,8 @@ def test_an_unknown_secret_is_a_400_naming_it(
 
 
 @pytest.mark.parametrize(
-    "kind", ["sql", "http", "zendesk", "freshdesk", "intercom", "hubspot", "gorgias"]
+    "kind",
+    ["sql", "http", *SAAS_KINDS],
 )
 def test_secrets_are_never_echoed_back(
     make_api_client: MakeClient, tmp_path: Path, kind: str

@@ -33,6 +33,7 @@ from connectors.choices import Action
 from connectors.registry import KINDS, kind_class, kinds_available
 from privacydesk.errors import ValidationFailed
 from tests.conftest import Webhook
+from tests.connectors.api_kinds import SAAS_KINDS
 from tests.connectors.conftest import Helpdesk, helpdesk_config, subject_identity
 
 # A config each kind accepts, and what its schema must also accept.
@@ -70,6 +71,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "processor_domain": "opendsr.processor.example",
         "timeout_seconds": 20,
     },
+    "front": {"rate_limit_per_minute": 100},
 }
 # A config each kind refuses, and so must its schema.
 BAD: dict[str, dict[str, Any]] = {
@@ -84,6 +86,7 @@ BAD: dict[str, dict[str, Any]] = {
     "hubspot": {"portal_id": "12345"},
     "gorgias": {"domain": "acme.gorgias.com", "email": "privacy@acme.example"},
     "opendsr": {"base_url": "https://opendsr.processor.example/v1"},
+    "front": {"rate_limit_per_minute": 0},
 }
 WITHDRAWN_AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -200,12 +203,8 @@ def test_every_kind_describes_its_config_as_json_schema(kind: str) -> None:
         "http",
         "pull",
         "manual",
-        "zendesk",
-        "freshdesk",
-        "intercom",
-        "hubspot",
-        "gorgias",
         "opendsr",
+        *SAAS_KINDS,
     ],
 )
 def test_the_examples_are_configs_the_kind_itself_accepts(kind: str) -> None:
@@ -365,12 +364,8 @@ def test_a_purge_the_store_cannot_run_is_refused_for_good(helpdesk: Helpdesk) ->
         "pull",
         "files",
         "manual",
-        "zendesk",
-        "freshdesk",
-        "intercom",
-        "hubspot",
-        "gorgias",
         "opendsr",
+        *SAAS_KINDS,
     ],
 )
 def test_a_kind_that_cannot_purge_says_so_through_the_contract(kind: str) -> None:
@@ -485,7 +480,7 @@ def test_the_pull_kind_parks_the_withdrawal_for_its_agent() -> None:
 
 @pytest.mark.parametrize(
     "kind",
-    ["files", "manual", "zendesk", "freshdesk", "intercom", "hubspot", "gorgias"],
+    ["files", "manual", *SAAS_KINDS],
 )
 def test_a_kind_that_cannot_withdraw_says_so(kind: str) -> None:
     assert kind_class(kind).withdraws_consent is False
@@ -507,11 +502,7 @@ def test_only_the_pull_kind_leases_its_jobs() -> None:
         "http",
         "files",
         "manual",
-        "zendesk",
-        "freshdesk",
-        "intercom",
-        "hubspot",
-        "gorgias",
+        *SAAS_KINDS,
     ):
         assert _instance(kind).job_lease() is None
 

@@ -65,6 +65,21 @@ def _gorgias_tickets_deleted_before_her(standin: Any, customer: dict[str, Any]) 
     assert standin.account.list_customers(customer["email"]) == []
 
 
+def _front_conversations_deleted_for_good(
+    standin: Any, contact: dict[str, Any]
+) -> None:
+    from standins.front.state import contact_id
+
+    state = standin.account.summary()
+    every = ["assigned", "unassigned", "archived", "trashed"]
+    # hers, and the one of customer 4 she was copied on, went for good
+    # (trashed first); customer 4 and her other conversations stay
+    assert len(state["deleted_conversations"]) == 3
+    assert not set(state["deleted_conversations"]) & set(state["in_trash"])
+    assert contact_id(4) in standin.account.contacts
+    assert len(standin.account.conversations_of(contact_id(4), every)) == 3
+
+
 # what each service's erasure leaves in its stand-in, beyond `erased`
 def _intercom_messages_redacted(standin: Any, contact: dict[str, Any]) -> None:
     for talk in standin.account.conversations.values():
@@ -78,6 +93,7 @@ AFTER_ERASURE: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "freshdesk": _freshdesk_tickets_went_with_the_contact,
     "hubspot": _hubspot_contact_gone_for_good,
     "gorgias": _gorgias_tickets_deleted_before_her,
+    "front": _front_conversations_deleted_for_good,
 }
 
 

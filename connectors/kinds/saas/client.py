@@ -72,6 +72,8 @@ class Client:
     # pauses every worker until the current one ends
     window_seconds: float = 60.0
     retry_after_header: str = "Retry-After"
+    # other https hosts a next-page URL may point to ("*.api.frontapp.com")
+    next_hosts: tuple[str, ...] = ()
     sleep: Callable[[float], None] = time.sleep
 
     def call(
@@ -185,7 +187,7 @@ class Client:
 
     def _url(self, target: str, params: Mapping[str, str] | None, *, label: str) -> str:
         if target.startswith(("http://", "https://")):
-            if urlsplit(target).netloc != self._host:
+            if urlsplit(target).netloc != self._host and not self._next_host(target):
                 raise ConnectorError(
                     f"{self.name}: a next page of {label} points off the "
                     "configured host; refused",
@@ -197,6 +199,22 @@ class Client:
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params)
         return url
+
+    def _next_host(self, url: str) -> bool:
+        """Whether `url` is on one of the definition's other hosts (https,
+        no port or credentials; `*.` matches one label)."""
+        parts = urlsplit(url)
+        if parts.scheme != "https" or parts.port or parts.username:
+            return False
+        host = (parts.hostname or "").lower()
+        for pattern in self.next_hosts:
+            if pattern.startswith("*."):
+                label, _, rest = host.partition(".")
+                if label and rest == pattern[2:]:
+                    return True
+            elif host == pattern:
+                return True
+        return False
 
     def _send(
         self, method: str, url: str, data: bytes | None

@@ -188,6 +188,7 @@ class SaasConnector(ConnectorKind):
             remaining_used_of_limit=(limits.get("remaining_format") == "used_of_limit"),
             window_seconds=limits.get("window_seconds", 60),
             retry_after_header=limits.get("retry_after_header", "Retry-After"),
+            next_hosts=tuple(definition.document.get("next_hosts", ())),
         )
         return Walker(
             client, definition, context, page_size=self.config.get("page_size")

@@ -114,7 +114,9 @@ class Eraser:
     def _erase_tree(
         self, found: Found, subject: KnownIdentifiers, receipt: ErasureReceipt
     ) -> None:
-        if self.definition.children(found.type):
+        rule = self.definition.record(found.type)["erase"]
+        if self.definition.children(found.type) or "gone" in rule:
+            # the parents of what is redacted, and what must be gone for good
             _remember(receipt, f"ids.{found.type}", (found.key,))
         for child_type in self.definition.children(found.type):
             # one parent's children at a time: deleting while paging may skip
@@ -205,8 +207,9 @@ class Eraser:
     # -- verify -----------------------------------------------------------------
     def verify(self, identity: Identity, receipt: ErasureReceipt | None) -> Outcome:
         """Search again by every identifier (and those the erasure knew),
-        ask that each deleted root is gone for good, and re-read what the
-        erasure redacted under the parents it kept."""
+        ask that each deleted record is gone for good (the root, and any
+        type whose rule has a `gone` request: Front's conversations), and
+        re-read what the erasure redacted under the parents it kept."""
         outcome = Outcome()
         root = self.definition.root
         known = receipt.known if receipt else {}

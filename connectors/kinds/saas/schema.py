@@ -24,6 +24,8 @@ PAGINATION: dict[str, Any] = {
         # token: the next page's token at `next` (Intercom's
         # pages.next.starting_after), sent back as `param`: a query
         # parameter, or a dotted path into the body of a POST search.
+        # `size_param` (token, page, next_url) asks `size` a page on the
+        # first request; a next URL carries it on.
         "type": {
             "enum": ["cursor", "next_url", "link", "page", "offset", "token", "none"]
         },
@@ -66,6 +68,10 @@ FIND: dict[str, Any] = {
         "select": {"type": "string"},
         # the record field that must equal the identifier (searches are fuzzy)
         "match": {"type": "string"},
+        # the identifier as the vendor keeps it, when it is looked up as is
+        # (Front's resource aliases): `lower` e-mail, `e164` phone (+ and
+        # digits only)
+        "normalize": {"enum": ["lower", "e164"]},
         "pagination": PAGINATION,
     },
     "required": ["identifier", "path", "select"],
@@ -211,6 +217,16 @@ DEFINITION_SCHEMA: dict[str, Any] = {
         "label": {"type": "string", "minLength": 1},
         "docs": {"type": "string"},
         "base_url": {"type": "string", "pattern": "^https://"},
+        # other hosts a next-page URL may point to (https only), beside the
+        # configured one: Front's links name the company's own API host
+        # ("*.api.frontapp.com" matches one label before the suffix)
+        "next_hosts": {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "pattern": "^(\\*\\.)?[a-z0-9-]+(\\.[a-z0-9-]+)+$",
+            },
+        },
         "config": {
             "type": "object",
             "properties": {"required": {"type": "array", "items": NAME}},

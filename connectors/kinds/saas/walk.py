@@ -62,6 +62,7 @@ class Walker:
         seen: set[str] = set()
         for find in record_type["find"]:
             for value in identity.values(find["identifier"]):
+                value = normalized(value, find.get("normalize"))
                 context = {**self.base, "value": value}
                 label = f"{find['path']} ({find['identifier']})"
                 for item in self.pages(find, context, label=label):
@@ -122,7 +123,7 @@ class Walker:
         body = render_tree(request["body"], context) if "body" in request else None
         if kind == "cursor":
             params[pagination.get("size_param", "page[size]")] = str(size)
-        if kind in ("token", "page") and "size_param" in pagination:
+        if kind in ("token", "page", "next_url") and "size_param" in pagination:
             self._put(params, body, pagination["size_param"], size)
         # a page shorter than the size asked is the last one
         known_size = size if "size_param" in pagination else None
@@ -205,6 +206,20 @@ def _items(document: Any, select: str) -> list[Mapping[str, Any]]:
     if not isinstance(found, list):
         raise ConnectorError(f"answer has no list at {select!r}", permanent=False)
     return [item for item in found if isinstance(item, Mapping)]
+
+
+def normalized(value: str, how: str | None) -> str:
+    """An identifier as the vendor keeps it, for a lookup by the value
+    itself: `lower` (an e-mail), `e164` (a phone: + and digits only, a
+    leading 00 read as +); else as given."""
+    if how == "lower":
+        return value.strip().lower()
+    if how == "e164":
+        digits = _digits(value)
+        if value.strip().startswith("+"):
+            return f"+{digits}"
+        return f"+{digits[2:]}" if digits.startswith("00") else digits
+    return value
 
 
 def _same(identifier: str, stored: Any, value: str) -> bool:

@@ -166,7 +166,51 @@ def _gorgias() -> Service:
     )
 
 
+def _front() -> Service:
+    from connectors.demo.content import customer as demo_customer
+    from standins.front import start
+    from standins.front.state import contact_id
+
+    def subject(standin: Any, number: int) -> dict[str, Any]:
+        # her contact, with the e-mail and phone a person would type (Front
+        # keeps them as handles: lower case, E.164)
+        person = demo_customer(number)
+        return {
+            **standin.account.contacts[contact_id(number)],
+            "email": person.email,
+            "phone": person.phone,
+        }
+
+    def records(standin: Any, number: int) -> int:
+        every = ["assigned", "unassigned", "archived", "trashed"]
+        talks = standin.account.conversations_of(contact_id(number), every)
+        held = sum(
+            len(standin.account.messages[c["id"]])
+            + len(standin.account.comments[c["id"]])
+            for c in talks
+        )
+        return 1 + len(talks) + held
+
+    def started(**options: Any) -> Any:
+        # a company with the API add-on (600 a minute), so the tests are
+        # not paced by the Starter plan's 50 (the rate tests set their own)
+        return start(**{"per_window": 600, **options})
+
+    return Service(
+        kind="front",
+        start=started,
+        config=lambda url: {"base_url": url, "rate_limit_per_minute": 600},
+        secret="api_token",
+        subject=subject,
+        records=records,
+        erased=lambda standin, contact: (
+            contact["id"] in standin.account.deleted_contacts
+        ),
+    )
+
+
 SERVICES: dict[str, Callable[[], Service]] = {
+    "front": _front,
     "zendesk": _zendesk,
     "intercom": _intercom,
     "freshdesk": _freshdesk,

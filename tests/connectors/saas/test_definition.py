@@ -63,6 +63,11 @@ def test_every_shipped_definition_loads_and_is_a_kind() -> None:
             "records.ticket",
         ),
         (lambda d: d.pop("records"), "(top): 'records' is a required property"),
+        (lambda d: d.update(next_hosts=["https://x.example.com"]), "next_hosts.0"),
+        (
+            lambda d: d["records"]["user"]["find"][0].update(normalize="upper"),
+            "records.user.find.0.normalize",
+        ),
     ],
 )
 def test_a_bad_definition_is_refused_naming_the_path(change, message) -> None:
