@@ -130,9 +130,10 @@ class Eraser:
         rule: Mapping[str, Any] = self.definition.record(found.type)["erase"]
         strategy = rule["strategy"]
         changed = 0
-        if strategy == "delete":
-            if "gone" in rule:  # verified by id (a child may have no search)
-                _remember(receipt, f"ids.{found.type}", (found.key,))
+        if strategy == "delete" and not _hers(found, rule, subject):
+            _exempt(receipt, found.type, rule["otherwise"])
+            _remember(receipt, f"kept.{found.type}", (found.key,))
+        elif strategy == "delete":
             for request in rule["requests"]:
                 answer = self._call(request, found.context, "DELETE")
                 changed = changed or int(answer.status != 404)
@@ -225,7 +226,10 @@ class Eraser:
             rule = self.definition.record(name)["erase"]
             if rule["strategy"] != "delete" or "gone" not in rule:
                 continue
+            kept = set(known.get(f"kept.{name}", ()))  # hers only: others stay
             for key in known.get(f"ids.{name}", ()):
+                if key in kept:
+                    continue
                 answer = self._call(rule["gone"], {"id": key}, "GET")
                 outcome.add(name, found=int(answer.status != 404))
         if receipt is not None:
@@ -294,6 +298,16 @@ def mark(
             last = end
         parts[index] = "".join(pieces) + part[last:]
     return "".join(parts)
+
+
+def _hers(found: Found, rule: Mapping[str, Any], subject: KnownIdentifiers) -> bool:
+    """Whether a record a rule deletes `only_when_hers` is the subject's own
+    (its field holds one of her identifiers); any record without the rule."""
+    field = rule.get("only_when_hers")
+    if not field:
+        return True
+    value = dig(found.record, field)
+    return isinstance(value, str) and subject.found_in(value)
 
 
 def _theirs(found: Found, rule: Mapping[str, Any]) -> bool:

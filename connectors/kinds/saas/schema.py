@@ -109,8 +109,22 @@ ERASE: dict[str, Any] = {
                 # the vendor destroys it this many days after the delete: the
                 # erasure waits on it, checked (`gone`) after that date
                 "grace_days": {"type": "integer", "minimum": 1, "maximum": 366},
+                # deleted only when this field holds one of the subject's
+                # identifiers (her own conversation, not one she is copied
+                # on); otherwise kept, as `otherwise` says
+                "only_when_hers": {"type": "string", "minLength": 1},
+                "otherwise": {
+                    "type": "object",
+                    "properties": {
+                        "reason": {"type": "string", "minLength": 1},
+                        "basis": {"type": "string", "minLength": 1},
+                    },
+                    "required": ["reason", "basis"],
+                    "additionalProperties": False,
+                },
             },
             "required": ["strategy", "requests"],
+            "dependentRequired": {"only_when_hers": ["otherwise"]},
             "additionalProperties": False,
         },
         _strategy(

@@ -108,12 +108,13 @@ def test_lists_follow_the_full_next_url(standin: StandIn) -> None:
     assert standin.stats.by_route["messages"] == 2 * len(talks)
 
 
-def test_erasure_deletes_every_conversation_she_is_in_then_her_contact(
+def test_erasure_deletes_her_conversations_then_her_contact_not_one_she_is_copied_on(
     standin: StandIn,
 ) -> None:
     who = person(standin, 5)  # CC'd on one of customer 4's conversations
     talks = _conversations(standin, 5)
     (shared,) = [c for c in talks if c in _conversations(standin, 4)]
+    hers = [c for c in talks if c != shared]
     kind = connector(standin)
 
     receipt = kind.erase(identity_of(who))
@@ -121,22 +122,24 @@ def test_erasure_deletes_every_conversation_she_is_in_then_her_contact(
     assert receipt.per_location["contact"] == {"found": 1, "changed": 1}
     assert receipt.per_location["conversation"] == {
         "found": len(talks),
-        "changed": len(talks),
+        "changed": len(hers),
     }
     state = standin.account.summary()
     assert who["id"] in state["deleted_contacts"]
     # deleted for good (trashed first, as Front requires), not left in trash
-    assert set(talks) <= set(state["deleted_conversations"])
+    assert set(hers) <= set(state["deleted_conversations"])
     assert not set(talks) & set(state["in_trash"])
-    # the strongest erasure Front offers: the conversation she was copied
-    # on is deleted whole; customer 4 and her other conversations stay
-    assert shared not in _conversations(standin, 4)
-    assert contact_id(4) in standin.account.contacts
-    assert len(_conversations(standin, 4)) == 3
+    # customer 4's conversation she was copied on is kept, and the evidence
+    # says what is left to do by hand
+    assert shared in _conversations(standin, 4)
+    assert len(_conversations(standin, 4)) == 4
+    (kept,) = receipt.exemptions
+    assert (kept.location, kept.count) == ("conversation", 1)
+    assert "copied on" in kept.reason
+    assert "by hand" in kept.reason
     check = kind.verify_erased(identity_of(who), receipt)
     assert check.found == 0
     assert check.per_location["conversation"]["found"] == 0
-    assert list(kind.access(identity_of(who))) == []
 
 
 def test_a_second_erasure_changes_nothing(standin: StandIn) -> None:
