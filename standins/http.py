@@ -129,6 +129,7 @@ class Handler(BaseHTTPRequestHandler, metaclass=ABCMeta):
     refusals: ClassVar[dict[int, Any]] = {}
     auth_first: ClassVar[bool] = False
     retry_after: ClassVar[bool] = True
+    retry_after_header: ClassVar[str] = "Retry-After"  # its name, if sent
     numeric_ids: ClassVar[bool] = True
     token_path: ClassVar[str] = ""  # the OAuth2 token endpoint, if any
     protocol_version = "HTTP/1.1"
@@ -227,7 +228,7 @@ class Handler(BaseHTTPRequestHandler, metaclass=ABCMeta):
             for name, value in self.budget_headers().items():
                 self.send_header(name, value)
         if retry_after and self.retry_after:
-            self.send_header("Retry-After", str(int(retry_after)))
+            self.send_header(self.retry_after_header, str(int(retry_after)))
         self.end_headers()
         self.wfile.write(data)
 

@@ -85,9 +85,14 @@ class OAuth2:
         self.timeout = timeout
         self.keep_secrets = keep_secrets
         self.sleep = sleep
-        # Per connector and client: new credentials never use the old token.
+        # Per connector and client credentials: new ones never use the old
+        # token (a digest of them, not them, names it).
+        client = (
+            self.secrets.get("client_id", ""),
+            self.secrets.get("client_secret", ""),
+        )
         fingerprint = hashlib.sha256(
-            f"{token_url}\n{self.secrets.get('client_id', '')}".encode()
+            "\n".join((token_url, *client)).encode()
         ).hexdigest()[:16]
         self.key = f"saas-oauth:{scope}:{fingerprint}"
 
