@@ -16,6 +16,7 @@ from connectors.demo.config import SQL_CONNECTOR_TABLES
 from connectors.demo.content import StoreSize
 from connectors.demo.stores import build_sqlite
 from connectors.registry import KINDS, SAAS
+from standins.helpscout.state import CLIENT_ID as HELPSCOUT_CLIENT_ID
 from tests.disclosure import DISCLOSURE
 
 URL = "/api/v1/connectors/"
@@ -108,6 +109,11 @@ def gorgias_config(_: Path) -> dict[str, Any]:
 
 def front_config(_: Path) -> dict[str, Any]:
     return {"base_url": standin_url("front")}
+
+
+def helpscout_config(_: Path) -> dict[str, Any]:
+    url = standin_url("helpscout")
+    return {"base_url": f"{url}/v2", "token_url": f"{url}/v2/oauth2/token"}
 
 
 # every kind a definition file makes (a new one is tested with no edit here)
@@ -225,6 +231,15 @@ CASES: dict[str, KindCase] = {
         kind_actions=["access", "rectify", "erase", "verify_erasure"],
         health="ok",
         secrets={"api_token": SECRET},
+    ),
+    "helpscout": KindCase(
+        config=helpscout_config,
+        patch=lambda config: {**config, "rate_limit_per_minute": 400},
+        actions=["access", "erase", "verify_erasure"],
+        patched_actions=["access", "erase", "verify_erasure"],
+        kind_actions=["access", "erase", "verify_erasure"],
+        health="ok",
+        secrets={"client_id": HELPSCOUT_CLIENT_ID, "client_secret": SECRET},
     ),
 }
 

@@ -72,6 +72,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "timeout_seconds": 20,
     },
     "front": {"rate_limit_per_minute": 100},
+    "helpscout": {"rate_limit_per_minute": 400},
 }
 # A config each kind refuses, and so must its schema.
 BAD: dict[str, dict[str, Any]] = {
@@ -87,6 +88,7 @@ BAD: dict[str, dict[str, Any]] = {
     "gorgias": {"domain": "acme.gorgias.com", "email": "privacy@acme.example"},
     "opendsr": {"base_url": "https://opendsr.processor.example/v1"},
     "front": {"rate_limit_per_minute": 0},
+    "helpscout": {"rate_limit_per_minute": 0},
 }
 WITHDRAWN_AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 

@@ -80,6 +80,14 @@ def _front_conversations_deleted_for_good(
     assert len(standin.account.conversations_of(contact_id(4), every)) == 4
 
 
+def _helpscout_conversations_went_first(standin: Any, customer: dict[str, Any]) -> None:
+    assert customer["id"] in standin.account.deleted_customers
+    assert standin.account.conversations_of(customer["id"], every_status=True) == []
+    # one by one before the customer (who then never has over 100)
+    assert standin.stats.by_route["delete_conversation"] == 3
+    assert standin.stats.by_route["delete_customer"] == 1
+
+
 # what each service's erasure leaves in its stand-in, beyond `erased`
 def _intercom_messages_redacted(standin: Any, contact: dict[str, Any]) -> None:
     for talk in standin.account.conversations.values():
@@ -94,6 +102,7 @@ AFTER_ERASURE: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "hubspot": _hubspot_contact_gone_for_good,
     "gorgias": _gorgias_tickets_deleted_before_her,
     "front": _front_conversations_deleted_for_good,
+    "helpscout": _helpscout_conversations_went_first,
 }
 
 
@@ -115,7 +124,7 @@ def store(service: Service, standin: Any) -> Connector:
         name=service.kind,
         kind=service.kind,
         config=service.config(standin.url),
-        secrets={service.secret: TOKEN},
+        secrets=service.secrets(TOKEN) if service.secrets else {service.secret: TOKEN},
         data_categories=["contact", "support_ticket", "support_message"],
         disclosure=DISCLOSURE,
     )

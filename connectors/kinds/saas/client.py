@@ -32,6 +32,7 @@ from connectors.errors import (
     REASON_SERVER,
 )
 from connectors.kinds.saas.budget import MAX_WAIT_SECONDS, Budget
+from connectors.kinds.saas.oauth import OAuth2, Token
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 SERVER_ERROR_RETRIES = 3
@@ -75,6 +76,8 @@ class Client:
     # other https hosts a next-page URL may point to ("*.api.frontapp.com")
     next_hosts: tuple[str, ...] = ()
     sleep: Callable[[float], None] = time.sleep
+    # OAuth2 instead of `auth_header`: a Bearer token, renewed once on a 401
+    oauth: OAuth2 | None = None
 
     def call(
         self,
@@ -94,10 +97,12 @@ class Client:
         url = self._url(target, params, label=label)
         data = json.dumps(body).encode() if body is not None else None
         server_errors = refusals = 0
+        renewed = False
+        token, fresh = self.oauth.token() if self.oauth else (None, False)
         while True:
             self.budget.take()
             try:
-                status, raw, headers = self._send(method, url, data)
+                status, raw, headers = self._send(method, url, data, token)
             except OSError as error:
                 server_errors += 1
                 if server_errors > SERVER_ERROR_RETRIES:
@@ -137,6 +142,11 @@ class Client:
                     )
                 self.sleep(_backoff(server_errors))
                 continue
+            if status == 401 and self.oauth and token and not (fresh or renewed):
+                # the cached token was revoked or expired early: a new one,
+                # once (a refused grant raises, naming the token endpoint)
+                token, renewed = self.oauth.renew(token), True
+                continue
             refusal = self._refusal(status, method, label, moved=moved)
             if refusal is not None:
                 raise refusal
@@ -149,9 +159,14 @@ class Client:
     ) -> ConnectorError | None:
         where = f"{method} {label}"
         if status == 401:
+            check = (
+                "the API refused a new OAuth access token: check the app's "
+                "scopes and that its grant stands"
+                if self.oauth
+                else "check the account e-mail and API token"
+            )
             return ConnectorError(
-                f"{self.name}: auth refused (HTTP 401) on {where}: check the "
-                "account e-mail and API token",
+                f"{self.name}: auth refused (HTTP 401) on {where}: {check}",
                 permanent=True,
                 reason=REASON_AUTH,
             )
@@ -217,10 +232,13 @@ class Client:
         return False
 
     def _send(
-        self, method: str, url: str, data: bytes | None
+        self, method: str, url: str, data: bytes | None, token: Token | None = None
     ) -> tuple[int, bytes, dict[str, str]]:
         request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Authorization", self.auth_header)
+        request.add_header(
+            "Authorization",
+            f"Bearer {token.access_token}" if token else self.auth_header,
+        )
         request.add_header("Accept", "application/json")
         request.add_header("User-Agent", "PrivacyDesk-SaaS/1")
         if data is not None:

@@ -90,7 +90,26 @@ def parse(text: str, *, source: str) -> Definition:
     if problem is not None:
         where = ".".join(str(part) for part in problem.absolute_path) or "(top)"
         raise DefinitionError(f"{source}: {where}: {problem.message}")
+    _check_oauth2(document["auth"], source)
     return Definition(document=document, order=_order(document, source))
+
+
+OAUTH2_SECRETS = {
+    "client_credentials": ("client_id", "client_secret"),
+    "refresh_token": ("client_id", "client_secret", "refresh_token"),
+}
+
+
+def _check_oauth2(auth: dict[str, Any], source: str) -> None:
+    """An OAuth2 definition's secrets are exactly what its grant sends."""
+    if auth["type"] != "oauth2":
+        return
+    wanted = OAUTH2_SECRETS[auth["grant"]]
+    if sorted(auth["secrets"]) != sorted(wanted):
+        raise DefinitionError(
+            f"{source}: auth.secrets: the {auth['grant']} grant takes "
+            f"{', '.join(wanted)}"
+        )
 
 
 def _order(document: dict[str, Any], source: str) -> tuple[str, ...]:

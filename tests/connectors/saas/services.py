@@ -32,6 +32,9 @@ class Service:
     # the vendor destroys a deleted subject only after so many days (Intercom
     # 7): the erasure task waits on it, and `erased` means deleted, in grace
     grace_days: int = 0
+    # the secrets when they are more than `secret` (an OAuth2 app's id and
+    # secret): the stand-in's token -> secrets
+    secrets: Callable[[str], dict[str, str]] | None = None
 
     def connector(
         self, standin: Any, *, token: str, name: str = "", **extra: Any
@@ -41,7 +44,7 @@ class Service:
         return cls(
             name=name or f"{self.kind}-test",
             config={**self.config(standin.url), **extra},
-            secrets={self.secret: token},
+            secrets=self.secrets(token) if self.secrets else {self.secret: token},
         )
 
 
@@ -166,6 +169,43 @@ def _gorgias() -> Service:
     )
 
 
+def _helpscout() -> Service:
+    from standins.helpscout import start
+    from standins.helpscout.state import CLIENT_ID, customer_id
+
+    def subject(standin: Any, number: int) -> dict[str, Any]:
+        customer = standin.account.customers[customer_id(number)]
+        return {
+            "id": customer["id"],
+            "name": f"{customer['firstName']} {customer['lastName']}",
+            "email": customer["emails"][0]["value"],
+        }
+
+    def records(standin: Any, number: int) -> int:
+        cid = customer_id(number)
+        customer = standin.account.customers[cid]
+        talks = standin.account.conversations_of(cid, every_status=True)
+        threads = sum(len(standin.account.threads[c["id"]]) for c in talks)
+        entries = len(customer["emails"]) + len(customer["phones"])
+        return 1 + entries + len(talks) + threads
+
+    return Service(
+        kind="helpscout",
+        start=start,
+        config=lambda url: {
+            "base_url": f"{url}/v2",
+            "token_url": f"{url}/v2/oauth2/token",
+        },
+        secret="client_secret",
+        secrets=lambda token: {"client_id": CLIENT_ID, "client_secret": token},
+        subject=subject,
+        records=records,
+        erased=lambda standin, customer: (
+            customer["id"] in standin.account.deleted_customers
+        ),
+    )
+
+
 def _front() -> Service:
     from connectors.demo.content import customer as demo_customer
     from standins.front import start
@@ -216,4 +256,5 @@ SERVICES: dict[str, Callable[[], Service]] = {
     "freshdesk": _freshdesk,
     "hubspot": _hubspot,
     "gorgias": _gorgias,
+    "helpscout": _helpscout,
 }
