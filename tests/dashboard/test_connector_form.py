@@ -150,7 +150,8 @@ def _inputs_for(
             f"config__{key}": str(value)
             for key, value in service.config(standin.url).items()
         }
-        inputs[f"secret__{service.secret}"] = TOKEN
+        for name, value in service.secrets_of(TOKEN).items():
+            inputs[f"secret__{name}"] = value
         return inputs
     return None
 

@@ -124,7 +124,7 @@ def store(service: Service, standin: Any) -> Connector:
         name=service.kind,
         kind=service.kind,
         config=service.config(standin.url),
-        secrets=service.secrets(TOKEN) if service.secrets else {service.secret: TOKEN},
+        secrets=service.secrets_of(TOKEN),
         data_categories=["contact", "support_ticket", "support_message"],
         disclosure=DISCLOSURE,
     )

@@ -44,8 +44,12 @@ class Service:
         return cls(
             name=name or f"{self.kind}-test",
             config={**self.config(standin.url), **extra},
-            secrets=self.secrets(token) if self.secrets else {self.secret: token},
+            secrets=self.secrets_of(token),
         )
+
+    def secrets_of(self, token: str) -> dict[str, str]:
+        """The connector's secrets when the stand-in's token is `token`."""
+        return self.secrets(token) if self.secrets else {self.secret: token}
 
 
 def identity_of(record: dict[str, Any]) -> Identity:
