@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -100,6 +101,16 @@ def signed_response(document: dict[str, Any], *, status: int) -> HttpResponse:
 def opendsr_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse:
     """Every fault as the §7.6 error object. A service's field faults are
     400 (the spec's one error status), whatever our API would answer."""
+    if isinstance(exc, ImproperlyConfigured):
+        # no key to sign with (production without its key files): said
+        # plainly, unsigned, and logged for the operator
+        logger.error("OpenDSR is not configured: %s", exc)
+        message = "OpenDSR is not configured on this server"
+        detail = {"domain": "Server", "reason": "not_configured", "message": message}
+        return JsonResponse(
+            {"error": {"code": 503, "message": message, "errors": [detail]}},
+            status=503,
+        )
     if isinstance(exc, DomainError):
         status = exc.status_code if exc.status_code in (403, 404) else 400
         return _error_response(status, exc.message, exc.field)

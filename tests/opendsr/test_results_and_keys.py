@@ -105,6 +105,20 @@ def test_production_without_key_files_refuses_to_sign(fresh_keys: Any) -> None:
         keys.signing_identity()
 
 
+def test_an_unconfigured_production_door_answers_503_not_a_crash(
+    fresh_keys: Any,
+) -> None:
+    fresh_keys.EMBEDDED = False
+
+    answer = Client().get(f"{BASE}/discovery")
+
+    assert answer.status_code == 503
+    assert answer.json()["error"]["message"] == (
+        "OpenDSR is not configured on this server"
+    )
+    assert "OPENDSR_SIGNING_KEY_FILE" not in answer.content.decode()
+
+
 def test_configured_files_are_used_and_must_match(
     fresh_keys: Any, tmp_path: Path
 ) -> None:
