@@ -216,6 +216,7 @@ class Jobs:
             rule = self.definition.record(name)["erase"]
             if rule["strategy"] != "job":
                 continue
+            outcome.add(name)  # checked, even when nothing is left
             for job in receipt.knows(f"jobs.{name}"):
                 info = self.status(name, rule, job)
                 if info.get("_state") not in (*rule["done"], *rule["failed"]):

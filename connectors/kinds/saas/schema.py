@@ -345,6 +345,8 @@ DEFINITION_SCHEMA: dict[str, Any] = {
             "minProperties": 1,
         },
     },
+    # `x-...` keys hold YAML anchors a definition reuses (`<<: *name`)
+    "patternProperties": {"^x-": {}},
     "required": [
         "service",
         "label",
