@@ -97,6 +97,10 @@ def hubspot_config(_: Path) -> dict[str, Any]:
     return {"base_url": standin_url("hubspot")}
 
 
+def salesforce_config(_: Path) -> dict[str, Any]:
+    return {"my_domain": "acme", "base_url": standin_url("salesforce")}
+
+
 CASES: dict[str, KindCase] = {
     "sql": KindCase(
         config=sql_config,
@@ -173,6 +177,15 @@ CASES: dict[str, KindCase] = {
     "hubspot": KindCase(
         config=hubspot_config,
         patch=lambda config: {**config, "rate_limit_per_minute": 600},
+        actions=["access", "rectify", "erase", "verify_erasure"],
+        patched_actions=["access", "rectify", "erase", "verify_erasure"],
+        kind_actions=["access", "rectify", "erase", "verify_erasure"],
+        health="ok",
+        secrets={"access_token": SECRET},
+    ),
+    "salesforce": KindCase(
+        config=salesforce_config,
+        patch=lambda config: {**config, "job_wait_seconds": 120},
         actions=["access", "rectify", "erase", "verify_erasure"],
         patched_actions=["access", "rectify", "erase", "verify_erasure"],
         kind_actions=["access", "rectify", "erase", "verify_erasure"],

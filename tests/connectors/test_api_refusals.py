@@ -167,7 +167,7 @@ def test_an_unknown_secret_is_a_400_naming_it(
 
 
 @pytest.mark.parametrize(
-    "kind", ["sql", "http", "zendesk", "freshdesk", "intercom", "hubspot"]
+    "kind", ["sql", "http", "zendesk", "freshdesk", "intercom", "hubspot", "salesforce"]
 )
 def test_secrets_are_never_echoed_back(
     make_api_client: MakeClient, tmp_path: Path, kind: str

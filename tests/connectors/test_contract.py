@@ -64,6 +64,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "freshdesk": {"domain": "acme", "rate_limit_per_minute": 400},
     "intercom": {"api_host": "api.eu.intercom.io"},
     "hubspot": {"rate_limit_per_minute": 600},
+    "salesforce": {"my_domain": "acme", "job_wait_seconds": 30},
 }
 # A config each kind refuses, and so must its schema.
 BAD: dict[str, dict[str, Any]] = {
@@ -76,6 +77,7 @@ BAD: dict[str, dict[str, Any]] = {
     "freshdesk": {"domain": "acme.freshdesk.com"},
     "intercom": {"api_host": "api.intercom.example.com"},
     "hubspot": {"portal_id": "12345"},
+    "salesforce": {"my_domain": "acme.my.salesforce.com"},
 }
 WITHDRAWN_AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -187,7 +189,17 @@ def test_every_kind_describes_its_config_as_json_schema(kind: str) -> None:
 
 @pytest.mark.parametrize(
     "kind",
-    ["sql", "http", "pull", "manual", "zendesk", "freshdesk", "intercom", "hubspot"],
+    [
+        "sql",
+        "http",
+        "pull",
+        "manual",
+        "zendesk",
+        "freshdesk",
+        "intercom",
+        "hubspot",
+        "salesforce",
+    ],
 )
 def test_the_examples_are_configs_the_kind_itself_accepts(kind: str) -> None:
     # (files checks its folder against the host's allowed roots: not here)
@@ -341,7 +353,17 @@ def test_a_purge_the_store_cannot_run_is_refused_for_good(helpdesk: Helpdesk) ->
 
 @pytest.mark.parametrize(
     "kind",
-    ["http", "pull", "files", "manual", "zendesk", "freshdesk", "intercom", "hubspot"],
+    [
+        "http",
+        "pull",
+        "files",
+        "manual",
+        "zendesk",
+        "freshdesk",
+        "intercom",
+        "hubspot",
+        "salesforce",
+    ],
 )
 def test_a_kind_that_cannot_purge_says_so_through_the_contract(kind: str) -> None:
     spec = PurgeSpec(
@@ -454,7 +476,8 @@ def test_the_pull_kind_parks_the_withdrawal_for_its_agent() -> None:
 
 
 @pytest.mark.parametrize(
-    "kind", ["files", "manual", "zendesk", "freshdesk", "intercom", "hubspot"]
+    "kind",
+    ["files", "manual", "zendesk", "freshdesk", "intercom", "hubspot", "salesforce"],
 )
 def test_a_kind_that_cannot_withdraw_says_so(kind: str) -> None:
     assert kind_class(kind).withdraws_consent is False
@@ -480,6 +503,7 @@ def test_only_the_pull_kind_leases_its_jobs() -> None:
         "freshdesk",
         "intercom",
         "hubspot",
+        "salesforce",
     ):
         assert _instance(kind).job_lease() is None
 

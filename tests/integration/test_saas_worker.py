@@ -56,11 +56,22 @@ def _hubspot_contact_gone_for_good(standin: Any, contact: dict[str, Any]) -> Non
     assert state["blocklisted"] == 0  # by id, never by an e-mail
 
 
+def _salesforce_hard_deleted_with_her_cases(
+    standin: Any, contact: dict[str, Any]
+) -> None:
+    org = standin.account
+    assert contact["id"] in org.hard_deleted
+    assert org.recycle_bin == set()  # for good, not in the Recycle Bin
+    assert org.select("Case", "ContactId", [contact["id"]], all_rows=True) == []
+    assert {job["state"] for job in org.jobs.values()} == {"JobComplete"}
+
+
 # what each service's erasure leaves in its stand-in, beyond `erased`
 AFTER_ERASURE: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "zendesk": _zendesk_kept_comments_redacted,
     "freshdesk": _freshdesk_tickets_went_with_the_contact,
     "hubspot": _hubspot_contact_gone_for_good,
+    "salesforce": _salesforce_hard_deleted_with_her_cases,
 }
 
 

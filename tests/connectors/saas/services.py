@@ -29,6 +29,9 @@ class Service:
     # its delete (HubSpot's walk is two searches, then the delete)
     overrun: int = 5
     before_delete: int = 4
+    # the status the service refuses with over its budget (Salesforce: 403
+    # REQUEST_LIMIT_EXCEEDED, not waited out: its own tests cover it)
+    limit_status: int = 429
 
     def connector(
         self, standin: Any, *, token: str, name: str = "", **extra: Any
@@ -116,8 +119,46 @@ def _hubspot() -> Service:
     )
 
 
+def _salesforce() -> Service:
+    from standins.salesforce import start
+    from standins.salesforce.state import contact_id
+
+    def subject(standin: Any, number: int) -> dict[str, Any]:
+        # the contact's fields, and the names identity_of reads
+        row = standin.account.rows["Contact"][contact_id(number)]
+        return {
+            **row,
+            "id": row["Id"],
+            "email": row["Email"],
+            "phone": row["Phone"],
+            "mobile": row["MobilePhone"],
+        }
+
+    def records(standin: Any, number: int) -> int:
+        org = standin.account
+        cases = org.children("Case", contact_id(number))
+        below = sum(
+            len(org.children(kind, case))
+            for case in cases
+            for kind in ("EmailMessage", "CaseComment")
+        )
+        return 1 + len(cases) + below
+
+    return Service(
+        kind="salesforce",
+        start=start,
+        config=lambda url: {"my_domain": "acme", "base_url": url},
+        secret="access_token",
+        subject=subject,
+        records=records,
+        erased=lambda standin, contact: contact["id"] in standin.account.hard_deleted,
+        limit_status=403,
+    )
+
+
 SERVICES: dict[str, Callable[[], Service]] = {
     "zendesk": _zendesk,
     "freshdesk": _freshdesk,
     "hubspot": _hubspot,
+    "salesforce": _salesforce,
 }
