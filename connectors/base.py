@@ -43,7 +43,7 @@ Rules for every kind:
 from __future__ import annotations
 
 from abc import ABC
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol
@@ -88,6 +88,7 @@ __all__ = [
     "Outcome",
     "PurgeSpec",
     "RecordSink",
+    "SecretsKeeper",
     "StorePurge",
     "TableCounts",
     "Unsupported",
@@ -130,6 +131,11 @@ class RecordSink(Protocol):
     def write(self, record: AccessRecord) -> None: ...
 
 
+# Called with the secrets a store replaced ({"refresh_token": ...}): they
+# must be stored before the old ones stop working. Never logs a value.
+SecretsKeeper = Callable[[Mapping[str, str]], None]
+
+
 class ConnectorKind(ABC):
     """Base class of every connector kind."""
 
@@ -152,11 +158,20 @@ class ConnectorKind(ABC):
     done_by_people: ClassVar[bool] = False
 
     def __init__(
-        self, *, name: str, config: Mapping[str, Any], secrets: Mapping[str, str]
+        self,
+        *,
+        name: str,
+        config: Mapping[str, Any],
+        secrets: Mapping[str, str],
+        keep_secrets: SecretsKeeper | None = None,
     ) -> None:
         self.name = name
         self.config = config
         self.secrets = secrets
+        # Stores secrets the store itself replaced (a rotated OAuth2 refresh
+        # token) with the connector's row, encrypted; Connector.instance()
+        # gives it. None: the new values live only as long as this instance.
+        self.keep_secrets = keep_secrets
         self.actions = self.configured_actions()
 
     # -- metadata and configuration ------------------------------------------

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from functools import partial
 
-from django.db import models
+from django.db import models, transaction
 
+from accounts.actors import actor_system
+from audit.services import audit_record
 from connectors.base import ConnectorKind
 from connectors.choices import Health
 from connectors.registry import kind_class, kind_label
@@ -51,7 +55,37 @@ class Connector(models.Model):
         return kind_label(self.kind)
 
     def instance(self) -> ConnectorKind:
-        """The kind's implementation, configured for this store."""
+        """The kind's implementation, configured for this store; secrets the
+        store replaces while it runs (a rotated OAuth2 refresh token) are
+        kept with this row (`connector_secrets_keep`)."""
         return kind_class(self.kind)(
-            name=self.name, config=self.config, secrets=self.secrets or {}
+            name=self.name,
+            config=self.config,
+            secrets=self.secrets or {},
+            keep_secrets=partial(connector_secrets_keep, connector_pk=self.pk),
+        )
+
+
+def connector_secrets_keep(changed: Mapping[str, str], /, *, connector_pk: int) -> None:
+    """Store secrets a connector's store replaced while it ran (a rotated
+    OAuth2 refresh token: the old one may no longer work), merged into the
+    row's encrypted secrets and committed at once, whatever becomes of the
+    task. Audited by secret name, never a value.
+
+    A write that lives here, not in services: `Connector.instance()` hands
+    it to the kind, and services import this module."""
+    with transaction.atomic():
+        connector = Connector.objects.select_for_update().get(pk=connector_pk)
+        current = dict(connector.secrets or {})
+        names = sorted(k for k, v in changed.items() if v and current.get(k) != v)
+        if not names:
+            return
+        current.update({k: changed[k] for k in names})
+        connector.secrets = current
+        connector.save(update_fields=["secrets", "updated_at"])
+        audit_record(
+            actor=actor_system("connectors"),
+            action="connector.secrets_rotated",
+            obj=connector,
+            data={"name": connector.name, "secrets_changed": names},
         )

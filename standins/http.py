@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from standins.holdings import Holdings
+from standins.oauth import TokenIssuer
 
 # (method, path pattern, route name): the handler's `_<name>` answers it
 Route = tuple[str, re.Pattern[str], str]
@@ -61,6 +62,9 @@ class Service(Generic[A]):
     latency: float = 0.0
     rate_headers: bool = True  # the service's remaining-budget headers
     revoke_after: int | None = None  # calls after which the token is revoked
+    # an OAuth2 service's token endpoint (the handler's `token_path`); the
+    # client secret is then `token`
+    issuer: TokenIssuer | None = None
     failing: set[str] = field(default_factory=set)  # routes answering 503
     stats: Stats = field(default_factory=Stats)
     server: ThreadingHTTPServer | None = None
@@ -136,8 +140,10 @@ class Handler(BaseHTTPRequestHandler, metaclass=ABCMeta):
     refusals: ClassVar[dict[int, Any]] = {}
     auth_first: ClassVar[bool] = False
     retry_after: ClassVar[bool] = True
+    retry_after_header: ClassVar[str] = "Retry-After"  # its name, if sent
     numeric_ids: ClassVar[bool] = True
     limit_status: ClassVar[int] = 429
+    token_path: ClassVar[str] = ""  # the OAuth2 token endpoint, if any
     protocol_version = "HTTP/1.1"
     query: dict[str, str]
     authorized: bool = False  # this call's token was accepted
@@ -184,6 +190,19 @@ class Handler(BaseHTTPRequestHandler, metaclass=ABCMeta):
         if parts.path == "/_standin/state.json":
             return self._send(200, self.standin.summary())
         standin = self.standin
+        if parts.path == self.token_path and method == "POST" and standin.issuer:
+            # a form-encoded token request (RFC 6749 §4.4, §6), not the API's
+            form = {k: v[-1] for k, v in parse_qs(raw.decode()).items()}
+            by_route = standin.stats.by_route
+            by_route["token"] = by_route.get("token", 0) + 1
+            origin = f"http://{self.headers.get('Host')}"
+            status, answer = standin.issuer.answer(
+                form,
+                self.headers.get("Authorization", ""),
+                secret=standin.token,
+                url=origin,
+            )
+            return self._send(status, answer)
         if standin.latency:
             time.sleep(standin.latency)
         wait = standin.admit()
@@ -233,9 +252,17 @@ class Handler(BaseHTTPRequestHandler, metaclass=ABCMeta):
             for name, value in self.budget_headers().items():
                 self.send_header(name, value)
         if retry_after and self.retry_after:
-            self.send_header("Retry-After", str(int(retry_after)))
+            self.send_header(self.retry_after_header, str(int(retry_after)))
         self.end_headers()
         self.wfile.write(data)
+
+    def bearer_valid(self) -> bool:
+        """Whether the call carries a live token of the stand-in's issuer."""
+        issuer = self.standin.issuer
+        authorization = self.headers.get("Authorization", "")
+        return issuer is not None and issuer.valid(
+            authorization, secret=self.standin.token
+        )
 
     def _base(self) -> str:
         return f"http://{self.headers.get('Host')}{urlsplit(self.path).path}"

@@ -107,7 +107,8 @@ def _literal(text: str, at: int) -> tuple[str, int]:
     """
     if at >= len(text) or text[at] != "'":
         raise MalformedQuery("expected a quoted string")
-    out, index = [], at + 1
+    out: list[str] = []
+    index = at + 1
     while index < len(text):
         char = text[index]
         if char == "'":

@@ -149,6 +149,7 @@ class Org(Holdings):
         queryAll, with IsDeleted true."""
         wanted = {value.lower() for value in values}
         with self.lock:
+            self._run_due()
             found = []
             for rid, row in self.rows.get(kind, {}).items():
                 if rid in self.recycle_bin and not all_rows:
@@ -263,6 +264,12 @@ class Org(Holdings):
             shown["numberRecordsProcessed"] = len(job["ids"]) if done else 0
             shown["numberRecordsFailed"] = len(job["failures"])
             return shown
+
+    def _run_due(self) -> None:
+        """Jobs whose run time has come are run (the org works on its own)."""
+        for job in list(self.jobs.values()):
+            if job["state"] == "UploadComplete" and time.time() >= job["ready_at"]:
+                self._job_run(job)
 
     def _job_run(self, job: dict[str, Any]) -> None:
         if job["operation"] == "hardDelete" and not self.hard_delete_permission:

@@ -31,6 +31,7 @@ from urllib.parse import urlencode, urlsplit
 
 from connectors.base import ConnectorError
 from connectors.kinds.saas.budget import MAX_WAIT_SECONDS, Budget
+from connectors.kinds.saas.oauth import OAuth2, Token
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_ERROR_BYTES = 64 * 1024  # of a refusal's body, read for its error code
@@ -76,6 +77,8 @@ class Client:
     usage_pattern: str = ""
     sleep: Callable[[float], None] = time.sleep
     _used_up: str = ""  # the usage header's words once nothing is left
+    # OAuth2 instead of `auth_header`: a Bearer token, renewed once on a 401
+    oauth: OAuth2 | None = None
 
     def call(
         self,
@@ -100,6 +103,8 @@ class Client:
             data = json.dumps(body).encode() if body is not None else None
             content_type = "application/json"
         server_errors = refusals = 0
+        renewed = False
+        token, fresh = self.oauth.token() if self.oauth else (None, False)
         while True:
             if self._used_up:
                 raise ConnectorError(
@@ -109,7 +114,9 @@ class Client:
                 )
             self.budget.take()
             try:
-                status, raw, headers = self._send(method, url, data, content_type)
+                status, raw, headers = self._send(
+                    method, url, data, content_type, token
+                )
             except OSError as error:
                 server_errors += 1
                 if server_errors > SERVER_ERROR_RETRIES:
@@ -154,6 +161,11 @@ class Client:
                     )
                 self.sleep(_backoff(server_errors))
                 continue
+            if status == 401 and self.oauth and token and not (fresh or renewed):
+                # the cached token was revoked or expired early: a new one,
+                # once (a refused grant raises, naming the token endpoint)
+                token, renewed = self.oauth.renew(token), True
+                continue
             refusal = self._refusal(status, method, label)
             if refusal is not None:
                 raise refusal
@@ -176,9 +188,14 @@ class Client:
     def _refusal(self, status: int, method: str, label: str) -> ConnectorError | None:
         where = f"{method} {label}"
         if status == 401:
+            check = (
+                "the API refused a new OAuth access token: check the app's "
+                "scopes and that its grant stands"
+                if self.oauth
+                else "check the account e-mail and API token"
+            )
             return ConnectorError(
-                f"{self.name}: auth refused (HTTP 401) on {where}: check the "
-                "account e-mail and API token",
+                f"{self.name}: auth refused (HTTP 401) on {where}: {check}",
                 permanent=True,
             )
         if status == 403:
@@ -224,9 +241,13 @@ class Client:
         url: str,
         data: bytes | None,
         content_type: str = "application/json",
+        token: Token | None = None,
     ) -> tuple[int, bytes, dict[str, str]]:
         request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Authorization", self.auth_header)
+        request.add_header(
+            "Authorization",
+            f"Bearer {token.access_token}" if token else self.auth_header,
+        )
         request.add_header("Accept", "application/json")
         request.add_header("User-Agent", "PrivacyDesk-SaaS/1")
         if data is not None:

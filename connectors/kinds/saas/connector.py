@@ -34,6 +34,7 @@ from connectors.kinds.saas.client import Client, basic_auth
 from connectors.kinds.saas.definition import Definition
 from connectors.kinds.saas.erasure import Eraser, update
 from connectors.kinds.saas.jobs import RUNNING
+from connectors.kinds.saas.oauth import DEFAULT_LIFETIME_SECONDS, OAuth2
 from connectors.kinds.saas.templates import dig, render
 from connectors.kinds.saas.walk import Walker
 
@@ -55,6 +56,7 @@ class SaasConnector(ConnectorKind):
     # It asks the service itself, right after erasing.
     verifies_in_process = True
     _task = ""  # the task being run: an erasure's retries resume by it
+    _oauth: OAuth2 | None = None  # one per instance: it holds rotated secrets
 
     # -- configuration -----------------------------------------------------
     @classmethod
@@ -104,6 +106,14 @@ class SaasConnector(ConnectorKind):
                 "deletion job before the task waits on the vendor (checked "
                 "again later)",
             }
+        auth = definition.document["auth"]
+        if auth["type"] == "oauth2":
+            properties["token_url"] = {
+                "type": "string",
+                "pattern": "^https?://",
+                "description": f"Instead of {auth['token_url']} (a proxy, or "
+                "the demo stand-in; plain http only to this machine)",
+            }
         return {
             "$schema": JSON_SCHEMA_DIALECT,
             "title": definition.label,
@@ -131,8 +141,9 @@ class SaasConnector(ConnectorKind):
             raise ConfigError(
                 error.message, field=f"config.{path}" if path else "config"
             )
-        if "base_url" in config:
-            _check_base_url(config["base_url"])
+        for field in ("base_url", "token_url"):
+            if field in config:
+                _check_base_url(config[field], field=f"config.{field}")
         return dict(config)
 
     @classmethod
@@ -180,17 +191,22 @@ class SaasConnector(ConnectorKind):
         }
         limits = definition.document["rate_limit"]
         auth = definition.document["auth"]
+        oauth, header, base_url = None, "", self.config.get("base_url", "")
         if auth["type"] == "basic":
             header = basic_auth(
                 render(auth["username"], context), render(auth["password"], context)
             )
-        else:
+        elif auth["type"] == "bearer":
             header = f"Bearer {render(auth['token'], context)}"
+        else:
+            oauth = self._oauth2(auth, context)
+            if auth.get("base_url_from") and not base_url:
+                base_url = oauth.token()[0].base_url
         client = Client(
             name=self.name,
-            base_url=self.config.get("base_url")
-            or render(definition.document["base_url"], context),
+            base_url=base_url or render(definition.document["base_url"], context),
             auth_header=header,
+            oauth=oauth,
             budget=Budget(
                 f"{definition.service}:{self.name}",
                 per_minute=self.config.get("rate_limit_per_minute")
@@ -209,6 +225,24 @@ class SaasConnector(ConnectorKind):
         return Walker(
             client, definition, context, page_size=self.config.get("page_size")
         )
+
+    def _oauth2(self, auth: Mapping[str, Any], context: Mapping[str, Any]) -> OAuth2:
+        if self._oauth is None:
+            self._oauth = OAuth2(
+                name=self.name,
+                scope=f"{self.definition.service}:{self.name}",
+                token_url=self.config.get("token_url")
+                or render(auth["token_url"], context),
+                grant=auth["grant"],
+                secrets={k: self.secrets[k] for k in auth["secrets"]},
+                client_auth=auth.get("client_auth", "body"),
+                requested_scope=auth.get("scope", ""),
+                base_url_from=auth.get("base_url_from", ""),
+                lifetime=auth.get("lifetime_seconds", DEFAULT_LIFETIME_SECONDS),
+                timeout=self.config.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS),
+                keep_secrets=self.keep_secrets,
+            )
+        return self._oauth
 
     def run(self, job: Job, sink: RecordSink) -> Outcome | Deferred:
         self._task = job.task_id
@@ -320,13 +354,11 @@ def _uses_jobs(definition: Definition) -> bool:
     )
 
 
-def _check_base_url(url: str) -> None:
+def _check_base_url(url: str, *, field: str) -> None:
     parts = urlsplit(url)
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise ConfigError(
-            "must use https (plain http only to this machine)", field="config.base_url"
+            "must use https (plain http only to this machine)", field=field
         )
     if not parts.hostname or parts.username or parts.password or parts.query:
-        raise ConfigError(
-            "an absolute URL with no credentials or query", field="config.base_url"
-        )
+        raise ConfigError("an absolute URL with no credentials or query", field=field)

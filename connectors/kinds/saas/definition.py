@@ -94,6 +94,7 @@ def parse(text: str, *, source: str) -> Definition:
         raise DefinitionError(f"{source}: {where}: {problem.message}")
     _check_templates(document, source, "")
     _check_usage(document, source)
+    _check_oauth2(document["auth"], source)
     return Definition(document=document, order=_order(document, source))
 
 
@@ -127,6 +128,24 @@ def _check_usage(document: dict[str, Any], source: str) -> None:
     if groups != 2:
         raise DefinitionError(
             f"{source}: rate_limit.usage_pattern: needs two groups (used, allowed)"
+        )
+
+
+OAUTH2_SECRETS = {
+    "client_credentials": ("client_id", "client_secret"),
+    "refresh_token": ("client_id", "client_secret", "refresh_token"),
+}
+
+
+def _check_oauth2(auth: dict[str, Any], source: str) -> None:
+    """An OAuth2 definition's secrets are exactly what its grant sends."""
+    if auth["type"] != "oauth2":
+        return
+    wanted = OAUTH2_SECRETS[auth["grant"]]
+    if sorted(auth["secrets"]) != sorted(wanted):
+        raise DefinitionError(
+            f"{source}: auth.secrets: the {auth['grant']} grant takes "
+            f"{', '.join(wanted)}"
         )
 
 

@@ -20,7 +20,13 @@ from django.core.cache import cache
 from connectors.base import ErasureReceipt, Exemption, Identity, Outcome
 from connectors.kinds.saas.client import Answer, Client
 from connectors.kinds.saas.jobs import Jobs
-from connectors.kinds.saas.templates import dig, render, render_all, render_tree
+from connectors.kinds.saas.templates import (
+    dig,
+    render,
+    render_all,
+    render_tree,
+    values_at,
+)
 from connectors.kinds.saas.walk import Found, Walker
 from connectors.redaction import KnownIdentifiers
 
@@ -290,9 +296,10 @@ def _identifiers(
 ) -> dict[str, tuple[str, ...]]:
     found: dict[str, tuple[str, ...]] = {}
     for kind, fields in record_type.get("identifiers", {}).items():
-        # a field may be a dotted path (HubSpot's properties.email)
+        # a field may be a dotted path (HubSpot's properties.email), with
+        # `[]` for each item of a list (Help Scout's _embedded.emails[].value)
         values = tuple(
-            str(dig(record, f)) for f in fields if isinstance(dig(record, f), str)
+            v for f in fields for v in values_at(record, f) if isinstance(v, str)
         )
         values = tuple(v for v in values if v)
         if values:

@@ -254,6 +254,33 @@ RECORD: dict[str, Any] = {
     "additionalProperties": False,
 }
 
+# OAuth 2.0 (RFC 6749): an access token fetched from `token_url` by a
+# form-encoded POST (client_credentials, §4.4; or refresh_token, §6), cached
+# for every worker until shortly before `expires_in`, sent as Bearer.
+# `secrets` holds client_id and client_secret (and refresh_token for that
+# grant); a refresh answer's new refresh_token is kept in the connector's
+# secrets (rotation). `base_url_from` names the field of the token answer
+# that is the API base URL (Salesforce's instance_url).
+OAUTH2: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "type": {"const": "oauth2"},
+        "grant": {"enum": ["client_credentials", "refresh_token"]},
+        # a template: "{config.my_domain_url}/services/oauth2/token"
+        "token_url": {"type": "string", "pattern": "^(https://|\\{)"},
+        "secrets": {"type": "array", "items": NAME, "minItems": 2},
+        # the client's credentials in the form body (default), or as HTTP
+        # Basic (RFC 6749 §2.3.1)
+        "client_auth": {"enum": ["body", "basic"]},
+        "scope": {"type": "string"},
+        "base_url_from": {"type": "string", "minLength": 1},
+        # the token's lifetime when the answer gives no expires_in
+        "lifetime_seconds": {"type": "integer", "minimum": 60},
+    },
+    "required": ["type", "grant", "token_url", "secrets"],
+    "additionalProperties": False,
+}
+
 CONFIG_FIELD: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -295,6 +322,7 @@ DEFINITION_SCHEMA: dict[str, Any] = {
                     "required": ["type", "username", "password", "secrets"],
                     "additionalProperties": False,
                 },
+                OAUTH2,
                 {
                     "type": "object",
                     "properties": {

@@ -121,3 +121,17 @@ def dig(document: Any, path: str) -> Any:
             return None
         node = node.get(part)
     return node
+
+
+def values_at(document: Any, path: str) -> list[Any]:
+    """The values at a dotted path whose `[]` parts step into every item of
+    a list: `_embedded.emails[].value` (Help Scout's e-mails of a customer)."""
+    nodes: list[Any] = [document]
+    for part in path.split("."):
+        many = part.endswith("[]")
+        name = part.removesuffix("[]")
+        found = [n.get(name) for n in nodes if isinstance(n, Mapping)]
+        if many:
+            found = [item for n in found if isinstance(n, list) for item in n]
+        nodes = [n for n in found if n is not None]
+    return nodes

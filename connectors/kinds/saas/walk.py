@@ -20,6 +20,7 @@ from connectors.kinds.saas.templates import (
     render,
     render_all,
     render_tree,
+    values_at,
 )
 
 MAX_PAGES = 10_000
@@ -65,8 +66,9 @@ class Walker:
                 context = {**self.base, "value": value}
                 label = f"{find['path']} ({find['identifier']})"
                 for item in self.pages(find, context, label=label):
-                    if "match" in find and not _same(
-                        find["identifier"], dig(item, find["match"]), value
+                    if "match" in find and not any(
+                        _same(find["identifier"], stored, value)
+                        for stored in values_at(item, find["match"])
                     ):
                         continue
                     found = self.found(name, item, self.base)

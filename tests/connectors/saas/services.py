@@ -32,6 +32,9 @@ class Service:
     # the status the service refuses with over its budget (Salesforce: 403
     # REQUEST_LIMIT_EXCEEDED, not waited out: its own tests cover it)
     limit_status: int = 429
+    # the secrets when they are more than `secret` (an OAuth2 app's id and
+    # secret): the stand-in's token -> secrets
+    secrets: Callable[[str], dict[str, str]] | None = None
 
     def connector(
         self, standin: Any, *, token: str, name: str = "", **extra: Any
@@ -41,7 +44,7 @@ class Service:
         return cls(
             name=name or f"{self.kind}-test",
             config={**self.config(standin.url), **extra},
-            secrets={self.secret: token},
+            secrets=self.secrets(token) if self.secrets else {self.secret: token},
         )
 
 
@@ -156,9 +159,47 @@ def _salesforce() -> Service:
     )
 
 
+def _helpscout() -> Service:
+    from standins.helpscout import start
+    from standins.helpscout.state import CLIENT_ID, customer_id
+
+    def subject(standin: Any, number: int) -> dict[str, Any]:
+        customer = standin.account.customers[customer_id(number)]
+        return {
+            "id": customer["id"],
+            "name": f"{customer['firstName']} {customer['lastName']}",
+            "email": customer["emails"][0]["value"],
+        }
+
+    def records(standin: Any, number: int) -> int:
+        cid = customer_id(number)
+        customer = standin.account.customers[cid]
+        talks = standin.account.conversations_of(cid, every_status=True)
+        threads = sum(len(standin.account.threads[c["id"]]) for c in talks)
+        entries = len(customer["emails"]) + len(customer["phones"])
+        return 1 + entries + len(talks) + threads
+
+    return Service(
+        kind="helpscout",
+        start=start,
+        config=lambda url: {
+            "base_url": f"{url}/v2",
+            "token_url": f"{url}/v2/oauth2/token",
+        },
+        secret="client_secret",
+        secrets=lambda token: {"client_id": CLIENT_ID, "client_secret": token},
+        subject=subject,
+        records=records,
+        erased=lambda standin, customer: (
+            customer["id"] in standin.account.deleted_customers
+        ),
+    )
+
+
 SERVICES: dict[str, Callable[[], Service]] = {
     "zendesk": _zendesk,
     "freshdesk": _freshdesk,
     "hubspot": _hubspot,
     "salesforce": _salesforce,
+    "helpscout": _helpscout,
 }
