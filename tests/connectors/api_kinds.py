@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from connectors.demo.config import SQL_CONNECTOR_TABLES
 from connectors.demo.content import StoreSize
 from connectors.demo.stores import build_sqlite
+from standins.helpscout.state import CLIENT_ID as HELPSCOUT_CLIENT_ID
 from tests.disclosure import DISCLOSURE
 
 URL = "/api/v1/connectors/"
@@ -99,6 +100,11 @@ def hubspot_config(_: Path) -> dict[str, Any]:
 
 def salesforce_config(_: Path) -> dict[str, Any]:
     return {"my_domain": "acme", "base_url": standin_url("salesforce")}
+
+
+def helpscout_config(_: Path) -> dict[str, Any]:
+    url = standin_url("helpscout")
+    return {"base_url": f"{url}/v2", "token_url": f"{url}/v2/oauth2/token"}
 
 
 CASES: dict[str, KindCase] = {
@@ -191,6 +197,15 @@ CASES: dict[str, KindCase] = {
         kind_actions=["access", "rectify", "erase", "verify_erasure"],
         health="ok",
         secrets={"access_token": SECRET},
+    ),
+    "helpscout": KindCase(
+        config=helpscout_config,
+        patch=lambda config: {**config, "rate_limit_per_minute": 400},
+        actions=["access", "erase", "verify_erasure"],
+        patched_actions=["access", "erase", "verify_erasure"],
+        kind_actions=["access", "erase", "verify_erasure"],
+        health="ok",
+        secrets={"client_id": HELPSCOUT_CLIENT_ID, "client_secret": SECRET},
     ),
 }
 

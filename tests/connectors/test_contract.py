@@ -65,6 +65,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "intercom": {"api_host": "api.eu.intercom.io"},
     "hubspot": {"rate_limit_per_minute": 600},
     "salesforce": {"my_domain": "acme", "job_wait_seconds": 30},
+    "helpscout": {"rate_limit_per_minute": 400},
 }
 # A config each kind refuses, and so must its schema.
 BAD: dict[str, dict[str, Any]] = {
@@ -78,6 +79,7 @@ BAD: dict[str, dict[str, Any]] = {
     "intercom": {"api_host": "api.intercom.example.com"},
     "hubspot": {"portal_id": "12345"},
     "salesforce": {"my_domain": "acme.my.salesforce.com"},
+    "helpscout": {"rate_limit_per_minute": 0},
 }
 WITHDRAWN_AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -199,6 +201,7 @@ def test_every_kind_describes_its_config_as_json_schema(kind: str) -> None:
         "intercom",
         "hubspot",
         "salesforce",
+        "helpscout",
     ],
 )
 def test_the_examples_are_configs_the_kind_itself_accepts(kind: str) -> None:
@@ -363,6 +366,7 @@ def test_a_purge_the_store_cannot_run_is_refused_for_good(helpdesk: Helpdesk) ->
         "intercom",
         "hubspot",
         "salesforce",
+        "helpscout",
     ],
 )
 def test_a_kind_that_cannot_purge_says_so_through_the_contract(kind: str) -> None:
@@ -477,7 +481,16 @@ def test_the_pull_kind_parks_the_withdrawal_for_its_agent() -> None:
 
 @pytest.mark.parametrize(
     "kind",
-    ["files", "manual", "zendesk", "freshdesk", "intercom", "hubspot", "salesforce"],
+    [
+        "files",
+        "manual",
+        "zendesk",
+        "freshdesk",
+        "intercom",
+        "hubspot",
+        "salesforce",
+        "helpscout",
+    ],
 )
 def test_a_kind_that_cannot_withdraw_says_so(kind: str) -> None:
     assert kind_class(kind).withdraws_consent is False
@@ -504,6 +517,7 @@ def test_only_the_pull_kind_leases_its_jobs() -> None:
         "intercom",
         "hubspot",
         "salesforce",
+        "helpscout",
     ):
         assert _instance(kind).job_lease() is None
 

@@ -66,12 +66,21 @@ def _salesforce_hard_deleted_with_her_cases(
     assert {job["state"] for job in org.jobs.values()} == {"JobComplete"}
 
 
+def _helpscout_conversations_went_first(standin: Any, customer: dict[str, Any]) -> None:
+    assert customer["id"] in standin.account.deleted_customers
+    assert standin.account.conversations_of(customer["id"], every_status=True) == []
+    # one by one before the customer (who then never has over 100)
+    assert standin.stats.by_route["delete_conversation"] == 3
+    assert standin.stats.by_route["delete_customer"] == 1
+
+
 # what each service's erasure leaves in its stand-in, beyond `erased`
 AFTER_ERASURE: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "zendesk": _zendesk_kept_comments_redacted,
     "freshdesk": _freshdesk_tickets_went_with_the_contact,
     "hubspot": _hubspot_contact_gone_for_good,
     "salesforce": _salesforce_hard_deleted_with_her_cases,
+    "helpscout": _helpscout_conversations_went_first,
 }
 
 
@@ -93,7 +102,7 @@ def store(service: Service, standin: Any) -> Connector:
         name=service.kind,
         kind=service.kind,
         config=service.config(standin.url),
-        secrets={service.secret: TOKEN},
+        secrets=service.secrets(TOKEN) if service.secrets else {service.secret: TOKEN},
         data_categories=["contact", "support_ticket", "support_message"],
         disclosure=DISCLOSURE,
     )

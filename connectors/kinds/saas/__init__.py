@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from connectors.choices import Action
 from connectors.kinds.saas.connector import SaasConnector
 from connectors.kinds.saas.definition import definition, services
 
@@ -23,7 +24,12 @@ __all__ = ["SaasConnector", "kind_for", "services"]
 def kind_for(service: str) -> type[SaasConnector]:
     """The connector kind of `service`, a class bound to its definition."""
     bound = definition(service)
+    actions = SaasConnector.actions
+    if "rectify" not in bound.record(bound.root):
+        # nothing to write with (Help Scout): never offered, never planned
+        actions = actions - {Action.RECTIFY}
     attributes = {
+        "actions": actions,
         "kind": bound.service,
         "label": bound.label,
         "definition": bound,
