@@ -27,6 +27,14 @@ from standins.oauth import TokenIssuer
 Route = tuple[str, re.Pattern[str], str]
 
 
+@dataclass(frozen=True)
+class Raw:
+    """A body that is not JSON (a CSV), as a route answers or receives it."""
+
+    text: str
+    content_type: str = "text/csv; charset=utf-8"
+
+
 @dataclass
 class Stats:
     calls: int = 0
@@ -122,7 +130,10 @@ class Handler(BaseHTTPRequestHandler, metaclass=ABCMeta):
     the bodies of its refusals; each route is a method `_<name>(*ids, body)`
     answering (status, document), None for no body. A service that checks
     the token before the budget sets `auth_first`; one whose 429 has no
-    Retry-After sets `retry_after` False; string ids: `numeric_ids` False."""
+    Retry-After sets `retry_after` False; string ids: `numeric_ids` False;
+    one that refuses over its budget with another status than 429 sets
+    `limit_status` (Salesforce: 403). A request body that is not JSON
+    reaches the route as `Raw`."""
 
     standin: Service[Any]
     routes: ClassVar[list[Route]] = []
@@ -131,6 +142,7 @@ class Handler(BaseHTTPRequestHandler, metaclass=ABCMeta):
     retry_after: ClassVar[bool] = True
     retry_after_header: ClassVar[str] = "Retry-After"  # its name, if sent
     numeric_ids: ClassVar[bool] = True
+    limit_status: ClassVar[int] = 429
     token_path: ClassVar[str] = ""  # the OAuth2 token endpoint, if any
     protocol_version = "HTTP/1.1"
     query: dict[str, str]
@@ -201,7 +213,7 @@ class Handler(BaseHTTPRequestHandler, metaclass=ABCMeta):
         if self.auth_first and not self._authorize():
             return self._send(401, self.refusal(401))
         if wait is not None:
-            return self._send(429, self.refusal(429), retry_after=wait)
+            return self._send(self.limit_status, self.refusal(429), retry_after=wait)
         if not self.auth_first and not self._authorize():
             return self._send(401, self.refusal(401))
         if standin.fails_now():
@@ -212,17 +224,29 @@ class Handler(BaseHTTPRequestHandler, metaclass=ABCMeta):
                 if name in standin.failing:
                     return self._send(503, self.refusal(503))
                 standin.stats.by_route[name] = standin.stats.by_route.get(name, 0) + 1
-                body = json.loads(raw) if raw else {}
+                body = self._body(raw)
                 ids = [int(g) if self.numeric_ids else g for g in match.groups()]
                 status, document = getattr(self, f"_{name}")(*ids, body=body)
                 return self._send(status, document)
         return self._send(404, self.refusal(404))
 
+    def _body(self, raw: bytes) -> Any:
+        if not raw:
+            return {}
+        kind = self.headers.get("Content-Type", "application/json")
+        if kind.split(";")[0].strip().endswith("json"):
+            return json.loads(raw)
+        return Raw(raw.decode("utf-8", "replace"), kind)
+
     def _send(self, status: int, document: Any, *, retry_after: float = 0) -> None:
-        data = b"" if document is None else json.dumps(document).encode()
+        kind = "application/json; charset=utf-8"
+        if isinstance(document, Raw):
+            data, kind = document.text.encode(), document.content_type
+        else:
+            data = b"" if document is None else json.dumps(document).encode()
         self.send_response(status)
         if data:
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         if self.standin.rate_headers:
             for name, value in self.budget_headers().items():

@@ -111,6 +111,10 @@ def front_config(_: Path) -> dict[str, Any]:
     return {"base_url": standin_url("front")}
 
 
+def salesforce_config(_: Path) -> dict[str, Any]:
+    return {"my_domain": "acme", "base_url": standin_url("salesforce")}
+
+
 def helpscout_config(_: Path) -> dict[str, Any]:
     url = standin_url("helpscout")
     return {"base_url": f"{url}/v2", "token_url": f"{url}/v2/oauth2/token"}
@@ -231,6 +235,15 @@ CASES: dict[str, KindCase] = {
         kind_actions=["access", "rectify", "erase", "verify_erasure"],
         health="ok",
         secrets={"api_token": SECRET},
+    ),
+    "salesforce": KindCase(
+        config=salesforce_config,
+        patch=lambda config: {**config, "job_wait_seconds": 120},
+        actions=["access", "rectify", "erase", "verify_erasure"],
+        patched_actions=["access", "rectify", "erase", "verify_erasure"],
+        kind_actions=["access", "rectify", "erase", "verify_erasure"],
+        health="ok",
+        secrets={"access_token": SECRET},
     ),
     "helpscout": KindCase(
         config=helpscout_config,

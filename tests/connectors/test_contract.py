@@ -72,6 +72,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "timeout_seconds": 20,
     },
     "front": {"rate_limit_per_minute": 100},
+    "salesforce": {"my_domain": "acme", "job_wait_seconds": 30},
     "helpscout": {"rate_limit_per_minute": 400},
 }
 # A config each kind refuses, and so must its schema.
@@ -88,6 +89,7 @@ BAD: dict[str, dict[str, Any]] = {
     "gorgias": {"domain": "acme.gorgias.com", "email": "privacy@acme.example"},
     "opendsr": {"base_url": "https://opendsr.processor.example/v1"},
     "front": {"rate_limit_per_minute": 0},
+    "salesforce": {"my_domain": "acme.my.salesforce.com"},
     "helpscout": {"rate_limit_per_minute": 0},
 }
 WITHDRAWN_AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -80,6 +80,16 @@ def _front_conversations_deleted_for_good(
     assert len(standin.account.conversations_of(contact_id(4), every)) == 4
 
 
+def _salesforce_hard_deleted_with_her_cases(
+    standin: Any, contact: dict[str, Any]
+) -> None:
+    org = standin.account
+    assert contact["id"] in org.hard_deleted
+    assert org.recycle_bin == set()  # for good, not in the Recycle Bin
+    assert org.select("Case", "ContactId", [contact["id"]], all_rows=True) == []
+    assert {job["state"] for job in org.jobs.values()} == {"JobComplete"}
+
+
 def _helpscout_conversations_went_first(standin: Any, customer: dict[str, Any]) -> None:
     assert customer["id"] in standin.account.deleted_customers
     assert standin.account.conversations_of(customer["id"], every_status=True) == []
@@ -102,6 +112,7 @@ AFTER_ERASURE: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "hubspot": _hubspot_contact_gone_for_good,
     "gorgias": _gorgias_tickets_deleted_before_her,
     "front": _front_conversations_deleted_for_good,
+    "salesforce": _salesforce_hard_deleted_with_her_cases,
     "helpscout": _helpscout_conversations_went_first,
 }
 

@@ -5,6 +5,13 @@ data: messages carry the definition's path template, not the filled URL.
 
 Redirects are not followed (credentials would go where staff never
 configured), and a next-page URL must stay on the configured host.
+
+A vendor may refuse for its rate limit with another status than 429
+(Salesforce: 403 with errorCode REQUEST_LIMIT_EXCEEDED, for a daily
+allocation, no Retry-After): `limit_status` and `limit_code` name it, and
+the error names the rate limit (transient: retried later, not waited out
+in the task). A usage header (`api-usage=n/m`) read on every answer stops
+the calls once the allocation is used up, before the vendor refuses.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import base64
 import http.client
 import json
 import random
+import re
 import time
 import urllib.error
 import urllib.request
@@ -35,6 +43,7 @@ from connectors.kinds.saas.budget import MAX_WAIT_SECONDS, Budget
 from connectors.kinds.saas.oauth import OAuth2, Token
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
+MAX_ERROR_BYTES = 64 * 1024  # of a refusal's body, read for its error code
 SERVER_ERROR_RETRIES = 3
 RATE_LIMIT_RETRIES = 6
 DEFAULT_RETRY_AFTER = 5.0
@@ -75,7 +84,15 @@ class Client:
     retry_after_header: str = "Retry-After"
     # other https hosts a next-page URL may point to ("*.api.frontapp.com")
     next_hosts: tuple[str, ...] = ()
+    # a rate-limit refusal that is not a 429: its status and error code
+    limit_status: int = 0
+    limit_code: str = ""
+    # a header saying how much of the allocation is used: (name, pattern
+    # with two groups, used and allowed)
+    usage_header: str = ""
+    usage_pattern: str = ""
     sleep: Callable[[float], None] = time.sleep
+    _used_up: str = ""  # the usage header's words once nothing is left
     # OAuth2 instead of `auth_header`: a Bearer token, renewed once on a 401
     oauth: OAuth2 | None = None
 
@@ -88,21 +105,37 @@ class Client:
         params: Mapping[str, str] | None = None,
         body: Any = None,
         moved: str = "",
+        content_type: str = "application/json",
+        text: bool = False,
     ) -> Answer:
         """One call; `target` a path on the base URL or a next-page URL on
-        its host. 404 is answered (the caller knows what it means); other
-        refusals raise ConnectorError. `moved` says what a redirect answer
-        to this call means (Gorgias: a customer merged into another); it
-        is still not followed."""
+        its host. `body` is sent as JSON, or as it is when bytes (with
+        `content_type`: a CSV upload); `text` answers the body as text, not
+        parsed JSON (a CSV of results). 404 is answered (the caller knows
+        what it means); other refusals raise ConnectorError. `moved` says
+        what a redirect answer to this call means (Gorgias: a customer
+        merged into another); it is still not followed."""
         url = self._url(target, params, label=label)
-        data = json.dumps(body).encode() if body is not None else None
+        if isinstance(body, bytes):
+            data: bytes | None = body
+        else:
+            data = json.dumps(body).encode() if body is not None else None
+            content_type = "application/json"
         server_errors = refusals = 0
         renewed = False
         token, fresh = self.oauth.token() if self.oauth else (None, False)
         while True:
+            if self._used_up:
+                raise ConnectorError(
+                    f"{self.name}: rate limit: the API request allocation of "
+                    f"{self._host} is used up ({self._used_up}); retried later",
+                    permanent=False,
+                )
             self.budget.take()
             try:
-                status, raw, headers = self._send(method, url, data, token)
+                status, raw, headers = self._send(
+                    method, url, data, content_type, token
+                )
             except OSError as error:
                 server_errors += 1
                 if server_errors > SERVER_ERROR_RETRIES:
@@ -116,6 +149,14 @@ class Client:
                 self.sleep(_backoff(server_errors))
                 continue
             self._read_budget_headers(headers)
+            if self._limit_refusal(status, raw):
+                self.budget.count_refusal()
+                raise ConnectorError(
+                    f"{self.name}: rate limit: {self._host} answered {status} "
+                    f"{self.limit_code} (its API request limit) on {method} "
+                    f"{label}; retried later",
+                    permanent=False,
+                )
             if status == 429:
                 refusals += 1
                 self.budget.count_refusal()
@@ -152,7 +193,19 @@ class Client:
                 raise refusal
             if status == 404:
                 return Answer(status, None, headers)
+            if text:
+                return Answer(status, raw.decode("utf-8", "replace"), headers)
             return Answer(status, _parse(raw), headers)
+
+    def _limit_refusal(self, status: int, raw: bytes) -> bool:
+        """The vendor's own rate-limit refusal (not a 429): its status and
+        its error code in the body."""
+        return bool(
+            self.limit_status
+            and status == self.limit_status
+            and self.limit_code
+            and self.limit_code.encode() in raw
+        )
 
     def _refusal(
         self, status: int, method: str, label: str, *, moved: str = ""
@@ -232,7 +285,12 @@ class Client:
         return False
 
     def _send(
-        self, method: str, url: str, data: bytes | None, token: Token | None = None
+        self,
+        method: str,
+        url: str,
+        data: bytes | None,
+        content_type: str = "application/json",
+        token: Token | None = None,
     ) -> tuple[int, bytes, dict[str, str]]:
         request = urllib.request.Request(url, data=data, method=method)
         request.add_header(
@@ -242,19 +300,28 @@ class Client:
         request.add_header("Accept", "application/json")
         request.add_header("User-Agent", "PrivacyDesk-SaaS/1")
         if data is not None:
-            request.add_header("Content-Type", "application/json")
+            request.add_header("Content-Type", content_type)
         try:
             with _opener.open(request, timeout=self.timeout) as response:
                 raw = response.read(MAX_BODY_BYTES + 1)
                 return response.status, raw, _headers(response.headers)
         except urllib.error.HTTPError as error:
             headers = _headers(error.headers)
+            try:
+                raw = error.read(MAX_ERROR_BYTES) if self.limit_code else b""
+            except OSError:
+                raw = b""
             error.close()
-            return error.code, b"", headers
+            return error.code, raw, headers
         except http.client.HTTPException as error:
             raise OSError(type(error).__name__) from None
 
     def _read_budget_headers(self, headers: Mapping[str, str]) -> None:
+        if self.usage_header and self.usage_pattern:
+            said = headers.get(self.usage_header.lower(), "")
+            usage = re.search(self.usage_pattern, said)
+            if usage and int(usage.group(1)) >= int(usage.group(2)) > 0:
+                self._used_up = usage.group(0)
         if not self.remaining_header:
             return
         remaining = self._remaining(headers.get(self.remaining_header.lower()))

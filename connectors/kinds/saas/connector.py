@@ -34,12 +34,17 @@ from connectors.kinds.saas.budget import Budget
 from connectors.kinds.saas.client import Client, basic_auth
 from connectors.kinds.saas.definition import Definition
 from connectors.kinds.saas.erasure import Eraser, update
+from connectors.kinds.saas.jobs import RUNNING
 from connectors.kinds.saas.oauth import DEFAULT_LIFETIME_SECONDS, OAuth2
 from connectors.kinds.saas.templates import dig, render
 from connectors.kinds.saas.walk import Walker
 
 DEFAULT_TIMEOUT_SECONDS = 15
 MAX_TIMEOUT_SECONDS = 120
+MAX_JOB_WAIT_SECONDS = 300
+# A vendor's deletion job still running after an attempt is checked again
+# this much later (then daily, dsr.services.execution.waiting).
+JOB_RECHECK_MINUTES = 10
 
 
 class SaasConnector(ConnectorKind):
@@ -93,6 +98,15 @@ class SaasConnector(ConnectorKind):
                 },
             }
         )
+        if _uses_jobs(definition):
+            properties["job_wait_seconds"] = {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": MAX_JOB_WAIT_SECONDS,
+                "description": "How long one attempt waits for the vendor's "
+                "deletion job before the task waits on the vendor (checked "
+                "again later)",
+            }
         auth = definition.document["auth"]
         if auth["type"] == "oauth2":
             properties["token_url"] = {
@@ -160,6 +174,8 @@ class SaasConnector(ConnectorKind):
             "mask": "overwritten",
             "keep": f"kept ({rule.get('reason', '')})",
             "with_parent": "deleted with its parent",
+            "job": "deleted for good by the vendor's deletion job, checked "
+            "by querying the ids again",
         }.get(rule["strategy"], "")
 
     # -- the engine ----------------------------------------------------------
@@ -205,6 +221,10 @@ class SaasConnector(ConnectorKind):
             window_seconds=limits.get("window_seconds", 60),
             retry_after_header=limits.get("retry_after_header", "Retry-After"),
             next_hosts=tuple(definition.document.get("next_hosts", ())),
+            limit_status=limits.get("limit_status", 0),
+            limit_code=limits.get("limit_code", ""),
+            usage_header=limits.get("usage_header", ""),
+            usage_pattern=limits.get("usage_pattern", ""),
         )
         return Walker(
             client, definition, context, page_size=self.config.get("page_size")
@@ -231,6 +251,18 @@ class SaasConnector(ConnectorKind):
     def run(self, job: Job, sink: RecordSink) -> Outcome | Deferred:
         self._task = job.task_id
         result = super().run(job, sink)
+        if (
+            job.action == Action.ERASE
+            and isinstance(result, ErasureReceipt)
+            and result.knows(RUNNING)
+        ):
+            # The vendor's deletion job did not finish within this attempt:
+            # the task waits on it, checked (job state, ids queried) later.
+            return Deferred(
+                note=f"{self.definition.label}'s deletion job is still running",
+                check_at=timezone.now() + timedelta(minutes=JOB_RECHECK_MINUTES),
+                receipt=result,
+            )
         root = self.definition.root
         grace = self.definition.record(root)["erase"].get("grace_days")
         if (
@@ -286,7 +318,9 @@ class SaasConnector(ConnectorKind):
 
     def erase(self, identity: Identity) -> ErasureReceipt:
         receipt = ErasureReceipt(kind=self.kind)
-        Eraser(self._walker(), task=self._task).erase(identity, receipt)
+        wait = self.config.get("job_wait_seconds")
+        eraser = Eraser(self._walker(), task=self._task, job_wait=wait)
+        eraser.erase(identity, receipt)
         return receipt
 
     def verify_erased(
@@ -316,6 +350,13 @@ class SaasConnector(ConnectorKind):
         if ignored:
             outcome.note = f"not held by {self.definition.label}: {', '.join(ignored)}"
         return outcome
+
+
+def _uses_jobs(definition: Definition) -> bool:
+    return any(
+        definition.record(name)["erase"]["strategy"] == "job"
+        for name in definition.order
+    )
 
 
 def _check_base_url(url: str, *, field: str) -> None:

@@ -5,6 +5,7 @@ inside it (`records.comment.erase.marker`), never a half-working kind."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -14,6 +15,7 @@ import jsonschema
 import yaml
 
 from connectors.kinds.saas.schema import DEFINITION_SCHEMA
+from connectors.kinds.saas.templates import FILTERS, PLACEHOLDER
 
 FOLDER = Path(__file__).resolve().parent / "definitions"
 
@@ -90,8 +92,43 @@ def parse(text: str, *, source: str) -> Definition:
     if problem is not None:
         where = ".".join(str(part) for part in problem.absolute_path) or "(top)"
         raise DefinitionError(f"{source}: {where}: {problem.message}")
+    _check_templates(document, source, "")
+    _check_usage(document, source)
     _check_oauth2(document["auth"], source)
     return Definition(document=document, order=_order(document, source))
+
+
+def _check_templates(node: Any, source: str, where: str) -> None:
+    """Every `{placeholder|filter}` names a filter the engine has."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _check_templates(value, source, f"{where}.{key}" if where else str(key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _check_templates(value, source, f"{where}.{index}")
+    elif isinstance(node, str):
+        for match in PLACEHOLDER.finditer(node):
+            if match.group(2) and match.group(2) not in FILTERS:
+                raise DefinitionError(
+                    f"{source}: {where}: no template filter {match.group(2)!r} "
+                    f"(known: {', '.join(sorted(FILTERS))})"
+                )
+
+
+def _check_usage(document: dict[str, Any], source: str) -> None:
+    pattern = document["rate_limit"].get("usage_pattern")
+    if pattern is None:
+        return
+    try:
+        groups = re.compile(pattern).groups
+    except re.error as error:
+        raise DefinitionError(
+            f"{source}: rate_limit.usage_pattern: not a pattern ({error})"
+        ) from None
+    if groups != 2:
+        raise DefinitionError(
+            f"{source}: rate_limit.usage_pattern: needs two groups (used, allowed)"
+        )
 
 
 OAUTH2_SECRETS = {

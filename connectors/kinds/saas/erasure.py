@@ -1,7 +1,8 @@
 """Erasure and its verification, per record type as the definition says:
 delete (in order, e.g. a soft then a permanent delete), redact inside a
 message (the subject's own messages whole, others only her identifiers),
-mask by update, keep (with a reason), or go with the parent.
+mask by update, keep (with a reason), go with the parent, or be deleted
+by a vendor-side job (`jobs`: collected during the walk, run after it).
 
 Children are erased before their parent (comments are redacted while the
 user who wrote them can still be listed), and every step is idempotent: a
@@ -27,6 +28,7 @@ from connectors.base import (
     Outcome,
 )
 from connectors.kinds.saas.client import Answer, Client
+from connectors.kinds.saas.jobs import Jobs
 from connectors.kinds.saas.templates import (
     dig,
     render,
@@ -49,11 +51,20 @@ LOCK_WAIT_SECONDS = 120.0
 
 
 class Eraser:
-    def __init__(self, walker: Walker, *, task: str = "") -> None:
+    def __init__(
+        self, walker: Walker, *, task: str = "", job_wait: float | None = None
+    ) -> None:
         self.walker = walker
         self.definition = walker.definition
         self.client = walker.client
         self.task = task
+        self.jobs = Jobs(
+            walker.client,
+            walker.definition,
+            walker.base,
+            task=task,
+            wait_seconds=job_wait,
+        )
 
     # -- erase ------------------------------------------------------------------
     def erase(self, identity: Identity, receipt: ErasureReceipt) -> None:
@@ -79,6 +90,7 @@ class Eraser:
             )
             with self._one_at_a_time(root):
                 self._erase_tree(root, subject, receipt)
+        self.jobs.run(receipt)
 
     @contextmanager
     def _one_at_a_time(self, root: Found) -> Iterator[None]:
@@ -152,6 +164,8 @@ class Eraser:
             changed = 1
         elif strategy == "keep" and rule.get("basis"):
             _exempt(receipt, found.type, rule)
+        elif strategy == "job":
+            self.jobs.collect(found.type, found.key)  # changed once it is done
         receipt.add(found.type, found=1, changed=changed)
 
     def _redact(
@@ -240,6 +254,7 @@ class Eraser:
                 outcome.add(name, found=int(answer.status != 404))
         if receipt is not None:
             self._verify_redactions(receipt, outcome)
+            self.jobs.verify(receipt, outcome)
         return outcome
 
     def _verify_redactions(self, receipt: ErasureReceipt, outcome: Outcome) -> None:

@@ -96,6 +96,74 @@ def _strategy(
     }
 
 
+STEP: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "method": METHOD,
+        "path": PATH,
+        "params": TEMPLATES,
+        "body": {"type": "object"},
+        "select": {"type": "string"},
+    },
+    "required": ["path"],
+    "additionalProperties": False,
+}
+
+# A vendor-side deletion job (Salesforce's Bulk API 2.0 hardDelete): the
+# records found of this type are collected, then one job is created for
+# their ids, the ids uploaded (a CSV: `id_header`, then one id a line),
+# the upload closed, and the job polled (`status`) for at most
+# `wait_seconds` until its `state` is one of `done` or `failed`. Types run
+# deepest first (a ticket's messages before the ticket, before the
+# person). Not finished in time: the task waits on the vendor and is
+# checked later; `gone` is a query of the ids (`{ids|soql_list}`) that
+# must answer none, `hint` is said when the vendor refuses or fails it.
+# Templates: `{job}` is the job's id, `{ids}` the record ids.
+JOB: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "strategy": {"const": "job"},
+        "create": STEP,
+        "job_id": {"type": "string"},
+        "upload": {
+            "type": "object",
+            "properties": {
+                "method": METHOD,
+                "path": PATH,
+                "content_type": {"type": "string"},
+                "id_header": {"type": "string"},
+            },
+            "required": ["path", "content_type", "id_header"],
+            "additionalProperties": False,
+        },
+        "close": STEP,
+        "status": STEP,
+        "state": {"type": "string"},
+        "done": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "failed": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "error": {"type": "string"},
+        "failed_count": {"type": "string"},
+        # a CSV of the records the job could not do; `error_column` says why
+        "failures": STEP,
+        "error_column": {"type": "string"},
+        "gone": STEP,
+        "hint": {"type": "string"},
+        "wait_seconds": {"type": "integer", "minimum": 0, "maximum": 600},
+    },
+    "required": [
+        "strategy",
+        "create",
+        "job_id",
+        "upload",
+        "status",
+        "state",
+        "done",
+        "failed",
+        "gone",
+    ],
+    "additionalProperties": False,
+}
+
 ERASE: dict[str, Any] = {
     "oneOf": [
         {
@@ -152,6 +220,7 @@ ERASE: dict[str, Any] = {
         ),
         # field -> the value written over it
         _strategy("mask", ["values"], wrap={"type": "string"}, values=TEMPLATES),
+        JOB,
         {
             "type": "object",
             "properties": {
@@ -313,8 +382,20 @@ DEFINITION_SCHEMA: dict[str, Any] = {
                 # seconds until the reset (default), or its UNIX time
                 "reset_format": {"enum": ["seconds", "epoch"]},
                 "retry_after_header": {"type": "string"},
+                # a rate-limit refusal that is not a 429 (Salesforce: 403
+                # with errorCode REQUEST_LIMIT_EXCEEDED in the body)
+                "limit_status": {"type": "integer", "minimum": 400, "maximum": 499},
+                "limit_code": {"type": "string", "minLength": 1},
+                # the share of a (daily) allocation used, read from a
+                # header by a pattern with two groups: used, allowed
+                "usage_header": {"type": "string"},
+                "usage_pattern": {"type": "string"},
             },
             "required": ["per_minute"],
+            "dependentRequired": {
+                "limit_status": ["limit_code"],
+                "usage_header": ["usage_pattern"],
+            },
             "additionalProperties": False,
         },
         "health": {
@@ -330,6 +411,8 @@ DEFINITION_SCHEMA: dict[str, Any] = {
             "minProperties": 1,
         },
     },
+    # `x-...` keys hold YAML anchors a definition reuses (`<<: *name`)
+    "patternProperties": {"^x-": {}},
     "required": [
         "service",
         "label",

@@ -1,27 +1,67 @@
 """Fill a definition's templates: `{config.subdomain}`, `{value}`, `{id}`,
 `{user.id}`. A placeholder the context lacks is a definition bug, refused
-for good; values put in a URL path are percent-encoded."""
+for good; values put in a URL path are percent-encoded.
+
+A placeholder may name a filter: `{value|soql}` writes the value escaped
+for a quoted string literal of a query language (Salesforce's SOQL), so a
+subject's e-mail never changes the query it is put in; `{ids|soql_list}`
+writes a list of values as quoted literals separated by commas (for
+`Id IN (...)`). The filters are in FILTERS."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
 from connectors.base import ConnectorError
 
-PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?)\}")
+PLACEHOLDER = re.compile(
+    r"\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?)(?:\|([a-z_]+))?\}"
+)
+
+# SOQL's escape sequences in a quoted string: backslash first.
+# Source: https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_quotedstringescapes.htm
+_SOQL_ESCAPES = {
+    "\\": "\\\\",
+    "'": "\\'",
+    '"': '\\"',
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+}
+
+
+def soql(value: Any) -> str:
+    """`value` as the inside of a SOQL quoted string literal."""
+    return "".join(_SOQL_ESCAPES.get(ch, ch) for ch in str(value))
+
+
+def soql_list(value: Any) -> str:
+    """A list of values as SOQL quoted literals, comma separated."""
+    values = value if isinstance(value, list | tuple) else [value]
+    return ", ".join(f"'{soql(item)}'" for item in values)
+
+
+FILTERS: dict[str, Callable[[Any], str]] = {"soql": soql, "soql_list": soql_list}
 
 
 def render(template: str, context: Mapping[str, Any], *, in_path: bool = False) -> str:
     def fill(match: re.Match[str]) -> str:
-        name = match.group(1)
+        name, applied = match.group(1), match.group(2)
         if name not in context or context[name] is None:
             raise ConnectorError(
                 f"definition placeholder {{{name}}} has no value here", permanent=True
             )
-        value = str(context[name])
+        if applied is not None and applied not in FILTERS:
+            raise ConnectorError(
+                f"definition placeholder {{{name}|{applied}}}: no filter {applied!r}",
+                permanent=True,
+            )
+        value = FILTERS[applied](context[name]) if applied else str(context[name])
         return quote(value, safe="") if in_path else value
 
     return PLACEHOLDER.sub(fill, template)
@@ -35,7 +75,7 @@ def render_all(
     filled: dict[str, Any] = {}
     for key, value in templates.items():
         whole = PLACEHOLDER.fullmatch(str(value))
-        if whole and context.get(whole.group(1)) is not None:
+        if whole and not whole.group(2) and context.get(whole.group(1)) is not None:
             filled[key] = context[whole.group(1)]
         else:
             filled[key] = render(str(value), context)

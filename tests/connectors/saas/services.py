@@ -32,6 +32,9 @@ class Service:
     # the vendor destroys a deleted subject only after so many days (Intercom
     # 7): the erasure task waits on it, and `erased` means deleted, in grace
     grace_days: int = 0
+    # the status the service refuses with over its budget (Salesforce: 403
+    # REQUEST_LIMIT_EXCEEDED, not waited out: its own tests cover it)
+    limit_status: int = 429
     # the secrets when they are more than `secret` (an OAuth2 app's id and
     # secret): the stand-in's token -> secrets
     secrets: Callable[[str], dict[str, str]] | None = None
@@ -173,6 +176,43 @@ def _gorgias() -> Service:
     )
 
 
+def _salesforce() -> Service:
+    from standins.salesforce import start
+    from standins.salesforce.state import contact_id
+
+    def subject(standin: Any, number: int) -> dict[str, Any]:
+        # the contact's fields, and the names identity_of reads
+        row = standin.account.rows["Contact"][contact_id(number)]
+        return {
+            **row,
+            "id": row["Id"],
+            "email": row["Email"],
+            "phone": row["Phone"],
+            "mobile": row["MobilePhone"],
+        }
+
+    def records(standin: Any, number: int) -> int:
+        org = standin.account
+        cases = org.children("Case", contact_id(number))
+        below = sum(
+            len(org.children(kind, case))
+            for case in cases
+            for kind in ("EmailMessage", "CaseComment")
+        )
+        return 1 + len(cases) + below
+
+    return Service(
+        kind="salesforce",
+        start=start,
+        config=lambda url: {"my_domain": "acme", "base_url": url},
+        secret="access_token",
+        subject=subject,
+        records=records,
+        erased=lambda standin, contact: contact["id"] in standin.account.hard_deleted,
+        limit_status=403,
+    )
+
+
 def _helpscout() -> Service:
     from standins.helpscout import start
     from standins.helpscout.state import CLIENT_ID, customer_id
@@ -260,5 +300,6 @@ SERVICES: dict[str, Callable[[], Service]] = {
     "freshdesk": _freshdesk,
     "hubspot": _hubspot,
     "gorgias": _gorgias,
+    "salesforce": _salesforce,
     "helpscout": _helpscout,
 }

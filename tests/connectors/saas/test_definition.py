@@ -167,3 +167,28 @@ def test_gorgias_tickets_go_before_her_and_are_verified_by_id() -> None:
     assert gorgias.record("ticket")["erase"]["gone"]["path"] == "/api/tickets/{id}"
     assert gorgias.document["rate_limit"]["remaining_format"] == "used_of_limit"
     assert "merged" in gorgias.record("customer")["erase"]["requests"][0]["moved"]
+
+
+def test_an_unknown_template_filter_is_refused_naming_the_path() -> None:
+    document = _zendesk()
+    document["records"]["user"]["find"][0]["params"] = {"query": "{value|sql}"}
+
+    message = _refused(document)
+
+    assert "records.user.find.0.params.query" in message
+    assert "no template filter 'sql'" in message
+
+
+def test_a_usage_pattern_needs_two_groups() -> None:
+    document = _zendesk()
+    document["rate_limit"]["usage_header"] = "Sforce-Limit-Info"
+    document["rate_limit"]["usage_pattern"] = "api-usage=(\\d+)"
+
+    assert "needs two groups" in _refused(document)
+
+
+def test_a_job_strategy_must_say_how_it_is_checked() -> None:
+    document = yaml.safe_load((FOLDER / "salesforce.yaml").read_text())
+    del document["records"]["case"]["erase"]["gone"]
+
+    assert "records.case.erase" in _refused(document)

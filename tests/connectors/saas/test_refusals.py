@@ -48,6 +48,8 @@ def test_health_names_what_failed(service: Service, standin: Any) -> None:
 def test_a_429_is_waited_out_as_retry_after_says(
     service: Service, standin: Any
 ) -> None:
+    if service.limit_status != 429:
+        pytest.skip(f"{service.kind} refuses with {service.limit_status}, no 429")
     # the service allows 5 calls (HubSpot: 1) per 2 s, says so only by a
     # 429, and our budget thinks it has plenty
     standin.per_window, standin.window_seconds = service.overrun, 2.0
