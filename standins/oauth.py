@@ -27,6 +27,7 @@ class TokenIssuer:
     refresh_token: str = ""  # the grant's refresh token ("": no such grant)
     rotate: bool = False  # a refresh gives a new refresh token; the old stops
     instance_url: str | None = None  # put in answers ("": the stand-in's URL)
+    expires_in: bool = True  # said in answers (Salesforce's do not say it)
     fetched: int = 0  # tokens issued
     refused: int = 0  # token requests refused
     forms: list[dict[str, str]] = field(default_factory=list)  # grant types seen
@@ -57,11 +58,9 @@ class TokenIssuer:
             token = secrets.token_urlsafe(24)
             self._issued[token] = (time.time() + self.lifetime, secret)
             self.fetched += 1
-            answer: dict[str, Any] = {
-                "access_token": token,
-                "token_type": "Bearer",
-                "expires_in": self.lifetime,
-            }
+            answer: dict[str, Any] = {"access_token": token, "token_type": "Bearer"}
+            if self.expires_in:
+                answer["expires_in"] = self.lifetime
             if grant == "refresh_token" and self.rotate:
                 self.refresh_token = secrets.token_urlsafe(24)
                 answer["refresh_token"] = self.refresh_token

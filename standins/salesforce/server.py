@@ -27,7 +27,8 @@ import uuid
 from typing import Any
 
 from standins.http import Handler, Raw, Service, routes, starter
-from standins.salesforce.state import PREFIX, Org
+from standins.oauth import TokenIssuer
+from standins.salesforce.state import CLIENT_ID, PREFIX, Org
 
 StandIn = Service[Org]
 # A day's allocation (Enterprise: 100,000 + per licence); a test sets less.
@@ -133,6 +134,7 @@ def _literal(text: str, at: int) -> tuple[str, int]:
 
 class _Handler(Handler):
     standin: StandIn
+    token_path = "/services/oauth2/token"
     routes = routes(
         DATA,
         [
@@ -163,7 +165,7 @@ class _Handler(Handler):
     limit_status = 403
 
     def _authenticated(self) -> bool:
-        return self.headers.get("Authorization") == f"Bearer {self.standin.token}"
+        return self.bearer_valid()
 
     def budget_headers(self) -> dict[str, str]:
         if not self.authorized:
@@ -305,5 +307,20 @@ class _Handler(Handler):
         return 200, Raw(out.getvalue())
 
 
-# start(account=None, *, token, port=0, **options) -> StandIn (standins.http)
-start = starter(_Handler, Org.seeded, per_window=PER_DAY, window_seconds=DAY_SECONDS)
+_start = starter(_Handler, Org.seeded, per_window=PER_DAY, window_seconds=DAY_SECONDS)
+
+
+def start(
+    account: Org | None = None, *, token: str, port: int = 0, **options: Any
+) -> StandIn:
+    """A stand-in whose external client app is CLIENT_ID with `token` as its
+    secret: the client credentials flow at /services/oauth2/token, whose
+    answers give instance_url (this stand-in) and no expires_in (tokens
+    live as long as the org's session timeout, two hours by default)."""
+    options.setdefault(
+        "issuer",
+        TokenIssuer(
+            client_id=CLIENT_ID, lifetime=7200, instance_url="", expires_in=False
+        ),
+    )
+    return _start(account, token=token, port=port, **options)

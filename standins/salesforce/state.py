@@ -22,6 +22,8 @@ from connectors.demo.content import customer as demo_customer
 from standins.holdings import Holdings
 
 # Key prefixes of the objects' ids, as an org shows them.
+# the stand-in's external client app (its consumer key)
+CLIENT_ID = "3MVG9sfStandInApp.pd0123456789"
 PREFIX = {
     "Contact": "003",
     "Case": "500",

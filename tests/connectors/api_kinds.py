@@ -17,6 +17,7 @@ from connectors.demo.content import StoreSize
 from connectors.demo.stores import build_sqlite
 from connectors.registry import KINDS, SAAS
 from standins.helpscout.state import CLIENT_ID as HELPSCOUT_CLIENT_ID
+from standins.salesforce.state import CLIENT_ID as SALESFORCE_CLIENT_ID
 from tests.disclosure import DISCLOSURE
 
 URL = "/api/v1/connectors/"
@@ -112,7 +113,8 @@ def front_config(_: Path) -> dict[str, Any]:
 
 
 def salesforce_config(_: Path) -> dict[str, Any]:
-    return {"my_domain": "acme", "base_url": standin_url("salesforce")}
+    url = standin_url("salesforce")  # the API's URL: the token's instance_url
+    return {"my_domain": "acme", "token_url": f"{url}/services/oauth2/token"}
 
 
 def helpscout_config(_: Path) -> dict[str, Any]:
@@ -243,7 +245,7 @@ CASES: dict[str, KindCase] = {
         patched_actions=["access", "rectify", "erase", "verify_erasure"],
         kind_actions=["access", "rectify", "erase", "verify_erasure"],
         health="ok",
-        secrets={"access_token": SECRET},
+        secrets={"client_id": SALESFORCE_CLIENT_ID, "client_secret": SECRET},
     ),
     "helpscout": KindCase(
         config=helpscout_config,

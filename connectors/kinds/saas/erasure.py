@@ -11,6 +11,7 @@ user who wrote them can still be listed), and every step is idempotent: a
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import time
@@ -43,9 +44,9 @@ _TAG = re.compile(r"(<[^>]*>)")
 # How long the ids an erasure started on are remembered for its retries
 # (a soft-deleted root is no longer found by search).
 RESUME_SECONDS = 30 * 24 * 3600
-# One erasure at a time per record (two requests for the same subject fan
-# out at once): the second waits, then finds what the first left, nothing
-# to redact twice. A lock outlives a dead worker by LOCK_SECONDS at most.
+# One erasure at a time per person and store (two requests for the same
+# subject fan out at once): the second waits, then finds what the first
+# left. A lock outlives a dead worker by LOCK_SECONDS at most.
 LOCK_SECONDS = 600
 LOCK_WAIT_SECONDS = 120.0
 
@@ -72,6 +73,10 @@ class Eraser:
         touched its id is remembered for this task (ids only, in the cache),
         so a retry after a cut between a soft and a permanent delete finds
         the root search no longer shows and finishes it."""
+        with self._one_at_a_time(identity):
+            self._erase(identity, receipt)
+
+    def _erase(self, identity: Identity, receipt: ErasureReceipt) -> None:
         root_type = self.definition.record(self.definition.root)
         key = f"saas-erasing:{self.client.name}:{self.task}"
         started: list[str] = list(cache.get(key, [])) if self.task else []
@@ -88,21 +93,25 @@ class Eraser:
             subject = KnownIdentifiers.parse(
                 [*identity.all_values(), *(v for vs in known.values() for v in vs)]
             )
-            with self._one_at_a_time(root):
-                self._erase_tree(root, subject, receipt)
+            self._erase_tree(root, subject, receipt)
         self.jobs.run(receipt)
 
     @contextmanager
-    def _one_at_a_time(self, root: Found) -> Iterator[None]:
-        """Hold the lock on one root's erasure (every worker shares it)."""
-        key = f"saas-erase-lock:{self.client.name}:{root.type}:{root.key}"
+    def _one_at_a_time(self, identity: Identity) -> Iterator[None]:
+        """Hold the lock on erasing this person from this store (every
+        worker shares it): a second erasure of her waits, then finds what
+        the first left, and nothing is redacted or deleted twice. The key is
+        a digest of her identifiers, never the identifiers."""
+        values = "\n".join(sorted(v.strip().lower() for v in identity.all_values()))
+        digest = hashlib.sha256(values.encode()).hexdigest()[:32]
+        key = f"saas-erase-lock:{self.client.name}:{digest}"
         token = secrets.token_hex(8)
         waited = 0.0
         while not cache.add(key, token, timeout=LOCK_SECONDS):
             if waited >= LOCK_WAIT_SECONDS:
                 raise ConnectorError(
-                    f"{self.client.name}: another erasure of the same "
-                    f"{root.type} is still running; retried later",
+                    f"{self.client.name}: another erasure of the same person "
+                    "is still running; retried later",
                     permanent=False,
                 )
             time.sleep(0.2)

@@ -178,7 +178,7 @@ def _gorgias() -> Service:
 
 def _salesforce() -> Service:
     from standins.salesforce import start
-    from standins.salesforce.state import contact_id
+    from standins.salesforce.state import CLIENT_ID, contact_id
 
     def subject(standin: Any, number: int) -> dict[str, Any]:
         # the contact's fields, and the names identity_of reads
@@ -204,8 +204,13 @@ def _salesforce() -> Service:
     return Service(
         kind="salesforce",
         start=start,
-        config=lambda url: {"my_domain": "acme", "base_url": url},
-        secret="access_token",
+        # the API's base URL comes from the token answer's instance_url
+        config=lambda url: {
+            "my_domain": "acme",
+            "token_url": f"{url}/services/oauth2/token",
+        },
+        secret="client_secret",
+        secrets=lambda token: {"client_id": CLIENT_ID, "client_secret": token},
         subject=subject,
         records=records,
         erased=lambda standin, contact: contact["id"] in standin.account.hard_deleted,
