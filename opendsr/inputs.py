@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from connectors import opendsr_protocol as protocol
+from connectors.kinds.http import LOOPBACK_HOSTS
 from dsr.choices import Regime, RequestKind
 from privacydesk.errors import ValidationFailed
 
@@ -68,7 +69,6 @@ KINDS = {
     "erasure": RequestKind.ERASURE,
 }
 REGIMES = {"gdpr": Regime.GDPR, "ccpa": Regime.CCPA}
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 @dataclass(frozen=True)

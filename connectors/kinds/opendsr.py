@@ -68,8 +68,8 @@ from connectors.base import (
     RecordSink,
 )
 from connectors.choices import Action
+from connectors.kinds.http import LOOPBACK_HOSTS
 
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 DEFAULT_TIMEOUT_SECONDS = 15
 MAX_TIMEOUT_SECONDS = 120
 MAX_ANSWER_BYTES = 1024 * 1024

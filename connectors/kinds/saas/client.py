@@ -41,6 +41,7 @@ from connectors.errors import (
 )
 from connectors.kinds.saas.budget import MAX_WAIT_SECONDS, Budget
 from connectors.kinds.saas.oauth import OAuth2, Token
+from connectors.kinds.saas.templates import render, render_all, render_tree
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_ERROR_BYTES = 64 * 1024  # of a refusal's body, read for its error code
@@ -196,6 +197,29 @@ class Client:
             if text:
                 return Answer(status, raw.decode("utf-8", "replace"), headers)
             return Answer(status, _parse(raw), headers)
+
+    def send(
+        self,
+        request: Mapping[str, Any],
+        context: Mapping[str, Any],
+        *,
+        method: str,
+        text: bool = False,
+    ) -> Answer:
+        """A request of the definition (a delete, a `gone` check, a job's
+        step) with its path, params and JSON body rendered for one record;
+        `method` when the request names none."""
+        params = render_all(request.get("params", {}), context)
+        body = render_tree(request["body"], context) if "body" in request else None
+        return self.call(
+            request.get("method", method),
+            render(request["path"], context, in_path=True),
+            label=request["path"],
+            params={k: str(v) for k, v in params.items()},
+            body=body,
+            moved=request.get("moved", ""),
+            text=text,
+        )
 
     def _limit_refusal(self, status: int, raw: bytes) -> bool:
         """The vendor's own rate-limit refusal (not a 429): its status and

@@ -28,7 +28,7 @@ from connectors.base import (
     Identity,
     Outcome,
 )
-from connectors.kinds.saas.client import Answer, Client
+from connectors.kinds.saas.client import Client
 from connectors.kinds.saas.jobs import Jobs
 from connectors.kinds.saas.templates import (
     dig,
@@ -132,7 +132,7 @@ class Eraser:
         unfinished = []
         for key in keys:
             _remember(receipt, f"ids.{name}", (key,))
-            answer = self._call(gone, {"id": key}, "GET")
+            answer = self.client.send(gone, {"id": key}, method="GET")
             record = dig(answer.document, gone.get("select", "")) or answer.document
             if answer.status != 404 and isinstance(record, Mapping):
                 unfinished.append(self.walker.found(name, record, self.walker.base))
@@ -162,7 +162,7 @@ class Eraser:
             _remember(receipt, f"kept.{found.type}", (found.key,))
         elif strategy == "delete":
             for request in rule["requests"]:
-                answer = self._call(request, found.context, "DELETE")
+                answer = self.client.send(request, found.context, method="DELETE")
                 changed = changed or int(answer.status != 404)
         elif strategy == "redact":
             changed = self._redact(found, rule, subject)
@@ -217,23 +217,6 @@ class Eraser:
         )
         return 1
 
-    def _call(
-        self, request: Mapping[str, Any], context: Mapping[str, Any], method: str
-    ) -> Answer:
-        """A request of the definition (a delete, a `gone` check) with its
-        path, params and JSON body (HubSpot's gdpr-delete) rendered for one
-        record."""
-        params = render_all(request.get("params", {}), context)
-        body = render_tree(request["body"], context) if "body" in request else None
-        return self.client.call(
-            request.get("method", method),
-            render(request["path"], context, in_path=True),
-            label=request["path"],
-            params={k: str(v) for k, v in params.items()},
-            body=body,
-            moved=request.get("moved", ""),
-        )
-
     # -- verify -----------------------------------------------------------------
     def verify(self, identity: Identity, receipt: ErasureReceipt | None) -> Outcome:
         """Search again by every identifier (and those the erasure knew),
@@ -259,7 +242,7 @@ class Eraser:
             for key in known.get(f"ids.{name}", ()):
                 if key in kept:
                     continue
-                answer = self._call(rule["gone"], {"id": key}, "GET")
+                answer = self.client.send(rule["gone"], {"id": key}, method="GET")
                 outcome.add(name, found=int(answer.status != 404))
         if receipt is not None:
             self._verify_redactions(receipt, outcome)

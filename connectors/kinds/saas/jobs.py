@@ -26,9 +26,9 @@ from typing import Any
 from django.core.cache import cache
 
 from connectors.base import ConnectorError, ErasureReceipt, Outcome
-from connectors.kinds.saas.client import Answer, Client
+from connectors.kinds.saas.client import Client
 from connectors.kinds.saas.definition import Definition
-from connectors.kinds.saas.templates import dig, render, render_all, render_tree
+from connectors.kinds.saas.templates import dig, render
 
 DEFAULT_WAIT_SECONDS = 60
 FIRST_POLL_SECONDS = 0.25
@@ -99,7 +99,7 @@ class Jobs:
 
     def _start(self, name: str, rule: Mapping[str, Any], ids: list[str]) -> str:
         try:
-            created = self._call(rule["create"], self.base, "POST")
+            created = self.client.send(rule["create"], self.base, method="POST")
         except ConnectorError as error:
             raise self._refused(name, rule, error.message, error.permanent) from None
         job = dig(created.document, rule["job_id"])
@@ -126,7 +126,7 @@ class Jobs:
             content_type=upload["content_type"],
         )
         if "close" in rule:
-            self._call(rule["close"], context, "PATCH")
+            self.client.send(rule["close"], context, method="PATCH")
         return job
 
     def _poll(
@@ -148,7 +148,9 @@ class Jobs:
 
     def status(self, name: str, rule: Mapping[str, Any], job: str) -> dict[str, Any]:
         """The job's status document, its state under `_state`."""
-        answer = self._call(rule["status"], {**self.base, "job": job}, "GET")
+        answer = self.client.send(
+            rule["status"], {**self.base, "job": job}, method="GET"
+        )
         if answer.status == 404 or not isinstance(answer.document, Mapping):
             raise ConnectorError(
                 f"{self.client.name}: the {name} deletion job {job} is unknown "
@@ -185,7 +187,9 @@ class Jobs:
     def _failure_codes(self, rule: Mapping[str, Any], job: str) -> list[str]:
         if "failures" not in rule:
             return []
-        answer = self._call(rule["failures"], {**self.base, "job": job}, "GET", True)
+        answer = self.client.send(
+            rule["failures"], {**self.base, "job": job}, method="GET", text=True
+        )
         if not isinstance(answer.document, str):
             return []
         column = rule.get("error_column", "")
@@ -224,7 +228,9 @@ class Jobs:
                     continue
                 self._check_done(name, rule, job, info)
             for chunk in _chunks(receipt.knows(f"ids.{name}"), IDS_PER_QUERY):
-                answer = self._call(rule["gone"], {**self.base, "ids": chunk}, "GET")
+                answer = self.client.send(
+                    rule["gone"], {**self.base, "ids": chunk}, method="GET"
+                )
                 found = dig(answer.document, rule["gone"].get("select", ""))
                 if answer.status != 404 and found:
                     left = len(found) if isinstance(found, list) else 1
@@ -238,24 +244,6 @@ class Jobs:
 
     def _key(self, name: str) -> str:
         return f"saas-job:{self.client.name}:{self.task}:{name}"
-
-    def _call(
-        self,
-        request: Mapping[str, Any],
-        context: Mapping[str, Any],
-        method: str,
-        text: bool = False,
-    ) -> Answer:
-        params = render_all(request.get("params", {}), context)
-        body = render_tree(request["body"], context) if "body" in request else None
-        return self.client.call(
-            request.get("method", method),
-            render(request["path"], context, in_path=True),
-            label=request["path"],
-            params={k: str(v) for k, v in params.items()},
-            body=body,
-            text=text,
-        )
 
 
 def _remember(receipt: ErasureReceipt, kind: str, values: Iterable[str]) -> None:
