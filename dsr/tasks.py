@@ -44,7 +44,12 @@ def request_closed_task(
     package's page, another notice name, or None). A failed e-mail is tried
     again without queueing that work a second time."""
     if not pack_queued:
-        wired_tasks_send("REQUEST_CLOSED_TASKS", args=[request_id])
+        channel = (
+            Request.objects.filter(pk=request_id)
+            .values_list("channel", flat=True)
+            .first()
+        )
+        wired_tasks_send("REQUEST_CLOSED_TASKS", args=[request_id], channel=channel)
     try:
         if notice == "package_ready":
             access_package_notify_ready(request_id=request_id)

@@ -228,12 +228,14 @@ CELERY_TASK_ROUTES = {
 # What the request lifecycle and retention hand to the apps above them, by
 # Celery task name (privacydesk.wiring; they never import those apps): the
 # evidence pack of a closed request and of a finished purge run.
+# An entry (task, channel) is sent only for requests that came by that
+# channel: the OpenDSR door tells its controllers of their requests' changes.
 REQUEST_CLOSED_TASKS = [
     "evidence.tasks.evidence_pack_generate_task",
-    "opendsr.tasks.opendsr_status_changed_task",
+    ("opendsr.tasks.opendsr_status_changed_task", "opendsr"),
 ]
 # A request that starts work after an approval (verified -> in_progress).
-REQUEST_STARTED_TASKS = ["opendsr.tasks.opendsr_status_changed_task"]
+REQUEST_STARTED_TASKS = [("opendsr.tasks.opendsr_status_changed_task", "opendsr")]
 PURGE_RUN_ENDED_TASKS = ["evidence.tasks.purge_run_evidence_pack_task"]
 # A priority only orders what is queued; an evidence pack (a second or so of
 # CPU) taken by an idle worker still holds it while request tasks arrive. So

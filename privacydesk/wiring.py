@@ -17,12 +17,21 @@ from django.conf import settings
 from kombu.utils.imports import symbol_by_name
 
 
-def wired_tasks_send(setting: str, *, args: Sequence[Any]) -> list[str]:
+def wired_tasks_send(
+    setting: str, *, args: Sequence[Any], channel: str | None = None
+) -> list[str]:
     """Send every Celery task named in `settings.<setting>` with `args`;
-    returns their names. Each is sent as itself (`apply_async`), so its
-    route and priority (CELERY_TASK_ROUTES) apply, and eager mode in tests."""
-    names: list[str] = list(getattr(settings, setting))
-    for name in names:
+    returns their names. An entry is a dotted name, or (name, channel):
+    sent only for a request that came by that channel (the OpenDSR door's
+    status callbacks), so other requests cost no message. Each is sent as
+    itself (`apply_async`), so its route and priority (CELERY_TASK_ROUTES)
+    apply, and eager mode in tests."""
+    names: list[str] = []
+    for entry in getattr(settings, setting):
+        name, only = (entry, None) if isinstance(entry, str) else entry
+        if only is not None and only != channel:
+            continue
         task: Task[Any, Any] = symbol_by_name(name)
         task.apply_async(args=tuple(args))
+        names.append(name)
     return names

@@ -165,9 +165,11 @@ def _begin_work(*, actor: Actor, request: Request, first: bool = False) -> None:
     request_plan_tasks(actor=actor, request=request, fresh=first)
     # What the composition root wired to a start (settings.REQUEST_STARTED_
     # TASKS: the OpenDSR door tells its controller), as for a close.
-    request_id = request.pk
+    request_id, channel = request.pk, request.channel
     transaction.on_commit(
-        lambda: wired_tasks_send("REQUEST_STARTED_TASKS", args=[request_id])
+        lambda: wired_tasks_send(
+            "REQUEST_STARTED_TASKS", args=[request_id], channel=channel
+        )
     )
 
 
