@@ -123,7 +123,8 @@ class OAuth2:
 
     def _fetch_once(self) -> Token:
         """One worker fetches (two refreshes at once may spend a rotating
-        refresh token twice); the others wait for its token."""
+        refresh token twice); the others wait for its token, or, once it has
+        finished without one (the endpoint refused it), ask themselves."""
         lock = f"{self.key}:fetching"
         if not cache.add(lock, 1, timeout=int(self.timeout) + 5):
             waited = 0.0
@@ -133,6 +134,8 @@ class OAuth2:
                 cached = self._cached()
                 if cached is not None:
                     return cached
+                if cache.get(lock) is None:
+                    break
         try:
             return self._fetch()
         finally:
