@@ -39,6 +39,28 @@ class KindCase:
     secrets: dict[str, str] = field(default_factory=dict)
 
 
+SAAS_ACTIONS = ["access", "rectify", "erase", "verify_erasure"]
+
+
+def saas_case(
+    *,
+    config: Callable[[Path], dict[str, Any]],
+    patch: Callable[[dict[str, Any]], dict[str, Any]],
+    secrets: dict[str, str],
+) -> KindCase:
+    """A support-SaaS kind: every action, healthy once created (its
+    stand-in answers)."""
+    return KindCase(
+        config=config,
+        patch=patch,
+        actions=list(SAAS_ACTIONS),
+        patched_actions=list(SAAS_ACTIONS),
+        kind_actions=list(SAAS_ACTIONS),
+        health="ok",
+        secrets=secrets,
+    )
+
+
 def sql_config(folder: Path) -> dict[str, Any]:
     store = folder / "helpdesk.sqlite3"
     build_sqlite(store, StoreSize(customers=12))
@@ -171,49 +193,29 @@ CASES: dict[str, KindCase] = {
         kind_actions=ALL,
         health="ok",
     ),
-    "zendesk": KindCase(
+    "zendesk": saas_case(
         config=zendesk_config,
         patch=lambda config: {**config, "rate_limit_per_minute": 200},
-        actions=["access", "rectify", "erase", "verify_erasure"],
-        patched_actions=["access", "rectify", "erase", "verify_erasure"],
-        kind_actions=["access", "rectify", "erase", "verify_erasure"],
-        health="ok",
         secrets={"api_token": SECRET},
     ),
-    "freshdesk": KindCase(
+    "freshdesk": saas_case(
         config=freshdesk_config,
         patch=lambda config: {**config, "rate_limit_per_minute": 400},
-        actions=["access", "rectify", "erase", "verify_erasure"],
-        patched_actions=["access", "rectify", "erase", "verify_erasure"],
-        kind_actions=["access", "rectify", "erase", "verify_erasure"],
-        health="ok",
         secrets={"api_key": SECRET},
     ),
-    "intercom": KindCase(
+    "intercom": saas_case(
         config=intercom_config,
         patch=lambda config: {**config, "rate_limit_per_minute": 600},
-        actions=["access", "rectify", "erase", "verify_erasure"],
-        patched_actions=["access", "rectify", "erase", "verify_erasure"],
-        kind_actions=["access", "rectify", "erase", "verify_erasure"],
-        health="ok",
         secrets={"access_token": SECRET},
     ),
-    "hubspot": KindCase(
+    "hubspot": saas_case(
         config=hubspot_config,
         patch=lambda config: {**config, "rate_limit_per_minute": 600},
-        actions=["access", "rectify", "erase", "verify_erasure"],
-        patched_actions=["access", "rectify", "erase", "verify_erasure"],
-        kind_actions=["access", "rectify", "erase", "verify_erasure"],
-        health="ok",
         secrets={"access_token": SECRET},
     ),
-    "gorgias": KindCase(
+    "gorgias": saas_case(
         config=gorgias_config,
         patch=lambda config: {**config, "rate_limit_per_minute": 240},
-        actions=["access", "rectify", "erase", "verify_erasure"],
-        patched_actions=["access", "rectify", "erase", "verify_erasure"],
-        kind_actions=["access", "rectify", "erase", "verify_erasure"],
-        health="ok",
         secrets={"api_key": SECRET},
     ),
     "opendsr": KindCase(
@@ -229,22 +231,14 @@ CASES: dict[str, KindCase] = {
         health="error",
         secrets={"token": SECRET},
     ),
-    "front": KindCase(
+    "front": saas_case(
         config=front_config,
         patch=lambda config: {**config, "rate_limit_per_minute": 200},
-        actions=["access", "rectify", "erase", "verify_erasure"],
-        patched_actions=["access", "rectify", "erase", "verify_erasure"],
-        kind_actions=["access", "rectify", "erase", "verify_erasure"],
-        health="ok",
         secrets={"api_token": SECRET},
     ),
-    "salesforce": KindCase(
+    "salesforce": saas_case(
         config=salesforce_config,
         patch=lambda config: {**config, "job_wait_seconds": 120},
-        actions=["access", "rectify", "erase", "verify_erasure"],
-        patched_actions=["access", "rectify", "erase", "verify_erasure"],
-        kind_actions=["access", "rectify", "erase", "verify_erasure"],
-        health="ok",
         secrets={"client_id": SALESFORCE_CLIENT_ID, "client_secret": SECRET},
     ),
     "helpscout": KindCase(
