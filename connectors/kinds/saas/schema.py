@@ -39,15 +39,20 @@ PAGINATION: dict[str, Any] = {
     "additionalProperties": False,
 }
 
+# What every call of a definition may say: where, with which query and
+# JSON body (its strings templates), and where the answer's records are.
+CALL: dict[str, Any] = {
+    "method": METHOD,
+    "path": PATH,
+    "params": TEMPLATES,
+    "body": {"type": "object"},
+    "select": {"type": "string"},
+}
+
 REQUEST: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "method": METHOD,
-        "path": PATH,
-        "params": TEMPLATES,
-        # a JSON body (a search's query), its strings templates
-        "body": {"type": "object"},
-        "select": {"type": "string"},
+        **CALL,
         "pagination": PAGINATION,
         # what a redirect answer means here (not followed): named in the
         # task's error (Gorgias: 301, the customer was merged into another)
@@ -61,11 +66,7 @@ FIND: dict[str, Any] = {
     "type": "object",
     "properties": {
         "identifier": {"enum": ["email", "phone", "customer_id"]},
-        "method": METHOD,
-        "path": PATH,
-        "params": TEMPLATES,
-        "body": {"type": "object"},
-        "select": {"type": "string"},
+        **CALL,
         # the record field that must equal the identifier (searches are fuzzy)
         "match": {"type": "string"},
         # the identifier as the vendor keeps it, when it is looked up as is
@@ -98,13 +99,7 @@ def _strategy(
 
 STEP: dict[str, Any] = {
     "type": "object",
-    "properties": {
-        "method": METHOD,
-        "path": PATH,
-        "params": TEMPLATES,
-        "body": {"type": "object"},
-        "select": {"type": "string"},
-    },
+    "properties": CALL,
     "required": ["path"],
     "additionalProperties": False,
 }
