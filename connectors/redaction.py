@@ -9,9 +9,10 @@ Two sources of spans, one rewrite:
   IBAN, IP address, and our order-number recognizer), built offline once per
   process in ``connectors.redaction_engines``.
 
-Presidio's anonymizer resolves overlaps and writes stable placeholders
-(`<EMAIL_ADDRESS>`, `<PHONE_NUMBER>`, `<PERSON>`, `<CUSTOMER_ID>`, ...), so the
-rest of a transcript stays readable and redacting twice changes nothing.
+`detect` resolves overlaps (known identifiers first, then the longest
+pattern hit); `redact` writes stable placeholders (`<EMAIL_ADDRESS>`,
+`<PHONE_NUMBER>`, `<PERSON>`, `<CUSTOMER_ID>`, ...) over what it found, so
+the rest of a transcript stays readable and redacting twice changes nothing.
 
 Cost: texts with no digit and no "@" cannot hold any pattern entity we look
 for, so they skip the analyzer and only meet the known-identifier regex.
@@ -27,7 +28,7 @@ from typing import Any
 
 import phonenumbers
 
-from connectors.redaction_engines import EMAIL, PATTERN_ENTITIES, PHONE, engines
+from connectors.redaction_engines import EMAIL, PATTERN_ENTITIES, PHONE, analyzer
 
 PERSON = "PERSON"
 CUSTOMER_ID = "CUSTOMER_ID"
@@ -179,42 +180,86 @@ def _known_from_values(values: tuple[str, ...]) -> KnownIdentifiers:
     return KnownIdentifiers.parse(values)
 
 
-# --- the one entry point -------------------------------------------------------
+# --- the one detector, and redact_pii on it ----------------------------------
+
+
+@dataclass(frozen=True)
+class Detected:
+    """One piece of PII found in a text: `text[start:end]` is an `entity`."""
+
+    start: int
+    end: int
+    entity: str
+    known: bool  # one of the subject's own identifiers, not only a pattern
+
+
+def detect(
+    text: str, *, known: KnownIdentifiers | Iterable[str] = ()
+) -> list[Detected]:
+    """Every piece of PII in `text`, in order and never overlapping: of two
+    overlapping hits the longer wins ("jane.doe@example.com" over the name
+    "jane" inside it), the subject's known identifier on a tie. A hit that
+    covers one of the subject's known identifiers is marked `known`.
+
+    `known` is a KnownIdentifiers (compile it once for many texts) or plain
+    values, sorted into kinds by `KnownIdentifiers.parse`. The masking
+    gateway and `redact` share this one detector, so their figures are the
+    same."""
+    if not text:
+        return []
+    identifiers = (
+        known
+        if isinstance(known, KnownIdentifiers)
+        else _known_from_values(tuple(known))
+    )
+    own = [
+        Detected(start, end, entity, True)
+        for start, end, entity in identifiers.spans(text)
+    ]
+    found = list(own)
+    if _TRIGGER.search(text):
+        hits = analyzer().analyze(text, language="en", entities=PATTERN_ENTITIES)
+        found.extend(Detected(h.start, h.end, h.entity_type, False) for h in hits)
+    kept: list[Detected] = []
+    for candidate in sorted(found, key=lambda d: (d.start - d.end, not d.known)):
+        if all(candidate.end <= k.start or candidate.start >= k.end for k in kept):
+            kept.append(candidate)
+    return sorted(
+        (
+            item
+            if item.known
+            or not any(item.start <= o.start and o.end <= item.end for o in own)
+            else Detected(item.start, item.end, item.entity, True)
+            for item in kept
+        ),
+        key=lambda d: d.start,
+    )
+
+
+def replace(text: str, found: Iterable[Detected], token: Any) -> str:
+    """`text` with each detected span replaced by `token(detected)`."""
+    parts: list[str] = []
+    position = 0
+    for item in found:
+        parts.append(text[position : item.start])
+        parts.append(token(item))
+        position = item.end
+    parts.append(text[position:])
+    return "".join(parts)
 
 
 def redact(
     text: str, *, known: KnownIdentifiers | Iterable[str] = ()
 ) -> tuple[str, int]:
     """Return `text` with the subject's identifiers and pattern PII replaced by
-    placeholders, and the number of replacements (0 when nothing changed).
-
-    `known` is a KnownIdentifiers (compile it once for many texts) or plain
-    values, sorted into kinds by `KnownIdentifiers.parse`."""
-    if not text:
-        return text, 0
-    # Local: presidio takes ~1 s to import; only redaction needs it.
-    from presidio_anonymizer.entities import ConflictResolutionStrategy
-    from presidio_anonymizer.entities import RecognizerResult as Span
-
-    identifiers = (
-        known
-        if isinstance(known, KnownIdentifiers)
-        else _known_from_values(tuple(known))
-    )
-    spans: list[Any] = [
-        Span(entity_type=entity, start=start, end=end, score=1.0)
-        for start, end, entity in identifiers.spans(text)
+    placeholders (`<EMAIL_ADDRESS>`, `<PERSON>`, ...), and the number of
+    replacements (0 when nothing changed)."""
+    found = [
+        item
+        for item in detect(text, known=known)
+        # Redacting twice changes nothing: a placeholder is not PII.
+        if text[item.start : item.end] != f"<{item.entity}>"
     ]
-    analyzer, anonymizer = engines()
-    if _TRIGGER.search(text):
-        spans.extend(analyzer.analyze(text, language="en", entities=PATTERN_ENTITIES))
-    if not spans:
+    if not found:
         return text, 0
-    result = anonymizer.anonymize(
-        text,
-        spans,
-        conflict_resolution=ConflictResolutionStrategy.REMOVE_INTERSECTIONS,
-    )
-    if result.text == text:
-        return text, 0
-    return result.text, len(result.items)
+    return replace(text, found, lambda item: f"<{item.entity}>"), len(found)

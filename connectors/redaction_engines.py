@@ -1,10 +1,9 @@
-"""The offline Presidio engines behind redact_pii, built once per process.
+"""The offline Presidio analyzer behind the detector, built once per process.
 
 Presidio's analyzer finds pattern-detected PII (e-mail, phone, credit card,
 IBAN, IP address, and our order-number recognizer), run with pattern
-recognizers only on a blank spaCy pipeline: no model, no download. Its
-anonymizer resolves overlaps and writes the placeholders
-(``connectors.redaction.redact`` calls both).
+recognizers only on a blank spaCy pipeline: no model, no download
+(``connectors.redaction.detect`` calls it).
 
 Offline: Presidio's e-mail recognizer checks the domain with `tldextract`,
 whose default extractor fetches the public-suffix list over the network and
@@ -25,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine
-    from presidio_anonymizer import AnonymizerEngine
 
 EMAIL = "EMAIL_ADDRESS"
 PHONE = "PHONE_NUMBER"
@@ -43,20 +41,20 @@ PATTERN_ENTITIES = [
 # --- the Presidio engines, built once per process -------------------------------
 
 _lock = threading.Lock()
-_engines: tuple[AnalyzerEngine, AnonymizerEngine] | None = None
+_analyzer: AnalyzerEngine | None = None
 
 
-def engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
-    """The process-wide analyzer and anonymizer (built on first use)."""
-    global _engines
-    if _engines is None:
+def analyzer() -> AnalyzerEngine:
+    """The process-wide analyzer (built on first use)."""
+    global _analyzer
+    if _analyzer is None:
         with _lock:
-            if _engines is None:
-                _engines = _build_engines()
-    return _engines
+            if _analyzer is None:
+                _analyzer = _build_analyzer()
+    return _analyzer
 
 
-def _build_engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
+def _build_analyzer() -> AnalyzerEngine:
     # Local: spaCy and presidio take seconds to import; built on first use.
     import spacy
     import tldextract
@@ -77,7 +75,6 @@ def _build_engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
         IpRecognizer,
         PhoneRecognizer,
     )
-    from presidio_anonymizer import AnonymizerEngine
     from spacy.tokens import Doc
 
     # The bundled public-suffix snapshot; no URL to fetch, no cache to write.
@@ -212,10 +209,9 @@ def _build_engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
         registry.add_recognizer(recognizer)
     nlp_engine = BlankSpacyNlpEngine(models=[{"lang_code": "en", "model_name": "-"}])
     nlp_engine.load()
-    analyzer = AnalyzerEngine(
+    return AnalyzerEngine(
         registry=registry,
         nlp_engine=nlp_engine,
         supported_languages=["en"],
         context_aware_enhancer=NoContextEnhancer(),
     )
-    return analyzer, AnonymizerEngine()

@@ -28,9 +28,9 @@ def _load_before_fork(**_: object) -> None:
         from django.urls import get_resolver
 
         get_resolver().url_patterns  # noqa: B018 - imports every URL module
-        from connectors.redaction_engines import engines
+        from connectors.redaction_engines import analyzer
 
-        engines()
+        analyzer()
         import weasyprint  # noqa: F401
     except Exception:  # a missing optional library must not stop the worker
         logger.warning("pre-loading before fork failed", exc_info=True)

@@ -146,7 +146,7 @@ def test_found_in_spots_a_leftover_identifier() -> None:
 
 
 def test_the_analyzer_is_built_once_per_process() -> None:
-    assert redaction_engines.engines() is redaction_engines.engines()
+    assert redaction_engines.analyzer() is redaction_engines.analyzer()
 
 
 def test_building_and_using_the_analyzer_never_touches_the_network(
@@ -166,7 +166,7 @@ def test_building_and_using_the_analyzer_never_touches_the_network(
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse_lookup)
-    monkeypatch.setattr(redaction_engines, "_engines", None)
+    monkeypatch.setattr(redaction_engines, "_analyzer", None)
 
     # when: a fresh analyzer validates e-mail domains against the suffix list
     redacted, _ = redact("write to bob@shop.co.uk or ann@example.com", known=())
@@ -180,13 +180,13 @@ def test_building_the_analyzer_logs_and_warns_nothing(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # given
-    monkeypatch.setattr(redaction_engines, "_engines", None)
+    monkeypatch.setattr(redaction_engines, "_analyzer", None)
     caplog.set_level(logging.WARNING)
 
     # when
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        redaction_engines.engines()
+        redaction_engines.analyzer()
         redact("mail bob@shop.co.uk, call +1 415 555 2671", known=())
 
     # then
