@@ -24,6 +24,11 @@ class Scope(models.TextChoices):
     CONNECTORS_AGENT = "connectors:agent", "Pull agent: work the jobs of one connector"
     RETENTION_READ = "retention:read", "Read retention policies, holds and runs"
     RETENTION_WRITE = "retention:write", "Change policies, place holds, start runs"
+    TRAINING_READ = (
+        "training:read",
+        "Read training exclusions, their export key, registered datasets",
+    )
+    TRAINING_WRITE = "training:write", "Register training datasets"
     # A controller calling /opendsr/v1/: its own requests only, nothing else.
     OPENDSR_SUBMIT = (
         "opendsr:submit",

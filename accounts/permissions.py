@@ -33,6 +33,8 @@ class Perm(StrEnum):
     CONNECTORS_MANAGE = "connectors.manage"
     RETENTION_VIEW = "retention.view"
     RETENTION_MANAGE = "retention.manage"  # policies, holds, runs
+    TRAINING_VIEW = "training.view"  # exclusions, the export key, datasets
+    TRAINING_MANAGE = "training.manage"  # register datasets
     # The internal copy of an evidence pack carries the subject's identifiers.
     EVIDENCE_INTERNAL = "evidence.internal"
 
@@ -61,6 +63,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CONNECTORS_VIEW,
             Perm.CONSENT_VIEW,
             Perm.RETENTION_VIEW,
+            Perm.TRAINING_VIEW,
         }
     ),
 }
@@ -89,6 +92,8 @@ SCOPE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Scope.CONNECTORS_WRITE: frozenset({Perm.CONNECTORS_MANAGE}),
     Scope.RETENTION_READ: frozenset({Perm.RETENTION_VIEW}),
     Scope.RETENTION_WRITE: frozenset({Perm.RETENTION_MANAGE}),
+    Scope.TRAINING_READ: frozenset({Perm.TRAINING_VIEW}),
+    Scope.TRAINING_WRITE: frozenset({Perm.TRAINING_MANAGE}),
     # A controller vouches for its subjects (OpenDSR's protocol flow: the
     # controller verifies, then distributes) and states when the subject
     # asked (`submitted_time`, the start of the legal clock). Its requests

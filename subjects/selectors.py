@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from privacydesk.identity import Identity
 from subjects.choices import IdentifierKind
 from subjects.claims import Claim, claim_blind_index
-from subjects.models import DataSubject, SubjectIdentifier
+from subjects.models import DataSubject, SubjectConversation, SubjectIdentifier
 
 
 def subject_find(*, claims: list[Claim]) -> DataSubject | None:
@@ -52,4 +52,13 @@ def subjects_identity(*, subject_ids: Iterable[int]) -> Identity:
         emails=tuple(emails),
         phones=tuple(phones),
         customer_ids={key: tuple(values) for key, values in customer_ids.items()},
+    )
+
+
+def subject_conversation_ids(*, subject_id: int) -> list[str]:
+    """The conversation ids recorded for a subject, oldest first."""
+    return list(
+        SubjectConversation.objects.filter(subject_id=subject_id)
+        .order_by("created_at", "pk")
+        .values_list("conversation_id", flat=True)
     )

@@ -33,6 +33,7 @@ from evidence.packs.common import (
 from evidence.packs.request_timeline import deadline_part, request_part, timeline_part
 from evidence.packs.store_facts import rectification_part, stores_part
 from subjects.models import SubjectIdentifier
+from training.selectors import training_pack_facts
 
 if TYPE_CHECKING:
     from consent.models import ConsentEvent
@@ -105,6 +106,8 @@ def request_facts(
         "rectification": rectification_part(request, tasks),
         "recipient_notifications": [],
         "consent": consent,
+        # erasure and objection only: the exclusion and the datasets to rebuild
+        "training": training_pack_facts(request=request),
         "audit": {
             "scope": {
                 "object_type": "dsr.request",

@@ -40,7 +40,19 @@ LAYERS: dict[str, set[str]] = {
     # controllers of their status; nothing below imports it (the lifecycle
     # reaches it by task name, privacydesk.wiring).
     "opendsr": {"dsr", "subjects", "connectors", "audit", "accounts", "privacydesk"},
+    # Training exclusions and datasets: reads consent and dsr; nothing below
+    # imports it (the lifecycle and consent reach it by task name).
+    "training": {
+        "consent",
+        "dsr",
+        "subjects",
+        "connectors",
+        "audit",
+        "accounts",
+        "privacydesk",
+    },
     "evidence": {
+        "training",
         "retention",
         "consent",
         "dsr",
