@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 from accounts.models import ApiClient
 from audit.models import AuditEvent
 from dsr.models import Request
-from training.models import Dataset, DatasetMember, ExclusionEntry
 from tests.training.conftest import JAMES, MARIA, recipe_index
+from training.models import Dataset, DatasetMember, ExclusionEntry
 
 pytestmark = pytest.mark.django_db
 FEED = "/api/v1/training-exclusions/"
@@ -128,7 +128,13 @@ def test_a_bad_cursor_or_limit_is_a_400_naming_it(
 
 @pytest.mark.parametrize(
     "path",
-    [FEED, f"{FEED}key/", f"{FEED}export.csv", f"{FEED}export.jsonl", "/api/v1/datasets/"],
+    [
+        FEED,
+        f"{FEED}key/",
+        f"{FEED}export.csv",
+        f"{FEED}export.jsonl",
+        "/api/v1/datasets/",
+    ],
 )
 def test_reading_needs_the_training_read_scope(
     make_api_client: Callable[..., tuple[ApiClient, APIClient]], path: str
@@ -172,7 +178,9 @@ def test_the_export_files_hold_every_exclusion_in_force(
     assert answer.status_code == 200
     assert answer["Content-Type"].startswith("text/csv")
     assert int(answer["X-Exclusions-Cursor"]) == ExclusionEntry.objects.latest("id").pk
-    rows = list(csv.DictReader(io.StringIO(b"".join(answer.streaming_content).decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(b"".join(answer.streaming_content).decode()))
+    )
     # then one row per key of the erasure; the lifted withdrawal is gone
     assert {(r["kind"], r["reason"]) for r in rows} == {("blind_index", "erasure")}
     assert maria_email in {r["value"] for r in rows}
