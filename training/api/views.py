@@ -20,9 +20,9 @@ from accounts.api.authentication import client_actor
 from accounts.choices import Scope
 from privacydesk.apikit import error_responses, id_parameter, parse, public_uuid
 from training.api import serializers as s
-from training.models import Dataset
 from training.exports import FORMATS, export_lines
 from training.keys import export_key_id
+from training.models import Dataset
 from training.selectors import dataset_get, dataset_list, exclusion_feed, feed_cursor
 from training.services.datasets import ConversationOwner, dataset_register
 from training.services.keys import export_key_hand_out
