@@ -395,6 +395,9 @@ SPECTACULAR_SETTINGS = {
         "OpenDsrRequestTypeEnum": "connectors.opendsr_protocol.REQUEST_TYPES",
         "OpenDsrIdentityTypeEnum": "connectors.opendsr_protocol.IDENTITY_TYPES",
         "OpenDsrStatusEnum": "connectors.opendsr_protocol.STATUSES",
+        "ExclusionReasonEnum": "training.choices.ExclusionReason",
+        "PauseReasonEnum": "dsr.choices.PauseReason",
+        "ExclusionEntryActionEnum": "training.choices.EntryAction",
     },
 }
 
