@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from accounts.api.authentication import client_actor
 from accounts.choices import Scope
 from privacydesk.apikit import error_responses, id_parameter, parse, public_uuid
+from privacydesk.errors import ValidationFailed
 from training.api import serializers as s
 from training.exports import FORMATS, export_lines
 from training.keys import export_key_id
@@ -132,6 +133,10 @@ class _ExportView(APIView):
         return response
 
     def get(self, request: Request) -> HttpResponseBase:
+        if request.query_params.get("format") == "":  # DRF would read it as absent
+            raise ValidationFailed(
+                "give a value, or leave the parameter out", field="format"
+            )
         actor = client_actor(request)
         cursor = feed_cursor()  # read first: the file holds at least this much
         response = StreamingHttpResponse(
@@ -158,7 +163,14 @@ def _export_schema(file_format: str, what: str) -> Callable[[_View], _View]:
             (200, FORMATS[file_format]): OpenApiResponse(
                 OpenApiTypes.STR, description=what
             ),
-            **error_responses(401, 403),
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                e400="`format` was given without a value.",
+                e404="`format` names no format this file comes in.",
+            ),
         },
         tags=TAGS,
     )
