@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -171,3 +173,29 @@ def test_sync_records_what_a_lost_message_left_out(
     assert TrainingExclusion.objects.get(reason="erasure").subject == erasure.subject
     call_command("training_exclusions_sync")
     assert ExclusionEntry.objects.count() == 2
+
+
+def test_the_export_command_writes_the_file_and_reports_the_cursor(
+    verified: Callable[..., Request], tmp_path: Any, capsys: Any
+) -> None:
+    verified("objection", MARIA)
+    target = tmp_path / "exclusions.jsonl"
+    err = io.StringIO()
+    call_command(
+        "training_exclusions_export",
+        "--format",
+        "jsonl",
+        "--output",
+        target,
+        stderr=err,
+    )
+    [line] = [json.loads(text) for text in target.read_text().splitlines()]
+    assert line["reason"] == "objection"
+    assert len(line["blind_indexes"]) == 2
+    cursor = ExclusionEntry.objects.get().pk
+    assert f"Feed cursor at export: {cursor}" in err.getvalue()
+    # to standard output as CSV: the header, then one row per key
+    call_command("training_exclusions_export", stderr=io.StringIO())
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0] == "kind,value,exclusion,reason,excluded_at"
+    assert len(rows) == 3
