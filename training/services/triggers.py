@@ -4,7 +4,7 @@ apps below (settings.REQUEST_VERIFIED_TASKS, CONSENT_CHANGED_TASKS), which
 never import this app; `exclusions_sync` catches up on anything a lost
 message missed (and on what happened before the app existed).
 
-Decisions, documented in docs/training.md:
+Decisions, documented in the README ("Training data"):
 - an erasure or objection excludes the subject from when the request is
   verified (the person is known; the outcome of the request does not undo
   the wish), and a later rejection or cancellation does not lift it;
