@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from accounts.actors import Actor
 from training.choices import KeyKind
+from training.models import TrainingExclusion
 from training.selectors import exclusion_keys, exclusions_active
 
 CSV_COLUMNS = ("kind", "value", "exclusion", "reason", "excluded_at")
@@ -18,8 +19,12 @@ FORMATS = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
 
 
 def export_lines(*, actor: Actor, file_format: str) -> Iterator[str]:
-    """The export file, line by line (`csv` or `jsonl`)."""
-    exclusions = exclusions_active(actor=actor)
+    """The export file, line by line (`csv` or `jsonl`). Who may read it is
+    checked now, not when the first line is read."""
+    return _lines(exclusions_active(actor=actor), file_format)
+
+
+def _lines(exclusions: Iterator[TrainingExclusion], file_format: str) -> Iterator[str]:
     if file_format == "csv":
         yield _csv_row(CSV_COLUMNS)
     for exclusion in exclusions:

@@ -10,14 +10,17 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from accounts.actors import actor_for_user
 from audit.models import AuditEvent
 from consent.models import ConsentEvent
 from dsr.models import Request
 from dsr.services.requests import request_verify
+from privacydesk.errors import NotPermitted
 from subjects.models import DataSubject
 from subjects.services import subject_conversations_record
 from tests.training.conftest import JAMES, MARIA, recipe_index
 from training.choices import EntryAction, KeyKind
+from training.exports import export_lines
 from training.keys import export_key
 from training.models import ExclusionEntry, TrainingExclusion
 from training.selectors import exclusion_keys
@@ -199,3 +202,9 @@ def test_the_export_command_writes_the_file_and_reports_the_cursor(
     rows = capsys.readouterr().out.splitlines()
     assert rows[0] == "kind,value,exclusion,reason,excluded_at"
     assert len(rows) == 3
+
+
+def test_staff_without_the_training_permission_get_no_export(agent: Any) -> None:
+    # refused when asked, not once the file has started streaming
+    with pytest.raises(NotPermitted):
+        export_lines(actor=actor_for_user(agent), file_format="csv")
