@@ -134,6 +134,10 @@ def front_config(_: Path) -> dict[str, Any]:
     return {"base_url": standin_url("front")}
 
 
+def openai_config(_: Path) -> dict[str, Any]:
+    return {"base_url": standin_url("openai"), "subject_key": "subject_id"}
+
+
 def salesforce_config(_: Path) -> dict[str, Any]:
     url = standin_url("salesforce")  # the API's URL: the token's instance_url
     return {"my_domain": "acme", "token_url": f"{url}/services/oauth2/token"}
@@ -240,6 +244,16 @@ CASES: dict[str, KindCase] = {
         config=salesforce_config,
         patch=lambda config: {**config, "job_wait_seconds": 120},
         secrets={"client_id": SALESFORCE_CLIENT_ID, "client_secret": SECRET},
+    ),
+    "openai": KindCase(
+        config=openai_config,
+        # an organisation approved for Zero Data Retention
+        patch=lambda config: {**config, "abuse_monitoring_days": 0},
+        actions=["access", "erase", "verify_erasure"],
+        patched_actions=["access", "erase", "verify_erasure"],
+        kind_actions=["access", "erase", "verify_erasure"],
+        health="ok",
+        secrets={"api_key": SECRET},
     ),
     "helpscout": KindCase(
         config=helpscout_config,

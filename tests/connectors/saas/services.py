@@ -301,7 +301,38 @@ def _front() -> Service:
     )
 
 
+def _openai() -> Service:
+    from connectors.demo.content import customer as demo_customer
+    from standins.openai import start
+    from standins.openai.state import subject_id
+
+    def subject(standin: Any, number: int) -> dict[str, Any]:
+        # the customer as the bot tagged her: her id, and her e-mail's digest
+        person = demo_customer(number)
+        return {"id": subject_id(number), "email": person.email, "name": person.name}
+
+    def records(standin: Any, number: int) -> int:
+        chats = standin.account.completions_of(number)
+        return sum(1 + len(standin.account.messages_of(c["id"])) for c in chats)
+
+    def erased(standin: Any, who: dict[str, Any]) -> bool:
+        # every completion tagged with her id is gone, and some were there
+        tagged = standin.account.listed(metadata={"subject_id": who["id"]})
+        return not tagged and bool(standin.account.deleted)
+
+    return Service(
+        kind="openai",
+        start=start,
+        config=lambda url: {"base_url": url},
+        secret="api_key",
+        subject=subject,
+        records=records,
+        erased=erased,
+    )
+
+
 SERVICES: dict[str, Callable[[], Service]] = {
+    "openai": _openai,
     "front": _front,
     "zendesk": _zendesk,
     "intercom": _intercom,
