@@ -74,6 +74,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "front": {"rate_limit_per_minute": 100},
     "salesforce": {"my_domain": "acme", "job_wait_seconds": 30},
     "helpscout": {"rate_limit_per_minute": 400},
+    "openai": {"api_host": "eu.api.openai.com", "subject_key": "customer_ref"},
 }
 # A config each kind refuses, and so must its schema.
 BAD: dict[str, dict[str, Any]] = {
@@ -91,6 +92,7 @@ BAD: dict[str, dict[str, Any]] = {
     "front": {"rate_limit_per_minute": 0},
     "salesforce": {"my_domain": "acme.my.salesforce.com"},
     "helpscout": {"rate_limit_per_minute": 0},
+    "openai": {"subject_key": "metadata[key]"},
 }
 WITHDRAWN_AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
