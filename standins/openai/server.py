@@ -45,19 +45,19 @@ def _missing(cid: str) -> tuple[int, Any]:
     return 404, _error(message, kind="invalid_request_error")
 
 
-class _Handler(Handler):
+# the stored Chat Completions endpoints, under the API's version prefix
+ROUTES = [
+    ("GET", r"chat/completions", "list"),
+    ("POST", r"chat/completions", "create"),
+    ("GET", r"chat/completions/([A-Za-z0-9_-]+)", "show"),
+    ("DELETE", r"chat/completions/([A-Za-z0-9_-]+)", "delete"),
+    ("GET", r"chat/completions/([A-Za-z0-9_-]+)/messages", "messages"),
+]
+
+
+class OpenAIHandler(Handler):
     standin: StandIn
-    routes = routes(
-        "/v1/",
-        [
-            ("GET", r"chat/completions", "list"),
-            ("POST", r"chat/completions", "create"),
-            ("GET", r"chat/completions/([A-Za-z0-9_-]+)", "show"),
-            ("DELETE", r"chat/completions/([A-Za-z0-9_-]+)", "delete"),
-            ("GET", r"chat/completions/([A-Za-z0-9_-]+)/messages", "messages"),
-        ],
-        suffix="",
-    )
+    routes = routes("/v1/", ROUTES, suffix="")
     refusals = {
         401: _error(
             "Incorrect API key provided. You can find your API key at "
@@ -162,4 +162,6 @@ class _Handler(Handler):
 
 
 # start(account=None, *, token, port=0, **options) -> StandIn (standins.http)
-start = starter(_Handler, Account.seeded, per_window=PER_MINUTE, window_seconds=60.0)
+start = starter(
+    OpenAIHandler, Account.seeded, per_window=PER_MINUTE, window_seconds=60.0
+)

@@ -114,6 +114,7 @@ def _openai_completions_deleted_hers_only(standin: Any, who: dict[str, Any]) -> 
 
 AFTER_ERASURE: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "openai": _openai_completions_deleted_hers_only,
+    "azure_openai": _openai_completions_deleted_hers_only,
     "zendesk": _zendesk_kept_comments_redacted,
     "intercom": _intercom_messages_redacted,
     "freshdesk": _freshdesk_tickets_went_with_the_contact,

@@ -301,9 +301,9 @@ def _front() -> Service:
     )
 
 
-def _openai() -> Service:
+def _model_provider(kind: str, start: Callable[..., Any], **options: Any) -> Service:
+    """OpenAI and Azure OpenAI: the stored completions a support bot tagged."""
     from connectors.demo.content import customer as demo_customer
-    from standins.openai import start
     from standins.openai.state import subject_id
 
     def subject(standin: Any, number: int) -> dict[str, Any]:
@@ -321,18 +321,44 @@ def _openai() -> Service:
         return not tagged and bool(standin.account.deleted)
 
     return Service(
-        kind="openai",
+        kind=kind,
         start=start,
-        config=lambda url: {"base_url": url},
-        secret="api_key",
         subject=subject,
         records=records,
         erased=erased,
+        **options,
+    )
+
+
+def _openai() -> Service:
+    from standins.openai import start
+
+    return _model_provider(
+        "openai", start, config=lambda url: {"base_url": url}, secret="api_key"
+    )
+
+
+def _azure_openai() -> Service:
+    from standins.azure_openai import start
+    from standins.azure_openai.server import CLIENT_ID, TENANT_ID
+
+    return _model_provider(
+        "azure_openai",
+        start,
+        config=lambda url: {
+            "resource": "acme-support-bot",
+            "tenant_id": TENANT_ID,
+            "base_url": f"{url}/openai",
+            "token_url": f"{url}/oauth2/v2.0/token",
+        },
+        secret="client_secret",
+        secrets=lambda token: {"client_id": CLIENT_ID, "client_secret": token},
     )
 
 
 SERVICES: dict[str, Callable[[], Service]] = {
     "openai": _openai,
+    "azure_openai": _azure_openai,
     "front": _front,
     "zendesk": _zendesk,
     "intercom": _intercom,
