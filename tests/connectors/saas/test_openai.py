@@ -234,8 +234,8 @@ def test_a_remaining_count_of_zero_waits_for_the_reset_duration(
     assert standin.stats.refused_429 == 0
 
 
-def test_the_task_and_the_evidence_pack_show_the_exemption_with_its_date(
-    standin: StandIn, make_request: Any
+def test_the_task_api_and_evidence_pack_show_the_exemption_with_its_date(
+    standin: StandIn, make_request: Any, make_api_client: Any
 ) -> None:
     Connector.objects.create(
         name="support-bot-openai",
@@ -268,6 +268,10 @@ def test_the_task_and_the_evidence_pack_show_the_exemption_with_its_date(
             "until": PERSISTS_UNTIL,
         }
     ]
+    _, http = make_api_client("requests:read")
+    detail = http.get(f"/api/v1/requests/{request.public_id}/").json()
+    (erase,) = [t for t in detail["tasks"] if t["action"] == "erase"]
+    assert erase["exemptions"][0]["until"] == PERSISTS_UNTIL
     flat = flat_text(pack.content)
     assert shows(flat, f"may persist until {PERSISTS_UNTIL}")
     assert shows(flat, "abuse-monitoring logs")
