@@ -17,21 +17,18 @@ import secrets
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.utils import timezone
 
 from connectors.base import (
     ConnectorError,
     ErasureReceipt,
-    Exemption,
     Identity,
     Outcome,
 )
 from connectors.kinds.saas.client import Client
+from connectors.kinds.saas.exemptions import exempt, persists
 from connectors.kinds.saas.jobs import Jobs
 from connectors.kinds.saas.templates import (
     dig,
@@ -161,14 +158,14 @@ class Eraser:
         strategy = rule["strategy"]
         changed = 0
         if strategy == "delete" and not _hers(found, rule, subject):
-            _exempt(receipt, found.type, rule["otherwise"])
+            exempt(receipt, found.type, rule["otherwise"])
             _remember(receipt, f"kept.{found.type}", (found.key,))
         elif strategy == "delete":
             for request in rule["requests"]:
                 answer = self.client.send(request, found.context, method="DELETE")
                 changed = changed or int(answer.status != 404)
             if "persists" in rule:
-                _persists(receipt, found, rule["persists"])
+                persists(receipt, found, rule["persists"])
         elif strategy == "redact":
             changed = self._redact(found, rule, subject)
         elif strategy == "redact_whole":
@@ -177,7 +174,7 @@ class Eraser:
             update(self.client, rule, found, render_all(rule["values"], found.context))
             changed = 1
         elif strategy == "keep" and rule.get("basis"):
-            _exempt(receipt, found.type, rule)
+            exempt(receipt, found.type, rule)
         elif strategy == "job":
             self.jobs.collect(found.type, found.key)  # changed once it is done
         receipt.add(found.type, found=1, changed=changed)
@@ -366,38 +363,3 @@ def _identifiers(
 def _remember(receipt: ErasureReceipt, kind: str, values: tuple[str, ...]) -> None:
     current = receipt.known.get(kind, ())
     receipt.known[kind] = current + tuple(v for v in values if v not in current)
-
-
-def _exempt(
-    receipt: ErasureReceipt, location: str, rule: Mapping[str, Any], until: str = ""
-) -> None:
-    """One more record of `location` kept as `rule` says (basis, reason),
-    counted on its exemption; `until` the day it may persist to, if known."""
-    for index, exemption in enumerate(receipt.exemptions):
-        if exemption.location == location and exemption.basis == rule["basis"]:
-            receipt.exemptions[index] = replace(
-                exemption, count=exemption.count + 1, until=max(exemption.until, until)
-            )
-            return
-    receipt.exemptions.append(
-        Exemption(location, (), rule["basis"], rule.get("reason", ""), 1, until)
-    )
-
-
-def _persists(receipt: ErasureReceipt, found: Found, rule: Mapping[str, Any]) -> None:
-    """Copies of a deleted record the API cannot reach (a model provider's
-    abuse-monitoring logs) may outlive it by `days`: an exemption with its
-    basis and that date; none when the days are 0 (zero data retention)."""
-    days = rule["days"]
-    if isinstance(days, str):
-        try:
-            days = int(render(days, found.context))
-        except ValueError:
-            raise ConnectorError(
-                f"erase.persists.days of {found.type} is not a number of days",
-                permanent=True,
-            ) from None
-    if days <= 0:
-        return
-    until = (timezone.now() + timedelta(days=days)).date().isoformat()
-    _exempt(receipt, found.type, rule, until)
