@@ -26,22 +26,30 @@ class AccessRecord:
 
 @dataclass(frozen=True)
 class Exemption:
-    """Data deliberately kept, with its legal basis (e.g. GDPR 17(3)(b))."""
+    """Data deliberately kept, with its legal basis (e.g. GDPR 17(3)(b)).
+
+    `until` (an ISO date) is the day until which it may persist, when that
+    is known: a model provider's abuse-monitoring logs outlive the delete
+    of a stored completion by at most its retention window."""
 
     location: str
     fields: tuple[str, ...]
     basis: str
     reason: str
     count: int = 0
+    until: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "location": self.location,
             "fields": list(self.fields),
             "basis": self.basis,
             "reason": self.reason,
             "count": self.count,
         }
+        if self.until:
+            document["until"] = self.until
+        return document
 
     @classmethod
     def from_json(cls, data: Any) -> Exemption:
@@ -54,6 +62,7 @@ class Exemption:
             basis=_text(data.get("basis")),
             reason=_text(data.get("reason")),
             count=_count(data.get("count", 0)),
+            until=_text(data.get("until", "")),
         )
 
 

@@ -276,6 +276,14 @@ class TaskExemptionSerializer(OutputSerializer):
     )
     reason = serializers.CharField(read_only=True)
     count = serializers.IntegerField(read_only=True)
+    until = serializers.SerializerMethodField(
+        help_text="The day until which the kept data may persist, when the store "
+        "says (a model provider's abuse-monitoring logs); null otherwise."
+    )
+
+    @extend_schema_field({"type": "string", "format": "date", "nullable": True})
+    def get_until(self, exemption: dict[str, Any]) -> str | None:
+        return exemption.get("until") or None
 
 
 class RequestTaskSerializer(OutputSerializer):

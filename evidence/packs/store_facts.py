@@ -104,6 +104,7 @@ def _task_part(task: RequestTask, *, describe: bool) -> dict[str, Any]:
                 "reason": str(e.get("reason", "")),
                 "count": int(e.get("count") or 0),
                 "hold": str(e.get("hold", "")),
+                "until": str(e.get("until", "")),
             }
             for e in (task.exemptions or [])
         ],

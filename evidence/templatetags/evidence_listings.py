@@ -130,7 +130,8 @@ def exemptions_listing(stores: list[Facts]) -> SafeString:
     for s in stores:
         for e in s["exemptions"]:
             hold = f" (legal hold {e['hold'][:8]})" if e.get("hold") else ""
-            basis = f"{e['basis'] or '—'}\nreason: {e['reason']}{hold}"
+            until = f"\nmay persist until {e['until']}" if e.get("until") else ""
+            basis = f"{e['basis'] or '—'}\nreason: {e['reason']}{hold}{until}"
             fields = ", ".join(e["fields"]) or "whole rows"
             rows.append([s["connector"], e["location"], fields, e["count"], basis])
     return listing(

@@ -16,6 +16,8 @@ from connectors.demo.config import SQL_CONNECTOR_TABLES
 from connectors.demo.content import StoreSize
 from connectors.demo.stores import build_sqlite
 from connectors.registry import KINDS, SAAS
+from standins.azure_openai.server import CLIENT_ID as AZURE_CLIENT_ID
+from standins.azure_openai.server import TENANT_ID as AZURE_TENANT_ID
 from standins.helpscout.state import CLIENT_ID as HELPSCOUT_CLIENT_ID
 from standins.salesforce.state import CLIENT_ID as SALESFORCE_CLIENT_ID
 from tests.disclosure import DISCLOSURE
@@ -134,6 +136,20 @@ def front_config(_: Path) -> dict[str, Any]:
     return {"base_url": standin_url("front")}
 
 
+def openai_config(_: Path) -> dict[str, Any]:
+    return {"base_url": standin_url("openai"), "subject_key": "subject_id"}
+
+
+def azure_openai_config(_: Path) -> dict[str, Any]:
+    url = standin_url("azure_openai")
+    return {
+        "resource": "acme-support-bot",
+        "tenant_id": AZURE_TENANT_ID,
+        "base_url": f"{url}/openai",
+        "token_url": f"{url}/oauth2/v2.0/token",
+    }
+
+
 def salesforce_config(_: Path) -> dict[str, Any]:
     url = standin_url("salesforce")  # the API's URL: the token's instance_url
     return {"my_domain": "acme", "token_url": f"{url}/services/oauth2/token"}
@@ -240,6 +256,25 @@ CASES: dict[str, KindCase] = {
         config=salesforce_config,
         patch=lambda config: {**config, "job_wait_seconds": 120},
         secrets={"client_id": SALESFORCE_CLIENT_ID, "client_secret": SECRET},
+    ),
+    "openai": KindCase(
+        config=openai_config,
+        # an organisation approved for Zero Data Retention
+        patch=lambda config: {**config, "abuse_monitoring_days": 0},
+        actions=["access", "erase", "verify_erasure"],
+        patched_actions=["access", "erase", "verify_erasure"],
+        kind_actions=["access", "erase", "verify_erasure"],
+        health="ok",
+        secrets={"api_key": SECRET},
+    ),
+    "azure_openai": KindCase(
+        config=azure_openai_config,
+        patch=lambda config: {**config, "rate_limit_per_minute": 600},
+        actions=["access", "erase", "verify_erasure"],
+        patched_actions=["access", "erase", "verify_erasure"],
+        kind_actions=["access", "erase", "verify_erasure"],
+        health="ok",
+        secrets={"client_id": AZURE_CLIENT_ID, "client_secret": SECRET},
     ),
     "helpscout": KindCase(
         config=helpscout_config,

@@ -74,6 +74,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "front": {"rate_limit_per_minute": 100},
     "salesforce": {"my_domain": "acme", "job_wait_seconds": 30},
     "helpscout": {"rate_limit_per_minute": 400},
+    "openai": {"api_host": "eu.api.openai.com", "subject_key": "customer_ref"},
+    "azure_openai": {
+        "resource": "acme-support-bot",
+        "tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    },
 }
 # A config each kind refuses, and so must its schema.
 BAD: dict[str, dict[str, Any]] = {
@@ -91,6 +96,8 @@ BAD: dict[str, dict[str, Any]] = {
     "front": {"rate_limit_per_minute": 0},
     "salesforce": {"my_domain": "acme.my.salesforce.com"},
     "helpscout": {"rate_limit_per_minute": 0},
+    "openai": {"subject_key": "metadata[key]"},
+    "azure_openai": {"resource": "acme.openai.azure.com", "tenant_id": "acme"},
 }
 WITHDRAWN_AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 

@@ -125,6 +125,32 @@ def test_request_page_shows_progress_tasks_and_manual_instructions(
     assert (progress.tasks_total, progress.tasks_done) == (1, 0)
 
 
+def test_an_exemption_says_until_when_the_kept_data_may_persist(
+    officer_client: Client, make_request
+) -> None:
+    # given a store whose processor keeps logs out of the API's reach
+    dsr, task = _waiting_manual_task(make_request)
+    RequestTask.objects.filter(pk=task.pk).update(
+        exemptions=[
+            {
+                "location": "completion",
+                "fields": [],
+                "basis": "Processor retention outside the API's reach",
+                "reason": "abuse-monitoring logs of the deleted completions",
+                "count": 3,
+                "until": "2027-01-06",
+            }
+        ]
+    )
+
+    # when
+    page = officer_client.get(_detail(dsr)).content.decode()
+
+    # then
+    assert "Processor retention outside the API&#x27;s reach" in page
+    assert "3 records; may persist until 2027-01-06" in page
+
+
 def test_progress_counts_finished_tasks_and_records(
     officer_client: Client, make_request
 ) -> None:

@@ -136,6 +136,7 @@ def test_detail_shows_failures_and_exemptions_with_their_basis(
             "basis": "GDPR 17(3)(b) legal obligation",
             "reason": "Invoices must be kept for ten years.",
             "count": 0,
+            "until": None,
         }
     ]
     assert body["progress"]["tasks_done"] == 2

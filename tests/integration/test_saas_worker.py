@@ -105,7 +105,16 @@ def _intercom_messages_redacted(standin: Any, contact: dict[str, Any]) -> None:
             assert contact["email"] not in (message.get("body") or "")
 
 
+def _openai_completions_deleted_hers_only(standin: Any, who: dict[str, Any]) -> None:
+    state = standin.account.summary()
+    assert len(state["deleted"]) == 3  # her three chats with the bot
+    assert state["completions"] == 20 * 3 + 3 - 3  # the rest, and the evals, stay
+    assert standin.stats.by_route["delete"] == 3
+
+
 AFTER_ERASURE: dict[str, Callable[[Any, dict[str, Any]], None]] = {
+    "openai": _openai_completions_deleted_hers_only,
+    "azure_openai": _openai_completions_deleted_hers_only,
     "zendesk": _zendesk_kept_comments_redacted,
     "intercom": _intercom_messages_redacted,
     "freshdesk": _freshdesk_tickets_went_with_the_contact,

@@ -77,6 +77,7 @@ class Client:
     remaining_header: str = ""
     reset_header: str = ""
     reset_epoch: bool = False  # the reset header is a UNIX time (Intercom)
+    reset_duration: bool = False  # ... or a duration, "6m0s" (OpenAI)
     # the remaining header says "used/limit" (Gorgias' 10/40), not a count left
     remaining_used_of_limit: bool = False
     # the vendor's window: with no reset header, a remaining count of 0
@@ -96,6 +97,8 @@ class Client:
     _used_up: str = ""  # the usage header's words once nothing is left
     # OAuth2 instead of `auth_header`: a Bearer token, renewed once on a 401
     oauth: OAuth2 | None = None
+    # sent with every call beside the auth (OpenAI's OpenAI-Project)
+    headers: tuple[tuple[str, str], ...] = ()
 
     def call(
         self,
@@ -323,6 +326,8 @@ class Client:
         )
         request.add_header("Accept", "application/json")
         request.add_header("User-Agent", "PrivacyDesk-SaaS/1")
+        for name, value in self.headers:
+            request.add_header(name, value)
         if data is not None:
             request.add_header("Content-Type", content_type)
         try:
@@ -369,7 +374,10 @@ class Client:
         """Seconds until the vendor's window resets, from its reset header."""
         if not self.reset_header:
             return None
-        reset = _seconds(headers.get(self.reset_header.lower()))
+        said = headers.get(self.reset_header.lower())
+        if self.reset_duration:
+            return _duration(said)
+        reset = _seconds(said)
         if reset is not None and self.reset_epoch:
             reset = max(0.0, reset - time.time())
         return reset
@@ -402,6 +410,19 @@ def _seconds(value: str | None) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+_DURATION_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def _duration(value: str | None) -> float | None:
+    """Seconds in a duration as Go writes it ("1s", "6m0s", "12ms",
+    "1h2m3.5s"); None when it is not one."""
+    parts = _DURATION_PART.findall(value or "")
+    if not parts or "".join(n + unit for n, unit in parts) != (value or "").strip():
+        return None
+    return sum(float(n) * _DURATION_UNITS[unit] for n, unit in parts)
 
 
 def _backoff(attempt: int) -> float:

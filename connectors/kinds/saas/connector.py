@@ -168,6 +168,12 @@ class SaasConnector(ConnectorKind):
                 "checked after that date"
                 if rule.get("grace_days")
                 else ""
+            )
+            + (
+                "; copies out of the API's reach may persist "
+                f"({rule['persists']['reason']})"
+                if rule.get("persists")
+                else ""
             ),
             "redact": "the subject's words redacted in place",
             "redact_whole": "the subject's messages, and those naming her, redacted",
@@ -217,6 +223,7 @@ class SaasConnector(ConnectorKind):
             remaining_header=limits.get("remaining_header", ""),
             reset_header=limits.get("reset_header", ""),
             reset_epoch=limits.get("reset_format") == "epoch",
+            reset_duration=limits.get("reset_format") == "duration",
             remaining_used_of_limit=(limits.get("remaining_format") == "used_of_limit"),
             window_seconds=limits.get("window_seconds", 60),
             retry_after_header=limits.get("retry_after_header", "Retry-After"),
@@ -225,6 +232,11 @@ class SaasConnector(ConnectorKind):
             limit_code=limits.get("limit_code", ""),
             usage_header=limits.get("usage_header", ""),
             usage_pattern=limits.get("usage_pattern", ""),
+            headers=tuple(
+                (name, filled)
+                for name, value in definition.document.get("headers", {}).items()
+                if (filled := render(value, context))
+            ),
         )
         return Walker(
             client, definition, context, page_size=self.config.get("page_size")

@@ -24,11 +24,11 @@ from django.core.cache import cache
 from connectors.base import (
     ConnectorError,
     ErasureReceipt,
-    Exemption,
     Identity,
     Outcome,
 )
 from connectors.kinds.saas.client import Client
+from connectors.kinds.saas.exemptions import exempt, persists
 from connectors.kinds.saas.jobs import Jobs
 from connectors.kinds.saas.templates import (
     dig,
@@ -158,12 +158,14 @@ class Eraser:
         strategy = rule["strategy"]
         changed = 0
         if strategy == "delete" and not _hers(found, rule, subject):
-            _exempt(receipt, found.type, rule["otherwise"])
+            exempt(receipt, found.type, rule["otherwise"])
             _remember(receipt, f"kept.{found.type}", (found.key,))
         elif strategy == "delete":
             for request in rule["requests"]:
                 answer = self.client.send(request, found.context, method="DELETE")
                 changed = changed or int(answer.status != 404)
+            if "persists" in rule:
+                persists(receipt, found, rule["persists"])
         elif strategy == "redact":
             changed = self._redact(found, rule, subject)
         elif strategy == "redact_whole":
@@ -172,7 +174,7 @@ class Eraser:
             update(self.client, rule, found, render_all(rule["values"], found.context))
             changed = 1
         elif strategy == "keep" and rule.get("basis"):
-            _exempt(receipt, found.type, rule)
+            exempt(receipt, found.type, rule)
         elif strategy == "job":
             self.jobs.collect(found.type, found.key)  # changed once it is done
         receipt.add(found.type, found=1, changed=changed)
@@ -361,15 +363,3 @@ def _identifiers(
 def _remember(receipt: ErasureReceipt, kind: str, values: tuple[str, ...]) -> None:
     current = receipt.known.get(kind, ())
     receipt.known[kind] = current + tuple(v for v in values if v not in current)
-
-
-def _exempt(receipt: ErasureReceipt, location: str, rule: Mapping[str, Any]) -> None:
-    for index, exemption in enumerate(receipt.exemptions):
-        if exemption.location == location:
-            receipt.exemptions[index] = Exemption(
-                location, (), exemption.basis, exemption.reason, exemption.count + 1
-            )
-            return
-    receipt.exemptions.append(
-        Exemption(location, (), rule["basis"], rule.get("reason", ""), 1)
-    )

@@ -23,7 +23,9 @@ PAGINATION: dict[str, Any] = {
         # page: a page number param; offset: an offset param.
         # token: the next page's token at `next` (Intercom's
         # pages.next.starting_after), sent back as `param`: a query
-        # parameter, or a dotted path into the body of a POST search.
+        # parameter, or a dotted path into the body of a POST search;
+        # with `has_more` (OpenAI's list objects: has_more, last_id sent
+        # back as `after`) a false value there ends it.
         # `size_param` (token, page, next_url) asks `size` a page on the
         # first request; a next URL carries it on.
         "type": {
@@ -185,6 +187,24 @@ ERASE: dict[str, Any] = {
                     "required": ["reason", "basis"],
                     "additionalProperties": False,
                 },
+                # copies the API cannot reach outlive the delete (a model
+                # provider's abuse-monitoring logs): an exemption with its
+                # basis and the date until which they may persist, `days`
+                # after the erasure (a number, or a config template; 0: none)
+                "persists": {
+                    "type": "object",
+                    "properties": {
+                        "days": {
+                            "type": ["integer", "string"],
+                            "minimum": 0,
+                            "maximum": 3660,
+                        },
+                        "reason": {"type": "string", "minLength": 1},
+                        "basis": {"type": "string", "minLength": 1},
+                    },
+                    "required": ["days", "reason", "basis"],
+                    "additionalProperties": False,
+                },
             },
             "required": ["strategy", "requests"],
             "dependentRequired": {"only_when_hers": ["otherwise"]},
@@ -307,6 +327,8 @@ CONFIG_FIELD: dict[str, Any] = {
         "default": {"type": ["string", "integer"]},
         "pattern": {"type": "string"},
         "format": {"type": "string"},
+        "minimum": {"type": "integer"},
+        "maximum": {"type": "integer"},
         "description": {"type": "string"},
     },
     "required": ["type", "description"],
@@ -363,6 +385,13 @@ DEFINITION_SCHEMA: dict[str, Any] = {
                 },
             ]
         },
+        # headers every call carries beside the auth (OpenAI's
+        # OpenAI-Project), templates; one that fills to "" is not sent
+        "headers": {
+            "type": "object",
+            "propertyNames": {"pattern": "^[A-Za-z0-9-]+$"},
+            "additionalProperties": {"type": "string"},
+        },
         "rate_limit": {
             "type": "object",
             "properties": {
@@ -374,8 +403,9 @@ DEFINITION_SCHEMA: dict[str, Any] = {
                 # remaining count of 0 pauses until the current one ends
                 "window_seconds": {"type": "integer", "minimum": 1, "maximum": 3600},
                 "reset_header": {"type": "string"},
-                # seconds until the reset (default), or its UNIX time
-                "reset_format": {"enum": ["seconds", "epoch"]},
+                # seconds until the reset (default), its UNIX time, or a
+                # duration as Go writes it ("6m0s": OpenAI)
+                "reset_format": {"enum": ["seconds", "epoch", "duration"]},
                 "retry_after_header": {"type": "string"},
                 # a rate-limit refusal that is not a 429 (Salesforce: 403
                 # with errorCode REQUEST_LIMIT_EXCEEDED in the body)

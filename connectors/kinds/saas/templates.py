@@ -6,10 +6,16 @@ A placeholder may name a filter: `{value|soql}` writes the value escaped
 for a quoted string literal of a query language (Salesforce's SOQL), so a
 subject's e-mail never changes the query it is put in; `{ids|soql_list}`
 writes a list of values as quoted literals separated by commas (for
-`Id IN (...)`). The filters are in FILTERS."""
+`Id IN (...)`); `{value|sha256}` writes the hex SHA-256 digest of the
+value (an e-mail a support bot attached to a model provider's record as
+its digest, never in the clear). The filters are in FILTERS.
+
+A query parameter's name may hold a placeholder too: OpenAI's metadata
+filter `metadata[{config.email_key}]` names the key the bot wrote."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -18,7 +24,7 @@ from urllib.parse import quote
 from connectors.base import ConnectorError
 
 PLACEHOLDER = re.compile(
-    r"\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?)(?:\|([a-z_]+))?\}"
+    r"\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?)(?:\|([a-z_][a-z0-9_]*))?\}"
 )
 
 # SOQL's escape sequences in a quoted string: backslash first.
@@ -46,7 +52,16 @@ def soql_list(value: Any) -> str:
     return ", ".join(f"'{soql(item)}'" for item in values)
 
 
-FILTERS: dict[str, Callable[[Any], str]] = {"soql": soql, "soql_list": soql_list}
+def sha256(value: Any) -> str:
+    """The hex SHA-256 digest of the value's UTF-8 text."""
+    return hashlib.sha256(str(value).encode()).hexdigest()
+
+
+FILTERS: dict[str, Callable[[Any], str]] = {
+    "soql": soql,
+    "soql_list": soql_list,
+    "sha256": sha256,
+}
 
 
 def render(template: str, context: Mapping[str, Any], *, in_path: bool = False) -> str:
@@ -71,9 +86,11 @@ def render_all(
     templates: Mapping[str, Any], context: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Each template filled; one that is a single placeholder keeps the
-    value's own JSON type (an id stays a number in a body)."""
+    value's own JSON type (an id stays a number in a body). A key holding a
+    placeholder is filled too (`metadata[{config.email_key}]`)."""
     filled: dict[str, Any] = {}
     for key, value in templates.items():
+        key = render(key, context) if "{" in key else key
         whole = PLACEHOLDER.fullmatch(str(value))
         if whole and not whole.group(2) and context.get(whole.group(1)) is not None:
             filled[key] = context[whole.group(1)]

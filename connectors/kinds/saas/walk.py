@@ -149,7 +149,10 @@ class Walker:
             yield from items
             if kind == "token":
                 token = dig(answer.document, pagination.get("next", ""))
-                if not token or not items:
+                more = dig(answer.document, pagination.get("has_more", "")) or (
+                    "has_more" not in pagination
+                )
+                if not token or not items or not more:
                     return
                 where = pagination.get("param", "starting_after")
                 self._put(params, body, where, token)

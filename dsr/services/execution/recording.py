@@ -178,10 +178,4 @@ def erasure_check_record(erased: RequestTask, check: ErasureCheck) -> None:
 
 
 def exemption_json(exemption: Exemption) -> dict[str, Any]:
-    return {
-        "location": exemption.location,
-        "fields": list(exemption.fields),
-        "basis": exemption.basis,
-        "reason": exemption.reason,
-        "count": exemption.count,
-    }
+    return exemption.to_json()

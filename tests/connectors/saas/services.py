@@ -301,7 +301,64 @@ def _front() -> Service:
     )
 
 
+def _model_provider(kind: str, start: Callable[..., Any], **options: Any) -> Service:
+    """OpenAI and Azure OpenAI: the stored completions a support bot tagged."""
+    from connectors.demo.content import customer as demo_customer
+    from standins.openai.state import subject_id
+
+    def subject(standin: Any, number: int) -> dict[str, Any]:
+        # the customer as the bot tagged her: her id, and her e-mail's digest
+        person = demo_customer(number)
+        return {"id": subject_id(number), "email": person.email, "name": person.name}
+
+    def records(standin: Any, number: int) -> int:
+        chats = standin.account.completions_of(number)
+        return sum(1 + len(standin.account.messages_of(c["id"])) for c in chats)
+
+    def erased(standin: Any, who: dict[str, Any]) -> bool:
+        # every completion tagged with her id is gone, and some were there
+        tagged = standin.account.listed(metadata={"subject_id": who["id"]})
+        return not tagged and bool(standin.account.deleted)
+
+    return Service(
+        kind=kind,
+        start=start,
+        subject=subject,
+        records=records,
+        erased=erased,
+        **options,
+    )
+
+
+def _openai() -> Service:
+    from standins.openai import start
+
+    return _model_provider(
+        "openai", start, config=lambda url: {"base_url": url}, secret="api_key"
+    )
+
+
+def _azure_openai() -> Service:
+    from standins.azure_openai import start
+    from standins.azure_openai.server import CLIENT_ID, TENANT_ID
+
+    return _model_provider(
+        "azure_openai",
+        start,
+        config=lambda url: {
+            "resource": "acme-support-bot",
+            "tenant_id": TENANT_ID,
+            "base_url": f"{url}/openai",
+            "token_url": f"{url}/oauth2/v2.0/token",
+        },
+        secret="client_secret",
+        secrets=lambda token: {"client_id": CLIENT_ID, "client_secret": token},
+    )
+
+
 SERVICES: dict[str, Callable[[], Service]] = {
+    "openai": _openai,
+    "azure_openai": _azure_openai,
     "front": _front,
     "zendesk": _zendesk,
     "intercom": _intercom,

@@ -192,3 +192,63 @@ def test_a_job_strategy_must_say_how_it_is_checked() -> None:
     del document["records"]["case"]["erase"]["gone"]
 
     assert "records.case.erase" in _refused(document)
+
+
+def _openai() -> dict:
+    return yaml.safe_load((FOLDER / "openai.yaml").read_text())
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda d: d["records"]["completion"]["erase"]["persists"].pop("basis"),
+            "records.completion.erase",
+        ),
+        (
+            lambda d: d["records"]["completion"]["erase"]["persists"].update(days=-1),
+            "records.completion.erase",
+        ),
+        (lambda d: d.update(headers={"Bad Header": "x"}), "headers"),
+        (lambda d: d["rate_limit"].update(reset_format="iso"), "rate_limit"),
+    ],
+)
+def test_what_outlives_a_delete_and_the_extra_headers_are_checked(
+    change, message
+) -> None:
+    document = copy.deepcopy(_openai())
+    change(document)
+
+    assert message in _refused(document)
+
+
+def test_a_reset_header_may_be_a_duration() -> None:
+    # OpenAI's x-ratelimit-reset-requests: "1s", "6m0s", "12ms"
+    client = Client(
+        name="o",
+        base_url="https://api.example",
+        auth_header="",
+        budget=Budget("definition-test", per_minute=60),
+        reset_header="x-reset",
+        reset_duration=True,
+    )
+
+    def reset(value: str) -> float | None:
+        return client._reset_in({"x-reset": value})
+
+    assert reset("1s") == 1.0
+    assert reset("6m0s") == 360.0
+    assert reset("12ms") == pytest.approx(0.012)
+    assert reset("1h2m3.5s") == 3723.5
+    assert [reset(v) for v in ("", "12", "soon", "1s later")] == [None] * 4
+
+
+def test_a_parameter_name_and_a_digest_are_templates() -> None:
+    from connectors.kinds.saas.templates import render_all, sha256
+
+    context = {"config.email_key": "email_sha256", "value": "ada@example.com"}
+
+    filled = render_all({"metadata[{config.email_key}]": "{value|sha256}"}, context)
+
+    assert filled == {"metadata[email_sha256]": sha256("ada@example.com")}
+    assert len(filled["metadata[email_sha256]"]) == 64
