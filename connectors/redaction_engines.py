@@ -225,6 +225,7 @@ def _build_analyzer() -> AnalyzerEngine:
             ),
         ],
     )
+
     class CandidateAddressRecognizer(PatternRecognizer):
         """The address patterns, skipped for a text none of them can match
         (each needs a number next to a capital, or a German street name)."""

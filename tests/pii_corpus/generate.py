@@ -100,7 +100,11 @@ def _message(rng: random.Random, index: int) -> dict[str, Any]:
     return {
         "id": f"m{index:05d}",
         "text": text,
-        "known": {"emails": [own_email], "phones": [stored_phone], "names": [f"{first} {last}"]},
+        "known": {
+            "emails": [own_email],
+            "phones": [stored_phone],
+            "names": [f"{first} {last}"],
+        },
         "spans": spans,
     }
 
@@ -154,11 +158,15 @@ def _slot(
     if slot == "own_phone":
         return people.phone_written(rng, own["phone"]), _label("PHONE_NUMBER", "own")
     if slot == "other_phone":
-        return people.phone_written(rng, people.phone(rng)), _label("PHONE_NUMBER", "other")
+        return people.phone_written(rng, people.phone(rng)), _label(
+            "PHONE_NUMBER", "other"
+        )
     if slot == "other_email":
         other_first = _other(rng, people.FIRST, first)
         other_last = _other(rng, people.LAST, last)
-        return people.email(rng, other_first, other_last), _label("EMAIL_ADDRESS", "other")
+        return people.email(rng, other_first, other_last), _label(
+            "EMAIL_ADDRESS", "other"
+        )
     if slot == "other_full":
         name = f"{_other(rng, people.FIRST, first)} {_other(rng, people.LAST, last)}"
         return name, _label("PERSON", "other")
@@ -167,19 +175,25 @@ def _slot(
     if slot == "iban":
         return people.iban(rng), _label("IBAN_CODE", "other")
     if slot == "order":
-        order = rng.choice((
-            f"ORD-{rng.randint(100000, 999999)}",
-            f"#{rng.randint(100, 999)}-{rng.randint(1000000, 9999999)}",
-        ))
+        order = rng.choice(
+            (
+                f"ORD-{rng.randint(100000, 999999)}",
+                f"#{rng.randint(100, 999)}-{rng.randint(1000000, 9999999)}",
+            )
+        )
         return order, _label("ORDER_NUMBER", pii=False)
     if slot == "amount":
-        return f"£{rng.randint(5, 400)}.{rng.randint(10, 99)}", _label("AMOUNT", pii=False)
+        return f"£{rng.randint(5, 400)}.{rng.randint(10, 99)}", _label(
+            "AMOUNT", pii=False
+        )
     if slot.upper() in people.DECOYS:
         return people.decoy(rng, slot.upper()), _label(slot.upper(), pii=False)
     raise KeyError(slot)
 
 
-def _other(rng: random.Random, names: tuple[str, ...] | list[str], not_this: str) -> str:
+def _other(
+    rng: random.Random, names: tuple[str, ...] | list[str], not_this: str
+) -> str:
     while True:
         choice = rng.choice(names)
         if choice != not_this:
@@ -187,7 +201,9 @@ def _other(rng: random.Random, names: tuple[str, ...] | list[str], not_this: str
 
 
 def render(messages: list[dict[str, Any]]) -> str:
-    return "".join(json.dumps(m, ensure_ascii=False, sort_keys=True) + "\n" for m in messages)
+    return "".join(
+        json.dumps(m, ensure_ascii=False, sort_keys=True) + "\n" for m in messages
+    )
 
 
 def main() -> None:

@@ -125,7 +125,9 @@ def score(
             else:
                 missed = result.missed.setdefault(category, [])
                 if len(missed) < keep:
-                    missed.append(f"{message['id']}: {text[span['start']:span['end']]!r}")
+                    missed.append(
+                        f"{message['id']}: {text[span['start'] : span['end']]!r}"
+                    )
         for item in found:
             chars = _alnum(text, item.start, item.end)
             result.detected += 1
@@ -133,7 +135,7 @@ def score(
                 result.correct += 1
             elif len(result.false_positives) < keep:
                 result.false_positives.append(
-                    (message["id"], f"{item.entity} {text[item.start:item.end]!r}")
+                    (message["id"], f"{item.entity} {text[item.start : item.end]!r}")
                 )
     result.seconds = timed
     return result
