@@ -239,3 +239,16 @@ def redact(
     if not found:
         return text, 0
     return replace(text, found, lambda item: f"<{item.entity}>"), len(found)
+
+
+def redact_known(text: str, known: KnownIdentifiers) -> tuple[str, int]:
+    """`text` with only the subject's known identifiers replaced (no pattern
+    detection): for fields that are not free text, such as a name field."""
+    found = [
+        Detected(start, end, entity, True)
+        for start, end, entity in known.spans(text)
+        if text[start:end] != f"<{entity}>"
+    ]
+    if not found:
+        return text, 0
+    return replace(text, found, lambda item: f"<{item.entity}>"), len(found)
