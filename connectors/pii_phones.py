@@ -130,6 +130,9 @@ def looks_like_phone(run: str, regions: tuple[str, ...]) -> bool:
     if _DATE.fullmatch(run) or _IP.fullmatch(run):
         return False
     international = _international(run)
+    groups = _GROUPS.findall(run)
+    if _part_number(groups[1:] if international is not None else groups):
+        return False
     if international is not None:
         parsed = _parse(international, None)
         if parsed is None or not phonenumbers.is_possible_number(parsed):
@@ -139,9 +142,6 @@ def looks_like_phone(run: str, regions: tuple[str, ...]) -> bool:
         return not (run.startswith("00") and run.isdigit()) or (
             phonenumbers.is_valid_number(parsed)
         )
-    groups = _GROUPS.findall(run)
-    if len(groups) > 2 and len(groups[-1]) <= 2 and max(map(len, groups[:-1])) >= 4:
-        return False  # "7741-2290-01": a part number's shape, not a phone's
     digit_count = sum(ch.isdigit() for ch in run)
     contiguous = run.isdigit()
     for region in regions:
@@ -165,3 +165,10 @@ def looks_like_phone(run: str, regions: tuple[str, ...]) -> bool:
         if parsed is not None and phonenumbers.is_valid_number(parsed):
             return True
     return False
+
+
+def _part_number(groups: list[str]) -> bool:
+    """ "7741-2290-01", "0086-4782-40": a part number's shape (a short last
+    group after a long one), not a phone's ("06 12 34 56 78", "0151 2345 67"
+    is rare)."""
+    return len(groups) >= 2 and len(groups[-1]) <= 2 and max(map(len, groups)) >= 4
