@@ -48,6 +48,11 @@ _FIELD_KINDS = (
 )
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[\d\s().\-/]+")
+# Where a document describes its subject: at the top, or under one of these.
+_SUBJECT_KEYS = frozenset(
+    {"", "customer", "user", "contact", "requester", "client", "profile", "person"}
+    | {"subject", "visitor", "end_user", "enduser", "caller", "member", "account"}
+)
 _ROLE_WORDS = frozenset(
     "info support admin contact sales hello mail noreply no reply team office "
     "billing service help account accounts orders shop customer customers".split()
@@ -113,23 +118,30 @@ def known_with(
     )
 
 
-def learned_from_json(node: object, learned: dict[str, set[str]]) -> None:
-    """Add to `learned` the identity-like fields of a JSON document (a
-    conversation's `customer.phone`, `customer.first_name`...) and the name
-    its e-mail addresses spell."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            kind = field_kind(str(key))
-            values = value if isinstance(value, list) else [value]
-            for item in values:
-                if kind and (found := learned_value(kind, item)) is not None:
-                    learned.setdefault(kind, set()).add(found)
-                    if kind == "emails":
-                        learned.setdefault("names", set()).update(
-                            names_from_email(found)
-                        )
-                elif isinstance(item, dict | list):
-                    learned_from_json(item, learned)
-    elif isinstance(node, list):
+def learned_from_json(
+    node: object, learned: dict[str, set[str]], *, parent: str = ""
+) -> None:
+    """Add to `learned` the identity-like fields of a JSON document that
+    describe its subject (`customer.phone`, `customer.first_name`, or such a
+    field at the top level) and the name her e-mail addresses spell. A
+    `product.name` or a message author's (an agent's) e-mail is not hers."""
+    if isinstance(node, list):
         for item in node:
-            learned_from_json(item, learned)
+            learned_from_json(item, learned, parent=parent)
+        return
+    if not isinstance(node, dict):
+        return
+    about_subject = parent in _SUBJECT_KEYS
+    for key, value in node.items():
+        kind = field_kind(str(key)) if about_subject else None
+        if kind is None:
+            if isinstance(value, dict | list):
+                learned_from_json(value, learned, parent=str(key).lower())
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            found = learned_value(kind, item)
+            if found is None:
+                continue
+            learned.setdefault(kind, set()).add(found)
+            if kind == "emails":
+                learned.setdefault("names", set()).update(names_from_email(found))

@@ -16,7 +16,11 @@ import pytest
 
 from connectors.base import ErasureReceipt, Identity
 from connectors.kinds.files import FilesConnector
-from connectors.learned_identifiers import field_kind, names_from_email
+from connectors.learned_identifiers import (
+    field_kind,
+    learned_from_json,
+    names_from_email,
+)
 from tests.connectors.conftest import SUBJECT, Helpdesk, helpdesk_config
 
 BY_EMAIL = Identity(emails=("jane.doe@example.com",))
@@ -255,3 +259,24 @@ def test_her_given_name_alone_in_her_own_transcript_is_redacted_and_searched(
 
     # then the check finds it there, and only there
     assert outcome.found == 1
+
+
+def test_a_document_teaches_its_subjects_fields_not_a_products_or_an_agents() -> None:
+    # given
+    document = {
+        "customer": {"email": "felix.becker.7@example.com", "phone": "07700 900456"},
+        "product": {"name": "Blender"},
+        "messages": [{"author": {"name": "Support Agent", "email": "a@shop.example"}}],
+        "first_name": "Felix",
+    }
+    learned: dict[str, set[str]] = {}
+
+    # when
+    learned_from_json(document, learned)
+
+    # then
+    assert learned == {
+        "emails": {"felix.becker.7@example.com"},
+        "phones": {"07700 900456"},
+        "names": {"Felix Becker", "Felix"},
+    }
