@@ -168,7 +168,7 @@ def looks_like_phone(run: str, regions: tuple[str, ...]) -> bool:
 
 
 def _part_number(groups: list[str]) -> bool:
-    """ "7741-2290-01", "0086-4782-40": a part number's shape (a short last
-    group after a long one), not a phone's ("06 12 34 56 78", "0151 2345 67"
-    is rare)."""
+    """A part number's shape ("7741-2290-01", "0086-4782-40"): a last group
+    of one or two digits after a group of four or more. Phones are rarely
+    written so ("06 12 34 56 78" has no long group)."""
     return len(groups) >= 2 and len(groups[-1]) <= 2 and max(map(len, groups)) >= 4
