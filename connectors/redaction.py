@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
-import phonenumbers
-
+from connectors.pii_phones import known_phone_regex, phone_regions
 from connectors.redaction_engines import EMAIL, PATTERN_ENTITIES, PHONE, analyzer
 
 PERSON = "PERSON"
@@ -148,31 +147,8 @@ def _name_parts(names: Iterable[str]) -> set[str]:
     return parts
 
 
-_SEP = r"[\s.\-()/]{0,3}"
-
-
 def _phone_regex(value: str) -> str | None:
-    """A phone as people write it: any separators, with or without the
-    country code, with a trunk zero, or in brackets."""
-    digits = re.sub(r"\D", "", value)
-    if len(digits) < 6:
-        return None
-    stripped = value.strip()
-    country = ""
-    national = digits.lstrip("0") or digits
-    if stripped.startswith(("+", "00")):
-        try:
-            parsed = phonenumbers.parse("+" + digits.removeprefix("00"), None)
-        except phonenumbers.NumberParseException:
-            parsed = None
-        if parsed is not None and parsed.country_code:
-            country = str(parsed.country_code)
-            national = phonenumbers.national_significant_number(parsed)
-    prefix = r"\(?0\)?[\s.\-]*"
-    if country:
-        prefix = rf"(?:(?:\+|00)\s*\(?{country}\)?[\s.\-]*(?:\(0\)[\s.\-]*)?|{prefix})"
-    body = _SEP.join(re.escape(d) for d in national)
-    return rf"(?<![\w+]){prefix}?\(?{body}(?!\w)"
+    return known_phone_regex(value, phone_regions())
 
 
 @lru_cache(maxsize=256)
@@ -259,6 +235,19 @@ def redact(
         for item in detect(text, known=known)
         # Redacting twice changes nothing: a placeholder is not PII.
         if text[item.start : item.end] != f"<{item.entity}>"
+    ]
+    if not found:
+        return text, 0
+    return replace(text, found, lambda item: f"<{item.entity}>"), len(found)
+
+
+def redact_known(text: str, known: KnownIdentifiers) -> tuple[str, int]:
+    """`text` with only the subject's known identifiers replaced (no pattern
+    detection): for fields that are not free text, such as a name field."""
+    found = [
+        Detected(start, end, entity, True)
+        for start, end, entity in known.spans(text)
+        if text[start:end] != f"<{entity}>"
     ]
     if not found:
         return text, 0

@@ -22,12 +22,15 @@ import re
 import threading
 from typing import TYPE_CHECKING, Any
 
+from connectors.pii_phones import looks_like_phone, phone_regions
+
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine
 
 EMAIL = "EMAIL_ADDRESS"
 PHONE = "PHONE_NUMBER"
 ORDER_NUMBER = "ORDER_NUMBER"
+ADDRESS = "ADDRESS"
 # The entities the analyzer looks for: each needs a digit or an "@".
 PATTERN_ENTITIES = [
     EMAIL,
@@ -36,7 +39,39 @@ PATTERN_ENTITIES = [
     "IBAN_CODE",
     "IP_ADDRESS",
     ORDER_NUMBER,
+    ADDRESS,
 ]
+_STREET_TYPES = (
+    "Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Close|"
+    "Court|Ct|Crescent|Place|Pl|Terrace|Grove|Gardens|Square|Sq|Parkway|Pkwy|"
+    "Circle|Row|Walk|Mews|Highway|Hwy"
+)
+_US_STATES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|"
+    "MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|"
+    "WI|WY|DC"
+)
+# Postal addresses: a street line (number, capitalised name, street type; or
+# the German name-suffix-number) and the postcodes of GB, the US (after a
+# state) and Germany (before a town). A town alone is not an address.
+ADDRESS_PATTERNS = [
+    (
+        "street (221B Baker Street)",
+        rf"\b\d{{1,5}}[A-Za-z]?\s+(?:[A-Z][a-z]+\s+){{1,3}}(?:{_STREET_TYPES})\b\.?",
+    ),
+    (
+        "street (Lindenstraße 12a)",
+        r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|allee|platz|ring|"
+        r"damm|ufer)\s+\d{1,4}[a-z]?\b",
+    ),
+    ("postcode (GB)", r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)\s?\d[A-Z]{2}\b"),
+    ("ZIP code (US)", rf"\b(?:{_US_STATES})\s+\d{{5}}(?:-\d{{4}})?\b"),
+    # Not the ZIP code after a US state ("TX 53163 Tracking").
+    ("Postleitzahl (DE)", r"(?<![\d.,])(?<![A-Z]{2} )\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+"),
+]
+
+_DIGITS_BEFORE = re.compile(r"\d[ \-]?\Z")
+_DIGITS_AFTER = re.compile(r"[ \-]?\d")
 
 # --- the Presidio engines, built once per process -------------------------------
 
@@ -58,7 +93,6 @@ def _build_analyzer() -> AnalyzerEngine:
     # Local: spaCy and presidio take seconds to import; built on first use.
     import spacy
     import tldextract
-    from phonenumbers import PhoneNumberMatcher
     from presidio_analyzer import (
         AnalyzerEngine,
         Pattern,
@@ -89,40 +123,34 @@ def _build_analyzer() -> AnalyzerEngine:
     class CandidatePhoneRecognizer(PhoneRecognizer):
         """Presidio's phone recognizer, asked only about phone-shaped runs.
 
-        The stock one scans the whole text once per region; most of a
-        message cannot be a phone, so we find runs of 7-15 digits first and
-        stop at the first region that accepts a run."""
+        The stock one scans the whole text once per region with
+        phonenumbers' matcher and keeps only *valid* numbers (no fictional
+        555 or 07700 900xxx ranges, no newly opened ones); ours finds runs
+        of 7-15 digits first and asks `looks_like_phone` over every
+        configured region. A run glued to a word or a hyphenated code
+        ("INV-2024-000123") is not a phone."""
 
         CANDIDATE = re.compile(
-            r"(?<![\w+])\+?\(?\d(?:[ \-./]{0,2}\(?\d\)?){5,18}(?!\w)"
+            r"(?<![\w+\-/#.])\+?\(?\d(?:[ \-./]{0,2}\(?\d\)?){5,18}(?!\w)"
         )
 
         def analyze(
             self, text: str, entities: list[str], nlp_artifacts: Any = None
         ) -> list[RecognizerResult]:
-            # Optional in presidio's signature; ours keeps its default (1, VALID).
-            assert self.leniency is not None
+            regions = tuple(self.supported_regions)
             results: list[RecognizerResult] = []
             for candidate in self.CANDIDATE.finditer(text):
                 run = candidate.group()
                 if not 7 <= sum(ch.isdigit() for ch in run) <= 15:
                     continue
-                regions = self.supported_regions[:1] if "+" in run else None
-                for region in regions or self.supported_regions:
-                    found = list(
-                        PhoneNumberMatcher(run, region, leniency=self.leniency)
+                start, end = candidate.span()
+                if run.endswith(")") and run.count(")") > run.count("("):
+                    # "(was 555-4383)": the bracket closes the sentence's.
+                    run, end = run[:-1], end - 1
+                if looks_like_phone(run, regions):
+                    results.append(
+                        RecognizerResult(PHONE, start, end, score=self.SCORE)
                     )
-                    for match in found:
-                        results.append(
-                            RecognizerResult(
-                                entity_type=PHONE,
-                                start=candidate.start() + match.start,
-                                end=candidate.start() + match.end,
-                                score=self.SCORE,
-                            )
-                        )
-                    if found:
-                        break
             return results
 
     class CandidateIpRecognizer(IpRecognizer):
@@ -197,14 +225,64 @@ def _build_analyzer() -> AnalyzerEngine:
             ),
         ],
     )
+
+    class CandidateAddressRecognizer(PatternRecognizer):
+        """The address patterns, skipped for a text none of them can match
+        (each needs a number next to a capital, or a German street name)."""
+
+        MAYBE = re.compile(
+            r"\d\s+[A-ZÄÖÜ]|[A-Z]\s?\d|"
+            r"(?:straße|strasse|str\.|weg|gasse|allee|platz|ring|damm|ufer)\s+\d"
+        )
+
+        def analyze(
+            self,
+            text: str,
+            entities: list[str],
+            nlp_artifacts: Any = None,
+            regex_flags: int | None = None,
+        ) -> list[RecognizerResult]:
+            if not self.MAYBE.search(text):
+                return []
+            return super().analyze(text, entities, nlp_artifacts, regex_flags)
+
+    class WholeCardRecognizer(CreditCardRecognizer):
+        """Presidio's card recognizer without the Luhn-valid runs inside a
+        longer number (a 22-digit tracking number holds a few) and without
+        13-digit runs (an EAN barcode passes Luhn one time in ten; no card
+        issued today has 13 digits)."""
+
+        def analyze(
+            self,
+            text: str,
+            entities: list[str],
+            nlp_artifacts: Any = None,
+            regex_flags: int | None = None,
+        ) -> list[RecognizerResult]:
+            return [
+                hit
+                for hit in super().analyze(text, entities, nlp_artifacts, regex_flags)
+                if sum(ch.isdigit() for ch in text[hit.start : hit.end]) >= 14
+                and not _DIGITS_BEFORE.search(text, 0, hit.start)
+                and not _DIGITS_AFTER.match(text, hit.end)
+            ]
+
+    addresses = CandidateAddressRecognizer(
+        supported_entity=ADDRESS,
+        name="AddressRecognizer",
+        patterns=[Pattern(name, regex, 0.6) for name, regex in ADDRESS_PATTERNS],
+        # Case matters: "NW1 6XE" is a postcode, "nw1 6xe" rarely is.
+        global_regex_flags=re.MULTILINE,
+    )
     registry = RecognizerRegistry(supported_languages=["en"])
     for recognizer in (
         OfflineEmailRecognizer(),
-        CandidatePhoneRecognizer(),
-        CreditCardRecognizer(),
+        CandidatePhoneRecognizer(supported_regions=phone_regions()),
+        WholeCardRecognizer(),
         IbanRecognizer(),
         CandidateIpRecognizer(),
         order_numbers,
+        addresses,
     ):
         registry.add_recognizer(recognizer)
     nlp_engine = BlankSpacyNlpEngine(models=[{"lang_code": "en", "model_name": "-"}])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+import phonenumbers
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
@@ -175,6 +176,15 @@ if not FIELD_ENCRYPTION_KEYS or not BLIND_INDEX_KEY:
 # --- Connectors ------------------------------------------------------------
 # Folders a `files` connector may read and rewrite (empty: any folder).
 CONNECTOR_FILES_ROOTS = env_list("CONNECTOR_FILES_ROOTS")
+# Regions (ISO 3166 codes) whose national phone formats redaction recognises
+# in free text, e.g. "07700 900123" (GB) or "(404) 555-4383" (US); numbers
+# written with a country code are recognised from anywhere.
+PII_PHONE_REGIONS = [
+    code.upper()
+    for code in env_list("PII_PHONE_REGIONS", "US,GB,DE,FR,ES,IT,NL,IE,CA,AU")
+]
+if unknown := sorted(set(PII_PHONE_REGIONS) - phonenumbers.SUPPORTED_REGIONS):
+    raise ImproperlyConfigured(f"PII_PHONE_REGIONS: unknown region(s) {unknown}")
 
 # --- Celery ---------------------------------------------------------------
 CELERY_BROKER_URL = env_str(

@@ -34,7 +34,12 @@ from connectors.registry import KINDS, kind_class, kinds_available
 from privacydesk.errors import ValidationFailed
 from tests.conftest import Webhook
 from tests.connectors.api_kinds import SAAS_KINDS
-from tests.connectors.conftest import Helpdesk, helpdesk_config, subject_identity
+from tests.connectors.conftest import (
+    SUBJECT,
+    Helpdesk,
+    helpdesk_config,
+    subject_identity,
+)
 
 # A config each kind accepts, and what its schema must also accept.
 EXAMPLES: dict[str, dict[str, Any]] = {
@@ -301,9 +306,13 @@ def test_a_fresh_instance_verifies_from_the_receipt_of_another(
     )
     outcome = helpdesk.connector().run(job, sink=_NoRecords())
 
-    # then it finds every message naming her; without the receipt, none
+    # then it finds every message naming her; without the receipt (and with
+    # her kept invoices' billing name gone too), none
     assert isinstance(outcome, Outcome)
     assert outcome.per_location["messages"]["found"] == 4
+    helpdesk.execute(
+        "UPDATE invoices SET billing_name = NULL WHERE customer_id = ?", [SUBJECT["id"]]
+    )
     bare = helpdesk.connector().verify_erased(subject_identity())
     assert bare.per_location["messages"]["found"] == 0
 

@@ -194,3 +194,83 @@ def test_building_the_analyzer_logs_and_warns_nothing(
         r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING
     ] == []
     assert [str(w.message) for w in caught] == []
+
+
+@pytest.mark.parametrize(
+    ("stored", "written"),
+    [
+        ("+44 7700 900123", "07700 900123"),
+        ("+44 7700 900123", "0044 (0)7700 900-123"),
+        ("+447700900123", "(07700) 900.123"),
+        ("07700 900123", "+44 7700 900123"),
+        ("(404) 555-4383", "+1-404-555-4383"),
+        ("(404) 555-4383", "1 (404) 555 4383"),
+        ("+1 822 555 8348", "822.555.8348"),
+        ("0151 23456789", "+49 151 2345 6789"),
+        ("+33 6 12 34 56 78", "06 12 34 56 78"),
+        ("+39 312 345 6789", "312/3456789"),
+    ],
+)
+def test_her_phone_is_known_in_every_written_format(stored: str, written: str) -> None:
+    # given
+    known = KnownIdentifiers(phones=(stored,))
+
+    # when
+    redacted, count = redact(f"call {written}, thanks", known=known)
+
+    # then
+    assert (redacted, count) == ("call <PHONE_NUMBER>, thanks", 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ring +44 7700 900123 today",  # a fictional range: possible, not valid
+        "ring (404) 555-4383 today",
+        "ring 0151/23456789 today",
+        "ring 0033 6 44 75 52 54 today",
+    ],
+)
+def test_anyones_phone_is_found_without_being_known(text: str) -> None:
+    assert redact(text, known=())[0] == "ring <PHONE_NUMBER> today"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "shipped on 15.03.2024 at 10:45",
+        "invoice INV-2024-000123, part P/N 7741-2290-01",
+        "version 4.12.3 (build 20240315.2), case 07218051",
+        "tracking 9400 1118 9922 3197 4284 90, EAN 0022716023681",
+        "total $1,249.99 for 2 x 500 ml",
+    ],
+)
+def test_look_alikes_are_left_alone(text: str) -> None:
+    assert redact(text, known=()) == (text, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("send it to 221B Baker Street, London NW1 6XE", "<ADDRESS>, London <ADDRESS>"),
+        ("Lindenstraße 12a, 10115 Berlin", "<ADDRESS>, <ADDRESS>"),
+        ("4499 Riverside Rd, Austin, TX 78701", "<ADDRESS>, Austin, <ADDRESS>"),
+    ],
+)
+def test_postal_addresses_are_pattern_pii(text: str, expected: str) -> None:
+    assert redact(text, known=())[0].endswith(expected)
+
+
+def test_the_configured_regions_place_a_number_stored_without_country(
+    settings: Any,
+) -> None:
+    # given: her number as a form stored it, without a country code
+    text = "her number is +1 404 555 4383"
+
+    # when the regions include the US, it is hers with +1 too
+    settings.PII_PHONE_REGIONS = ["US", "GB"]
+    assert KnownIdentifiers(phones=("(404) 555-4383",)).found_in(text)
+
+    # and when they do not, +1 is not one of her prefixes
+    settings.PII_PHONE_REGIONS = ["GB"]
+    assert not KnownIdentifiers(phones=("(404) 555-4383",)).found_in(text)

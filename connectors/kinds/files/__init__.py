@@ -55,11 +55,15 @@ from connectors.kinds.files.storage import (
     matching_files,
     rewrite,
 )
+from connectors.learned_identifiers import known_with, learned_from_json
+from connectors.redaction import KnownIdentifiers, redact_known
 from connectors.redaction import redact as redact_pii
 
 __all__ = ["LOCK_NAME", "FilesConnector"]
 
 Redact = Callable[..., tuple[str, int]]
+# In a receipt's `known`: the ids of the subject's own conversations.
+CONVERSATIONS = "conversations"
 
 
 class FilesConnector(ConnectorKind):
@@ -161,6 +165,12 @@ class FilesConnector(ConnectorKind):
                     category=category,
                 )
 
+    def _key_in(self, document: Any, keys: set[str]) -> bool:
+        return any(
+            isinstance(value, str | int) and str(value) in keys
+            for value in self.id_path.values(document)
+        )
+
     def _key(self, document: Any, lineno: int) -> str:
         for value in self.id_path.values(document):
             if isinstance(value, (str, int)) and not isinstance(value, bool):
@@ -175,23 +185,33 @@ class FilesConnector(ConnectorKind):
         matcher = SubjectMatcher(identity, self.identity_fields)
         mode = self.config.get("erase", "delete")
         redact = redact_pii if mode == "redact_pii" else None
-        # The files hold nothing the subject's identifiers do not already
-        # say, so the receipt carries counts only.
+        # What her own conversations say of her beyond the identifiers asked
+        # for (her phone, the name her address spells), and their ids: the
+        # receipt carries both, so the check looks for her name in her
+        # conversations (and only there: another Felix keeps his).
+        learned: dict[str, set[str]] = {}
         outcome = ErasureReceipt(kind=self.kind)
         with folder_lock(self.folder, timeout=self.lock_timeout):
             for path in matching_files(self.folder, self.pattern):
                 found, changed = rewrite(
                     path,
-                    lambda raw: self._erase_line(raw, matcher, redact),
+                    lambda raw: self._erase_line(raw, matcher, redact, learned),
                     attempts=self.rewrite_attempts,
                 )
                 if found or changed:
                     outcome.add(path.name, found=found, changed=changed)
+        outcome.known = {
+            kind: tuple(sorted(values)) for kind, values in learned.items() if values
+        }
         outcome.note = f"{mode}: {outcome.changed} line(s) rewritten"
         return outcome
 
     def _erase_line(
-        self, raw: bytes, matcher: SubjectMatcher, redact: Redact | None
+        self,
+        raw: bytes,
+        matcher: SubjectMatcher,
+        redact: Redact | None,
+        learned: dict[str, set[str]],
     ) -> tuple[bytes | None, bool]:
         """The line's replacement (None drops it) and whether it concerned us."""
         if not matcher.might_concern(raw):
@@ -207,13 +227,26 @@ class FilesConnector(ConnectorKind):
         if matcher.belongs(document):
             if redact is None:
                 return None, True
-            self._redact(document, matcher, redact)
+            mine: dict[str, set[str]] = {}
+            learned_from_json(document, mine)
+            for kind, values in mine.items():
+                learned.setdefault(kind, set()).update(values)
+            for key in self.id_path.values(document):
+                if isinstance(key, str | int) and not isinstance(key, bool):
+                    learned.setdefault(CONVERSATIONS, set()).add(str(key))
+            self._redact(document, matcher, redact, known_with(matcher.identity, mine))
             return _dump(document, raw), True
         if scrub_strings(document, matcher.scrub):
             return _dump(document, raw), True
         return raw, False
 
-    def _redact(self, document: Any, matcher: SubjectMatcher, redact: Redact) -> None:
+    def _redact(
+        self,
+        document: Any,
+        matcher: SubjectMatcher,
+        redact: Redact,
+        known: KnownIdentifiers,
+    ) -> None:
         for spec in self.identity_fields:
             for container, key in list(spec.path.locate(document)):
                 if container[key] not in (None, ""):
@@ -221,9 +254,11 @@ class FilesConnector(ConnectorKind):
         for path in self.text_fields:
             for container, key in list(path.locate(document)):
                 if isinstance(container[key], str) and container[key]:
-                    container[key], _ = redact(container[key], known=matcher.known)
-        # Whatever the redactor left of the known identifiers, anywhere.
+                    container[key], _ = redact(container[key], known=known)
+        # Whatever the redactor left of the known identifiers, anywhere (a
+        # name field, a phone in a field that is not text).
         scrub_strings(document, matcher.scrub)
+        scrub_strings(document, lambda text: redact_known(text, known))
 
     # -- verify --------------------------------------------------------------------
     def verify_erased(
@@ -231,12 +266,22 @@ class FilesConnector(ConnectorKind):
     ) -> Outcome:
         self._check_folder(write=False)
         matcher = SubjectMatcher(identity, self.identity_fields)
+        # Her conversations (by id, from the receipt) are searched for all
+        # the erasure knew of her, her name included; the others for her
+        # identifiers only.
+        known = receipt.known if receipt is not None else {}
+        hers = set(known.get(CONVERSATIONS, ()))
+        tokens = tuple(json.dumps(key).encode() for key in hers)
+        everything = known_with(identity, known)
         outcome = Outcome()
         for path, _, raw in self._lines():
-            if not matcher.might_concern(raw):
+            mine = bool(tokens) and any(token in raw for token in tokens)
+            if not mine and not matcher.might_concern(raw):
                 continue
             parsed, document = _parse(raw)
-            if parsed:
+            if parsed and mine and self._key_in(document, hers):
+                left = any_string(document, everything.found_in)
+            elif parsed:
                 left = matcher.belongs(document) or any_string(
                     document, matcher.mentions
                 )

@@ -38,6 +38,7 @@ from connectors.kinds.saas.templates import (
     values_at,
 )
 from connectors.kinds.saas.walk import Found, Walker
+from connectors.learned_identifiers import known_with
 from connectors.redaction import KnownIdentifiers
 
 _TAG = re.compile(r"(<[^>]*>)")
@@ -90,9 +91,9 @@ class Eraser:
             known = _identifiers(root_type, root.record)
             for kind, values in known.items():
                 _remember(receipt, kind, values)
-            subject = KnownIdentifiers.parse(
-                [*identity.all_values(), *(v for vs in known.values() for v in vs)]
-            )
+            # Typed by the definition's `identifiers`: a phone the store
+            # holds as "07700 900123" is a phone, matched in every format.
+            subject = known_with(identity, known)
             self._erase_tree(root, subject, receipt)
         self.jobs.run(receipt)
 
@@ -252,8 +253,9 @@ class Eraser:
         return outcome
 
     def _verify_redactions(self, receipt: ErasureReceipt, outcome: Outcome) -> None:
-        subject = KnownIdentifiers.parse(
-            [v for kind in ("emails", "phones", "names") for v in receipt.knows(kind)]
+        subject = known_with(
+            Identity(),
+            {kind: receipt.knows(kind) for kind in ("emails", "phones", "names")},
         )
         roots = set(receipt.knows(f"ids.{self.definition.root}"))
         for name in self.definition.order:

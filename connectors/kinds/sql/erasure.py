@@ -21,10 +21,16 @@ from connectors.kinds.sql.values import (
     apply_rule,
     still_holds,
 )
+from connectors.learned_identifiers import field_kind, known_with, learned_value
 from connectors.redaction import KnownIdentifiers
 
 KNOWN_VALUES_LIMIT = 1000  # distinct stored identifiers read per table
 KNOWN_KINDS = ("emails", "phones", "customer_ids", "names")
+_KIND_OF_IDENTITY = {
+    "email": "emails",
+    "phone": "phones",
+    "customer_id": "customer_ids",
+}
 
 
 class StorePass:
@@ -70,25 +76,20 @@ class StorePass:
         )
 
     def known(self, identity: Identity) -> KnownIdentifiers:
-        """The subject's identifiers plus what the store holds for them (the
-        name, a phone as the store wrote it), for redaction."""
+        """The subject's identifiers plus what the store holds for them, for
+        redaction: her identity columns (a phone as the store wrote it), the
+        name column, and every identity-like column the map erases or keeps
+        (`phone` nulled on a map that finds her by e-mail, `first_name`...)."""
         if not any(
             rule.strategy == "redact_pii"
             for table in self.store.tables
             for rule in table.rules
         ):
             return KnownIdentifiers()  # nothing will be redacted or searched
-        found: dict[str, set[str]] = {
-            "email": set(identity.emails),
-            "phone": set(identity.phones),
-            "customer_id": set(identity.values("customer_id")),
-            "name": set(),
-        }
+        found: dict[str, set[str]] = {kind: set() for kind in KNOWN_KINDS}
         q = self.dialect.quote
         for table in self.store.tables:
-            wanted = [(c.kind, c.column) for c in table.identity]
-            if table.name_column:
-                wanted.append(("name", table.name_column))
+            wanted = identity_like_columns(table)
             if not wanted:
                 continue
             where, params = self.query.where(table)
@@ -100,19 +101,13 @@ class StorePass:
                 rows = self.dialect.fetch(self.connection, sql, params)
             for row in rows:
                 for (kind, _), value in zip(wanted, row, strict=True):
-                    if isinstance(value, int) and not isinstance(value, bool):
-                        value = str(value)
-                    if not isinstance(value, str) or not value.strip():
+                    value = learned_value(kind, value)
+                    if value is None:
                         continue
                     if HASH_SHAPE.fullmatch(value) or PSEUDONYM_SHAPE.fullmatch(value):
                         continue
-                    found[kind].add(value.strip())
-        return KnownIdentifiers(
-            emails=tuple(sorted(found["email"])),
-            phones=tuple(sorted(found["phone"])),
-            customer_ids=tuple(sorted(found["customer_id"])),
-            names=tuple(sorted(found["name"])),
-        )
+                    found[kind].add(value)
+        return known_with(identity, found)
 
     def erase_table(
         self,
@@ -259,6 +254,23 @@ def exemptions(table: TableMap, count: int) -> list[Exemption]:
         Exemption(table.table, tuple(columns), basis, reason, count)
         for (basis, reason), columns in groups.items()
     ]
+
+
+def identity_like_columns(table: TableMap) -> list[tuple[str, str]]:
+    """(kind, column) of what identifies the subject in `table`: its identity
+    columns, its name column, and the columns of its erase map whose names
+    say they hold an identifier (the parent link and the key excepted)."""
+    wanted = [(_KIND_OF_IDENTITY[c.kind], c.column) for c in table.identity]
+    if table.name_column:
+        wanted.append(("names", table.name_column))
+    skip = {table.key, table.parent.column if table.parent else ""}
+    skip.update(column for _, column in wanted)
+    for rule in table.rules:
+        kind = field_kind(rule.column)
+        if kind and rule.column not in skip:
+            wanted.append((kind, rule.column))
+            skip.add(rule.column)
+    return wanted
 
 
 def known_as_receipt(known: KnownIdentifiers) -> dict[str, tuple[str, ...]]:

@@ -184,3 +184,34 @@ def test_an_erasure_cut_between_its_deletes_is_finished_by_its_retry(
     assert receipt.per_location["user"] == {"found": 1, "changed": 1}
     assert receipt.knows("ids.user") == (str(user["id"]),)
     assert connector(standin).verify_erased(job.identity, receipt).found == 0
+
+
+def test_her_phone_as_the_store_holds_it_is_redacted_in_another_format(
+    standin: StandIn,
+) -> None:
+    # given: found by e-mail alone; her profile holds the phone in national
+    # form, an agent's comment quotes it with the country code
+    user = subject(standin)
+    standin.account.users[user["id"]]["phone"] = "07700 900003"
+    ticket = standin.account.tickets_of(user["id"])[0]
+    comment = standin.account.comments[ticket["id"]][1]
+    comment["body"] = "Called her on +44 7700 900003, no answer."
+    comment["html_body"] = f"<p>{comment['body']}</p>"
+    by_email = Identity(emails=(user["email"],))
+
+    # when
+    receipt = connector(standin).erase(by_email)
+
+    # then the number is gone from the agent's comment, the rest is kept
+    assert "900003" not in comment["body"].replace(" ", "")
+    assert "+44" not in comment["body"]  # the country code went with it
+    assert comment["body"].startswith("Called her on ")
+    assert "07700 900003" in receipt.knows("phones")
+    assert connector(standin).verify_erased(by_email, receipt).found == 0
+
+    # when it is written again, the other way round
+    comment["html_body"] = "<p>her mobile: (07700) 900-003</p>"
+    outcome = connector(standin).verify_erased(by_email, receipt)
+
+    # then
+    assert outcome.per_location["comment"]["found"] == 1
