@@ -33,6 +33,8 @@ class Perm(StrEnum):
     CONNECTORS_MANAGE = "connectors.manage"
     RETENTION_VIEW = "retention.view"
     RETENTION_MANAGE = "retention.manage"  # policies, holds, runs
+    MASKING_USE = "masking.use"  # mask text, restore a reply
+    MASKING_SHRED = "masking.shred"  # delete a subject's vault (erasure)
     # The internal copy of an evidence pack carries the subject's identifiers.
     EVIDENCE_INTERNAL = "evidence.internal"
 
@@ -89,6 +91,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Scope.CONNECTORS_WRITE: frozenset({Perm.CONNECTORS_MANAGE}),
     Scope.RETENTION_READ: frozenset({Perm.RETENTION_VIEW}),
     Scope.RETENTION_WRITE: frozenset({Perm.RETENTION_MANAGE}),
+    Scope.MASKING_USE: frozenset({Perm.MASKING_USE, Perm.CONSENT_CHECK}),
     # A controller vouches for its subjects (OpenDSR's protocol flow: the
     # controller verifies, then distributes) and states when the subject
     # asked (`submitted_time`, the start of the legal clock). Its requests

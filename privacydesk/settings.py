@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "connectors",
     "dsr",
     "consent",
+    "masking",
     "evidence",
     "retention",
     "opendsr",
@@ -234,8 +235,12 @@ REQUEST_CLOSED_TASKS = [
     "evidence.tasks.evidence_pack_generate_task",
     ("opendsr.tasks.opendsr_status_changed_task", "opendsr"),
 ]
-# A request that starts work after an approval (verified -> in_progress).
-REQUEST_STARTED_TASKS = [("opendsr.tasks.opendsr_status_changed_task", "opendsr")]
+# A request that starts work (verified -> in_progress): the OpenDSR door tells
+# its controller; an erasure shreds the subject's masking vault.
+REQUEST_STARTED_TASKS = [
+    ("opendsr.tasks.opendsr_status_changed_task", "opendsr"),
+    "masking.tasks.masking_request_started_task",
+]
 PURGE_RUN_ENDED_TASKS = ["evidence.tasks.purge_run_evidence_pack_task"]
 # A priority only orders what is queued; an evidence pack (a second or so of
 # CPU) taken by an idle worker still holds it while request tasks arrive. So

@@ -40,7 +40,20 @@ LAYERS: dict[str, set[str]] = {
     # controllers of their status; nothing below imports it (the lifecycle
     # reaches it by task name, privacydesk.wiring).
     "opendsr": {"dsr", "subjects", "connectors", "audit", "accounts", "privacydesk"},
+    # The masking gateway, at the consent level: masks text with the one
+    # detector (connectors.redaction), checks consent; the lifecycle reaches
+    # its shredding task by name.
+    "masking": {
+        "consent",
+        "dsr",
+        "subjects",
+        "connectors",
+        "audit",
+        "accounts",
+        "privacydesk",
+    },
     "evidence": {
+        "masking",
         "retention",
         "consent",
         "dsr",

@@ -1,0 +1,318 @@
+"""Masking a customer's message before it goes to a model, and shredding the
+vault when the customer is erased.
+
+`text_mask` answers an AI agent's turn in one round trip: the consent check
+for the purpose, the text with PII replaced by tokens (`<EMAIL_1>`), and,
+when the purpose is allowed, the tokens kept in the vault so the same value
+gets the same token in every later call of the conversation (and, asked for
+with `reversible`, its value encrypted so `/restore/` can put it back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, ExpressionWrapper, Max, Q
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.permissions import Perm
+from audit.services import audit_record
+from connectors.redaction import Detected, detect, replace
+from consent.selectors import consent_check
+from dsr.models import Request
+from dsr.selectors import holds_active
+from masking.models import VaultEntry
+from masking.selectors import SHREDDED, subject_known_values, subjects_of_request
+from masking.tokens import normalise, short_entity, token_text, value_hash
+from privacydesk.errors import ValidationFailed
+from subjects.claims import identity_claims
+from subjects.models import DataSubject
+from subjects.selectors import subject_find
+from subjects.services import subject_get_or_create
+
+MAX_TEXT = 20_000
+MAX_NAME = 200
+MAX_CONVERSATION_ID = 100
+# A reused entry's last_used_at is rewritten at most this often (not per turn).
+LAST_USED_STEP = timedelta(hours=1)
+# Tries when another call of the same conversation took a number first.
+_NUMBER_TRIES = 8
+
+VAULT_NONE = "none"  # nothing kept: not allowed
+VAULT_TOKENS = "tokens"  # tokens kept stable, values not kept
+VAULT_REVERSIBLE = "reversible"  # values kept, encrypted, for /restore/
+
+
+@dataclass
+class Masked:
+    """The answer to one masking call: never holds a detected value."""
+
+    text: str
+    allowed: bool
+    reason: str | None
+    consent: dict[str, Any]
+    conversation_id: str
+    vault: str
+    tokens: list[dict[str, str]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    stored: int = 0
+
+
+def conversation_id_clean(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed("give the conversation's id", field="conversation_id")
+    value = value.strip()
+    if len(value) > MAX_CONVERSATION_ID or not value.isprintable():
+        raise ValidationFailed(
+            f"at most {MAX_CONVERSATION_ID} printable characters",
+            field="conversation_id",
+        )
+    return value
+
+
+def text_clean(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValidationFailed("must be a string", field="text")
+    if len(value) > MAX_TEXT:
+        raise ValidationFailed(f"at most {MAX_TEXT:,} characters", field="text")
+    return value
+
+
+def name_clean(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > MAX_NAME:
+        raise ValidationFailed(f"a string of at most {MAX_NAME} characters", "name")
+    return value.strip()
+
+
+def _reason(answer: dict[str, Any]) -> str | None:
+    if answer["allowed"]:
+        return None
+    purpose, state = answer["purpose"], answer["state"]
+    if state == "withdrawn":
+        return f"the customer withdrew consent to {purpose}: do not send the text"
+    if state == "needs_renewal":
+        return f"consent to {purpose} needs renewal: do not send the text"
+    return f"no consent to {purpose} on record: do not send the text"
+
+
+def text_mask(
+    *,
+    actor: Actor,
+    identity: Any,
+    purpose: Any,
+    conversation_id: Any,
+    text: Any,
+    name: Any = None,
+    reversible: bool = False,
+) -> Masked:
+    """Mask `text` for a model, with the consent answer for `purpose`.
+
+    Not allowed: the text still comes back masked (tokens numbered within
+    this call) and nothing is kept; the agent must not send it. Allowed: the
+    vault keeps each value's keyed hash so tokens stay stable across the
+    conversation, and with `reversible` the value itself, encrypted.
+    """
+    actor.require(Perm.MASKING_USE)
+    text = text_clean(text)
+    conversation_id = conversation_id_clean(conversation_id)
+    name = name_clean(name)
+    answer = consent_check(actor=actor, identity=identity, purpose=purpose)
+    claims = identity_claims(identity)
+    allowed = bool(answer["allowed"])
+    subject = subject_find(claims=claims)
+    known = {value for _, _, value in claims} | ({name} if name else set())
+    if subject is not None:
+        known |= set(subject_known_values(subject_id=subject.pk))
+    found = detect(text, known=tuple(sorted(known)))
+    masked = Masked(
+        text=text,
+        allowed=allowed,
+        reason=_reason(answer),
+        consent=answer,
+        conversation_id=conversation_id,
+        vault=VAULT_NONE,
+    )
+    if not found:
+        return masked
+    spans = [(item, short_entity(item.entity)) for item in found]
+    if allowed:
+        if subject is None:
+            subject = subject_get_or_create(claims=claims)
+        numbers, masked.stored = _vault_tokens(
+            actor=actor,
+            subject=subject,
+            conversation_id=conversation_id,
+            values=[(entity, text[d.start : d.end]) for d, entity in spans],
+            reversible=reversible,
+        )
+        masked.vault = VAULT_REVERSIBLE if reversible else VAULT_TOKENS
+    else:
+        numbers = _call_numbers([(entity, text[d.start : d.end]) for d, entity in spans])
+    tokens: dict[Detected, str] = {}
+    for item, entity in spans:
+        number = numbers[(entity, normalise(entity, text[item.start : item.end]))]
+        tokens[item] = token_text(entity, number)
+        masked.counts[entity] = masked.counts.get(entity, 0) + 1
+    masked.text = replace(text, found, tokens.__getitem__)
+    seen: set[str] = set()
+    for item, entity in spans:
+        if tokens[item] not in seen:
+            seen.add(tokens[item])
+            masked.tokens.append({"token": tokens[item], "entity": entity})
+    return masked
+
+
+Key = tuple[str, str]  # (token entity, normalised value)
+
+
+def _call_numbers(values: Iterable[tuple[str, str]]) -> dict[Key, int]:
+    """Numbers within one call: the first value of an entity is 1."""
+    numbers: dict[Key, int] = {}
+    per_entity: dict[str, int] = {}
+    for entity, value in values:
+        key = (entity, normalise(entity, value))
+        if key not in numbers:
+            per_entity[entity] = numbers[key] = per_entity.get(entity, 0) + 1
+    return numbers
+
+
+def _vault_tokens(
+    *,
+    actor: Actor,
+    subject: DataSubject,
+    conversation_id: str,
+    values: list[tuple[str, str]],
+    reversible: bool,
+) -> tuple[dict[Key, int], int]:
+    """Each value's number in the conversation, kept in the vault; and how
+    many entries were new. Two calls racing in one conversation: the unique
+    constraints refuse the second's insert, which reads again and renumbers."""
+    wanted: dict[Key, tuple[str, str]] = {}  # key -> (hash, value as written)
+    for entity, value in values:
+        key = (entity, normalise(entity, value))
+        if key not in wanted:
+            digest = value_hash(
+                subject_id=subject.pk,
+                conversation_id=conversation_id,
+                entity=entity,
+                value=value,
+            )
+            wanted[key] = (digest, value)
+    by_hash = {digest: key for key, (digest, _) in wanted.items()}
+    for _ in range(_NUMBER_TRIES):
+        try:
+            with transaction.atomic():
+                return _vault_tokens_once(
+                    actor=actor,
+                    subject=subject,
+                    conversation_id=conversation_id,
+                    wanted=wanted,
+                    by_hash=by_hash,
+                    reversible=reversible,
+                )
+        except IntegrityError:
+            continue  # another call numbered first: read again
+    raise RuntimeError("masking vault: numbering kept colliding")
+
+
+def _vault_tokens_once(
+    *,
+    actor: Actor,
+    subject: DataSubject,
+    conversation_id: str,
+    wanted: dict[Key, tuple[str, str]],
+    by_hash: dict[str, Key],
+    reversible: bool,
+) -> tuple[dict[Key, int], int]:
+    now = timezone.now()
+    entries = VaultEntry.objects.filter(subject=subject, conversation_id=conversation_id)
+    numbers: dict[Key, int] = {}
+    stale: list[int] = []
+    unfilled: list[tuple[int, str]] = []
+    found = (
+        entries.filter(value_hash__in=list(by_hash))
+        # Whether a value is kept, without decrypting it.
+        .annotate(kept=ExpressionWrapper(~Q(value=""), output_field=BooleanField()))
+        .values_list("pk", "value_hash", "number", "kept", "last_used_at")
+    )
+    for pk, digest, number, kept, last_used_at in found:
+        key = by_hash[digest]
+        numbers[key] = number
+        if reversible and not kept:
+            unfilled.append((pk, wanted[key][1]))
+        elif last_used_at < now - LAST_USED_STEP:
+            stale.append(pk)
+    new = [key for key in wanted if key not in numbers]
+    if new:
+        highest: dict[str, int] = dict(
+            entries.order_by()
+            .values("entity")
+            .annotate(top=Max("number"))
+            .values_list("entity", "top")
+        )
+        opened = not highest
+        rows = []
+        for key in new:
+            entity = key[0]
+            highest[entity] = numbers[key] = highest.get(entity, 0) + 1
+            digest, value = wanted[key]
+            rows.append(
+                VaultEntry(
+                    subject=subject,
+                    conversation_id=conversation_id,
+                    entity=entity,
+                    number=numbers[key],
+                    value_hash=digest,
+                    value=value if reversible else "",
+                    last_used_at=now,
+                )
+            )
+        VaultEntry.objects.bulk_create(rows)
+        if opened:  # one audit event per conversation, not one per turn
+            audit_record(
+                actor=actor,
+                action="masking.vault_opened",
+                obj=subject,
+                data={"entries": len(rows), "reversible": reversible},
+            )
+    for pk, value in unfilled:
+        VaultEntry.objects.filter(pk=pk).update(value=value, last_used_at=now)
+    if stale:
+        VaultEntry.objects.filter(pk__in=stale).update(last_used_at=now)
+    return numbers, len(new)
+
+
+# --- crypto-shredding ---------------------------------------------------------
+
+
+@transaction.atomic
+def vault_shred_for_request(*, actor: Actor, request: Request) -> int:
+    """An erasure has started: delete every vault entry of its subject (and of
+    any subject holding one of the identifiers the request claims), so tokens
+    already in AI logs and vector stores point at nothing. A subject under a
+    legal hold keeps its entries. One audit event on the request carries the
+    count (the evidence pack reads it); returns the count."""
+    actor.require(Perm.MASKING_SHRED)
+    subject_ids = subjects_of_request(request=request)
+    held = set(
+        holds_active()
+        .filter(subject_id__in=subject_ids)
+        .values_list("subject_id", flat=True)
+    )
+    deleted, _ = VaultEntry.objects.filter(
+        subject_id__in=subject_ids - held
+    ).delete()
+    audit_record(
+        actor=actor,
+        action=SHREDDED,
+        obj=request,
+        data={"entries": deleted, "held": bool(held & subject_ids)},
+    )
+    return deleted
