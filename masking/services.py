@@ -41,7 +41,7 @@ MAX_CONVERSATION_ID = 100
 # A reused entry's last_used_at is rewritten at most this often (not per turn).
 LAST_USED_STEP = timedelta(hours=1)
 # Tries when another call of the same conversation took a number first.
-_NUMBER_TRIES = 8
+_NUMBER_TRIES = 16
 
 VAULT_NONE = "none"  # nothing kept: not allowed
 VAULT_TOKENS = "tokens"  # tokens kept stable, values not kept
