@@ -12,6 +12,7 @@ from accounts.actors import Actor
 from accounts.permissions import Perm
 from audit.models import AuditEvent
 from dsr.models import Request
+from masking.inputs import conversation_id_clean, text_clean
 from masking.models import VaultEntry
 from masking.tokens import find_tokens
 from privacydesk.errors import ValidationFailed
@@ -32,17 +33,20 @@ class Restored:
 
 
 def text_restore(
-    *, actor: Actor, identity: Any, conversation_id: str, text: str
+    *, actor: Actor, identity: Any, conversation_id: Any, text: Any
 ) -> Restored:
     """Put the values of this subject's conversation back into `text`, for
     display to that same customer. Only this subject's entries of this
     conversation are read; a token of another conversation, of another
     subject, kept without its value or shredded stays as it is."""
     actor.require(Perm.MASKING_USE)
+    text = text_clean(text)
+    conversation_id = conversation_id_clean(conversation_id)
+    claims = identity_claims(identity)
     spans = find_tokens(text)
     if not spans:
         return Restored(text, 0, 0)
-    subject = subject_find(claims=identity_claims(identity))
+    subject = subject_find(claims=claims)
     values: dict[tuple[str, int], str] = {}
     if subject is not None:
         rows = (
@@ -105,4 +109,6 @@ def vault_shredded_count(*, request: Request) -> int | None:
     )
     if not events.exists():
         return None
-    return sum(int(data.get("entries", 0)) for data in events.values_list("data", flat=True))
+    return sum(
+        int(data.get("entries", 0)) for data in events.values_list("data", flat=True)
+    )

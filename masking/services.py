@@ -26,18 +26,15 @@ from connectors.redaction import Detected, detect, replace
 from consent.selectors import consent_check
 from dsr.models import Request
 from dsr.selectors import holds_active
+from masking.inputs import conversation_id_clean, name_clean, text_clean
 from masking.models import VaultEntry
 from masking.selectors import SHREDDED, subject_known_values, subjects_of_request
 from masking.tokens import normalise, short_entity, token_text, value_hash
-from privacydesk.errors import ValidationFailed
 from subjects.claims import identity_claims
 from subjects.models import DataSubject
 from subjects.selectors import subject_find
 from subjects.services import subject_get_or_create
 
-MAX_TEXT = 20_000
-MAX_NAME = 200
-MAX_CONVERSATION_ID = 100
 # A reused entry's last_used_at is rewritten at most this often (not per turn).
 LAST_USED_STEP = timedelta(hours=1)
 # Tries when another call of the same conversation took a number first.
@@ -61,34 +58,6 @@ class Masked:
     tokens: list[dict[str, str]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     stored: int = 0
-
-
-def conversation_id_clean(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed("give the conversation's id", field="conversation_id")
-    value = value.strip()
-    if len(value) > MAX_CONVERSATION_ID or not value.isprintable():
-        raise ValidationFailed(
-            f"at most {MAX_CONVERSATION_ID} printable characters",
-            field="conversation_id",
-        )
-    return value
-
-
-def text_clean(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValidationFailed("must be a string", field="text")
-    if len(value) > MAX_TEXT:
-        raise ValidationFailed(f"at most {MAX_TEXT:,} characters", field="text")
-    return value
-
-
-def name_clean(value: Any) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str) or len(value) > MAX_NAME:
-        raise ValidationFailed(f"a string of at most {MAX_NAME} characters", "name")
-    return value.strip()
 
 
 def _reason(answer: dict[str, Any]) -> str | None:
@@ -154,7 +123,9 @@ def text_mask(
         )
         masked.vault = VAULT_REVERSIBLE if reversible else VAULT_TOKENS
     else:
-        numbers = _call_numbers([(entity, text[d.start : d.end]) for d, entity in spans])
+        numbers = _call_numbers(
+            [(entity, text[d.start : d.end]) for d, entity in spans]
+        )
     tokens: dict[Detected, str] = {}
     for item, entity in spans:
         number = numbers[(entity, normalise(entity, text[item.start : item.end]))]
@@ -232,7 +203,9 @@ def _vault_tokens_once(
     reversible: bool,
 ) -> tuple[dict[Key, int], int]:
     now = timezone.now()
-    entries = VaultEntry.objects.filter(subject=subject, conversation_id=conversation_id)
+    entries = VaultEntry.objects.filter(
+        subject=subject, conversation_id=conversation_id
+    )
     numbers: dict[Key, int] = {}
     stale: list[int] = []
     unfilled: list[tuple[int, str]] = []
@@ -306,9 +279,7 @@ def vault_shred_for_request(*, actor: Actor, request: Request) -> int:
         .filter(subject_id__in=subject_ids)
         .values_list("subject_id", flat=True)
     )
-    deleted, _ = VaultEntry.objects.filter(
-        subject_id__in=subject_ids - held
-    ).delete()
+    deleted, _ = VaultEntry.objects.filter(subject_id__in=subject_ids - held).delete()
     audit_record(
         actor=actor,
         action=SHREDDED,

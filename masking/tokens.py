@@ -59,7 +59,9 @@ def normalise(entity: str, value: str) -> str:
     return _SPACES.sub(" ", value).casefold()
 
 
-def value_hash(*, subject_id: int, conversation_id: str, entity: str, value: str) -> str:
+def value_hash(
+    *, subject_id: int, conversation_id: str, entity: str, value: str
+) -> str:
     """The keyed hash a value is stored and found by. Scoped to the subject
     and conversation, so equal values in two conversations are unlinkable."""
     message = f"{subject_id}|{conversation_id}|{entity}|{normalise(entity, value)}"

@@ -6,10 +6,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from consent.api.serializers import ConsentCheckSerializer
+from masking.inputs import MAX_CONVERSATION_ID, MAX_NAME, MAX_TEXT
 from masking.services import (
-    MAX_CONVERSATION_ID,
-    MAX_NAME,
-    MAX_TEXT,
     VAULT_NONE,
     VAULT_REVERSIBLE,
     VAULT_TOKENS,

@@ -14,7 +14,7 @@ from audit.models import AuditEvent
 from connectors.demo.content import Customer
 from masking.demo import sample_message
 from masking.models import VaultEntry
-from tests.masking.conftest import PURPOSE, redact, restore
+from tests.masking.conftest import PURPOSE, consenting, redact, restore
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,13 @@ def test_redact_masks_the_customers_identifiers_and_pattern_pii(
     assert body["consent"]["purpose"] == PURPOSE
     assert body["conversation_id"] == "conv-1"
     assert body["vault"] == "tokens"
-    assert body["counts"] == {"PERSON": 1, "ORDER": 1, "EMAIL": 1, "PHONE": 1, "CARD": 1}
+    assert body["counts"] == {
+        "PERSON": 1,
+        "ORDER": 1,
+        "EMAIL": 1,
+        "PHONE": 1,
+        "CARD": 1,
+    }
     assert body["tokens"][0] == {"token": "<PERSON_1>", "entity": "PERSON"}
     # the answer never carries a value
     raw = response.content.decode()
@@ -69,9 +75,7 @@ def test_the_same_value_keeps_its_token_across_calls_of_a_conversation(
     )
 
     # then each value keeps its number in the conversation, and only there
-    assert second.json()["text"] == (
-        "Not <EMAIL_2>, use <EMAIL_3>; <EMAIL_1> is fine."
-    )
+    assert second.json()["text"] == ("Not <EMAIL_2>, use <EMAIL_3>; <EMAIL_1> is fine.")
     assert second.json()["stored"] == 1
     assert other_conversation.json()["text"] == "<EMAIL_1>"
     assert VaultEntry.objects.filter(conversation_id="conv-1").count() == 3
@@ -109,9 +113,11 @@ def test_tokens_kept_without_values_restore_nothing(
 
 
 def test_restore_never_reveals_another_customers_or_conversations_values(
-    api: APIClient, maria: Customer, refuser: Customer, django_capture_on_commit_callbacks: Any
+    api: APIClient,
+    maria: Customer,
+    refuser: Customer,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    from tests.masking.conftest import consenting
 
     consenting(refuser, True, django_capture_on_commit_callbacks)
     redact(api, maria, f"Mail {maria.email}", reversible=True)

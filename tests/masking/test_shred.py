@@ -21,6 +21,7 @@ from dsr.services.requests import request_close, request_verify
 from evidence.services import evidence_pack_generate
 from masking.demo import sample_message
 from masking.models import VaultEntry
+from masking.selectors import vault_shredded_count
 from masking.tasks import masking_request_started_task
 from tests.evidence.pack_helpers import embedded, flat_text, shows
 from tests.masking.conftest import consenting, redact, restore
@@ -127,6 +128,5 @@ def test_the_task_run_twice_deletes_once_and_the_pack_sums(
         for e in AuditEvent.objects.filter(action="masking.vault_shredded")
     ]
     assert counts == [2, 0]
-    from masking.selectors import vault_shredded_count
 
     assert vault_shredded_count(request=request) == 2
