@@ -18,7 +18,7 @@ from masking.tokens import find_tokens
 from privacydesk.errors import ValidationFailed
 from subjects.claims import claim_blind_index, identity_claims
 from subjects.models import SubjectIdentifier
-from subjects.selectors import subject_find, subjects_identity
+from subjects.selectors import subject_find
 
 SHREDDED = "masking.vault_shredded"
 
@@ -71,12 +71,6 @@ def text_restore(
         restored += 1
     parts.append(text[position:])
     return Restored("".join(parts), restored, len(spans) - restored)
-
-
-def subject_known_values(*, subject_id: int) -> tuple[str, ...]:
-    """What Privacy Desk holds identifying this subject, decrypted, for the
-    detector (in memory only)."""
-    return subjects_identity(subject_ids=[subject_id]).all_values()
 
 
 def subjects_of_request(*, request: Request) -> set[int]:

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, ExpressionWrapper, Max, Q
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -28,11 +28,10 @@ from dsr.models import Request
 from dsr.selectors import holds_active
 from masking.inputs import conversation_id_clean, name_clean, text_clean
 from masking.models import VaultEntry
-from masking.selectors import SHREDDED, subject_known_values, subjects_of_request
+from masking.selectors import SHREDDED, subjects_of_request
 from masking.tokens import normalise, short_entity, token_text, value_hash
 from subjects.claims import identity_claims
-from subjects.models import DataSubject
-from subjects.selectors import subject_find
+from subjects.selectors import subject_identity_find
 from subjects.services import subject_get_or_create
 
 # A reused entry's last_used_at is rewritten at most this often (not per turn).
@@ -95,11 +94,9 @@ def text_mask(
     answer = consent_check(actor=actor, identity=identity, purpose=purpose)
     claims = identity_claims(identity)
     allowed = bool(answer["allowed"])
-    subject = subject_find(claims=claims)
-    known = {value for _, _, value in claims} | ({name} if name else set())
-    if subject is not None:
-        known |= set(subject_known_values(subject_id=subject.pk))
-    found = detect(text, known=tuple(sorted(known)))
+    subject_id, held = subject_identity_find(claims=claims)
+    known = {value for _, _, value in claims} | set(held.all_values())
+    found = detect(text, known=tuple(sorted(known | ({name} if name else set()))))
     masked = Masked(
         text=text,
         allowed=allowed,
@@ -112,11 +109,11 @@ def text_mask(
         return masked
     spans = [(item, short_entity(item.entity)) for item in found]
     if allowed:
-        if subject is None:
-            subject = subject_get_or_create(claims=claims)
+        if subject_id is None:
+            subject_id = subject_get_or_create(claims=claims).pk
         numbers, masked.stored = _vault_tokens(
             actor=actor,
-            subject=subject,
+            subject_id=subject_id,
             conversation_id=conversation_id,
             values=[(entity, text[d.start : d.end]) for d, entity in spans],
             reversible=reversible,
@@ -157,7 +154,7 @@ def _call_numbers(values: Iterable[tuple[str, str]]) -> dict[Key, int]:
 def _vault_tokens(
     *,
     actor: Actor,
-    subject: DataSubject,
+    subject_id: int,
     conversation_id: str,
     values: list[tuple[str, str]],
     reversible: bool,
@@ -170,24 +167,25 @@ def _vault_tokens(
         key = (entity, normalise(entity, value))
         if key not in wanted:
             digest = value_hash(
-                subject_id=subject.pk,
+                subject_id=subject_id,
                 conversation_id=conversation_id,
                 entity=entity,
                 value=value,
             )
             wanted[key] = (digest, value)
-    by_hash = {digest: key for key, (digest, _) in wanted.items()}
+    entries = VaultEntry.objects.filter(
+        subject_id=subject_id, conversation_id=conversation_id
+    )
     for _ in range(_NUMBER_TRIES):
         try:
-            with transaction.atomic():
-                return _vault_tokens_once(
-                    actor=actor,
-                    subject=subject,
-                    conversation_id=conversation_id,
-                    wanted=wanted,
-                    by_hash=by_hash,
-                    reversible=reversible,
-                )
+            return _vault_tokens_once(
+                actor=actor,
+                entries=entries,
+                subject_id=subject_id,
+                conversation_id=conversation_id,
+                wanted=wanted,
+                reversible=reversible,
+            )
         except IntegrityError:
             continue  # another call numbered first: read again
     raise RuntimeError("masking vault: numbering kept colliding")
@@ -196,70 +194,68 @@ def _vault_tokens(
 def _vault_tokens_once(
     *,
     actor: Actor,
-    subject: DataSubject,
+    entries: QuerySet[VaultEntry],
+    subject_id: int,
     conversation_id: str,
     wanted: dict[Key, tuple[str, str]],
-    by_hash: dict[str, Key],
     reversible: bool,
 ) -> tuple[dict[Key, int], int]:
+    """One read of the conversation's entries (a conversation holds tens of
+    values, so all of them: the hits and each entity's highest number in one
+    query, no value decrypted), then, only if something is new, one write."""
     now = timezone.now()
-    entries = VaultEntry.objects.filter(
-        subject=subject, conversation_id=conversation_id
-    )
+    by_hash = {digest: key for key, (digest, _) in wanted.items()}
     numbers: dict[Key, int] = {}
+    highest: dict[str, int] = {}
     stale: list[int] = []
     unfilled: list[tuple[int, str]] = []
-    found = (
-        entries.filter(value_hash__in=list(by_hash))
-        # Whether a value is kept, without decrypting it.
-        .annotate(kept=ExpressionWrapper(~Q(value=""), output_field=BooleanField()))
-        .values_list("pk", "value_hash", "number", "kept", "last_used_at")
-    )
-    for pk, digest, number, kept, last_used_at in found:
-        key = by_hash[digest]
+    rows = entries.annotate(
+        kept=ExpressionWrapper(~Q(value=""), output_field=BooleanField())
+    ).values_list("pk", "entity", "number", "value_hash", "kept", "last_used_at")
+    for pk, entity, number, digest, kept, last_used_at in rows:
+        highest[entity] = max(highest.get(entity, 0), number)
+        key = by_hash.get(digest)
+        if key is None:
+            continue
         numbers[key] = number
         if reversible and not kept:
             unfilled.append((pk, wanted[key][1]))
         elif last_used_at < now - LAST_USED_STEP:
             stale.append(pk)
     new = [key for key in wanted if key not in numbers]
-    if new:
-        highest: dict[str, int] = dict(
-            entries.order_by()
-            .values("entity")
-            .annotate(top=Max("number"))
-            .values_list("entity", "top")
-        )
-        opened = not highest
-        rows = []
-        for key in new:
-            entity = key[0]
-            highest[entity] = numbers[key] = highest.get(entity, 0) + 1
-            digest, value = wanted[key]
-            rows.append(
-                VaultEntry(
-                    subject=subject,
-                    conversation_id=conversation_id,
-                    entity=entity,
-                    number=numbers[key],
-                    value_hash=digest,
-                    value=value if reversible else "",
-                    last_used_at=now,
-                )
+    if not (new or unfilled or stale):
+        return numbers, 0  # every value known: a read, no transaction
+    opened = not highest
+    rows_new = []
+    for key in new:
+        entity = key[0]
+        highest[entity] = numbers[key] = highest.get(entity, 0) + 1
+        digest, value = wanted[key]
+        rows_new.append(
+            VaultEntry(
+                subject_id=subject_id,
+                conversation_id=conversation_id,
+                entity=entity,
+                number=numbers[key],
+                value_hash=digest,
+                value=value if reversible else "",
+                last_used_at=now,
             )
-        VaultEntry.objects.bulk_create(rows)
-        if opened:  # one audit event per conversation, not one per turn
+        )
+    with transaction.atomic():
+        VaultEntry.objects.bulk_create(rows_new)
+        for pk, value in unfilled:
+            VaultEntry.objects.filter(pk=pk).update(value=value, last_used_at=now)
+        if stale:
+            VaultEntry.objects.filter(pk__in=stale).update(last_used_at=now)
+        if opened and rows_new:  # one audit event per conversation, not per turn
             audit_record(
                 actor=actor,
                 action="masking.vault_opened",
-                obj=subject,
-                data={"entries": len(rows), "reversible": reversible},
+                obj=rows_new[0].subject,
+                data={"entries": len(rows_new), "reversible": reversible},
             )
-    for pk, value in unfilled:
-        VaultEntry.objects.filter(pk=pk).update(value=value, last_used_at=now)
-    if stale:
-        VaultEntry.objects.filter(pk__in=stale).update(last_used_at=now)
-    return numbers, len(new)
+    return numbers, len(rows_new)
 
 
 # --- crypto-shredding ---------------------------------------------------------
