@@ -209,9 +209,11 @@ def _vault_tokens_once(
     highest: dict[str, int] = {}
     stale: list[int] = []
     unfilled: list[tuple[int, str]] = []
-    rows = entries.annotate(
-        kept=ExpressionWrapper(~Q(value=""), output_field=BooleanField())
-    ).values_list("pk", "entity", "number", "value_hash", "kept", "last_used_at")
+    rows = (
+        entries.order_by()
+        .annotate(kept=ExpressionWrapper(~Q(value=""), output_field=BooleanField()))
+        .values_list("pk", "entity", "number", "value_hash", "kept", "last_used_at")
+    )
     for pk, entity, number, digest, kept, last_used_at in rows:
         highest[entity] = max(highest.get(entity, 0), number)
         key = by_hash.get(digest)

@@ -72,9 +72,9 @@ def subject_identity_find(*, claims: list[Claim]) -> tuple[int | None, Identity]
         matches |= Q(kind=kind, namespace=namespace, blind_index=index)
     rows = list(
         SubjectIdentifier.objects.filter(
-            subject_id__in=SubjectIdentifier.objects.filter(matches).values(
-                "subject_id"
-            )
+            subject_id__in=SubjectIdentifier.objects.filter(matches)
+            .order_by()
+            .values("subject_id")
         )
         .order_by("created_at", "pk")
         .values_list("subject_id", "kind", "namespace", "blind_index", "value")
