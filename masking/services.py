@@ -285,3 +285,34 @@ def vault_shred_for_request(*, actor: Actor, request: Request) -> int:
         data={"entries": deleted, "held": bool(held & subject_ids)},
     )
     return deleted
+
+
+PURGE_BATCH = 1_000
+
+
+def vault_purge_idle(*, actor: Actor, idle_days: int) -> int:
+    """Forget vault entries unused for `idle_days` (the conversation is over;
+    its tokens in old AI logs then point at nothing). Bounded batches by key,
+    each in a short transaction with its audit event; safe to run twice."""
+    actor.require(Perm.MASKING_SHRED)
+    cutoff = timezone.now() - timedelta(days=idle_days)
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                VaultEntry.objects.filter(last_used_at__lt=cutoff)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:PURGE_BATCH]
+            )
+            if not batch:
+                return deleted
+            count, _ = VaultEntry.objects.filter(
+                pk__in=batch, last_used_at__lt=cutoff
+            ).delete()
+            audit_record(
+                actor=actor,
+                action="masking.vault_purged",
+                obj=None,
+                data={"entries": count, "idle_days": idle_days},
+            )
+        deleted += count

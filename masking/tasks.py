@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from accounts.actors import actor_system
 from dsr.choices import RequestKind
 from dsr.models import Request
-from masking.services import vault_shred_for_request
+from masking.services import vault_purge_idle, vault_shred_for_request
 
 
 @shared_task(acks_late=True)
@@ -19,3 +20,11 @@ def masking_request_started_task(request_id: int) -> None:
     if request is None:
         return
     vault_shred_for_request(actor=actor_system("masking"), request=request)
+
+
+@shared_task(acks_late=True)
+def vault_purge_idle_task() -> int:
+    """Daily (settings.CELERY_BEAT_SCHEDULE): forget idle conversations."""
+    return vault_purge_idle(
+        actor=actor_system("masking"), idle_days=settings.MASKING_VAULT_IDLE_DAYS
+    )

@@ -263,6 +263,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consent.tasks.sweep_consent_propagations_task",
         "schedule": float(TASK_SWEEP_SECONDS),
     },
+    "purge-idle-masking-vault": {
+        "task": "masking.tasks.vault_purge_idle_task",
+        "schedule": crontab(minute=45, hour=3),
+    },
     "purge-expired-access-packages": {
         "task": "dsr.tasks.purge_expired_access_packages_task",
         "schedule": crontab(minute=30, hour=3),
@@ -321,6 +325,9 @@ ACCESS_PACKAGE_LINK_DAYS = env_int("ACCESS_PACKAGE_LINK_DAYS", 7)
 # The ZIP holds every record we found: it is deleted this many days after it
 # was built (its digest and contents list stay as evidence).
 ACCESS_PACKAGE_KEEP_DAYS = env_int("ACCESS_PACKAGE_KEEP_DAYS", 30)
+# The masking vault forgets a conversation's tokens this many days after
+# their last use (an erasure deletes a customer's at once).
+MASKING_VAULT_IDLE_DAYS = env_int("MASKING_VAULT_IDLE_DAYS", 30)
 # Art. 20 covers only data the subject provided: the record categories that
 # count as provided in a portability export. Empty means every category.
 PORTABILITY_CATEGORIES = env_list("PORTABILITY_CATEGORIES")

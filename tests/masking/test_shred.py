@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from evidence.services import evidence_pack_generate
 from masking.demo import sample_message
 from masking.models import VaultEntry
 from masking.selectors import vault_shredded_count
-from masking.tasks import masking_request_started_task
+from masking.tasks import masking_request_started_task, vault_purge_idle_task
 from tests.evidence.pack_helpers import embedded, flat_text, shows
 from tests.masking.conftest import consenting, redact, restore
 
@@ -130,3 +131,32 @@ def test_the_task_run_twice_deletes_once_and_the_pack_sums(
     assert counts == [2, 0]
 
     assert vault_shredded_count(request=request) == 2
+
+
+def test_idle_conversations_are_forgotten_in_batches(
+    api: APIClient, maria: Customer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given three conversations, two of them idle for longer than the setting
+    for conversation in ("old-1", "old-2", "fresh"):
+        redact(
+            api,
+            maria,
+            f"{maria.email} {maria.phone}",
+            reversible=True,
+            conversation_id=conversation,
+        )
+    VaultEntry.objects.exclude(conversation_id="fresh").update(
+        last_used_at=timezone.now() - timedelta(days=31)
+    )
+    monkeypatch.setattr("masking.services.PURGE_BATCH", 3)
+
+    # when the daily task runs (twice: the second finds nothing)
+    assert vault_purge_idle_task() == 4
+    assert vault_purge_idle_task() == 0
+
+    # then only the fresh conversation is left, each batch audited
+    assert set(VaultEntry.objects.values_list("conversation_id", flat=True)) == {
+        "fresh"
+    }
+    purged = AuditEvent.objects.filter(action="masking.vault_purged")
+    assert [e.data["entries"] for e in purged] == [3, 1]
