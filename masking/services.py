@@ -30,7 +30,7 @@ from masking.inputs import conversation_id_clean, name_clean, text_clean
 from masking.models import VaultEntry
 from masking.selectors import SHREDDED, subjects_of_request
 from masking.tokens import normalise, short_entity, token_text, value_hash
-from subjects.claims import identity_claims
+from subjects.claims import Claim, identity_claims
 from subjects.selectors import subject_identity_find
 from subjects.services import subject_get_or_create
 
@@ -110,7 +110,7 @@ def text_mask(
     spans = [(item, short_entity(item.entity)) for item in found]
     if allowed:
         if subject_id is None:
-            subject_id = subject_get_or_create(claims=claims).pk
+            subject_id = _subject_for_vault(claims)
         numbers, masked.stored = _vault_tokens(
             actor=actor,
             subject_id=subject_id,
@@ -135,6 +135,20 @@ def text_mask(
             seen.add(tokens[item])
             masked.tokens.append({"token": tokens[item], "entity": entity})
     return masked
+
+
+def _subject_for_vault(claims: list[Claim]) -> int:
+    """The subject a vault is kept for, created when unknown (a purpose
+    allowed by default needs no consent record, so no subject may exist
+    yet). Two first calls racing: the loser finds the winner's subject."""
+    try:
+        with transaction.atomic():
+            return subject_get_or_create(claims=claims).pk
+    except IntegrityError:
+        subject_id, _ = subject_identity_find(claims=claims)
+        if subject_id is None:
+            raise
+        return subject_id
 
 
 Key = tuple[str, str]  # (token entity, normalised value)

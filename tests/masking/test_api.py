@@ -12,8 +12,11 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from connectors.demo.content import Customer
+from consent.models import Purpose
 from masking.demo import sample_message
 from masking.models import VaultEntry
+from subjects.claims import identity_claims
+from subjects.selectors import subject_find
 from tests.masking.conftest import PURPOSE, consenting, redact, restore
 
 pytestmark = pytest.mark.django_db
@@ -243,3 +246,32 @@ def test_a_token_without_masking_use_is_refused_and_nothing_changes(
     assert (refused.status_code, refused_restore.status_code) == (403, 403)
     assert unauthenticated.status_code == 401
     assert VaultEntry.objects.count() == 0
+
+
+def test_a_purpose_allowed_by_default_keeps_a_vault_for_a_new_customer(
+    api: APIClient,
+) -> None:
+    # given a purpose that needs no consent, and a customer never seen before
+    Purpose.objects.filter(slug="analytics").update(default_granted=True)
+    body = {
+        "identity": {"email": "first.contact@example.com"},
+        "purpose": "analytics",
+        "conversation_id": "c-1",
+        "text": "I am first.contact@example.com",
+        "reversible": True,
+    }
+
+    # when
+    answer = api.post("/api/v1/redact/", body, format="json").json()
+    restored = api.post(
+        "/api/v1/restore/",
+        {"identity": body["identity"], "conversation_id": "c-1", "text": "<EMAIL_1>"},
+        format="json",
+    ).json()
+
+    # then the customer now exists, holding the vault
+    assert (answer["allowed"], answer["vault"]) == (True, "reversible")
+    subject = subject_find(claims=identity_claims(body["identity"]))
+    assert subject is not None
+    assert VaultEntry.objects.get().subject == subject
+    assert restored["text"] == "first.contact@example.com"
