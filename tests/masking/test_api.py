@@ -5,9 +5,11 @@ conversation, values back only for the same customer and conversation."""
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
@@ -275,3 +277,35 @@ def test_a_purpose_allowed_by_default_keeps_a_vault_for_a_new_customer(
     assert subject is not None
     assert VaultEntry.objects.get().subject == subject
     assert restored["text"] == "first.contact@example.com"
+
+
+def test_a_token_kept_without_its_value_gets_it_when_asked_reversibly(
+    api: APIClient, maria: Customer
+) -> None:
+    redact(api, maria, f"Mail {maria.email}")
+    VaultEntry.objects.update(last_used_at=timezone.now() - timedelta(days=2))
+    assert restore(api, maria, "<EMAIL_1>").json()["restored"] == 0
+
+    again = redact(api, maria, f"I said {maria.email}", reversible=True).json()
+
+    assert (again["text"], again["stored"]) == ("I said <EMAIL_1>", 0)
+    assert restore(api, maria, "<EMAIL_1>").json()["text"] == maria.email
+    entry = VaultEntry.objects.get()
+    assert entry.last_used_at > timezone.now() - timedelta(minutes=1)
+
+
+def test_reusing_a_token_marks_it_used_at_most_hourly(
+    api: APIClient, maria: Customer
+) -> None:
+    redact(api, maria, maria.email)
+    long_ago = timezone.now() - timedelta(days=2)
+    recently = timezone.now() - timedelta(minutes=10)
+    VaultEntry.objects.update(last_used_at=long_ago)
+
+    redact(api, maria, maria.email)
+    refreshed = VaultEntry.objects.get().last_used_at
+    VaultEntry.objects.update(last_used_at=recently)
+    redact(api, maria, maria.email)
+
+    assert refreshed > long_ago + timedelta(days=1)
+    assert VaultEntry.objects.get().last_used_at == recently
