@@ -5,6 +5,9 @@ The identity travels in the body, never in a URL; nothing here logs the text.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import Any, TypeGuard
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
@@ -20,6 +23,24 @@ from masking.services import text_mask
 from privacydesk.apikit import error_responses, parse
 
 TAGS = ["masking"]
+_REQUIRED = {"identity", "purpose", "conversation_id", "text"}
+_OPTIONAL = {"name", "reversible"}
+
+
+def _plain_mask_body(data: Any) -> TypeGuard[dict[str, Any]]:
+    """The usual body, checked by hand: on this hot path the serializer costs
+    a fifth of the masking. The service still checks every value (errors
+    name the field); anything unusual goes through the serializer."""
+    return (
+        isinstance(data, dict)
+        and _REQUIRED <= data.keys() <= _REQUIRED | _OPTIONAL
+        and isinstance(data["identity"], dict)
+        and isinstance(data["purpose"], str)
+        and isinstance(data["conversation_id"], str)
+        and isinstance(data["text"], str)
+        and isinstance(data.get("reversible", False), bool)
+        and isinstance(data.get("name", ""), str | None)
+    )
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -57,7 +78,9 @@ class RedactView(_MaskingApi):
         tags=TAGS,
     )
     def post(self, request: Request) -> Response:
-        data = parse(s.MaskInputSerializer, request.data)
+        data = request.data
+        if not _plain_mask_body(data):
+            data = parse(s.MaskInputSerializer, data)
         masked = text_mask(
             actor=client_actor(request),
             identity=data["identity"],
@@ -65,9 +88,10 @@ class RedactView(_MaskingApi):
             conversation_id=data["conversation_id"],
             text=data["text"],
             name=data.get("name"),
-            reversible=data["reversible"],
+            reversible=data.get("reversible", False),
         )
-        return Response(s.MaskSerializer(masked).data)
+        # The dataclass is the answer's shape (MaskSerializer documents it).
+        return Response(asdict(masked))
 
 
 class RestoreView(_MaskingApi):
