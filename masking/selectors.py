@@ -1,5 +1,5 @@
-"""Reads of the masking vault: putting values back into a model's reply, the
-identifiers a subject is known by, and what an erasure shredded."""
+"""Reads of the masking vault: putting values back into a model's reply,
+whose vault an erasure shreds, and what it shredded."""
 
 from __future__ import annotations
 
