@@ -27,6 +27,11 @@ class Scope(models.TextChoices):
     # An AI agent masking a customer's message before a model sees it (the
     # answer carries the consent check for the purpose, so it includes it).
     MASKING_USE = "masking:use", "Mask text for a model and restore its replies"
+    TRAINING_READ = (
+        "training:read",
+        "Read training exclusions, their export key, registered datasets",
+    )
+    TRAINING_WRITE = "training:write", "Register training datasets"
     # A controller calling /opendsr/v1/: its own requests only, nothing else.
     OPENDSR_SUBMIT = (
         "opendsr:submit",

@@ -35,6 +35,8 @@ class Perm(StrEnum):
     RETENTION_MANAGE = "retention.manage"  # policies, holds, runs
     MASKING_USE = "masking.use"  # mask text, restore a reply
     MASKING_SHRED = "masking.shred"  # delete a subject's vault (erasure)
+    TRAINING_VIEW = "training.view"  # exclusions, the export key, datasets
+    TRAINING_MANAGE = "training.manage"  # register datasets
     # The internal copy of an evidence pack carries the subject's identifiers.
     EVIDENCE_INTERNAL = "evidence.internal"
 
@@ -63,6 +65,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CONNECTORS_VIEW,
             Perm.CONSENT_VIEW,
             Perm.RETENTION_VIEW,
+            Perm.TRAINING_VIEW,
         }
     ),
 }
@@ -92,6 +95,8 @@ SCOPE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Scope.RETENTION_READ: frozenset({Perm.RETENTION_VIEW}),
     Scope.RETENTION_WRITE: frozenset({Perm.RETENTION_MANAGE}),
     Scope.MASKING_USE: frozenset({Perm.MASKING_USE, Perm.CONSENT_CHECK}),
+    Scope.TRAINING_READ: frozenset({Perm.TRAINING_VIEW}),
+    Scope.TRAINING_WRITE: frozenset({Perm.TRAINING_MANAGE}),
     # A controller vouches for its subjects (OpenDSR's protocol flow: the
     # controller verifies, then distributes) and states when the subject
     # asked (`submitted_time`, the start of the legal clock). Its requests

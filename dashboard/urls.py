@@ -36,6 +36,7 @@ urlpatterns = [
         name="task_action",
     ),
     path("audit/", views.audit_log, name="audit_log"),
+    path("training/", views.training_datasets, name="training_datasets"),
     path("api-clients/", views.api_clients, name="api_clients"),
     path(
         "api-clients/<uuid:public_id>/revoke/",

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "evidence",
     "retention",
     "opendsr",
+    "training",
     "portal",
     "dashboard",
 ]
@@ -242,6 +243,19 @@ REQUEST_STARTED_TASKS = [
     "masking.tasks.masking_request_started_task",
 ]
 PURGE_RUN_ENDED_TASKS = ["evidence.tasks.purge_run_evidence_pack_task"]
+# Requests just verified (args: a list of request ids, one message per
+# verification or intake batch): erasures and objections exclude the subject
+# from model training.
+REQUEST_VERIFIED_TASKS = ["training.tasks.training_requests_verified_task"]
+# A consent choice applied (args: the subject id); an entry's second part is
+# the purpose slug it is sent for, so other purposes cost no message.
+TRAINING_CONSENT_PURPOSE = env_str("TRAINING_CONSENT_PURPOSE", "ai_training")
+CONSENT_CHANGED_TASKS = [
+    ("training.tasks.training_consent_changed_task", TRAINING_CONSENT_PURPOSE)
+]
+# The most conversation ids, blind indexes or owners one dataset registration
+# may list (each list); a larger dataset is registered by a pipeline in parts.
+TRAINING_DATASET_MAX_IDS = env_int("TRAINING_DATASET_MAX_IDS", 10_000)
 # A priority only orders what is queued; an evidence pack (a second or so of
 # CPU) taken by an idle worker still holds it while request tasks arrive. So
 # a pack waits, re-queued every BACKGROUND_YIELD_SECONDS, while request tasks
@@ -393,6 +407,9 @@ SPECTACULAR_SETTINGS = {
         "OpenDsrRequestTypeEnum": "connectors.opendsr_protocol.REQUEST_TYPES",
         "OpenDsrIdentityTypeEnum": "connectors.opendsr_protocol.IDENTITY_TYPES",
         "OpenDsrStatusEnum": "connectors.opendsr_protocol.STATUSES",
+        "ExclusionReasonEnum": "training.choices.ExclusionReason",
+        "PauseReasonEnum": "dsr.choices.PauseReason",
+        "ExclusionEntryActionEnum": "training.choices.EntryAction",
     },
 }
 

@@ -23,7 +23,8 @@ def wired_tasks_send(
     """Send every Celery task named in `settings.<setting>` with `args`;
     returns their names. An entry is a dotted name, or (name, channel):
     sent only for a request that came by that channel (the OpenDSR door's
-    status callbacks), so other requests cost no message. Each is sent as
+    status callbacks), so other requests cost no message; for consent the
+    channel is the purpose's slug (CONSENT_CHANGED_TASKS). Each is sent as
     itself (`apply_async`), so its route and priority (CELERY_TASK_ROUTES)
     apply, and eager mode in tests."""
     names: list[str] = []

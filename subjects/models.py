@@ -59,3 +59,30 @@ class SubjectIdentifier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.subject_id}"
+
+
+class SubjectConversation(models.Model):
+    """A conversation known to involve a subject (for training exclusions)."""
+
+    subject = models.ForeignKey(
+        DataSubject, on_delete=models.CASCADE, related_name="conversations"
+    )
+    conversation_id = models.CharField(max_length=200)
+    # Who told us: "dataset:<name>", "masking", ...
+    source = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "conversation_id"],
+                name="unique_subject_conversation",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["conversation_id"], name="subject_conversation_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"conversation of {self.subject_id}"

@@ -11,7 +11,7 @@ from privacydesk import crypto
 from privacydesk.identity import Identity
 from subjects.choices import IdentifierKind
 from subjects.claims import Claim, claim_blind_index
-from subjects.models import DataSubject, SubjectIdentifier
+from subjects.models import DataSubject, SubjectConversation, SubjectIdentifier
 
 
 def subject_find(*, claims: list[Claim]) -> DataSubject | None:
@@ -98,4 +98,13 @@ def _identity_find_sql(claim_count: int) -> str:
         f"SELECT subject_id, kind, namespace, blind_index, value FROM {table} "
         f"WHERE subject_id IN (SELECT subject_id FROM {table} WHERE {matches}) "
         "ORDER BY created_at, id"
+    )
+
+
+def subject_conversation_ids(*, subject_id: int) -> list[str]:
+    """The conversation ids recorded for a subject, oldest first."""
+    return list(
+        SubjectConversation.objects.filter(subject_id=subject_id)
+        .order_by("created_at", "pk")
+        .values_list("conversation_id", flat=True)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from privacydesk.history import history_bulk_create
 from subjects.claims import Claim, claim_blind_index
-from subjects.models import DataSubject, SubjectIdentifier
+from subjects.models import DataSubject, SubjectConversation, SubjectIdentifier
 
 
 def subject_get_or_create(*, claims: list[Claim]) -> DataSubject:
@@ -89,3 +89,23 @@ def subject_link_identifiers(*, subject: DataSubject, claims: list[Claim]) -> in
         )
         linked += 1
     return linked
+
+
+def subject_conversations_record(
+    *, subject: DataSubject, conversation_ids: list[str], source: str
+) -> int:
+    """Remember that these conversations involve the subject; returns how many
+    were new. A conversation already recorded for the subject is left as is."""
+    wanted = list(dict.fromkeys(conversation_ids))
+    known = set(
+        SubjectConversation.objects.filter(
+            subject=subject, conversation_id__in=wanted
+        ).values_list("conversation_id", flat=True)
+    )
+    rows = [
+        SubjectConversation(subject=subject, conversation_id=item, source=source)
+        for item in wanted
+        if item not in known
+    ]
+    SubjectConversation.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

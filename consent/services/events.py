@@ -35,6 +35,7 @@ from consent.services.states import (
     consent_withdrawal_follow_up,
 )
 from privacydesk.errors import NotPermitted, ValidationFailed
+from privacydesk.wiring import wired_tasks_send
 from subjects.models import DataSubject, SubjectIdentifier
 
 
@@ -148,6 +149,16 @@ def consent_record(
         )
         if applied and action == ConsentAction.WITHDRAW:
             consent_withdrawal_follow_up(actor, event, purpose, previous)
+        if applied:
+            # What the composition root wired to a changed choice, scoped by
+            # purpose slug (settings.CONSENT_CHANGED_TASKS: the training
+            # exclusions follow the model-training purpose).
+            subject_id, slug = subject.pk, purpose.slug
+            transaction.on_commit(
+                lambda: wired_tasks_send(
+                    "CONSENT_CHANGED_TASKS", args=[subject_id], channel=slug
+                )
+            )
         known = SubjectIdentifier.objects.filter(subject=subject).values_list(
             "blind_index", flat=True
         )

@@ -35,6 +35,7 @@ from dashboard.views.retention import (
     retention_runs,
 )
 from dashboard.views.tasks import task_action
+from dashboard.views.training import training_datasets
 
 __all__ = [
     "StaffLoginView",
@@ -66,4 +67,5 @@ __all__ = [
     "retention_runs",
     "run_evidence_pdf",
     "task_action",
+    "training_datasets",
 ]

@@ -42,6 +42,7 @@ from dsr.services.request_inputs import (
 )
 from privacydesk.errors import ValidationFailed
 from privacydesk.history import history_bulk_create
+from privacydesk.wiring import wired_tasks_send
 from subjects.claims import Claim, identity_claims
 from subjects.services import subjects_get_or_create
 
@@ -202,6 +203,9 @@ def requests_record(
         history_bulk_create(Request, requests)
         ClockPause.objects.bulk_create([p for own in pauses for p in own])
         started = [r for r in requests if r.status == RequestStatus.IN_PROGRESS]
+        request_verified_send(
+            request_ids=[r.pk for r in requests if r.verified_at is not None]
+        )
         for request in requests:
             _audit_intake(actor, request, method)
         planned = dict(
@@ -253,3 +257,13 @@ def _prefetched(request: Request, name: str, rows: list[Any]) -> None:
     queryset._prefetch_done = True
     cache = request.__dict__.setdefault("_prefetched_objects_cache", {})
     cache[name] = queryset
+
+
+def request_verified_send(*, request_ids: list[int]) -> None:
+    """After commit, what the composition root wired to a verification
+    (settings.REQUEST_VERIFIED_TASKS: an erasure or objection excludes the
+    subject from model training), one message for the lot."""
+    if request_ids:
+        transaction.on_commit(
+            lambda: wired_tasks_send("REQUEST_VERIFIED_TASKS", args=[request_ids])
+        )

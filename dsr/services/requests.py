@@ -27,6 +27,7 @@ from dsr.models import Request, RequestNote
 from dsr.services.execution.planning import request_plan_tasks
 from dsr.services.intake import (
     request_input_clean,
+    request_verified_send,
     requests_inputs_clean,
     requests_record,
 )
@@ -145,6 +146,7 @@ def request_mark_verified(*, actor: Actor, request: Request, method: str) -> Req
             request.status = RequestStatus.IN_PROGRESS
         request.save(update_fields=[*_VERIFIED_FIELDS, *DEADLINE_FIELDS])
         request_audit(actor, request, "verified", method=method, due_on=request.due_on)
+        request_verified_send(request_ids=[request.pk])
         if starts:
             _begin_work(actor=actor, request=request, first=True)
         return request

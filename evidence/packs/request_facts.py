@@ -34,6 +34,7 @@ from evidence.packs.request_timeline import deadline_part, request_part, timelin
 from evidence.packs.store_facts import rectification_part, stores_part
 from masking.selectors import vault_shredded_count
 from subjects.models import SubjectIdentifier
+from training.selectors import training_pack_facts
 
 if TYPE_CHECKING:
     from consent.models import ConsentEvent
@@ -107,6 +108,8 @@ def request_facts(
         "recipient_notifications": [],
         "consent": consent,
         "masking": _masking(request),
+        # erasure and objection only: the exclusion and the datasets to rebuild
+        "training": training_pack_facts(request=request),
         "audit": {
             "scope": {
                 "object_type": "dsr.request",

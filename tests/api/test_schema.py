@@ -9,8 +9,9 @@ content type, header and body is the one the schema documents.
 
 So that the answers about real objects are checked too, not only 404s, a
 few objects are first made through the API itself (a request, connectors of
-two kinds, a consent, a retention policy, a hold and a run), and a path id
-generated well-formed is pointed at the object of its kind.
+two kinds, a consent, a retention policy, a hold, a run and a training
+dataset), and a path id generated well-formed is pointed at the object of
+its kind.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ ID_OWNERS = {
     "/api/v1/retention/policies/{id}/": "policy",
     "/api/v1/retention/holds/{id}/": "hold",
     "/api/v1/retention/runs/{id}/": "run",
+    "/api/v1/datasets/{id}/": "dataset",
 }
 IDENTITY = {"email": "ada.lovelace@example.com"}
 # PDFs take a while to render: one real one per operation is enough.
@@ -202,6 +204,12 @@ class Objects:
             {"identity": IDENTITY, "purpose": purposes[0]["slug"], "action": "grant"},
         )
         return {"id": consent["subject"]}
+
+    def _dataset(self) -> dict[str, Any]:
+        return self._post(
+            "/api/v1/datasets/",
+            {"name": "support-chats", "version": "1", "conversation_ids": ["c-1"]},
+        )
 
     def _policy(self) -> dict[str, Any]:
         return self._post(

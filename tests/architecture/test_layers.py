@@ -52,8 +52,20 @@ LAYERS: dict[str, set[str]] = {
         "accounts",
         "privacydesk",
     },
+    # Training exclusions and datasets: reads consent and dsr; nothing below
+    # imports it (the lifecycle and consent reach it by task name).
+    "training": {
+        "consent",
+        "dsr",
+        "subjects",
+        "connectors",
+        "audit",
+        "accounts",
+        "privacydesk",
+    },
     "evidence": {
         "masking",
+        "training",
         "retention",
         "consent",
         "dsr",

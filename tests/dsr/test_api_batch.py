@@ -74,11 +74,15 @@ def test_a_batch_of_50_is_recorded_in_order_in_one_transaction(
     )
     for action in ("received", "verified", "started", "fanned_out"):
         assert actions.count(f"request.{action}") == 50
-    # in one audit append, one message to the broker after commit, and a
-    # number of statements that does not grow with the batch
+    # in one audit append, one message to the broker after commit for the
+    # tasks and one for what is wired to a verification (REQUEST_VERIFIED_
+    # TASKS), and a number of statements that does not grow with the batch
     appends = [q for q in queries.captured_queries if "audit_append_many" in q["sql"]]
     assert len(appends) == 1
-    assert len(sent) == 1
+    assert sorted(callback.__qualname__.split(".")[0] for callback in sent) == [
+        "request_verified_send",
+        "tasks_enqueue_after_commit",
+    ]
     assert len(queries.captured_queries) <= 20
 
 

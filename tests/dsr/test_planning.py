@@ -34,12 +34,16 @@ def test_verification_starts_the_request_and_plans_one_task_per_store(
 
     # then it is in progress with one queued task per store, each marked as
     # handed to the broker when it was written, and the broker is called once
+    # for them (and once for what is wired to a verification)
     tasks = list(RequestTask.objects.filter(request=request).order_by("pk"))
     assert request.status == RequestStatus.IN_PROGRESS
     assert [t.connector.name for t in tasks] == ["billing-desk", "legacy-crm"]
     assert all(t.status == TaskStatus.PENDING for t in tasks)
     assert all(t.enqueued_at is not None for t in tasks)
-    assert len(sent) == 1
+    assert sorted(callback.__qualname__.split(".")[0] for callback in sent) == [
+        "request_verified_send",
+        "tasks_enqueue_after_commit",
+    ]
     assert _fanned_out(request) == [
         {"tasks": [str(t.public_id) for t in tasks], "action": "erase"}
     ]

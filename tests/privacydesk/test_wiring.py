@@ -41,3 +41,21 @@ def test_an_entry_scoped_to_a_channel_is_sent_only_for_that_channel(
     assert wired_tasks_send(
         "REQUEST_STARTED_TASKS", args=[missing], channel="opendsr"
     ) == [STATUS]
+
+
+def test_consent_changes_reach_training_only_for_the_training_purpose() -> None:
+    changed = "training.tasks.training_consent_changed_task"
+    missing = 0  # no such subject: the task does nothing with it
+
+    for slug in ("marketing_email", "ai_processing"):
+        assert (
+            wired_tasks_send("CONSENT_CHANGED_TASKS", args=[missing], channel=slug)
+            == []
+        )
+    assert wired_tasks_send(
+        "CONSENT_CHANGED_TASKS", args=[missing], channel="ai_training"
+    ) == [changed]
+    # every verification is told (training keeps erasures and objections)
+    assert wired_tasks_send("REQUEST_VERIFIED_TASKS", args=[[missing]]) == [
+        "training.tasks.training_requests_verified_task"
+    ]

@@ -15,12 +15,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from connectors.demo.config import DEMO_CUSTOMERS, demo_stores_seed
 from connectors.demo.content import customer as demo_customer
 from dsr.demo import DEMO_PASSWORD, DEMO_STAFF, demo_seed
+from training.demo import DEMO_DATASET, training_demo_seed
 
 
 class Command(BaseCommand):
     help = (
-        "Create demo staff users, a dozen demo requests and the demo stores; "
-        "safe to run again."
+        "Create demo staff users, a dozen demo requests, the demo stores and a "
+        "training dataset; safe to run again."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -57,6 +58,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Connector {name}: {'created' if made else 'exists already'}"
             )
+        training = training_demo_seed()
+        self.stdout.write(
+            f"Training dataset {DEMO_DATASET}: registered "
+            f"{', '.join(training.registered) or 'no version'}; "
+            f"{training.existing} existed already."
+        )
         sample = demo_customer(7)
         self.stdout.write(
             f"The demo helpdesk holds {DEMO_CUSTOMERS} customers; try a request "
