@@ -24,6 +24,9 @@ class Scope(models.TextChoices):
     CONNECTORS_AGENT = "connectors:agent", "Pull agent: work the jobs of one connector"
     RETENTION_READ = "retention:read", "Read retention policies, holds and runs"
     RETENTION_WRITE = "retention:write", "Change policies, place holds, start runs"
+    # An AI agent masking a customer's message before a model sees it (the
+    # answer carries the consent check for the purpose, so it includes it).
+    MASKING_USE = "masking:use", "Mask text for a model and restore its replies"
     TRAINING_READ = (
         "training:read",
         "Read training exclusions, their export key, registered datasets",

@@ -33,6 +33,8 @@ class Perm(StrEnum):
     CONNECTORS_MANAGE = "connectors.manage"
     RETENTION_VIEW = "retention.view"
     RETENTION_MANAGE = "retention.manage"  # policies, holds, runs
+    MASKING_USE = "masking.use"  # mask text, restore a reply
+    MASKING_SHRED = "masking.shred"  # delete a subject's vault (erasure)
     TRAINING_VIEW = "training.view"  # exclusions, the export key, datasets
     TRAINING_MANAGE = "training.manage"  # register datasets
     # The internal copy of an evidence pack carries the subject's identifiers.
@@ -92,6 +94,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Scope.CONNECTORS_WRITE: frozenset({Perm.CONNECTORS_MANAGE}),
     Scope.RETENTION_READ: frozenset({Perm.RETENTION_VIEW}),
     Scope.RETENTION_WRITE: frozenset({Perm.RETENTION_MANAGE}),
+    Scope.MASKING_USE: frozenset({Perm.MASKING_USE, Perm.CONSENT_CHECK}),
     Scope.TRAINING_READ: frozenset({Perm.TRAINING_VIEW}),
     Scope.TRAINING_WRITE: frozenset({Perm.TRAINING_MANAGE}),
     # A controller vouches for its subjects (OpenDSR's protocol flow: the

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "connectors",
     "dsr",
     "consent",
+    "masking",
     "evidence",
     "retention",
     "opendsr",
@@ -245,8 +246,12 @@ REQUEST_CLOSED_TASKS = [
     "evidence.tasks.evidence_pack_generate_task",
     ("opendsr.tasks.opendsr_status_changed_task", "opendsr"),
 ]
-# A request that starts work after an approval (verified -> in_progress).
-REQUEST_STARTED_TASKS = [("opendsr.tasks.opendsr_status_changed_task", "opendsr")]
+# A request that starts work (verified -> in_progress): the OpenDSR door tells
+# its controller; an erasure shreds the subject's masking vault.
+REQUEST_STARTED_TASKS = [
+    ("opendsr.tasks.opendsr_status_changed_task", "opendsr"),
+    "masking.tasks.masking_request_started_task",
+]
 PURGE_RUN_ENDED_TASKS = ["evidence.tasks.purge_run_evidence_pack_task"]
 # Requests just verified (args: a list of request ids, one message per
 # verification or intake batch): erasures and objections exclude the subject
@@ -281,6 +286,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-consent-propagations": {
         "task": "consent.tasks.sweep_consent_propagations_task",
         "schedule": float(TASK_SWEEP_SECONDS),
+    },
+    "purge-idle-masking-vault": {
+        "task": "masking.tasks.vault_purge_idle_task",
+        "schedule": crontab(minute=45, hour=3),
     },
     "purge-expired-access-packages": {
         "task": "dsr.tasks.purge_expired_access_packages_task",
@@ -340,6 +349,9 @@ ACCESS_PACKAGE_LINK_DAYS = env_int("ACCESS_PACKAGE_LINK_DAYS", 7)
 # The ZIP holds every record we found: it is deleted this many days after it
 # was built (its digest and contents list stay as evidence).
 ACCESS_PACKAGE_KEEP_DAYS = env_int("ACCESS_PACKAGE_KEEP_DAYS", 30)
+# The masking vault forgets a conversation's tokens this many days after
+# their last use (an erasure deletes a customer's at once).
+MASKING_VAULT_IDLE_DAYS = env_int("MASKING_VAULT_IDLE_DAYS", 30)
 # Art. 20 covers only data the subject provided: the record categories that
 # count as provided in a portability export. Empty means every category.
 PORTABILITY_CATEGORIES = env_list("PORTABILITY_CATEGORIES")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/v1/", include("dsr.api.agent_urls")),
     path("api/v1/", include("consent.api.agent_urls")),
     path("api/v1/", include("retention.api.urls")),
+    path("api/v1/", include("masking.api.urls")),
     path("api/v1/", include("training.api.urls")),
     path("opendsr/v1/", include("opendsr.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -32,6 +32,7 @@ from evidence.packs.common import (
 )
 from evidence.packs.request_timeline import deadline_part, request_part, timeline_part
 from evidence.packs.store_facts import rectification_part, stores_part
+from masking.selectors import vault_shredded_count
 from subjects.models import SubjectIdentifier
 from training.selectors import training_pack_facts
 
@@ -106,6 +107,7 @@ def request_facts(
         "rectification": rectification_part(request, tasks),
         "recipient_notifications": [],
         "consent": consent,
+        "masking": _masking(request),
         # erasure and objection only: the exclusion and the datasets to rebuild
         "training": training_pack_facts(request=request),
         "audit": {
@@ -150,6 +152,15 @@ def _access_package(request: Request) -> dict[str, Any] | None:
         "purged_at": iso(package.purged_at),
         "download_count": package.download_count,
     }
+
+
+def _masking(request: Request) -> dict[str, Any] | None:
+    """What the erasure shredded of the masking vault (crypto-shredding:
+    tokens already in AI logs point at nothing); None when nothing was."""
+    deleted = vault_shredded_count(request=request)
+    if deleted is None:
+        return None
+    return {"vault_entries_deleted": deleted}
 
 
 # --- consent --------------------------------------------------------------------

@@ -40,6 +40,18 @@ LAYERS: dict[str, set[str]] = {
     # controllers of their status; nothing below imports it (the lifecycle
     # reaches it by task name, privacydesk.wiring).
     "opendsr": {"dsr", "subjects", "connectors", "audit", "accounts", "privacydesk"},
+    # The masking gateway, at the consent level: masks text with the one
+    # detector (connectors.redaction), checks consent; the lifecycle reaches
+    # its shredding task by name.
+    "masking": {
+        "consent",
+        "dsr",
+        "subjects",
+        "connectors",
+        "audit",
+        "accounts",
+        "privacydesk",
+    },
     # Training exclusions and datasets: reads consent and dsr; nothing below
     # imports it (the lifecycle and consent reach it by task name).
     "training": {
@@ -52,6 +64,7 @@ LAYERS: dict[str, set[str]] = {
         "privacydesk",
     },
     "evidence": {
+        "masking",
         "training",
         "retention",
         "consent",

@@ -12,6 +12,7 @@ from privacydesk.wiring import wired_tasks_send
 
 STATUS = "opendsr.tasks.opendsr_status_changed_task"
 PACK = "evidence.tasks.evidence_pack_generate_task"
+SHRED = "masking.tasks.masking_request_started_task"
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,9 @@ def test_the_settings_scope_the_opendsr_callbacks_to_its_channel(
 ) -> None:
     assert (STATUS, "opendsr") in settings.REQUEST_CLOSED_TASKS
     assert PACK in settings.REQUEST_CLOSED_TASKS
-    assert settings.REQUEST_STARTED_TASKS == [(STATUS, "opendsr")]
+    assert (STATUS, "opendsr") in settings.REQUEST_STARTED_TASKS
+    # every start reaches the masking gateway, which shreds for an erasure
+    assert SHRED in settings.REQUEST_STARTED_TASKS
 
 
 def test_an_entry_scoped_to_a_channel_is_sent_only_for_that_channel(

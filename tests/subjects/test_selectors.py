@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from connectors import base
 from privacydesk.identity import Identity
 from subjects.claims import identity_claims
-from subjects.selectors import subjects_identity
+from subjects.selectors import subject_identity_find, subjects_identity
 from subjects.services import subject_get_or_create, subject_link_identifiers
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +65,22 @@ def test_no_subject_or_an_unknown_one_is_an_empty_identity(
 def test_the_connector_contract_uses_the_foundation_identity() -> None:
     # subjects and connectors are siblings: the type they share lives below both
     assert base.Identity is Identity
+
+
+def test_finding_a_subject_with_its_identity_is_one_query(
+    django_assert_num_queries: Any,
+) -> None:
+    # given two subjects; the claims name one by e-mail, the other by phone
+    ada = _subject({"email": "ada@example.com", "customer_ids": {"crm": "C-1"}})
+    _subject({"email": "bob@example.com", "phone": "+44 7700 900456"})
+    claims = identity_claims({"email": "ADA@example.com", "phone": "+44 7700 900456"})
+    # when
+    with django_assert_num_queries(1):
+        found = subject_identity_find(claims=claims)
+    # then the e-mail's owner wins, as in subject_find, with only her identifiers
+    assert found == (
+        ada,
+        Identity(emails=("ada@example.com",), customer_ids={"crm": ("C-1",)}),
+    )
+    unknown = identity_claims({"email": "nobody@example.com"})
+    assert subject_identity_find(claims=unknown) == (None, Identity())
