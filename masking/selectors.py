@@ -3,9 +3,12 @@ whose vault an erasure shreds, and what it shredded."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 
 from accounts.actors import Actor
@@ -15,12 +18,84 @@ from dsr.models import Request
 from masking.inputs import conversation_id_clean, text_clean
 from masking.models import VaultEntry
 from masking.tokens import find_tokens
+from privacydesk import crypto
 from privacydesk.errors import ValidationFailed
-from subjects.claims import claim_blind_index, identity_claims
+from subjects.claims import Claim, claim_blind_index, identity_claims
 from subjects.models import SubjectIdentifier
 from subjects.selectors import subject_find
 
 SHREDDED = "masking.vault_shredded"
+
+
+# (id, entity, number, hash, whether a value is kept, whether last used
+# before the step): a conversation's entries as the vault's writer reads them.
+Entry = tuple[int, str, int, str, bool, bool]
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """What one masking call reads before it writes: the subject owning the
+    strongest matching identifier, its identifiers' values (decrypted), and
+    its entries in the conversation (no value decrypted)."""
+
+    subject_id: int | None
+    values: tuple[str, ...]
+    entries: list[Entry] | None  # None: not read (nothing will be kept)
+
+
+def conversation_read(
+    *, claims: list[Claim], conversation_id: str | None, stale_before: datetime
+) -> Conversation:
+    """One statement for a masking turn: the subject (as `subject_find`
+    chooses it), its identifiers, and, given a conversation id, that
+    subject's entries in it. Entries of another subject matching a weaker
+    claim are read too (rarely any) and dropped here, never used."""
+    keys = [(claim[0], claim[1], claim_blind_index(claim)) for claim in claims]
+    if not keys:
+        return Conversation(None, (), None if conversation_id is None else [])
+    params: list[Any] = [v for key in keys for v in key]
+    if conversation_id is not None:
+        params += [stale_before, conversation_id]
+    with connection.cursor() as cursor:
+        sql = _conversation_sql(len(keys), conversation_id is not None)
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    owners = {(r[3], r[4], r[5]): r[1] for r in rows if r[0] == 0}
+    subject_id = next((owners[key] for key in keys if key in owners), None)
+    entries: list[Entry] | None = None if conversation_id is None else []
+    values: list[str] = []
+    for part, owner, pk, first, second, third, value, kept, stale in rows:
+        if owner != subject_id:
+            continue
+        if part == 0:
+            values.append(crypto.decrypt(value) if value else value)
+        elif entries is not None:
+            entries.append((pk, first, int(second), third, kept, stale))
+    return Conversation(subject_id, tuple(values), entries)
+
+
+@functools.cache
+def _conversation_sql(claim_count: int, with_entries: bool) -> str:
+    identifiers = SubjectIdentifier._meta.db_table
+    matches = " OR ".join(
+        ["(kind = %s AND namespace = %s AND blind_index = %s)"] * claim_count
+    )
+    sql = (
+        f"WITH owners AS (SELECT subject_id FROM {identifiers} WHERE {matches}) "
+        "SELECT 0, subject_id, id, kind, namespace, blind_index, value, "
+        f"NULL, NULL FROM {identifiers} WHERE subject_id IN "
+        "(SELECT subject_id FROM owners)"
+    )
+    if with_entries:
+        # CAST, not `::`: Django's SQLite cursor (the embedded mode) reads
+        # `%s` only, and both engines know CAST.
+        sql += (
+            " UNION ALL SELECT 1, subject_id, id, entity, "
+            "CAST(number AS TEXT), value_hash, NULL, value <> '', last_used_at < %s "
+            f"FROM {VaultEntry._meta.db_table} WHERE subject_id IN "
+            "(SELECT subject_id FROM owners) AND conversation_id = %s"
+        )
+    return sql
 
 
 @dataclass(frozen=True)

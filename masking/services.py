@@ -10,28 +10,32 @@ with `reversible`, its value encrypted so `/restore/` can put it back).
 
 from __future__ import annotations
 
+import functools
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.permissions import Perm
 from audit.services import audit_record
-from connectors.redaction import Detected, detect, replace
-from consent.selectors import consent_check
+from connectors.redaction import KnownIdentifiers, detect, replace
+from consent.selectors import PreparedCheck, consent_check
 from dsr.models import Request
 from dsr.selectors import holds_active
 from masking.inputs import conversation_id_clean, name_clean, text_clean
 from masking.models import VaultEntry
-from masking.selectors import SHREDDED, subjects_of_request
+from masking.selectors import SHREDDED, Entry, conversation_read, subjects_of_request
 from masking.tokens import normalise, short_entity, token_text, value_hash
+from privacydesk import crypto
 from subjects.claims import Claim, identity_claims
+from subjects.models import DataSubject
 from subjects.selectors import subject_identity_find
-from subjects.services import subject_get_or_create
+from subjects.services import subject_conversations_record, subject_get_or_create
 
 # A reused entry's last_used_at is rewritten at most this often (not per turn).
 LAST_USED_STEP = timedelta(hours=1)
@@ -78,6 +82,7 @@ def text_mask(
     text: Any,
     name: Any = None,
     reversible: bool = False,
+    prepared: PreparedCheck | None = None,
 ) -> Masked:
     """Mask `text` for a model, with the consent answer for `purpose`.
 
@@ -85,17 +90,33 @@ def text_mask(
     this call) and nothing is kept; the agent must not send it. Allowed: the
     vault keeps each value's keyed hash so tokens stay stable across the
     conversation, and with `reversible` the value itself, encrypted.
+    `prepared`: the consent check the API's authentication fetched already.
     """
     actor.require(Perm.MASKING_USE)
     text = text_clean(text)
     conversation_id = conversation_id_clean(conversation_id)
     name = name_clean(name)
-    answer = consent_check(actor=actor, identity=identity, purpose=purpose)
-    claims = identity_claims(identity)
+    answer = consent_check(
+        actor=actor, identity=identity, purpose=purpose, prepared=prepared
+    )
+    claims = (
+        prepared.claims
+        if prepared is not None and prepared.identity is identity
+        else identity_claims(identity)
+    )
     allowed = bool(answer["allowed"])
-    subject_id, held = subject_identity_find(claims=claims)
-    known = {value for _, _, value in claims} | set(held.all_values())
-    found = detect(text, known=tuple(sorted(known | ({name} if name else set()))))
+    now = timezone.now()
+    # The subject, its identifiers and (when something may be kept) its
+    # entries in this conversation: one statement.
+    read = conversation_read(
+        claims=claims,
+        conversation_id=conversation_id if allowed else None,
+        stale_before=now - LAST_USED_STEP,
+    )
+    known = {value for _, _, value in claims} | set(read.values)
+    if name:
+        known.add(name)
+    found = detect(text, known=_known(read.subject_id, tuple(sorted(known))))
     masked = Masked(
         text=text,
         allowed=allowed,
@@ -107,33 +128,61 @@ def text_mask(
     if not found:
         return masked
     spans = [(item, short_entity(item.entity)) for item in found]
+    values = [(entity, text[d.start : d.end]) for d, entity in spans]
     if allowed:
+        subject_id = read.subject_id
         if subject_id is None:
             subject_id = _subject_for_vault(claims)
         numbers, masked.stored = _vault_tokens(
             actor=actor,
             subject_id=subject_id,
             conversation_id=conversation_id,
-            values=[(entity, text[d.start : d.end]) for d, entity in spans],
+            values=values,
             reversible=reversible,
+            entries=read.entries if read.subject_id is not None else [],
         )
         masked.vault = VAULT_REVERSIBLE if reversible else VAULT_TOKENS
     else:
-        numbers = _call_numbers(
-            [(entity, text[d.start : d.end]) for d, entity in spans]
-        )
-    tokens: dict[Detected, str] = {}
-    for item, entity in spans:
-        number = numbers[(entity, normalise(entity, text[item.start : item.end]))]
-        tokens[item] = token_text(entity, number)
-        masked.counts[entity] = masked.counts.get(entity, 0) + 1
-    masked.text = replace(text, found, tokens.__getitem__)
+        numbers = _call_numbers(values)
+    tokens: list[str] = []
     seen: set[str] = set()
-    for item, entity in spans:
-        if tokens[item] not in seen:
-            seen.add(tokens[item])
-            masked.tokens.append({"token": tokens[item], "entity": entity})
+    for entity, value in values:
+        token = token_text(entity, numbers[(entity, normalise(entity, value))])
+        tokens.append(token)
+        masked.counts[entity] = masked.counts.get(entity, 0) + 1
+        if token not in seen:
+            seen.add(token)
+            masked.tokens.append({"token": token, "entity": entity})
+    by_span = dict(zip(found, tokens, strict=True))
+    masked.text = replace(text, found, by_span.__getitem__)
     return masked
+
+
+def masked_answer(masked: Masked) -> dict[str, Any]:
+    """The answer as the API sends it (MaskSerializer documents the shape):
+    built by hand, `dataclasses.asdict` deep-copies every value."""
+    return {
+        "text": masked.text,
+        "allowed": masked.allowed,
+        "reason": masked.reason,
+        "consent": masked.consent,
+        "conversation_id": masked.conversation_id,
+        "vault": masked.vault,
+        "tokens": masked.tokens,
+        "counts": masked.counts,
+        "stored": masked.stored,
+    }
+
+
+# Compiled known-identifier patterns, per subject and the very values they
+# match (a changed identifier or name is a new key, never a stale pattern):
+# compiling one costs more than detecting in a message. A few MB at most.
+KNOWN_CACHE_SIZE = 2048
+
+
+@functools.lru_cache(maxsize=KNOWN_CACHE_SIZE)
+def _known(subject_id: int | None, values: tuple[str, ...]) -> KnownIdentifiers:
+    return KnownIdentifiers.parse(values)
 
 
 def _subject_for_vault(claims: list[Claim]) -> int:
@@ -171,10 +220,13 @@ def _vault_tokens(
     conversation_id: str,
     values: list[tuple[str, str]],
     reversible: bool,
+    entries: list[Entry] | None = None,
 ) -> tuple[dict[Key, int], int]:
     """Each value's number in the conversation, kept in the vault; and how
-    many entries were new. Two calls racing in one conversation: the unique
-    constraints refuse the second's insert, which reads again and renumbers."""
+    many entries were new. `entries`: the conversation's, read already by
+    the caller (else read here). Two calls racing in one conversation: the
+    unique constraints refuse the second's insert, which reads again and
+    renumbers."""
     wanted: dict[Key, tuple[str, str]] = {}  # key -> (hash, value as written)
     for entity, value in values:
         key = (entity, normalise(entity, value))
@@ -187,6 +239,9 @@ def _vault_tokens(
             )
             wanted[key] = (digest, value)
     for _ in range(_NUMBER_TRIES):
+        now = timezone.now()
+        if entries is None:
+            entries = _entries_read(subject_id, conversation_id, now - LAST_USED_STEP)
         try:
             return _vault_tokens_once(
                 actor=actor,
@@ -194,9 +249,11 @@ def _vault_tokens(
                 conversation_id=conversation_id,
                 wanted=wanted,
                 reversible=reversible,
+                entries=entries,
+                now=now,
             )
         except IntegrityError:
-            continue  # another call numbered first: read again
+            entries = None  # another call numbered first: read again
     raise RuntimeError("masking vault: numbering kept colliding")
 
 
@@ -208,13 +265,40 @@ _ENTRIES_SQL = (
 
 def _entries_read(
     subject_id: int, conversation_id: str, stale_before: datetime
-) -> list[tuple[Any, ...]]:
-    """A conversation's entries, without their values: (id, entity, number,
-    hash, whether a value is kept, whether last used before `stale_before`).
-    Plain SQL: the ORM cost more to build this than the database to answer."""
+) -> list[Entry]:
+    """A conversation's entries, without their values (see `Entry`). Plain
+    SQL: the ORM cost more to build this than the database to answer."""
     with connection.cursor() as cursor:
         cursor.execute(_ENTRIES_SQL, [stale_before, subject_id, conversation_id])
         return list(cursor.fetchall())
+
+
+_INSERT_SQL = (
+    f"INSERT INTO {VaultEntry._meta.db_table} (public_id, subject_id, "
+    "conversation_id, entity, number, value_hash, value, created_at, last_used_at) "
+    "VALUES "
+)
+_INSERT_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+
+
+def _db_value(field_name: str, value: Any) -> Any:
+    """`value` as the model's field writes it, whatever the database."""
+    field = VaultEntry._meta.get_field(field_name)
+    assert isinstance(field, models.Field)  # a column, not a relation
+    return field.get_db_prep_value(value, connection)
+
+
+def _entries_insert(rows: list[list[Any]]) -> None:
+    """New entries in one INSERT, as the model's fields would write them
+    (the value encrypted, or empty). Plain SQL: the ORM's bulk_create cost
+    four times the statement. A row another call inserted first (the unique
+    constraints) raises IntegrityError, and nothing of this call is kept."""
+    params: list[Any] = []
+    for row in rows:
+        params += row
+    sql = _INSERT_SQL + ", ".join([_INSERT_ROW] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _vault_tokens_once(
@@ -224,19 +308,21 @@ def _vault_tokens_once(
     conversation_id: str,
     wanted: dict[Key, tuple[str, str]],
     reversible: bool,
+    entries: list[Entry],
+    now: datetime,
 ) -> tuple[dict[Key, int], int]:
-    """One read of the conversation's entries (a conversation holds tens of
-    values, so all of them: the hits and each entity's highest number in one
-    query, no value decrypted), then, only if something is new, one write."""
-    now = timezone.now()
+    """From the conversation's entries (a conversation holds tens of values,
+    so all of them: the hits and each entity's highest number, no value
+    decrypted), each value's number; only if something is new, one write.
+    A write of new entries alone is one statement, atomic by itself; with
+    updates, or the conversation's first entries (audited, and recorded as
+    one of the subject's conversations), one transaction."""
     by_hash = {digest: key for key, (digest, _) in wanted.items()}
     numbers: dict[Key, int] = {}
     highest: dict[str, int] = {}
     stale: list[int] = []
     unfilled: list[tuple[int, str]] = []
-    for pk, entity, number, digest, kept, unused in _entries_read(
-        subject_id, conversation_id, now - LAST_USED_STEP
-    ):
+    for pk, entity, number, digest, kept, unused in entries:
         highest[entity] = max(highest.get(entity, 0), number)
         key = by_hash.get(digest)
         if key is None:
@@ -249,34 +335,48 @@ def _vault_tokens_once(
     new = [key for key in wanted if key not in numbers]
     if not (new or unfilled or stale):
         return numbers, 0  # every value known: a read, no transaction
-    opened = not highest
-    rows_new = []
+    opened = not entries
+    rows_new: list[list[Any]] = []
+    # As the model's fields write them, whatever the database.
+    when = _db_value("last_used_at", now)
     for key in new:
         entity = key[0]
         highest[entity] = numbers[key] = highest.get(entity, 0) + 1
         digest, value = wanted[key]
+        stored = crypto.encrypt(value) if reversible and value else ""
         rows_new.append(
-            VaultEntry(
-                subject_id=subject_id,
-                conversation_id=conversation_id,
-                entity=entity,
-                number=numbers[key],
-                value_hash=digest,
-                value=value if reversible else "",
-                last_used_at=now,
-            )
+            [
+                _db_value("public_id", uuid.uuid4()),
+                subject_id,
+                conversation_id,
+                entity,
+                numbers[key],
+                digest,
+                stored,
+                when,
+                when,
+            ]
         )
+    if rows_new and not (unfilled or stale or opened or connection.in_atomic_block):
+        _entries_insert(rows_new)  # one statement, atomic in autocommit
+        return numbers, len(rows_new)
     with transaction.atomic():
-        VaultEntry.objects.bulk_create(rows_new)
+        if rows_new:
+            _entries_insert(rows_new)
         for pk, value in unfilled:
             VaultEntry.objects.filter(pk=pk).update(value=value, last_used_at=now)
         if stale:
             VaultEntry.objects.filter(pk__in=stale).update(last_used_at=now)
-        if opened and rows_new:  # one audit event per conversation, not per turn
+        if opened and rows_new:  # once per conversation, not per turn
+            subject = DataSubject.objects.get(pk=subject_id)
+            # The training exclusions list a subject's conversations.
+            subject_conversations_record(
+                subject=subject, conversation_ids=[conversation_id], source="masking"
+            )
             audit_record(
                 actor=actor,
                 action="masking.vault_opened",
-                obj=rows_new[0].subject,
+                obj=subject,
                 data={"entries": len(rows_new), "reversible": reversible},
             )
     return numbers, len(rows_new)

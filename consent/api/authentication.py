@@ -11,6 +11,7 @@ fails, the ordinary bearer-token authentication runs.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,18 +65,28 @@ def _json_body(request: Request) -> Any:
         return None
 
 
-def _prefetch_for(request: Request) -> Prefetched | None:
+def _prefetch_for(
+    request: Request, accepts: Callable[[dict[str, Any]], bool]
+) -> Prefetched | None:
     body = _json_body(request)
-    if not isinstance(body, dict) or body.keys() != {"identity", "purpose"}:
+    if not isinstance(body, dict) or not accepts(body):
         return None
     check = consent_check_prepare(identity=body["identity"], purpose=body["purpose"])
     return None if check is None else Prefetched(body, check)
 
 
 class ConsentCheckAuthentication(BearerTokenAuthentication):
+    """For an endpoint whose body asks a consent check (`identity`, `purpose`):
+    the check's and the caller's cache reads in one round trip."""
+
+    def accepts(self, body: dict[str, Any]) -> bool:
+        """Whether this endpoint's body is the usual one, worth prefetching
+        for (a subclass's endpoint may carry more than the check's fields)."""
+        return body.keys() == {"identity", "purpose"}
+
     def authenticate(self, request: Request) -> tuple[None, ApiClient] | None:
         parts = authentication.get_authorization_header(request).split()
-        prefetched = _prefetch_for(request) if len(parts) == 2 else None
+        prefetched = _prefetch_for(request, self.accepts) if len(parts) == 2 else None
         if prefetched is None or parts[0] != self.keyword.encode():
             return super().authenticate(request)
         client_key = api_client_cache_key(hash_token(parts[1].decode(errors="replace")))
@@ -93,6 +104,7 @@ class ConsentCheckTokenScheme(OpenApiAuthenticationExtension):
     """The schema's `bearerAuth`, which every other endpoint defines."""
 
     target_class = "consent.api.authentication.ConsentCheckAuthentication"
+    match_subclasses = True  # the masking gateway's too
     name: list[str] = []  # define nothing: reuse the one scheme
 
     def get_security_requirement(self, auto_schema: Any) -> dict[str, list[Any]]:

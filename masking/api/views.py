@@ -5,7 +5,6 @@ The identity travels in the body, never in a URL; nothing here logs the text.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any, TypeGuard
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -17,9 +16,10 @@ from rest_framework.views import APIView
 
 from accounts.api.authentication import client_actor
 from accounts.choices import Scope
+from consent.api.authentication import ConsentCheckAuthentication, prefetched_check
 from masking.api import serializers as s
 from masking.selectors import text_restore
-from masking.services import text_mask
+from masking.services import masked_answer, text_mask
 from privacydesk.apikit import error_responses, parse
 
 TAGS = ["masking"]
@@ -56,7 +56,16 @@ class _MaskingApi(APIView):
     renderer_classes = [JSONRenderer]
 
 
+class MaskingAuthentication(ConsentCheckAuthentication):
+    """Bearer tokens, with the consent check's cache read (the redact body
+    asks one) folded into the caller's: one Redis round trip for both."""
+
+    def accepts(self, body: dict[str, Any]) -> bool:
+        return _plain_mask_body(body)
+
+
 class RedactView(_MaskingApi):
+    authentication_classes = [MaskingAuthentication]
     required_scopes = {"POST": Scope.MASKING_USE}
 
     @extend_schema(
@@ -78,7 +87,8 @@ class RedactView(_MaskingApi):
         tags=TAGS,
     )
     def post(self, request: Request) -> Response:
-        data = request.data
+        prefetched = prefetched_check(request)
+        data = request.data if prefetched is None else prefetched.body
         if not _plain_mask_body(data):
             data = parse(s.MaskInputSerializer, data)
         masked = text_mask(
@@ -89,9 +99,9 @@ class RedactView(_MaskingApi):
             text=data["text"],
             name=data.get("name"),
             reversible=data.get("reversible", False),
+            prepared=None if prefetched is None else prefetched.check,
         )
-        # The dataclass is the answer's shape (MaskSerializer documents it).
-        return Response(asdict(masked))
+        return Response(masked_answer(masked))
 
 
 class RestoreView(_MaskingApi):
