@@ -13,6 +13,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("privacy/", include("portal.urls")),
     path("dashboard/", include("dashboard.urls")),
+    # The masking gateway first: an AI agent calls it on every turn, and
+    # each include tried before it costs every call a few patterns.
+    path("api/v1/", include("masking.api.urls")),
     path("api/v1/", include("dsr.api.urls")),
     path("api/v1/", include("evidence.api.urls")),
     path("api/v1/", include("accounts.api.urls")),
@@ -21,7 +24,6 @@ urlpatterns = [
     path("api/v1/", include("dsr.api.agent_urls")),
     path("api/v1/", include("consent.api.agent_urls")),
     path("api/v1/", include("retention.api.urls")),
-    path("api/v1/", include("masking.api.urls")),
     path("api/v1/", include("training.api.urls")),
     path("opendsr/v1/", include("opendsr.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
