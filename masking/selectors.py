@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
 from django.db.models import Q
 
 from accounts.actors import Actor
@@ -20,6 +19,7 @@ from masking.models import VaultEntry
 from masking.tokens import find_tokens
 from privacydesk import crypto
 from privacydesk.errors import ValidationFailed
+from privacydesk.prepared import prepared_rows
 from subjects.claims import Claim, claim_blind_index, identity_claims
 from subjects.models import SubjectIdentifier
 from subjects.selectors import subject_find
@@ -56,22 +56,29 @@ def conversation_read(
     params: list[Any] = [v for key in keys for v in key]
     if conversation_id is not None:
         params += [stale_before, conversation_id]
-    with connection.cursor() as cursor:
-        sql = _conversation_sql(len(keys), conversation_id is not None)
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    owners = {(r[3], r[4], r[5]): r[1] for r in rows if r[0] == 0}
+    sql = _conversation_sql(len(keys), conversation_id is not None)
+    # Prepared once per connection: planning this cost PostgreSQL twice
+    # running it. Numbers and flags come back as text there (read both).
+    rows = prepared_rows(sql, params, name="masking_turn")
+    owners = {(r[3], r[4], r[5]): int(r[1]) for r in rows if int(r[0]) == 0}
     subject_id = next((owners[key] for key in keys if key in owners), None)
     entries: list[Entry] | None = None if conversation_id is None else []
     values: list[str] = []
     for part, owner, pk, first, second, third, value, kept, stale in rows:
-        if owner != subject_id:
+        if int(owner) != subject_id:
             continue
-        if part == 0:
+        if int(part) == 0:
             values.append(crypto.decrypt(value) if value else value)
         elif entries is not None:
-            entries.append((pk, first, int(second), third, kept, stale))
+            entries.append(
+                (int(pk), first, int(second), third, _flag(kept), _flag(stale))
+            )
     return Conversation(subject_id, tuple(values), entries)
+
+
+def _flag(value: Any) -> bool:
+    """A boolean column as either path returns it (True, 1 or "t")."""
+    return value in (True, 1, "t")
 
 
 @functools.cache

@@ -32,6 +32,7 @@ from masking.models import VaultEntry
 from masking.selectors import SHREDDED, Entry, conversation_read, subjects_of_request
 from masking.tokens import normalise, short_entity, token_text, value_hash
 from privacydesk import crypto
+from privacydesk.prepared import prepared_execute
 from subjects.claims import Claim, identity_claims
 from subjects.models import DataSubject
 from subjects.selectors import subject_identity_find
@@ -297,8 +298,7 @@ def _entries_insert(rows: list[list[Any]]) -> None:
     for row in rows:
         params += row
     sql = _INSERT_SQL + ", ".join([_INSERT_ROW] * len(rows))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    prepared_execute(sql, params, name="masking_insert")
 
 
 def _vault_tokens_once(

@@ -4,20 +4,14 @@ cache that every change retires at once (consent.cache), else by one query."""
 from __future__ import annotations
 
 import functools
-import itertools
 import re
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
-from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from psycopg import pq
 
 from accounts.actors import Actor
 from accounts.permissions import Perm
@@ -31,6 +25,7 @@ from consent.models import (
 from consent.selectors.versions import policy_versions_in_force
 from privacydesk import crypto
 from privacydesk.errors import ValidationFailed
+from privacydesk.prepared import prepared_rows
 from subjects.claims import Claim, identity_claims
 from subjects.models import SubjectIdentifier
 
@@ -191,74 +186,11 @@ def _check_sql(claim_count: int) -> str:
     )
 
 
-# The check's prepared statements on this thread's PostgreSQL connection.
-_statements = threading.local()
-_statement_numbers = itertools.count()
-
-
 def _check_rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    """Run the check's query.
-
-    On PostgreSQL as a statement prepared once per connection and run through
-    psycopg's libpq layer: parsing and planning the query cost PostgreSQL
-    more than running it (Django's cursors bind client-side and never
-    prepare), and around one small query psycopg's cursor machinery costs
-    the worker more than the blocking call into libpq does. Django still
-    checks the transaction and translates errors. Django's own cursor runs
-    it elsewhere, when queries are being logged (DEBUG, query-counting
-    tests), and with DATABASE_PREPARED_STATEMENTS off.
-    """
-    db = connections[DEFAULT_DB_ALIAS]  # one lookup, not one per attribute
-    if (
-        db.vendor == "postgresql"
-        and settings.DATABASE_PREPARED_STATEMENTS
-        and not db.queries_logged
-    ):
-        db.ensure_connection()
-        db.validate_no_broken_transaction()
-        with db.wrap_database_errors:
-            return _prepared_rows(db.connection.pgconn, sql, params)
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _prepared_rows(pgconn: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    """Rows as text (str or None): the caller parses what it needs."""
-    if getattr(_statements, "pgconn", None) is not pgconn:  # new, or reconnected
-        _statements.pgconn, _statements.names = pgconn, {}
-    values = [str(value).encode() for value in params]
-    result = pgconn.exec_prepared(_statement(pgconn, sql), values)
-    if result.error_field(pq.DiagnosticField.SQLSTATE) == b"26000":
-        # Gone from the server (a pooler's reset, DEALLOCATE): prepare it
-        # again, at once outside a transaction, else on the next call.
-        _statements.names.clear()
-        if pgconn.transaction_status == pq.TransactionStatus.IDLE:
-            result = pgconn.exec_prepared(_statement(pgconn, sql), values)
-    _check_result(result, pq.ExecStatus.TUPLES_OK)
-    return [
-        tuple(
-            None if (value := result.get_value(row, column)) is None else value.decode()
-            for column in range(result.nfields)
-        )
-        for row in range(result.ntuples)
-    ]
-
-
-def _statement(pgconn: Any, sql: str) -> bytes:
-    name = _statements.names.get(sql)
-    if name is None:
-        name = f"consent_check_{next(_statement_numbers)}".encode()
-        numbered = iter(range(1, sql.count("%s") + 1))
-        text = re.sub("%s", lambda _: f"${next(numbered)}", sql)
-        _check_result(pgconn.prepare(name, text.encode()), pq.ExecStatus.COMMAND_OK)
-        _statements.names[sql] = name
-    return name
-
-
-def _check_result(result: Any, expected: pq.ExecStatus) -> None:
-    if result.status != expected:
-        raise psycopg.errors.error_from_result(result)
+    """Run the check's query as a statement prepared once per connection
+    (privacydesk.prepared): parsing and planning it cost PostgreSQL more
+    than running it. Rows as text there, typed on Django's cursor."""
+    return prepared_rows(sql, params, name="consent_check")
 
 
 def _aware(value: Any) -> datetime:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from connectors.demo.content import Customer
@@ -103,3 +104,39 @@ def test_known_identifiers_are_never_taken_from_another_customer(
     assert mine["text"] == f"<PERSON_1> and {refuser.name} wrote."
     assert theirs["text"] == f"{maria.name} and <PERSON_1> wrote."
     assert again["text"] == mine["text"]
+
+
+def _prepared_runs() -> int:
+    """Runs of the masking gateway's statements prepared on this connection."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(generic_plans + custom_plans), 0) "
+            "FROM pg_prepared_statements WHERE name LIKE 'masking_%%'"
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_turns_run_prepared_statements_unless_switched_off(
+    api: APIClient, maria: Customer, settings: Any, prepared: bool
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements: PostgreSQL")
+    # a pooler in transaction mode cannot keep prepared statements
+    settings.DATABASE_PREPARED_STATEMENTS = prepared
+    before = _prepared_runs()
+
+    first = redact(api, maria, f"Mail {maria.email}", reversible=True).json()
+    second = redact(api, maria, "Or 020 7946 0999?", reversible=True).json()
+    third = redact(api, maria, f"{maria.email} it is", reversible=True).json()
+
+    # the same answers either way; prepared: each turn's read, and the
+    # insert of the turns that add values, ran as prepared statements
+    assert [first["text"], second["text"], third["text"]] == [
+        "Mail <EMAIL_1>",
+        "Or <PHONE_1>?",
+        "<EMAIL_1> it is",
+    ]
+    assert [first["stored"], second["stored"], third["stored"]] == [1, 1, 0]
+    assert _prepared_runs() - before == (5 if prepared else 0)
