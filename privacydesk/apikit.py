@@ -25,6 +25,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -241,3 +242,32 @@ def public_uuid(value: Any, *, what: str = "object") -> str:
         return str(uuid.UUID(str(value)))
     except ValueError as exc:
         raise NotFound(f"no {what} with this id") from exc
+
+
+# --- Content negotiation --------------------------------------------------------
+
+
+class JsonOnlyNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation, for a view with one JSON renderer, without parsing
+    the usual Accept headers: what DRF would choose for them (no Accept,
+    `*/*` or `application/json`, no query string) is decided at once. Any
+    other request is negotiated in full (and refused with 406 as before)."""
+
+    _PLAIN = frozenset({"", "*/*", "application/json"})
+
+    def select_renderer(
+        self, request: Any, renderers: Any, format_suffix: Any = None
+    ) -> tuple[Any, str]:
+        meta = request._request.META
+        if (
+            format_suffix is None
+            and len(renderers) == 1
+            and renderers[0].media_type == "application/json"
+            and meta.get("HTTP_ACCEPT", "") in self._PLAIN
+            and not meta.get("QUERY_STRING")
+        ):
+            return renderers[0], renderers[0].media_type
+        result: tuple[Any, str] = super().select_renderer(
+            request, renderers, format_suffix
+        )
+        return result

@@ -111,8 +111,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 # The consent check and the masking gateway prepare their hot queries once on
 # each PostgreSQL connection (privacydesk.prepared): parsing and planning them
-# cost PostgreSQL more than running them. Behind a pooler in transaction mode that cannot keep prepared
-# statements (PgBouncer before 1.21) set this to false.
+# cost PostgreSQL more than running them. Behind a pooler in transaction mode
+# that cannot keep prepared statements (PgBouncer before 1.21) set this to false.
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -20,7 +20,7 @@ from consent.api.authentication import ConsentCheckAuthentication, prefetched_ch
 from masking.api import serializers as s
 from masking.selectors import text_restore
 from masking.services import masked_answer, text_mask
-from privacydesk.apikit import error_responses, parse
+from privacydesk.apikit import JsonOnlyNegotiation, error_responses, parse
 
 TAGS = ["masking"]
 _REQUIRED = {"identity", "purpose", "conversation_id", "text"}
@@ -54,6 +54,7 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
 class _MaskingApi(APIView):
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
+    content_negotiation_class = JsonOnlyNegotiation
 
 
 class MaskingAuthentication(ConsentCheckAuthentication):

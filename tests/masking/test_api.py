@@ -309,3 +309,34 @@ def test_reusing_a_token_marks_it_used_at_most_hourly(
 
     assert refreshed > long_ago + timedelta(days=1)
     assert VaultEntry.objects.get().last_used_at == recently
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [
+        (None, 200),
+        ("*/*", 200),
+        ("application/json", 200),
+        ("application/json; indent=2", 200),
+        ("text/html, application/json;q=0.5", 200),
+        ("text/html", 406),
+    ],
+)
+def test_redact_answers_json_or_406_as_negotiated(
+    api: APIClient, maria: Customer, accept: str | None, status: int
+) -> None:
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    body = {
+        "identity": {"email": maria.email},
+        "purpose": PURPOSE,
+        "conversation_id": "conv-1",
+        "text": f"Mail {maria.email}",
+    }
+
+    response = api.post("/api/v1/redact/", body, format="json", **headers)
+
+    assert response.status_code == status
+    if status == 200:
+        assert response["Content-Type"].startswith("application/json")
+        assert response.json()["text"] == "Mail <EMAIL_1>"
+    assert VaultEntry.objects.count() == (1 if status == 200 else 0)
