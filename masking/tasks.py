@@ -8,7 +8,7 @@ from django.conf import settings
 from accounts.actors import actor_system
 from dsr.choices import RequestKind
 from dsr.models import Request
-from masking.services import vault_purge_idle, vault_shred_for_request
+from masking.shredding import vault_purge_idle, vault_shred_for_request
 
 
 @shared_task(acks_late=True)

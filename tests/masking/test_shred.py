@@ -148,7 +148,7 @@ def test_idle_conversations_are_forgotten_in_batches(
     VaultEntry.objects.exclude(conversation_id="fresh").update(
         last_used_at=timezone.now() - timedelta(days=31)
     )
-    monkeypatch.setattr("masking.services.PURGE_BATCH", 3)
+    monkeypatch.setattr("masking.shredding.PURGE_BATCH", 3)
 
     # when the daily task runs (twice: the second finds nothing)
     assert vault_purge_idle_task() == 4
