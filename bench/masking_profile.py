@@ -111,7 +111,16 @@ def main() -> int:
     first_turn = statements(first_call)
     cpu_per_call(min(args.n, len(bodies) - 1), call)  # warm: most conversations open
     first = cpu_per_call(max(1, args.n // 5), first_call)
-    later_turn = statements(call)
+
+    def later_call() -> None:
+        # a conversation the warm-up opened, with one value it has not seen
+        body = {**bodies[1]}
+        body["text"] += f" Or write to later-{next(fresh)}@example.net."
+        code, answer = wsgi.post("/api/v1/redact/", body)
+        if code != 200:
+            raise RuntimeError(f"redact answered {code}: {answer}")
+
+    later_turn = statements(later_call)
     plain = cpu_per_call(args.n, call)
     profiler = cProfile.Profile(time.process_time)
     profiler.enable()
@@ -122,7 +131,7 @@ def main() -> int:
         profiler.dump_stats(args.dump)
     print(f"\nstatements, a conversation's first turn ({len(first_turn)}):")
     print("\n".join(f"  {q[:150]}" for q in first_turn))
-    print(f"statements, a later turn ({len(later_turn)}):")
+    print(f"statements, a later turn adding a value ({len(later_turn)}):")
     print("\n".join(f"  {q[:150]}" for q in later_turn))
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
