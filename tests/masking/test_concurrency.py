@@ -20,14 +20,18 @@ ROUNDS = 3
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("opened", [False, True])
 def test_racing_calls_never_share_a_number_between_two_values(
-    maria: Customer,
+    maria: Customer, opened: bool
 ) -> None:
+    """Racing on a conversation's first entries (one transaction each, with
+    the audit event) and on later ones (a lone INSERT, no transaction)."""
     if connection.vendor != "postgresql":
         pytest.skip("the race is PostgreSQL's to settle")
     actor = actor_system("tests")
     failures: list[BaseException] = []
     answers: dict[str, list[str]] = defaultdict(list)
+    first = 1 if opened else 0  # entries before the race
 
     def call(conversation: str, number: int, barrier: threading.Barrier) -> None:
         # each thread: one value all of them send, and one of its own
@@ -50,6 +54,15 @@ def test_racing_calls_never_share_a_number_between_two_values(
 
     for round_number in range(ROUNDS):
         conversation = f"race-{round_number}"
+        if opened:
+            text_mask(
+                actor=actor,
+                identity=identity_of(maria),
+                purpose=PURPOSE,
+                conversation_id=conversation,
+                text="first@example.org",
+                reversible=True,
+            )
         barrier = threading.Barrier(THREADS)
         threads = [
             threading.Thread(target=call, args=(conversation, n, barrier))
@@ -68,9 +81,11 @@ def test_racing_calls_never_share_a_number_between_two_values(
                 "number", "value"
             )
         )
-        # one entry per value, numbered 1..7 without a gap or a repeat
-        assert sorted(number for number, _ in entries) == list(range(1, THREADS + 2))
-        assert len({value for _, value in entries}) == THREADS + 1
+        # one entry per value, numbered from 1 without a gap or a repeat
+        assert sorted(number for number, _ in entries) == list(
+            range(1, THREADS + 2 + first)
+        )
+        assert len({value for _, value in entries}) == THREADS + 1 + first
         by_value = {value: number for number, value in entries}
         shared = f"<EMAIL_{by_value['shared@example.org']}>"
         texts = answers[conversation]
@@ -81,5 +96,5 @@ def test_racing_calls_never_share_a_number_between_two_values(
         assert own == {
             f"<EMAIL_{number}>"
             for value, number in by_value.items()
-            if value != "shared@example.org"
+            if value not in ("shared@example.org", "first@example.org")
         }
