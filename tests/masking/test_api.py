@@ -325,7 +325,7 @@ def test_reusing_a_token_marks_it_used_at_most_hourly(
 def test_redact_answers_json_or_406_as_negotiated(
     api: APIClient, maria: Customer, accept: str | None, status: int
 ) -> None:
-    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    headers: dict[str, Any] = {} if accept is None else {"HTTP_ACCEPT": accept}
     body = {
         "identity": {"email": maria.email},
         "purpose": PURPOSE,
