@@ -48,6 +48,8 @@ class WorkerProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, *, concurrency: int = 2) -> None:
+        # the log is appended to: only what this start writes counts
+        before = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
@@ -73,8 +75,10 @@ class WorkerProcess:
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if "ready." in self.log_path.read_text(errors="replace"):
-                return
+            with self.log_path.open("rb") as written:
+                written.seek(before)
+                if b"ready." in written.read():
+                    return
             if self.process.poll() is not None:
                 break
             time.sleep(0.1)
