@@ -173,3 +173,27 @@ def test_a_link_to_a_missing_or_unfit_connector_fails_for_good(
             _memory(tmp_path / link, link=link).erase(_identity(1))
         assert failed.value.permanent
         assert says in failed.value.message
+
+
+@pytest.mark.django_db
+def test_a_link_is_checked_when_the_connector_is_written(tmp_path: Path) -> None:
+    from connectors.models import Connector
+    from privacydesk.errors import ValidationFailed
+
+    _create("desk", "manual", {"instructions": "Erase the customer in the desk."})
+    _create("helpdesk", "sql", _helpdesk_config(tmp_path, conversations="tickets"))
+    store = qdrant_local_store(tmp_path / "qdrant")
+    config = {"path": str(store), "collections": ["memory"], "keys": KEYS}
+
+    for link, says in (
+        ("nowhere", "'nowhere' is no connector of that name"),
+        ("memory", "'memory' is itself"),
+        ("desk", "'desk' is a Manual task connector"),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            _create("memory", "qdrant", {**config, "link": link})
+        assert refused.value.field == "config.link"
+        assert says in refused.value.message
+    assert not Connector.objects.filter(name="memory").exists()
+    _create("memory", "qdrant", {**config, "link": "helpdesk"})
+    assert Connector.objects.get(name="memory").config["link"] == "helpdesk"
