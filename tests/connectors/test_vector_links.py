@@ -7,6 +7,7 @@ the demo helpdesk in SQLite, the Zendesk stand-in, embedded Qdrant."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,7 @@ def test_the_points_of_linked_conversations_are_erased_without_an_email(
     memory = _memory(tmp_path, link="helpdesk")
     jane = _identity(1)
 
+    assert memory.health().status == "ok: 1 collection(s), linked to helpdesk"
     found = {r.key for r in memory.access(jane) if r.location == "memory"}
     receipt = memory.erase(jane)
 
@@ -169,10 +171,12 @@ def test_a_link_to_a_missing_or_unfit_connector_fails_for_good(
         ("nowhere", "links to nowhere, which does not exist (config.link)"),
         ("desk", "links to desk, whose kind manual cannot list"),
     ):
-        with pytest.raises(ConnectorError) as failed:
-            _memory(tmp_path / link, link=link).erase(_identity(1))
-        assert failed.value.permanent
-        assert says in failed.value.message
+        memory = _memory(tmp_path / link, link=link)
+        for action in (memory.health, partial(memory.erase, _identity(1))):
+            with pytest.raises(ConnectorError) as failed:
+                action()
+            assert failed.value.permanent
+            assert says in failed.value.message
 
 
 @pytest.mark.django_db
