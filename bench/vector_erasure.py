@@ -135,6 +135,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--points", type=int, default=50_000)
     parser.add_argument("--subjects", type=int, default=50)
+    parser.add_argument(
+        "--probe",
+        type=int,
+        default=0,
+        help="one collection only; this many subjects per side, and the "
+        "figures for --subjects extrapolated from them (for --points 1000000)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "privacydesk.settings")
     import django
@@ -147,10 +154,12 @@ def main() -> None:
     from connectors.kinds.vectors.qdrant import QdrantConnector, QdrantEngine
 
     client = QdrantClient(":memory:")
-    print(f"qdrant-client local mode, in memory; {args.points:,} points x 2")
-    loaded = [load(client, name, args.points) for name in ("ours", "direct")]
+    sides = ("ours",) if args.probe else ("ours", "direct")
+    print(f"qdrant-client local mode, in memory: {args.points:,} points x {len(sides)}")
+    loaded = [load(client, name, args.points) for name in sides]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"load: {loaded[0]:.1f} s + {loaded[1]:.1f} s; peak RSS {rss:.0f} MB")
+    print(f"load: {' + '.join(f'{t:.1f} s' for t in loaded)}; peak RSS {rss:.0f} MB")
+    target = "ours" if args.probe else "direct"
 
     engine = Counted(QdrantEngine(client, document_key="document", page_size=256))
 
@@ -167,11 +176,14 @@ def main() -> None:
     )
     kind = InProcess(name="memory", config=config, secrets={})
     customers = args.points // PER_CUSTOMER
-    subjects = random.Random(SEED).sample(range(customers), args.subjects)
+    drawn = random.Random(SEED).sample(range(customers), args.subjects)
+    # a probe erases `probe` subjects each way in the one collection
+    subjects = drawn[: args.probe] if args.probe else drawn
+    others = drawn[args.probe : 2 * args.probe] if args.probe else drawn
 
     ours = direct = erase_only = ours_cpu = direct_cpu = 0.0
     erased = 0
-    for customer in subjects:
+    for customer, other in zip(subjects, others, strict=True):
         identity = Identity(emails=(_email(customer),))
         job = Job(
             task_id="b", request_reference="B", action=Action.ERASE, identity=identity
@@ -200,29 +212,37 @@ def main() -> None:
         selector = models.Filter(
             should=[
                 models.FieldCondition(
-                    key="customer_email", match=models.MatchAny(any=[_email(customer)])
+                    key="customer_email", match=models.MatchAny(any=[_email(other)])
                 ),
                 models.FieldCondition(
                     key="conversation_id",
-                    match=models.MatchAny(any=_conversations(customer)),
+                    match=models.MatchAny(any=_conversations(other)),
                 ),
             ]
         )
         cpu = time.process_time()
         started = time.perf_counter()
-        client.delete("direct", models.FilterSelector(filter=selector), wait=True)
+        client.delete(target, models.FilterSelector(filter=selector), wait=True)
         direct += time.perf_counter() - started
         direct_cpu += time.process_time() - cpu
 
-    left = [client.count(name, exact=True).count for name in ("ours", "direct")]
-    assert left[0] == left[1] == args.points - erased, left
-    assert erased == args.subjects * PER_CUSTOMER, erased
-    per = {name: count / args.subjects for name, count in engine.calls.items()}
+    done = len(subjects)
+    assert erased == done * PER_CUSTOMER, erased
+    left = [client.count(name, exact=True).count for name in sides]
+    if args.probe:
+        assert left == [args.points - 2 * erased], left
+        scale = args.subjects / done
+        print(
+            f"PROBE: {done} subject(s) each way; the figures below are scaled "
+            f"x{scale:g} to {args.subjects} subjects (extrapolated, not run)"
+        )
+        ours, erase_only, direct = ours * scale, erase_only * scale, direct * scale
+        ours_cpu, direct_cpu = ours_cpu * scale, direct_cpu * scale
+    else:
+        assert left[0] == left[1] == args.points - erased, left
+    per = {name: count / done for name, count in engine.calls.items()}
     cost = {name: engine.seconds[name] / engine.calls[name] for name in engine.calls}
-    print(
-        f"{args.subjects} subjects, {erased:,} points erased; both collections "
-        f"left with {left[0]:,} points"
-    )
+    print(f"{done} subject(s) erased by each side, {erased:,} points; left {left}")
     print(f"ours (erase + verify, the kind's run): {ours:.2f} s")
     print(f"ours (erase only):                      {erase_only:.2f} s")
     print(f"direct delete-by-filter:                {direct:.2f} s")
@@ -241,7 +261,9 @@ def main() -> None:
         + f"; direct delete {direct / args.subjects:.3f}"
     )
     print(
-        f"SUMMARY points={args.points} subjects={args.subjects} ours={ours:.2f}s "
+        f"SUMMARY points={args.points} subjects={args.subjects} "
+        f"{'extrapolated_from=' + str(done) + ' ' if args.probe else ''}"
+        f"ours={ours:.2f}s "
         f"direct={direct:.2f}s ratio={ours / direct:.2f}x "
         f"cpu_ratio={ours_cpu / direct_cpu:.2f}x"
     )
