@@ -131,7 +131,7 @@ DEMO_CUSTOMERS = 2000
 # The assistant's memory holds the conversations of the first customers only:
 # the embedded store writes each point in its own transaction (seconds for
 # hundreds), and the demo needs a few customers to erase.
-DEMO_MEMORY_CUSTOMERS = 50
+DEMO_MEMORY_CUSTOMERS = 20
 
 
 def demo_stores_seed(folder: Path) -> list[tuple[str, bool]]:
