@@ -6,7 +6,7 @@ What it does, in one run, in one process:
    mode **in memory** (`QdrantClient(":memory:")`: local mode on disk writes
    each point in its own SQLite transaction, tens of milliseconds a point
    here, so a million would take hours to load). `--points` seeded points
-   (default 50,000), 8-dimension vectors, the metadata of an AI
+   (default 20,000, for `make bench`), 8-dimension vectors, the metadata of an AI
    assistant's memory: 20 points per customer, 4 conversations of 5
    chunks, the customer's e-mail on each conversation's first chunk only
    (the others are found through their conversation id).
@@ -28,7 +28,7 @@ runs at a million points (about 2 GB of memory; with a million points a
 filtered call takes tens of seconds in local mode, so 50 erasures take
 hours: the run prints the load time and one call's cost first).
 
-    .venv/bin/python bench/vector_erasure.py [--points 50000] [--subjects 50]
+    .venv/bin/python bench/vector_erasure.py [--points 20000] [--subjects 50]
 
 This is a benchmark, not a test: it prints figures and exits 0 unless the
 run itself failed.
@@ -133,7 +133,7 @@ class Counted:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--points", type=int, default=50_000)
+    parser.add_argument("--points", type=int, default=20_000)
     parser.add_argument("--subjects", type=int, default=50)
     parser.add_argument(
         "--probe",

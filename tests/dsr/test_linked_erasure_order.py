@@ -6,79 +6,26 @@ embedded Qdrant store."""
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from accounts.actors import actor_system
 from audit.models import AuditEvent
 from connectors.base import Identity
-from connectors.demo.config import SQL_CONNECTOR_TABLES
-from connectors.demo.content import StoreSize, customer
-from connectors.demo.stores import build_sqlite
-from connectors.demo.vectors import memory_points
+from connectors.demo.content import customer
 from connectors.models import Connector
-from connectors.services import connector_create
 from dsr.models import Request, RequestTask
 from dsr.services.execution.running import task_run
-from tests.connectors.vector_points import qdrant_local_store
-from tests.disclosure import DISCLOSURE
+from tests.connectors.vector_points import linked_stores
 
 pytestmark = pytest.mark.django_db
-SIZE = StoreSize(customers=3)  # customer 1: tickets 1-5, AI conversation 10
 JANE = Identity(emails=(customer(1).email,))
-
-
-def _deleting_map() -> list[dict[str, Any]]:
-    """The demo map, but erasure deletes the customer and their tickets."""
-    tables = copy.deepcopy(SQL_CONNECTOR_TABLES)
-    for table in tables:
-        table["erase"] = "delete"
-        table.pop("name_column", None)
-    return tables
 
 
 @pytest.fixture
 def linked(tmp_path: Path) -> None:
-    """`helpdesk` (sql, tickets as conversations) and `memory` (qdrant,
-    linked to it), both enabled."""
-    store = tmp_path / "helpdesk.sqlite3"
-    build_sqlite(store, SIZE)
-    qdrant = qdrant_local_store(tmp_path / "qdrant", points=list(memory_points(SIZE)))
-    for name, kind, config in (
-        (
-            "helpdesk",
-            "sql",
-            {
-                "dsn": f"sqlite:///{store}",
-                "tables": _deleting_map(),
-                "conversations": "tickets",
-            },
-        ),
-        (
-            "memory",
-            "qdrant",
-            {
-                "path": str(qdrant),
-                "collections": ["memory"],
-                "keys": {
-                    "email": "customer_email",
-                    "conversation_id": "conversation_id",
-                },
-                "link": "helpdesk",
-            },
-        ),
-    ):
-        connector_create(
-            actor=actor_system("tests"),
-            name=name,
-            kind=kind,
-            config=config,
-            data_categories=["support_ticket"],
-            disclosure=DISCLOSURE,
-        )
+    linked_stores(tmp_path)
 
 
 def _request(make_request: Any, capture: Any, kind: str = "erasure") -> Request:
