@@ -9,6 +9,8 @@ vector memory (embedded Qdrant, linked to the helpdesk's tickets);
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -147,11 +149,14 @@ def demo_stores_seed(folder: Path) -> list[tuple[str, bool]]:
         build_transcripts(transcripts, DEMO_CUSTOMERS)
     memory = folder / "memory"
     if not memory.exists():  # built aside, then moved in: present = complete
-        building = folder / "memory.building"
+        building = Path(tempfile.mkdtemp(prefix="memory.building-", dir=folder))
         build_qdrant(
             building, memory_points(StoreSize(customers=DEMO_MEMORY_CUSTOMERS))
         )
-        building.rename(memory)
+        try:
+            building.rename(memory)
+        except OSError:  # another process seeding at once moved its own in
+            shutil.rmtree(building)
     helpdesk = {
         "dsn": f"sqlite:///{store}",
         "tables": SQL_CONNECTOR_TABLES,
