@@ -133,7 +133,10 @@ class _Running:
     def stop(self) -> None:
         try:
             _run(
-                [str(self.binaries / "bin" / "pg_ctl"), f"--pgdata={self.root / 'data'}"]
+                [
+                    str(self.binaries / "bin" / "pg_ctl"),
+                    f"--pgdata={self.root / 'data'}",
+                ]
                 + ["--mode=immediate", "stop"],
                 self.user,
             )
@@ -207,23 +210,45 @@ def pgvector_server() -> Iterator[PgvectorServer]:
         running.stop()
 
 
+TEMPLATE = "pd_vec_template"
+
+
 @pytest.fixture
 def pgvector_database(pgvector_server: PgvectorServer) -> Iterator[str]:
-    """A fresh database with the `vector` extension; its URL. Dropped after."""
+    """A fresh database with the `vector` extension; its URL. Dropped after.
+
+    Copied from a template made once per server (FILE_COPY: a fraction of
+    the time of PostgreSQL's default strategy for a small database)."""
+    maintenance = urlsplit(pgvector_server.dsn).path[1:] or "postgres"
     name = f"pd_vec_{uuid.uuid4().hex[:12]}"
-    with pgvector_server.connect(urlsplit(pgvector_server.dsn).path[1:]) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    with pgvector_server.connect(maintenance) as admin:
+        _template(pgvector_server, admin)
+        admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+                sql.Identifier(name), sql.Identifier(TEMPLATE)
+            )
+        )
     try:
-        with pgvector_server.connect(name) as connection:
-            try:
-                connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
-            except psycopg.Error as exc:
-                _unavailable(f"the server at PGVECTOR_URL has no pgvector: {exc}")
         yield pgvector_server.url(name)
     finally:
-        with pgvector_server.connect(urlsplit(pgvector_server.dsn).path[1:]) as admin:
+        with pgvector_server.connect(maintenance) as admin:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                     sql.Identifier(name)
                 )
             )
+
+
+def _template(server: PgvectorServer, admin: psycopg.Connection) -> None:
+    found = admin.execute(
+        "SELECT 1 FROM pg_database WHERE datname = %s", [TEMPLATE]
+    ).fetchone()
+    if found:
+        return
+    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE)))
+    with server.connect(TEMPLATE) as connection:
+        try:
+            connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        except psycopg.Error as exc:
+            admin.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(TEMPLATE)))
+            _unavailable(f"the server has no pgvector extension: {exc}")

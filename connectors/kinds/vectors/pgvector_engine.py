@@ -1,0 +1,370 @@
+"""The pgvector engine: the `VectorEngine` protocol in SQL over psycopg.
+
+Two layouts (`connectors.kinds.vectors.pgvector` cleans the config):
+
+- `langchain`: LangChain's PGVector tables. A collection is a row of
+  `langchain_pg_collection` (`uuid`, `name`); its points are the rows of
+  `langchain_pg_embedding` whose `collection_id` is that uuid, with `id`,
+  `document`, `embedding` (a `vector`) and the metadata in `cmetadata`
+  (JSONB, which LangChain indexes with GIN `jsonb_path_ops`).
+- `tables`: a collection is a table of its own (`schema.table` allowed).
+  With a JSONB metadata column the keys are its keys; without one, the keys
+  name plain columns.
+
+A subject's rows match an OR of one condition per key and value: for JSONB
+`metadata @> '{"key": value}'` (a GIN index on the column serves each), a
+dotted key also as the nested path (`{"a": {"b": value}}`) and a value of
+digits also as a JSON number; for a plain column `column = ANY(values)`
+(digits only, for an integer column). Every name is quoted by psycopg.sql,
+every value is a parameter.
+
+Rows are read through one server-side cursor, planned for the whole result
+(`cursor_tuple_fraction = 1`: a bitmap scan of the index, not a walk of the
+key's); a deletion is one DELETE, its own transaction, whose row count is
+what it deleted. The vector itself is never read: only `vector_dims`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from connectors.base import ConnectorError, HealthWarning
+from connectors.kinds.sql.dialects.postgres import Postgres
+from connectors.kinds.vectors.base import Match, Point
+
+LANGCHAIN = "langchain"
+TABLES = "tables"
+# pg_type oids of the integer types: a plain key column of one of them is
+# compared with the digit values as numbers.
+INTEGER_TYPES = {20, 21, 23}
+TEXT_TYPES = {25, 1042, 1043}  # text, char(n), varchar(n)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the points are, from the cleaned config."""
+
+    layout: str
+    table: str  # langchain: the embeddings table
+    collection_table: str  # langchain: the collections table
+    id: str
+    document: str | None
+    metadata: str | None  # the JSONB column; None: keys are columns
+    embedding: str
+    collection: str  # langchain: the column holding the collection's uuid
+    keys: tuple[str, ...]  # every configured key (JSON keys or columns)
+    page_size: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Layout:
+        columns = config["columns"]
+        return cls(
+            layout=config["layout"],
+            table=config.get("table", ""),
+            collection_table=config.get("collection_table", ""),
+            id=columns["id"],
+            document=columns.get("document"),
+            metadata=columns.get("metadata"),
+            embedding=columns["embedding"],
+            collection=columns.get("collection", ""),
+            keys=tuple(config["keys"].values()),
+            page_size=config["page_size"],
+        )
+
+
+def name(qualified: str) -> sql.Identifier:
+    """`table` or `schema.table`, quoted."""
+    return sql.Identifier(*qualified.split("."))
+
+
+class PgvectorEngine:
+    """One connection to the store for one action (autocommit: a deletion is
+    one statement; a read opens its own transaction for its cursor)."""
+
+    def __init__(
+        self, dsn: str, *, password: str, timeout: int, layout: Layout
+    ) -> None:
+        self.dialect = Postgres(dsn)
+        self.layout = layout
+        self._uuids: dict[str, Any] = {}
+        self._types: dict[str, dict[str, int]] = {}
+        try:
+            self.connection = self.dialect.connect(
+                password=password, timeout=timeout, read_only=False
+            )
+            self.connection.autocommit = True
+            self.connection.execute("SET cursor_tuple_fraction = 1")
+        except psycopg.Error as error:
+            raise self._error(
+                error, f"connecting to {self.dialect.target.describe()}"
+            ) from None
+
+    def close(self) -> None:
+        self.connection.close()
+
+    # -- the protocol ---------------------------------------------------------------
+    def collections(self) -> list[str]:
+        lay = self.layout
+        if lay.layout == LANGCHAIN:
+            query = sql.SQL("SELECT name FROM {} ORDER BY name").format(
+                name(lay.collection_table)
+            )
+            rows = self._fetch(query, [], doing=f"listing {lay.collection_table}")
+            return [row[0] for row in rows]
+        rows = self._fetch(
+            sql.SQL(
+                "SELECT table_schema, table_name FROM information_schema.tables "
+                "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+            ),
+            [],
+            doing="listing tables",
+        )
+        visible = self._scalar(sql.SQL("SELECT current_schemas(false)"), [], "")
+        found = {f"{schema}.{table}" for schema, table in rows}
+        found |= {table for schema, table in rows if schema in (visible or [])}
+        return sorted(found)
+
+    def dimensions(self, collection: str) -> dict[str, int]:
+        table, scope, params = self._scope(collection)
+        query = sql.SQL("SELECT vector_dims({}) FROM {} WHERE {} LIMIT 1").format(
+            sql.Identifier(self.layout.embedding), name(table), scope
+        )
+        dims = self._scalar(query, params, f"reading the dimensions of {collection}")
+        return {self.layout.embedding: int(dims)} if dims is not None else {}
+
+    def find(self, collection: str, match: Match) -> Iterator[Point]:
+        lay = self.layout
+        table, scope, params = self._scope(collection)
+        where, values = self._where(table, match)
+        columns = self._point_columns(table)
+        query = sql.SQL("SELECT {} FROM {} WHERE {} AND ({}) ORDER BY {}").format(
+            sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+            name(table),
+            scope,
+            where,
+            sql.Identifier(lay.id),
+        )
+        doing = f"reading points of {collection}"
+        try:
+            with self.connection.transaction():
+                cursor = self.connection.cursor(name=f"pd_{uuid.uuid4().hex[:12]}")
+                cursor.itersize = lay.page_size
+                cursor.execute(query, [*params, *values])
+                while rows := cursor.fetchmany(lay.page_size):
+                    for row in rows:
+                        yield self._point(columns, row)
+                cursor.close()
+        except psycopg.Error as error:
+            raise self._error(error, doing) from None
+
+    def count(self, collection: str, match: Match) -> int:
+        table, scope, params = self._scope(collection)
+        where, values = self._where(table, match)
+        query = sql.SQL("SELECT count(*) FROM {} WHERE {} AND ({})").format(
+            name(table), scope, where
+        )
+        doing = f"counting points of {collection}"
+        return int(self._scalar(query, [*params, *values], doing) or 0)
+
+    def delete(self, collection: str, match: Match) -> int | None:
+        table, scope, params = self._scope(collection)
+        where, values = self._where(table, match)
+        query = sql.SQL("DELETE FROM {} WHERE {} AND ({})").format(
+            name(table), scope, where
+        )
+        try:
+            with self.connection.transaction():
+                cursor = self.connection.execute(query, [*params, *values])
+                return max(int(cursor.rowcount), 0)
+        except psycopg.Error as error:
+            raise self._error(error, f"deleting points of {collection}") from None
+
+    # -- health -------------------------------------------------------------------
+    def index_warnings(self, collections: Sequence[str]) -> list[HealthWarning]:
+        """A warning per match no index serves, with the CREATE INDEX."""
+        lay = self.layout
+        tables = [lay.table] if lay.layout == LANGCHAIN else list(collections)
+        warnings: list[HealthWarning] = []
+        for table in tables:
+            columns = [lay.metadata] if lay.metadata else list(lay.keys)
+            for column in columns:
+                method = "gin" if lay.metadata else "btree"
+                if self._indexed(table, column, method):
+                    continue
+                opclass = " jsonb_path_ops" if lay.metadata else ""
+                index = f"ix_{table.replace('.', '_')}_{column}"[:63]
+                statement = sql.SQL(
+                    "CREATE INDEX CONCURRENTLY {} ON {} USING {} ({}{})"
+                ).format(
+                    sql.Identifier(index),
+                    name(table),
+                    sql.SQL(method),
+                    sql.Identifier(column),
+                    sql.SQL(opclass),
+                )
+                warnings.append(
+                    HealthWarning(
+                        f"no {method} index on {table}.{column}: finding a "
+                        "subject reads the whole table",
+                        fix=statement.as_string(self.connection),
+                    )
+                )
+        return warnings
+
+    def _indexed(self, table: str, column: str, method: str) -> bool:
+        """A valid whole-table index of `method` whose first key is `column`."""
+        query = sql.SQL(
+            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_am am ON am.oid = c.relam "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            "AND a.attnum = i.indkey[0] "
+            "WHERE i.indrelid = to_regclass(%s) AND i.indisvalid "
+            "AND i.indpred IS NULL AND am.amname = %s AND a.attname = %s"
+        )
+        quoted = name(table).as_string(self.connection)
+        found = self._scalar(query, [quoted, method, column], "reading indexes")
+        return found is not None
+
+    # -- SQL pieces ---------------------------------------------------------------
+    def _scope(self, collection: str) -> tuple[str, sql.Composable, list[Any]]:
+        """The table of `collection` and the condition keeping to it."""
+        lay = self.layout
+        if lay.layout == TABLES:
+            return collection, sql.SQL("TRUE"), []
+        if collection not in self._uuids:
+            query = sql.SQL("SELECT uuid FROM {} WHERE name = %s").format(
+                name(lay.collection_table)
+            )
+            found = self._fetch(query, [collection], doing=f"finding {collection}")
+            if not found:
+                raise ConnectorError(
+                    f"collection {collection} not found in {lay.collection_table}",
+                    permanent=True,
+                )
+            self._uuids[collection] = found[0][0]
+        scope = sql.SQL("{} = %s").format(sql.Identifier(lay.collection))
+        return lay.table, scope, [self._uuids[collection]]
+
+    def _where(self, table: str, match: Match) -> tuple[sql.Composable, list[Any]]:
+        """The OR over the match's keys and values, and its parameters."""
+        if self.layout.metadata:
+            return self._json_where(match)
+        types = self._column_types(table)
+        parts: list[sql.Composable] = []
+        params: list[Any] = []
+        for key, values in match.terms:
+            column = sql.Identifier(key)
+            oid = types.get(key)
+            if oid is None:
+                raise ConnectorError(
+                    f"column {key} not found in {table}", permanent=True
+                )
+            if oid in INTEGER_TYPES:
+                numbers = list(Match.numbers(values))
+                if numbers:
+                    parts.append(sql.SQL("{} = ANY(%s::bigint[])").format(column))
+                    params.append(numbers)
+            elif oid in TEXT_TYPES:
+                parts.append(sql.SQL("{} = ANY(%s::text[])").format(column))
+                params.append(list(values))
+            else:  # uuid, citext, ...: compared as text
+                parts.append(sql.SQL("{}::text = ANY(%s::text[])").format(column))
+                params.append(list(values))
+        return _any(parts), params
+
+    def _json_where(self, match: Match) -> tuple[sql.Composable, list[Any]]:
+        column = sql.Identifier(self.layout.metadata or "")
+        documents: list[Any] = []
+        for key, values in match.terms:
+            for value in (*values, *Match.numbers(values)):
+                documents.append({key: value})
+                if "." in key:
+                    nested: Any = value
+                    for part in reversed(key.split(".")):
+                        nested = {part: nested}
+                    documents.append(nested)
+        condition = sql.SQL("{} @> %s").format(column)
+        return _any([condition] * len(documents)), [Jsonb(d) for d in documents]
+
+    def _column_types(self, table: str) -> dict[str, int]:
+        if table not in self._types:
+            query = sql.SQL("SELECT * FROM {} WHERE FALSE").format(name(table))
+            try:
+                with self.connection.cursor() as cursor:
+                    cursor.execute(query, prepare=False)
+                    self._types[table] = {
+                        d.name: d.type_code for d in cursor.description or []
+                    }
+            except psycopg.Error as error:
+                raise self._error(error, f"reading the columns of {table}") from None
+        return self._types[table]
+
+    def _point_columns(self, table: str) -> list[str]:
+        """What a point is read with: never the vector (nor the collection's
+        uuid, the store's own plumbing)."""
+        lay = self.layout
+        if lay.layout == LANGCHAIN:
+            return [c for c in (lay.id, lay.document, lay.metadata) if c]
+        skip = {lay.embedding}
+        return [
+            lay.id,
+            *(c for c in self._column_types(table) if c not in skip | {lay.id}),
+        ]
+
+    def _point(self, columns: list[str], row: Sequence[Any]) -> Point:
+        lay = self.layout
+        values = dict(zip(columns, row, strict=True))
+        document = values.pop(lay.document, None) if lay.document else None
+        point_id = str(values.pop(lay.id))
+        metadata: dict[str, Any] = {}
+        if lay.metadata:
+            held = values.pop(lay.metadata, None)
+            metadata.update({k: _plain(v) for k, v in values.items()})
+            if isinstance(held, Mapping):
+                metadata.update(held)
+        else:
+            metadata.update({k: _plain(v) for k, v in values.items()})
+        return Point(
+            id=point_id,
+            document=None if document is None else str(document),
+            metadata=metadata,
+        )
+
+    # -- plumbing -----------------------------------------------------------------
+    def _fetch(
+        self, query: sql.Composable, params: Sequence[Any], *, doing: str
+    ) -> list[tuple[Any, ...]]:
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute(query, list(params))
+                return list(cursor.fetchall())
+        except psycopg.Error as error:
+            raise self._error(error, doing) from None
+
+    def _scalar(self, query: sql.Composable, params: Sequence[Any], doing: str) -> Any:
+        rows = self._fetch(query, params, doing=doing or "reading the store")
+        return rows[0][0] if rows else None
+
+    def _error(self, error: psycopg.Error, doing: str) -> ConnectorError:
+        converted = self.dialect.classify(error, doing)
+        return converted or ConnectorError(f"{doing}: {type(error).__name__}")
+
+
+def _any(parts: list[sql.Composable]) -> sql.Composable:
+    if not parts:
+        return sql.SQL("FALSE")
+    return sql.SQL(" OR ").join(parts)
+
+
+def _plain(value: Any) -> Any:
+    """A column value as JSON can hold it (the access package is JSON)."""
+    if value is None or isinstance(value, str | int | float | bool | dict | list):
+        return value
+    return str(value)
