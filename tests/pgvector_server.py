@@ -6,12 +6,14 @@ wheel (a pinned dev dependency, installed by `make test` with the rest) ships
 PostgreSQL 16 built with pgvector 0.8. Only its binaries are used, as they
 are; nothing of its Python is imported.
 
-`pgvector_server` (a session fixture) starts one server per test process (a
-pytest-xdist worker) on first use, in a private temporary directory, with a
-Unix socket only (no TCP port to collide with another run) and fsync off,
-and stops it when the session ends. As root (CI) the server runs as the
-`postgres` user, since PostgreSQL refuses root; when that user cannot read
-the virtualenv, the binaries are copied next to the data first.
+`pgvector_server` (a session fixture; `process_server()` for code that takes
+no fixture) starts one server per test process (a pytest-xdist worker) on
+first use, in a private temporary directory, with a Unix socket only (no TCP
+port to collide with another run) and fsync off, and stops it when the
+process exits. `pgvector_database` gives each test a database of its own.
+As root (CI) the server runs as the `postgres` user, since PostgreSQL
+refuses root; when that user cannot read the virtualenv, the binaries are
+copied next to the data first.
 
 PGVECTOR_URL names a server of your own instead (a libpq URL of a database
 whose role may create databases; the `vector` extension must be available).
@@ -22,12 +24,14 @@ error instead: CI never passes by leaving the store out.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -193,50 +197,80 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL with pgvector unavailable: {reason}")
 
 
+_PROCESS: list[PgvectorServer] = []
+
+
+def process_server() -> PgvectorServer:
+    """This test process's server (PGVECTOR_URL's, or one started now and
+    stopped when the process exits); skips (fails under CI) without one.
+    For code that takes no fixture, e.g. tests.connectors.api_kinds."""
+    if not _PROCESS:
+        own = os.environ.get("PGVECTOR_URL", "").strip()
+        if own:
+            _PROCESS.append(PgvectorServer(own))
+        else:
+            try:
+                server, running = start_server()
+            except Unavailable as exc:
+                _unavailable(str(exc))
+                raise
+            atexit.register(running.stop)
+            _PROCESS.append(server)
+    return _PROCESS[0]
+
+
+def fresh_database(server: PgvectorServer) -> str:
+    """A new database with the `vector` extension; its URL. Copied from a
+    template made once per server (FILE_COPY takes a fraction of the time
+    of PostgreSQL's default strategy for a small database)."""
+    maintenance = urlsplit(server.dsn).path[1:] or "postgres"
+    name = f"pd_vec_{uuid.uuid4().hex[:12]}"
+    with server.connect(maintenance) as admin:
+        _template(server, admin)
+        for attempt in range(50):
+            try:
+                admin.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+                        sql.Identifier(name), sql.Identifier(TEMPLATE)
+                    )
+                )
+                break
+            except psycopg.errors.ObjectInUse:  # another run copies it too
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
+    with server.connect(name) as connection:  # a template another run made
+        connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    return server.url(name)
+
+
+def drop_database(server: PgvectorServer, url: str) -> None:
+    maintenance = urlsplit(server.dsn).path[1:] or "postgres"
+    name = urlsplit(url).path[1:]
+    with server.connect(maintenance) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)
+            )
+        )
+
+
 @pytest.fixture(scope="session")
-def pgvector_server() -> Iterator[PgvectorServer]:
-    own = os.environ.get("PGVECTOR_URL", "").strip()
-    if own:
-        yield PgvectorServer(own)
-        return
-    try:
-        server, running = start_server()
-    except Unavailable as exc:
-        _unavailable(str(exc))
-        return
-    try:
-        yield server
-    finally:
-        running.stop()
-
-
-TEMPLATE = "pd_vec_template"
+def pgvector_server() -> PgvectorServer:
+    return process_server()
 
 
 @pytest.fixture
 def pgvector_database(pgvector_server: PgvectorServer) -> Iterator[str]:
-    """A fresh database with the `vector` extension; its URL. Dropped after.
-
-    Copied from a template made once per server (FILE_COPY: a fraction of
-    the time of PostgreSQL's default strategy for a small database)."""
-    maintenance = urlsplit(pgvector_server.dsn).path[1:] or "postgres"
-    name = f"pd_vec_{uuid.uuid4().hex[:12]}"
-    with pgvector_server.connect(maintenance) as admin:
-        _template(pgvector_server, admin)
-        admin.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
-                sql.Identifier(name), sql.Identifier(TEMPLATE)
-            )
-        )
+    """A fresh database with the `vector` extension; its URL. Dropped after."""
+    url = fresh_database(pgvector_server)
     try:
-        yield pgvector_server.url(name)
+        yield url
     finally:
-        with pgvector_server.connect(maintenance) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(name)
-                )
-            )
+        drop_database(pgvector_server, url)
+
+
+TEMPLATE = "pd_vec_template"
 
 
 def _template(server: PgvectorServer, admin: psycopg.Connection) -> None:
@@ -245,7 +279,10 @@ def _template(server: PgvectorServer, admin: psycopg.Connection) -> None:
     ).fetchone()
     if found:
         return
-    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE)))
+    try:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE)))
+    except psycopg.errors.DuplicateDatabase:
+        return  # another run made it meanwhile
     with server.connect(TEMPLATE) as connection:
         try:
             connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
