@@ -351,3 +351,81 @@ def test_the_defaults_are_langchains() -> None:
         "embedding": "embedding",
         "collection": "collection_id",
     }
+
+
+OLD_LANGCHAIN_DDL = """
+CREATE TABLE langchain_pg_collection (uuid uuid PRIMARY KEY, name varchar,
+    cmetadata json);
+CREATE TABLE langchain_pg_embedding (
+    uuid uuid PRIMARY KEY,
+    collection_id uuid REFERENCES langchain_pg_collection (uuid) ON DELETE CASCADE,
+    embedding vector(8),
+    document varchar,
+    cmetadata json,
+    custom_id varchar
+);
+"""
+
+
+def test_langchains_older_json_metadata_is_matched_and_health_says_to_migrate(
+    pgvector_database: str,
+) -> None:
+    rows(pgvector_database, OLD_LANGCHAIN_DDL)
+    rows(
+        pgvector_database,
+        "INSERT INTO langchain_pg_collection VALUES "
+        "('6f1d0b1e-3c55-4c1e-9d7a-2b1f0e9c8a11', 'support_memory', '{}')",
+    )
+    for text, email in (
+        ("Jane Doe wants her order ORD-552190 refunded", SUBJECT_EMAIL),
+        ("Kwame Mensah asked about ORD-300411", "kwame.mensah@example.net"),
+    ):
+        rows(
+            pgvector_database,
+            "INSERT INTO langchain_pg_embedding (uuid, collection_id, embedding, "
+            "document, cmetadata, custom_id) VALUES (gen_random_uuid(), "
+            "'6f1d0b1e-3c55-4c1e-9d7a-2b1f0e9c8a11', %s::vector, %s, %s::json, "
+            "'chunk')",
+            [literal(embed(text)), text, json.dumps({"customer_email": email})],
+        )
+    config = {
+        **langchain_config(pgvector_database),
+        "collections": ["support_memory"],
+        "columns": {"id": "uuid"},
+    }
+    store = connector(config)
+
+    (warning,) = store.health().warnings
+    assert "cmetadata is json, not jsonb" in warning.message
+    (point, _) = list(store.access(subject_identity()))
+    assert point.data == {
+        "document": "Jane Doe wants her order ORD-552190 refunded",
+        "metadata": {"customer_email": SUBJECT_EMAIL},
+    }
+    assert store.erase(subject_identity()).changed == 1
+
+    for statement in warning.fix.split("; "):  # as psql runs it
+        rows(pgvector_database, statement)
+    assert store.health().warnings == ()
+    assert store.verify_erased(subject_identity()).found == 0
+    assert rows(pgvector_database, "SELECT count(*) FROM langchain_pg_embedding") == [
+        (1,)
+    ]
+
+
+def test_a_configured_column_the_table_lacks_is_named_by_the_health_check(
+    pgvector_database: str,
+) -> None:
+    rows(pgvector_database, PLAIN_DDL)
+    store = connector(
+        {
+            "dsn": pgvector_database,
+            "layout": "tables",
+            "collections": ["ChatChunks"],
+            "keys": {"email": "customer_email", "subject_id": "crm_id"},
+        }
+    )
+    with pytest.raises(ConnectorError) as missing:
+        store.health()
+    assert missing.value.permanent
+    assert missing.value.message == "column(s) crm_id not found in ChatChunks"

@@ -32,11 +32,11 @@ from typing import Any, ClassVar
 from connectors.base import ConfigError, HealthReport
 from connectors.kinds.sql.validation import clean_dsn
 from connectors.kinds.vectors.base import VectorEngine, VectorStoreKind
-from connectors.kinds.vectors.pgvector_engine import (
+from connectors.kinds.vectors.pgvector_engine import PgvectorEngine
+from connectors.kinds.vectors.pgvector_sql import (
     LANGCHAIN,
     TABLES,
     Layout,
-    PgvectorEngine,
 )
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -97,11 +97,18 @@ class PgvectorConnector(VectorStoreKind):
                 "enum": [LANGCHAIN, TABLES],
                 "default": LANGCHAIN,
             },
-            "table": {**table, "title": "Embeddings table", "default": DEFAULT_TABLE},
+            # no "default" keyword: a form would fill it in for the tables
+            # layout too, which takes neither
+            "table": {
+                **table,
+                "title": "Embeddings table",
+                "description": f"langchain layout; {DEFAULT_TABLE} when left out",
+            },
             "collection_table": {
                 **table,
                 "title": "Collections table",
-                "default": DEFAULT_COLLECTION_TABLE,
+                "description": "langchain layout; "
+                f"{DEFAULT_COLLECTION_TABLE} when left out",
             },
             "columns": {
                 "type": "object",
@@ -192,7 +199,7 @@ class PgvectorConnector(VectorStoreKind):
         report = super().health()
         with self.engine() as engine:
             assert isinstance(engine, PgvectorEngine)
-            warnings = engine.index_warnings(self.collection_names)
+            warnings = engine.check(self.collection_names)
         return HealthReport(report.status, (*report.warnings, *warnings))
 
 

@@ -27,61 +27,24 @@ what it deleted. The vector itself is never read: only `vector_dims`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 from connectors.base import ConnectorError, HealthWarning
 from connectors.kinds.sql.dialects.postgres import Postgres
 from connectors.kinds.vectors.base import Match, Point
-
-LANGCHAIN = "langchain"
-TABLES = "tables"
-# pg_type oids of the integer types: a plain key column of one of them is
-# compared with the digit values as numbers.
-INTEGER_TYPES = {20, 21, 23}
-TEXT_TYPES = {25, 1042, 1043}  # text, char(n), varchar(n)
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where the points are, from the cleaned config."""
-
-    layout: str
-    table: str  # langchain: the embeddings table
-    collection_table: str  # langchain: the collections table
-    id: str
-    document: str | None
-    metadata: str | None  # the JSONB column; None: keys are columns
-    embedding: str
-    collection: str  # langchain: the column holding the collection's uuid
-    keys: tuple[str, ...]  # every configured key (JSON keys or columns)
-    page_size: int
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Layout:
-        columns = config["columns"]
-        return cls(
-            layout=config["layout"],
-            table=config.get("table", ""),
-            collection_table=config.get("collection_table", ""),
-            id=columns["id"],
-            document=columns.get("document"),
-            metadata=columns.get("metadata"),
-            embedding=columns["embedding"],
-            collection=columns.get("collection", ""),
-            keys=tuple(config["keys"].values()),
-            page_size=config["page_size"],
-        )
-
-
-def name(qualified: str) -> sql.Identifier:
-    """`table` or `schema.table`, quoted."""
-    return sql.Identifier(*qualified.split("."))
+from connectors.kinds.vectors.pgvector_sql import (
+    JSON,
+    LANGCHAIN,
+    TABLES,
+    Layout,
+    match_condition,
+    name,
+    point_of,
+)
 
 
 class PgvectorEngine:
@@ -142,7 +105,9 @@ class PgvectorEngine:
     def find(self, collection: str, match: Match) -> Iterator[Point]:
         lay = self.layout
         table, scope, params = self._scope(collection)
-        where, values = self._where(table, match)
+        where, values = match_condition(
+            self.layout, table, self._column_types(table), match
+        )
         columns = self._point_columns(table)
         query = sql.SQL("SELECT {} FROM {} WHERE {} AND ({}) ORDER BY {}").format(
             sql.SQL(", ").join(sql.Identifier(c) for c in columns),
@@ -159,14 +124,16 @@ class PgvectorEngine:
                 cursor.execute(query, [*params, *values])
                 while rows := cursor.fetchmany(lay.page_size):
                     for row in rows:
-                        yield self._point(columns, row)
+                        yield point_of(self.layout, columns, row)
                 cursor.close()
         except psycopg.Error as error:
             raise self._error(error, doing) from None
 
     def count(self, collection: str, match: Match) -> int:
         table, scope, params = self._scope(collection)
-        where, values = self._where(table, match)
+        where, values = match_condition(
+            self.layout, table, self._column_types(table), match
+        )
         query = sql.SQL("SELECT count(*) FROM {} WHERE {} AND ({})").format(
             name(table), scope, where
         )
@@ -175,7 +142,9 @@ class PgvectorEngine:
 
     def delete(self, collection: str, match: Match) -> int | None:
         table, scope, params = self._scope(collection)
-        where, values = self._where(table, match)
+        where, values = match_condition(
+            self.layout, table, self._column_types(table), match
+        )
         query = sql.SQL("DELETE FROM {} WHERE {} AND ({})").format(
             name(table), scope, where
         )
@@ -187,36 +156,56 @@ class PgvectorEngine:
             raise self._error(error, f"deleting points of {collection}") from None
 
     # -- health -------------------------------------------------------------------
-    def index_warnings(self, collections: Sequence[str]) -> list[HealthWarning]:
-        """A warning per match no index serves, with the CREATE INDEX."""
+    def check(self, collections: Sequence[str]) -> list[HealthWarning]:
+        """Raise when a configured column is missing; a warning per match no
+        index serves, with the statement that adds one."""
         lay = self.layout
         tables = [lay.table] if lay.layout == LANGCHAIN else list(collections)
         warnings: list[HealthWarning] = []
         for table in tables:
+            types = self._column_types(table)
+            wanted = [lay.id, lay.embedding, lay.document, lay.metadata]
+            if lay.layout == LANGCHAIN:
+                wanted.append(lay.collection)
+            elif not lay.metadata:
+                wanted += lay.keys
+            missing = [c for c in wanted if c and c not in types]
+            if missing:
+                raise ConnectorError(
+                    f"column(s) {', '.join(missing)} not found in {table}",
+                    permanent=True,
+                )
             columns = [lay.metadata] if lay.metadata else list(lay.keys)
             for column in columns:
-                method = "gin" if lay.metadata else "btree"
-                if self._indexed(table, column, method):
-                    continue
-                opclass = " jsonb_path_ops" if lay.metadata else ""
-                index = f"ix_{table.replace('.', '_')}_{column}"[:63]
-                statement = sql.SQL(
-                    "CREATE INDEX CONCURRENTLY {} ON {} USING {} ({}{})"
-                ).format(
-                    sql.Identifier(index),
-                    name(table),
-                    sql.SQL(method),
-                    sql.Identifier(column),
-                    sql.SQL(opclass),
-                )
-                warnings.append(
-                    HealthWarning(
-                        f"no {method} index on {table}.{column}: finding a "
-                        "subject reads the whole table",
-                        fix=statement.as_string(self.connection),
-                    )
-                )
+                warning = self._index_warning(table, column, types[column])
+                if warning is not None:
+                    warnings.append(warning)
         return warnings
+
+    def _index_warning(self, table: str, column: str, oid: int) -> HealthWarning | None:
+        json_column = self.layout.metadata is not None
+        method = "gin" if json_column else "btree"
+        if (oid != JSON or not json_column) and self._indexed(table, column, method):
+            return None
+        index = f"ix_{table.replace('.', '_')}_{column}"[:63]
+        statement = sql.SQL(
+            "CREATE INDEX CONCURRENTLY {} ON {} USING {} ({}{})"
+        ).format(
+            sql.Identifier(index),
+            name(table),
+            sql.SQL(method),
+            sql.Identifier(column),
+            sql.SQL(" jsonb_path_ops" if json_column else ""),
+        )
+        fix = statement.as_string(self.connection)
+        message = f"no {method} index on {table}.{column}: finding a subject "
+        if oid == JSON:  # LangChain's older tables: no index can serve json
+            alter = sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE jsonb").format(
+                name(table), sql.Identifier(column)
+            )
+            fix = f"{alter.as_string(self.connection)}; {fix}"
+            message = f"{table}.{column} is json, not jsonb: finding a subject "
+        return HealthWarning(message + "reads the whole table", fix=fix)
 
     def _indexed(self, table: str, column: str, method: str) -> bool:
         """A valid whole-table index of `method` whose first key is `column`."""
@@ -252,46 +241,8 @@ class PgvectorEngine:
         scope = sql.SQL("{} = %s").format(sql.Identifier(lay.collection))
         return lay.table, scope, [self._uuids[collection]]
 
-    def _where(self, table: str, match: Match) -> tuple[sql.Composable, list[Any]]:
-        """The OR over the match's keys and values, and its parameters."""
-        if self.layout.metadata:
-            return self._json_where(match)
-        types = self._column_types(table)
-        parts: list[sql.Composable] = []
-        params: list[Any] = []
-        for key, values in match.terms:
-            column = sql.Identifier(key)
-            oid = types.get(key)
-            if oid is None:
-                raise ConnectorError(
-                    f"column {key} not found in {table}", permanent=True
-                )
-            if oid in INTEGER_TYPES:
-                numbers = list(Match.numbers(values))
-                if numbers:
-                    parts.append(sql.SQL("{} = ANY(%s::bigint[])").format(column))
-                    params.append(numbers)
-            elif oid in TEXT_TYPES:
-                parts.append(sql.SQL("{} = ANY(%s::text[])").format(column))
-                params.append(list(values))
-            else:  # uuid, citext, ...: compared as text
-                parts.append(sql.SQL("{}::text = ANY(%s::text[])").format(column))
-                params.append(list(values))
-        return _any(parts), params
-
-    def _json_where(self, match: Match) -> tuple[sql.Composable, list[Any]]:
-        column = sql.Identifier(self.layout.metadata or "")
-        documents: list[Any] = []
-        for key, values in match.terms:
-            for value in (*values, *Match.numbers(values)):
-                documents.append({key: value})
-                if "." in key:
-                    nested: Any = value
-                    for part in reversed(key.split(".")):
-                        nested = {part: nested}
-                    documents.append(nested)
-        condition = sql.SQL("{} @> %s").format(column)
-        return _any([condition] * len(documents)), [Jsonb(d) for d in documents]
+    def _condition(self, table: str, match: Match) -> tuple[sql.Composable, list[Any]]:
+        return match_condition(self.layout, table, self._column_types(table), match)
 
     def _column_types(self, table: str) -> dict[str, int]:
         if table not in self._types:
@@ -318,25 +269,6 @@ class PgvectorEngine:
             *(c for c in self._column_types(table) if c not in skip | {lay.id}),
         ]
 
-    def _point(self, columns: list[str], row: Sequence[Any]) -> Point:
-        lay = self.layout
-        values = dict(zip(columns, row, strict=True))
-        document = values.pop(lay.document, None) if lay.document else None
-        point_id = str(values.pop(lay.id))
-        metadata: dict[str, Any] = {}
-        if lay.metadata:
-            held = values.pop(lay.metadata, None)
-            metadata.update({k: _plain(v) for k, v in values.items()})
-            if isinstance(held, Mapping):
-                metadata.update(held)
-        else:
-            metadata.update({k: _plain(v) for k, v in values.items()})
-        return Point(
-            id=point_id,
-            document=None if document is None else str(document),
-            metadata=metadata,
-        )
-
     # -- plumbing -----------------------------------------------------------------
     def _fetch(
         self, query: sql.Composable, params: Sequence[Any], *, doing: str
@@ -355,16 +287,3 @@ class PgvectorEngine:
     def _error(self, error: psycopg.Error, doing: str) -> ConnectorError:
         converted = self.dialect.classify(error, doing)
         return converted or ConnectorError(f"{doing}: {type(error).__name__}")
-
-
-def _any(parts: list[sql.Composable]) -> sql.Composable:
-    if not parts:
-        return sql.SQL("FALSE")
-    return sql.SQL(" OR ").join(parts)
-
-
-def _plain(value: Any) -> Any:
-    """A column value as JSON can hold it (the access package is JSON)."""
-    if value is None or isinstance(value, str | int | float | bool | dict | list):
-        return value
-    return str(value)
