@@ -12,11 +12,15 @@ from typing import Any
 import psycopg
 import pytest
 
+from accounts.actors import actor_system
 from connectors.base import ConfigError, ConnectorError
 from connectors.kinds.vectors.pgvector import PgvectorConnector
+from connectors.services import connector_create
+from dsr.services.execution.running import task_run
 from tests.connectors.pgvector_store import (
     COLLECTIONS,
     DIMENSIONS,
+    SUBJECT_CRM,
     SUBJECT_EMAIL,
     embed,
     langchain_config,
@@ -25,6 +29,7 @@ from tests.connectors.pgvector_store import (
     seed_langchain,
     subject_identity,
 )
+from tests.disclosure import DISCLOSURE
 
 
 def connector(config: dict[str, Any], **secrets: str) -> PgvectorConnector:
@@ -429,3 +434,43 @@ def test_a_configured_column_the_table_lacks_is_named_by_the_health_check(
         store.health()
     assert missing.value.permanent
     assert missing.value.message == "column(s) crm_id not found in ChatChunks"
+
+
+@pytest.mark.django_db
+def test_an_erasure_request_empties_her_points_through_the_executor(
+    pgvector_database: str,
+    make_request: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    seeded = seed_langchain(pgvector_database)
+    connector_create(
+        actor=actor_system("tests"),
+        name="assistant-memory",
+        kind="pgvector",
+        config=langchain_config(pgvector_database),
+        secrets={"password": "unused-with-trust-auth"},
+        data_categories=["ai_memory"],
+        disclosure=DISCLOSURE,
+    )
+    with django_capture_on_commit_callbacks(execute=False):  # planned, not run
+        request = make_request(
+            kind="erasure",
+            verified=True,
+            identity={
+                "email": "Jane.Doe@Example.com",
+                "customer_ids": {"crm": SUBJECT_CRM},
+            },
+        )
+    task = request.tasks.get(connector__name="assistant-memory", action="erase")
+
+    assert task_run(task_id=task.pk) == "succeeded"
+
+    task.refresh_from_db()
+    mine = sum(len(ids) for ids in seeded.subject.values())
+    assert task.records_changed == mine
+    assert task.per_location == {
+        c: {"found": len(seeded.subject[c]), "changed": len(seeded.subject[c])}
+        for c in COLLECTIONS
+    }
+    left = rows(pgvector_database, "SELECT count(*) FROM langchain_pg_embedding")
+    assert left == [(sum(len(ids) for ids in seeded.others.values()),)]
