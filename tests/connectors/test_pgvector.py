@@ -44,9 +44,9 @@ def test_access_gives_documents_and_metadata_and_only_the_shape_of_vectors(
     pgvector_database: str,
 ) -> None:
     seeded = seed_langchain(pgvector_database)
-    records = list(
-        connector(langchain_config(pgvector_database)).access(subject_identity())
-    )
+    # pages of 2 rows: her 3 points of support_memory take two fetches
+    store = connector(langchain_config(pgvector_database, page_size=2))
+    records = list(store.access(subject_identity()))
 
     points = [r for r in records if r.location in COLLECTIONS]
     by_collection = {c: {r.key for r in points if r.location == c} for c in COLLECTIONS}
