@@ -36,7 +36,7 @@ LINES = [
     "The assistant promised {name} a replacement for {order} within 5 days.",
 ]
 
-LANGCHAIN_DDL = """
+LANGCHAIN_TABLES = """
 CREATE TABLE langchain_pg_collection (
     uuid uuid PRIMARY KEY,
     name varchar NOT NULL UNIQUE,
@@ -49,9 +49,12 @@ CREATE TABLE langchain_pg_embedding (
     document varchar,
     cmetadata jsonb
 );
+"""
+LANGCHAIN_INDEX = """
 CREATE INDEX ix_cmetadata_gin ON langchain_pg_embedding
     USING gin (cmetadata jsonb_path_ops);
 """
+LANGCHAIN_DDL = LANGCHAIN_TABLES + LANGCHAIN_INDEX
 
 
 def subject_identity() -> Identity:

@@ -134,8 +134,13 @@ def test_the_metadata_match_is_served_by_langchains_gin_index(
 
 
 def _index_scans(url: str, index: str) -> int:
-    """The index's scans as the statistics tell (a backend sends its
-    counts when it ends, so wait a little for them)."""
+    """The index's scans as the statistics tell. A backend sends its counts
+    when it ends: the connections the kind keeps are ended first."""
+    rows(
+        url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
     scans = 0
     for _ in range(40):
         with psycopg.connect(url, autocommit=True) as connection:
@@ -474,3 +479,41 @@ def test_an_erasure_request_empties_her_points_through_the_executor(
     }
     left = rows(pgvector_database, "SELECT count(*) FROM langchain_pg_embedding")
     assert left == [(sum(len(ids) for ids in seeded.others.values()),)]
+
+
+def _backends(url: str) -> list[int]:
+    """The store's connections other than the one asking, after those
+    closing have gone."""
+    found: list[int] = []
+    for _ in range(40):
+        found = [
+            row[0]
+            for row in rows(
+                url,
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+            )
+        ]
+        if len(found) <= 1:
+            return found
+        time.sleep(0.05)
+    return found
+
+
+def test_the_connection_is_kept_between_actions_and_closed_after_a_failure(
+    pgvector_database: str,
+) -> None:
+    seed_langchain(pgvector_database)
+    store = connector(langchain_config(pgvector_database))
+
+    store.verify_erased(subject_identity())
+    (kept,) = _backends(pgvector_database)
+    store.erase(subject_identity())
+    store.verify_erased(subject_identity())
+    assert _backends(pgvector_database) == [kept]  # no new backend started
+
+    broken = connector(langchain_config(pgvector_database, table="no_such_table"))
+    with pytest.raises(ConnectorError, match="UndefinedTable"):
+        broken.erase(subject_identity())
+    # the failed action's connection (the one kept) is not kept again
+    assert _backends(pgvector_database) == []

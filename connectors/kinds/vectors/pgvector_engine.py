@@ -18,15 +18,16 @@ digits also as a JSON number; for a plain column `column = ANY(values)`
 (digits only, for an integer column). Every name is quoted by psycopg.sql,
 every value is a parameter.
 
-Rows are read through one server-side cursor, planned for the whole result
-(`cursor_tuple_fraction = 1`: a bitmap scan of the index, not a walk of the
-key's); a deletion is one DELETE, its own transaction, whose row count is
-what it deleted. The vector itself is never read: only `vector_dims`.
+Rows are read by one query streamed in chunks (planned for the whole
+result: a bitmap scan of the index, then a sort of the subject's rows); a
+deletion is one DELETE, its own transaction in autocommit, whose row count
+is what it deleted. The vector itself is never read: only `vector_dims`.
 """
 
 from __future__ import annotations
 
-import uuid
+import hashlib
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -34,7 +35,8 @@ import psycopg
 from psycopg import sql
 
 from connectors.base import ConnectorError, HealthWarning
-from connectors.kinds.sql.dialects.postgres import Postgres
+from connectors.kinds.sql.dialects.pool import idle_connections
+from connectors.kinds.sql.dialects.postgres import CHUNKED_ROWS, Postgres
 from connectors.kinds.vectors.base import Match, Point
 from connectors.kinds.vectors.pgvector_sql import (
     JSON,
@@ -49,7 +51,13 @@ from connectors.kinds.vectors.pgvector_sql import (
 
 class PgvectorEngine:
     """One connection to the store for one action (autocommit: a deletion is
-    one statement; a read opens its own transaction for its cursor)."""
+    one statement; a read opens its own transaction for its cursor).
+
+    Connecting costs more than a subject's whole action (a backend start):
+    the connection is kept for the next action in this process, as the sql
+    kind keeps its own (connectors.kinds.sql.dialects.pool), under a key of
+    its own since its session differs (autocommit).
+    One whose action failed is closed."""
 
     def __init__(
         self, dsn: str, *, password: str, timeout: int, layout: Layout
@@ -58,19 +66,32 @@ class PgvectorEngine:
         self.layout = layout
         self._uuids: dict[str, Any] = {}
         self._types: dict[str, dict[str, int]] = {}
+        self._failed = False
+        secret = hashlib.sha256(password.encode()).hexdigest() if password else ""
+        self._key = ("pgvector", dsn, secret)
+        kept = idle_connections.take(self._key, self.dialect.reusable)
+        if kept is not None:
+            self.connection, self._opened = kept
+            return
         try:
+            self._opened = time.monotonic()
             self.connection = self.dialect.connect(
                 password=password, timeout=timeout, read_only=False
             )
             self.connection.autocommit = True
-            self.connection.execute("SET cursor_tuple_fraction = 1")
         except psycopg.Error as error:
             raise self._error(
                 error, f"connecting to {self.dialect.target.describe()}"
             ) from None
 
     def close(self) -> None:
-        self.connection.close()
+        kept = (
+            not self._failed
+            and self.dialect.reusable(self.connection)
+            and idle_connections.give(self._key, self.connection, self._opened)
+        )
+        if not kept:
+            self.connection.close()
 
     # -- the protocol ---------------------------------------------------------------
     def collections(self) -> list[str]:
@@ -105,9 +126,7 @@ class PgvectorEngine:
     def find(self, collection: str, match: Match) -> Iterator[Point]:
         lay = self.layout
         table, scope, params = self._scope(collection)
-        where, values = match_condition(
-            self.layout, table, self._column_types(table), match
-        )
+        where, values = self._condition(table, match)
         columns = self._point_columns(table)
         query = sql.SQL("SELECT {} FROM {} WHERE {} AND ({}) ORDER BY {}").format(
             sql.SQL(", ").join(sql.Identifier(c) for c in columns),
@@ -117,23 +136,19 @@ class PgvectorEngine:
             sql.Identifier(lay.id),
         )
         doing = f"reading points of {collection}"
+        # One query whose rows the server sends in chunks as they come (one
+        # round trip; nothing else runs on the connection meanwhile).
+        chunks = {"size": lay.page_size} if CHUNKED_ROWS else {}
         try:
-            with self.connection.transaction():
-                cursor = self.connection.cursor(name=f"pd_{uuid.uuid4().hex[:12]}")
-                cursor.itersize = lay.page_size
-                cursor.execute(query, [*params, *values])
-                while rows := cursor.fetchmany(lay.page_size):
-                    for row in rows:
-                        yield point_of(self.layout, columns, row)
-                cursor.close()
+            with self.connection.cursor() as cursor:
+                for row in cursor.stream(query, [*params, *values], **chunks):
+                    yield point_of(self.layout, columns, row)
         except psycopg.Error as error:
             raise self._error(error, doing) from None
 
     def count(self, collection: str, match: Match) -> int:
         table, scope, params = self._scope(collection)
-        where, values = match_condition(
-            self.layout, table, self._column_types(table), match
-        )
+        where, values = self._condition(table, match)
         query = sql.SQL("SELECT count(*) FROM {} WHERE {} AND ({})").format(
             name(table), scope, where
         )
@@ -142,16 +157,13 @@ class PgvectorEngine:
 
     def delete(self, collection: str, match: Match) -> int | None:
         table, scope, params = self._scope(collection)
-        where, values = match_condition(
-            self.layout, table, self._column_types(table), match
-        )
+        where, values = self._condition(table, match)
         query = sql.SQL("DELETE FROM {} WHERE {} AND ({})").format(
             name(table), scope, where
         )
-        try:
-            with self.connection.transaction():
-                cursor = self.connection.execute(query, [*params, *values])
-                return max(int(cursor.rowcount), 0)
+        try:  # one statement in autocommit: its own transaction
+            cursor = self.connection.execute(query, [*params, *values])
+            return max(int(cursor.rowcount), 0)
         except psycopg.Error as error:
             raise self._error(error, f"deleting points of {collection}") from None
 
@@ -227,17 +239,18 @@ class PgvectorEngine:
         lay = self.layout
         if lay.layout == TABLES:
             return collection, sql.SQL("TRUE"), []
-        if collection not in self._uuids:
-            query = sql.SQL("SELECT uuid FROM {} WHERE name = %s").format(
+        if collection not in self._uuids:  # every configured one at once
+            query = sql.SQL("SELECT name, uuid FROM {} WHERE name = ANY(%s)").format(
                 name(lay.collection_table)
             )
-            found = self._fetch(query, [collection], doing=f"finding {collection}")
-            if not found:
+            wanted = list(dict.fromkeys((*lay.collections, collection)))
+            found = self._fetch(query, [wanted], doing="finding the collections")
+            self._uuids.update(dict(found))
+            if collection not in self._uuids:
                 raise ConnectorError(
                     f"collection {collection} not found in {lay.collection_table}",
                     permanent=True,
                 )
-            self._uuids[collection] = found[0][0]
         scope = sql.SQL("{} = %s").format(sql.Identifier(lay.collection))
         return lay.table, scope, [self._uuids[collection]]
 
@@ -285,5 +298,6 @@ class PgvectorEngine:
         return rows[0][0] if rows else None
 
     def _error(self, error: psycopg.Error, doing: str) -> ConnectorError:
+        self._failed = True
         converted = self.dialect.classify(error, doing)
         return converted or ConnectorError(f"{doing}: {type(error).__name__}")

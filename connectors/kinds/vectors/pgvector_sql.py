@@ -39,6 +39,7 @@ class Layout:
     collection: str  # langchain: the column holding the collection's uuid
     keys: tuple[str, ...]  # every configured key (JSON keys or columns)
     page_size: int
+    collections: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Layout:
@@ -54,6 +55,7 @@ class Layout:
             collection=columns.get("collection", ""),
             keys=tuple(config["keys"].values()),
             page_size=config["page_size"],
+            collections=tuple(config["collections"]),
         )
 
 
