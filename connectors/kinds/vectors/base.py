@@ -305,7 +305,13 @@ class VectorStoreKind(ConnectorKind):
                 raise ConnectorError(
                     f"collection(s) {', '.join(missing)} not found", permanent=True
                 )
-        return HealthReport(f"ok: {len(self.collection_names)} collection(s)")
+        status = f"ok: {len(self.collection_names)} collection(s)"
+        for link in self.reads_from(self.config):
+            from connectors.links import linked_instance
+
+            linked_instance(link, by=self.name)  # raises if missing or unfit
+            status += f", linked to {link}"
+        return HealthReport(status)
 
     def access(self, identity: Identity) -> Iterator[AccessRecord]:
         category = self.config.get("category", "ai_memory")
