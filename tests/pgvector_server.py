@@ -289,3 +289,29 @@ def _template(server: PgvectorServer, admin: psycopg.Connection) -> None:
         except psycopg.Error as exc:
             admin.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(TEMPLATE)))
             _unavailable(f"the server has no pgvector extension: {exc}")
+
+
+def main() -> int:
+    """`python -m tests.pgvector_server`: start a server, say what it runs,
+    stop it (.ci/run's check before the suite)."""
+    try:
+        server, running = start_server()
+    except Unavailable as exc:
+        print(f"pgvector: unavailable: {exc}")  # noqa: T201
+        return 1
+    try:
+        with server.connect("postgres") as connection:
+            connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            row = connection.execute(
+                "SELECT current_setting('server_version'), extversion "
+                "FROM pg_extension WHERE extname = 'vector'"
+            ).fetchone()
+    finally:
+        running.stop()
+    assert row is not None
+    print(f"pgvector: PostgreSQL {row[0]} with vector {row[1]} runs")  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
