@@ -50,8 +50,8 @@ from connectors.kinds.vectors.pgvector_sql import (
 
 
 class PgvectorEngine:
-    """One connection to the store for one action (autocommit: a deletion is
-    one statement; a read opens its own transaction for its cursor).
+    """One connection to the store for one action, in autocommit: each
+    statement is its own transaction (a deletion is one DELETE).
 
     Connecting costs more than a subject's whole action (a backend start):
     the connection is kept for the next action in this process, as the sql
@@ -117,9 +117,10 @@ class PgvectorEngine:
 
     def dimensions(self, collection: str) -> dict[str, int]:
         table, scope, params = self._scope(collection)
-        query = sql.SQL("SELECT vector_dims({}) FROM {} WHERE {} LIMIT 1").format(
-            sql.Identifier(self.layout.embedding), name(table), scope
-        )
+        vector = sql.Identifier(self.layout.embedding)
+        query = sql.SQL(
+            "SELECT vector_dims({}) FROM {} WHERE {} AND {} IS NOT NULL LIMIT 1"
+        ).format(vector, name(table), scope, vector)
         dims = self._scalar(query, params, f"reading the dimensions of {collection}")
         return {self.layout.embedding: int(dims)} if dims is not None else {}
 
