@@ -517,3 +517,37 @@ def test_the_connection_is_kept_between_actions_and_closed_after_a_failure(
         broken.erase(subject_identity())
     # the failed action's connection (the one kept) is not kept again
     assert _backends(pgvector_database) == []
+
+
+def test_a_table_without_a_document_column_exports_its_other_columns(
+    pgvector_database: str,
+) -> None:
+    rows(
+        pgvector_database,
+        "CREATE TABLE faq_hits (id integer PRIMARY KEY, embedding vector(8), "
+        "customer_email text, question text)",
+    )
+    rows(
+        pgvector_database,
+        "INSERT INTO faq_hits VALUES (7, %s::vector, %s, 'Can I pay by invoice?')",
+        [literal(embed("pay by invoice")), SUBJECT_EMAIL],
+    )
+    store = connector(
+        {
+            "dsn": pgvector_database,
+            "layout": "tables",
+            "columns": {"document": None},
+            "collections": ["faq_hits"],
+            "keys": {"email": "customer_email"},
+        }
+    )
+    (point, summary) = list(store.access(subject_identity()))
+    assert point.key == "7"
+    assert point.data == {
+        "document": None,
+        "metadata": {
+            "customer_email": SUBJECT_EMAIL,
+            "question": "Can I pay by invoice?",
+        },
+    }
+    assert summary.data["points"] == 1
