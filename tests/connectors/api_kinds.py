@@ -96,6 +96,16 @@ def qdrant_config(folder: Path) -> dict[str, Any]:
     }
 
 
+def pgvector_config(_: Path) -> dict[str, Any]:
+    """LangChain's tables, seeded, in a database of a real pgvector server."""
+    from tests.connectors.pgvector_store import langchain_config, seed_langchain
+    from tests.pgvector_server import fresh_database, process_server
+
+    url = fresh_database(process_server())
+    seed_langchain(url, per_collection=5)
+    return {**langchain_config(url), "collections": ["support_memory"]}
+
+
 def sql_config(folder: Path) -> dict[str, Any]:
     store = folder / "helpdesk.sqlite3"
     build_sqlite(store, StoreSize(customers=12))
@@ -310,6 +320,11 @@ CASES: dict[str, KindCase] = {
         kind_actions=["access", "erase", "verify_erasure"],
         health="ok",
         secrets={"client_id": AZURE_CLIENT_ID, "client_secret": SECRET},
+    ),
+    "pgvector": vector_case(
+        config=pgvector_config,
+        patch=lambda config: {**config, "collections": ["support_memory", "order_faq"]},
+        secrets={"password": SECRET},
     ),
     "qdrant": vector_case(
         config=qdrant_config,

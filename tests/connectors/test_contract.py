@@ -97,6 +97,15 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "document_key": "page_content",
         "page_size": 500,
     },
+    "pgvector": {
+        "dsn": "postgresql://rag@db.internal.example:5432/assistant",
+        "table": "langchain_pg_embedding",
+        "columns": {"id": "id", "metadata": "cmetadata"},
+        "collections": ["support_memory"],
+        "keys": {"email": "customer_email", "conversation_id": "conversation_id"},
+        "link": "helpdesk",
+        "page_size": 500,
+    },
 }
 # A config each kind refuses, and so must its schema.
 BAD: dict[str, dict[str, Any]] = {
@@ -117,6 +126,11 @@ BAD: dict[str, dict[str, Any]] = {
     "openai": {"subject_key": "metadata[key]"},
     "azure_openai": {"resource": "acme.openai.azure.com", "tenant_id": "acme"},
     "qdrant": {"url": "https://qdrant.example", "collections": [], "keys": {}},
+    "pgvector": {
+        "dsn": "mysql://rag@db.internal.example/assistant",
+        "collections": ["support_memory"],
+        "keys": {"email": "customer_email"},
+    },
 }
 WITHDRAWN_AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 

@@ -93,6 +93,23 @@ def _inputs_files(tmp_path: Path, settings: Any) -> dict[str, Any]:
     }
 
 
+def _inputs_pgvector(tmp_path: Path, settings: Any) -> dict[str, Any]:
+    from tests.connectors.pgvector_store import seed_langchain
+    from tests.pgvector_server import fresh_database, process_server
+
+    url = fresh_database(process_server())
+    seed_langchain(url, per_collection=3)
+    return {
+        "config__dsn": url,
+        "config__collections": "support_memory\norder_faq",
+        "config__keys": json.dumps(
+            {"email": "customer_email", "conversation_id": "conversation_id"}
+        ),
+        "config__page_size": "200",
+        "secret__password": "a-secret-of-some-length-0123",
+    }
+
+
 def _inputs_qdrant(tmp_path: Path, settings: Any) -> dict[str, Any]:
     from tests.connectors.vector_points import qdrant_local_store
 
@@ -109,6 +126,7 @@ def _inputs_qdrant(tmp_path: Path, settings: Any) -> dict[str, Any]:
 
 
 PLAIN: dict[str, Callable[[Path, Any], dict[str, Any]]] = {
+    "pgvector": _inputs_pgvector,
     "qdrant": _inputs_qdrant,
     "sql": _inputs_sql,
     "files": _inputs_files,
@@ -122,6 +140,23 @@ PLAIN: dict[str, Callable[[Path, Any], dict[str, Any]]] = {
     "manual": lambda tmp_path, settings: {"config__instructions": INSTRUCTIONS},
 }
 EXPECTED_CONFIG: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "pgvector": lambda inputs: {  # LangChain's layout filled in
+        "dsn": inputs["config__dsn"],
+        "layout": "langchain",
+        "table": "langchain_pg_embedding",
+        "collection_table": "langchain_pg_collection",
+        "columns": {
+            "id": "id",
+            "document": "document",
+            "metadata": "cmetadata",
+            "embedding": "embedding",
+            "collection": "collection_id",
+        },
+        "page_size": 200,
+        "connect_timeout": 10,
+        "collections": ["support_memory", "order_faq"],
+        "keys": {"email": "customer_email", "conversation_id": "conversation_id"},
+    },
     "http": lambda inputs: {
         "url": "http://127.0.0.1:9/privacy-jobs",
         "timeout_seconds": 5,

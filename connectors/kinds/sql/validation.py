@@ -43,7 +43,7 @@ def parse(config: Any) -> StoreMap:
                 f"unknown key; expected {', '.join(sorted(TOP_KEYS))}",
                 field=f"config.{key}",
             )
-    dsn = _dsn(config.get("dsn"))
+    dsn = clean_dsn(config.get("dsn"))
     raw_tables = config.get("tables")
     if not isinstance(raw_tables, list) or not raw_tables:
         raise ConfigError("give a non-empty list of tables", field="config.tables")
@@ -93,7 +93,7 @@ def _bool(config: dict[str, Any], key: str, default: bool) -> bool:
     return value
 
 
-def _dsn(value: Any) -> str:
+def clean_dsn(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(
             "give the database URL, e.g. postgresql://host/db or sqlite:///path.db",
