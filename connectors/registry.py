@@ -19,6 +19,7 @@ KINDS: dict[str, str] = {
     "files": "connectors.kinds.files.FilesConnector",
     "manual": "connectors.kinds.manual.ManualConnector",
     "opendsr": "connectors.kinds.opendsr.OpenDsrConnector",
+    "qdrant": "connectors.kinds.vectors.qdrant.QdrantConnector",
 }
 SAAS = "saas:"  # a KINDS value naming a SaaS definition, not a class path
 SAAS_DEFINITIONS = Path(__file__).resolve().parent / "kinds" / "saas" / "definitions"

@@ -61,6 +61,39 @@ def saas_case(
     )
 
 
+VECTOR_ACTIONS = ["access", "erase", "verify_erasure"]
+
+
+def vector_case(
+    *,
+    config: Callable[[Path], dict[str, Any]],
+    patch: Callable[[dict[str, Any]], dict[str, Any]],
+    secrets: dict[str, str] | None = None,
+) -> KindCase:
+    """A vector-store kind (connectors/kinds/vectors): access, erase and
+    verify, healthy once created (its store holds the collections)."""
+    return KindCase(
+        config=config,
+        patch=patch,
+        actions=list(VECTOR_ACTIONS),
+        patched_actions=list(VECTOR_ACTIONS),
+        kind_actions=list(VECTOR_ACTIONS),
+        health="ok",
+        secrets=secrets or {},
+    )
+
+
+def qdrant_config(folder: Path) -> dict[str, Any]:
+    from tests.connectors.vector_points import qdrant_local_store
+
+    store = qdrant_local_store(folder / "qdrant", collections=("memory", "summaries"))
+    return {
+        "path": str(store),
+        "collections": ["memory"],
+        "keys": {"email": "customer_email", "conversation_id": "conversation_id"},
+    }
+
+
 def sql_config(folder: Path) -> dict[str, Any]:
     store = folder / "helpdesk.sqlite3"
     build_sqlite(store, StoreSize(customers=12))
@@ -146,6 +179,8 @@ def helpscout_config(_: Path) -> dict[str, Any]:
 
 # every kind a definition file makes (a new one is tested with no edit here)
 SAAS_KINDS = [kind for kind, path in KINDS.items() if path.startswith(SAAS)]
+# every kind on the vector-store base (connectors/kinds/vectors/base.py)
+VECTOR_KINDS = [kind for kind, path in KINDS.items() if ".kinds.vectors." in path]
 
 CASES: dict[str, KindCase] = {
     "sql": KindCase(
@@ -240,6 +275,10 @@ CASES: dict[str, KindCase] = {
         config=salesforce_config,
         patch=lambda config: {**config, "job_wait_seconds": 120},
         secrets={"client_id": SALESFORCE_CLIENT_ID, "client_secret": SECRET},
+    ),
+    "qdrant": vector_case(
+        config=qdrant_config,
+        patch=lambda config: {**config, "collections": ["memory", "summaries"]},
     ),
     "helpscout": KindCase(
         config=helpscout_config,

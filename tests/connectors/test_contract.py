@@ -33,7 +33,7 @@ from connectors.choices import Action
 from connectors.registry import KINDS, kind_class, kinds_available
 from privacydesk.errors import ValidationFailed
 from tests.conftest import Webhook
-from tests.connectors.api_kinds import SAAS_KINDS
+from tests.connectors.api_kinds import SAAS_KINDS, VECTOR_KINDS
 from tests.connectors.conftest import Helpdesk, helpdesk_config, subject_identity
 
 # A config each kind accepts, and what its schema must also accept.
@@ -74,6 +74,19 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "front": {"rate_limit_per_minute": 100},
     "salesforce": {"my_domain": "acme", "job_wait_seconds": 30},
     "helpscout": {"rate_limit_per_minute": 400},
+    "qdrant": {
+        "url": "https://qdrant.internal.example:6333",
+        "collections": ["support_memory", "ticket_summaries"],
+        "keys": {
+            "email": "metadata.customer_email",
+            "subject_id": "metadata.customer_id",
+            "conversation_id": "metadata.conversation_id",
+        },
+        "subject_id_system": "crm",
+        "link": "helpdesk",
+        "document_key": "page_content",
+        "page_size": 500,
+    },
 }
 # A config each kind refuses, and so must its schema.
 BAD: dict[str, dict[str, Any]] = {
@@ -91,6 +104,7 @@ BAD: dict[str, dict[str, Any]] = {
     "front": {"rate_limit_per_minute": 0},
     "salesforce": {"my_domain": "acme.my.salesforce.com"},
     "helpscout": {"rate_limit_per_minute": 0},
+    "qdrant": {"url": "https://qdrant.example", "collections": [], "keys": {}},
 }
 WITHDRAWN_AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -209,6 +223,7 @@ def test_every_kind_describes_its_config_as_json_schema(kind: str) -> None:
         "manual",
         "opendsr",
         *SAAS_KINDS,
+        *VECTOR_KINDS,
     ],
 )
 def test_the_examples_are_configs_the_kind_itself_accepts(kind: str) -> None:
@@ -370,6 +385,7 @@ def test_a_purge_the_store_cannot_run_is_refused_for_good(helpdesk: Helpdesk) ->
         "manual",
         "opendsr",
         *SAAS_KINDS,
+        *VECTOR_KINDS,
     ],
 )
 def test_a_kind_that_cannot_purge_says_so_through_the_contract(kind: str) -> None:
@@ -484,7 +500,7 @@ def test_the_pull_kind_parks_the_withdrawal_for_its_agent() -> None:
 
 @pytest.mark.parametrize(
     "kind",
-    ["files", "manual", *SAAS_KINDS],
+    ["files", "manual", *SAAS_KINDS, *VECTOR_KINDS],
 )
 def test_a_kind_that_cannot_withdraw_says_so(kind: str) -> None:
     assert kind_class(kind).withdraws_consent is False
@@ -507,6 +523,7 @@ def test_only_the_pull_kind_leases_its_jobs() -> None:
         "files",
         "manual",
         *SAAS_KINDS,
+        *VECTOR_KINDS,
     ):
         assert _instance(kind).job_lease() is None
 
