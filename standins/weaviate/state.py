@@ -86,8 +86,8 @@ class Store(Holdings):
         """Two collections: `SupportMemory` (chat chunks keyed by the
         customer's e-mail, id and conversation; the e-mail is missing on
         the bot's chunks) and `TicketSummary` (one summary per
-        conversation, keyed by a lower-cased e-mail and an integer
-        conversation id)."""
+        conversation, keyed by an e-mail in capitals, tokenized `lowercase`,
+        and an integer conversation id)."""
         store = cls(query_maximum_results=query_maximum_results)
         store._rng = random.Random(seed)
         store.add_class(
@@ -104,7 +104,7 @@ class Store(Holdings):
             SUMMARY,
             {
                 "text": ("text", "word"),
-                "email": ("text", "lowercase"),
+                "customer_email": ("text", "lowercase"),
                 "conversation_id": ("int", ""),
             },
         )
@@ -128,7 +128,7 @@ class Store(Holdings):
                 SUMMARY,
                 {
                     "text": f"{person.name} asked about an order; resolved.",
-                    "email": person.email,
+                    "customer_email": person.email.upper(),
                     "conversation_id": conversation,
                 },
                 store.vector(dimensions),
