@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from connectors.base import ConnectorError, Identity, Job
+from connectors.base import ConnectorError, ErasureReceipt, Identity, Job
 from connectors.choices import Action
 from connectors.demo.content import customer
 from connectors.demo.vectors import embed
@@ -197,6 +197,7 @@ def test_an_erase_job_runs_through_the_contract(standin: StandIn) -> None:
     receipt = kind.run(job, sink=None)  # type: ignore[arg-type]  # no access
 
     assert WeaviateConnector.verifies_in_process
+    assert isinstance(receipt, ErasureReceipt)
     assert receipt.changed == 5
     assert held(standin, SUBJECT) == {MEMORY: 0, SUMMARY: 0}
 

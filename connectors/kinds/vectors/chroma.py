@@ -54,7 +54,6 @@ MAX_PAGE_SIZE = 10_000
 DEFAULT_TENANT = "default_tenant"
 DEFAULT_DATABASE = "default_database"
 TOKEN_HEADERS = ("Authorization", "X-Chroma-Token")
-_NO_TELEMETRY = Settings(anonymized_telemetry=False)
 
 
 class ChromaConnector(VectorStoreKind):
@@ -169,7 +168,7 @@ class ChromaConnector(VectorStoreKind):
                     )
                 client = chromadb.PersistentClient(
                     path=config["path"],
-                    settings=_NO_TELEMETRY,
+                    settings=_settings(),
                     tenant=tenant,
                     database=database,
                 )
@@ -181,7 +180,7 @@ class ChromaConnector(VectorStoreKind):
                     port=parts.port or (443 if https else 8000),
                     ssl=https,
                     headers=self._auth_headers(),
-                    settings=_NO_TELEMETRY,
+                    settings=_settings(),
                     tenant=tenant,
                     database=database,
                 )
@@ -299,6 +298,11 @@ def chroma_where(match: Match) -> dict[str, Any] | None:
     if len(clauses) < 2:
         return clauses[0] if clauses else None
     return {"$or": clauses}
+
+
+def _settings() -> Settings:
+    """Telemetry off; new for each client, which writes its host into it."""
+    return Settings(anonymized_telemetry=False)
 
 
 @contextmanager
