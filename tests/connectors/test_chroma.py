@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,9 +109,10 @@ def test_erasure_deletes_the_subjects_records_and_verifies(folder: Path) -> None
     assert connector(path=str(folder)).verify_erased(JANE, receipt).found == 0
     # a chunk of her conversation written afterwards is found again
     client = chromadb.PersistentClient(path=str(folder), settings=off())
+    vectors: list[Sequence[float] | Sequence[int]] = [embed("back again")]
     client.get_collection("support_memory", embedding_function=None).add(
         ids=["p-9"],
-        embeddings=[embed("back again")],
+        embeddings=vectors,
         metadatas=[{"conversation_id": "c-1"}],
     )
     again = connector(path=str(folder)).verify_erased(JANE, receipt)
