@@ -24,6 +24,7 @@ from connectors.demo.vectors import embed
 from connectors.kinds.vectors.base import SUMMARY_LOCATION
 from connectors.kinds.vectors.chroma import ChromaConnector
 from privacydesk.errors import ValidationFailed
+from tests.connectors.chroma_points import chroma_local_store, fill, off
 from tests.connectors.vector_points import POINTS
 
 JANE = Identity(emails=("Jane.Doe@Example.com",))
@@ -31,34 +32,9 @@ OMAR = "omar.haddad@example.org"
 COLLECTIONS = ("support_memory", "ticket_summaries")
 
 
-def off() -> Settings:
-    """No telemetry (new for each client, which writes its host into it)."""
-    return Settings(anonymized_telemetry=False)
-
-
-def fill(client: Any) -> None:
-    """POINTS in `support_memory` (no embedding function: the app passes
-    its own vectors) and in `ticket_summaries` (made with Chroma's default
-    embedding function, as an app that never set one has it)."""
-    for name in COLLECTIONS:
-        if name == COLLECTIONS[0]:
-            collection = client.create_collection(name, embedding_function=None)
-        else:
-            collection = client.create_collection(name)
-        collection.add(
-            ids=[f"p-{point['id']}" for point in POINTS],
-            documents=[point["document"] for point in POINTS],
-            embeddings=[embed(point["document"]) for point in POINTS],
-            metadatas=[point["payload"] for point in POINTS],
-        )
-
-
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    path = tmp_path / "chroma"
-    client = chromadb.PersistentClient(path=str(path), settings=off())
-    fill(client)
-    return path
+    return chroma_local_store(tmp_path / "chroma", COLLECTIONS)
 
 
 def connector(**config: Any) -> ChromaConnector:
@@ -261,7 +237,8 @@ def test_a_chroma_server_is_reached_by_url(server: str) -> None:
     fill(
         chromadb.HttpClient(
             host=host, port=int(port), settings=off(), tenant="acme", database="support"
-        )
+        ),
+        COLLECTIONS,
     )
     kind = connector(url=server, tenant="acme", database="support")
 
