@@ -27,19 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
-
-import chromadb
-from chromadb.api import ClientAPI
-from chromadb.api.models.Collection import Collection
-from chromadb.config import Settings
-from chromadb.errors import (
-    AuthorizationError,
-    ChromaAuthError,
-    ChromaError,
-    NotFoundError,
-)
 
 from connectors.base import ConfigError, ConnectorError
 from connectors.errors import REASON_AUTH, REASON_NETWORK
@@ -48,6 +37,11 @@ from connectors.kinds.files.config import clean_folder
 # one rule for every outbound base URL (https; plain http only to loopback)
 from connectors.kinds.saas.connector import _check_base_url as check_base_url
 from connectors.kinds.vectors.base import Match, Point, VectorEngine, VectorStoreKind
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+    from chromadb.config import Settings
 
 DEFAULT_PAGE_SIZE = 256
 MAX_PAGE_SIZE = 10_000
@@ -156,6 +150,10 @@ class ChromaConnector(VectorStoreKind):
         return cleaned
 
     def open_engine(self) -> VectorEngine:
+        # chromadb takes seconds to import: only a process that opens a
+        # store pays it, not every page listing the kinds
+        import chromadb
+
         config = self.config
         tenant = config.get("tenant", DEFAULT_TENANT)
         database = config.get("database", DEFAULT_DATABASE)
@@ -302,12 +300,21 @@ def chroma_where(match: Match) -> dict[str, Any] | None:
 
 def _settings() -> Settings:
     """Telemetry off; new for each client, which writes its host into it."""
+    from chromadb.config import Settings
+
     return Settings(anonymized_telemetry=False)
 
 
 @contextmanager
 def _calling(what: str) -> Iterator[None]:
     """Chroma's failures as ConnectorErrors naming the collection, not data."""
+    from chromadb.errors import (
+        AuthorizationError,
+        ChromaAuthError,
+        ChromaError,
+        NotFoundError,
+    )
+
     try:
         yield
     except NotFoundError as error:
