@@ -16,6 +16,10 @@ their dimensions). `collection.delete(where=...)` deletes records with
 their documents and metadata ("cannot be undone"); the base counts again
 after it, so the count does not rest on the answer.
 
+An embedded store suits a single host where no other process writes the
+folder at the same time (Chroma's embedded mode is not built for several
+writers); anything shared runs a Chroma server.
+
 Nothing here embeds: collections are opened with `embedding_function=None`,
 so no model is ever loaded or downloaded, and anonymized telemetry is off.
 Sources: https://docs.trychroma.com/docs/collections/delete-data ,
