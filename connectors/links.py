@@ -6,8 +6,12 @@ conversation ids a helpdesk connector lists for the subject
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from connectors.base import ConnectorError, ConnectorKind
 from connectors.models import Connector
+from privacydesk.errors import ValidationFailed
 
 
 def linked_instance(name: str, *, by: str) -> ConnectorKind:
@@ -27,3 +31,24 @@ def linked_instance(name: str, *, by: str) -> ConnectorKind:
             permanent=True,
         )
     return instance
+
+
+def links_check(
+    kind: type[ConnectorKind], config: Mapping[str, Any], name: str
+) -> None:
+    """On a connector's write: each store its config reads exists, is not
+    itself, and lists conversations; ValidationFailed names config.link."""
+    for linked in kind.reads_from(config):
+        target = Connector.objects.filter(name=linked).first()
+        if linked == name or target is None:
+            problem = "itself" if linked == name else "no connector of that name"
+            raise ValidationFailed(
+                f"{linked!r} is {problem}: name another connector",
+                field="config.link",
+            )
+        if not target.instance().lists_conversations:
+            raise ValidationFailed(
+                f"{linked!r} is a {target.kind_label} connector, which cannot list "
+                "a subject's conversations",
+                field="config.link",
+            )

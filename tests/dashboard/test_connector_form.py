@@ -95,7 +95,23 @@ def _inputs_files(tmp_path: Path, settings: Any) -> dict[str, Any]:
     }
 
 
+def _inputs_qdrant(tmp_path: Path, settings: Any) -> dict[str, Any]:
+    from tests.connectors.vector_points import qdrant_local_store
+
+    store = qdrant_local_store(tmp_path / "qdrant", collections=("memory", "faq"))
+    settings.CONNECTOR_FILES_ROOTS = [str(tmp_path)]
+    return {
+        "config__path": str(store),
+        "config__collections": "memory\nfaq",
+        "config__keys": json.dumps(
+            {"email": "customer_email", "conversation_id": "conversation_id"}
+        ),
+        "config__document_key": "document",
+    }
+
+
 PLAIN: dict[str, Callable[[Path, Any], dict[str, Any]]] = {
+    "qdrant": _inputs_qdrant,
     "sql": _inputs_sql,
     "files": _inputs_files,
     "http": lambda tmp_path, settings: {
@@ -127,6 +143,14 @@ EXPECTED_CONFIG: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     },
     "pull": lambda inputs: {"lease_seconds": 600},
     "manual": lambda inputs: {"instructions": INSTRUCTIONS},
+    "qdrant": lambda inputs: {
+        "path": inputs["config__path"],
+        "collections": ["memory", "faq"],
+        "keys": {"email": "customer_email", "conversation_id": "conversation_id"},
+        "document_key": "document",
+        "page_size": 256,
+        "timeout_seconds": 30,
+    },
 }
 
 
@@ -183,6 +207,8 @@ def test_the_picker_lists_every_kind_grouped_with_a_description(
     saas = page.index("Support SaaS")
     assert stores < page.index("?kind=sql") < remote < page.index("?kind=http") < saas
     assert saas < page.index("?kind=zendesk")
+    vectors = page.index("Vector stores (AI memory)")
+    assert saas < vectors < page.index("?kind=qdrant")
     for kind, label in kind_choices():
         assert f'href="{NEW}?kind={kind}"' in page
         assert label in page

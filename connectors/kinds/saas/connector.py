@@ -37,7 +37,7 @@ from connectors.kinds.saas.erasure import Eraser, update
 from connectors.kinds.saas.jobs import RUNNING
 from connectors.kinds.saas.oauth import DEFAULT_LIFETIME_SECONDS, OAuth2
 from connectors.kinds.saas.templates import dig, render
-from connectors.kinds.saas.walk import Walker
+from connectors.kinds.saas.walk import Walker, conversation_types
 
 DEFAULT_TIMEOUT_SECONDS = 15
 MAX_TIMEOUT_SECONDS = 120
@@ -315,6 +315,14 @@ class SaasConnector(ConnectorKind):
                 data=data,
                 category=record_type["category"],
             )
+
+    def conversation_ids(self, identity: Identity) -> list[str]:
+        kinds = conversation_types(self.definition)
+        if not kinds:
+            raise ConnectorError(
+                f"{self.label} has no conversation record type", permanent=True
+            )
+        return self._walker().keys_of(identity, kinds)
 
     def erase(self, identity: Identity) -> ErasureReceipt:
         receipt = ErasureReceipt(kind=self.kind)

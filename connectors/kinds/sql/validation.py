@@ -61,7 +61,18 @@ def parse(config: Any) -> StoreMap:
         batch_size=_int(config, "batch_size", 1000, 10, 100_000),
         connect_timeout=_int(config, "connect_timeout", 10, 1, 300),
         prepared_statements=_bool(config, "prepared_statements", True),
+        conversations=_conversations(config, keys),
     )
+
+
+def _conversations(config: dict[str, Any], keys: dict[str, str]) -> str:
+    name = config.get("conversations", "")
+    if name != "" and (not isinstance(name, str) or name not in keys):
+        raise ConfigError(
+            "must name a table of the map (its keys are conversation ids)",
+            field="config.conversations",
+        )
+    return str(name)
 
 
 def _int(config: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
