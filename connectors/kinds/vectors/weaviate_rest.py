@@ -192,17 +192,21 @@ class WeaviateEngine:
                 results.get(name), int
             ):
                 raise ConnectorError(f"weaviate: {BATCH} answered without {name}")
+        # QUERY_MAXIMUM_RESULTS bounds a listing's page too
+        self.page_size = max(1, min(self.page_size, results["limit"]))
         return results
 
     def _scan(self, collection: str, match: Match) -> Iterator[Point]:
-        """Every object of the collection, page by page, kept when it matches."""
+        """Every object of the collection, page by page (never more than the
+        cap the last batch call named), kept when it matches."""
         after = ""
         while True:
-            page = self._page(collection, after=after, limit=self.page_size)
+            size = self.page_size
+            page = self._page(collection, after=after, limit=size)
             for obj in page:
                 if self._holds(collection, obj, match):
                     yield self._point(obj)
-            if len(page) < self.page_size:
+            if len(page) < size:
                 return
             after = str(page[-1]["id"])
 
