@@ -106,6 +106,25 @@ def pgvector_config(_: Path) -> dict[str, Any]:
     return {**langchain_config(url), "collections": ["support_memory"]}
 
 
+def weaviate_config(_: Path) -> dict[str, Any]:
+    return {
+        "url": standin_url("weaviate"),
+        "collections": ["SupportMemory"],
+        "keys": {"email": "customer_email", "conversation_id": "conversation_id"},
+    }
+
+
+def chroma_config(folder: Path) -> dict[str, Any]:
+    from tests.connectors.chroma_points import chroma_local_store
+
+    store = chroma_local_store(folder / "chroma", ("memory", "summaries"))
+    return {
+        "path": str(store),
+        "collections": ["memory"],
+        "keys": {"email": "customer_email", "conversation_id": "conversation_id"},
+    }
+
+
 def sql_config(folder: Path) -> dict[str, Any]:
     store = folder / "helpdesk.sqlite3"
     build_sqlite(store, StoreSize(customers=12))
@@ -328,6 +347,18 @@ CASES: dict[str, KindCase] = {
     ),
     "qdrant": vector_case(
         config=qdrant_config,
+        patch=lambda config: {**config, "collections": ["memory", "summaries"]},
+    ),
+    "weaviate": vector_case(
+        config=weaviate_config,
+        patch=lambda config: {
+            **config,
+            "collections": ["SupportMemory", "TicketSummary"],
+        },
+        secrets={"api_key": SECRET},
+    ),
+    "chroma": vector_case(
+        config=chroma_config,
         patch=lambda config: {**config, "collections": ["memory", "summaries"]},
     ),
     "helpscout": KindCase(

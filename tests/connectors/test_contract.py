@@ -106,6 +106,24 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "link": "helpdesk",
         "page_size": 500,
     },
+    "weaviate": {
+        "url": "https://support-memory.weaviate.cloud",
+        "collections": ["SupportMemory", "TicketSummary"],
+        "keys": {"email": "customer_email", "conversation_id": "conversation_id"},
+        "link": "helpdesk",
+        "document_key": "text",
+        "rate_limit_per_minute": 300,
+        "page_size": 200,
+    },
+    "chroma": {
+        "url": "https://chroma.internal.example:8000",
+        "tenant": "acme",
+        "database": "support",
+        "token_header": "X-Chroma-Token",
+        "collections": ["assistant_memory"],
+        "keys": {"email": "customer_email", "subject_id": "customer_id"},
+        "subject_id_system": "crm",
+    },
 }
 # A config each kind refuses, and so must its schema.
 BAD: dict[str, dict[str, Any]] = {
@@ -130,6 +148,13 @@ BAD: dict[str, dict[str, Any]] = {
         "dsn": "mysql://rag@db.internal.example/assistant",
         "collections": ["support_memory"],
         "keys": {"email": "customer_email"},
+    },
+    "weaviate": {"collections": ["SupportMemory"], "keys": {"email": "email"}},
+    "chroma": {
+        "url": "https://chroma.example",
+        "path": "/srv/chroma",
+        "collections": ["memory"],
+        "keys": {"email": "email"},
     },
 }
 WITHDRAWN_AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -20,6 +20,8 @@ from connectors.models import Connector
 from connectors.registry import kind_choices, kind_class
 from connectors.services import connector_create
 from dashboard.forms.connector_schema import example_of
+from tests.connectors.api_kinds import SECRET, standin_url
+from tests.connectors.chroma_points import chroma_local_store
 from tests.connectors.saas.services import SERVICES
 from tests.disclosure import DISCLOSURE
 
@@ -138,6 +140,18 @@ PLAIN: dict[str, Callable[[Path, Any], dict[str, Any]]] = {
     },
     "pull": lambda tmp_path, settings: {"config__lease_seconds": "600"},
     "manual": lambda tmp_path, settings: {"config__instructions": INSTRUCTIONS},
+    "weaviate": lambda tmp_path, settings: {
+        "config__url": standin_url("weaviate"),
+        "config__collections": "SupportMemory\nTicketSummary",
+        "config__keys": '{"email": "customer_email"}',
+        "secret__api_key": SECRET,
+    },
+    "chroma": lambda tmp_path, settings: {
+        "config__path": str(chroma_local_store(tmp_path / "chroma")),
+        "config__collections": "memory",
+        "config__keys": '{"email": "customer_email"}',
+        "config__token_header": json.dumps("Authorization"),
+    },
 }
 EXPECTED_CONFIG: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "pgvector": lambda inputs: {  # LangChain's layout filled in
