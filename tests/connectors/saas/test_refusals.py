@@ -14,7 +14,7 @@ import pytest
 from connectors.base import ConnectorError
 from connectors.kinds.saas.budget import Budget
 from tests.connectors.saas.services import SERVICES, SUBJECT, Service, identity_of
-from tests.standin_fixtures import per_minute, running, short_window
+from tests.standin_fixtures import WINDOW, per_minute, running, short_window
 
 pytestmark = pytest.mark.django_db
 TOKEN = "saas-api-token-0123456789"
@@ -47,18 +47,23 @@ def test_health_names_what_failed(service: Service, standin: Any) -> None:
 
 @pytest.mark.usefixtures("short_budget")
 def test_a_429_is_waited_out_as_retry_after_says(
-    service: Service, standin: Any
+    service: Service, standin: Any, settings: Any
 ) -> None:
     if service.limit_status != 429:
         pytest.skip(f"{service.kind} refuses with {service.limit_status}, no 429")
     # the service allows 5 calls (HubSpot: 1) per window, says so only by a
     # 429 (HubSpot and Intercom with no Retry-After: one budget window is
     # waited), and our budget thinks it has plenty
-    short_window(standin, service.overrun)
+    # (windows of 2 s, not 0.5: the calls of one access must fall in one
+    # window even on a loaded machine, or no 429 comes)
+    settings.SAAS_BUDGET_WINDOW_MS = round(WINDOW * 4 * 1000)
+    short_window(standin, service.overrun, windows=4)
     standin.rate_headers = False
 
     found = _access(
-        service, standin, rate_limit_per_minute=per_minute(service.overrun * 20)
+        service,
+        standin,
+        rate_limit_per_minute=per_minute(service.overrun * 20, windows=4),
     )
 
     assert found == service.records(standin, SUBJECT)
