@@ -36,11 +36,15 @@ from urllib.parse import urlsplit
 
 from connectors.base import ConfigError, ConnectorError
 from connectors.errors import REASON_AUTH, REASON_NETWORK
-from connectors.kinds.files.config import clean_folder
-
-# one rule for every outbound base URL (https; plain http only to loopback)
-from connectors.kinds.saas.connector import _check_base_url as check_base_url
 from connectors.kinds.vectors.base import Match, Point, VectorEngine, VectorStoreKind
+from connectors.kinds.vectors.config import (
+    clean_server_url,
+    clean_url_or_path,
+    clean_whole_numbers,
+    path_property,
+    url_or_path_one_of,
+    url_property,
+)
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -73,21 +77,12 @@ class ChromaConnector(VectorStoreKind):
     def engine_config_schema(cls) -> tuple[dict[str, Any], list[str]]:
         name = {"type": "string", "minLength": 1, "maxLength": 200}
         properties = {
-            "url": {
-                "type": "string",
-                "title": "Server URL",
-                "description": "http(s)://host:8000 of a Chroma server (plain "
-                "http only to this machine)",
-                "pattern": "^https?://",
-                "maxLength": 500,
-            },
-            "path": {
-                "type": "string",
-                "title": "Embedded store folder",
-                "description": "A persistent Chroma folder on this host",
-                "pattern": "^/",
-                "maxLength": 500,
-            },
+            "url": url_property(
+                "Server URL",
+                "http(s)://host:8000 of a Chroma server (plain http only to "
+                "this machine)",
+            ),
+            "path": path_property("A persistent Chroma folder on this host"),
             "tenant": {**name, "title": "Tenant", "default": DEFAULT_TENANT},
             "database": {**name, "title": "Database", "default": DEFAULT_DATABASE},
             "token_header": {
@@ -105,32 +100,12 @@ class ChromaConnector(VectorStoreKind):
     def config_schema(cls) -> dict[str, Any]:
         schema = super().config_schema()
         schema["title"] = cls.label
-        schema["oneOf"] = [{"required": ["url"]}, {"required": ["path"]}]
+        schema["oneOf"] = url_or_path_one_of()
         return schema
 
     @classmethod
     def clean_engine_config(cls, config: dict[str, Any]) -> dict[str, Any]:
-        has_url, has_path = "url" in config, "path" in config
-        if has_url == has_path:
-            raise ConfigError(
-                "give exactly one of url (a server) or path (an embedded store)",
-                field="config.url",
-            )
-        cleaned: dict[str, Any] = {}
-        if has_url:
-            url = config["url"]
-            scheme = urlsplit(url).scheme if isinstance(url, str) else ""
-            if scheme not in ("http", "https"):
-                raise ConfigError("must be an http(s) URL", field="config.url")
-            check_base_url(url, field="config.url")
-            if urlsplit(url).path.strip("/"):
-                raise ConfigError(
-                    "the server's address only (scheme, host, port)",
-                    field="config.url",
-                )
-            cleaned["url"] = url.rstrip("/")
-        else:
-            cleaned["path"] = clean_folder(config["path"], field="config.path")
+        cleaned: dict[str, Any] = clean_url_or_path(config, clean_url=_clean_url)
         for key, default in (
             ("tenant", DEFAULT_TENANT),
             ("database", DEFAULT_DATABASE),
@@ -145,12 +120,11 @@ class ChromaConnector(VectorStoreKind):
                 f"one of {', '.join(TOKEN_HEADERS)}", field="config.token_header"
             )
         cleaned["token_header"] = header
-        page_size = config.get("page_size", DEFAULT_PAGE_SIZE)
-        if isinstance(page_size, bool) or not isinstance(page_size, int):
-            raise ConfigError("must be a whole number", field="config.page_size")
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ConfigError(f"must be 1 to {MAX_PAGE_SIZE}", field="config.page_size")
-        cleaned["page_size"] = page_size
+        cleaned.update(
+            clean_whole_numbers(
+                config, (("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),)
+            )
+        )
         return cleaned
 
     def open_engine(self) -> VectorEngine:
@@ -285,6 +259,16 @@ class ChromaEngine:
                 name, embedding_function=None
             )
         return self._opened[name]
+
+
+def _clean_url(value: Any) -> str:
+    """A server's address only: the client takes its host and port."""
+    url = clean_server_url(value)
+    if urlsplit(url).path.strip("/"):
+        raise ConfigError(
+            "the server's address only (scheme, host, port)", field="config.url"
+        )
+    return url
 
 
 def chroma_where(match: Match) -> dict[str, Any] | None:

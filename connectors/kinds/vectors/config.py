@@ -1,14 +1,19 @@
 """The common part of a vector-store kind's config: its JSON Schema and its
 validation (errors name the path, e.g. `config.keys.email`); each engine
 adds its own keys (`VectorStoreKind.engine_config_schema`,
-`clean_engine_config`)."""
+`clean_engine_config`), with the pieces engines share below: a server by
+`url` or an embedded store by `path`, the key holding the document text,
+and whole-number settings."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from connectors.base import JSON_SCHEMA_DIALECT, ConfigError
+from connectors.kinds.files.config import clean_folder
+from connectors.kinds.outbound import check_base_url
 
 KEY_KINDS = ("subject_id", "email", "conversation_id", "phone")
 COMMON_KEYS = ("collections", "keys", "subject_id_system", "link", "category")
@@ -16,6 +21,7 @@ MAX_COLLECTIONS = 50
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]{0,199}")
 _KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}")
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")  # a Connector.name
+_HTTP = re.compile(r"^https?://")
 
 
 def common_schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -146,3 +152,95 @@ def _clean_text(value: Any, *, field: str, pattern: re.Pattern[str] | None) -> s
     if len(text) > 60:
         raise ConfigError("at most 60 characters", field=field)
     return text
+
+
+# -- pieces an engine's own keys share --------------------------------------------
+
+
+def url_property(title: str, description: str) -> dict[str, Any]:
+    """The schema of a server's `url`."""
+    return {
+        "type": "string",
+        "title": title,
+        "description": description,
+        "pattern": _HTTP.pattern,
+        "maxLength": 500,
+    }
+
+
+def path_property(description: str) -> dict[str, Any]:
+    """The schema of an embedded store's folder, `path`."""
+    return {
+        "type": "string",
+        "title": "Embedded store folder",
+        "description": description,
+        "pattern": "^/",
+        "maxLength": 500,
+    }
+
+
+def document_key_property(title: str, description: str) -> dict[str, Any]:
+    """The schema of the key holding a point's document text."""
+    return {
+        "type": "string",
+        "title": title,
+        "description": description,
+        "maxLength": 200,
+    }
+
+
+def url_or_path_one_of() -> list[dict[str, Any]]:
+    """The schema's `oneOf` of a kind taking a server `url` or an embedded
+    store's `path`: exactly one of them."""
+    return [{"required": ["url"]}, {"required": ["path"]}]
+
+
+def clean_url_or_path(
+    config: dict[str, Any], *, clean_url: Callable[[Any], str]
+) -> dict[str, str]:
+    """`{"url": ...}` cleaned by `clean_url`, or `{"path": ...}` an existing
+    folder's absolute path: exactly one of them."""
+    has_url, has_path = "url" in config, "path" in config
+    if has_url == has_path:
+        raise ConfigError(
+            "give exactly one of url (a server) or path (an embedded store)",
+            field="config.url",
+        )
+    if has_url:
+        return {"url": clean_url(config["url"])}
+    return {"path": clean_folder(config["path"], field="config.path")}
+
+
+def clean_server_url(value: Any) -> str:
+    """`config.url`: an http(s) URL by the outbound rule (https, plain http
+    only to this machine, no credentials or query), without its final /."""
+    if not isinstance(value, str) or not _HTTP.match(value):
+        raise ConfigError("must be an http(s) URL", field="config.url")
+    check_base_url(value, field="config.url")
+    return value.rstrip("/")
+
+
+def clean_document_key(config: dict[str, Any], *, default: str, what: str) -> str:
+    """`config.document_key` (`default` when absent); `what` names it in
+    the error, e.g. "a payload key"."""
+    value = config.get("document_key", default)
+    if not isinstance(value, str) or not 0 < len(value) <= 200:
+        raise ConfigError(
+            f"must be {what}, e.g. {default}", field="config.document_key"
+        )
+    return value
+
+
+def clean_whole_numbers(
+    config: dict[str, Any], limits: tuple[tuple[str, int, int], ...]
+) -> dict[str, int]:
+    """Each (key, default, top) of `limits`: a whole number from 1 to top."""
+    cleaned: dict[str, int] = {}
+    for key, default, top in limits:
+        value = config.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError("must be a whole number", field=f"config.{key}")
+        if not 1 <= value <= top:
+            raise ConfigError(f"must be 1 to {top}", field=f"config.{key}")
+        cleaned[key] = value
+    return cleaned

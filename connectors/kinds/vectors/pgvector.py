@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 from connectors.base import ConfigError, HealthReport
 from connectors.kinds.sql.validation import clean_dsn
 from connectors.kinds.vectors.base import VectorEngine, VectorStoreKind
+from connectors.kinds.vectors.config import clean_whole_numbers
 from connectors.kinds.vectors.pgvector_engine import PgvectorEngine
 from connectors.kinds.vectors.pgvector_sql import (
     LANGCHAIN,
@@ -155,17 +156,13 @@ class PgvectorConnector(VectorStoreKind):
                 continue
             cleaned[key] = _qualified(config.get(key, default), f"config.{key}")
         cleaned["columns"] = _columns(config.get("columns", {}), layout)
-        for number, fallback, top in (
-            ("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
-            ("connect_timeout", 10, 300),
-        ):
-            value = config.get(number, fallback)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigError("must be a whole number", field=f"config.{number}")
-            if not 1 <= value <= top:
-                raise ConfigError(f"must be 1 to {top}", field=f"config.{number}")
-            cleaned[number] = value
-        return cleaned
+        return cleaned | clean_whole_numbers(
+            config,
+            (
+                ("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
+                ("connect_timeout", 10, 300),
+            ),
+        )
 
     @classmethod
     def validate_config(cls, config: Any) -> dict[str, Any]:

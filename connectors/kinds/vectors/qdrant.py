@@ -29,8 +29,16 @@ from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from connectors.base import ConfigError, ConnectorError
-from connectors.kinds.files.config import clean_folder
 from connectors.kinds.vectors.base import Match, Point, VectorEngine, VectorStoreKind
+from connectors.kinds.vectors.config import (
+    clean_document_key,
+    clean_url_or_path,
+    clean_whole_numbers,
+    document_key_property,
+    path_property,
+    url_or_path_one_of,
+    url_property,
+)
 
 DEFAULT_PAGE_SIZE = 256
 MAX_PAGE_SIZE = 10_000
@@ -53,26 +61,11 @@ class QdrantConnector(VectorStoreKind):
     @classmethod
     def engine_config_schema(cls) -> tuple[dict[str, Any], list[str]]:
         properties = {
-            "url": {
-                "type": "string",
-                "title": "Server URL",
-                "description": "http(s)://host:6333 of a Qdrant server",
-                "pattern": "^https?://",
-                "maxLength": 500,
-            },
-            "path": {
-                "type": "string",
-                "title": "Embedded store folder",
-                "description": "An on-disk local store on this host (single host)",
-                "pattern": "^/",
-                "maxLength": 500,
-            },
-            "document_key": {
-                "type": "string",
-                "title": "Document key",
-                "description": "The payload key holding the document text",
-                "maxLength": 200,
-            },
+            "url": url_property("Server URL", "http(s)://host:6333 of a Qdrant server"),
+            "path": path_property("An on-disk local store on this host (single host)"),
+            "document_key": document_key_property(
+                "Document key", "The payload key holding the document text"
+            ),
             "page_size": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
             "timeout_seconds": {"type": "integer", "minimum": 1, "maximum": 600},
         }
@@ -81,52 +74,24 @@ class QdrantConnector(VectorStoreKind):
     @classmethod
     def config_schema(cls) -> dict[str, Any]:
         schema = super().config_schema()
-        schema["oneOf"] = [{"required": ["url"]}, {"required": ["path"]}]
+        schema["oneOf"] = url_or_path_one_of()
         return schema
 
     @classmethod
     def clean_engine_config(cls, config: dict[str, Any]) -> dict[str, Any]:
-        has_url, has_path = "url" in config, "path" in config
-        if has_url == has_path:
-            raise ConfigError(
-                "give exactly one of url (a server) or path (an embedded store)",
-                field="config.url",
-            )
-        cleaned: dict[str, Any] = {}
-        if has_url:
-            url = config["url"]
-            parts = urlsplit(url) if isinstance(url, str) else None
-            if (
-                parts is None
-                or parts.scheme not in ("http", "https")
-                or not (parts.hostname)
-            ):
-                raise ConfigError("must be an http(s) URL", field="config.url")
-            if parts.username or parts.password:
-                raise ConfigError(
-                    "no credentials in the URL: the api_key is a secret",
-                    field="config.url",
-                )
-            cleaned["url"] = url.rstrip("/")
-        else:
-            cleaned["path"] = clean_folder(config["path"], field="config.path")
-        document_key = config.get("document_key", "document")
-        if not isinstance(document_key, str) or not 0 < len(document_key) <= 200:
-            raise ConfigError(
-                "must be a payload key, e.g. document", field="config.document_key"
-            )
-        cleaned["document_key"] = document_key
-        for name, default, top in (
-            ("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
-            ("timeout_seconds", 30, 600),
-        ):
-            value = config.get(name, default)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigError("must be a whole number", field=f"config.{name}")
-            if not 1 <= value <= top:
-                raise ConfigError(f"must be 1 to {top}", field=f"config.{name}")
-            cleaned[name] = value
-        return cleaned
+        return {
+            **clean_url_or_path(config, clean_url=_clean_url),
+            "document_key": clean_document_key(
+                config, default="document", what="a payload key"
+            ),
+            **clean_whole_numbers(
+                config,
+                (
+                    ("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
+                    ("timeout_seconds", 30, 600),
+                ),
+            ),
+        }
 
     def open_engine(self) -> VectorEngine:
         config = self.config
@@ -216,6 +181,18 @@ class QdrantEngine:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _clean_url(url: Any) -> str:
+    """An http(s) URL without credentials (the api_key is a secret)."""
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError("must be an http(s) URL", field="config.url")
+    if parts.username or parts.password:
+        raise ConfigError(
+            "no credentials in the URL: the api_key is a secret", field="config.url"
+        )
+    return str(url).rstrip("/")
 
 
 def points_filter(match: Match) -> models.Filter:

@@ -43,10 +43,14 @@ from typing import Any, ClassVar
 from connectors.base import ConfigError, ConnectorError, HealthReport, HealthWarning
 from connectors.kinds.saas.budget import Budget
 from connectors.kinds.saas.client import Client
-
-# one rule for every outbound base URL (https; plain http only to loopback)
-from connectors.kinds.saas.connector import _check_base_url as check_base_url
 from connectors.kinds.vectors.base import VectorEngine, VectorStoreKind
+from connectors.kinds.vectors.config import (
+    clean_document_key,
+    clean_server_url,
+    clean_whole_numbers,
+    document_key_property,
+    url_property,
+)
 from connectors.kinds.vectors.weaviate_rest import WeaviateEngine
 
 DEFAULT_PER_MINUTE = 600
@@ -73,20 +77,13 @@ class WeaviateConnector(VectorStoreKind):
     @classmethod
     def engine_config_schema(cls) -> tuple[dict[str, Any], list[str]]:
         properties = {
-            "url": {
-                "type": "string",
-                "title": "Weaviate URL",
-                "description": "https://host of the cluster (plain http only "
-                "to this machine)",
-                "pattern": "^https?://",
-                "maxLength": 500,
-            },
-            "document_key": {
-                "type": "string",
-                "title": "Document property",
-                "description": "The property holding the text (LangChain: text)",
-                "maxLength": 200,
-            },
+            "url": url_property(
+                "Weaviate URL",
+                "https://host of the cluster (plain http only to this machine)",
+            ),
+            "document_key": document_key_property(
+                "Document property", "The property holding the text (LangChain: text)"
+            ),
             "rate_limit_per_minute": {
                 "type": "integer",
                 "minimum": 1,
@@ -105,29 +102,20 @@ class WeaviateConnector(VectorStoreKind):
 
     @classmethod
     def clean_engine_config(cls, config: dict[str, Any]) -> dict[str, Any]:
-        url = config.get("url")
-        if not isinstance(url, str) or not re.match(r"^https?://", url):
-            raise ConfigError("must be an http(s) URL", field="config.url")
-        check_base_url(url, field="config.url")
-        cleaned: dict[str, Any] = {"url": url.rstrip("/")}
-        document_key = config.get("document_key", "text")
-        if not isinstance(document_key, str) or not 0 < len(document_key) <= 200:
-            raise ConfigError(
-                "must be a property name, e.g. text", field="config.document_key"
-            )
-        cleaned["document_key"] = document_key
-        for name, default, top in (
-            ("rate_limit_per_minute", DEFAULT_PER_MINUTE, 100_000),
-            ("timeout_seconds", DEFAULT_TIMEOUT_SECONDS, 600),
-            ("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
-        ):
-            value = config.get(name, default)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigError("must be a whole number", field=f"config.{name}")
-            if not 1 <= value <= top:
-                raise ConfigError(f"must be 1 to {top}", field=f"config.{name}")
-            cleaned[name] = value
-        return cleaned
+        return {
+            "url": clean_server_url(config.get("url")),
+            "document_key": clean_document_key(
+                config, default="text", what="a property name"
+            ),
+            **clean_whole_numbers(
+                config,
+                (
+                    ("rate_limit_per_minute", DEFAULT_PER_MINUTE, 100_000),
+                    ("timeout_seconds", DEFAULT_TIMEOUT_SECONDS, 600),
+                    ("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
+                ),
+            ),
+        }
 
     @classmethod
     def validate_config(cls, config: Any) -> dict[str, Any]:
