@@ -38,13 +38,14 @@ from psycopg import sql  # noqa: E402
 from connectors.base import Identity  # noqa: E402
 from connectors.kinds.vectors.pgvector import PgvectorConnector  # noqa: E402
 from tests.connectors.pgvector_store import (  # noqa: E402
+    COLLECTIONS,
     LANGCHAIN_INDEX,
     LANGCHAIN_TABLES,
+    langchain_config,
 )
 from tests.pgvector_server import start_server  # noqa: E402
 
 SEED = 15
-COLLECTIONS = ("support_memory", "order_faq")
 DIMS = 8
 
 
@@ -119,17 +120,7 @@ def identity(number: int) -> Identity:
 
 
 def through_the_kind(url: str, subjects: int) -> tuple[float, int]:
-    config = PgvectorConnector.validate_config(
-        {
-            "dsn": url,
-            "collections": list(COLLECTIONS),
-            "keys": {
-                "email": "customer_email",
-                "subject_id": "customer_id",
-                "conversation_id": "conversation_id",
-            },
-        }
-    )
+    config = PgvectorConnector.validate_config(langchain_config(url))
     kind = PgvectorConnector(name="memory", config=config, secrets={})
     started = time.perf_counter()
     deleted = sum(kind.erase(identity(n)).changed for n in range(subjects))
