@@ -12,7 +12,7 @@ from accounts.actors import actor_system
 from connectors.demo.config import SQL_CONNECTOR_TABLES
 from connectors.demo.content import StoreSize
 from connectors.demo.stores import build_sqlite
-from connectors.demo.vectors import build_qdrant, memory_points
+from connectors.demo.vectors import DIMENSIONS, build_qdrant, embed, memory_points
 from connectors.services import connector_create
 from tests.disclosure import DISCLOSURE
 
@@ -65,6 +65,40 @@ def qdrant_local_store(
         build_qdrant(
             path, points if points is not None else POINTS, collection=collection
         )
+    return path
+
+
+def qdrant_edge_store(
+    path: Path,
+    *,
+    collections: Iterable[str] = ("memory",),
+    points: list[dict[str, Any]] | None = None,
+) -> Path:
+    """A folder of Qdrant Edge shards at `path`, one per collection, each
+    with `points` (POINTS by default), as an application embedding Edge
+    writes them; no payload index (the kind creates its own)."""
+    import qdrant_edge as edge
+
+    config = edge.EdgeConfig(
+        vectors=edge.EdgeVectorParams(size=DIMENSIONS, distance=edge.Distance.Cosine)
+    )
+    for collection in collections:
+        shard = edge.EdgeShard.create(str(path / collection), config)
+        try:
+            shard.update(
+                edge.UpdateOperation.upsert_points(
+                    [
+                        edge.Point(
+                            point["id"],
+                            embed(point["document"]),
+                            {"document": point["document"], **point["payload"]},
+                        )
+                        for point in (points if points is not None else POINTS)
+                    ]
+                )
+            )
+        finally:
+            shard.close()
     return path
 
 

@@ -78,6 +78,15 @@ class Match:
     def numbers(values: tuple[str, ...]) -> tuple[int, ...]:
         return tuple(int(v) for v in values if v.isdigit() and len(v) < 19)
 
+    def any_of(self) -> Iterator[tuple[str, list[str] | list[int]]]:
+        """(key, values) per key, then (key, their integer forms) when some
+        are digits: an engine's "match any" conditions, OR-ed."""
+        for key, values in self.terms:
+            yield key, list(values)
+            numbers = Match.numbers(values)
+            if numbers:
+                yield key, list(numbers)
+
 
 @dataclass(frozen=True)
 class Point:

@@ -1,9 +1,12 @@
 """The `qdrant` kind: a Qdrant server by `url` (secret `api_key`), or an
 embedded on-disk store by `path` (qdrant-client's local mode, for a
 single-host install; it locks its folder, so it is opened per action and
-closed after it).
+closed after it). With `"engine": "edge"` the `path` is a folder of Qdrant
+Edge shards, one per collection, read by Qdrant's own engine in process
+(vectors.qdrant_edge).
 
     {"url": "https://qdrant.internal:6333" | "path": "/srv/qdrant",
+     "engine": "client" | "edge",  # edge: only with path
      "collections": [...], "keys": {...}, "link": ...,      # see vectors.base
      "document_key": "document",   # the payload key holding the text
      "page_size": 256, "timeout_seconds": 30}
@@ -39,9 +42,11 @@ from connectors.kinds.vectors.config import (
     url_or_path_one_of,
     url_property,
 )
+from connectors.kinds.vectors.qdrant_edge import EdgeEngine
 
 DEFAULT_PAGE_SIZE = 256
 MAX_PAGE_SIZE = 10_000
+ENGINES = ("client", "edge")  # qdrant-client (server or local mode), Qdrant Edge
 
 
 class QdrantConnector(VectorStoreKind):
@@ -53,6 +58,7 @@ class QdrantConnector(VectorStoreKind):
     engine_keys: ClassVar[tuple[str, ...]] = (
         "url",
         "path",
+        "engine",
         "document_key",
         "page_size",
         "timeout_seconds",
@@ -63,6 +69,15 @@ class QdrantConnector(VectorStoreKind):
         properties = {
             "url": url_property("Server URL", "http(s)://host:6333 of a Qdrant server"),
             "path": path_property("An on-disk local store on this host (single host)"),
+            "engine": {
+                "type": "string",
+                "title": "Engine",
+                "description": "client: qdrant-client (a server, or local mode "
+                "on path); edge: Qdrant Edge shards in path, one folder per "
+                "collection",
+                "enum": list(ENGINES),
+                "default": "client",
+            },
             "document_key": document_key_property(
                 "Document key", "The payload key holding the document text"
             ),
@@ -79,8 +94,21 @@ class QdrantConnector(VectorStoreKind):
 
     @classmethod
     def clean_engine_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        engine = config.get("engine", "client")
+        if engine not in ENGINES:
+            raise ConfigError(
+                f"must be one of {', '.join(ENGINES)}", field="config.engine"
+            )
+        where = clean_url_or_path(config, clean_url=_clean_url)
+        if engine == "edge" and "path" not in where:
+            raise ConfigError(
+                "the edge engine runs in this process: give path (a folder of "
+                "Edge shards), not url",
+                field="config.engine",
+            )
         return {
-            **clean_url_or_path(config, clean_url=_clean_url),
+            **where,
+            **({"engine": engine} if engine != "client" else {}),
             "document_key": clean_document_key(
                 config, default="document", what="a payload key"
             ),
@@ -100,6 +128,13 @@ class QdrantConnector(VectorStoreKind):
                 raise ConnectorError(
                     f"embedded store folder {config['path']} does not exist",
                     permanent=True,
+                )
+            if config.get("engine") == "edge":
+                return EdgeEngine(
+                    Path(config["path"]),
+                    document_key=config.get("document_key", "document"),
+                    page_size=config.get("page_size", DEFAULT_PAGE_SIZE),
+                    index_keys=tuple(config["keys"].values()),
                 )
             try:
                 client = QdrantClient(path=config["path"])
@@ -197,16 +232,10 @@ def _clean_url(url: Any) -> str:
 
 def points_filter(match: Match) -> models.Filter:
     """`should` (any of) one MatchAny per key, and per key its integer forms."""
-    should: list[models.Condition] = []
-    for key, values in match.terms:
-        should.append(
-            models.FieldCondition(key=key, match=models.MatchAny(any=list(values)))
-        )
-        numbers = Match.numbers(values)
-        if numbers:
-            should.append(
-                models.FieldCondition(key=key, match=models.MatchAny(any=list(numbers)))
-            )
+    should: list[models.Condition] = [
+        models.FieldCondition(key=key, match=models.MatchAny(any=values))
+        for key, values in match.any_of()
+    ]
     return models.Filter(should=should)
 
 
