@@ -45,22 +45,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _vector_points import (
+    BATCH,
+    DIMENSIONS,
+    PER_CUSTOMER,
+    SEED,
+    Counted,
+    conversations,
+    email,
+    payload,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-
-SEED = 2026
-DIMENSIONS = 8
-PER_CUSTOMER, CHUNKS = 20, 5  # 4 conversations of 5 chunks
-BATCH = 10_000
-
-
-def _email(customer: int) -> str:
-    return f"customer.{customer}@example.com"
-
-
-def _conversations(customer: int) -> list[str]:
-    return [f"conv-{customer}-{n}" for n in range(PER_CUSTOMER // CHUNKS)]
 
 
 def load(client: Any, collection: str, points: int) -> float:
@@ -78,18 +76,7 @@ def load(client: Any, collection: str, points: int) -> float:
     rng = np.random.default_rng(SEED)
     for start in range(0, points, BATCH):
         ids = list(range(start, min(points, start + BATCH)))
-        payloads = []
-        for point in ids:
-            customer, index = divmod(point, PER_CUSTOMER)
-            chunk = index % CHUNKS
-            payload: dict[str, Any] = {
-                "document": f"chunk {chunk} of a support chat about ORD-{point:07d}",
-                "conversation_id": _conversations(customer)[index // CHUNKS],
-                "source": "assistant",
-            }
-            if chunk == 0:
-                payload["customer_email"] = _email(customer)
-            payloads.append(payload)
+        payloads = [payload(point) for point in ids]
         vectors = rng.random((len(ids), DIMENSIONS), dtype=np.float32)
         client.upsert(
             collection,
@@ -97,38 +84,6 @@ def load(client: Any, collection: str, points: int) -> float:
             wait=True,
         )
     return time.perf_counter() - started
-
-
-class Counted:
-    """The kind's engine on the shared client, counting and timing calls."""
-
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
-        self.calls: dict[str, int] = {}
-        self.seconds: dict[str, float] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.engine, name)
-        if name not in ("find", "delete", "count", "dimensions", "collections"):
-            return method
-
-        def timed(*args: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                result = method(*args)
-                if name == "find":
-                    result = list(result)
-                return result
-            finally:
-                self.calls[name] = self.calls.get(name, 0) + 1
-                self.seconds[name] = self.seconds.get(name, 0.0) + (
-                    time.perf_counter() - started
-                )
-
-        return timed
-
-    def close(self) -> None:  # the client is the bench's: kept open
-        pass
 
 
 def main() -> None:
@@ -142,11 +97,23 @@ def main() -> None:
         help="one collection only; this many subjects per side, and the "
         "figures for --subjects extrapolated from them (for --points 1000000)",
     )
+    parser.add_argument(
+        "--engine",
+        choices=("client", "edge"),
+        default="client",
+        help="client: qdrant-client's local mode in memory; edge: Qdrant Edge "
+        "(bench/_vector_edge.py)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "privacydesk.settings")
     import django
 
     django.setup()
+    if args.engine == "edge":
+        from _vector_edge import run
+
+        run(args)
+        return
     from qdrant_client import QdrantClient, models
 
     from connectors.base import Identity, Job
@@ -184,7 +151,7 @@ def main() -> None:
     ours = direct = erase_only = ours_cpu = direct_cpu = 0.0
     erased = 0
     for customer, other in zip(subjects, others, strict=True):
-        identity = Identity(emails=(_email(customer),))
+        identity = Identity(emails=(email(customer),))
         job = Job(
             task_id="b", request_reference="B", action=Action.ERASE, identity=identity
         )
@@ -212,11 +179,11 @@ def main() -> None:
         selector = models.Filter(
             should=[
                 models.FieldCondition(
-                    key="customer_email", match=models.MatchAny(any=[_email(other)])
+                    key="customer_email", match=models.MatchAny(any=[email(other)])
                 ),
                 models.FieldCondition(
                     key="conversation_id",
-                    match=models.MatchAny(any=_conversations(other)),
+                    match=models.MatchAny(any=conversations(other)),
                 ),
             ]
         )
