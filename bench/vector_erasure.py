@@ -28,7 +28,11 @@ runs at a million points (about 2 GB of memory; with a million points a
 filtered call takes tens of seconds in local mode, so 50 erasures take
 hours: the run prints the load time and one call's cost first).
 
+`--engine edge` runs the erasures on Qdrant Edge instead, Qdrant's own
+engine in process, a million points in about 90 s (bench/_vector_edge.py).
+
     .venv/bin/python bench/vector_erasure.py [--points 20000] [--subjects 50]
+    .venv/bin/python bench/vector_erasure.py --engine edge --points 1000000
 
 This is a benchmark, not a test: it prints figures and exits 0 unless the
 run itself failed.
