@@ -9,8 +9,16 @@ from typing import Any
 
 import pytest
 import qdrant_edge as edge
+from jsonschema import Draft202012Validator
 
-from connectors.base import ConfigError, ConnectorError, ErasureReceipt, Identity, Job
+from connectors.base import (
+    ConfigError,
+    ConnectorError,
+    ErasureReceipt,
+    Identity,
+    Job,
+    Outcome,
+)
 from connectors.choices import Action
 from connectors.kinds.vectors.base import SUMMARY_LOCATION
 from connectors.kinds.vectors.qdrant import QdrantConnector
@@ -104,7 +112,9 @@ def test_erase_then_verify_through_the_executor_and_a_late_point_is_counted(
         identity=JANE,
         receipt=stored,
     )
-    assert _kind(store).run(verify, None).found == 0  # type: ignore[arg-type]
+    verified = _kind(store).run(verify, None)  # type: ignore[arg-type]
+    assert isinstance(verified, Outcome)
+    assert verified.found == 0
     again = _kind(store).erase(JANE)  # idempotent
     assert (again.found, again.changed) == (0, 0)
 
@@ -213,5 +223,10 @@ def test_the_engine_option_is_checked_and_the_default_is_unchanged(
     assert edge_config["engine"] == "edge"
     client = QdrantConnector.validate_config({**base, "path": str(tmp_path)})
     assert "engine" not in client  # qdrant-client local mode, as before
-    schema = QdrantConnector.config_schema()["properties"]["engine"]
-    assert schema["enum"] == ["client", "edge"]
+    schema = QdrantConnector.config_schema()
+    assert schema["properties"]["engine"]["enum"] == ["client", "edge"]
+    # the JSON Schema refuses what validate_config refuses
+    checker = Draft202012Validator(schema)
+    assert checker.is_valid({**base, "engine": "edge", "path": str(tmp_path)})
+    assert not checker.is_valid({**base, "engine": "edge", "url": "https://q.example"})
+    assert checker.is_valid({**base, "url": "https://q.example"})

@@ -90,6 +90,10 @@ class QdrantConnector(VectorStoreKind):
     def config_schema(cls) -> dict[str, Any]:
         schema = super().config_schema()
         schema["oneOf"] = url_or_path_one_of()
+        # the edge engine runs in this process: only on a path
+        edge = {"engine": {"const": "edge"}}
+        schema["if"] = {"required": ["engine"], "properties": edge}
+        schema["then"] = {"required": ["path"]}
         return schema
 
     @classmethod
