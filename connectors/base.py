@@ -19,6 +19,10 @@ never branches on a kind nor imports `connectors.kinds.*`:
 - consent: `withdraw_consent(job)` applies a withdrawal (an Outcome) or
   hands it over (Deferred); `withdrawal_action_clean` checks what a purpose
   link asks the store to do.
+- links: `conversation_ids(identity)` lists the subject's conversations for
+  another store that links to this one (`lists_conversations`);
+  `reads_from(config)` names the stores a kind reads while it works, which
+  the executor erases in only after it.
 - `health()` gives a `HealthReport`: a status line and warnings that leave
   the store healthy (an sql store's missing index, with the CREATE INDEX to
   run); an unhealthy store raises ConnectorError. For the agents' lease kit,
@@ -161,6 +165,8 @@ class ConnectorKind(ABC):
     # Whether people do every action (a human task on the dashboard): staff
     # may then mark its tasks done and attach the proof.
     done_by_people: ClassVar[bool] = False
+    # Whether `conversation_ids` works (another store may link to this one).
+    lists_conversations: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -253,6 +259,15 @@ class ConnectorKind(ABC):
         `config`; None when the kind does not say."""
         return None
 
+    # -- links between stores (from a config, no call) -----------------------
+    @classmethod
+    def reads_from(cls, config: Mapping[str, Any]) -> tuple[str, ...]:
+        """The names of the connectors this store reads under `config` while
+        it works (a vector store matching the conversation ids a helpdesk
+        lists): the executor erases in those only after this store's task of
+        the same request has ended, so what it reads is still there."""
+        return ()
+
     def configured_actions(self) -> frozenset[str]:
         """The actions this configured store offers (planning asks every
         connector, so a kind reading its config here must not raise)."""
@@ -316,6 +331,12 @@ class ConnectorKind(ABC):
         exemptions. With the erasure's `receipt`, also look for what the
         erasure knew of the subject; uses no state of this instance."""
         raise Unsupported(f"{self.kind} does not support verify")
+
+    def conversation_ids(self, identity: Identity) -> list[str]:
+        """The ids of the subject's conversations in this store (tickets,
+        chats), for another store that links to it (`reads_from`); a kind
+        that can answer sets `lists_conversations`."""
+        raise Unsupported(f"{self.kind} cannot list a subject's conversations")
 
     def restrict(self, identity: Identity, *, restricted: bool) -> Outcome:
         raise Unsupported(f"{self.kind} does not support restrict")

@@ -153,13 +153,11 @@ def _build_analyzer() -> AnalyzerEngine:
                     )
             return results
 
-    class CandidateIpRecognizer(IpRecognizer):
-        """Presidio's IP recognizer, skipped for a text that cannot hold an
-        address: every one of its patterns needs four dotted numbers or two
-        colons at most four hex digits apart (its IPv6 patterns cost more
-        than all the other recognizers together)."""
+    class Prefiltered(PatternRecognizer):
+        """A pattern recognizer skipped for a text in which `MAYBE` finds
+        nothing: none of its patterns can match there."""
 
-        MAYBE = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d|:[0-9A-Fa-f]{0,4}:")
+        MAYBE: re.Pattern[str]
 
         def analyze(
             self,
@@ -171,6 +169,14 @@ def _build_analyzer() -> AnalyzerEngine:
             if not self.MAYBE.search(text):
                 return []
             return super().analyze(text, entities, nlp_artifacts, regex_flags)
+
+    class CandidateIpRecognizer(Prefiltered, IpRecognizer):
+        """Presidio's IP recognizer, skipped for a text that cannot hold an
+        address: every one of its patterns needs four dotted numbers or two
+        colons at most four hex digits apart (its IPv6 patterns cost more
+        than all the other recognizers together)."""
+
+        MAYBE = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d|:[0-9A-Fa-f]{0,4}:")
 
     class NoContextEnhancer(ContextAwareEnhancer):
         def __init__(self) -> None:
@@ -226,7 +232,7 @@ def _build_analyzer() -> AnalyzerEngine:
         ],
     )
 
-    class CandidateAddressRecognizer(PatternRecognizer):
+    class CandidateAddressRecognizer(Prefiltered):
         """The address patterns, skipped for a text none of them can match
         (each needs a number next to a capital, or a German street name)."""
 
@@ -234,17 +240,6 @@ def _build_analyzer() -> AnalyzerEngine:
             r"\d\s+[A-ZÄÖÜ]|[A-Z]\s?\d|"
             r"(?:straße|strasse|str\.|weg|gasse|allee|platz|ring|damm|ufer)\s+\d"
         )
-
-        def analyze(
-            self,
-            text: str,
-            entities: list[str],
-            nlp_artifacts: Any = None,
-            regex_flags: int | None = None,
-        ) -> list[RecognizerResult]:
-            if not self.MAYBE.search(text):
-                return []
-            return super().analyze(text, entities, nlp_artifacts, regex_flags)
 
     class WholeCardRecognizer(CreditCardRecognizer):
         """Presidio's card recognizer without the Luhn-valid runs inside a

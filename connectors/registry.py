@@ -19,6 +19,10 @@ KINDS: dict[str, str] = {
     "files": "connectors.kinds.files.FilesConnector",
     "manual": "connectors.kinds.manual.ManualConnector",
     "opendsr": "connectors.kinds.opendsr.OpenDsrConnector",
+    "pgvector": "connectors.kinds.vectors.pgvector.PgvectorConnector",
+    "qdrant": "connectors.kinds.vectors.qdrant.QdrantConnector",
+    "weaviate": "connectors.kinds.vectors.weaviate.WeaviateConnector",
+    "chroma": "connectors.kinds.vectors.chroma.ChromaConnector",
 }
 SAAS = "saas:"  # a KINDS value naming a SaaS definition, not a class path
 SAAS_DEFINITIONS = Path(__file__).resolve().parent / "kinds" / "saas" / "definitions"

@@ -29,6 +29,7 @@ from connectors.disclosure import (
     store_disclosure_clean,
     store_disclosure_require_complete,
 )
+from connectors.links import links_check
 from connectors.models import Connector
 from connectors.probes import Probe, probe_health
 from connectors.registry import kind_class
@@ -150,6 +151,7 @@ def connector_create(
     name = _clean_name(name)
     kind_cls = _kind_class(kind)
     cleaned_config = kind_cls.validate_config(config)
+    links_check(kind_cls, cleaned_config, name)
     cleaned_secrets = kind_cls.validate_secrets(secrets)
     categories = _clean_categories(data_categories)
     cleaned_disclosure = store_disclosure_clean(disclosure)
@@ -215,6 +217,7 @@ def connector_update(*, actor: Actor, connector: Connector, **fields: Any) -> Co
                 changes["name"] = name
         if "config" in fields:
             config = kind_cls.validate_config(fields["config"])
+            links_check(kind_cls, config, changes.get("name", connector.name))
             if config != connector.config:
                 changes["config"] = config
         changed_secrets: list[str] = []

@@ -26,7 +26,10 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from privacydesk.errors import DomainError
@@ -121,6 +124,20 @@ def error_responses(*codes: int, **described: str) -> dict[int, OpenApiResponse]
         code: OpenApiResponse(ErrorSerializer, description=texts[code])
         for code in codes
     }
+
+
+class FileView(APIView):
+    """A view answering with a file (PDF, CSV, JSON lines): its errors are
+    JSON, whatever file type the client asked for."""
+
+    def finalize_response(
+        self, request: Request, response: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response):  # an error: JSON, whatever was asked
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = "application/json"
+        return response
 
 
 def id_parameter(what: str, name: str = "id") -> OpenApiParameter:

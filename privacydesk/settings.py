@@ -304,6 +304,15 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- SaaS connectors --------------------------------------------------------
+# A SaaS connector's rate budget (shared by every worker) spends its share of
+# the vendor's minute in windows this long, so no burst spends it all at
+# once; with no Retry-After from the vendor, a 429 is waited out one window.
+SAAS_BUDGET_WINDOW_MS = env_int("SAAS_BUDGET_WINDOW_MS", 5000)
+# A 5xx or a network error is retried after about this, doubling each time
+# (with full jitter).
+SAAS_BACKOFF_BASE_MS = env_int("SAAS_BACKOFF_BASE_MS", 500)
+
 # --- Retention -------------------------------------------------------------
 # Closed requests keep their evidence but lose the subject's plaintext
 # identifiers this many days after closing (CCPA requests: at least 730, the

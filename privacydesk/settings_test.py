@@ -15,6 +15,9 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# A SaaS call refused with a 5xx is retried after tenths, not seconds (what is
+# tested is how often, not how long).
+SAAS_BACKOFF_BASE_MS = 50
 # Unit tests run tasks in-process at commit; tests/integration starts a
 # real worker against a real broker instead.
 CELERY_TASK_ALWAYS_EAGER = True

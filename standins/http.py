@@ -55,6 +55,10 @@ class Service(Generic[A]):
     token: str
     per_window: int = 700
     window_seconds: float = 60.0
+    # the step the times it states are rounded up to (Retry-After, a
+    # window's reset): whole seconds, as vendors say them; a test with
+    # sub-second windows sets a finer one, so the waits scale with them
+    time_step: float = 1.0
     # the most any page holds: small, to exercise paging (a service whose
     # pages are as large as asked, Freshdesk, leaves it to the client)
     page_size: int = 2
@@ -102,9 +106,9 @@ class Service(Generic[A]):
             if count <= self.per_window:
                 return None
             self.stats.refused_429 += 1
-            wait = (window + 1) * self.window_seconds - now
-            self._retry_at = max(self._retry_at, now + math.ceil(wait))
-            return float(math.ceil(wait))
+            wait = self.stepped((window + 1) * self.window_seconds - now)
+            self._retry_at = max(self._retry_at, now + wait)
+            return wait
 
     def fails_now(self) -> bool:
         with self._lock:
@@ -112,13 +116,26 @@ class Service(Generic[A]):
             self.stats.failed_5xx += failed
             return failed
 
-    def reset(self) -> int:
-        """Seconds until the current window ends."""
-        return math.ceil(self.window_seconds - time.time() % self.window_seconds)
+    def stepped(self, seconds: float) -> float:
+        """`seconds` rounded up to the service's time step."""
+        steps = math.ceil(round(seconds / self.time_step, 6))
+        return steps * self.time_step
 
-    def window_end(self) -> int:
+    def said(self, seconds: float) -> str:
+        """A time as the service writes it in a header: whole seconds, or
+        the step's decimals when it is finer."""
+        value = self.stepped(seconds)
+        if self.time_step >= 1:
+            return str(int(value))
+        return f"{value:.3f}".rstrip("0").rstrip(".")
+
+    def reset(self) -> str:
+        """Seconds until the current window ends."""
+        return self.said(self.window_seconds - time.time() % self.window_seconds)
+
+    def window_end(self) -> str:
         """When the current window ends, as a UNIX time."""
-        return math.ceil((time.time() // self.window_seconds + 1) * self.window_seconds)
+        return self.said((time.time() // self.window_seconds + 1) * self.window_seconds)
 
     def remaining(self) -> int:
         with self._lock:
@@ -252,7 +269,7 @@ class Handler(BaseHTTPRequestHandler, metaclass=ABCMeta):
             for name, value in self.budget_headers().items():
                 self.send_header(name, value)
         if retry_after and self.retry_after:
-            self.send_header(self.retry_after_header, str(int(retry_after)))
+            self.send_header(self.retry_after_header, self.standin.said(retry_after))
         self.end_headers()
         self.wfile.write(data)
 

@@ -2,18 +2,22 @@
 
 ``SQL_CONNECTOR_TABLES`` maps the helpdesk store for the sql kind (the
 benchmarks and tests use it too), ``FILES_CONNECTOR_CONFIG`` the chat
-transcripts for the files kind; ``demo_stores_seed`` builds both stores and
-creates their connectors.
+transcripts for the files kind, ``MEMORY_CONNECTOR_CONFIG`` the assistant's
+vector memory (embedded Qdrant, linked to the helpdesk's tickets);
+``demo_stores_seed`` builds the stores and creates their connectors.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from accounts.actors import actor_system
 from connectors.demo.content import StoreSize
 from connectors.demo.stores import build_sqlite, build_transcripts
+from connectors.demo.vectors import COLLECTION, build_qdrant, memory_points
 from connectors.models import Connector
 from connectors.services import connector_create
 
@@ -74,6 +78,13 @@ FILES_CONNECTOR_CONFIG: dict[str, Any] = {
 }
 
 
+MEMORY_CONNECTOR_CONFIG: dict[str, Any] = {
+    "collections": [COLLECTION],
+    "keys": {"email": "customer_email", "conversation_id": "conversation_id"},
+    "category": "ai_memory",
+}
+
+
 # What the subject is told about each demo store (GDPR 15(1)(a)-(h), 15(2)).
 HELPDESK_DISCLOSURE: dict[str, Any] = {
     "purposes": [
@@ -106,7 +117,23 @@ TRANSCRIPTS_DISCLOSURE: dict[str, Any] = {
     },
     "transfers": {"not_applicable": "Transcripts stay in the EU."},
 }
+MEMORY_DISCLOSURE: dict[str, Any] = {
+    "purposes": ["Letting our AI assistant recall earlier conversations with you"],
+    "recipients": [
+        "Example AI Hosting BV, Amsterdam (processor running the assistant)"
+    ],
+    "retention": "Kept as long as the conversations it was computed from.",
+    "source": "Computed from your support tickets and chats with the assistant.",
+    "automated_decision_making": {
+        "not_applicable": "The memory only helps the assistant answer."
+    },
+    "transfers": {"not_applicable": "The memory stays in the EU."},
+}
 DEMO_CUSTOMERS = 2000
+# The assistant's memory holds the conversations of the first customers only:
+# the embedded store writes each point in its own transaction (seconds for
+# hundreds), and the demo needs a few customers to erase.
+DEMO_MEMORY_CUSTOMERS = 20
 
 
 def demo_stores_seed(folder: Path) -> list[tuple[str, bool]]:
@@ -120,11 +147,30 @@ def demo_stores_seed(folder: Path) -> list[tuple[str, bool]]:
         build_sqlite(store, StoreSize(customers=DEMO_CUSTOMERS))
     if not any(transcripts.glob("*.jsonl")):
         build_transcripts(transcripts, DEMO_CUSTOMERS)
+    memory = folder / "memory"
+    if not memory.exists():  # built aside, then moved in: present = complete
+        building = Path(tempfile.mkdtemp(prefix="memory.building-", dir=folder))
+        build_qdrant(
+            building, memory_points(StoreSize(customers=DEMO_MEMORY_CUSTOMERS))
+        )
+        try:
+            building.rename(memory)
+        except OSError:  # another process seeding at once moved its own in
+            shutil.rmtree(building)
+    helpdesk = {
+        "dsn": f"sqlite:///{store}",
+        "tables": SQL_CONNECTOR_TABLES,
+        "conversations": "tickets",
+    }
+    memory_config: dict[str, Any] = {"path": str(memory), **MEMORY_CONNECTOR_CONFIG}
+    existing = Connector.objects.filter(name="helpdesk").first()
+    if existing is None or existing.config.get("conversations"):
+        memory_config["link"] = "helpdesk"  # (a helpdesk seeded before lists none)
     wanted = [
         (
             "helpdesk",
             "sql",
-            {"dsn": f"sqlite:///{store}", "tables": SQL_CONNECTOR_TABLES},
+            helpdesk,
             ["contact", "support_ticket", "support_message", "ai_conversation"],
             HELPDESK_DISCLOSURE,
         ),
@@ -135,6 +181,7 @@ def demo_stores_seed(folder: Path) -> list[tuple[str, bool]]:
             ["ai_conversation"],
             TRANSCRIPTS_DISCLOSURE,
         ),
+        ("support-memory", "qdrant", memory_config, ["ai_memory"], MEMORY_DISCLOSURE),
     ]
     results = []
     for name, kind, config, categories, disclosure in wanted:

@@ -76,6 +76,7 @@ GROUPS = (
     ("stores", "Databases and files"),
     ("remote", "Webhooks, agents and people"),
     ("saas", "Support SaaS"),
+    ("vectors", "Vector stores (AI memory)"),
     ("other", "Other kinds"),
 )
 KIND_GROUP = {
@@ -266,6 +267,8 @@ def _description(cls: type[ConnectorKind]) -> str:
 def _group(kind: str) -> str:
     if KINDS.get(kind, "").startswith(SAAS):
         return "saas"
+    if ".kinds.vectors." in KINDS.get(kind, ""):  # on connectors/kinds/vectors/base
+        return "vectors"
     return KIND_GROUP.get(kind, "other")
 
 

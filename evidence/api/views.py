@@ -16,8 +16,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request as HttpRequest
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.api.authentication import client_actor
 from accounts.choices import Scope
@@ -27,7 +25,7 @@ from evidence.services import (
     evidence_pack_download,
     evidence_pack_download_for_run,
 )
-from privacydesk.apikit import error_responses, public_uuid
+from privacydesk.apikit import FileView, error_responses, public_uuid
 from retention.selectors import run_get
 
 
@@ -71,17 +69,8 @@ _PDF = OpenApiResponse(
 )
 
 
-class _PdfApi(APIView):
+class _PdfApi(FileView):
     renderer_classes = [JSONRenderer, PdfRenderer]
-
-    def finalize_response(
-        self, request: HttpRequest, response: Any, *args: Any, **kwargs: Any
-    ) -> Any:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if isinstance(response, Response):  # an error: JSON, whatever was asked
-            response.accepted_renderer = JSONRenderer()
-            response.accepted_media_type = "application/json"
-        return response
 
 
 class RequestEvidencePackView(_PdfApi):

@@ -21,6 +21,7 @@ from dsr.models import Request
 from tests.integration.conftest import (  # noqa: F401 - fixtures
     broker_url,
     mail_dir,
+    shared_worker,
     wait_for,
     worker,
 )

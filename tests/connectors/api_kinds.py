@@ -63,6 +63,68 @@ def saas_case(
     )
 
 
+VECTOR_ACTIONS = ["access", "erase", "verify_erasure"]
+
+
+def vector_case(
+    *,
+    config: Callable[[Path], dict[str, Any]],
+    patch: Callable[[dict[str, Any]], dict[str, Any]],
+    secrets: dict[str, str] | None = None,
+) -> KindCase:
+    """A vector-store kind (connectors/kinds/vectors): access, erase and
+    verify, healthy once created (its store holds the collections)."""
+    return KindCase(
+        config=config,
+        patch=patch,
+        actions=list(VECTOR_ACTIONS),
+        patched_actions=list(VECTOR_ACTIONS),
+        kind_actions=list(VECTOR_ACTIONS),
+        health="ok",
+        secrets=secrets or {},
+    )
+
+
+def qdrant_config(folder: Path) -> dict[str, Any]:
+    from tests.connectors.vector_points import qdrant_local_store
+
+    store = qdrant_local_store(folder / "qdrant", collections=("memory", "summaries"))
+    return {
+        "path": str(store),
+        "collections": ["memory"],
+        "keys": {"email": "customer_email", "conversation_id": "conversation_id"},
+    }
+
+
+def pgvector_config(_: Path) -> dict[str, Any]:
+    """LangChain's tables, seeded, in a database of a real pgvector server."""
+    from tests.connectors.pgvector_store import langchain_config, seed_langchain
+    from tests.pgvector_server import fresh_database, process_server
+
+    url = fresh_database(process_server())
+    seed_langchain(url, per_collection=5)
+    return {**langchain_config(url), "collections": ["support_memory"]}
+
+
+def weaviate_config(_: Path) -> dict[str, Any]:
+    return {
+        "url": standin_url("weaviate"),
+        "collections": ["SupportMemory"],
+        "keys": {"email": "customer_email", "conversation_id": "conversation_id"},
+    }
+
+
+def chroma_config(folder: Path) -> dict[str, Any]:
+    from tests.connectors.chroma_points import chroma_local_store
+
+    store = chroma_local_store(folder / "chroma", ("memory", "summaries"))
+    return {
+        "path": str(store),
+        "collections": ["memory"],
+        "keys": {"email": "customer_email", "conversation_id": "conversation_id"},
+    }
+
+
 def sql_config(folder: Path) -> dict[str, Any]:
     store = folder / "helpdesk.sqlite3"
     build_sqlite(store, StoreSize(customers=12))
@@ -162,6 +224,8 @@ def helpscout_config(_: Path) -> dict[str, Any]:
 
 # every kind a definition file makes (a new one is tested with no edit here)
 SAAS_KINDS = [kind for kind, path in KINDS.items() if path.startswith(SAAS)]
+# every kind on the vector-store base (connectors/kinds/vectors/base.py)
+VECTOR_KINDS = [kind for kind, path in KINDS.items() if ".kinds.vectors." in path]
 
 CASES: dict[str, KindCase] = {
     "sql": KindCase(
@@ -275,6 +339,27 @@ CASES: dict[str, KindCase] = {
         kind_actions=["access", "erase", "verify_erasure"],
         health="ok",
         secrets={"client_id": AZURE_CLIENT_ID, "client_secret": SECRET},
+    ),
+    "pgvector": vector_case(
+        config=pgvector_config,
+        patch=lambda config: {**config, "collections": ["support_memory", "order_faq"]},
+        secrets={"password": SECRET},
+    ),
+    "qdrant": vector_case(
+        config=qdrant_config,
+        patch=lambda config: {**config, "collections": ["memory", "summaries"]},
+    ),
+    "weaviate": vector_case(
+        config=weaviate_config,
+        patch=lambda config: {
+            **config,
+            "collections": ["SupportMemory", "TicketSummary"],
+        },
+        secrets={"api_key": SECRET},
+    ),
+    "chroma": vector_case(
+        config=chroma_config,
+        patch=lambda config: {**config, "collections": ["memory", "summaries"]},
     ),
     "helpscout": KindCase(
         config=helpscout_config,

@@ -33,7 +33,7 @@ from connectors.choices import Action
 from connectors.registry import KINDS, kind_class, kinds_available
 from privacydesk.errors import ValidationFailed
 from tests.conftest import Webhook
-from tests.connectors.api_kinds import SAAS_KINDS
+from tests.connectors.api_kinds import SAAS_KINDS, VECTOR_KINDS
 from tests.connectors.conftest import (
     SUBJECT,
     Helpdesk,
@@ -84,6 +84,46 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "resource": "acme-support-bot",
         "tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
     },
+    "qdrant": {
+        "url": "https://qdrant.internal.example:6333",
+        "collections": ["support_memory", "ticket_summaries"],
+        "keys": {
+            "email": "metadata.customer_email",
+            "subject_id": "metadata.customer_id",
+            "conversation_id": "metadata.conversation_id",
+        },
+        "subject_id_system": "crm",
+        "link": "helpdesk",
+        "document_key": "page_content",
+        "page_size": 500,
+    },
+    "pgvector": {
+        "dsn": "postgresql://rag@db.internal.example:5432/assistant",
+        "table": "langchain_pg_embedding",
+        "columns": {"id": "id", "metadata": "cmetadata"},
+        "collections": ["support_memory"],
+        "keys": {"email": "customer_email", "conversation_id": "conversation_id"},
+        "link": "helpdesk",
+        "page_size": 500,
+    },
+    "weaviate": {
+        "url": "https://support-memory.weaviate.cloud",
+        "collections": ["SupportMemory", "TicketSummary"],
+        "keys": {"email": "customer_email", "conversation_id": "conversation_id"},
+        "link": "helpdesk",
+        "document_key": "text",
+        "rate_limit_per_minute": 300,
+        "page_size": 200,
+    },
+    "chroma": {
+        "url": "https://chroma.internal.example:8000",
+        "tenant": "acme",
+        "database": "support",
+        "token_header": "X-Chroma-Token",
+        "collections": ["assistant_memory"],
+        "keys": {"email": "customer_email", "subject_id": "customer_id"},
+        "subject_id_system": "crm",
+    },
 }
 # A config each kind refuses, and so must its schema.
 BAD: dict[str, dict[str, Any]] = {
@@ -103,6 +143,19 @@ BAD: dict[str, dict[str, Any]] = {
     "helpscout": {"rate_limit_per_minute": 0},
     "openai": {"subject_key": "metadata[key]"},
     "azure_openai": {"resource": "acme.openai.azure.com", "tenant_id": "acme"},
+    "qdrant": {"url": "https://qdrant.example", "collections": [], "keys": {}},
+    "pgvector": {
+        "dsn": "mysql://rag@db.internal.example/assistant",
+        "collections": ["support_memory"],
+        "keys": {"email": "customer_email"},
+    },
+    "weaviate": {"collections": ["SupportMemory"], "keys": {"email": "email"}},
+    "chroma": {
+        "url": "https://chroma.example",
+        "path": "/srv/chroma",
+        "collections": ["memory"],
+        "keys": {"email": "email"},
+    },
 }
 WITHDRAWN_AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -221,6 +274,7 @@ def test_every_kind_describes_its_config_as_json_schema(kind: str) -> None:
         "manual",
         "opendsr",
         *SAAS_KINDS,
+        *VECTOR_KINDS,
     ],
 )
 def test_the_examples_are_configs_the_kind_itself_accepts(kind: str) -> None:
@@ -386,6 +440,7 @@ def test_a_purge_the_store_cannot_run_is_refused_for_good(helpdesk: Helpdesk) ->
         "manual",
         "opendsr",
         *SAAS_KINDS,
+        *VECTOR_KINDS,
     ],
 )
 def test_a_kind_that_cannot_purge_says_so_through_the_contract(kind: str) -> None:
@@ -500,7 +555,7 @@ def test_the_pull_kind_parks_the_withdrawal_for_its_agent() -> None:
 
 @pytest.mark.parametrize(
     "kind",
-    ["files", "manual", *SAAS_KINDS],
+    ["files", "manual", *SAAS_KINDS, *VECTOR_KINDS],
 )
 def test_a_kind_that_cannot_withdraw_says_so(kind: str) -> None:
     assert kind_class(kind).withdraws_consent is False
@@ -523,6 +578,7 @@ def test_only_the_pull_kind_leases_its_jobs() -> None:
         "files",
         "manual",
         *SAAS_KINDS,
+        *VECTOR_KINDS,
     ):
         assert _instance(kind).job_lease() is None
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from connectors.base import ErasureReceipt, Identity
+from connectors.demo.config import FILES_CONNECTOR_CONFIG
 from connectors.kinds.files import FilesConnector
 from connectors.learned_identifiers import (
     field_kind,
@@ -169,19 +170,10 @@ def test_a_first_last_address_spells_the_name(
 # --- the files kind ------------------------------------------------------------
 
 FELIX = Identity(emails=("felix.becker.7@example.com",))
-FILES_CONFIG = {
-    "pattern": "*.jsonl",
-    "identity": {
-        "email": "customer.email",
-        "phone": "customer.phone",
-        "customer_id": {"path": "customer.id", "system": "crm"},
-    },
-    "text_fields": ["messages[].text", "summary"],
-    "erase": "redact_pii",
-}
 
 
 def _conversation(chat_id: str, email: str, phone: str, *texts: str) -> str:
+    """A chat transcript line as the demo writes them (FILES_CONNECTOR_CONFIG)."""
     return json.dumps(
         {
             "id": chat_id,
@@ -230,7 +222,9 @@ def test_her_given_name_alone_in_her_own_transcript_is_redacted_and_searched(
 ) -> None:
     # given
     connector = FilesConnector(
-        name="chats", config={"folder": str(transcripts), **FILES_CONFIG}, secrets={}
+        name="chats",
+        config={"folder": str(transcripts), **FILES_CONNECTOR_CONFIG},
+        secrets={},
     )
 
     # when

@@ -20,6 +20,8 @@ from connectors.models import Connector
 from connectors.registry import kind_choices, kind_class
 from connectors.services import connector_create
 from dashboard.forms.connector_schema import example_of
+from tests.connectors.api_kinds import SECRET, standin_url
+from tests.connectors.chroma_points import chroma_local_store
 from tests.connectors.saas.services import SERVICES
 from tests.disclosure import DISCLOSURE
 
@@ -93,7 +95,41 @@ def _inputs_files(tmp_path: Path, settings: Any) -> dict[str, Any]:
     }
 
 
+def _inputs_pgvector(tmp_path: Path, settings: Any) -> dict[str, Any]:
+    from tests.connectors.pgvector_store import seed_langchain
+    from tests.pgvector_server import fresh_database, process_server
+
+    url = fresh_database(process_server())
+    seed_langchain(url, per_collection=3)
+    return {
+        "config__dsn": url,
+        "config__collections": "support_memory\norder_faq",
+        "config__keys": json.dumps(
+            {"email": "customer_email", "conversation_id": "conversation_id"}
+        ),
+        "config__page_size": "200",
+        "secret__password": "a-secret-of-some-length-0123",
+    }
+
+
+def _inputs_qdrant(tmp_path: Path, settings: Any) -> dict[str, Any]:
+    from tests.connectors.vector_points import qdrant_local_store
+
+    store = qdrant_local_store(tmp_path / "qdrant", collections=("memory", "faq"))
+    settings.CONNECTOR_FILES_ROOTS = [str(tmp_path)]
+    return {
+        "config__path": str(store),
+        "config__collections": "memory\nfaq",
+        "config__keys": json.dumps(
+            {"email": "customer_email", "conversation_id": "conversation_id"}
+        ),
+        "config__document_key": "document",
+    }
+
+
 PLAIN: dict[str, Callable[[Path, Any], dict[str, Any]]] = {
+    "pgvector": _inputs_pgvector,
+    "qdrant": _inputs_qdrant,
     "sql": _inputs_sql,
     "files": _inputs_files,
     "http": lambda tmp_path, settings: {
@@ -104,8 +140,37 @@ PLAIN: dict[str, Callable[[Path, Any], dict[str, Any]]] = {
     },
     "pull": lambda tmp_path, settings: {"config__lease_seconds": "600"},
     "manual": lambda tmp_path, settings: {"config__instructions": INSTRUCTIONS},
+    "weaviate": lambda tmp_path, settings: {
+        "config__url": standin_url("weaviate"),
+        "config__collections": "SupportMemory\nTicketSummary",
+        "config__keys": '{"email": "customer_email"}',
+        "secret__api_key": SECRET,
+    },
+    "chroma": lambda tmp_path, settings: {
+        "config__path": str(chroma_local_store(tmp_path / "chroma")),
+        "config__collections": "memory",
+        "config__keys": '{"email": "customer_email"}',
+        "config__token_header": json.dumps("Authorization"),
+    },
 }
 EXPECTED_CONFIG: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "pgvector": lambda inputs: {  # LangChain's layout filled in
+        "dsn": inputs["config__dsn"],
+        "layout": "langchain",
+        "table": "langchain_pg_embedding",
+        "collection_table": "langchain_pg_collection",
+        "columns": {
+            "id": "id",
+            "document": "document",
+            "metadata": "cmetadata",
+            "embedding": "embedding",
+            "collection": "collection_id",
+        },
+        "page_size": 200,
+        "connect_timeout": 10,
+        "collections": ["support_memory", "order_faq"],
+        "keys": {"email": "customer_email", "conversation_id": "conversation_id"},
+    },
     "http": lambda inputs: {
         "url": "http://127.0.0.1:9/privacy-jobs",
         "timeout_seconds": 5,
@@ -113,6 +178,14 @@ EXPECTED_CONFIG: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     },
     "pull": lambda inputs: {"lease_seconds": 600},
     "manual": lambda inputs: {"instructions": INSTRUCTIONS},
+    "qdrant": lambda inputs: {
+        "path": inputs["config__path"],
+        "collections": ["memory", "faq"],
+        "keys": {"email": "customer_email", "conversation_id": "conversation_id"},
+        "document_key": "document",
+        "page_size": 256,
+        "timeout_seconds": 30,
+    },
 }
 
 
@@ -169,6 +242,8 @@ def test_the_picker_lists_every_kind_grouped_with_a_description(
     saas = page.index("Support SaaS")
     assert stores < page.index("?kind=sql") < remote < page.index("?kind=http") < saas
     assert saas < page.index("?kind=zendesk")
+    vectors = page.index("Vector stores (AI memory)")
+    assert saas < vectors < page.index("?kind=qdrant")
     for kind, label in kind_choices():
         assert f'href="{NEW}?kind={kind}"' in page
         assert label in page

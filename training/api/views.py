@@ -18,7 +18,13 @@ from rest_framework.views import APIView
 
 from accounts.api.authentication import client_actor
 from accounts.choices import Scope
-from privacydesk.apikit import error_responses, id_parameter, parse, public_uuid
+from privacydesk.apikit import (
+    FileView,
+    error_responses,
+    id_parameter,
+    parse,
+    public_uuid,
+)
 from privacydesk.errors import ValidationFailed
 from training.api import serializers as s
 from training.exports import FORMATS, export_lines
@@ -119,18 +125,9 @@ class JsonlRenderer(_TextRenderer):
     format = "jsonl"
 
 
-class _ExportView(APIView):
+class _ExportView(FileView):
     required_scopes = {"GET": Scope.TRAINING_READ}
     file_format = ""
-
-    def finalize_response(
-        self, request: Request, response: Any, *args: Any, **kwargs: Any
-    ) -> Any:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if isinstance(response, Response):  # an error: JSON, whatever was asked
-            response.accepted_renderer = JSONRenderer()
-            response.accepted_media_type = "application/json"
-        return response
 
     def get(self, request: Request) -> HttpResponseBase:
         if request.query_params.get("format") == "":  # DRF would read it as absent

@@ -73,6 +73,7 @@ class FilesConnector(ConnectorKind):
     label: ClassVar[str] = "Transcript files (JSON lines)"
     actions = frozenset({Action.ACCESS, Action.ERASE, Action.VERIFY_ERASURE})
     verifies_in_process: ClassVar[bool] = True
+    lists_conversations: ClassVar[bool] = True
     # How long an erasure waits for another one to release the folder.
     lock_timeout: ClassVar[float] = 30.0
     # How often a file that changes under a rewrite is read again.
@@ -170,6 +171,15 @@ class FilesConnector(ConnectorKind):
             isinstance(value, str | int) and str(value) in keys
             for value in self.id_path.values(document)
         )
+
+    def conversation_ids(self, identity: Identity) -> list[str]:
+        """The ids (`id_field`) of the subject's conversations; a line with
+        none has nothing another store could name it by."""
+        return [
+            record.key
+            for record in self.access(identity)
+            if not record.key.startswith("line:")
+        ]
 
     def _key(self, document: Any, lineno: int) -> str:
         for value in self.id_path.values(document):

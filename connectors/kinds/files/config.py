@@ -108,7 +108,7 @@ def clean_config(config: dict[str, Any]) -> dict[str, Any]:
             field=f"config.{unknown[0]}",
         )
     cleaned: dict[str, Any] = {
-        "folder": _clean_folder(config.get("folder")),
+        "folder": clean_folder(config.get("folder")),
         "pattern": _clean_pattern(config.get("pattern", "*.jsonl")),
         "identity": _clean_identity(config.get("identity")),
     }
@@ -137,18 +137,20 @@ def clean_config(config: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _clean_folder(folder: Any) -> str:
+def clean_folder(folder: Any, *, field: str = "config.folder") -> str:
+    """An absolute path on this host that connectors may use (inside
+    CONNECTOR_FILES_ROOTS when set); ConfigError names `field`."""
     if not isinstance(folder, str) or not folder.strip():
-        raise ConfigError("is required: the folder's path", field="config.folder")
+        raise ConfigError("is required: the folder's path", field=field)
     path = Path(folder.strip())
     if not path.is_absolute() or ".." in path.parts:
-        raise ConfigError("must be an absolute path without ..", field="config.folder")
+        raise ConfigError("must be an absolute path without ..", field=field)
     # Whoever may write connectors must not point one at any folder of the host.
     roots = getattr(settings, "CONNECTOR_FILES_ROOTS", None)
     if roots and not any(path.is_relative_to(Path(root)) for root in roots):
         raise ConfigError(
             "must be inside one of the folders allowed by CONNECTOR_FILES_ROOTS",
-            field="config.folder",
+            field=field,
         )
     return str(path)
 

@@ -16,6 +16,7 @@ from functools import cache
 from connectors.choices import Action
 from connectors.kinds.saas.connector import SaasConnector
 from connectors.kinds.saas.definition import definition, services
+from connectors.kinds.saas.walk import conversation_types
 
 __all__ = ["SaasConnector", "kind_for", "services"]
 
@@ -34,6 +35,7 @@ def kind_for(service: str) -> type[SaasConnector]:
         "label": bound.label,
         "definition": bound,
         "secret_fields": bound.secrets,
+        "lists_conversations": bool(conversation_types(bound)),
         "__doc__": f"{bound.label}, driven by definitions/{bound.service}.yaml.",
         "__module__": __name__,
     }

@@ -5,7 +5,8 @@ takes a slot of the current window from an atomic counter in Django's cache
 (Redis in production; the database or local memory elsewhere), so 50 tasks
 fanning out at once spread over the windows instead of meeting a 429. The
 minute is cut into short windows with the same share each, so no burst at
-the start of a minute spends it all. When the vendor says to stop (a 429's
+the start of a minute spends it all (settings.SAAS_BUDGET_WINDOW_MS, read
+when a budget is made: 5 s). When the vendor says to stop (a 429's
 Retry-After, or a remaining count of 0 in its headers) every process pauses
 until the time it gave.
 """
@@ -17,11 +18,11 @@ import random
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.cache import cache
 
 from connectors.base import ConnectorError
 
-WINDOW_SECONDS = 5.0
 # Longer than this and the task gives the worker back (retried later).
 MAX_WAIT_SECONDS = 90.0
 
@@ -34,11 +35,13 @@ class Budget:
         scope: str,
         *,
         per_minute: int,
-        window_seconds: float = WINDOW_SECONDS,
+        window_seconds: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.scope = scope
+        if window_seconds is None:
+            window_seconds = window_default()
         self.window = window_seconds
         self.allowance = max(1, math.floor(per_minute * window_seconds / 60))
         self.sleep = sleep
@@ -93,6 +96,11 @@ class Budget:
         return _incr(
             f"saas-budget:{self.scope}:{window}", timeout=math.ceil(self.window * 3)
         )
+
+
+def window_default() -> float:
+    """The budget's window, in seconds (settings.SAAS_BUDGET_WINDOW_MS)."""
+    return int(settings.SAAS_BUDGET_WINDOW_MS) / 1000
 
 
 def _incr(key: str, *, timeout: int) -> int:

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
+
 from connectors.base import ConnectorError
 from connectors.errors import (
     REASON_AUTH,
@@ -47,7 +49,6 @@ MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_ERROR_BYTES = 64 * 1024  # of a refusal's body, read for its error code
 SERVER_ERROR_RETRIES = 3
 RATE_LIMIT_RETRIES = 6
-DEFAULT_RETRY_AFTER = 5.0
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -166,7 +167,8 @@ class Client:
                 self.budget.count_refusal()
                 wait = _seconds(headers.get(self.retry_after_header.lower()))
                 wait = self._reset_in(headers) if wait is None else wait
-                wait = DEFAULT_RETRY_AFTER if wait is None else wait
+                # no word from the vendor: one window of our budget
+                wait = self.budget.window if wait is None else wait
                 if refusals > RATE_LIMIT_RETRIES or wait > MAX_WAIT_SECONDS:
                     raise ConnectorError(
                         f"{self.name}: rate limit: {self._host} answered 429 "
@@ -426,5 +428,7 @@ def _duration(value: str | None) -> float | None:
 
 
 def _backoff(attempt: int) -> float:
-    """0.5 s, 1 s, 2 s... with full jitter, so retries of many tasks spread."""
-    return random.uniform(0, 0.5 * 2 ** (attempt - 1)) + 0.1
+    """0.5 s, 1 s, 2 s... (settings.SAAS_BACKOFF_BASE_MS) with full jitter,
+    so retries of many tasks spread."""
+    base = int(settings.SAAS_BACKOFF_BASE_MS) / 1000
+    return random.uniform(0, base * 2 ** (attempt - 1)) + base / 5

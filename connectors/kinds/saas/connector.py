@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 import jsonschema
 from django.utils import timezone
@@ -29,7 +28,7 @@ from connectors.base import (
 )
 from connectors.choices import Action
 from connectors.errors import REASON_NOT_FOUND
-from connectors.kinds.http import LOOPBACK_HOSTS
+from connectors.kinds.outbound import check_base_url
 from connectors.kinds.saas.budget import Budget
 from connectors.kinds.saas.client import Client, basic_auth
 from connectors.kinds.saas.definition import Definition
@@ -37,7 +36,7 @@ from connectors.kinds.saas.erasure import Eraser, update
 from connectors.kinds.saas.jobs import RUNNING
 from connectors.kinds.saas.oauth import DEFAULT_LIFETIME_SECONDS, OAuth2
 from connectors.kinds.saas.templates import dig, render
-from connectors.kinds.saas.walk import Walker
+from connectors.kinds.saas.walk import Walker, conversation_types
 
 DEFAULT_TIMEOUT_SECONDS = 15
 MAX_TIMEOUT_SECONDS = 120
@@ -144,7 +143,7 @@ class SaasConnector(ConnectorKind):
             )
         for field in ("base_url", "token_url"):
             if field in config:
-                _check_base_url(config[field], field=f"config.{field}")
+                check_base_url(config[field], field=f"config.{field}")
         return dict(config)
 
     @classmethod
@@ -328,6 +327,14 @@ class SaasConnector(ConnectorKind):
                 category=record_type["category"],
             )
 
+    def conversation_ids(self, identity: Identity) -> list[str]:
+        kinds = conversation_types(self.definition)
+        if not kinds:
+            raise ConnectorError(
+                f"{self.label} has no conversation record type", permanent=True
+            )
+        return self._walker().keys_of(identity, kinds)
+
     def erase(self, identity: Identity) -> ErasureReceipt:
         receipt = ErasureReceipt(kind=self.kind)
         wait = self.config.get("job_wait_seconds")
@@ -369,13 +376,3 @@ def _uses_jobs(definition: Definition) -> bool:
         definition.record(name)["erase"]["strategy"] == "job"
         for name in definition.order
     )
-
-
-def _check_base_url(url: str, *, field: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
-        raise ConfigError(
-            "must use https (plain http only to this machine)", field=field
-        )
-    if not parts.hostname or parts.username or parts.password or parts.query:
-        raise ConfigError("an absolute URL with no credentials or query", field=field)

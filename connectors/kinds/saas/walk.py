@@ -28,6 +28,20 @@ DEFAULT_PAGE_SIZE = 100
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 
+# The record types whose keys are conversation ids (`Walker.keys_of`, for a
+# vector store linking to this service): its tickets.
+CONVERSATION_CATEGORY = "support_ticket"
+
+
+def conversation_types(definition: Definition) -> frozenset[str]:
+    """The definition's record types that are conversations (tickets)."""
+    return frozenset(
+        name
+        for name, record in definition.document["records"].items()
+        if record.get("category") == CONVERSATION_CATEGORY
+    )
+
+
 @dataclass(frozen=True)
 class Found:
     """One record reached, with the template context of its path."""
@@ -82,6 +96,23 @@ class Walker:
         for root in self.roots(identity):
             yield root
             yield from self.below(root)
+
+    def keys_of(self, identity: Identity, types: frozenset[str]) -> list[str]:
+        """The keys of the subject's records of `types`, each once, walked
+        down to them and not below (a ticket's comments are not listed)."""
+        keys: dict[str, None] = {}
+
+        def visit(found: Found) -> None:
+            if found.type in types:
+                keys[found.key] = None
+                return
+            for child in self.definition.children(found.type):
+                for item in self.children(child, found.context):
+                    visit(item)
+
+        for root in self.roots(identity):
+            visit(root)
+        return list(keys)
 
     def below(self, parent: Found) -> Iterator[Found]:
         for child in self.definition.children(parent.type):

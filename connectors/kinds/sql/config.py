@@ -10,6 +10,9 @@ delete the rows, keep them (with a legal basis), or a per-column strategy.
      "batch_size": 1000, "connect_timeout": 10,        # optional
      "prepared_statements": true,   # optional; false behind a pooler that
                                     # cannot keep them (PostgreSQL only)
+     "conversations": "tickets",    # optional: a table of the map whose keys
+                                    # are the subject's conversation ids (for
+                                    # a vector store linking to this one)
      "tables": [{
        "table": "customers", "key": "id",              # key defaults to "id"
        "category": "contact",                          # defaults to the table
@@ -66,7 +69,14 @@ TABLE_KEYS = {
     "objection_column",
     "rectify",
 }
-TOP_KEYS = {"dsn", "tables", "batch_size", "connect_timeout", "prepared_statements"}
+TOP_KEYS = {
+    "dsn",
+    "tables",
+    "batch_size",
+    "connect_timeout",
+    "prepared_statements",
+    "conversations",
+}
 DEFAULT_MASK = "***"
 
 
@@ -151,6 +161,9 @@ class StoreMap:
     batch_size: int = 1000
     connect_timeout: int = 10
     prepared_statements: bool = True
+    # The table whose rows are the subject's conversations (their keys are
+    # what `conversation_ids` lists for a store linking to this one); "" none.
+    conversations: str = ""
     _by_name: dict[str, TableMap] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

@@ -94,6 +94,7 @@ class SqlConnector(ConnectorKind):
     verifies_in_process = True
     purges = True
     withdraws_consent = True
+    lists_conversations = True
 
     @classmethod
     def erasure_described(cls, config: Mapping[str, Any], location: str) -> str:
@@ -242,6 +243,25 @@ class SqlConnector(ConnectorKind):
                 if count:
                     counts[table.table] = count
         return counts
+
+    def conversation_ids(self, identity: Identity) -> list[str]:
+        """The keys of the subject's rows in the map's `conversations` table."""
+        name = self.store.conversations
+        if not name:
+            raise ConnectorError(
+                f"{self.name} names no conversations table (config.conversations)",
+                permanent=True,
+            )
+        if identity.is_empty():
+            return []
+        table = self.store.table(name)
+        ids: list[str] = []
+        with self._session(write=False, doing="conversation ids") as connection:
+            store_pass = self._pass(connection, identity)
+            with self.dialect.converting(f"reading keys of table {name}"):
+                for _, rows in store_pass.rows(table, [table.key], alone=True):
+                    ids.extend(key for key, _ in json_rows(rows))
+        return ids
 
     def access(self, identity: Identity) -> Iterator[AccessRecord]:
         if identity.is_empty():

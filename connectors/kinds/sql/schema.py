@@ -171,6 +171,13 @@ def config_schema() -> dict[str, Any]:
                 "default": 10,
             },
             "prepared_statements": {"type": "boolean", "default": True},
+            "conversations": {
+                "type": "string",
+                "title": "Conversations table",
+                "description": "A table of the map whose keys are the subject's "
+                "conversation ids, for a vector store that links here",
+                "maxLength": 63,
+            },
         },
         "required": ["dsn", "tables"],
         "additionalProperties": False,

@@ -43,7 +43,7 @@ def parse(config: Any) -> StoreMap:
                 f"unknown key; expected {', '.join(sorted(TOP_KEYS))}",
                 field=f"config.{key}",
             )
-    dsn = _dsn(config.get("dsn"))
+    dsn = clean_dsn(config.get("dsn"))
     raw_tables = config.get("tables")
     if not isinstance(raw_tables, list) or not raw_tables:
         raise ConfigError("give a non-empty list of tables", field="config.tables")
@@ -61,7 +61,18 @@ def parse(config: Any) -> StoreMap:
         batch_size=_int(config, "batch_size", 1000, 10, 100_000),
         connect_timeout=_int(config, "connect_timeout", 10, 1, 300),
         prepared_statements=_bool(config, "prepared_statements", True),
+        conversations=_conversations(config, keys),
     )
+
+
+def _conversations(config: dict[str, Any], keys: dict[str, str]) -> str:
+    name = config.get("conversations", "")
+    if name != "" and (not isinstance(name, str) or name not in keys):
+        raise ConfigError(
+            "must name a table of the map (its keys are conversation ids)",
+            field="config.conversations",
+        )
+    return str(name)
 
 
 def _int(config: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
@@ -82,7 +93,7 @@ def _bool(config: dict[str, Any], key: str, default: bool) -> bool:
     return value
 
 
-def _dsn(value: Any) -> str:
+def clean_dsn(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(
             "give the database URL, e.g. postgresql://host/db or sqlite:///path.db",

@@ -23,6 +23,7 @@ from dsr.choices import (
     TaskStatus,
 )
 from dsr.models import Request, RequestTask
+from dsr.services.execution.ordering import held_tasks_release
 from dsr.services.execution.planning import (
     SYSTEM,
     Followup,
@@ -46,6 +47,7 @@ def request_finalize(*, request: Request) -> str:
         if request.status != RequestStatus.IN_PROGRESS:
             return "not-in-progress"
         if any(t.status not in TERMINAL_TASK_STATUSES for t in tasks):
+            held_tasks_release(tasks)
             return "waiting"
         if request.kind == RequestKind.ERASURE and _plan_verification(request, tasks):
             return "verifying"

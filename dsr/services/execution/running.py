@@ -37,6 +37,7 @@ from dsr.choices import TaskStatus
 from dsr.models import RequestTask, TaskAttempt
 from dsr.selectors import holds_covering, holds_covering_exist
 from dsr.services.execution.finalising import request_finalize
+from dsr.services.execution.ordering import task_hold_for_readers
 from dsr.services.execution.planning import (
     SYSTEM,
     Followup,
@@ -156,6 +157,8 @@ def _run_followups(followups: list[Followup]) -> None:
 
 
 def _task_run_once(task_id: int) -> str:
+    if task_hold_for_readers(task_id=task_id):
+        return "held"  # a store reading this one erases first; it releases
     now = timezone.now()
     # The claim is one statement that commits by itself; what follows only
     # reads. The attempt's row is written when the attempt ends, with its

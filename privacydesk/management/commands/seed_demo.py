@@ -12,7 +12,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from connectors.demo.config import DEMO_CUSTOMERS, demo_stores_seed
+from connectors.demo.config import (
+    DEMO_CUSTOMERS,
+    DEMO_MEMORY_CUSTOMERS,
+    demo_stores_seed,
+)
 from connectors.demo.content import customer as demo_customer
 from dsr.demo import DEMO_PASSWORD, DEMO_STAFF, demo_seed
 from training.demo import DEMO_DATASET, training_demo_seed
@@ -67,7 +71,9 @@ class Command(BaseCommand):
         sample = demo_customer(7)
         self.stdout.write(
             f"The demo helpdesk holds {DEMO_CUSTOMERS} customers; try a request "
-            f"for {sample.email} (customer {sample.crm_id})."
+            f"for {sample.email} (customer {sample.crm_id}). The assistant's "
+            f"memory (support-memory) holds customers 1-{DEMO_MEMORY_CUSTOMERS}'s "
+            "conversations."
         )
         if summary.users_created:
             logins = ", ".join(staff.username for staff in DEMO_STAFF)

@@ -8,7 +8,9 @@ from connectors.kinds.saas import SaasConnector
 from connectors.registry import kind_class
 from standins.zendesk import StandIn, start
 from standins.zendesk.state import AGENT_EMAIL, user_id
-from tests.standin_fixtures import standin_fixture
+from tests.standin_fixtures import short_budget, standin_fixture
+
+__all__ = ["short_budget"]  # a fixture of the rate tests
 
 TOKEN = "zd-api-token-0123456789"
 SUBJECT = 3  # the demo customer whose data the tests ask for

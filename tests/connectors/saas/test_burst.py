@@ -17,16 +17,20 @@ from django.db import connections
 
 from connectors.base import ConnectorError, ErasureReceipt
 from tests.connectors.saas.services import SERVICES, Service, identity_of
-from tests.standin_fixtures import running
+from tests.standin_fixtures import SPEEDUP, running
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("short_budget"),
+]
 TOKEN = "saas-burst-token-0123456789"
 READERS, ERASED = range(1, 6), range(6, 11)  # customers are numbered from 1
 PER_SUBJECT = 5
-# The plan's limit, told to the connector and enforced by the stand-in:
-# high enough that a burst takes seconds (the budget spends it 250 calls
-# per 5 s window).
-PER_MINUTE = 3000
+# The plan's limit, 3,000 calls a minute on the vendors' clock, told to the
+# connector on the tests' (SPEEDUP times faster) and enforced by the
+# stand-in per minute of the vendors' clock (60 s / SPEEDUP): high enough
+# that a burst spans a few of the budget's windows (250 calls each).
+PER_MINUTE = 3000 * SPEEDUP
 
 
 @pytest.fixture(params=sorted(SERVICES))
@@ -40,7 +44,7 @@ def standin(service: Service) -> Iterator[Any]:
 
 
 def test_a_burst_of_50_requests_at_once(service: Service, standin: Any) -> None:
-    standin.per_window, standin.window_seconds = PER_MINUTE, 60.0
+    standin.per_window, standin.window_seconds = PER_MINUTE // SPEEDUP, 60 / SPEEDUP
     readers = {n: service.subject(standin, n) for n in READERS}
     erased = {n: service.subject(standin, n) for n in ERASED}
     expected = {n: service.records(standin, n) for n in READERS}

@@ -21,6 +21,7 @@ from standins.front import StandIn
 from standins.front.state import TRASHED, contact_id
 from tests.connectors.saas.services import SERVICES
 from tests.front import TOKEN, front_standin
+from tests.standin_fixtures import short_window
 
 pytestmark = pytest.mark.django_db
 standin = front_standin  # the fixture, by the name the tests use
@@ -212,7 +213,7 @@ def test_rectification_patches_the_name_and_says_what_it_did_not(
 
 
 def test_the_remaining_header_paces_calls_before_any_429(standin: StandIn) -> None:
-    standin.per_window, standin.window_seconds = 4, 2.0
+    short_window(standin, 4)
     who = person(standin)
 
     records = list(connector(standin).access(identity_of(who)))

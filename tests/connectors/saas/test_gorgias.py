@@ -18,17 +18,17 @@ import pytest
 from connectors.base import ConnectorError, ErasureReceipt, Identity, Job
 from connectors.choices import Action
 from connectors.kinds.saas import SaasConnector
-from standins.gorgias import StandIn, start
+from standins.gorgias import StandIn
 from standins.gorgias.state import customer_id
 from tests.connectors.saas.services import SERVICES, SUBJECT, identity_of
-from tests.standin_fixtures import standin_fixture
+from tests.standin_fixtures import WINDOW, short_window, standin_fixture, vendor_window
 
 pytestmark = pytest.mark.django_db
 KEY = "gorgias-api-key-0123456789"
 GORGIAS = SERVICES["gorgias"]()
 
 
-standin = standin_fixture(start, KEY)
+standin = standin_fixture(GORGIAS.start, KEY)
 
 
 def _connector(standin: StandIn, **extra: Any) -> SaasConnector:
@@ -182,11 +182,13 @@ def test_a_customer_merged_before_the_retry_is_named_not_reported_erased(
 
 
 def test_a_full_bucket_in_the_used_of_limit_header_pauses_before_a_429(
-    standin: StandIn,
+    standin: StandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # 5 calls per 2-second window, said only by "used/limit"; our budget
-    # thinks it has plenty, the header alone keeps the access within it
-    standin.per_window, standin.window_seconds = 5, 2.0
+    # 5 calls per window (the definition says how long), said only by
+    # "used/limit"; our budget thinks it has plenty, the header alone keeps
+    # the access within it
+    short_window(standin, 5)
+    vendor_window(monkeypatch, "gorgias", WINDOW)
     customer = _customer(standin)
 
     found = list(

@@ -15,6 +15,7 @@ from standins.hubspot import StandIn
 from standins.hubspot.state import contact_id
 from tests.connectors.saas.services import SERVICES
 from tests.hubspot import TOKEN, hubspot_standin
+from tests.standin_fixtures import WINDOW, short_window, vendor_window
 
 pytestmark = pytest.mark.django_db
 standin = hubspot_standin  # the fixture, by the name the tests use
@@ -136,10 +137,12 @@ def test_rectify_patches_properties_and_says_what_it_could_not(
     assert outcome.note == "not held by HubSpot: name"
 
 
-def test_the_remaining_header_paces_calls_before_any_429(standin: StandIn) -> None:
+def test_the_remaining_header_paces_calls_before_any_429(
+    standin: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
     person = contact(standin)
-    standin.per_window = 1  # one call per (1 s) window
-    standin.window_seconds = 1.0
+    short_window(standin, 1)  # one call per window (the definition's)
+    vendor_window(monkeypatch, "hubspot", WINDOW)
 
     records = list(connector(standin).access(identity_of(person)))
 
@@ -147,11 +150,11 @@ def test_the_remaining_header_paces_calls_before_any_429(standin: StandIn) -> No
     assert standin.stats.refused_429 == 0  # X-HubSpot-RateLimit-Remaining: 0 waited
 
 
+@pytest.mark.usefixtures("short_budget")
 def test_a_429_without_retry_after_is_backed_off(standin: StandIn) -> None:
     person = contact(standin)
-    standin.per_window = 1
-    standin.window_seconds = 1.0
-    standin.rate_headers = False  # the 429 comes unannounced
+    short_window(standin, 1)  # one call per window, as long as the budget's
+    standin.rate_headers = False  # the 429 comes unannounced: a window waited
 
     records = list(connector(standin).access(identity_of(person)))
 

@@ -16,6 +16,7 @@ from connectors.registry import kind_class
 from standins.intercom import StandIn
 from standins.intercom.state import GRACE_SECONDS, contact_id
 from tests.intercom import TOKEN, intercom_standin
+from tests.standin_fixtures import short_window
 
 pytestmark = pytest.mark.django_db
 standin = intercom_standin  # the fixture, by the name the tests use
@@ -145,7 +146,7 @@ def test_rectification_updates_the_contact(standin: StandIn) -> None:
 
 
 def test_the_rate_headers_pause_the_work_before_a_429(standin: StandIn) -> None:
-    standin.per_window = 4  # the 7 calls of an access span two windows
+    short_window(standin, 4)  # the 7 calls of an access span two windows
     person = contact(standin)
 
     records = list(connector(standin).access(identity_of(person)))

@@ -14,7 +14,7 @@ import pytest
 from connectors.base import ConnectorError
 from connectors.kinds.saas.budget import Budget
 from tests.connectors.saas.services import SERVICES, SUBJECT, Service, identity_of
-from tests.standin_fixtures import running
+from tests.standin_fixtures import WINDOW, per_minute, running, short_window
 
 pytestmark = pytest.mark.django_db
 TOKEN = "saas-api-token-0123456789"
@@ -45,17 +45,26 @@ def test_health_names_what_failed(service: Service, standin: Any) -> None:
     assert "wrong-token" not in refused.value.message
 
 
+@pytest.mark.usefixtures("short_budget")
 def test_a_429_is_waited_out_as_retry_after_says(
-    service: Service, standin: Any
+    service: Service, standin: Any, settings: Any
 ) -> None:
     if service.limit_status != 429:
         pytest.skip(f"{service.kind} refuses with {service.limit_status}, no 429")
-    # the service allows 5 calls (HubSpot: 1) per 2 s, says so only by a
-    # 429, and our budget thinks it has plenty
-    standin.per_window, standin.window_seconds = service.overrun, 2.0
+    # the service allows 5 calls (HubSpot: 1) per window, says so only by a
+    # 429 (HubSpot and Intercom with no Retry-After: one budget window is
+    # waited), and our budget thinks it has plenty
+    # (windows of 2 s, not 0.5: the calls of one access must fall in one
+    # window even on a loaded machine, or no 429 comes)
+    settings.SAAS_BUDGET_WINDOW_MS = round(WINDOW * 4 * 1000)
+    short_window(standin, service.overrun, windows=4)
     standin.rate_headers = False
 
-    found = _access(service, standin, rate_limit_per_minute=6000)
+    found = _access(
+        service,
+        standin,
+        rate_limit_per_minute=per_minute(service.overrun * 20, windows=4),
+    )
 
     assert found == service.records(standin, SUBJECT)
     assert standin.stats.refused_429 >= 1
@@ -64,14 +73,16 @@ def test_a_429_is_waited_out_as_retry_after_says(
     assert Budget(scope, per_minute=1).refusals() >= 1
 
 
+@pytest.mark.usefixtures("short_budget")
 def test_the_budget_spreads_calls_so_the_service_never_refuses(
     service: Service, standin: Any
 ) -> None:
-    # the connector knows the real limit: 60 a minute is 5 per 5 s window
-    standin.per_window, standin.window_seconds = 5, 5.0
+    # the connector knows the real limit: 5 calls in each of the budget's
+    # windows (60 a minute on the vendors' clock)
+    short_window(standin, 5)
     standin.rate_headers = False  # the budget alone keeps within it
 
-    found = _access(service, standin, rate_limit_per_minute=60)
+    found = _access(service, standin, rate_limit_per_minute=per_minute(5))
 
     assert found == service.records(standin, SUBJECT)
     assert standin.stats.refused_429 == 0

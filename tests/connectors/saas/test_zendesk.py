@@ -17,6 +17,7 @@ from tests.connectors.saas.conftest import (
     subject,
 )
 from tests.connectors.saas.services import SERVICES, identity_of
+from tests.standin_fixtures import short_window
 
 pytestmark = pytest.mark.django_db
 
@@ -128,7 +129,8 @@ def test_rectification_writes_name_email_and_phone(standin: StandIn) -> None:
 
 def test_a_remaining_count_of_zero_pauses_before_a_429(standin: StandIn) -> None:
     # the budget is too generous, but the service's headers say when to stop
-    standin.per_window, standin.window_seconds = 5, 2.0
+    # (5 calls a window; ratelimit-reset says when the window ends)
+    short_window(standin, 5)
     zendesk = connector(standin, rate_limit_per_minute=6000)
 
     records = list(zendesk.access(identity_of(subject(standin))))
