@@ -22,6 +22,7 @@ https://api.qdrant.tech/api-reference/points/scroll-points
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -140,12 +141,15 @@ class QdrantConnector(VectorStoreKind):
                     page_size=config.get("page_size", DEFAULT_PAGE_SIZE),
                     index_keys=tuple(config["keys"].values()),
                 )
+            in_use = ConnectorError(
+                f"embedded store {config['path']} is in use; retrying later"
+            )
+            if _folder_locked(Path(config["path"])):
+                raise in_use
             try:
                 client = QdrantClient(path=config["path"])
-            except RuntimeError as error:  # another client holds the folder
-                raise ConnectorError(
-                    f"embedded store {config['path']} is in use; retrying later"
-                ) from error
+            except RuntimeError as error:  # taken between our look and its own
+                raise in_use from error
         else:
             client = QdrantClient(
                 url=config["url"],
@@ -263,3 +267,20 @@ def _calling(what: str) -> Iterator[None]:
         if "not found" in str(error):
             raise ConnectorError(f"qdrant: {what} not found", permanent=True) from error
         raise
+
+
+def _folder_locked(folder: Path) -> bool:
+    """Whether another client holds the embedded store's folder. Asked
+    before qdrant-client is, because its own refusal leaves its lock file
+    open (a file handle leaked per retry until garbage collection). The
+    lock is the flock qdrant-client takes (portalocker) on `<folder>/.lock`."""
+    lock = folder / ".lock"
+    if not lock.exists():
+        return False
+    with lock.open("r+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
