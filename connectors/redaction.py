@@ -27,7 +27,7 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 from connectors.pii_phones import known_phone_regex, phone_regions
-from connectors.redaction_engines import EMAIL, PATTERN_ENTITIES, PHONE, analyzer
+from connectors.redaction_engines import EMAIL, PATTERN_ENTITIES, PHONE, pattern_hits
 
 PERSON = "PERSON"
 CUSTOMER_ID = "CUSTOMER_ID"
@@ -194,8 +194,10 @@ def detect(
     ]
     found = list(own)
     if _TRIGGER.search(text):
-        hits = analyzer().analyze(text, language="en", entities=PATTERN_ENTITIES)
-        found.extend(Detected(h.start, h.end, h.entity_type, False) for h in hits)
+        found.extend(
+            Detected(start, end, entity, False)
+            for start, end, entity in pattern_hits(text)
+        )
     kept: list[Detected] = []
     for candidate in sorted(found, key=lambda d: (d.start - d.end, not d.known)):
         if all(candidate.end <= k.start or candidate.start >= k.end for k in kept):

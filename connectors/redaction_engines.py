@@ -73,10 +73,54 @@ ADDRESS_PATTERNS = [
 _DIGITS_BEFORE = re.compile(r"\d[ \-]?\Z")
 _DIGITS_AFTER = re.compile(r"[ \-]?\d")
 
+
+def pattern_hits(text: str) -> list[tuple[int, int, str]]:
+    """The spans (start, end, entity) that `analyzer().analyze(text, "en",
+    PATTERN_ENTITIES)` finds, without its per-call machinery (picking the
+    recognizers, a blank NLP pass, context enhancement that is off, the
+    bookkeeping of recognizer ids): the same recognizers are asked, and low
+    or zero scores dropped as the analyzer drops them. It also removes a hit
+    contained in a same-entity one and sorts; here they come sorted as it
+    sorts them, and the one caller (`redaction.detect`) keeps the longer of
+    any two overlapping hits anyway. A fifth of the detector's time."""
+    hits = [
+        hit
+        for recognizer, thresholds in _pattern_recognizers()
+        for hit in recognizer.analyze(text, PATTERN_ENTITIES, None)
+        if hit.score > 0 and hit.score >= thresholds[hit.entity_type]
+    ]
+    hits.sort(key=lambda h: (h.entity_type, h.start, h.start - h.end, -h.score))
+    return [(hit.start, hit.end, hit.entity_type) for hit in hits]
+
+
+def _pattern_recognizers() -> list[tuple[Any, dict[str, float]]]:
+    global _recognizers
+    engine = analyzer()
+    if _recognizers is None or _recognizers[0] is not engine:
+        chosen = []
+        for recognizer in engine.registry.get_recognizers(
+            language="en", entities=PATTERN_ENTITIES
+        ):
+            if not recognizer.is_loaded:
+                recognizer.load()
+                recognizer.is_loaded = True
+            own = recognizer.score_thresholds or {}
+            fallback = own.get("default", engine.default_score_threshold)
+            thresholds = {
+                entity: own.get(entity, fallback) for entity in PATTERN_ENTITIES
+            }
+            chosen.append((recognizer, thresholds))
+        _recognizers = (engine, chosen)
+    return _recognizers[1]
+
+
 # --- the Presidio engines, built once per process -------------------------------
 
 _lock = threading.Lock()
 _analyzer: AnalyzerEngine | None = None
+# The analyzer's recognizers for PATTERN_ENTITIES, each with its score
+# threshold per entity (see pattern_hits), taken from the analyzer once.
+_recognizers: tuple[AnalyzerEngine, list[tuple[Any, dict[str, float]]]] | None = None
 
 
 def analyzer() -> AnalyzerEngine:

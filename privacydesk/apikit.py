@@ -270,7 +270,7 @@ class JsonOnlyNegotiation(DefaultContentNegotiation):
     `*/*` or `application/json`, no query string) is decided at once. Any
     other request is negotiated in full (and refused with 406 as before)."""
 
-    _PLAIN = frozenset({"", "*/*", "application/json"})
+    PLAIN = frozenset({"", "*/*", "application/json"})
 
     def select_renderer(
         self, request: Any, renderers: Any, format_suffix: Any = None
@@ -280,7 +280,7 @@ class JsonOnlyNegotiation(DefaultContentNegotiation):
             format_suffix is None
             and len(renderers) == 1
             and renderers[0].media_type == "application/json"
-            and meta.get("HTTP_ACCEPT", "") in self._PLAIN
+            and meta.get("HTTP_ACCEPT", "") in self.PLAIN
             and not meta.get("QUERY_STRING")
         ):
             return renderers[0], renderers[0].media_type

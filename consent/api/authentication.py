@@ -17,9 +17,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest
 from django.http.request import RawPostDataException
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication
+from rest_framework import HTTP_HEADER_ENCODING
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.utils.json import strict_constant
@@ -46,7 +47,7 @@ def prefetched_check(request: Request) -> Prefetched | None:
     return getattr(request._request, PREFETCH_ATTRIBUTE, None)
 
 
-def _json_body(request: Request) -> Any:
+def _json_body(request: HttpRequest) -> Any:
     """The body as the view's JSONParser would return it, or None.
 
     Parsing it here once spares the view DRF's parsing machinery (some 60 us
@@ -54,11 +55,13 @@ def _json_body(request: Request) -> Any:
     and refuses NaN as DRF does; anything else unusual (another media type,
     bytes that do not decode) is left to DRF and its error answers.
     """
-    if not media_type_matches(JSONParser.media_type, request.content_type):
+    meta = request.META  # the content type as DRF's Request reads it
+    content_type = meta.get("CONTENT_TYPE", meta.get("HTTP_CONTENT_TYPE", ""))
+    if not media_type_matches(JSONParser.media_type, content_type):
         return None
-    encoding = request._request.encoding or settings.DEFAULT_CHARSET
+    encoding = request.encoding or settings.DEFAULT_CHARSET
     try:
-        text = request._request.body.decode(encoding)
+        text = request.body.decode(encoding)
         strict = strict_constant if JSONParser.strict else None
         return json.loads(text, parse_constant=strict)
     except (ValueError, LookupError, RawPostDataException, RequestDataTooBig):
@@ -66,13 +69,40 @@ def _json_body(request: Request) -> Any:
 
 
 def _prefetch_for(
-    request: Request, accepts: Callable[[dict[str, Any]], bool]
+    request: HttpRequest, accepts: Callable[[dict[str, Any]], bool]
 ) -> Prefetched | None:
     body = _json_body(request)
     if not isinstance(body, dict) or not accepts(body):
         return None
     check = consent_check_prepare(identity=body["identity"], purpose=body["purpose"])
     return None if check is None else Prefetched(body, check)
+
+
+def prefetch_with_caller(
+    request: HttpRequest,
+    accepts: Callable[[dict[str, Any]], bool],
+    keyword: str = BearerTokenAuthentication.keyword,
+) -> tuple[Prefetched, ApiClient | None] | None:
+    """For a bearer-token request whose body `accepts` takes: the check it
+    asks and the cached API client, in one Redis round trip (the client is
+    None when not cached). None for any other request. The prefetched check
+    is kept on the (Django) request for the view."""
+    header = request.META.get("HTTP_AUTHORIZATION", b"")  # as DRF reads it
+    if isinstance(header, str):
+        header = header.encode(HTTP_HEADER_ENCODING)
+    parts = header.split()
+    if len(parts) != 2 or parts[0] != keyword.encode():
+        return None
+    prefetched = _prefetch_for(request, accepts)
+    if prefetched is None:
+        return None
+    client_key = api_client_cache_key(hash_token(parts[1].decode(errors="replace")))
+    # Tokens are created (before any database read, see consent.cache)
+    # only for a caller whose client record is cached: a known token.
+    lookup = prefetched.check.lookup.fetch(extra=[client_key], create_if=client_key)
+    setattr(request, PREFETCH_ATTRIBUTE, prefetched)
+    client = lookup.extra.get(client_key)
+    return prefetched, client if isinstance(client, ApiClient) else None
 
 
 class ConsentCheckAuthentication(BearerTokenAuthentication):
@@ -85,19 +115,10 @@ class ConsentCheckAuthentication(BearerTokenAuthentication):
         return body.keys() == {"identity", "purpose"}
 
     def authenticate(self, request: Request) -> tuple[None, ApiClient] | None:
-        parts = authentication.get_authorization_header(request).split()
-        prefetched = _prefetch_for(request, self.accepts) if len(parts) == 2 else None
-        if prefetched is None or parts[0] != self.keyword.encode():
+        found = prefetch_with_caller(request._request, self.accepts, self.keyword)
+        if found is None or found[1] is None:
             return super().authenticate(request)
-        client_key = api_client_cache_key(hash_token(parts[1].decode(errors="replace")))
-        # Tokens are created (before any database read, see consent.cache)
-        # only for a caller whose client record is cached: a known token.
-        lookup = prefetched.check.lookup.fetch(extra=[client_key], create_if=client_key)
-        setattr(request._request, PREFETCH_ATTRIBUTE, prefetched)
-        client = lookup.extra.get(client_key)
-        if not isinstance(client, ApiClient):
-            return super().authenticate(request)
-        return None, client
+        return None, found[1]
 
 
 class ConsentCheckTokenScheme(OpenApiAuthenticationExtension):

@@ -274,3 +274,32 @@ def test_the_configured_regions_place_a_number_stored_without_country(
     # and when they do not, +1 is not one of her prefixes
     settings.PII_PHONE_REGIONS = ["GB"]
     assert not KnownIdentifiers(phones=("(404) 555-4383",)).found_in(text)
+
+
+def test_pattern_hits_find_what_the_analyzer_finds_on_the_corpus() -> None:
+    """The detector asks the analyzer's recognizers directly: every span the
+    analyzer answers is found, and any other hit lies inside one of the same
+    entity (the analyzer drops those, `detect` keeps the longer anyway)."""
+    from tests.pii_corpus.score import load
+
+    engine = redaction_engines.analyzer()
+    texts = [message["text"] for message in load()]
+    texts += ["1.2.3.4 and ::1", "ORD-123456 at 221B Baker Street, NW1 6XE", ""]
+    extra = 0
+    for text in texts:
+        direct = redaction_engines.pattern_hits(text)
+        answered = {
+            (hit.start, hit.end, hit.entity_type)
+            for hit in engine.analyze(
+                text, language="en", entities=redaction_engines.PATTERN_ENTITIES
+            )
+        }
+        assert answered <= set(direct), text
+        for start, end, entity in set(direct) - answered:
+            extra += 1
+            assert any(
+                e == entity and s <= start and end <= t and (s, t) != (start, end)
+                for s, t, e in answered
+            ), text
+    assert len(texts) > 100
+    assert extra < len(texts)  # rare: not a second detector
