@@ -58,10 +58,15 @@ def _run(
         expected = pq.ExecStatus.TUPLES_OK if rows else pq.ExecStatus.COMMAND_OK
         with db.wrap_database_errors:
             result = _exec(db.connection.pgconn, sql, params, name, expected)
+        # Lists, not generators, inside: a masking turn decodes ~170 cells.
+        cell = result.get_value
+        columns = range(result.nfields)
         return [
             tuple(
-                None if (cell := result.get_value(row, col)) is None else cell.decode()
-                for col in range(result.nfields)
+                [
+                    None if (v := cell(row, col)) is None else v.decode()
+                    for col in columns
+                ]
             )
             for row in range(result.ntuples)
         ]
