@@ -193,7 +193,10 @@ def test_building_the_analyzer_logs_and_warns_nothing(
     assert [
         r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING
     ] == []
-    assert [str(w.message) for w in caught] == []
+    # (a ResourceWarning here is another test's garbage collected meanwhile)
+    assert [
+        str(w.message) for w in caught if not issubclass(w.category, ResourceWarning)
+    ] == []
 
 
 @pytest.mark.parametrize(
