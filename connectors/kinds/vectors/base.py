@@ -96,6 +96,20 @@ class Point:
     document: str | None
     metadata: Mapping[str, Any]
 
+    @classmethod
+    def from_payload(
+        cls, point_id: Any, payload: Mapping[str, Any] | None, document_key: str
+    ) -> Point:
+        """A Qdrant-style point: its document is one payload key, the rest of
+        the payload is its metadata."""
+        metadata = dict(payload or {})
+        document = metadata.pop(document_key, None)
+        return cls(
+            id=str(point_id),
+            document=document if isinstance(document, str) else None,
+            metadata=metadata,
+        )
+
 
 class VectorEngine(Protocol):
     """One open connection to a vector store (closed after each action)."""

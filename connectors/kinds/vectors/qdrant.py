@@ -197,13 +197,7 @@ class QdrantEngine:
                     with_vectors=False,
                 )
             for record in records:
-                payload = dict(record.payload or {})
-                document = payload.pop(self.document_key, None)
-                yield Point(
-                    id=str(record.id),
-                    document=document if isinstance(document, str) else None,
-                    metadata=payload,
-                )
+                yield Point.from_payload(record.id, record.payload, self.document_key)
             if offset is None:
                 return
 
