@@ -35,6 +35,7 @@ bound, and counts again: what is left is the verification.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -187,8 +188,9 @@ class VectorStoreKind(ConnectorKind):
         return "points (vectors, documents and metadata) deleted"
 
     # -- the engine --------------------------------------------------------------
+    @abstractmethod
     def open_engine(self) -> VectorEngine:
-        raise NotImplementedError
+        """This kind's engine on its configured store (each kind has one)."""
 
     @contextmanager
     def engine(self) -> Iterator[VectorEngine]:
