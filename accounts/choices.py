@@ -32,6 +32,16 @@ class Scope(models.TextChoices):
         "Read training exclusions, their export key, registered datasets",
     )
     TRAINING_WRITE = "training:write", "Register training datasets"
+    # Accountability: records of processing, the breach register, alerts,
+    # access reviews (read), and changing them (write).
+    GOVERNANCE_READ = (
+        "governance:read",
+        "Read records of processing, breaches, alerts and access reviews",
+    )
+    GOVERNANCE_WRITE = (
+        "governance:write",
+        "Record breaches and notifications, acknowledge alerts",
+    )
     # A controller calling /opendsr/v1/: its own requests only, nothing else.
     OPENDSR_SUBMIT = (
         "opendsr:submit",
