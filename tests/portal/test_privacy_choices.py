@@ -206,9 +206,7 @@ def test_do_not_sell_applies_at_once_without_a_code(client, make_api_client):
     assert withdrawn == SALE_OR_SHARING
     events = ConsentEvent.objects.filter(subject=subject)
     assert {e.channel for e in events} == {ConsentChannel.PORTAL}
-    assert {e.evidence["ui_element"] for e in events} == {
-        "opt-out-page:sale_sharing"
-    }
+    assert {e.evidence["ui_element"] for e in events} == {"opt-out-page:sale_sharing"}
     # and the consent check says no from the next call
     _, http = make_api_client("consent:check")
     answer = http.post(
