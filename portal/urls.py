@@ -18,6 +18,11 @@ from portal import views_package  # noqa: E402
 urlpatterns += [
     path("package/<str:token>/", views_package.package, name="package"),
     path(
+        "package/files/<str:token>/",
+        views_package.package_files,
+        name="package_files",
+    ),
+    path(
         "package/download/<str:token>/",
         views_package.package_download,
         name="package_download",
