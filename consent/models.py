@@ -14,6 +14,7 @@ from consent.choices import (
     LegalBasis,
     PropagationStatus,
 )
+from privacydesk.fields import EncryptedTextField
 
 
 class Purpose(models.Model):
@@ -29,6 +30,10 @@ class Purpose(models.Model):
     # CCPA: a "sale" or "sharing" (cross-context behavioural advertising) that
     # a Global Privacy Control signal opts the subject out of.
     is_sale_or_sharing = models.BooleanField(default=False)
+    # CCPA 1798.121: uses sensitive personal information beyond what the
+    # regulations permit (Cal. Code Regs. tit. 11 7027(m)), so the "Limit the
+    # Use of My Sensitive Personal Information" link withdraws it.
+    uses_sensitive_pi = models.BooleanField(default=False)
     default_granted = models.BooleanField(default=False)
     # A withdrawal is pushed to the connectors linked to this purpose.
     propagate = models.BooleanField(default=False)
@@ -302,3 +307,27 @@ class PropagationAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of {self.propagation_id}"
+
+
+class ChoicesCode(models.Model):
+    """A code e-mailed to whoever asks for the privacy-choices page, with no
+    request needed: typing it proves the mailbox, then opens that address's
+    consent page. The address is kept encrypted, for as long as the code
+    lives, to find or record its subject once the code matches; only a keyed
+    hash of the code is stored (privacydesk.onetime_codes)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = EncryptedTextField()
+    email_index = models.CharField(max_length=64, db_index=True)  # blind index
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return f"choices code {self.public_id}"

@@ -106,6 +106,12 @@ PURPOSES: list[PurposeSpec] = [
     },
 ]
 
+# Purposes that use sensitive personal information beyond what the CCPA
+# regulations permit (7027(m)): support conversations used to train models
+# carry whatever customers wrote (health, finances, account log-ins). Set by
+# migration 0007 (the field came after 0002, which seeds with this module).
+SENSITIVE_PI_PURPOSES = ("ai_training",)
+
 VERSION = "2026-10"
 EFFECTIVE_AT = datetime(2026, 10, 1, tzinfo=UTC)
 
@@ -120,6 +126,9 @@ def seed_purposes(purpose_model: Any = None, version_model: Any = None) -> int:
         from consent.models import PolicyVersion, Purpose
 
         purpose_model, version_model = Purpose, PolicyVersion
+    has_sensitive_flag = any(
+        field.name == "uses_sensitive_pi" for field in purpose_model._meta.fields
+    )
     created_count = 0
     for spec in PURPOSES:
         fields: dict[str, Any] = dict(spec)
@@ -131,6 +140,9 @@ def seed_purposes(purpose_model: Any = None, version_model: Any = None) -> int:
         if not created:
             continue
         created_count += 1
+        if has_sensitive_flag and purpose.slug in SENSITIVE_PI_PURPOSES:
+            purpose.uses_sensitive_pi = True
+            purpose.save(update_fields=["uses_sensitive_pi"])
         version_model.objects.create(
             purpose=purpose,
             version=VERSION,

@@ -117,6 +117,16 @@ urlpatterns += [
         name="consent_policy_publish",
     ),
     path(
+        "consent/purposes/<slug:slug>/links/",
+        consent_views.consent_link_save,
+        name="consent_link_save",
+    ),
+    path(
+        "consent/purposes/<slug:slug>/links/<slug:connector>/remove/",
+        consent_views.consent_link_remove,
+        name="consent_link_remove",
+    ),
+    path(
         "consent/subjects/",
         consent_views.consent_subject_search,
         name="consent_subject_search",

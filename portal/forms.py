@@ -245,12 +245,13 @@ class CodeForm(PortalForm):
 
 
 class PackageCodeForm(CodeForm):
-    """The download code, for the access package or for its letter as a PDF."""
+    """The download code: it opens the downloads page (the ZIP and the
+    letter). "letter" is what the page's older second button sent."""
 
     action = forms.ChoiceField(
         choices=[
-            ("verify", "Download my data"),
-            ("letter", "Download the letter as a PDF"),
+            ("verify", "Open my downloads"),
+            ("letter", "Open my downloads"),
             ("resend", "Send a new code"),
         ],
         required=False,

@@ -18,6 +18,11 @@ from portal import views_package  # noqa: E402
 urlpatterns += [
     path("package/<str:token>/", views_package.package, name="package"),
     path(
+        "package/files/<str:token>/",
+        views_package.package_files,
+        name="package_files",
+    ),
+    path(
         "package/download/<str:token>/",
         views_package.package_download,
         name="package_download",
@@ -34,4 +39,23 @@ from portal import views_consent  # noqa: E402
 
 urlpatterns += [
     path("consents/<str:token>/", views_consent.consents, name="consents"),
+]
+
+# Privacy choices with no request (portal/views_choices.py): a code opens the
+# consent page; the CCPA opt-out links need none.
+from portal import views_choices  # noqa: E402
+
+urlpatterns += [
+    path("privacy-choices/", views_choices.choices, name="choices"),
+    path(
+        "privacy-choices/code/<str:public_id>/",
+        views_choices.choices_code,
+        name="choices_code",
+    ),
+    path("privacy-choices/do-not-sell/", views_choices.do_not_sell, name="do_not_sell"),
+    path(
+        "privacy-choices/limit-sensitive/",
+        views_choices.limit_sensitive,
+        name="limit_sensitive",
+    ),
 ]

@@ -39,7 +39,8 @@ GPC_BLOCKS_GRANT = (
 )
 
 
-def _gpc(request: HttpRequest) -> bool:
+def gpc_signal(request: HttpRequest) -> bool:
+    """The browser sends Global Privacy Control (`Sec-GPC: 1`)."""
     return request.headers.get("Sec-GPC", "").strip() == "1"
 
 
@@ -48,7 +49,7 @@ def _evidence(request: HttpRequest, ui_element: str) -> dict[str, Any]:
     evidence: dict[str, Any] = {
         "user_agent": request.headers.get("User-Agent", "")[:500],
         "ui_element": ui_element,
-        "gpc": _gpc(request),
+        "gpc": gpc_signal(request),
     }
     ip = _client(request)
     if ip != "unknown":
@@ -58,7 +59,7 @@ def _evidence(request: HttpRequest, ui_element: str) -> dict[str, Any]:
 
 def _apply_gpc(request: HttpRequest, subject: DataSubject) -> bool:
     """Honour the signal; True when it changed something (then say so once)."""
-    if not _gpc(request):
+    if not gpc_signal(request):
         return False
     ip = _client(request)
     recorded = consent_apply_gpc(
@@ -91,7 +92,11 @@ def consents(request: HttpRequest, token: str) -> HttpResponse:
             item.purpose.slug: item
             for item in consent_state_for_subject(subject=subject)
         }
-        if form.granted and _gpc(request) and states[slug].purpose.is_sale_or_sharing:
+        if (
+            form.granted
+            and gpc_signal(request)
+            and states[slug].purpose.is_sale_or_sharing
+        ):
             messages.error(request, GPC_BLOCKS_GRANT)
             return redirect("portal:consents", token=token)
         consent_set(
@@ -116,7 +121,7 @@ def consents(request: HttpRequest, token: str) -> HttpResponse:
         "token": token,
         "purposes": consent_state_for_subject(subject=subject),
         "withdrawal_notice": WITHDRAWAL_NOTICE,
-        "gpc": _gpc(request),
+        "gpc": gpc_signal(request),
         **_help_context(),
     }
     return render(request, "portal/consents.html", context)

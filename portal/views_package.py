@@ -1,11 +1,12 @@
 """The access package in the portal: ask for a fresh code, then download.
 
 `/privacy/package/<status token>/` says the package is ready and takes a
-one-time code sent by e-mail; the right code leads to
-`/privacy/package/download/<download token>/`, a signed link that works for
-ACCESS_PACKAGE_LINK_DAYS days, or, when the subject asked for the letter as
-a PDF, to `/privacy/package/letter/<download token>/` (same token, same
-rules). Links carry only signed tokens.
+one-time code sent by e-mail; the right code opens
+`/privacy/package/files/<download token>/`, the downloads page: one code, and
+both the ZIP (`/privacy/package/download/<download token>/`) and, for an
+access request, the letter as a PDF (`/privacy/package/letter/<download
+token>/`), through the same signed token, which works for
+ACCESS_PACKAGE_LINK_DAYS days. Links carry only signed tokens.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.actors import actor_for_subject
 from dsr.choices import PACKAGE_KINDS, RequestKind
 from dsr.clock import local_date
+from dsr.links import status_token
 from dsr.models import AccessPackage
 from dsr.packages.selectors import (
     access_package_code_pending,
@@ -83,12 +85,7 @@ def package(request: HttpRequest, token: str) -> HttpResponse:
             except DomainError as error:
                 form.add_service_error(ValidationFailed(error.message, field="code"))
             else:
-                view = (
-                    "portal:package_letter"
-                    if form.cleaned_data["action"] == "letter"
-                    else "portal:package_download"
-                )
-                return redirect(view, token=download)
+                return redirect("portal:package_files", token=download)
     if form.errors:
         status = 400
     context = {
@@ -127,6 +124,27 @@ def _send_code(
         return None
     messages.success(request, "We sent you a code. Any earlier code no longer works.")
     return redirect("portal:package", token=token)
+
+
+@never_cache
+@require_GET
+def package_files(request: HttpRequest, token: str) -> HttpResponse:
+    """What one code opens: the ZIP and the letter, each a click away, for as
+    long as the signed link works."""
+    check = access_package_from_link(token=token)
+    if check.package is None:
+        return _gone(request, status=410 if check.expired else 404)
+    access_package = check.package
+    context = {
+        "package": access_package,
+        "dsr_request": access_package.request,
+        "token": token,
+        "status_token": status_token(str(access_package.request.public_id)),
+        "link_days": settings.ACCESS_PACKAGE_LINK_DAYS,
+        "available_until": local_date(access_package.expires_at),
+        **_help_context(),
+    }
+    return render(request, "portal/package_files.html", context)
 
 
 @never_cache

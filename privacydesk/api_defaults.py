@@ -10,23 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.defaults import page_not_found
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
-
-
-def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """A URL no route matches (`handler404`): JSON under /api/, where every
-    answer is parsed as JSON, the site's page elsewhere."""
-    if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"error": "not_found", "detail": "no such endpoint or object"},
-            status=status.HTTP_404_NOT_FOUND,
-        )
-    return page_not_found(request, exception)
 
 
 class StrictLimitOffsetPagination(LimitOffsetPagination):

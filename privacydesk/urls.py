@@ -32,5 +32,9 @@ urlpatterns = [
     ),
 ]
 
-# An unknown URL under /api/ answers JSON like every other API error.
-handler404 = "privacydesk.api_defaults.not_found"
+# Errors answer JSON under /api/ like every other API error, and a styled
+# page in the portal and the dashboard (privacydesk.error_pages).
+handler400 = "privacydesk.error_pages.bad_request"
+handler403 = "privacydesk.error_pages.permission_denied"
+handler404 = "privacydesk.error_pages.not_found"
+handler500 = "privacydesk.error_pages.server_error"

@@ -24,6 +24,7 @@ from consent.models import (
     ErasureAssessment,
     PolicyVersion,
     Purpose,
+    PurposeConnector,
 )
 from consent.selectors.check import (  # noqa: F401 - the check, re-exported
     UNKNOWN_SUBJECT_SECONDS,
@@ -55,6 +56,15 @@ def purpose_list() -> QuerySet[Purpose]:
 
 def purpose_get(*, slug: str) -> Purpose | None:
     return Purpose.objects.filter(slug=slug).first()
+
+
+def purpose_connector_links(*, purpose: Purpose) -> QuerySet[PurposeConnector]:
+    """The stores that honour a purpose, and what a withdrawal does there."""
+    return (
+        PurposeConnector.objects.filter(purpose=purpose)
+        .select_related("connector")
+        .order_by("connector__name")
+    )
 
 
 def policy_version_current(*, purpose: Purpose) -> PolicyVersion | None:

@@ -221,9 +221,29 @@ def consent_apply_gpc(
     Purposes already withdrawn are left alone, so a browser sending the
     signal on every page view records one event per purpose, not thousands.
     """
-    _require_record(actor, subject)
     clean = evidence_clean(evidence, request_ip=request_ip)
     clean["gpc"] = True
+    return consent_withdraw_all(
+        actor=actor,
+        subject=subject,
+        purposes=Purpose.objects.filter(is_sale_or_sharing=True),
+        channel=ConsentChannel.GPC,
+        evidence=clean,
+    )
+
+
+def consent_withdraw_all(
+    *,
+    actor: Actor,
+    subject: DataSubject,
+    purposes: Iterable[Purpose],
+    channel: str,
+    evidence: dict[str, Any],
+) -> list[Recorded]:
+    """Withdraw each of `purposes` the subject has not withdrawn already, in
+    one transaction: an opt-out (a GPC signal, the "Do Not Sell or Share"
+    and "Limit the Use" links). `evidence` is clean (`evidence_clean`)."""
+    _require_record(actor, subject)
     recorded: list[Recorded] = []
     with transaction.atomic():
         withdrawn = set(
@@ -231,7 +251,7 @@ def consent_apply_gpc(
                 subject=subject, state=ConsentStatus.WITHDRAWN
             ).values_list("purpose_id", flat=True)
         )
-        for purpose in Purpose.objects.filter(is_sale_or_sharing=True):
+        for purpose in purposes:
             if purpose.pk in withdrawn:
                 continue
             recorded.append(
@@ -240,8 +260,8 @@ def consent_apply_gpc(
                     subject=subject,
                     purpose=purpose,
                     action=ConsentAction.WITHDRAW,
-                    channel=ConsentChannel.GPC,
-                    evidence=clean,
+                    channel=channel,
+                    evidence=evidence,
                 )
             )
     return recorded

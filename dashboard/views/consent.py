@@ -18,8 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.actors import Actor
 from accounts.permissions import Perm
 from connectors.choices import ConnectorKindChoice
+from connectors.selectors import connector_list
 from consent.choices import PropagationStatus
-from consent.models import ConsentPropagation
+from consent.models import ConsentPropagation, Purpose
 from consent.selectors import (
     DailyRate,
     consent_history,
@@ -29,12 +30,21 @@ from consent.selectors import (
     policy_version_current,
     policy_versions,
     propagation_list,
+    purpose_connector_links,
     purpose_get,
     purpose_list,
 )
-from consent.services.policies import policy_version_publish
+from consent.services.policies import (
+    policy_version_publish,
+    purpose_connector_link,
+    purpose_connector_unlink,
+)
 from consent.services.propagations import propagation_retry
-from dashboard.forms.consent import PolicyPublishForm, SubjectSearchForm
+from dashboard.forms.consent import (
+    PolicyPublishForm,
+    PurposeLinkForm,
+    SubjectSearchForm,
+)
 from dashboard.views.common import actor_labels, page, staff_view
 from dsr.clock import local_today
 from privacydesk.errors import IllegalTransition, ValidationFailed
@@ -88,25 +98,37 @@ def rate_charts(rates: list[DailyRate], *, today: date) -> dict[str, dict[str, A
     return charts
 
 
+def _store_names(actor: Actor) -> list[str]:
+    return list(connector_list(actor=actor).values_list("name", flat=True))
+
+
 def _purposes_page(
     request: HttpRequest,
     actor: Actor,
     *,
-    failed: tuple[str, PolicyPublishForm] | None = None,
+    failed: tuple[str, PolicyPublishForm | PurposeLinkForm] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     actor.require(Perm.CONSENT_VIEW)
     can_manage = actor.can(Perm.CONSENT_MANAGE)
     today = local_today()
     charts = rate_charts(consent_rates(actor=actor, days=RATE_DAYS), today=today)
+    stores = _store_names(actor) if can_manage else []
+    failed_slug, failed_form = failed if failed else ("", None)
     rows = []
     for purpose in purpose_list():
-        form = None
+        form = link_form = None
         if can_manage:
+            mine = failed_slug == purpose.slug
             form = (
-                failed[1]
-                if failed and failed[0] == purpose.slug
+                failed_form
+                if mine and isinstance(failed_form, PolicyPublishForm)
                 else PolicyPublishForm(prefix=purpose.slug)
+            )
+            link_form = (
+                failed_form
+                if mine and isinstance(failed_form, PurposeLinkForm)
+                else PurposeLinkForm(prefix=f"link-{purpose.slug}", connectors=stores)
             )
         rows.append(
             {
@@ -115,7 +137,12 @@ def _purposes_page(
                 "versions": list(policy_versions(purpose=purpose)[:5]),
                 "chart": charts.get(purpose.slug),
                 "form": form,
-                "open": bool(failed and failed[0] == purpose.slug),
+                "open": failed_slug == purpose.slug
+                and isinstance(failed_form, PolicyPublishForm),
+                "links": list(purpose_connector_links(purpose=purpose)),
+                "link_form": link_form,
+                "link_open": failed_slug == purpose.slug
+                and isinstance(failed_form, PurposeLinkForm),
             }
         )
     return page(
@@ -147,9 +174,7 @@ def consent_policy_publish(
     request: HttpRequest, actor: Actor, slug: str
 ) -> HttpResponse:
     actor.require(Perm.CONSENT_MANAGE)
-    purpose = purpose_get(slug=slug)
-    if purpose is None:
-        raise Http404("no such purpose")
+    purpose = _purpose_or_404(slug)
     form = PolicyPublishForm(request.POST, prefix=slug)
     if form.is_valid():
         try:
@@ -174,6 +199,70 @@ def consent_policy_publish(
             )
             return redirect("dashboard:consent_purposes")
     return _purposes_page(request, actor, failed=(slug, form), status=400)
+
+
+def _purpose_or_404(slug: str) -> Purpose:
+    purpose = purpose_get(slug=slug)
+    if purpose is None:
+        raise Http404("no such purpose")
+    return purpose
+
+
+@require_POST
+@staff_view
+def consent_link_save(request: HttpRequest, actor: Actor, slug: str) -> HttpResponse:
+    """Link a store to a purpose (or change the link): a withdrawal of the
+    purpose is then pushed there."""
+    actor.require(Perm.CONSENT_MANAGE)
+    purpose = _purpose_or_404(slug)
+    form = PurposeLinkForm(
+        request.POST, prefix=f"link-{slug}", connectors=_store_names(actor)
+    )
+    if form.is_valid():
+        connector = connector_list(actor=actor).get(name=form.cleaned_data["connector"])
+        try:
+            purpose_connector_link(
+                actor=actor,
+                purpose=purpose,
+                connector=connector,
+                action=form.cleaned_data["action"],
+                enabled=form.cleaned_data["enabled"],
+            )
+        except ValidationFailed as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request,
+                f"Linked {purpose.name} to {connector.name}: a withdrawal is now "
+                "sent there.",
+            )
+            url = reverse("dashboard:consent_purposes")
+            return redirect(f"{url}#purpose-{slug}")
+    return _purposes_page(request, actor, failed=(slug, form), status=400)
+
+
+@require_POST
+@staff_view
+def consent_link_remove(
+    request: HttpRequest, actor: Actor, slug: str, connector: str
+) -> HttpResponse:
+    actor.require(Perm.CONSENT_MANAGE)
+    purpose = _purpose_or_404(slug)
+    link = (
+        purpose_connector_links(purpose=purpose)
+        .filter(connector__name=connector)
+        .first()
+    )
+    if link is None:
+        raise Http404("no such link")
+    purpose_connector_unlink(actor=actor, link=link)
+    messages.success(
+        request,
+        f"Unlinked {connector} from {purpose.name}: withdrawals are no longer "
+        "sent there.",
+    )
+    url = reverse("dashboard:consent_purposes")
+    return redirect(f"{url}#purpose-{slug}")
 
 
 @require_http_methods(["GET", "POST"])

@@ -14,22 +14,25 @@ what a code unlocks: they send it, and spend a matched code with
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from dsr.choices import ChallengePurpose
 from dsr.models import Request, VerificationChallenge
-from privacydesk import crypto
 from privacydesk.errors import ValidationFailed
+from privacydesk.onetime_codes import (
+    code_check,
+    code_clean,
+    code_hash,
+    code_new,
+    code_spend,
+    resend_wait_seconds,
+)
 
-CODE_DIGITS = 6
 # The keyed hash's purpose per challenge purpose: the codes already issued
 # were hashed under these, so they must not change.
 _HASH_PURPOSES = {
@@ -48,29 +51,7 @@ class ChallengeIssued:
 
 
 def _code_hash(request: Request, purpose: ChallengePurpose, code: str) -> str:
-    return crypto.keyed_hash(
-        code, purpose=f"{_HASH_PURPOSES[purpose]}:{request.public_id}"
-    )
-
-
-def _clean_code(code: str | None) -> str:
-    code = (code or "").strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == CODE_DIGITS):
-        raise ValidationFailed("the code is the 6 digits from the e-mail", field="code")
-    return code
-
-
-def _refusal(challenge: VerificationChallenge | None) -> ValidationFailed:
-    """Why a code cannot be checked any more: used, expired or locked."""
-    if challenge is not None and challenge.used_at is not None:
-        return ValidationFailed(
-            "this code was used already; ask for a new one", field="code"
-        )
-    if challenge is None or challenge.expires_at <= timezone.now():
-        return ValidationFailed(
-            "this code has expired; ask for a new one", field="code"
-        )
-    return ValidationFailed("too many wrong codes; ask for a new one", field="code")
+    return code_hash(code, purpose=f"{_HASH_PURPOSES[purpose]}:{request.public_id}")
 
 
 def challenge_issue(*, request: Request, purpose: ChallengePurpose) -> ChallengeIssued:
@@ -80,13 +61,12 @@ def challenge_issue(*, request: Request, purpose: ChallengePurpose) -> Challenge
     challenges = request.challenges.filter(purpose=purpose)
     now = timezone.now()
     last = challenges.order_by("-sent_at").first()
-    wait_seconds = settings.PORTAL_CODE_RESEND_SECONDS
-    if last and now - last.sent_at < timedelta(seconds=wait_seconds):
-        wait = wait_seconds - int((now - last.sent_at).total_seconds())
+    wait = resend_wait_seconds(last.sent_at if last else None)
+    if wait:
         raise ValidationFailed(
             f"a code was just sent; you can ask again in {wait} s", field="code"
         )
-    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    code = code_new()
     with transaction.atomic():
         challenges.filter(used_at__isnull=True, expires_at__gt=now).update(
             expires_at=now
@@ -105,32 +85,13 @@ def challenge_check(
     *, request: Request, purpose: ChallengePurpose, code: str
 ) -> VerificationChallenge:
     """Check a code typed for this request and purpose; return the challenge
-    it matched, not yet spent (see `challenge_use`).
-
-    Call it outside a transaction that a refusal would roll back: the attempt
-    is counted in its own statement, so a wrong code counts even though the
-    check then raises."""
-    code = _clean_code(code)
+    it matched, not yet spent (see `challenge_use`). The attempt is counted
+    even when the check raises (privacydesk.onetime_codes)."""
+    code = code_clean(code)
     challenge = request.challenges.filter(purpose=purpose).order_by("-sent_at").first()
     if challenge is None:
-        raise _refusal(None)
-    # Counted only while the code can still be checked, in one statement: two
-    # guesses at once are both counted and the limit holds.
-    counted = VerificationChallenge.objects.filter(
-        pk=challenge.pk,
-        used_at__isnull=True,
-        expires_at__gt=timezone.now(),
-        attempts__lt=settings.PORTAL_CODE_MAX_ATTEMPTS,
-    ).update(attempts=F("attempts") + 1)
-    if counted != 1:
-        challenge.refresh_from_db()
-        raise _refusal(challenge)
-    if not hmac.compare_digest(challenge.code_hash, _code_hash(request, purpose, code)):
-        challenge.refresh_from_db(fields=["attempts"])
-        left = max(settings.PORTAL_CODE_MAX_ATTEMPTS - challenge.attempts, 0)
-        raise ValidationFailed(
-            f"that code is not right ({left} tries left)", field="code"
-        )
+        raise ValidationFailed("this code has expired; ask for a new one", field="code")
+    code_check(challenge, code=code, expected_hash=_code_hash(request, purpose, code))
     return challenge
 
 
@@ -156,8 +117,4 @@ def challenge_get_open(
 def challenge_use(*, challenge: VerificationChallenge) -> None:
     """Spend a matched challenge, once: a second use (two tabs at once) is
     refused. Call it in the transaction of what the code unlocks."""
-    used = VerificationChallenge.objects.filter(
-        pk=challenge.pk, used_at__isnull=True
-    ).update(used_at=timezone.now())
-    if used != 1:
-        raise ValidationFailed("this code was used already", field="code")
+    code_spend(challenge)

@@ -52,11 +52,19 @@ def test_subject_downloads_the_letter_as_a_pdf(
     page.wait_for_load_state()
     code = CODE.search(mail.outbox[-1].body).group(1)
     page.get_by_label("Your 6-digit code").fill(code)
+    page.get_by_role("button", name="Open my downloads").click()
+    page.wait_for_load_state()
     page.screenshot(path=str(screenshot_dir / "package-letter.png"), full_page=True)
 
-    # then the letter button downloads a PDF
+    # then one code opens both: the letter as a PDF, and the ZIP, no new code
     with page.expect_download() as download:
-        page.get_by_role("button", name="Download the letter as a PDF").click()
+        page.get_by_role("link", name="Download the letter (PDF)").click()
     assert download.value.suggested_filename == f"{request.reference}-letter.pdf"
     with open(download.value.path(), "rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
+    with page.expect_download() as archive:
+        page.get_by_role("link", name="Download the ZIP file").click()
+    assert archive.value.suggested_filename.endswith("-access-package.zip")
+    with open(archive.value.path(), "rb") as zipped:
+        assert zipped.read(2) == b"PK"
+    assert len(mail.outbox) == 2  # the ready notice, and one code

@@ -18,6 +18,7 @@ from connectors.demo.config import (
     demo_stores_seed,
 )
 from connectors.demo.content import customer as demo_customer
+from consent.demo import DEMO_PURPOSE, DEMO_STORE, consent_demo_seed
 from dsr.demo import DEMO_PASSWORD, DEMO_STAFF, demo_seed
 from training.demo import DEMO_DATASET, training_demo_seed
 
@@ -61,6 +62,11 @@ class Command(BaseCommand):
         for name, made in stores:
             self.stdout.write(
                 f"Connector {name}: {'created' if made else 'exists already'}"
+            )
+        if consent_demo_seed():
+            self.stdout.write(
+                f"Consent: a withdrawal of {DEMO_PURPOSE} is now sent to "
+                f"{DEMO_STORE} (sets customers.ai_training_opt_out)."
             )
         training = training_demo_seed()
         self.stdout.write(

@@ -48,10 +48,21 @@ def _send_code(client, package: AccessPackage) -> str:
 
 
 def _download_url(client, package: AccessPackage) -> str:
+    """The ZIP's link on the downloads page the right code opens."""
     code = _send_code(client, package)
     response = client.post(_page(package), {"action": "verify", "code": code})
     assert response.status_code == 302
-    return response["Location"]
+    return _zip_link(client, response["Location"])
+
+
+def _zip_link(client, files_page: str) -> str:
+    assert files_page.startswith("/privacy/package/files/")
+    page = client.get(files_page)
+    assert page.status_code == 200
+    token = files_page.rstrip("/").rsplit("/", 1)[1]
+    link = f"/privacy/package/download/{token}/"
+    assert f'href="{link}"' in page.content.decode()
+    return link
 
 
 def test_code_then_signed_link_downloads_the_zip(client, package):
@@ -84,10 +95,9 @@ def test_code_then_signed_link_downloads_the_zip(client, package):
     # when the right code is typed
     accepted = client.post(_page(package), {"action": "verify", "code": code})
 
-    # then a signed download link follows, and the download is the stored ZIP
+    # then the downloads page follows, and its ZIP link is the stored ZIP
     assert accepted.status_code == 302
-    link = accepted["Location"]
-    assert link.startswith("/privacy/package/download/")
+    link = _zip_link(client, accepted["Location"])
     response = client.get(link)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"

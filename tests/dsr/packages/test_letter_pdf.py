@@ -58,11 +58,21 @@ def _send_code(client: Client, package: AccessPackage) -> str:
 
 
 def _letter_link(client: Client, package: AccessPackage) -> str:
-    """A fresh code by e-mail, typed in with "Download the letter as a PDF"."""
+    """A fresh code by e-mail, typed in; the downloads page it opens links
+    the letter as a PDF."""
     code = _send_code(client, package)
-    response = client.post(_page(package), {"action": "letter", "code": code})
+    response = client.post(_page(package), {"action": "verify", "code": code})
     assert response.status_code == 302
-    return response["Location"]
+    return _letter_on(client, response["Location"])
+
+
+def _letter_on(client: Client, files_page: str) -> str:
+    page = client.get(files_page)
+    assert page.status_code == 200
+    token = files_page.rstrip("/").rsplit("/", 1)[1]
+    link = f"/privacy/package/letter/{token}/"
+    assert f'href="{link}"' in page.content.decode()
+    return link
 
 
 def _staff(user) -> Client:
@@ -139,13 +149,14 @@ def test_package_has_the_letter_as_html_and_no_pdf(package) -> None:
 
 
 def test_subject_gets_the_letter_as_pdf_after_a_fresh_code(client, package) -> None:
-    # given a fresh code, and the package page offering the letter as a PDF
+    # given a fresh code, and the package page saying the letter comes with it
     code = _send_code(client, package)
     page = client.get(_page(package)).content.decode()
-    assert "Download the letter as a PDF" in page
+    assert "our letter as a PDF" in page
 
-    # when the subject types the code and asks for the letter
-    link = client.post(_page(package), {"action": "letter", "code": code})["Location"]
+    # when the subject types the code, and takes the letter on the downloads page
+    files = client.post(_page(package), {"action": "verify", "code": code})
+    link = _letter_on(client, files["Location"])
     response = client.get(link)
 
     # then a PDF of the package's own letter comes back
@@ -259,13 +270,17 @@ def test_portability_export_offers_no_letter(
     package = AccessPackage.objects.select_related("request").get(request=request)
     code = _send_code(client, package)
     page = client.get(_page(package)).content.decode()
+    files = client.post(_page(package), {"action": "verify", "code": code})
+    files_page = client.get(files["Location"]).content.decode()
 
-    # when the letter is asked for with it
-    link = client.post(_page(package), {"action": "letter", "code": code})["Location"]
-    response = client.get(link)
+    # when the letter is asked for with its link
+    token = files["Location"].rstrip("/").rsplit("/", 1)[1]
+    response = client.get(f"/privacy/package/letter/{token}/")
 
     # then there is none to offer or serve
-    assert "Download the letter as a PDF" not in page
+    assert "letter as a PDF" not in page
+    assert 'data-testid="download-letter"' not in files_page
+    assert 'data-testid="download-zip"' in files_page
     assert response.status_code == 404
     assert not AuditEvent.objects.filter(action=LETTER_DOWNLOADED).exists()
 
