@@ -47,3 +47,19 @@ class Scope(models.TextChoices):
         "opendsr:submit",
         "OpenDSR controller: submit, follow and cancel its own requests",
     )
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    SIGNED = "signed", "Signed"
+
+
+class ReviewItemKind(models.TextChoices):
+    STAFF = "staff", "Staff member"
+    API_CLIENT = "api_client", "API client"
+
+
+class ReviewDecision(models.TextChoices):
+    PENDING = "pending", "To decide"
+    CONFIRMED = "confirmed", "Access confirmed"
+    REVOKED = "revoked", "Access revoked"

@@ -37,6 +37,10 @@ class Perm(StrEnum):
     MASKING_SHRED = "masking.shred"  # delete a subject's vault (erasure)
     TRAINING_VIEW = "training.view"  # exclusions, the export key, datasets
     TRAINING_MANAGE = "training.manage"  # register datasets
+    # Staff security: reset another's second factor, end their sessions.
+    STAFF_SECURITY_MANAGE = "staff_security.manage"
+    ACCESS_REVIEW_VIEW = "access_review.view"
+    ACCESS_REVIEW_MANAGE = "access_review.manage"  # start, decide, sign
     # The internal copy of an evidence pack carries the subject's identifiers.
     EVIDENCE_INTERNAL = "evidence.internal"
 
@@ -66,6 +70,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CONSENT_VIEW,
             Perm.RETENTION_VIEW,
             Perm.TRAINING_VIEW,
+            Perm.ACCESS_REVIEW_VIEW,
         }
     ),
 }

@@ -147,3 +147,55 @@ urlpatterns += [
         name="consent_propagation_retry",
     ),
 ]
+
+# Staff security (dashboard/views/security.py, access_reviews.py): the
+# sign-in's second step, enrolment, sessions, and access reviews.
+from dashboard.views import access_reviews as review_views  # noqa: E402
+from dashboard.views import security as security_views  # noqa: E402
+
+urlpatterns += [
+    path("login/verify/", security_views.mfa_verify, name="mfa_verify"),
+    path("account/mfa/enrol/", security_views.mfa_enrol, name="mfa_enrol"),
+    path(
+        "account/security/",
+        security_views.account_security,
+        name="account_security",
+    ),
+    path(
+        "account/security/recovery-codes/",
+        security_views.recovery_codes_new,
+        name="recovery_codes_new",
+    ),
+    path(
+        "account/security/logout-everywhere/",
+        security_views.logout_everywhere,
+        name="logout_everywhere",
+    ),
+    path("staff/", security_views.staff_security, name="staff_security"),
+    path(
+        "staff/<int:user_id>/reset-mfa/",
+        security_views.staff_mfa_reset_view,
+        name="staff_mfa_reset",
+    ),
+    path("access-reviews/", review_views.access_reviews, name="access_reviews"),
+    path(
+        "access-reviews/<uuid:public_id>/",
+        review_views.access_review_detail,
+        name="access_review_detail",
+    ),
+    path(
+        "access-reviews/<uuid:public_id>/items/<uuid:item_id>/<slug:decision>/",
+        review_views.access_review_decide,
+        name="access_review_decide",
+    ),
+    path(
+        "access-reviews/<uuid:public_id>/sign/",
+        review_views.access_review_sign_view,
+        name="access_review_sign",
+    ),
+    path(
+        "access-reviews/<uuid:public_id>/evidence.pdf",
+        review_views.access_review_evidence_pdf,
+        name="access_review_evidence_pdf",
+    ),
+]

@@ -7,6 +7,7 @@ e-mail. Every production part is switched on by setting its variable (see
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -46,6 +47,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "django_celery_beat",
+    # Staff TOTP (authenticator apps) and single-use recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    # Failed-login lockout.
+    "axes",
     "privacydesk",
     "accounts",
     "audit",
@@ -69,9 +76,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a second factor this session.
+    "django_otp.middleware.OTPMiddleware",
+    # Staff pages (dashboard, admin): sessions ended by "log out everywhere",
+    # the second factor asked for or enrolment required first.
+    "accounts.middleware.StaffSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "privacydesk.urls"
@@ -143,6 +157,56 @@ LOGIN_REDIRECT_URL = "dashboard:queue"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not EMBEDDED)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not EMBEDDED)
 SESSION_COOKIE_HTTPONLY = True
+# Only staff sign in (the API takes bearer tokens, the portal signed links):
+# a session ends after this many idle minutes, each request renewing it.
+STAFF_SESSION_IDLE_MINUTES = env_int("STAFF_SESSION_IDLE_MINUTES", 30)
+SESSION_COOKIE_AGE = STAFF_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+# A second factor (TOTP, with recovery codes) for the roles listed, required
+# by default in production; in embedded mode (the demo) it is optional.
+STAFF_MFA_REQUIRED = env_bool("STAFF_MFA_REQUIRED", not EMBEDDED)
+STAFF_MFA_ROLES = env_list("STAFF_MFA_ROLES", "privacy_officer,admin")
+if unknown_roles := sorted(
+    set(STAFF_MFA_ROLES) - {"privacy_officer", "support_agent", "auditor", "admin"}
+):
+    raise ImproperlyConfigured(f"STAFF_MFA_ROLES: unknown role(s) {unknown_roles}")
+STAFF_MFA_RECOVERY_CODES = env_int("STAFF_MFA_RECOVERY_CODES", 10)
+# Where the staff gate sends a session that still owes its second factor,
+# and the pages that session may reach meanwhile.
+STAFF_MFA_VERIFY_URL = "dashboard:mfa_verify"
+STAFF_MFA_ENROL_URL = "dashboard:mfa_enrol"
+STAFF_MFA_EXEMPT_VIEWS = [
+    "dashboard:login",
+    "dashboard:logout",
+    "dashboard:mfa_verify",
+    "dashboard:mfa_enrol",
+]
+OTP_TOTP_ISSUER = env_str("STAFF_MFA_ISSUER", "Privacy Desk")
+# Failed sign-ins (django-axes): this many failures lock the account name,
+# and the address they came from, for the cool-off; a success resets them.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("STAFF_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# Axes keeps a keyed digest of the name typed, never the name itself.
+AXES_USERNAME_CALLABLE = "accounts.security.axes_username"
+AXES_LOCKOUT_CALLABLE = "dashboard.views.auth.lockout_response"
+AXES_VERBOSE = False
+# Behind N reverse proxies the client's address is N hops into
+# X-Forwarded-For; with none, that header is a client's word and is ignored.
+_AXES_PROXY_COUNT = env_int("STAFF_LOGIN_PROXY_COUNT", 0)
+AXES_IPWARE_PROXY_COUNT = _AXES_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if _AXES_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+# Access reviews (SOC 2 CC6.2, CC6.3): one every this many days (a quarter),
+# API clients unused this long flagged in it.
+ACCESS_REVIEW_INTERVAL_DAYS = env_int("ACCESS_REVIEW_INTERVAL_DAYS", 91)
+ACCESS_REVIEW_UNUSED_DAYS = env_int("ACCESS_REVIEW_UNUSED_DAYS", 90)
 
 # --- Time -----------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -298,6 +362,11 @@ CELERY_BEAT_SCHEDULE = {
     # Each retention policy has its own staff-editable schedule (a
     # django-celery-beat PeriodicTask kept in step by retention.services);
     # this sweep finds runs whose worker died and alerts on them.
+    # Opens the next access review once the interval since the last has passed.
+    "access-review-due": {
+        "task": "audit.tasks.access_review_due_task",
+        "schedule": crontab(minute=15, hour=6),
+    },
     "sweep-purge-runs": {
         "task": "retention.tasks.sweep_purge_runs_task",
         "schedule": 300.0,
@@ -453,6 +522,8 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # django-axes logs each failed sign-in with the client's address.
+    "loggers": {"axes": {"level": "ERROR"}},
 }
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if not EMBEDDED else None

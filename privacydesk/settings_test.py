@@ -21,3 +21,6 @@ SAAS_BACKOFF_BASE_MS = 50
 # Unit tests run tasks in-process at commit; tests/integration starts a
 # real worker against a real broker instead.
 CELERY_TASK_ALWAYS_EAGER = True
+# Staff sign in with a password alone unless a test turns the second factor
+# on (tests/accounts/test_mfa.py); force_login sessions stay valid.
+STAFF_MFA_REQUIRED = False

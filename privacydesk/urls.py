@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -10,6 +10,11 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/privacy/", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path(".well-known/gpc.json", gpc_support, name="gpc-support"),
+    # One staff sign-in (audited, lockout, second factor): the dashboard's.
+    path(
+        "admin/login/",
+        RedirectView.as_view(url=reverse_lazy("dashboard:login"), query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("privacy/", include("portal.urls")),
     path("dashboard/", include("dashboard.urls")),

@@ -49,6 +49,8 @@ def layout_context(request: HttpRequest, actor: Actor | None) -> dict[str, Any]:
             "retention": can(Perm.RETENTION_VIEW),
             "consent": can(Perm.CONSENT_VIEW),
             "training": can(Perm.TRAINING_VIEW),
+            "security": can(Perm.ACCESS_REVIEW_VIEW),
+            "staff": can(Perm.STAFF_SECURITY_MANAGE),
         },
         "retention_failing": _retention_failing() if can(Perm.RETENTION_VIEW) else 0,
         "controller_time_zone": settings.CONTROLLER_TIME_ZONE,

@@ -31,6 +31,7 @@ STYLESHEET = "evidence/pack/_style.css"
 TEMPLATES = {
     "request": "evidence/request_pack.html",
     "purge_run": "evidence/purge_pack.html",
+    "access_review": "evidence/access_review_pack.html",
 }
 
 
@@ -98,6 +99,11 @@ def _headers(facts: dict[str, Any]) -> tuple[str, str]:
         return (
             f"{controller} · Evidence pack · Data-subject request",
             facts["request"]["reference"],
+        )
+    if facts["kind"] == "access_review":
+        return (
+            f"{controller} · Evidence pack · Access review",
+            f"review {facts['review']['id'][:8]}",
         )
     return (
         f"{controller} · Evidence pack · Retention purge run",

@@ -114,6 +114,9 @@ def _describe(report: VerificationReport, facts: dict[str, Any]) -> None:
     report.generated_at = str(pack.get("generated_at", ""))
     if facts.get("kind") == "request":
         report.subject = f"request {(facts.get('request') or {}).get('reference', '?')}"
+    elif facts.get("kind") == "access_review":
+        review_id = (facts.get("review") or {}).get("id", "?")
+        report.subject = f"access review {review_id}"
     else:
         report.subject = f"purge run {(facts.get('run') or {}).get('id', '?')}"
 

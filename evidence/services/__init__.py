@@ -1,6 +1,10 @@
 """Writes of the evidence app: evidence packs (see evidence_packs). This
 package is the public surface: callers import from `evidence.services`."""
 
+from evidence.services.access_review_packs import (
+    AccessReviewPack,
+    access_review_pack_generate,
+)
 from evidence.services.evidence_packs import (
     GeneratedPack,
     evidence_pack_download,
@@ -12,6 +16,8 @@ from evidence.services.evidence_packs import (
 )
 
 __all__ = [
+    "AccessReviewPack",
+    "access_review_pack_generate",
     "GeneratedPack",
     "evidence_pack_download",
     "evidence_pack_download_for_run",

@@ -36,7 +36,7 @@ def test_login_records_staff_login_audit_event(client: Client, officer: User) ->
     assert event.actor == f"user:{officer.pk}"
 
 
-def test_failed_login_records_nothing_and_says_so(
+def test_failed_login_records_a_failure_not_a_login_and_says_so(
     client: Client, officer: User
 ) -> None:
     response = client.post(
@@ -46,6 +46,9 @@ def test_failed_login_records_nothing_and_says_so(
     assert response.status_code == 200
     assert b"didn\xe2\x80\x99t match" in response.content
     assert not AuditEvent.objects.filter(action="staff.login").exists()
+    failure = AuditEvent.objects.get(action="staff.login_failed")
+    assert failure.data == {"user": officer.pk, "locked_out": False}
+    assert "wrong" not in str(failure.data)
     assert "_auth_user_id" not in client.session
 
 
