@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "retention",
     "opendsr",
     "training",
+    "records",
     "portal",
     "dashboard",
 ]

@@ -114,6 +114,8 @@ def _describe(report: VerificationReport, facts: dict[str, Any]) -> None:
     report.generated_at = str(pack.get("generated_at", ""))
     if facts.get("kind") == "request":
         report.subject = f"request {(facts.get('request') or {}).get('reference', '?')}"
+    elif pack.get("subject"):  # a kind from an app above this one says itself
+        report.subject = str(pack["subject"])
     else:
         report.subject = f"purge run {(facts.get('run') or {}).get('id', '?')}"
 
