@@ -80,7 +80,9 @@ def test_gaps_of_a_store_are_flagged_and_not_filled(
     assert "Ship Co" in shipping["transfer_without_safeguard"]
     # and nothing is made up for the bare store
     row = next(s for s in record.data_map.stores if s.name == "bare")
-    assert row.purposes == () and row.categories == () and row.retention == ()
+    assert row.purposes == ()
+    assert row.categories == ()
+    assert row.retention == ()
 
 
 def test_a_purgeable_store_without_a_policy_is_flagged(
