@@ -86,7 +86,7 @@ class Activity(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name or f"purpose {self.purpose_id}"
+        return self.purpose.name if self.purpose is not None else self.name
 
 
 class Recipient(models.Model):

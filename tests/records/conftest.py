@@ -6,6 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
+from django.test import Client
 
 from accounts.actors import actor_system
 from connectors.models import Connector
@@ -78,3 +80,24 @@ def policy_for(connector: Connector, *, category: str, days: int = 365) -> Any:
         max_age_days=days,
         action="delete",
     )
+
+
+def _logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def officer_client(officer: User) -> Client:
+    return _logged_in(officer)
+
+
+@pytest.fixture
+def auditor_client(auditor: User) -> Client:
+    return _logged_in(auditor)
+
+
+@pytest.fixture
+def agent_client(agent: User) -> Client:
+    return _logged_in(agent)
