@@ -19,13 +19,14 @@ from connectors.demo.config import (
 )
 from connectors.demo.content import customer as demo_customer
 from dsr.demo import DEMO_PASSWORD, DEMO_STAFF, demo_seed
+from records.demo import records_demo_seed
 from training.demo import DEMO_DATASET, training_demo_seed
 
 
 class Command(BaseCommand):
     help = (
-        "Create demo staff users, a dozen demo requests, the demo stores and a "
-        "training dataset; safe to run again."
+        "Create demo staff users, a dozen demo requests, the demo stores, the "
+        "records of processing and a training dataset; safe to run again."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -62,6 +63,17 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Connector {name}: {'created' if made else 'exists already'}"
             )
+        records = records_demo_seed()
+        self.stdout.write(
+            "Records of processing: "
+            + ("officer's part filled in" if records.officer_part else "kept as is")
+            + (
+                f"; assistant purpose linked to {', '.join(records.links)}"
+                if records.links
+                else ""
+            )
+            + "."
+        )
         training = training_demo_seed()
         self.stdout.write(
             f"Training dataset {DEMO_DATASET}: registered "
