@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from accounts.api.authentication import client_actor
 from accounts.choices import Scope
 from privacydesk.apikit import FileView, error_responses
+from privacydesk.errors import ValidationFailed
 from records.api import serializers as s
 from records.exports import CSV_COLUMNS, record_export_csv
 from records.selectors.record import record_as_dict, record_digest, record_read
@@ -77,11 +78,22 @@ class RecordCsvView(FileView):
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR, description="The record, one activity a row."
             ),
-            **error_responses(401, 403),
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                e400="`format` was given without a value.",
+                e404="`format` names no format this file comes in.",
+            ),
         },
         tags=TAGS,
     )
     def get(self, request: Request) -> HttpResponseBase:
+        if request.query_params.get("format") == "":  # DRF would read it as absent
+            raise ValidationFailed(
+                "give a value, or leave the parameter out", field="format"
+            )
         exported = record_export_csv(actor=client_actor(request))
         response = HttpResponse(
             exported.content, content_type="text/csv; charset=utf-8"

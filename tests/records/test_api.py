@@ -114,3 +114,17 @@ def test_a_formula_in_a_text_is_not_run_by_a_spreadsheet(
     rows = list(csv.reader(io.StringIO(client.get(CSV_URL).content.decode())))
 
     assert ["'=HYPERLINK(1)"] == [r[1] for r in rows[1:] if "HYPERLINK" in r[1]]
+
+
+def test_an_empty_format_is_a_400_naming_it_and_nothing_is_exported(
+    make_api_client: MakeClient,
+) -> None:
+    _, client = make_api_client("governance:read")
+    audited = AuditEvent.objects.count()
+
+    response = client.get(CSV_URL + "?format=")
+
+    assert response.status_code == 400
+    assert "format" in response.json()["errors"]
+    assert AuditEvent.objects.count() == audited
+    assert not RecordExport.objects.exists()
