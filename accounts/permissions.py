@@ -41,6 +41,10 @@ class Perm(StrEnum):
     STAFF_SECURITY_MANAGE = "staff_security.manage"
     ACCESS_REVIEW_VIEW = "access_review.view"
     ACCESS_REVIEW_MANAGE = "access_review.manage"  # start, decide, sign
+    # Accountability records: the records of processing (Art. 30) and the
+    # data map; manage = change the officer's part of them.
+    GOVERNANCE_VIEW = "governance.view"
+    GOVERNANCE_MANAGE = "governance.manage"
     # The internal copy of an evidence pack carries the subject's identifiers.
     EVIDENCE_INTERNAL = "evidence.internal"
 
@@ -71,6 +75,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.RETENTION_VIEW,
             Perm.TRAINING_VIEW,
             Perm.ACCESS_REVIEW_VIEW,
+            Perm.GOVERNANCE_VIEW,
         }
     ),
 }
@@ -102,6 +107,8 @@ SCOPE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Scope.MASKING_USE: frozenset({Perm.MASKING_USE, Perm.CONSENT_CHECK}),
     Scope.TRAINING_READ: frozenset({Perm.TRAINING_VIEW}),
     Scope.TRAINING_WRITE: frozenset({Perm.TRAINING_MANAGE}),
+    Scope.GOVERNANCE_READ: frozenset({Perm.GOVERNANCE_VIEW}),
+    Scope.GOVERNANCE_WRITE: frozenset({Perm.GOVERNANCE_MANAGE}),
     # A controller vouches for its subjects (OpenDSR's protocol flow: the
     # controller verifies, then distributes) and states when the subject
     # asked (`submitted_time`, the start of the legal clock). Its requests

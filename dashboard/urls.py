@@ -199,3 +199,57 @@ urlpatterns += [
         name="access_review_evidence_pdf",
     ),
 ]
+
+# Records of processing (dashboard/views/records.py): the record, the data
+# map, the officer's part and the exports.
+from dashboard.views import records as records_views  # noqa: E402
+
+urlpatterns += [
+    path("records/", records_views.records_overview, name="records"),
+    path("records/data-map/", records_views.records_data_map, name="records_data_map"),
+    path(
+        "records/export.pdf",
+        records_views.records_export_pdf,
+        name="records_export_pdf",
+    ),
+    path(
+        "records/export.csv",
+        records_views.records_export_csv,
+        name="records_export_csv",
+    ),
+    path(
+        "records/controller/",
+        records_views.records_controller_edit,
+        name="records_controller_edit",
+    ),
+    path(
+        "records/activities/new/",
+        records_views.records_activity_edit,
+        name="records_activity_new",
+    ),
+    path(
+        "records/activities/<uuid:public_id>/",
+        records_views.records_activity_edit,
+        name="records_activity_edit",
+    ),
+    path(
+        "records/activities/<uuid:public_id>/delete/",
+        records_views.records_activity_delete,
+        name="records_activity_delete",
+    ),
+    path(
+        "records/recipients/new/",
+        records_views.records_recipient_edit,
+        name="records_recipient_new",
+    ),
+    path(
+        "records/recipients/<uuid:public_id>/",
+        records_views.records_recipient_edit,
+        name="records_recipient_edit",
+    ),
+    path(
+        "records/recipients/<uuid:public_id>/delete/",
+        records_views.records_recipient_delete,
+        name="records_recipient_delete",
+    ),
+]

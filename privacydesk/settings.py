@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "retention",
     "opendsr",
     "training",
+    "records",
     "portal",
     "dashboard",
 ]

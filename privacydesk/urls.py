@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/v1/", include("consent.api.agent_urls")),
     path("api/v1/", include("retention.api.urls")),
     path("api/v1/", include("training.api.urls")),
+    path("api/v1/", include("records.api.urls")),
     path("opendsr/v1/", include("opendsr.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

@@ -51,6 +51,7 @@ def layout_context(request: HttpRequest, actor: Actor | None) -> dict[str, Any]:
             "training": can(Perm.TRAINING_VIEW),
             "security": can(Perm.ACCESS_REVIEW_VIEW),
             "staff": can(Perm.STAFF_SECURITY_MANAGE),
+            "records": can(Perm.GOVERNANCE_VIEW),
         },
         "retention_failing": _retention_failing() if can(Perm.RETENTION_VIEW) else 0,
         "controller_time_zone": settings.CONTROLLER_TIME_ZONE,

@@ -111,16 +111,26 @@ def _headers(facts: dict[str, Any]) -> tuple[str, str]:
     )
 
 
-def evidence_pack_render(*, facts: dict[str, Any]) -> RenderedPack:
-    """Render one pack; the PDF embeds `evidence.json` (the facts, sealed)."""
+def evidence_pack_render(
+    *,
+    facts: dict[str, Any],
+    template: str | None = None,
+    headers: tuple[str, str] | None = None,
+) -> RenderedPack:
+    """Render one pack; the PDF embeds `evidence.json` (the facts, sealed).
+
+    A pack of a kind this app does not know of (the records of processing,
+    from an app above this one) brings its own `template` and page `headers`
+    (left, right); its facts keep the shape the verifier reads (`pack`,
+    `audit`)."""
     # Local: WeasyPrint takes ~0.8 s to import; web processes load this module.
     from weasyprint import HTML, Attachment
 
     attachment, digest = document_bytes(facts)
-    header_left, header_right = _headers(facts)
+    header_left, header_right = headers or _headers(facts)
     generated_at = datetime.fromisoformat(facts["pack"]["generated_at"]).astimezone(UTC)
     html = render_to_string(
-        TEMPLATES[facts["kind"]],
+        template or TEMPLATES[facts["kind"]],
         {
             "facts": facts,
             "internal": bool(facts["pack"].get("internal")),

@@ -117,6 +117,8 @@ def _describe(report: VerificationReport, facts: dict[str, Any]) -> None:
     elif facts.get("kind") == "access_review":
         review_id = (facts.get("review") or {}).get("id", "?")
         report.subject = f"access review {review_id}"
+    elif pack.get("subject"):  # a kind from an app above this one says itself
+        report.subject = str(pack["subject"])
     else:
         report.subject = f"purge run {(facts.get('run') or {}).get('id', '?')}"
 

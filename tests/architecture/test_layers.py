@@ -76,6 +76,10 @@ LAYERS: dict[str, set[str]] = {
         "privacydesk",
     },
 }
+# Records of processing (Art. 30) and the data map: read what every domain
+# app configures and render exports through evidence's packs; nothing below
+# imports it.
+LAYERS["records"] = set(LAYERS["evidence"]) | {"evidence"}
 DOMAIN_AND_BELOW = set(LAYERS)
 LAYERS["portal"] = DOMAIN_AND_BELOW
 LAYERS["dashboard"] = DOMAIN_AND_BELOW

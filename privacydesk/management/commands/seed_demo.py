@@ -20,13 +20,14 @@ from connectors.demo.config import (
 from connectors.demo.content import customer as demo_customer
 from consent.demo import DEMO_PURPOSE, DEMO_STORE, consent_demo_seed
 from dsr.demo import DEMO_PASSWORD, DEMO_STAFF, demo_seed
+from records.demo import records_demo_seed
 from training.demo import DEMO_DATASET, training_demo_seed
 
 
 class Command(BaseCommand):
     help = (
-        "Create demo staff users, a dozen demo requests, the demo stores and a "
-        "training dataset; safe to run again."
+        "Create demo staff users, a dozen demo requests, the demo stores, the "
+        "records of processing and a training dataset; safe to run again."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -68,6 +69,17 @@ class Command(BaseCommand):
                 f"Consent: a withdrawal of {DEMO_PURPOSE} is now sent to "
                 f"{DEMO_STORE} (sets customers.ai_training_opt_out)."
             )
+        records = records_demo_seed()
+        self.stdout.write(
+            "Records of processing: "
+            + ("officer's part filled in" if records.officer_part else "kept as is")
+            + (
+                f"; assistant purpose linked to {', '.join(records.links)}"
+                if records.links
+                else ""
+            )
+            + "."
+        )
         training = training_demo_seed()
         self.stdout.write(
             f"Training dataset {DEMO_DATASET}: registered "
