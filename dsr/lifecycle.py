@@ -43,6 +43,10 @@ class RequestAction(StrEnum):
     RESUME = "resume"
     CLOSE = "close"
     NOTE = "note"
+    ASSIGN = "assign"  # name the staff member working the request
+    # Plan a task in every enabled store that can do the work and has none
+    # (a store connected after the request started, say).
+    SEND_AGAIN = "send_again"
 
 
 class TaskAction(StrEnum):
@@ -71,6 +75,7 @@ _WHILE_OPEN = frozenset(
         RequestAction.PAUSE,
         RequestAction.RESUME,
         RequestAction.NOTE,
+        RequestAction.ASSIGN,
     }
 )
 # A request closed while its clock was paused can still have the pause ended.
@@ -80,7 +85,8 @@ REQUEST_ACTIONS_BY_STATUS: dict[str, frozenset[RequestAction]] = {
     RequestStatus.RECEIVED: _WHILE_OPEN
     | {RequestAction.VERIFY, RequestAction.PROVE_IDENTITY},
     RequestStatus.VERIFIED: _WHILE_OPEN | {RequestAction.APPROVE},
-    RequestStatus.IN_PROGRESS: _WHILE_OPEN | {RequestAction.CLOSE},
+    RequestStatus.IN_PROGRESS: _WHILE_OPEN
+    | {RequestAction.CLOSE, RequestAction.SEND_AGAIN},
     RequestStatus.COMPLETED: _WHEN_CLOSED,
     RequestStatus.PARTIALLY_COMPLETED: _WHEN_CLOSED,
     RequestStatus.FAILED: _WHEN_CLOSED,
@@ -172,6 +178,11 @@ REQUEST_ACTION_RULES: dict[RequestAction, RequestActionRule] = {
     RequestAction.RESUME: RequestActionRule(Perm.REQUEST_PAUSE, "resume", (_paused,)),
     RequestAction.CLOSE: RequestActionRule(Perm.REQUEST_CLOSE, "close"),
     RequestAction.NOTE: RequestActionRule(Perm.REQUEST_NOTE, "add a note to"),
+    RequestAction.ASSIGN: RequestActionRule(Perm.REQUEST_ASSIGN, "assign"),
+    # Who may retry a store's task may send the request to the stores again.
+    RequestAction.SEND_AGAIN: RequestActionRule(
+        Perm.REQUEST_CLOSE, "send to the stores again"
+    ),
 }
 
 

@@ -16,10 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.actors import Actor, actor_system
+from accounts.permissions import Perm
 from audit.services import audit_record
 from connectors.choices import Action
 from connectors.models import Connector
 from dsr.choices import RequestKind, TaskStatus
+from dsr.lifecycle import RequestAction, request_transition_check
 from dsr.models import Request, RequestTask
 
 SYSTEM = actor_system("executor")
@@ -95,10 +97,7 @@ def requests_plan_tasks(
     event per request, one message per task after commit. `existing`: per
     request id, its tasks already planned, by connector id (none if absent).
     Returns each request's tasks, in the order of `requests`."""
-    stores = [
-        (connector, connector.instance().actions)
-        for connector in Connector.objects.filter(enabled=True).order_by("name")
-    ]
+    stores = _stores()
     now = timezone.now()
     planned: list[list[RequestTask]] = []
     new: list[RequestTask] = []
@@ -108,7 +107,7 @@ def requests_plan_tasks(
         tasks: list[RequestTask] = []
         for connector, actions in stores:
             supported = action in actions
-            if not supported and action not in MANUAL_FALLBACK:
+            if not _takes(action, actions):
                 continue
             task = known.get(connector.pk)
             if task is None:
@@ -132,6 +131,77 @@ def requests_plan_tasks(
     tasks_enqueue_after_commit(t for t in pending if id(t) not in created)
     tasks_enqueue_after_commit((t for t in pending if id(t) in created), marked=True)
     return planned
+
+
+def _stores() -> list[tuple[Connector, frozenset[str]]]:
+    """Every enabled store, with the actions it offers as configured."""
+    return [
+        (connector, connector.instance().actions)
+        for connector in Connector.objects.filter(enabled=True).order_by("name")
+    ]
+
+
+def _takes(action: str, actions: frozenset[str]) -> bool:
+    """Whether a store offering `actions` gets a task for `action`: it does
+    it itself, or a person does it there (restriction, objection)."""
+    return action in actions or action in MANUAL_FALLBACK
+
+
+def _unplanned(
+    request: Request, stores: list[tuple[Connector, frozenset[str]]]
+) -> list[tuple[Connector, bool]]:
+    action = ACTIONS_FOR_KIND[request.kind]
+    planned = set(
+        request.tasks.filter(action=action).values_list("connector_id", flat=True)
+    )
+    return [
+        (connector, action in actions)
+        for connector, actions in stores
+        if _takes(action, actions) and connector.pk not in planned
+    ]
+
+
+def request_stores_unplanned(*, request: Request) -> list[Connector]:
+    """The enabled stores that would get a task of this request and have
+    none: connected or enabled after it started, or it never was planned
+    (what "send to the stores again" would plan). A read, for the page."""
+    return [connector for connector, _ in _unplanned(request, _stores())]
+
+
+def request_replan(*, actor: Actor, request: Request) -> list[RequestTask]:
+    """Send an in-progress request to the stores again: a task for every
+    enabled store that can do its work and has none yet, queued after
+    commit. Idempotent: a store with a task, whatever its state, gets no
+    second one (a failed task is retried on its own). Returns the new
+    tasks; none, and no event, when every store has one already."""
+    actor.require(Perm.REQUEST_CLOSE)
+    with transaction.atomic():
+        locked = (
+            Request.objects.select_for_update(of=("self",))
+            .select_related("subject")
+            .get(pk=request.pk)
+        )
+        request_transition_check(action=RequestAction.SEND_AGAIN, request=locked)
+        missing = _unplanned(locked, _stores())
+        if not missing:
+            return []
+        action = ACTIONS_FOR_KIND[locked.kind]
+        now = timezone.now()
+        new = [
+            _task_new(locked, store, action, supported, now)
+            for store, supported in missing
+        ]
+        RequestTask.objects.bulk_create(new)
+        audit_record(
+            actor=actor,
+            action="request.sent_again",
+            obj=locked,
+            data={"tasks": [str(t.public_id) for t in new], "action": action},
+        )
+        tasks_enqueue_after_commit(
+            (t for t in new if t.status == TaskStatus.PENDING), marked=True
+        )
+        return new
 
 
 def _task_new(
