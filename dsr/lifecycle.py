@@ -26,6 +26,7 @@ from connectors.registry import kind_class
 from dsr.choices import RequestStatus, TaskStatus
 from dsr.clock import local_today, request_deadlines
 from dsr.deadlines.counting import can_extend
+from dsr.fanout import stores_unplanned
 from dsr.models import Request, RequestTask
 from privacydesk.errors import IllegalTransition
 
@@ -148,6 +149,16 @@ def _cancellable_by(request: Request, actor: Actor | None) -> Refusal | None:
     return _status_refusal(RequestAction.CANCEL, request)
 
 
+def _stores_to_send(request: Request, actor: Actor | None) -> Refusal | None:
+    if stores_unplanned(request):
+        return None
+    return Refusal(
+        "nothing_to_send",
+        f"nothing to send: every enabled store that can work on {request.reference}"
+        " has a task already",
+    )
+
+
 @dataclass(frozen=True)
 class RequestActionRule:
     """Who may take an action and what else it needs beyond the status."""
@@ -181,7 +192,7 @@ REQUEST_ACTION_RULES: dict[RequestAction, RequestActionRule] = {
     RequestAction.ASSIGN: RequestActionRule(Perm.REQUEST_ASSIGN, "assign"),
     # Who may retry a store's task may send the request to the stores again.
     RequestAction.SEND_AGAIN: RequestActionRule(
-        Perm.REQUEST_CLOSE, "send to the stores again"
+        Perm.REQUEST_CLOSE, "send to the stores again", (_stores_to_send,)
     ),
 }
 

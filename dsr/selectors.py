@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,12 +24,9 @@ from dsr.choices import (
     TaskStatus,
 )
 from dsr.clock import local_today
+from dsr.fanout import ACTIONS_FOR_KIND, stores_unplanned
 from dsr.links import status_token_read
 from dsr.models import ClockPause, LegalHold, Request, RequestTask
-from dsr.services.execution.planning import (
-    ACTIONS_FOR_KIND,
-    request_stores_unplanned,
-)
 from privacydesk.errors import ValidationFailed
 from subjects.models import DataSubject
 
@@ -226,7 +224,7 @@ def request_work(*, request: Request, tasks: list[RequestTask]) -> RequestWork:
     if request.status != RequestStatus.IN_PROGRESS:
         state = "not_started" if request.is_open else "closed"
         return RequestWork(state, action, [], queued, 0)
-    unplanned = [store.name for store in request_stores_unplanned(request=request)]
+    unplanned = [store.name for store, _ in stores_unplanned(request)]
     enabled = Connector.objects.filter(enabled=True).count()
     if not tasks:
         if unplanned:
@@ -294,3 +292,67 @@ def holds_covering_exist() -> Exists:
             | Q(connector_id=OuterRef("connector_id"))
         )
     )
+
+
+# --- names for the audit log (references, never a subject's identity) ----------
+
+
+def request_references(*, public_ids: Iterable[str]) -> dict[str, str]:
+    """Request public ids (as text) -> references, for those that exist."""
+    ids = [value for value in public_ids if _is_uuid(value)]
+    return {
+        str(public_id): reference
+        for public_id, reference in Request.objects.filter(
+            public_id__in=ids
+        ).values_list("public_id", "reference")
+    }
+
+
+@dataclass(frozen=True)
+class TaskName:
+    """How the audit log names a task: its request and its store."""
+
+    request_public_id: str
+    reference: str
+    action: str
+    store: str
+
+
+def request_task_names(*, public_ids: Iterable[str]) -> dict[str, TaskName]:
+    ids = [value for value in public_ids if _is_uuid(value)]
+    rows = RequestTask.objects.filter(public_id__in=ids).values_list(
+        "public_id",
+        "request__public_id",
+        "request__reference",
+        "action",
+        "connector__name",
+    )
+    return {
+        str(pid): TaskName(str(request_pid), reference, action, store)
+        for pid, request_pid, reference, action, store in rows
+    }
+
+
+def request_by_reference(*, actor: Actor, reference: str) -> Request | None:
+    """The request with this reference (any case), or None."""
+    actor.require(Perm.REQUEST_VIEW)
+    return Request.objects.filter(reference__iexact=reference.strip()).first()
+
+
+def request_audit_objects(*, request: Request) -> list[tuple[str, str]]:
+    """The (object type, id) pairs of the audit events about a request: the
+    request and its tasks."""
+    pairs = [(Request._meta.label_lower, str(request.public_id))]
+    pairs += [
+        (RequestTask._meta.label_lower, str(public_id))
+        for public_id in request.tasks.values_list("public_id", flat=True)
+    ]
+    return pairs
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

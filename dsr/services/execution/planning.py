@@ -18,27 +18,18 @@ from django.utils import timezone
 from accounts.actors import Actor, actor_system
 from accounts.permissions import Perm
 from audit.services import audit_record
-from connectors.choices import Action
 from connectors.models import Connector
-from dsr.choices import RequestKind, TaskStatus
+from dsr.choices import TaskStatus
+from dsr.fanout import (
+    ACTIONS_FOR_KIND,
+    store_takes,
+    stores_enabled,
+    stores_unplanned,
+)
 from dsr.lifecycle import RequestAction, request_transition_check
 from dsr.models import Request, RequestTask
 
 SYSTEM = actor_system("executor")
-
-
-ACTIONS_FOR_KIND: dict[str, str] = {
-    RequestKind.ACCESS: Action.ACCESS,
-    RequestKind.PORTABILITY: Action.ACCESS,
-    RequestKind.RECTIFICATION: Action.RECTIFY,
-    RequestKind.ERASURE: Action.ERASE,
-    RequestKind.RESTRICTION: Action.RESTRICT,
-    RequestKind.OBJECTION: Action.OBJECT,
-}
-
-
-# Restriction and objection fall back to a human where a store has no flag.
-MANUAL_FALLBACK = {Action.RESTRICT, Action.OBJECT}
 
 
 @dataclass(frozen=True)
@@ -97,7 +88,7 @@ def requests_plan_tasks(
     event per request, one message per task after commit. `existing`: per
     request id, its tasks already planned, by connector id (none if absent).
     Returns each request's tasks, in the order of `requests`."""
-    stores = _stores()
+    stores = stores_enabled()
     now = timezone.now()
     planned: list[list[RequestTask]] = []
     new: list[RequestTask] = []
@@ -107,7 +98,7 @@ def requests_plan_tasks(
         tasks: list[RequestTask] = []
         for connector, actions in stores:
             supported = action in actions
-            if not _takes(action, actions):
+            if not store_takes(action, actions):
                 continue
             task = known.get(connector.pk)
             if task is None:
@@ -133,39 +124,10 @@ def requests_plan_tasks(
     return planned
 
 
-def _stores() -> list[tuple[Connector, frozenset[str]]]:
-    """Every enabled store, with the actions it offers as configured."""
-    return [
-        (connector, connector.instance().actions)
-        for connector in Connector.objects.filter(enabled=True).order_by("name")
-    ]
-
-
-def _takes(action: str, actions: frozenset[str]) -> bool:
-    """Whether a store offering `actions` gets a task for `action`: it does
-    it itself, or a person does it there (restriction, objection)."""
-    return action in actions or action in MANUAL_FALLBACK
-
-
-def _unplanned(
-    request: Request, stores: list[tuple[Connector, frozenset[str]]]
-) -> list[tuple[Connector, bool]]:
-    action = ACTIONS_FOR_KIND[request.kind]
-    planned = set(
-        request.tasks.filter(action=action).values_list("connector_id", flat=True)
-    )
-    return [
-        (connector, action in actions)
-        for connector, actions in stores
-        if _takes(action, actions) and connector.pk not in planned
-    ]
-
-
 def request_stores_unplanned(*, request: Request) -> list[Connector]:
     """The enabled stores that would get a task of this request and have
-    none: connected or enabled after it started, or it never was planned
-    (what "send to the stores again" would plan). A read, for the page."""
-    return [connector for connector, _ in _unplanned(request, _stores())]
+    none: what "send to the stores again" would plan. A read, for the page."""
+    return [connector for connector, _ in stores_unplanned(request)]
 
 
 def request_replan(*, actor: Actor, request: Request) -> list[RequestTask]:
@@ -182,7 +144,7 @@ def request_replan(*, actor: Actor, request: Request) -> list[RequestTask]:
             .get(pk=request.pk)
         )
         request_transition_check(action=RequestAction.SEND_AGAIN, request=locked)
-        missing = _unplanned(locked, _stores())
+        missing = stores_unplanned(locked)
         if not missing:
             return []
         action = ACTIONS_FOR_KIND[locked.kind]
