@@ -5,7 +5,7 @@ Privacy Control signal, a "Do not sell or share" choice)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from accounts.actors import Actor
 from accounts.permissions import Perm
@@ -27,7 +27,7 @@ class CcpaReport:
 
 def ccpa_optout_withdrawals(*, year: int) -> list[int]:
     """Opt-outs of sale/sharing recorded as consent withdrawals in `year`:
-    one per subject and moment (a GPC signal withdraws every sale/sharing
+    one per subject and day (a GPC signal withdraws every sale/sharing
     purpose at once, and is one opt-out). Each is complied with when
     recorded; returns the days from the choice to its recording, per opt-out."""
     start, end = ccpa_year_bounds(year)
@@ -41,10 +41,10 @@ def ccpa_optout_withdrawals(*, year: int) -> list[int]:
         .values_list("subject_id", "occurred_at", "created_at")
         .order_by("occurred_at")
     )
-    first_recorded: dict[tuple[int, datetime], int] = {}
+    first_recorded: dict[tuple[int, date], int] = {}
     for subject_id, occurred_at, created_at in events:
         day = local_date(occurred_at)
-        key = (subject_id, occurred_at)
+        key = (subject_id, day)
         days = max((local_date(created_at) - day).days, 0)
         first_recorded.setdefault(key, days)
     return list(first_recorded.values())
