@@ -23,6 +23,7 @@ class Perm(StrEnum):
     REQUEST_PAUSE = "request.pause"
     REQUEST_CANCEL = "request.cancel"
     REQUEST_CLOSE = "request.close"
+    REQUEST_ASSIGN = "request.assign"  # who works a request (the queue's "mine")
     AUDIT_VIEW = "audit.view"
     CLIENTS_MANAGE = "clients.manage"
     CONSENT_VIEW = "consent.view"

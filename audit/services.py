@@ -132,3 +132,17 @@ def _append_in_database(events: list[AuditEvent]) -> None:
         event.pk, event.sequence, event.prev_hash, event.hash = row
         event._state.adding = False  # a saved row, as create() returns
         event._state.db = connection.alias
+
+
+def audit_export_record(
+    *, actor: Actor, what: str, rows: int, filters: dict[str, Any]
+) -> AuditEvent:
+    """Record that `actor` exported `rows` rows of `what` ("requests",
+    "audit_log", "ccpa_metrics") as a file, with the filters applied (ids
+    and choices only): who took which data out (SOC 2 CC6.7)."""
+    return audit_record(
+        actor=actor,
+        action=f"{what}.exported",
+        obj=None,
+        data={"rows": rows, "filters": filters},
+    )

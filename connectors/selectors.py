@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import QuerySet
 
 from accounts.actors import Actor
@@ -31,3 +33,19 @@ def connector_get(*, actor: Actor, public_id: str, manage: bool = False) -> Conn
 def connector_secret_fields_set(*, connector: Connector) -> list[str]:
     """The names of the secrets a connector holds; never their values."""
     return sorted(key for key, value in (connector.secrets or {}).items() if value)
+
+
+def connector_names(*, public_ids: list[str]) -> dict[str, str]:
+    """Connector public ids (as text) -> names, for the audit log's labels."""
+    valid = []
+    for value in public_ids:
+        try:
+            valid.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return {
+        str(public_id): name
+        for public_id, name in Connector.objects.filter(
+            public_id__in=valid
+        ).values_list("public_id", "name")
+    }

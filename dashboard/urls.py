@@ -1,11 +1,16 @@
 from django.urls import path
 
 from dashboard import views
+from dashboard.views import reports as reports_views
 
 app_name = "dashboard"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("queue.csv", views.queue_csv, name="queue_csv"),
+    path("reports/", reports_views.reports, name="reports"),
+    path("reports/ccpa/", reports_views.ccpa_report, name="ccpa_report"),
+    path("reports/ccpa.csv", reports_views.ccpa_report_csv, name="ccpa_report_csv"),
     path("login/", views.StaffLoginView.as_view(), name="login"),
     path("logout/", views.StaffLogoutView.as_view(), name="logout"),
     path("requests/new/", views.request_new, name="request_new"),
@@ -36,6 +41,7 @@ urlpatterns = [
         name="task_action",
     ),
     path("audit/", views.audit_log, name="audit_log"),
+    path("audit.csv", views.audit_log_csv, name="audit_log_csv"),
     path("training/", views.training_datasets, name="training_datasets"),
     path("api-clients/", views.api_clients, name="api_clients"),
     path(

@@ -93,3 +93,13 @@ PACKAGE_KINDS = (RequestKind.ACCESS, RequestKind.PORTABILITY)
 class PackageKind(models.TextChoices):
     ACCESS = "access", "Access (GDPR Art. 15)"
     PORTABILITY = "portability", "Portability (GDPR Art. 20)"
+
+
+class DenialBasis(models.TextChoices):
+    """Why a request was refused, in the grounds CCPA metrics name (Cal. Code
+    Regs. tit. 11 §7102(a)(2)); "" when not recorded."""
+
+    UNVERIFIABLE = "unverifiable", "The request could not be verified"
+    NOT_CONSUMER = "not_consumer", "Not made by a consumer (or their agent)"
+    EXEMPT = "exempt", "Information exempt from disclosure or deletion"
+    OTHER = "other", "Other grounds"

@@ -26,6 +26,7 @@ from connectors.registry import kind_class
 from dsr.choices import RequestStatus, TaskStatus
 from dsr.clock import local_today, request_deadlines
 from dsr.deadlines.counting import can_extend
+from dsr.fanout import stores_unplanned
 from dsr.models import Request, RequestTask
 from privacydesk.errors import IllegalTransition
 
@@ -43,6 +44,10 @@ class RequestAction(StrEnum):
     RESUME = "resume"
     CLOSE = "close"
     NOTE = "note"
+    ASSIGN = "assign"  # name the staff member working the request
+    # Plan a task in every enabled store that can do the work and has none
+    # (a store connected after the request started, say).
+    SEND_AGAIN = "send_again"
 
 
 class TaskAction(StrEnum):
@@ -71,6 +76,7 @@ _WHILE_OPEN = frozenset(
         RequestAction.PAUSE,
         RequestAction.RESUME,
         RequestAction.NOTE,
+        RequestAction.ASSIGN,
     }
 )
 # A request closed while its clock was paused can still have the pause ended.
@@ -80,7 +86,8 @@ REQUEST_ACTIONS_BY_STATUS: dict[str, frozenset[RequestAction]] = {
     RequestStatus.RECEIVED: _WHILE_OPEN
     | {RequestAction.VERIFY, RequestAction.PROVE_IDENTITY},
     RequestStatus.VERIFIED: _WHILE_OPEN | {RequestAction.APPROVE},
-    RequestStatus.IN_PROGRESS: _WHILE_OPEN | {RequestAction.CLOSE},
+    RequestStatus.IN_PROGRESS: _WHILE_OPEN
+    | {RequestAction.CLOSE, RequestAction.SEND_AGAIN},
     RequestStatus.COMPLETED: _WHEN_CLOSED,
     RequestStatus.PARTIALLY_COMPLETED: _WHEN_CLOSED,
     RequestStatus.FAILED: _WHEN_CLOSED,
@@ -142,6 +149,16 @@ def _cancellable_by(request: Request, actor: Actor | None) -> Refusal | None:
     return _status_refusal(RequestAction.CANCEL, request)
 
 
+def _stores_to_send(request: Request, actor: Actor | None) -> Refusal | None:
+    if stores_unplanned(request):
+        return None
+    return Refusal(
+        "nothing_to_send",
+        f"nothing to send: every enabled store that can work on {request.reference}"
+        " has a task already",
+    )
+
+
 @dataclass(frozen=True)
 class RequestActionRule:
     """Who may take an action and what else it needs beyond the status."""
@@ -172,6 +189,11 @@ REQUEST_ACTION_RULES: dict[RequestAction, RequestActionRule] = {
     RequestAction.RESUME: RequestActionRule(Perm.REQUEST_PAUSE, "resume", (_paused,)),
     RequestAction.CLOSE: RequestActionRule(Perm.REQUEST_CLOSE, "close"),
     RequestAction.NOTE: RequestActionRule(Perm.REQUEST_NOTE, "add a note to"),
+    RequestAction.ASSIGN: RequestActionRule(Perm.REQUEST_ASSIGN, "assign"),
+    # Who may retry a store's task may send the request to the stores again.
+    RequestAction.SEND_AGAIN: RequestActionRule(
+        Perm.REQUEST_CLOSE, "send to the stores again", (_stores_to_send,)
+    ),
 }
 
 

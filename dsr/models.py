@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -12,6 +13,7 @@ from dsr.choices import (
     AttemptOutcome,
     ChallengePurpose,
     Channel,
+    DenialBasis,
     HoldScope,
     PackageKind,
     PauseReason,
@@ -66,6 +68,18 @@ class Request(models.Model):
     approved_by = models.CharField(max_length=100, blank=True)
 
     status_reason = models.TextField(blank=True)  # why rejected / cancelled / closed so
+    # A rejection's ground, as CCPA metrics count denials (§7102(a)(2)).
+    denial_basis = models.CharField(
+        max_length=20, choices=DenialBasis.choices, blank=True
+    )
+    # The staff member working the request (the queue's "mine").
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+    )
     closed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.actors import Actor
+from accounts.choices import Role
 from accounts.permissions import Perm
 from connectors.choices import Action
-from dsr.choices import OPEN_STATUSES, TERMINAL_TASK_STATUSES, TaskStatus
+from connectors.models import Connector
+from dsr.choices import (
+    OPEN_STATUSES,
+    TERMINAL_TASK_STATUSES,
+    RequestStatus,
+    TaskStatus,
+)
 from dsr.clock import local_today
+from dsr.fanout import ACTIONS_FOR_KIND, stores_unplanned
 from dsr.links import status_token_read
-from dsr.models import LegalHold, Request, RequestTask
+from dsr.models import ClockPause, LegalHold, Request, RequestTask
 from privacydesk.errors import ValidationFailed
 from subjects.models import DataSubject
 
 if TYPE_CHECKING:
-    from connectors.models import Connector
+    from django.contrib.auth.models import User
 
 
 def request_list(
@@ -33,9 +43,17 @@ def request_list(
     due_within_days: int | None = None,
     overdue: bool = False,
     search: str | None = None,
+    assignee_id: int | None = None,
 ) -> QuerySet[Request]:
+    """Requests by due date; each carries `clock_paused` (a pause is running)."""
     actor.require(Perm.REQUEST_VIEW)
-    qs = Request.objects.select_related("subject")
+    qs = Request.objects.select_related("subject", "assignee").annotate(
+        clock_paused=Exists(
+            ClockPause.objects.filter(request=OuterRef("pk"), ended_at__isnull=True)
+        )
+    )
+    if assignee_id is not None:
+        qs = qs.filter(assignee_id=assignee_id)
     if status:
         qs = qs.filter(status=status)
     if kind:
@@ -56,6 +74,24 @@ def request_list(
         term = search.strip()
         qs = qs.filter(Q(reference__iexact=term) | Q(reference__icontains=term))
     return qs.order_by("due_on", "received_at")
+
+
+# The roles that work requests, and so may have one assigned to them.
+ASSIGNABLE_ROLES = (Role.PRIVACY_OFFICER, Role.SUPPORT_AGENT, Role.ADMIN)
+
+
+def request_assignees() -> QuerySet[User]:
+    """Active staff who work requests (not auditors), by name."""
+    user_model = get_user_model()
+    return (
+        user_model.objects.filter(is_active=True)
+        .filter(
+            Q(groups__name__in=[role.value for role in ASSIGNABLE_ROLES])
+            | Q(is_superuser=True)
+        )
+        .distinct()
+        .order_by(user_model.USERNAME_FIELD)
+    )
 
 
 def request_get(*, actor: Actor, public_id: str) -> Request:
@@ -156,6 +192,54 @@ def request_progress(*, tasks: Iterable[RequestTask]) -> RequestProgress:
     )
 
 
+@dataclass(frozen=True)
+class RequestWork:
+    """Where a request's work in the stores stands, stated so staff can trust
+    it: `state` is one of
+
+    - "not_started": not verified (or approved) yet, nothing planned;
+    - "no_connector": in progress, no store enabled at all: by hand;
+    - "no_store": in progress, stores enabled but none can do this action;
+    - "unplanned": in progress, enabled stores that can do it have no task
+      (`unplanned` names them): "send to the stores again" plans them;
+    - "queued": tasks wait for the worker to pick them up (`queued` of them);
+    - "working": tasks run or wait on a store or a person;
+    - "all_done": every task has ended;
+    - "closed": the request is closed.
+
+    `unplanned` is filled whatever the state while the request is in
+    progress (a store connected after the work started)."""
+
+    state: str
+    action: str
+    unplanned: list[str]
+    queued: int
+    enabled_stores: int
+
+
+def request_work(*, request: Request, tasks: list[RequestTask]) -> RequestWork:
+    """Where the work of `request` (with its `tasks`) stands."""
+    action = ACTIONS_FOR_KIND[request.kind]
+    queued = sum(task.status == TaskStatus.PENDING for task in tasks)
+    if request.status != RequestStatus.IN_PROGRESS:
+        state = "not_started" if request.is_open else "closed"
+        return RequestWork(state, action, [], queued, 0)
+    unplanned = [store.name for store, _ in stores_unplanned(request)]
+    enabled = Connector.objects.filter(enabled=True).count()
+    if not tasks:
+        if unplanned:
+            state = "unplanned"
+        else:
+            state = "no_store" if enabled else "no_connector"
+    elif all(task.status in TERMINAL_TASK_STATUSES for task in tasks):
+        state = "all_done"
+    elif queued:
+        state = "queued"
+    else:
+        state = "working"
+    return RequestWork(state, action, unplanned, queued, enabled)
+
+
 def request_work_waiting() -> bool:
     """Whether request tasks are queued (and due) or running right now:
     background work (evidence packs) waits for them (evidence.tasks)."""
@@ -208,3 +292,67 @@ def holds_covering_exist() -> Exists:
             | Q(connector_id=OuterRef("connector_id"))
         )
     )
+
+
+# --- names for the audit log (references, never a subject's identity) ----------
+
+
+def request_references(*, public_ids: Iterable[str]) -> dict[str, str]:
+    """Request public ids (as text) -> references, for those that exist."""
+    ids = [value for value in public_ids if _is_uuid(value)]
+    return {
+        str(public_id): reference
+        for public_id, reference in Request.objects.filter(
+            public_id__in=ids
+        ).values_list("public_id", "reference")
+    }
+
+
+@dataclass(frozen=True)
+class TaskName:
+    """How the audit log names a task: its request and its store."""
+
+    request_public_id: str
+    reference: str
+    action: str
+    store: str
+
+
+def request_task_names(*, public_ids: Iterable[str]) -> dict[str, TaskName]:
+    ids = [value for value in public_ids if _is_uuid(value)]
+    rows = RequestTask.objects.filter(public_id__in=ids).values_list(
+        "public_id",
+        "request__public_id",
+        "request__reference",
+        "action",
+        "connector__name",
+    )
+    return {
+        str(pid): TaskName(str(request_pid), reference, action, store)
+        for pid, request_pid, reference, action, store in rows
+    }
+
+
+def request_by_reference(*, actor: Actor, reference: str) -> Request | None:
+    """The request with this reference (any case), or None."""
+    actor.require(Perm.REQUEST_VIEW)
+    return Request.objects.filter(reference__iexact=reference.strip()).first()
+
+
+def request_audit_objects(*, request: Request) -> list[tuple[str, str]]:
+    """The (object type, id) pairs of the audit events about a request: the
+    request and its tasks."""
+    pairs = [(Request._meta.label_lower, str(request.public_id))]
+    pairs += [
+        (RequestTask._meta.label_lower, str(public_id))
+        for public_id in request.tasks.values_list("public_id", flat=True)
+    ]
+    return pairs
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -15,6 +15,7 @@ from dashboard.forms.common import (
     with_blank,
 )
 from dsr.choices import (
+    DenialBasis,
     PauseReason,
     Regime,
     RequestKind,
@@ -22,6 +23,7 @@ from dsr.choices import (
     VerificationMethod,
 )
 from dsr.clock import controller_zone
+from dsr.selectors import request_assignees
 from dsr.services.request_inputs import request_corrections_clean
 from privacydesk.errors import ValidationFailed
 from privacydesk.forms import ServiceErrorsMixin
@@ -58,6 +60,7 @@ class QueueFilterForm(forms.Form):
         widget=forms.NumberInput(attrs={"placeholder": "days", "min": 0, "max": 366}),
     )
     overdue = forms.BooleanField(required=False, label="Overdue only")
+    mine = forms.BooleanField(required=False, label="Assigned to me")
     q = forms.CharField(
         required=False,
         max_length=40,
@@ -206,6 +209,13 @@ class ApproveForm(ServiceErrorsMixin, forms.Form):
 
 class RejectForm(ServiceErrorsMixin, forms.Form):
     reason = reason_field("Reasons for refusing")
+    basis = forms.ChoiceField(
+        label="Ground",
+        required=False,
+        choices=with_blank("Not stated", DenialBasis.choices),
+        help_text="How CCPA metrics count the denial (not stated: other "
+        "grounds); not sent to the requester.",
+    )
     confirm = confirm_field("I confirm: reject this request and notify the requester")
 
 
@@ -241,6 +251,19 @@ class CloseForm(ServiceErrorsMixin, forms.Form):
     outcome = forms.ChoiceField(choices=CLOSE_OUTCOMES)
     note = reason_field("Note (required unless completed)", required=False)
     confirm = confirm_field("I confirm: close this request with this outcome")
+
+
+class AssignForm(ServiceErrorsMixin, forms.Form):
+    assignee = forms.ModelChoiceField(
+        queryset=request_assignees(),
+        required=False,
+        empty_label="Nobody",
+        label="Assigned to",
+    )
+
+
+class SendAgainForm(ServiceErrorsMixin, forms.Form):
+    pass
 
 
 class NoteForm(ServiceErrorsMixin, forms.Form):

@@ -1,6 +1,6 @@
 """Views of the staff dashboard; each calls one service or selector."""
 
-from dashboard.views.audit import audit_log
+from dashboard.views.audit import audit_log, audit_log_csv
 from dashboard.views.auth import StaffLoginView, StaffLogoutView
 from dashboard.views.clients import api_client_revoke_view, api_clients
 from dashboard.views.connectors import (
@@ -19,6 +19,7 @@ from dashboard.views.evidence import (
 )
 from dashboard.views.requests import (
     queue,
+    queue_csv,
     request_action,
     request_detail,
     request_new,
@@ -43,6 +44,7 @@ __all__ = [
     "api_client_revoke_view",
     "api_clients",
     "audit_log",
+    "audit_log_csv",
     "connector_check",
     "connector_detail",
     "connector_edit",
@@ -50,6 +52,7 @@ __all__ = [
     "connector_list_view",
     "connector_new",
     "queue",
+    "queue_csv",
     "request_action",
     "request_detail",
     "request_evidence_internal_pdf",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -21,10 +22,13 @@ from accounts.actors import Actor, actor_for_user, staff_role
 from accounts.choices import Role
 from accounts.models import ApiClient
 from accounts.permissions import Perm
+from connectors.selectors import connector_names
 from dsr.clock import controller_zone, days_left, local_today
 from dsr.models import Request
+from dsr.selectors import request_references
 from privacydesk.errors import NotPermitted
 from retention.selectors import policies_needing_attention
+from subjects.models import DataSubject
 
 # A file download (FileResponse) is a response too, not an HttpResponse.
 StaffView = Callable[..., HttpResponseBase]
@@ -156,16 +160,60 @@ def actor_labels(refs: Iterable[str]) -> dict[str, str]:
             public_id__in=[value for value in client_uuids if value]
         ).values_list("public_id", "name"):
             names[f"client:{public_id}"] = f"API: {name}"
+    by_kind: dict[str, list[str]] = {}
     for ref in refs:
-        if ref not in names:
-            kind, _, rest = ref.partition(":")
-            if kind == "system":
-                names[ref] = f"system ({rest})"
-            elif kind == "subject":
-                names[ref] = "the data subject"
-            else:
-                names[ref] = ref
+        kind, _, rest = ref.partition(":")
+        by_kind.setdefault(kind, []).append(rest)
+    connectors = connector_names(public_ids=by_kind.get("connector", []))
+    references = request_references(public_ids=by_kind.get("subject", []))
+    for ref in refs:
+        if ref in names:
+            continue
+        kind, _, rest = ref.partition(":")
+        if kind == "system":
+            names[ref] = f"system ({rest})"
+        elif kind == "subject":
+            # The portal acting for the subject of one request.
+            reference = references.get(rest)
+            names[ref] = (
+                f"the data subject of {reference}" if reference else "the data subject"
+            )
+        elif kind == "data_subject":
+            subject_id = _uuid_or_none(rest)
+            names[ref] = (
+                f"the data subject {DataSubject(public_id=subject_id).pseudonym}"
+                if subject_id
+                else "the data subject"
+            )
+        elif kind == "connector":
+            names[ref] = f"connector {connectors[rest]}" if rest in connectors else ref
+        else:
+            names[ref] = ref
     return names
+
+
+# A cell a spreadsheet would run as a formula (CSV injection): quoted.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_response(
+    filename: str, header: list[str], rows: Iterable[list[Any]]
+) -> HttpResponse:
+    """A CSV download: UTF-8, one header row, text that a spreadsheet would
+    take for a formula quoted."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_csv_cell(value) for value in row])
+    return response
 
 
 def _uuid_or_none(value: str) -> uuid.UUID | None:

@@ -10,16 +10,24 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils import timezone
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
 
 from accounts.actors import Actor
 from accounts.permissions import Perm
 from audit.selectors import audit_events_for_object
+from audit.services import audit_export_record
 from dashboard.forms.requests import (
     OPEN,
     ApproveForm,
+    AssignForm,
     CancelForm,
     CloseForm,
     ExtendForm,
@@ -29,10 +37,17 @@ from dashboard.forms.requests import (
     RejectForm,
     RequestNewForm,
     ResumeForm,
+    SendAgainForm,
     VerifyForm,
 )
-from dashboard.views.common import actor_labels, deadline_state, page, staff_view
-from dashboard.views.tasks import tasks_context
+from dashboard.views.common import (
+    actor_labels,
+    csv_response,
+    deadline_state,
+    page,
+    staff_view,
+)
+from dashboard.views.tasks import action_label, tasks_context
 from dsr.choices import OPEN_STATUSES
 from dsr.clock import local_today
 from dsr.lifecycle import (
@@ -44,11 +59,13 @@ from dsr.lifecycle import (
 )
 from dsr.models import Request
 from dsr.packages.selectors import access_package_letter_available
-from dsr.selectors import request_get, request_list
+from dsr.selectors import request_get, request_list, request_work
 from dsr.services.clock import request_extend, request_pause, request_resume
+from dsr.services.execution.planning import request_replan
 from dsr.services.requests import (
     request_add_note,
     request_approve,
+    request_assign,
     request_cancel,
     request_close,
     request_create,
@@ -84,9 +101,18 @@ def _filter_errors(form: QueueFilterForm) -> str:
     return "Some filters were ignored. " + " ".join(parts)
 
 
-@staff_view
-def queue(request: HttpRequest, actor: Actor) -> HttpResponse:
-    """Every request by due date, with counts and filters."""
+@dataclass(frozen=True)
+class QueueQuery:
+    """The queue's filters as they apply, and the requests they select."""
+
+    form: QueueFilterForm
+    chosen: dict[str, Any]
+    requests: QuerySet[Request]
+    filtered: bool
+    searched_all: bool  # a reference search looked past the open requests
+
+
+def _queue_query(request: HttpRequest, actor: Actor) -> QueueQuery:
     data = request.GET.copy()
     data.setdefault("status", OPEN)
     form = QueueFilterForm(data)
@@ -97,8 +123,15 @@ def queue(request: HttpRequest, actor: Actor) -> HttpResponse:
     if form.errors:
         messages.warning(request, _filter_errors(form))
         chosen.setdefault("status", OPEN)
-        form = QueueFilterForm(initial=chosen)
     status = chosen.get("status")
+    # A reference names one request, open or closed: "open" is only the
+    # default view, so a search looks at every status (one chosen on
+    # purpose, "cancelled" say, still applies).
+    searched_all = bool(chosen.get("q")) and status == OPEN
+    if searched_all:
+        chosen["status"] = status = ""
+    if form.errors or searched_all:
+        form = QueueFilterForm(initial=chosen)
     try:
         requests = request_list(
             actor=actor,
@@ -108,35 +141,104 @@ def queue(request: HttpRequest, actor: Actor) -> HttpResponse:
             due_within_days=chosen.get("due_within"),
             overdue=bool(chosen.get("overdue")),
             search=chosen.get("q") or None,
+            assignee_id=actor.user_id if chosen.get("mine") else None,
         )
     except ValidationFailed as error:
         messages.warning(request, f"Some filters were ignored: {error.message}")
         requests = request_list(actor=actor)
     if status == OPEN:
         requests = requests.filter(status__in=OPEN_STATUSES)
-
-    page_obj = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
-    today = local_today()
-    rows = [(item, deadline_state(item, today=today)) for item in page_obj]
     filtered = (
-        any(chosen.get(name) for name in ("kind", "regime", "overdue", "q"))
+        any(chosen.get(name) for name in ("kind", "regime", "overdue", "q", "mine"))
         or chosen.get("due_within") is not None
         or status not in (OPEN, None)
     )
+    return QueueQuery(form, chosen, requests, filtered, searched_all)
+
+
+@staff_view
+def queue(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Every request by due date, with counts and filters."""
+    query = _queue_query(request, actor)
+    page_obj = Paginator(query.requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = local_today()
+    rows = [(item, deadline_state(item, today=today)) for item in page_obj]
+    export = request.GET.copy()
+    export.pop("page", None)
     return page(
         request,
         actor,
         "dashboard/queue.html",
         {
             "section": "queue",
-            "form": form,
+            "form": query.form,
             "page_obj": page_obj,
             "rows": rows,
             "counts": _queue_counts(actor),
-            "filtered": filtered,
+            "filtered": query.filtered,
+            "searched_all": query.searched_all,
             "can_create": actor.can(Perm.REQUEST_CREATE),
+            "export_query": export.urlencode(),
         },
     )
+
+
+QUEUE_CSV_COLUMNS = [
+    "reference",
+    "kind",
+    "regime",
+    "channel",
+    "status",
+    "received_at",
+    "due_on",
+    "days_left",
+    "extended",
+    "clock_paused",
+    "assignee",
+    "closed_at",
+]
+
+
+@require_GET
+@staff_view
+def queue_csv(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """The queue as filtered, every page, as CSV (no personal data: the
+    reference stands for the subject). The export is audited."""
+    query = _queue_query(request, actor)
+    today = local_today()
+    rows = []
+    for item in query.requests.iterator(chunk_size=500):
+        deadline = deadline_state(item, today=today)
+        rows.append(
+            [
+                item.reference,
+                item.kind,
+                item.regime,
+                item.channel,
+                item.status,
+                timezone.localtime(item.received_at).isoformat(),
+                item.due_on.isoformat(),
+                "" if deadline["days"] is None else deadline["days"],
+                "yes" if item.is_extended else "no",
+                "yes" if getattr(item, "clock_paused", False) else "no",
+                item.assignee.get_username() if item.assignee else "",
+                timezone.localtime(item.closed_at).isoformat()
+                if item.closed_at
+                else "",
+            ]
+        )
+    audit_export_record(
+        actor=actor, what="requests", rows=len(rows), filters=_csv_filters(query)
+    )
+    return csv_response(f"requests-{today.isoformat()}.csv", QUEUE_CSV_COLUMNS, rows)
+
+
+def _csv_filters(query: QueueQuery) -> dict[str, Any]:
+    return {
+        name: value
+        for name, value in query.chosen.items()
+        if value not in (None, "", False)
+    }
 
 
 # --- New request ---------------------------------------------------------------
@@ -197,7 +299,9 @@ ACTIONS: dict[str, Action] = {
     ),
     RequestAction.REJECT: Action(
         RejectForm,
-        lambda a, r, d: request_reject(actor=a, request=r, reason=d["reason"]),
+        lambda a, r, d: request_reject(
+            actor=a, request=r, reason=d["reason"], basis=d["basis"]
+        ),
         lambda r: (
             "Request rejected; the requester is being told why and of their rights."
         ),
@@ -237,6 +341,27 @@ ACTIONS: dict[str, Action] = {
         lambda a, r, d: request_add_note(actor=a, request=r, text=d["text"]),
         lambda note: "Note added.",
     ),
+    RequestAction.ASSIGN: Action(
+        AssignForm,
+        lambda a, r, d: request_assign(actor=a, request=r, assignee=d["assignee"]),
+        lambda r: (
+            f"Assigned to {r.assignee.get_username()}."
+            if r.assignee
+            else "Nobody is assigned now."
+        ),
+    ),
+    RequestAction.SEND_AGAIN: Action(
+        SendAgainForm,
+        lambda a, r, d: request_replan(actor=a, request=r),
+        lambda tasks: (
+            f"Sent to {len(tasks)} more store{'s' if len(tasks) != 1 else ''}: "
+            + ", ".join(t.connector.name for t in tasks)
+            + "."
+            if tasks
+            else "Nothing to send: every enabled store that can do this has a "
+            "task already."
+        ),
+    ),
 }
 
 
@@ -258,8 +383,13 @@ def _detail(
         name: bound.get(name) or spec.form(prefix=name)
         for name, spec in ACTIONS.items()
     }
+    action_forms[RequestAction.ASSIGN] = bound.get(RequestAction.ASSIGN) or AssignForm(
+        prefix=RequestAction.ASSIGN, initial={"assignee": dsr.assignee_id}
+    )
+    tasks = tasks_context(actor, dsr)
     available = request_available_actions(actor=actor, request=dsr)
     can = {name: name in available for name in ACTIONS}
+    work = request_work(request=dsr, tasks=[row.task for row in tasks["task_rows"]])
     extend_refusal = request_action_refusals(actor=actor, request=dsr).get(
         RequestAction.EXTEND
     )
@@ -278,6 +408,8 @@ def _detail(
             "paused": paused,
             "can": can,
             "any_action": any(v for k, v in can.items() if k != "note"),
+            "work": work,
+            "work_action_label": action_label(work.action),
             "forms": action_forms,
             "open_form": next(iter(bound), None),
             # Who is checking identity needs to see what was claimed; others
@@ -291,7 +423,7 @@ def _detail(
             and extend_refusal.code == "too_late",
             "supervisory_authority": settings.SUPERVISORY_AUTHORITY,
             "letter_available": access_package_letter_available(request=dsr),
-            **tasks_context(actor, dsr),
+            **tasks,
         },
     )
 

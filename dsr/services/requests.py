@@ -8,7 +8,7 @@ Here: intake, verification, approval, refusal and closing; the clock
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +17,7 @@ from accounts.actors import Actor
 from accounts.permissions import Perm
 from audit.services import audit_batch, audit_record
 from dsr.choices import (
+    DenialBasis,
     PauseReason,
     RequestStatus,
     VerificationMethod,
@@ -24,6 +25,7 @@ from dsr.choices import (
 from dsr.clock import apply_deadlines, local_date
 from dsr.lifecycle import RequestAction, request_transition_check
 from dsr.models import Request, RequestNote
+from dsr.selectors import request_assignees
 from dsr.services.execution.planning import request_plan_tasks
 from dsr.services.intake import (
     request_input_clean,
@@ -36,6 +38,9 @@ from privacydesk.errors import ValidationFailed
 from privacydesk.wiring import wired_tasks_send
 from subjects.claims import identity_claims
 from subjects.services import subject_link_identifiers
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # What verifying writes, and what apply_deadlines sets (saved by name: the
 # rest of the row, its encrypted identity included, is left as it is).
@@ -195,19 +200,26 @@ def request_approve(*, actor: Actor, request: Request) -> Request:
 
 
 @transaction.atomic
-def request_reject(*, actor: Actor, request: Request, reason: str) -> Request:
+def request_reject(
+    *, actor: Actor, request: Request, reason: str, basis: str = ""
+) -> Request:
     """Refuse to act. GDPR 12(4): the subject is told why, and of the right to
-    complain to a supervisory authority and to seek a judicial remedy."""
+    complain to a supervisory authority and to seek a judicial remedy.
+    `basis`: the ground as CCPA metrics count denials (a DenialBasis), if
+    stated."""
     actor.require(Perm.REQUEST_REJECT)
     text = reason_clean(reason)
+    if basis:
+        choice_clean(basis, DenialBasis, "basis")
     request = request_lock(request)
     request_transition_check(action=RequestAction.REJECT, request=request)
     old = request.status
     request.status = RequestStatus.REJECTED
     request.status_reason = text
+    request.denial_basis = basis
     request.closed_at = timezone.now()
     request.save()
-    request_audit(actor, request, "rejected", previous_status=old)
+    request_audit(actor, request, "rejected", previous_status=old, basis=basis or None)
     _enqueue_after_close(request, "rejected")
     return request
 
@@ -298,3 +310,29 @@ def request_add_note(*, actor: Actor, request: Request, text: str) -> RequestNot
     )
     request_audit(actor, request, "note_added", note_id=note.pk)
     return note
+
+
+@transaction.atomic
+def request_assign(*, actor: Actor, request: Request, assignee: User | None) -> Request:
+    """Name the staff member working an open request (None: nobody). Only
+    staff whose role works requests can be named (`request_assignees`)."""
+    actor.require(Perm.REQUEST_ASSIGN)
+    if assignee is not None and not request_assignees().filter(pk=assignee.pk):
+        raise ValidationFailed(
+            "can be given only to staff who work requests", field="assignee"
+        )
+    request = request_lock(request)
+    request_transition_check(action=RequestAction.ASSIGN, request=request)
+    if request.assignee_id == (assignee.pk if assignee is not None else None):
+        return request  # no change, no event
+    previous = request.assignee_id
+    request.assignee = assignee
+    request.save(update_fields=["assignee", "updated_at"])
+    request_audit(
+        actor,
+        request,
+        "assigned",
+        assignee=f"user:{assignee.pk}" if assignee is not None else None,
+        previous=f"user:{previous}" if previous is not None else None,
+    )
+    return request

@@ -216,8 +216,7 @@ def test_no_connectors_says_the_request_is_handled_by_hand(
 
     # then
     message = (
-        "No connectors are configured: this request must be handled by hand, "
-        "then closed"
+        "No connector is enabled: this request must be handled by hand, then closed"
     )
     assert message in officer_page
     assert reverse("dashboard:connector_list") in officer_page

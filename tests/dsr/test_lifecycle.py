@@ -40,14 +40,14 @@ from dsr.services.requests import (
 from privacydesk.errors import IllegalTransition
 
 A = RequestAction
-OPEN = {A.REJECT, A.CANCEL, A.EXTEND, A.PAUSE, A.RESUME, A.NOTE}
+OPEN = {A.REJECT, A.CANCEL, A.EXTEND, A.PAUSE, A.RESUME, A.NOTE, A.ASSIGN}
 CLOSED = {A.RESUME, A.NOTE}
 
 # The table, written out once more as the documentation reads it.
 EXPECTED_BY_STATUS = {
     RequestStatus.RECEIVED: OPEN | {A.VERIFY, A.PROVE_IDENTITY},
     RequestStatus.VERIFIED: OPEN | {A.APPROVE},
-    RequestStatus.IN_PROGRESS: OPEN | {A.CLOSE},
+    RequestStatus.IN_PROGRESS: OPEN | {A.CLOSE, A.SEND_AGAIN},
     RequestStatus.COMPLETED: CLOSED,
     RequestStatus.PARTIALLY_COMPLETED: CLOSED,
     RequestStatus.FAILED: CLOSED,
@@ -81,9 +81,10 @@ def test_a_request_in_each_status_allows_what_the_table_says(
     request = request_in(status, paused=paused)
 
     # then the table's actions are allowed, but a clock is paused or resumed
-    # only when that changes something
+    # only when that changes something, and with no store enabled there is
+    # nothing to send to the stores again
     expected = EXPECTED_BY_STATUS[status] - ({A.PAUSE} if paused else {A.RESUME})
-    assert _allowed(request) == expected
+    assert _allowed(request) == expected - {A.SEND_AGAIN}
 
 
 def test_a_refused_status_says_which_status(request_in: Any) -> None:
@@ -385,4 +386,25 @@ def test_time_does_not_change_a_status_rule(request_in: Any) -> None:
     assert allowed == EXPECTED_BY_STATUS[RequestStatus.IN_PROGRESS] - {
         A.RESUME,
         A.EXTEND,
+        A.SEND_AGAIN,  # no store enabled: nothing to send
     }
+
+
+def test_send_again_is_allowed_while_an_enabled_store_has_no_task(
+    request_in: Any,
+) -> None:
+    # given an in-progress request that was never planned, and a store
+    request = request_in(RequestStatus.IN_PROGRESS)
+    assert request_action_refusal(action=A.SEND_AGAIN, request=request).code == (
+        "nothing_to_send"
+    )
+    store = Connector.objects.create(
+        name="helpdesk", kind="manual", config={"instructions": "Delete by hand."}
+    )
+
+    # then it may be sent again, until that store has its task
+    assert request_action_refusal(action=A.SEND_AGAIN, request=request) is None
+    RequestTask.objects.create(request=request, connector=store, action="access")
+    refusal = request_action_refusal(action=A.SEND_AGAIN, request=request)
+    assert refusal is not None
+    assert refusal.code == "nothing_to_send"

@@ -16,27 +16,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.actors import Actor, actor_system
+from accounts.permissions import Perm
 from audit.services import audit_record
-from connectors.choices import Action
 from connectors.models import Connector
-from dsr.choices import RequestKind, TaskStatus
+from dsr.choices import TaskStatus
+from dsr.fanout import (
+    ACTIONS_FOR_KIND,
+    store_takes,
+    stores_enabled,
+    stores_unplanned,
+)
+from dsr.lifecycle import RequestAction, request_transition_check
 from dsr.models import Request, RequestTask
 
 SYSTEM = actor_system("executor")
-
-
-ACTIONS_FOR_KIND: dict[str, str] = {
-    RequestKind.ACCESS: Action.ACCESS,
-    RequestKind.PORTABILITY: Action.ACCESS,
-    RequestKind.RECTIFICATION: Action.RECTIFY,
-    RequestKind.ERASURE: Action.ERASE,
-    RequestKind.RESTRICTION: Action.RESTRICT,
-    RequestKind.OBJECTION: Action.OBJECT,
-}
-
-
-# Restriction and objection fall back to a human where a store has no flag.
-MANUAL_FALLBACK = {Action.RESTRICT, Action.OBJECT}
 
 
 @dataclass(frozen=True)
@@ -95,10 +88,7 @@ def requests_plan_tasks(
     event per request, one message per task after commit. `existing`: per
     request id, its tasks already planned, by connector id (none if absent).
     Returns each request's tasks, in the order of `requests`."""
-    stores = [
-        (connector, connector.instance().actions)
-        for connector in Connector.objects.filter(enabled=True).order_by("name")
-    ]
+    stores = stores_enabled()
     now = timezone.now()
     planned: list[list[RequestTask]] = []
     new: list[RequestTask] = []
@@ -108,7 +98,7 @@ def requests_plan_tasks(
         tasks: list[RequestTask] = []
         for connector, actions in stores:
             supported = action in actions
-            if not supported and action not in MANUAL_FALLBACK:
+            if not store_takes(action, actions):
                 continue
             task = known.get(connector.pk)
             if task is None:
@@ -132,6 +122,48 @@ def requests_plan_tasks(
     tasks_enqueue_after_commit(t for t in pending if id(t) not in created)
     tasks_enqueue_after_commit((t for t in pending if id(t) in created), marked=True)
     return planned
+
+
+def request_stores_unplanned(*, request: Request) -> list[Connector]:
+    """The enabled stores that would get a task of this request and have
+    none: what "send to the stores again" would plan. A read, for the page."""
+    return [connector for connector, _ in stores_unplanned(request)]
+
+
+def request_replan(*, actor: Actor, request: Request) -> list[RequestTask]:
+    """Send an in-progress request to the stores again: a task for every
+    enabled store that can do its work and has none yet, queued after
+    commit. Idempotent: a store with a task, whatever its state, gets no
+    second one (a failed task is retried on its own). Returns the new
+    tasks; none, and no event, when every store has one already."""
+    actor.require(Perm.REQUEST_CLOSE)
+    with transaction.atomic():
+        locked = (
+            Request.objects.select_for_update(of=("self",))
+            .select_related("subject")
+            .get(pk=request.pk)
+        )
+        request_transition_check(action=RequestAction.SEND_AGAIN, request=locked)
+        missing = stores_unplanned(locked)
+        if not missing:
+            return []
+        action = ACTIONS_FOR_KIND[locked.kind]
+        now = timezone.now()
+        new = [
+            _task_new(locked, store, action, supported, now)
+            for store, supported in missing
+        ]
+        RequestTask.objects.bulk_create(new)
+        audit_record(
+            actor=actor,
+            action="request.sent_again",
+            obj=locked,
+            data={"tasks": [str(t.public_id) for t in new], "action": action},
+        )
+        tasks_enqueue_after_commit(
+            (t for t in new if t.status == TaskStatus.PENDING), marked=True
+        )
+        return new
 
 
 def _task_new(
