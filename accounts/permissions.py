@@ -39,6 +39,8 @@ class Perm(StrEnum):
     TRAINING_MANAGE = "training.manage"  # register datasets
     # The internal copy of an evidence pack carries the subject's identifiers.
     EVIDENCE_INTERNAL = "evidence.internal"
+    ALERTS_VIEW = "alerts.view"  # anomaly alerts on the audit trail
+    ALERTS_ACKNOWLEDGE = "alerts.acknowledge"  # triage one, with a note
 
 
 _ALL = frozenset(Perm)
@@ -66,6 +68,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CONSENT_VIEW,
             Perm.RETENTION_VIEW,
             Perm.TRAINING_VIEW,
+            Perm.ALERTS_VIEW,
         }
     ),
 }
@@ -97,6 +100,8 @@ SCOPE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Scope.MASKING_USE: frozenset({Perm.MASKING_USE, Perm.CONSENT_CHECK}),
     Scope.TRAINING_READ: frozenset({Perm.TRAINING_VIEW}),
     Scope.TRAINING_WRITE: frozenset({Perm.TRAINING_MANAGE}),
+    Scope.GOVERNANCE_READ: frozenset({Perm.ALERTS_VIEW}),
+    Scope.GOVERNANCE_WRITE: frozenset({Perm.ALERTS_ACKNOWLEDGE}),
     # A controller vouches for its subjects (OpenDSR's protocol flow: the
     # controller verifies, then distributes) and states when the subject
     # asked (`submitted_time`, the start of the legal clock). Its requests

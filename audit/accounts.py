@@ -58,3 +58,29 @@ def api_client_revoke(*, actor: Actor, client: ApiClient) -> ApiClient:
 def staff_login_record(*, actor: Actor) -> None:
     """A staff member logged in to the dashboard."""
     audit_record(actor=actor, action="staff.login", obj=None, data={})
+
+
+def api_client_scope_use_note(*, client: ApiClient, scope: str) -> bool:
+    """Note that a client called the API with `scope`; the first use of each
+    scope is an audit event (`api_client.scope_first_used`). True when this
+    was the first. Costs nothing once the client's row, which the bearer
+    authentication caches, lists the scope."""
+    if scope in client.scopes_used:
+        return False
+    with transaction.atomic():
+        row = ApiClient.objects.select_for_update().filter(pk=client.pk).first()
+        if row is None:
+            return False
+        if scope in row.scopes_used:
+            client.scopes_used = row.scopes_used
+            return False
+        row.scopes_used = sorted({*row.scopes_used, scope})
+        ApiClient.objects.filter(pk=row.pk).update(scopes_used=row.scopes_used)
+        audit_record(
+            actor=f"client:{row.public_id}",
+            action="api_client.scope_first_used",
+            obj=row,
+            data={"scope": scope},
+        )
+    client.scopes_used = row.scopes_used
+    return True

@@ -137,3 +137,16 @@ urlpatterns += [
         name="consent_propagation_retry",
     ),
 ]
+
+# Anomaly alerts (dashboard/views/alerts.py): open first, acknowledged with a
+# note.
+from dashboard.views import alerts as alert_views  # noqa: E402
+
+urlpatterns += [
+    path("alerts/", alert_views.alert_list_view, name="alert_list"),
+    path(
+        "alerts/<uuid:public_id>/acknowledge/",
+        alert_views.alert_acknowledge_view,
+        name="alert_acknowledge",
+    ),
+]

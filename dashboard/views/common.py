@@ -21,6 +21,7 @@ from accounts.actors import Actor, actor_for_user, staff_role
 from accounts.choices import Role
 from accounts.models import ApiClient
 from accounts.permissions import Perm
+from alerts.selectors import alerts_open_count
 from dsr.clock import controller_zone, days_left, local_today
 from dsr.models import Request
 from privacydesk.errors import NotPermitted
@@ -49,8 +50,10 @@ def layout_context(request: HttpRequest, actor: Actor | None) -> dict[str, Any]:
             "retention": can(Perm.RETENTION_VIEW),
             "consent": can(Perm.CONSENT_VIEW),
             "training": can(Perm.TRAINING_VIEW),
+            "alerts": can(Perm.ALERTS_VIEW),
         },
         "retention_failing": _retention_failing() if can(Perm.RETENTION_VIEW) else 0,
+        "alerts_open": alerts_open_count() if can(Perm.ALERTS_VIEW) else 0,
         "controller_time_zone": settings.CONTROLLER_TIME_ZONE,
     }
 

@@ -24,6 +24,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.actors import actor_for_subject
+from audit.services import audit_record
 from dsr.choices import ChallengePurpose
 from dsr.models import Request, VerificationChallenge
 from privacydesk import crypto
@@ -124,14 +126,40 @@ def challenge_check(
     ).update(attempts=F("attempts") + 1)
     if counted != 1:
         challenge.refresh_from_db()
-        raise _refusal(challenge)
+        refusal = _refusal(challenge)
+        if challenge.used_at is None and challenge.expires_at > timezone.now():
+            _failure_record(request, purpose, challenge, "locked")
+        raise refusal
     if not hmac.compare_digest(challenge.code_hash, _code_hash(request, purpose, code)):
         challenge.refresh_from_db(fields=["attempts"])
+        _failure_record(request, purpose, challenge, "wrong")
         left = max(settings.PORTAL_CODE_MAX_ATTEMPTS - challenge.attempts, 0)
         raise ValidationFailed(
             f"that code is not right ({left} tries left)", field="code"
         )
     return challenge
+
+
+def _failure_record(
+    request: Request,
+    purpose: ChallengePurpose,
+    challenge: VerificationChallenge,
+    reason: str,
+) -> None:
+    """A wrong code, or one more try at a locked one: audited in its own
+    transaction, so the refusal that follows does not roll it back (the
+    repeated-failures alert reads these)."""
+    audit_record(
+        actor=actor_for_subject(str(request.public_id)),
+        action="request.code_failed",
+        obj=request,
+        data={
+            "purpose": str(purpose),
+            "challenge_id": challenge.pk,
+            "attempts": challenge.attempts,
+            "reason": reason,
+        },
+    )
 
 
 def challenge_get_open(
