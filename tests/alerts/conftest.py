@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import override_settings
 
 from alerts.models import Alert
@@ -24,6 +25,14 @@ WORKDAY = datetime(2026, 3, 11, 11, 0, tzinfo=LONDON)
 @pytest.fixture(autouse=True)
 def _workday(time_machine: Any) -> None:
     time_machine.move_to(WORKDAY, tick=False)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    # The portal's rate-limit counters live in the cache, which outlives a test.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

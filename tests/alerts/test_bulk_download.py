@@ -116,9 +116,11 @@ def test_the_same_burst_raises_one_alert_across_runs(
         third = evaluate()
     # then one alert, grown
     assert len(first.raised) == 1
-    assert second.raised == [] and len(second.extended) == 1
+    assert second.raised == []
+    assert len(second.extended) == 1
     assert third.events_read == 0
-    assert third.raised == [] and third.extended == []
+    assert third.raised == []
+    assert third.extended == []
     [alert] = alerts_of(AlertRule.BULK_DOWNLOAD)
     assert alert.count == 5
     assert alert.window_end - alert.window_start == timedelta(minutes=5)
