@@ -13,7 +13,11 @@ from django.db import transaction
 
 from accounts.actors import Actor
 from accounts.models import ApiClient
-from accounts.services import api_client_row_create, api_client_row_revoke
+from accounts.services import (
+    api_client_cache_refresh,
+    api_client_row_create,
+    api_client_row_revoke,
+)
 from audit.services import audit_record
 
 if TYPE_CHECKING:
@@ -73,6 +77,7 @@ def api_client_scope_use_note(*, client: ApiClient, scope: str) -> bool:
             return False
         if scope in row.scopes_used:
             client.scopes_used = row.scopes_used
+            api_client_cache_refresh(client=row)
             return False
         row.scopes_used = sorted({*row.scopes_used, scope})
         ApiClient.objects.filter(pk=row.pk).update(scopes_used=row.scopes_used)
@@ -82,5 +87,7 @@ def api_client_scope_use_note(*, client: ApiClient, scope: str) -> bool:
             obj=row,
             data={"scope": scope},
         )
+        # The cached row the next calls authenticate with lists it now.
+        api_client_cache_refresh(client=row)
     client.scopes_used = row.scopes_used
     return True

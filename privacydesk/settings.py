@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # An API client's first successful use of a scope, audited (new-scope alert).
+    "audit.api.permissions.ScopeUseMiddleware",
 ]
 
 ROOT_URLCONF = "privacydesk.urls"
