@@ -24,6 +24,9 @@ class ApiClient(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # The scopes it has called the API with: a first use of one is audited
+    # (audit.accounts.api_client_scope_use_note; the new-scope alert).
+    scopes_used = models.JSONField(default=list, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     # A pull agent's token works the jobs of this one connector, and no other.
     connector = models.ForeignKey(

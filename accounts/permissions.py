@@ -48,6 +48,8 @@ class Perm(StrEnum):
     GOVERNANCE_MANAGE = "governance.manage"
     # The internal copy of an evidence pack carries the subject's identifiers.
     EVIDENCE_INTERNAL = "evidence.internal"
+    ALERTS_VIEW = "alerts.view"  # anomaly alerts on the audit trail
+    ALERTS_ACKNOWLEDGE = "alerts.acknowledge"  # triage one, with a note
 
 
 _ALL = frozenset(Perm)
@@ -77,6 +79,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.TRAINING_VIEW,
             Perm.ACCESS_REVIEW_VIEW,
             Perm.GOVERNANCE_VIEW,
+            Perm.ALERTS_VIEW,
         }
     ),
 }
@@ -108,8 +111,10 @@ SCOPE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Scope.MASKING_USE: frozenset({Perm.MASKING_USE, Perm.CONSENT_CHECK}),
     Scope.TRAINING_READ: frozenset({Perm.TRAINING_VIEW}),
     Scope.TRAINING_WRITE: frozenset({Perm.TRAINING_MANAGE}),
-    Scope.GOVERNANCE_READ: frozenset({Perm.GOVERNANCE_VIEW}),
-    Scope.GOVERNANCE_WRITE: frozenset({Perm.GOVERNANCE_MANAGE}),
+    Scope.GOVERNANCE_READ: frozenset({Perm.GOVERNANCE_VIEW, Perm.ALERTS_VIEW}),
+    Scope.GOVERNANCE_WRITE: frozenset(
+        {Perm.GOVERNANCE_MANAGE, Perm.ALERTS_ACKNOWLEDGE}
+    ),
     # A controller vouches for its subjects (OpenDSR's protocol flow: the
     # controller verifies, then distributes) and states when the subject
     # asked (`submitted_time`, the start of the legal clock). Its requests

@@ -55,6 +55,19 @@ def _forget_cached_client(client: ApiClient) -> None:
     transaction.on_commit(forget)
 
 
+def api_client_cache_refresh(*, client: ApiClient) -> None:
+    """Put a client's fresh row in the cache authentication reads, after a
+    change to what the hot path reads (its scopes used). Call it with the row
+    locked: a revocation waits for the lock, then forgets the entry."""
+    if client.revoked_at is not None:
+        _forget_cached_client(client)
+        return
+    with contextlib.suppress(Exception):  # a cache outage: the entry expires
+        cache.set(
+            api_client_cache_key(client.token_hash), client, API_CLIENT_CACHE_SECONDS
+        )
+
+
 def _validate_scopes(scopes: list[str]) -> list[str]:
     valid = set(Scope.values)
     unknown = [scope for scope in scopes if scope not in valid]

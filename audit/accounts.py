@@ -23,7 +23,11 @@ from accounts.mfa import (
 )
 from accounts.models import ApiClient
 from accounts.security import login_name_digest, sessions_end_all
-from accounts.services import api_client_row_create, api_client_row_revoke
+from accounts.services import (
+    api_client_cache_refresh,
+    api_client_row_create,
+    api_client_row_revoke,
+)
 from audit.models import AuditEvent
 from audit.services import audit_record
 
@@ -200,3 +204,32 @@ def staff_logout_everywhere(*, actor: Actor, user: AbstractBaseUser) -> None:
     """End every session of `user` (this one included) on every device."""
     sessions_end_all(user=user)
     audit_record(actor=actor, action="staff.logout_everywhere", obj=user, data={})
+
+
+def api_client_scope_use_note(*, client: ApiClient, scope: str) -> bool:
+    """Note that a client called the API with `scope`; the first use of each
+    scope is an audit event (`api_client.scope_first_used`). True when this
+    was the first. Costs nothing once the client's row, which the bearer
+    authentication caches, lists the scope."""
+    if scope in client.scopes_used:
+        return False
+    with transaction.atomic():
+        row = ApiClient.objects.select_for_update().filter(pk=client.pk).first()
+        if row is None:
+            return False
+        if scope in row.scopes_used:
+            client.scopes_used = row.scopes_used
+            api_client_cache_refresh(client=row)
+            return False
+        row.scopes_used = sorted({*row.scopes_used, scope})
+        ApiClient.objects.filter(pk=row.pk).update(scopes_used=row.scopes_used)
+        audit_record(
+            actor=f"client:{row.public_id}",
+            action="api_client.scope_first_used",
+            obj=row,
+            data={"scope": scope},
+        )
+        # The cached row the next calls authenticate with lists it now.
+        api_client_cache_refresh(client=row)
+    client.scopes_used = row.scopes_used
+    return True

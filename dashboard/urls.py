@@ -259,3 +259,16 @@ urlpatterns += [
         name="records_recipient_delete",
     ),
 ]
+
+# Anomaly alerts (dashboard/views/alerts.py): open first, acknowledged with a
+# note.
+from dashboard.views import alerts as alert_views  # noqa: E402
+
+urlpatterns += [
+    path("alerts/", alert_views.alert_list_view, name="alert_list"),
+    path(
+        "alerts/<uuid:public_id>/acknowledge/",
+        alert_views.alert_acknowledge_view,
+        name="alert_acknowledge",
+    ),
+]

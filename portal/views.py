@@ -25,6 +25,7 @@ from dsr.links import status_token, verify_token_read
 from dsr.models import Request
 from dsr.packages.selectors import access_package_for_request
 from dsr.selectors import request_get_for_subject
+from dsr.services.intake import source_ip_hash
 from dsr.services.requests import request_cancel, request_create
 from dsr.services.verification import (
     verification_code_check,
@@ -98,6 +99,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 dsr_request = request_create(
                     actor=actor_portal(),
                     channel=Channel.PORTAL,
+                    source_ip_hash=source_ip_hash(request.META.get("REMOTE_ADDR")),
                     **form.service_arguments(),
                 )
             except ValidationFailed as error:

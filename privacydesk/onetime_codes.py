@@ -58,17 +58,24 @@ def code_clean(code: str | None) -> str:
     return code
 
 
-def code_refusal(holder: CodeHolder | None) -> ValidationFailed:
+class CodeRefused(ValidationFailed):
+    """A code that did not open anything, and why: "wrong", or it can no
+    longer be checked: "used", "expired", "locked" (too many wrong codes)."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message, field="code")
+        self.reason = reason
+
+
+def code_refusal(holder: CodeHolder | None) -> CodeRefused:
     """Why a code cannot be checked any more: used, expired or locked."""
     if holder is not None and holder.used_at is not None:
-        return ValidationFailed(
-            "this code was used already; ask for a new one", field="code"
+        return CodeRefused(
+            "this code was used already; ask for a new one", reason="used"
         )
     if holder is None or holder.expires_at <= timezone.now():
-        return ValidationFailed(
-            "this code has expired; ask for a new one", field="code"
-        )
-    return ValidationFailed("too many wrong codes; ask for a new one", field="code")
+        return CodeRefused("this code has expired; ask for a new one", reason="expired")
+    return CodeRefused("too many wrong codes; ask for a new one", reason="locked")
 
 
 def code_check(holder: CodeHolder, *, code: str, expected_hash: str) -> None:
@@ -92,9 +99,7 @@ def code_check(holder: CodeHolder, *, code: str, expected_hash: str) -> None:
     if not hmac.compare_digest(holder.code_hash, expected_hash):
         holder.refresh_from_db(fields=["attempts"])
         left = max(settings.PORTAL_CODE_MAX_ATTEMPTS - holder.attempts, 0)
-        raise ValidationFailed(
-            f"that code is not right ({left} tries left)", field="code"
-        )
+        raise CodeRefused(f"that code is not right ({left} tries left)", reason="wrong")
 
 
 def code_spend(holder: CodeHolder, *, now: datetime | None = None) -> None:

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "opendsr",
     "training",
     "records",
+    "alerts",
     "portal",
     "dashboard",
 ]
@@ -85,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # An API client's first successful use of a scope, audited (new-scope alert).
+    "audit.api.permissions.ScopeUseMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -372,7 +375,71 @@ CELERY_BEAT_SCHEDULE = {
         "task": "retention.tasks.sweep_purge_runs_task",
         "schedule": 300.0,
     },
+    # Anomaly alerts (alerts app): the rules read the audit events written
+    # since the last run; the chain verifier walks the whole chain.
+    "evaluate-alert-rules": {
+        "task": "alerts.tasks.alerts_evaluate_task",
+        "schedule": float(env_int("ALERT_EVALUATE_SECONDS", 60)),
+    },
+    "verify-audit-chain": {
+        "task": "alerts.tasks.audit_chain_check_task",
+        "schedule": float(env_int("ALERT_CHAIN_VERIFY_SECONDS", 3600)),
+    },
 }
+
+# --- Anomaly alerts (SOC 2 CC7.2, CC7.3) -----------------------------------
+# Each rule has a threshold and a window (minutes), read from
+# ALERT_<RULE>_THRESHOLD and ALERT_<RULE>_WINDOW_MINUTES, and is switched off
+# with ALERT_<RULE>_ENABLED=false. A rule fires when at least `threshold`
+# events fall within one window; a burst that goes on extends its alert.
+# bulk_download: distinct requests whose packages (access package, its letter,
+#   evidence pack, internal copy) one staff user or API client downloaded.
+# ip_burst / domain_burst: requests received from one address (keyed hash) or
+#   for one e-mail domain (keyed hash) on the channels in
+#   ALERT_INTAKE_CHANNELS (the public door by default).
+# failed_verifications: wrong or locked-out codes typed for one request.
+_ALERT_DEFAULTS = {
+    "bulk_download": (5, 15),
+    "ip_burst": (5, 60),
+    "domain_burst": (20, 60),
+    "failed_verifications": (8, 60),
+}
+ALERT_RULES: dict[str, dict[str, object]] = {
+    name: {
+        "enabled": env_bool(f"ALERT_{name.upper()}_ENABLED", True),
+        "threshold": env_int(f"ALERT_{name.upper()}_THRESHOLD", threshold),
+        "window_minutes": env_int(f"ALERT_{name.upper()}_WINDOW_MINUTES", window),
+    }
+    for name, (threshold, window) in _ALERT_DEFAULTS.items()
+}
+# off_hours: any staff action outside these local hours (controller's time
+# zone) and days; one alert per person and evening.
+ALERT_RULES["off_hours"] = {
+    "enabled": env_bool("ALERT_OFF_HOURS_ENABLED", True),
+    "hours": env_str("ALERT_STAFF_HOURS", "07:00-20:00"),
+    "days": env_list("ALERT_STAFF_DAYS", "mon,tue,wed,thu,fri"),
+}
+# new_scope: an API client using a scope for the first time, once its first
+# `learning_hours` of recorded use (its baseline) are over.
+ALERT_RULES["new_scope"] = {
+    "enabled": env_bool("ALERT_NEW_SCOPE_ENABLED", True),
+    "learning_hours": env_int("ALERT_NEW_SCOPE_LEARNING_HOURS", 24),
+}
+# chain_broken: the scheduled audit-chain verifier found a bad link.
+ALERT_RULES["chain_broken"] = {"enabled": env_bool("ALERT_CHAIN_BROKEN_ENABLED", True)}
+ALERT_INTAKE_CHANNELS = env_list("ALERT_INTAKE_CHANNELS", "portal")
+# Alerts are e-mailed to PRIVACY_OFFICER_EMAILS and, when this is set, POSTed
+# as JSON signed with HMAC-SHA256 (X-PrivacyDesk-Timestamp and
+# X-PrivacyDesk-Signature, as the http connector signs its jobs).
+ALERT_WEBHOOK_URL = env_str("ALERT_WEBHOOK_URL")
+ALERT_WEBHOOK_SECRET = env_secret("ALERT_WEBHOOK_SECRET")
+ALERT_WEBHOOK_TIMEOUT_SECONDS = env_int("ALERT_WEBHOOK_TIMEOUT_SECONDS", 10)
+ALERT_DELIVERY_MAX_ATTEMPTS = env_int("ALERT_DELIVERY_MAX_ATTEMPTS", 6)
+if ALERT_WEBHOOK_URL and len(ALERT_WEBHOOK_SECRET) < 16:
+    raise ImproperlyConfigured(
+        "ALERT_WEBHOOK_SECRET (16 characters or more) must be set with "
+        "ALERT_WEBHOOK_URL"
+    )
 
 # --- SaaS connectors --------------------------------------------------------
 # A SaaS connector's rate budget (shared by every worker) spends its share of
@@ -460,7 +527,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.api.authentication.BearerTokenAuthentication"
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["accounts.api.permissions.HasScope"],
+    "DEFAULT_PERMISSION_CLASSES": ["audit.api.permissions.HasScopeAudited"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "privacydesk.api_defaults.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,

@@ -22,6 +22,7 @@ from accounts.actors import Actor, actor_for_user, staff_role
 from accounts.choices import Role
 from accounts.models import ApiClient
 from accounts.permissions import Perm
+from alerts.selectors import alerts_open_count
 from connectors.selectors import connector_names
 from dsr.clock import controller_zone, days_left, local_today
 from dsr.models import Request
@@ -56,8 +57,10 @@ def layout_context(request: HttpRequest, actor: Actor | None) -> dict[str, Any]:
             "security": can(Perm.ACCESS_REVIEW_VIEW),
             "staff": can(Perm.STAFF_SECURITY_MANAGE),
             "records": can(Perm.GOVERNANCE_VIEW),
+            "alerts": can(Perm.ALERTS_VIEW),
         },
         "retention_failing": _retention_failing() if can(Perm.RETENTION_VIEW) else 0,
+        "alerts_open": alerts_open_count() if can(Perm.ALERTS_VIEW) else 0,
         "controller_time_zone": settings.CONTROLLER_TIME_ZONE,
     }
 

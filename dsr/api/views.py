@@ -23,6 +23,7 @@ from dsr.choices import Channel
 from dsr.models import Request
 from dsr.selectors import request_get, request_list
 from dsr.services.clock import request_extend, request_pause, request_resume
+from dsr.services.intake import source_ip_hash
 from dsr.services.requests import (
     request_add_note,
     request_approve,
@@ -139,7 +140,11 @@ class RequestViewSet(viewsets.GenericViewSet[Request]):
     def create(self, request: HttpRequest) -> Response:
         data = parse(s.RequestCreateSerializer, request.data)
         created = request_create(
-            actor=client_actor(request), channel=Channel.API, prefetched=True, **data
+            actor=client_actor(request),
+            channel=Channel.API,
+            prefetched=True,
+            source_ip_hash=source_ip_hash(request.META.get("REMOTE_ADDR")),
+            **data,
         )
         return self._done(created, status.HTTP_201_CREATED)
 
@@ -172,6 +177,7 @@ class RequestViewSet(viewsets.GenericViewSet[Request]):
             channel=Channel.API,
             items=data["requests"],
             prefetched=True,
+            source_ip_hash=source_ip_hash(request.META.get("REMOTE_ADDR")),
         )
         return Response(
             s.RequestDetailSerializer(created, many=True).data,

@@ -21,14 +21,18 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.actors import actor_for_subject
+from audit.services import audit_record
 from dsr.choices import ChallengePurpose
 from dsr.models import Request, VerificationChallenge
 from privacydesk.errors import ValidationFailed
 from privacydesk.onetime_codes import (
+    CodeRefused,
     code_check,
     code_clean,
     code_hash,
     code_new,
+    code_refusal,
     code_spend,
     resend_wait_seconds,
 )
@@ -90,9 +94,38 @@ def challenge_check(
     code = code_clean(code)
     challenge = request.challenges.filter(purpose=purpose).order_by("-sent_at").first()
     if challenge is None:
-        raise ValidationFailed("this code has expired; ask for a new one", field="code")
-    code_check(challenge, code=code, expected_hash=_code_hash(request, purpose, code))
+        raise code_refusal(None)
+    try:
+        code_check(
+            challenge, code=code, expected_hash=_code_hash(request, purpose, code)
+        )
+    except CodeRefused as refusal:
+        if refusal.reason in ("wrong", "locked"):
+            _failure_record(request, purpose, challenge, refusal.reason)
+        raise
     return challenge
+
+
+def _failure_record(
+    request: Request,
+    purpose: ChallengePurpose,
+    challenge: VerificationChallenge,
+    reason: str,
+) -> None:
+    """A wrong code, or one more try at a locked one: audited in its own
+    transaction, so the refusal that follows does not roll it back (the
+    repeated-failures alert reads these)."""
+    audit_record(
+        actor=actor_for_subject(str(request.public_id)),
+        action="request.code_failed",
+        obj=request,
+        data={
+            "purpose": str(purpose),
+            "challenge_id": challenge.pk,
+            "attempts": challenge.attempts,
+            "reason": reason,
+        },
+    )
 
 
 def challenge_get_open(

@@ -40,13 +40,35 @@ from dsr.services.request_inputs import (
     received_at_clean,
     request_corrections_clean,
 )
+from privacydesk import crypto
 from privacydesk.errors import ValidationFailed
 from privacydesk.history import history_bulk_create
 from privacydesk.wiring import wired_tasks_send
+from subjects.choices import IdentifierKind
 from subjects.claims import Claim, identity_claims
 from subjects.services import subjects_get_or_create
 
 BATCH_MAX = 100  # requests in one batch
+# Keyed-hash purposes of what intake notes for the flooding alerts: the
+# sender's address (never stored itself) and the e-mail's domain.
+SOURCE_IP_PURPOSE = "intake-source-ip"
+EMAIL_DOMAIN_PURPOSE = "intake-email-domain"
+
+
+def source_ip_hash(address: str | None) -> str | None:
+    """The keyed hash a front door passes for the address a request came
+    from (REMOTE_ADDR); the address itself goes no further."""
+    return crypto.keyed_hash(address, purpose=SOURCE_IP_PURPOSE) if address else None
+
+
+def _email_domain_hash(claims: list[Claim]) -> str | None:
+    for kind, _namespace, value in claims:
+        if kind == IdentifierKind.EMAIL and "@" in value:
+            domain = value.rpartition("@")[2].strip().lower()
+            return crypto.keyed_hash(domain, purpose=EMAIL_DOMAIN_PURPOSE)
+    return None
+
+
 _REQUIRED = {"kind", "regime", "identity"}
 _FIELDS = {*_REQUIRED, "details", "corrections", "received_at", "verified"}
 
@@ -140,10 +162,18 @@ def requests_inputs_clean(
 
 
 def requests_record(
-    *, actor: Actor, inputs: list[RequestInput], prefetched: bool = False
+    *,
+    actor: Actor,
+    inputs: list[RequestInput],
+    prefetched: bool = False,
+    source_ip_hash: str | None = None,
 ) -> list[Request]:
     """Write checked requests, in order, in one transaction with one audit
     append; their tasks are sent to the worker after commit.
+
+    `source_ip_hash`: `source_ip_hash(REMOTE_ADDR)` of the HTTP request they
+    came in, noted on each `request.received` event with a keyed hash of the
+    e-mail domain (alerts watch both for floods; neither names anyone).
 
     `prefetched`: leave on each request the pauses and tasks just written, as
     prefetch_related would, so an answer built at once reads them without a
@@ -206,8 +236,16 @@ def requests_record(
         request_verified_send(
             request_ids=[r.pk for r in requests if r.verified_at is not None]
         )
-        for request in requests:
-            _audit_intake(actor, request, method)
+        for item, request in zip(inputs, requests, strict=True):
+            _audit_intake(
+                actor,
+                request,
+                method,
+                source={
+                    "ip_hash": source_ip_hash,
+                    "email_domain_hash": _email_domain_hash(item.claims),
+                },
+            )
         planned = dict(
             zip(
                 (r.pk for r in started),
@@ -222,9 +260,12 @@ def requests_record(
     return requests
 
 
-def _audit_intake(actor: Actor, request: Request, method: str) -> None:
+def _audit_intake(
+    actor: Actor, request: Request, method: str, *, source: dict[str, str | None]
+) -> None:
     """The events of a request taken in: received; verified and started when
-    it came verified (planning adds fanned_out)."""
+    it came verified (planning adds fanned_out). `source`: the keyed hashes
+    of where it came from, those known."""
     audit_record(
         actor=actor,
         action="request.received",
@@ -235,6 +276,7 @@ def _audit_intake(actor: Actor, request: Request, method: str) -> None:
             "channel": request.channel,
             "received_at": request.received_at,
             "due_on": request.due_on,
+            **{key: value for key, value in source.items() if value},
         },
     )
     if request.verified_at is None:

@@ -92,10 +92,11 @@ def request_create(
     received_at: datetime | None = None,
     verified: bool = False,
     prefetched: bool = False,
+    source_ip_hash: str | None = None,
 ) -> Request:
     """Record a request as it arrived; the clock starts at `received_at`.
-    Entered `verified`, it is verified (and started) at once. `prefetched`:
-    see `requests_record` (for an answer built at once)."""
+    Entered `verified`, it is verified (and started) at once. `prefetched`,
+    `source_ip_hash`: see `requests_record`."""
     item = request_input_clean(
         actor=actor,
         kind=kind,
@@ -107,7 +108,12 @@ def request_create(
         received_at=received_at,
         verified=verified,
     )
-    return requests_record(actor=actor, inputs=[item], prefetched=prefetched)[0]
+    return requests_record(
+        actor=actor,
+        inputs=[item],
+        prefetched=prefetched,
+        source_ip_hash=source_ip_hash,
+    )[0]
 
 
 def requests_create_many(
@@ -117,6 +123,7 @@ def requests_create_many(
     items: Any,
     field: str = "requests",
     prefetched: bool = False,
+    source_ip_hash: str | None = None,
 ) -> list[Request]:
     """Record a batch of requests (each what `request_create` takes, less
     the channel): all checked first, nothing written if one is wrong (every
@@ -124,7 +131,12 @@ def requests_create_many(
     inputs = requests_inputs_clean(
         actor=actor, channel=channel, items=items, field=field
     )
-    return requests_record(actor=actor, inputs=inputs, prefetched=prefetched)
+    return requests_record(
+        actor=actor,
+        inputs=inputs,
+        prefetched=prefetched,
+        source_ip_hash=source_ip_hash,
+    )
 
 
 def request_mark_verified(*, actor: Actor, request: Request, method: str) -> Request:

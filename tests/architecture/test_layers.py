@@ -63,6 +63,9 @@ LAYERS: dict[str, set[str]] = {
         "accounts",
         "privacydesk",
     },
+    # Anomaly alerts: rules over the audit chain and request activity; the
+    # front doors show them, nothing below imports them.
+    "alerts": {"dsr", "subjects", "connectors", "audit", "accounts", "privacydesk"},
     "evidence": {
         "masking",
         "training",

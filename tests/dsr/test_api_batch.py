@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from audit.accounts import api_client_scope_use_note
 from audit.models import AuditEvent
 from dsr.models import Request, RequestTask
 from subjects.models import DataSubject, SubjectIdentifier
@@ -39,8 +40,11 @@ def test_a_batch_of_50_is_recorded_in_order_in_one_transaction(
     stores: None,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    # given a CRM forwarding 50 verified access requests at once
-    _, http = make_api_client(*WRITE_VERIFY)
+    # given a CRM forwarding 50 verified access requests at once, one that
+    # has called with this scope before (its first use is audited once, in an
+    # append of its own: the new-scope alert)
+    client, http = make_api_client(*WRITE_VERIFY)
+    api_client_scope_use_note(client=client, scope="requests:write")
     items = [_item(n) for n in range(50)]
     events_before = AuditEvent.objects.count()
 
