@@ -10,6 +10,7 @@ it is split into the connector's `config.dsn` (no password) and its secret
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
@@ -35,6 +36,7 @@ from privacydesk.errors import IllegalTransition, ValidationFailed
 logger = logging.getLogger(__name__)
 
 MAX_ERROR = 300
+_TABLE_INDEX = re.compile(r"config\.tables\[(\d+)\]")
 RESCAN_WARNING = "discovery"  # the `source` of a re-scan's health warnings
 
 
@@ -187,7 +189,17 @@ def discovery_config(
     config = proposal_config(proposal, dsn=plain)
     if not config["tables"]:
         raise ValidationFailed("map at least one table", field="config.tables")
-    validation.validate(config)
+    try:
+        validation.validate(config)
+    except ConfigError as error:
+        # Say which table: the officer edits tables by name, not by index.
+        match = _TABLE_INDEX.match(error.field or "")
+        if match is None:
+            raise
+        table = config["tables"][int(match.group(1))]["table"]
+        raise ConfigError(
+            f"table {table}: {error.message}", field=error.field
+        ) from None
     return config
 
 
@@ -339,6 +351,7 @@ def connectors_rescan_all() -> int:
     ids = list(
         Connector.objects.filter(kind="sql", enabled=True).values_list("pk", flat=True)
     )
+
     def send() -> None:
         for connector_id in ids:
             discovery_rescan_task.delay(connector_id)
