@@ -71,6 +71,7 @@ TEXT_HINTS = {
     "description",
     "summary",
     "subject",
+    "title",
     "prompt",
     "completion",
     "reply",
@@ -132,7 +133,7 @@ def classify_column(
         return finding
     counts: Counter[str] = Counter()
     whole: Counter[str] = Counter()
-    any_pii = names = ids = long_texts = 0
+    any_pii = names = ids = long_texts = spaced = 0
     for value in samples:
         text = value.strip()
         found = detect(text)
@@ -147,6 +148,8 @@ def classify_column(
             ids += 1
         if len(text) >= 40 and text.count(" ") >= 5:
             long_texts += 1
+        if " " in text:
+            spaced += 1
     finding.hits = {k: v for k, v in counts.items() if v}
     total = len(samples)
 
@@ -191,6 +194,9 @@ def classify_column(
             finding.reason = (
                 f"free text; no PII in {total} samples" if total else "free text"
             )
+    elif textual and share(any_pii) >= TEXT_PII_SHARE and share(spaced) >= 0.5:
+        finding.category = FREE_TEXT_PII
+        finding.reason = f"text; {any_pii} of {total} samples hold PII"
     elif (
         textual
         and ("id" in words or _hinted(words, joined, ID_HINTS))

@@ -84,6 +84,7 @@ CATEGORY_HINTS = (
     (re.compile(r"ticket|case|issue|request|incident"), "support_ticket"),
     (CUSTOMERISH, "contact"),
     (re.compile(r"invoice|order|billing|payment|subscription"), "billing"),
+    (re.compile(r"agent|staff|employee|operator"), "staff"),
 )
 
 
