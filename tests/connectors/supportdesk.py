@@ -113,7 +113,10 @@ class Supportdesk:
             "INSERT INTO agents VALUES (?, ?, ?, ?)",
             [(i, name, email, "tier-1") for i, name, email in AGENTS],
         )
-        tickets, messages, conversations, turns = [], [], [], []
+        tickets: list[tuple[Any, ...]] = []
+        messages: list[tuple[Any, ...]] = []
+        conversations: list[tuple[Any, ...]] = []
+        turns: list[tuple[Any, ...]] = []
         for i, name, email, phone in PEOPLE:
             first = name.split()[0]
             for _ in range(3):
