@@ -165,7 +165,38 @@ def build_proposal(
             }
         )
     _deletes_cascade(tables)
-    return {"tables": tables}
+    return {"tables": _tree_order(tables)}
+
+
+def _tree_order(tables: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each mapped table followed by the tables that belong to it (the
+    largest family first), unmapped tables last."""
+    children: dict[str, list[dict[str, Any]]] = {}
+    for table in tables:
+        if table["parent"]:
+            children.setdefault(table["parent"]["table"], []).append(table)
+
+    def family(table: dict[str, Any], seen: frozenset[str] = frozenset()) -> int:
+        below = [c for c in children.get(table["table"], []) if c["table"] not in seen]
+        return sum(1 + family(c, seen | {table["table"]}) for c in below)
+
+    ordered: list[dict[str, Any]] = []
+
+    def visit(table: dict[str, Any]) -> None:
+        if table in ordered:
+            return
+        ordered.append(table)
+        for child in sorted(
+            children.get(table["table"], []), key=lambda c: (-family(c), c["table"])
+        ):
+            visit(child)
+
+    roots = [t for t in tables if not t["parent"]]
+    for root in sorted(roots, key=lambda t: (not t["include"], -family(t), t["table"])):
+        visit(root)
+    for table in tables:  # anything a cycle left out
+        visit(table)
+    return sorted(ordered, key=lambda t: not t["include"])
 
 
 def _parents(

@@ -78,7 +78,7 @@ def test_discover_scan_edit_and_save_a_connector(
     assert page.status_code == 200
     for table in ("customers", "tickets", "messages", "ai_conversations"):
         assert f'id="table-{table}"' in html
-    assert "Finds the subject (e-mail)" in html
+    assert "Identity: e-mail" in html
     assert helpdesk.subject_email not in html
     assert customer(1).name not in html
 
