@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from typing import Any
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.actors import Actor, actor_system
@@ -113,9 +115,19 @@ def _send_scan(discovery_id: int) -> None:
 
 def discovery_run(*, discovery_id: int) -> str:
     """Run a queued scan (the worker's half); safe to run twice."""
-    claimed = Discovery.objects.filter(
-        pk=discovery_id, status=DiscoveryStatus.QUEUED
-    ).update(status=DiscoveryStatus.RUNNING, started_at=timezone.now())
+    # A scan whose worker died (the message redelivered) is taken again once
+    # it is past twice its time limit; a live one is left to finish.
+    stale = timezone.now() - timedelta(
+        seconds=2 * settings.DISCOVERY_TIME_LIMIT_SECONDS + 60
+    )
+    claimed = (
+        Discovery.objects.filter(pk=discovery_id, kind=DiscoveryKind.SCAN)
+        .filter(
+            Q(status=DiscoveryStatus.QUEUED)
+            | Q(status=DiscoveryStatus.RUNNING, started_at__lt=stale)
+        )
+        .update(status=DiscoveryStatus.RUNNING, started_at=timezone.now())
+    )
     if not claimed:
         return "skipped"
     discovery = Discovery.objects.get(pk=discovery_id)

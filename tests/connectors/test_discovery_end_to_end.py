@@ -6,9 +6,11 @@ re-scan then flags a personal column added later."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from accounts.actors import Actor, actor_system
 from audit.models import AuditEvent
@@ -18,6 +20,7 @@ from connectors.discovery.proposal import data_categories
 from connectors.discovery.services import (
     connector_rescan,
     connectors_rescan_all,
+    discovery_run,
     discovery_save,
     discovery_start,
 )
@@ -211,3 +214,20 @@ def test_a_rescan_of_an_unreachable_store_is_recorded_as_failed(
     assert scan.status == DiscoveryStatus.FAILED
     assert scan.error
     assert AuditEvent.objects.filter(action="connector.discovery_failed").exists()
+
+
+def test_a_scan_runs_once_and_a_dead_workers_scan_is_taken_again(
+    discovery_store: Target, django_capture_on_commit_callbacks: Any
+) -> None:
+    # given: a scan claimed by a worker that died long ago
+    actor = actor_system("tests")
+    with django_capture_on_commit_callbacks(execute=False):
+        discovery = discovery_start(actor=actor, dsn=discovery_store.dsn_with_password)
+    Discovery.objects.filter(pk=discovery.pk).update(
+        status=DiscoveryStatus.RUNNING,
+        started_at=timezone.now() - timedelta(hours=1),
+    )
+
+    # when / then: the redelivered message takes it again, a duplicate skips
+    assert discovery_run(discovery_id=discovery.pk) == DiscoveryStatus.DONE
+    assert discovery_run(discovery_id=discovery.pk) == "skipped"
