@@ -12,10 +12,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts.actors import actor_system
 from audit.models import AuditEvent
 from connectors.demo.content import customer
 from connectors.discovery.proposal import proposal_config
-from connectors.discovery.services import dsn_split
+from connectors.discovery.services import discovery_start, dsn_split
 from connectors.models import Connector, Discovery
 from dashboard.forms.discovery import DiscoveryProposalForm
 from privacydesk.errors import ValidationFailed
@@ -253,3 +254,19 @@ def test_dsn_split_moves_the_password_out() -> None:
     assert dsn_split("sqlite:////srv/helpdesk.db") == ("sqlite:////srv/helpdesk.db", "")
     with pytest.raises(ValidationFailed, match="not as a parameter"):
         dsn_split("postgresql://app@db/support?password=x")
+
+
+def test_the_admin_shows_scans_read_only_without_the_dsn(
+    admin_client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    dsn = "postgresql://reader:pw-Admin-42@127.0.0.1:1/none"
+    with django_capture_on_commit_callbacks(execute=False):
+        discovery = discovery_start(actor=actor_system("tests"), dsn=dsn)
+
+    listing = admin_client.get("/admin/connectors/discovery/")
+    detail = admin_client.get(f"/admin/connectors/discovery/{discovery.pk}/change/")
+
+    assert listing.status_code == detail.status_code == 200
+    assert str(discovery.public_id) in listing.content.decode()
+    assert "pw-Admin-42" not in detail.content.decode()
+    assert "127.0.0.1" not in detail.content.decode()
