@@ -33,6 +33,7 @@ from connectors.discovery.reading import (
 )
 
 logger = logging.getLogger(__name__)
+# Rows are counted up to this (a count, not a scan of a huge table).
 ROW_ESTIMATE_CAP = 1_000_000
 
 Progress = Callable[[int, int], None]
@@ -107,7 +108,7 @@ def store_scan(
         raise ConnectorError(
             f"{doing}: {type(error).__name__}", permanent=True
         ) from None
-    return Scan(schemas, findings, rows, build_proposal(schemas, findings))
+    return Scan(schemas, findings, rows, build_proposal(schemas, findings, rows))
 
 
 def _converted(

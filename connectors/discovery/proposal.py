@@ -100,7 +100,9 @@ def _usable(name: str) -> bool:
 
 
 def build_proposal(
-    schemas: list[TableSchema], findings: dict[str, list[ColumnFinding]]
+    schemas: list[TableSchema],
+    findings: dict[str, list[ColumnFinding]],
+    row_counts: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """The proposed map of a store, as the JSON the proposal form edits."""
     identity_tables = {
@@ -147,6 +149,7 @@ def build_proposal(
         tables.append(
             {
                 "table": name,
+                "row_count": (row_counts or {}).get(name),
                 "key": key,
                 "category": _category(name),
                 "include": reachable and _usable(name),

@@ -14,7 +14,7 @@ from typing import Any
 
 from django import forms
 
-from connectors.discovery.classify import CATEGORIES
+from connectors.discovery.classify import CATEGORIES, IDENTIFIER, PERSONAL
 from connectors.discovery.proposal import (
     ROLE_KEY,
     ROLE_PARENT,
@@ -64,6 +64,7 @@ ROW_LABELS = {
     "delete": "Delete the subject's rows",
     "keep": "Keep the rows (legal basis)",
 }
+COUNTED = PERSONAL | {IDENTIFIER}  # what "personal columns" counts on the page
 EDITABLE_ROLES = [r for r in ROLES if r not in (ROLE_KEY, ROLE_PARENT)]
 
 
@@ -231,9 +232,7 @@ class DiscoveryProposalForm(ServiceErrorsMixin, forms.Form):
                     "rows_field": self[f"{prefix}_rows"],
                     "column_rows": columns,
                     "personal": sum(
-                        1
-                        for c in table["columns"]
-                        if c["category"] not in ("not_personal", "free_text")
+                        1 for c in table["columns"] if c["category"] in COUNTED
                     ),
                 }
             )

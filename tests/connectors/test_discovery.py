@@ -23,7 +23,7 @@ from connectors.discovery.reading import (
     sample,
 )
 from connectors.kinds.sql import validation
-from tests.connectors.discovery_stores import Target, build_target
+from tests.connectors.discovery_stores import DEMO_SIZE, Target, build_target
 from tests.connectors.supportdesk import PEOPLE, SUBJECT_EMAIL
 
 
@@ -52,6 +52,8 @@ def test_the_demo_helpdesk_map_finds_customers_and_follows_foreign_keys(
         built = build_target(request, tmp_path, "helpdesk", backend)
         tables = _tables(store_scan(built.dsn, password=built.password).proposal)
 
+        assert tables["customers"]["row_count"] == DEMO_SIZE.customers
+        assert tables["tickets"]["row_count"] == DEMO_SIZE.customers * 5
         customers = _columns(tables["customers"])
         assert customers["email"]["role"] == "identity_email"
         assert customers["email"]["strategy"] == "hash"
