@@ -59,9 +59,11 @@ def _unchanged(discovery: Discovery) -> dict[str, Any]:
     return data
 
 
-def test_the_picker_offers_discovery(officer_client: Client) -> None:
-    page = officer_client.get(reverse("dashboard:connector_new")).content.decode()
-    assert NEW in page
+def test_the_picker_and_the_sql_form_offer_discovery(officer_client: Client) -> None:
+    new = reverse("dashboard:connector_new")
+    assert NEW in officer_client.get(new).content.decode()
+    assert NEW in officer_client.get(f"{new}?kind=sql").content.decode()
+    assert NEW not in officer_client.get(f"{new}?kind=manual").content.decode()
 
 
 def test_discover_scan_edit_and_save_a_connector(
