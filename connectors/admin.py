@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.actors import actor_for_user
-from connectors.models import Connector
+from connectors.models import Connector, Discovery
 from connectors.services import connector_check_health
 from privacydesk.errors import DomainError
 
@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     # django-stubs' ModelAdmin is generic in its model; Django's class takes no
     # subscript at run time (django_stubs_ext, which adds one, is a dev tool).
     _ConnectorAdminBase = admin.ModelAdmin[Connector]
+    _DiscoveryAdminBase = admin.ModelAdmin[Discovery]
 else:
     _ConnectorAdminBase = admin.ModelAdmin
+    _DiscoveryAdminBase = admin.ModelAdmin
 
 
 @admin.register(Connector)
@@ -83,3 +85,41 @@ class ConnectorAdmin(_ConnectorAdminBase):
                     f"{checked.name}: {warning['message']}.{fix}",
                     messages.WARNING,
                 )
+
+
+@admin.register(Discovery)
+class DiscoveryAdmin(_DiscoveryAdminBase):
+    """Scans and re-scans, read only; the DSN (a secret) is never shown."""
+
+    list_display = ["public_id", "kind", "status", "connector", "created_at"]
+    list_filter = ["kind", "status"]
+    exclude = ["dsn"]
+    readonly_fields = [
+        "public_id",
+        "kind",
+        "status",
+        "connector",
+        "started_by",
+        "tables_total",
+        "tables_done",
+        "proposal",
+        "flagged",
+        "error",
+        "started_at",
+        "finished_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: Discovery | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Discovery | None = None
+    ) -> bool:
+        return False

@@ -28,3 +28,17 @@ class Health(models.TextChoices):
     UNKNOWN = "unknown", "Not checked"
     OK = "ok", "Healthy"
     ERROR = "error", "Failing"
+
+
+class DiscoveryKind(models.TextChoices):
+    """Why a store was scanned."""
+
+    SCAN = "scan", "Discovery (proposed map)"
+    RESCAN = "rescan", "Scheduled re-scan"
+
+
+class DiscoveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Scanning"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"

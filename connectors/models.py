@@ -9,9 +9,9 @@ from django.db import models, transaction
 from accounts.actors import actor_system
 from audit.services import audit_record
 from connectors.base import ConnectorKind
-from connectors.choices import Health
+from connectors.choices import DiscoveryKind, DiscoveryStatus, Health
 from connectors.registry import kind_class, kind_label
-from privacydesk.fields import EncryptedJSONField
+from privacydesk.fields import EncryptedJSONField, EncryptedTextField
 from privacydesk.history import history as history_records
 
 
@@ -64,6 +64,51 @@ class Connector(models.Model):
             secrets=self.secrets or {},
             keep_secrets=partial(connector_secrets_keep, connector_pk=self.pk),
         )
+
+
+class Discovery(models.Model):
+    """One scan of an SQL store: a discovery that proposes a map, or the
+    daily re-scan of a connector that flags personal columns its map lacks.
+
+    Holds classifications and counts only, never a sampled value. The DSN a
+    discovery was given is a secret (it may hold the password): encrypted,
+    never shown again, and blanked once the proposal is saved."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(
+        max_length=10, choices=DiscoveryKind.choices, default=DiscoveryKind.SCAN
+    )
+    status = models.CharField(
+        max_length=10, choices=DiscoveryStatus.choices, default=DiscoveryStatus.QUEUED
+    )
+    # The connector re-scanned, or the one a saved proposal became.
+    connector = models.ForeignKey(
+        Connector,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="discoveries",
+    )
+    dsn = EncryptedTextField(blank=True)
+    started_by = models.CharField(max_length=150)  # an actor's ref, never a subject
+    tables_total = models.PositiveIntegerField(default=0)
+    tables_done = models.PositiveIntegerField(default=0)
+    # {"tables": [...]}: see connectors.discovery.proposal.
+    proposal = models.JSONField(default=dict, blank=True)
+    # Re-scans: [{"table", "column", "category", "reason"}] not in the map.
+    flagged = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "discoveries"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.public_id}"
 
 
 def connector_secrets_keep(changed: Mapping[str, str], /, *, connector_pk: int) -> None:

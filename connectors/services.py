@@ -367,12 +367,23 @@ def connector_test_connection(*, actor: Actor, connector: Connector) -> Probe:
     health = Health.OK if probe.ok else Health.ERROR
     checked_at = timezone.now()
     with transaction.atomic():
+        # The last re-scan's flags stand until the next re-scan (they come
+        # from sampling the store, which a health check does not do).
+        flags = [
+            w
+            for w in Connector.objects.select_for_update()
+            .get(pk=connector.pk)
+            .health_warnings
+            or []
+            if isinstance(w, dict) and w.get("source") == "discovery"
+        ]
+        warnings = probe.warnings + flags
         # An update, not save(): a check is not a change of the connector and
         # must not add a history row each time.
         Connector.objects.filter(pk=connector.pk).update(
             health=health,
             health_detail=probe.detail,
-            health_warnings=probe.warnings,
+            health_warnings=warnings,
             health_checked_at=checked_at,
         )
         audit_record(
@@ -387,6 +398,6 @@ def connector_test_connection(*, actor: Actor, connector: Connector) -> Probe:
         )
     connector.health = health
     connector.health_detail = probe.detail
-    connector.health_warnings = probe.warnings
+    connector.health_warnings = warnings
     connector.health_checked_at = checked_at
     return probe

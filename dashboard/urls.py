@@ -51,6 +51,17 @@ urlpatterns = [
     ),
     path("connectors/", views.connector_list_view, name="connector_list"),
     path("connectors/new/", views.connector_new, name="connector_new"),
+    path("connectors/discover/", views.discovery_new, name="discovery_new"),
+    path(
+        "connectors/discover/<uuid:public_id>/",
+        views.discovery_detail,
+        name="discovery_detail",
+    ),
+    path(
+        "connectors/<uuid:public_id>/rescan/",
+        views.connector_rescan_view,
+        name="connector_rescan",
+    ),
     path(
         "connectors/<uuid:public_id>/",
         views.connector_detail,

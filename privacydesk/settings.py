@@ -254,6 +254,13 @@ PII_PHONE_REGIONS = [
 ]
 if unknown := sorted(set(PII_PHONE_REGIONS) - phonenumbers.SUPPORTED_REGIONS):
     raise ImproperlyConfigured(f"PII_PHONE_REGIONS: unknown region(s) {unknown}")
+# SQL data discovery: at most this many non-null values sampled per column
+# (classified, never stored), and the whole scan's time limit in seconds.
+DISCOVERY_SAMPLE_ROWS = env_int("DISCOVERY_SAMPLE_ROWS", 200)
+DISCOVERY_TIME_LIMIT_SECONDS = env_int("DISCOVERY_TIME_LIMIT_SECONDS", 120)
+# The daily re-scan of every enabled sql connector (hour, UTC); flags new
+# personal-looking columns its map lacks.
+DISCOVERY_RESCAN_HOUR = env_int("DISCOVERY_RESCAN_HOUR", 4)
 
 # --- Celery ---------------------------------------------------------------
 CELERY_BROKER_URL = env_str(
@@ -362,6 +369,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-access-packages": {
         "task": "dsr.tasks.purge_expired_access_packages_task",
         "schedule": crontab(minute=30, hour=3),
+    },
+    "rescan-sql-connectors": {
+        "task": "connectors.tasks.discovery_rescan_all_task",
+        "schedule": crontab(minute=20, hour=DISCOVERY_RESCAN_HOUR),
     },
     # Each retention policy has its own staff-editable schedule (a
     # django-celery-beat PeriodicTask kept in step by retention.services);

@@ -32,6 +32,7 @@ from dsr.choices import PauseReason
 from dsr.models import ClockPause, Request, RequestTask
 from dsr.services.execution.running import task_run
 from dsr.services.requests import request_create
+from tests.connectors.discovery_stores import discovery_pg  # noqa: F401
 
 
 def _staff(username: str, role: Role) -> User:

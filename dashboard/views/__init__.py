@@ -11,6 +11,11 @@ from dashboard.views.connectors import (
     connector_list_view,
     connector_new,
 )
+from dashboard.views.discovery import (
+    connector_rescan_view,
+    discovery_detail,
+    discovery_new,
+)
 from dashboard.views.evidence import (
     request_evidence_internal_pdf,
     request_evidence_pdf,
@@ -39,6 +44,9 @@ from dashboard.views.tasks import task_action
 from dashboard.views.training import training_datasets
 
 __all__ = [
+    "connector_rescan_view",
+    "discovery_detail",
+    "discovery_new",
     "StaffLoginView",
     "StaffLogoutView",
     "api_client_revoke_view",

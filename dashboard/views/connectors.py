@@ -19,6 +19,7 @@ from accounts.actors import Actor
 from accounts.permissions import Perm
 from connectors.base import ConnectorKind
 from connectors.choices import Health
+from connectors.discovery.selectors import connector_last_rescan
 from connectors.errors import (
     REASON_AUTH,
     REASON_NETWORK,
@@ -199,6 +200,9 @@ def connector_detail(
             else None,
             "can_manage": actor.can(Perm.CONNECTORS_MANAGE),
             "health_ok": connector.health == Health.OK,
+            "last_rescan": connector_last_rescan(actor=actor, connector=connector)
+            if connector.kind == "sql"
+            else None,
         },
     )
 

@@ -26,6 +26,7 @@ import pytest
 from connectors.base import Identity
 from connectors.demo.config import SQL_CONNECTOR_TABLES
 from connectors.kinds.sql import SqlConnector
+from tests.connectors.discovery_stores import discovery_store  # noqa: F401
 from tests.pgvector_server import pgvector_database, pgvector_server  # noqa: F401
 
 TABLES = ("messages", "tickets", "invoices", "ai_conversations", "customers")
