@@ -93,3 +93,26 @@ PACKAGE_KINDS = (RequestKind.ACCESS, RequestKind.PORTABILITY)
 class PackageKind(models.TextChoices):
     ACCESS = "access", "Access (GDPR Art. 15)"
     PORTABILITY = "portability", "Portability (GDPR Art. 20)"
+
+
+# GDPR Art. 19 / CCPA-REG §7022(b): the requests whose recipients are told.
+RECIPIENT_NOTICE_KINDS = (
+    RequestKind.RECTIFICATION,
+    RequestKind.ERASURE,
+    RequestKind.RESTRICTION,
+)
+
+
+class NotifyMethod(models.TextChoices):
+    """How one recipient is told (connectors.disclosure.NOTIFY_METHODS)."""
+
+    CONNECTOR = "connector", "Through its connector (the store's own task)"
+    EMAIL = "email", "By e-mail"
+    MANUAL = "manual", "A step an officer records"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "To do"
+    SENT = "sent", "Sent"
+    DONE = "done", "Done"
+    IMPOSSIBLE = "impossible", "Impossible or disproportionate (justified)"

@@ -13,6 +13,8 @@ from dsr.choices import (
     ChallengePurpose,
     Channel,
     HoldScope,
+    NotificationStatus,
+    NotifyMethod,
     PackageKind,
     PauseReason,
     Regime,
@@ -338,3 +340,52 @@ class AccessPackage(models.Model):
     @property
     def letter_filename(self) -> str:
         return f"{self.request.reference}-letter.pdf"
+
+
+class RecipientNotification(models.Model):
+    """One recipient told of a rectification, erasure or restriction (Art. 19)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(
+        Request, on_delete=models.CASCADE, related_name="recipient_notifications"
+    )
+    # The store whose disclosure names the recipient.
+    connector = models.ForeignKey(
+        "connectors.Connector",
+        on_delete=models.PROTECT,
+        related_name="recipient_notifications",
+    )
+    # A company (or a category of them) from the store's disclosure: not the
+    # subject's data.
+    recipient_name = models.CharField(max_length=300)
+    recipient_role = models.CharField(max_length=100, blank=True)
+    named = models.BooleanField(default=True)  # False: only a category is known
+    method = models.CharField(max_length=10, choices=NotifyMethod.choices)
+    contact = models.CharField(max_length=254, blank=True)  # e-mail method only
+    status = models.CharField(
+        max_length=10,
+        choices=NotificationStatus.choices,
+        default=NotificationStatus.PENDING,
+    )
+    status_at = models.DateTimeField(null=True, blank=True)
+    status_by = models.CharField(max_length=100, blank=True)  # actor ref
+    # Why telling it is impossible or disproportionate (required then), or
+    # what the officer did.
+    justification = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)  # e-mails tried
+    last_error = models.CharField(max_length=300, blank=True)  # never an address
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "connector", "recipient_name"],
+                name="one_notification_per_recipient",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"notification of {self.recipient_name} for {self.request_id}"

@@ -32,6 +32,7 @@ from dashboard.forms.requests import (
     VerifyForm,
 )
 from dashboard.views.common import actor_labels, deadline_state, page, staff_view
+from dashboard.views.recipients import recipients_context
 from dashboard.views.tasks import tasks_context
 from dsr.choices import OPEN_STATUSES
 from dsr.clock import local_today
@@ -292,6 +293,7 @@ def _detail(
             "supervisory_authority": settings.SUPERVISORY_AUTHORITY,
             "letter_available": access_package_letter_available(request=dsr),
             **tasks_context(actor, dsr),
+            **recipients_context(actor, dsr),
         },
     )
 

@@ -31,6 +31,7 @@ from dsr.services.intake import (
     requests_inputs_clean,
     requests_record,
 )
+from dsr.services.recipients import recipient_notifications_plan
 from dsr.services.request_inputs import choice_clean, reason_clean
 from privacydesk.errors import ValidationFailed
 from privacydesk.wiring import wired_tasks_send
@@ -280,6 +281,9 @@ def request_close_locked(
     request.save(update_fields=["status", "status_reason", "closed_at", "updated_at"])
     on_time = local_date(request.closed_at) <= request.due_on
     request_audit(actor, request, "closed", outcome=outcome, on_time=on_time)
+    # Art. 19: the recipients of every store the change reached are told
+    # (recorded here, before the subject's notice names them).
+    recipient_notifications_plan(actor=actor, request=request)
     _enqueue_after_close(request, notice)
     return request
 
