@@ -389,3 +389,41 @@ class RecipientNotification(models.Model):
 
     def __str__(self) -> str:
         return f"notification of {self.recipient_name} for {self.request_id}"
+
+
+class AgentAuthority(models.Model):
+    """A request filed by an authorised agent (CCPA-REG §7063, REQUIREMENTS
+    B16): who the agent is, the written authority, and the consumer's own
+    confirmation. The request is not verified until both are recorded."""
+
+    request = models.OneToOneField(
+        Request, on_delete=models.CASCADE, related_name="agent_authority"
+    )
+    # The agent's name and address are personal data: encrypted.
+    agent_name = EncryptedTextField()
+    agent_contact = EncryptedTextField()
+    power_of_attorney = models.BooleanField(default=False)
+    # The signed permission: stored while it is checked, then deleted (as
+    # an identity document, B14); its digest and size stay as the proof.
+    permission_file = models.CharField(max_length=300, blank=True)
+    permission_sha256 = models.CharField(max_length=64, blank=True)
+    permission_size = models.PositiveIntegerField(default=0)
+    permission_deleted_at = models.DateTimeField(null=True, blank=True)
+    authority_recorded_at = models.DateTimeField(null=True, blank=True)
+    authority_recorded_by = models.CharField(max_length=100, blank=True)
+    consumer_confirmed_at = models.DateTimeField(null=True, blank=True)
+    consumer_confirmed_method = models.CharField(
+        max_length=20, choices=VerificationMethod.choices, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"agent authority of {self.request_id}"
+
+    @property
+    def authority_recorded(self) -> bool:
+        return self.authority_recorded_at is not None

@@ -24,6 +24,7 @@ from dsr.choices import (
 from dsr.clock import apply_deadlines, local_date
 from dsr.lifecycle import RequestAction, request_transition_check
 from dsr.models import Request, RequestNote
+from dsr.services.agents import agent_permission_discard, agent_refusal
 from dsr.services.execution.planning import request_plan_tasks
 from dsr.services.intake import (
     request_input_clean,
@@ -33,7 +34,7 @@ from dsr.services.intake import (
 )
 from dsr.services.recipients import recipient_notifications_plan
 from dsr.services.request_inputs import choice_clean, reason_clean
-from privacydesk.errors import ValidationFailed
+from privacydesk.errors import IllegalTransition, ValidationFailed
 from privacydesk.wiring import wired_tasks_send
 from subjects.claims import identity_claims
 from subjects.services import subject_link_identifiers
@@ -87,6 +88,7 @@ def request_create(
     corrections: Any = None,
     received_at: datetime | None = None,
     verified: bool = False,
+    agent: Any = None,
     prefetched: bool = False,
 ) -> Request:
     """Record a request as it arrived; the clock starts at `received_at`.
@@ -102,6 +104,7 @@ def request_create(
         corrections=corrections,
         received_at=received_at,
         verified=verified,
+        agent=agent,
     )
     return requests_record(actor=actor, inputs=[item], prefetched=prefetched)[0]
 
@@ -130,6 +133,10 @@ def request_mark_verified(*, actor: Actor, request: Request, method: str) -> Req
     with transaction.atomic(), audit_batch():
         request = request_lock(request)
         request_transition_check(action=RequestAction.VERIFY, request=request)
+        waiting_for = agent_refusal(request=request)
+        if waiting_for is not None:  # CCPA-REG §7063 (B16)
+            raise IllegalTransition(f"cannot verify: {waiting_for}")
+        agent_permission_discard(request=request)
         now = timezone.now()
         request.pauses.filter(
             reason=PauseReason.IDENTITY, ended_at__isnull=True
@@ -205,6 +212,7 @@ def request_reject(*, actor: Actor, request: Request, reason: str) -> Request:
     request_transition_check(action=RequestAction.REJECT, request=request)
     old = request.status
     request.status = RequestStatus.REJECTED
+    agent_permission_discard(request=request)
     request.status_reason = text
     request.closed_at = timezone.now()
     request.save()
@@ -221,6 +229,7 @@ def request_cancel(*, actor: Actor, request: Request, reason: str = "") -> Reque
     request_transition_check(action=RequestAction.CANCEL, request=request, actor=actor)
     old = request.status
     request.status = RequestStatus.CANCELLED
+    agent_permission_discard(request=request)
     request.status_reason = text
     request.closed_at = timezone.now()
     request.pauses.filter(ended_at__isnull=True).update(ended_at=request.closed_at)

@@ -20,7 +20,7 @@ from accounts.actors import actor_system
 from audit.models import AuditEvent
 from consent.selectors import consent_history, purpose_list
 from dsr.choices import RequestKind
-from dsr.models import AccessPackage, RecipientNotification, Request
+from dsr.models import AccessPackage, AgentAuthority, RecipientNotification, Request
 from evidence.packs.common import (
     actor_labels,
     audit_event_facts,
@@ -112,6 +112,7 @@ def request_facts(
         "access_package": _access_package(request),
         "rectification": rectification_part(request, tasks),
         "recipient_notifications": _recipient_notifications(notifications),
+        "agent": _agent(request),
         "consent": consent,
         "masking": _masking(request),
         # erasure and objection only: the exclusion and the datasets to rebuild
@@ -130,6 +131,12 @@ def request_facts(
     }
     if internal:
         facts["internal"] = _identifiers(request)
+        authority = AgentAuthority.objects.filter(request=request).first()
+        if authority is not None:
+            facts["internal"]["agent"] = {
+                "name": authority.agent_name,
+                "contact": authority.agent_contact,
+            }
     return facts
 
 
@@ -157,6 +164,29 @@ def _access_package(request: Request) -> dict[str, Any] | None:
         "expires_at": iso(package.expires_at),
         "purged_at": iso(package.purged_at),
         "download_count": package.download_count,
+    }
+
+
+def _agent(request: Request) -> dict[str, Any] | None:
+    """An authorised agent's authority and the consumer's own confirmation
+    (CCPA-REG §7063, B16); None when the consumer filed. The agent's name
+    and address are personal data: in the internal copy only."""
+    authority = AgentAuthority.objects.filter(request=request).first()
+    if authority is None:
+        return None
+    return {
+        "authority": "power_of_attorney"
+        if authority.power_of_attorney
+        else "signed_permission"
+        if authority.permission_sha256
+        else "none",
+        "permission_sha256": authority.permission_sha256,
+        "permission_size": authority.permission_size,
+        "permission_deleted_at": iso(authority.permission_deleted_at),
+        "authority_recorded_at": iso(authority.authority_recorded_at),
+        "authority_recorded_by": authority.authority_recorded_by,
+        "consumer_confirmed_at": iso(authority.consumer_confirmed_at),
+        "consumer_confirmed_method": authority.consumer_confirmed_method,
     }
 
 
