@@ -52,7 +52,7 @@ def agent_input_clean(
     agent: Any, *, identity: Any, verified: bool, field: str = "agent"
 ) -> AgentInput | None:
     """Check the agent part of a request (None: filed by the consumer)."""
-    if agent in (None, {}):
+    if agent is None:
         return None
     if not isinstance(agent, Mapping):
         raise ValidationFailed("must be an object", field=field)
