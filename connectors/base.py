@@ -165,6 +165,11 @@ class ConnectorKind(ABC):
     # Whether people do every action (a human task on the dashboard): staff
     # may then mark its tasks done and attach the proof.
     done_by_people: ClassVar[bool] = False
+    # Whether the store is a processor's own system, reached through its API
+    # (a support SaaS, an OpenDSR processor): its erasure or correction task
+    # is then the Art. 19 notification of that processor
+    # (connectors.disclosure.recipient_notify_method).
+    reaches_processor: ClassVar[bool] = False
     # Whether `conversation_ids` works (another store may link to this one).
     lists_conversations: ClassVar[bool] = False
 

@@ -24,6 +24,26 @@ CJEU C-154/21). Automated decision-making under Art. 22(1)/(4) is described
 by its logic, significance and envisaged consequences (B19); a list describes
 several activities.
 
+A recipient also says how it is told of a rectification, erasure or
+restriction (GDPR Art. 19, CCPA-REG §7022(b); REQUIREMENTS B29), all
+optional:
+
+    {"name": "Acme Payments", "role": "processor",
+     "notify": "email", "contact": "privacy@acme.example"}
+
+- `notify`: "connector" (the store's own erasure or correction task is the
+  notification: a processor reached through its connector, such as a
+  support SaaS), "email" (a message to `contact`, an e-mail address) or
+  "manual" (an officer records the step on the request's page).
+- `impossible_reason`: telling this recipient is impossible or would take
+  disproportionate effort, and why (the written justification Art. 19
+  asks for); its notification is recorded "impossible" with this text.
+
+Left out, `notify` defaults to "connector" for a processor (`role` naming
+one) of a store whose kind reaches the processor itself
+(`ConnectorKind.reaches_processor`: the support SaaS and OpenDSR kinds), and
+to "manual" for every other recipient (`recipient_notify_method`).
+
 One rule, read twice: `store_disclosure_read` when an access letter is
 written, and `store_disclosure_problems` when a connector is written, so a
 store the letter could not explain is refused up front, with the path of
@@ -37,6 +57,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from connectors.registry import kind_available
 from privacydesk.errors import ValidationFailed
 
 T = TypeVar("T")
@@ -47,6 +71,11 @@ CATEGORY_ONLY_REASONS = {
         "naming them would be manifestly unfounded or excessive"
     ),
 }
+# How a recipient is told of a rectification, erasure or restriction (Art. 19).
+NOTIFY_CONNECTOR = "connector"
+NOTIFY_EMAIL = "email"
+NOTIFY_MANUAL = "manual"
+NOTIFY_METHODS = (NOTIFY_CONNECTOR, NOTIFY_EMAIL, NOTIFY_MANUAL)
 MANDATORY_ITEMS = (
     "purposes",
     "recipients",
@@ -81,10 +110,24 @@ class Recipient:
     country: str = ""
     reason: str = ""  # why only a category is given
     explanation: str = ""
+    # Art. 19: how it is told (NOTIFY_METHODS; "" = the default), where,
+    # or why telling it is impossible or disproportionate.
+    notify: str = ""
+    contact: str = ""
+    impossible_reason: str = ""
 
     @property
     def reason_text(self) -> str:
         return CATEGORY_ONLY_REASONS.get(self.reason, "")
+
+    @property
+    def label(self) -> str:
+        """Who it is, in words: its name, or its category."""
+        return self.name or f"Recipients of the category {self.category!r}"
+
+    @property
+    def is_processor(self) -> bool:
+        return "processor" in self.role.lower()
 
 
 @dataclass(frozen=True)
@@ -198,7 +241,12 @@ class _Reader:
             country=_text(entry.get("country")),
             reason=_text(entry.get("reason")),
             explanation=_text(entry.get("explanation")),
+            notify=_text(entry.get("notify")),
+            contact=_text(entry.get("contact")),
+            impossible_reason=_text(entry.get("impossible_reason")),
         )
+        if not self.notification_ok(path, entry, recipient):
+            return None
         if recipient.name:
             return recipient
         if not recipient.category:
@@ -213,6 +261,36 @@ class _Reader:
             )
             return None
         return recipient
+
+    def notification_ok(
+        self, path: str, entry: Mapping[str, Any], recipient: Recipient
+    ) -> bool:
+        """Whether the Art. 19 fields say one clear thing (else a problem)."""
+        problems = len(self.problems)
+        if "notify" in entry and recipient.notify not in NOTIFY_METHODS:
+            self.problem(
+                f"{path}.notify",
+                "must be " + ", ".join(repr(m) for m in NOTIFY_METHODS),
+            )
+        if recipient.notify == NOTIFY_EMAIL:
+            try:
+                validate_email(recipient.contact)
+            except ValidationError:
+                self.problem(
+                    f"{path}.contact",
+                    "must be the e-mail address the notification goes to",
+                )
+        elif "contact" in entry and recipient.notify != NOTIFY_EMAIL:
+            self.problem(
+                f"{path}.contact", 'is used only with "notify": "email"; set both'
+            )
+        if "impossible_reason" in entry and not recipient.impossible_reason:
+            self.problem(
+                f"{path}.impossible_reason",
+                "is empty: write why telling this recipient is impossible or "
+                "disproportionate, or leave the key out",
+            )
+        return len(self.problems) == problems
 
     def decision(self, path: str, entry: Any) -> Decision | None:
         if not isinstance(entry, Mapping):
@@ -357,3 +435,22 @@ def _read(
         transfers=reader.list_item("transfers", data.get("transfers"), reader.transfer),
     )
     return store, reader.problems
+
+
+def recipient_notify_method(recipient: Recipient, *, kind: str) -> str:
+    """How `recipient` of a store of `kind` is told of a rectification,
+    erasure or restriction: as written, else "connector" for a processor
+    the store's kind reaches itself, else "manual"."""
+    if recipient.notify:
+        return recipient.notify
+    cls = kind_available(kind)
+    if recipient.is_processor and cls is not None and cls.reaches_processor:
+        return NOTIFY_CONNECTOR
+    return NOTIFY_MANUAL
+
+
+def store_recipients(*, disclosure: Any) -> tuple[Recipient, ...]:
+    """The recipients a store's disclosure lists (none if it marks them not
+    applicable); an entry the rule refuses is left out."""
+    store, _ = _read("", disclosure, ())
+    return store.recipients.values

@@ -122,6 +122,17 @@ urlpatterns = [
     ),
 ]
 
+# Recipients told of a change (GDPR Art. 19): an officer's manual step.
+from dashboard.views import recipients as recipient_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "requests/<uuid:public_id>/recipients/<uuid:notification_id>/<slug:status>/",
+        recipient_views.recipient_mark,
+        name="recipient_mark",
+    ),
+]
+
 # Consent (dashboard/views/consent.py): purposes, wording, rates, histories,
 # withdrawals sent to stores.
 from dashboard.views import consent as consent_views  # noqa: E402

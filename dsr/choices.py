@@ -103,3 +103,26 @@ class DenialBasis(models.TextChoices):
     NOT_CONSUMER = "not_consumer", "Not made by a consumer (or their agent)"
     EXEMPT = "exempt", "Information exempt from disclosure or deletion"
     OTHER = "other", "Other grounds"
+
+
+# GDPR Art. 19 / CCPA-REG §7022(b): the requests whose recipients are told.
+RECIPIENT_NOTICE_KINDS = (
+    RequestKind.RECTIFICATION,
+    RequestKind.ERASURE,
+    RequestKind.RESTRICTION,
+)
+
+
+class NotifyMethod(models.TextChoices):
+    """How one recipient is told (connectors.disclosure.NOTIFY_METHODS)."""
+
+    CONNECTOR = "connector", "Through its connector (the store's own task)"
+    EMAIL = "email", "By e-mail"
+    MANUAL = "manual", "A step an officer records"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "To do"
+    SENT = "sent", "Sent"
+    DONE = "done", "Done"
+    IMPOSSIBLE = "impossible", "Impossible or disproportionate (justified)"

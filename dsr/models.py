@@ -15,6 +15,8 @@ from dsr.choices import (
     Channel,
     DenialBasis,
     HoldScope,
+    NotificationStatus,
+    NotifyMethod,
     PackageKind,
     PauseReason,
     Regime,
@@ -352,3 +354,90 @@ class AccessPackage(models.Model):
     @property
     def letter_filename(self) -> str:
         return f"{self.request.reference}-letter.pdf"
+
+
+class RecipientNotification(models.Model):
+    """One recipient told of a rectification, erasure or restriction (Art. 19)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(
+        Request, on_delete=models.CASCADE, related_name="recipient_notifications"
+    )
+    # The store whose disclosure names the recipient.
+    connector = models.ForeignKey(
+        "connectors.Connector",
+        on_delete=models.PROTECT,
+        related_name="recipient_notifications",
+    )
+    # A company (or a category of them) from the store's disclosure: not the
+    # subject's data.
+    recipient_name = models.CharField(max_length=300)
+    recipient_role = models.CharField(max_length=100, blank=True)
+    named = models.BooleanField(default=True)  # False: only a category is known
+    method = models.CharField(max_length=10, choices=NotifyMethod.choices)
+    contact = models.CharField(max_length=254, blank=True)  # e-mail method only
+    status = models.CharField(
+        max_length=10,
+        choices=NotificationStatus.choices,
+        default=NotificationStatus.PENDING,
+    )
+    status_at = models.DateTimeField(null=True, blank=True)
+    status_by = models.CharField(max_length=100, blank=True)  # actor ref
+    # Why telling it is impossible or disproportionate (required then), or
+    # what the officer did.
+    justification = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)  # e-mails tried
+    last_error = models.CharField(max_length=300, blank=True)  # never an address
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "connector", "recipient_name"],
+                name="one_notification_per_recipient",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"notification of {self.recipient_name} for {self.request_id}"
+
+
+class AgentAuthority(models.Model):
+    """A request filed by an authorised agent (CCPA-REG §7063, REQUIREMENTS
+    B16): who the agent is, the written authority, and the consumer's own
+    confirmation. The request is not verified until both are recorded."""
+
+    request = models.OneToOneField(
+        Request, on_delete=models.CASCADE, related_name="agent_authority"
+    )
+    # The agent's name and address are personal data: encrypted.
+    agent_name = EncryptedTextField()
+    agent_contact = EncryptedTextField()
+    power_of_attorney = models.BooleanField(default=False)
+    # The signed permission: stored while it is checked, then deleted (as
+    # an identity document, B14); its digest and size stay as the proof.
+    permission_file = models.CharField(max_length=300, blank=True)
+    permission_sha256 = models.CharField(max_length=64, blank=True)
+    permission_size = models.PositiveIntegerField(default=0)
+    permission_deleted_at = models.DateTimeField(null=True, blank=True)
+    authority_recorded_at = models.DateTimeField(null=True, blank=True)
+    authority_recorded_by = models.CharField(max_length=100, blank=True)
+    consumer_confirmed_at = models.DateTimeField(null=True, blank=True)
+    consumer_confirmed_method = models.CharField(
+        max_length=20, choices=VerificationMethod.choices, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"agent authority of {self.request_id}"
+
+    @property
+    def authority_recorded(self) -> bool:
+        return self.authority_recorded_at is not None

@@ -17,6 +17,7 @@ from django.urls import reverse
 from dsr.clock import end_of_day
 from dsr.links import status_token
 from dsr.models import Request
+from dsr.selectors import recipients_told
 from subjects.claims import subject_email
 
 logger = logging.getLogger(__name__)
@@ -60,10 +61,14 @@ def notify_subject(
             "request %s has no e-mail address; notice %s not sent", request.pk, notice
         )
         return False
+    context = request_context(request)
+    if notice == "closed":
+        # GDPR 19: the subject is told who received the data that changed.
+        context["recipients"] = recipients_told(request=request)
     send_templated(
         name=f"subject_{notice}",
         to=[email],
-        context={**request_context(request), **(extra or {})},
+        context={**context, **(extra or {})},
     )
     logger.info("sent notice %s for request %s", notice, request.pk)
     return True

@@ -20,13 +20,20 @@ from connectors.models import Connector
 from dsr.choices import (
     OPEN_STATUSES,
     TERMINAL_TASK_STATUSES,
+    NotificationStatus,
     RequestStatus,
     TaskStatus,
 )
 from dsr.clock import local_today
 from dsr.fanout import ACTIONS_FOR_KIND, stores_unplanned
 from dsr.links import status_token_read
-from dsr.models import ClockPause, LegalHold, Request, RequestTask
+from dsr.models import (
+    ClockPause,
+    LegalHold,
+    RecipientNotification,
+    Request,
+    RequestTask,
+)
 from privacydesk.errors import ValidationFailed
 from subjects.models import DataSubject
 
@@ -356,3 +363,59 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- recipients told (Art. 19) -----------------------------------------------------
+
+
+def recipient_notification_list(
+    *, actor: Actor, request: Request
+) -> QuerySet[RecipientNotification]:
+    """The recipients told of this request's change, store by store."""
+    actor.require(Perm.REQUEST_VIEW)
+    return (
+        RecipientNotification.objects.filter(request=request)
+        .select_related("connector")
+        .order_by("connector__name", "recipient_name", "pk")
+    )
+
+
+def recipient_notification_get(
+    *, actor: Actor, request: Request, public_id: str
+) -> RecipientNotification:
+    """One notification of this request (DoesNotExist otherwise)."""
+    return recipient_notification_list(actor=actor, request=request).get(
+        public_id=public_id
+    )
+
+
+@dataclass(frozen=True)
+class RecipientTold:
+    """A recipient as the subject is told of it: who, and whether it was told."""
+
+    name: str
+    named: bool
+    told: bool  # sent or done
+    impossible: bool
+
+
+def recipients_told(*, request: Request) -> list[RecipientTold]:
+    """Who the subject's data went to and whether each was told of the
+    change (GDPR 19, second sentence): for the subject's own status page and
+    closing e-mail, the request already found by its token. One entry per
+    recipient, however many stores name it; told wins over to-do."""
+    by_name: dict[str, RecipientTold] = {}
+    rows = RecipientNotification.objects.filter(request=request).order_by(
+        "recipient_name", "pk"
+    )
+    for row in rows:
+        told = row.status in (NotificationStatus.SENT, NotificationStatus.DONE)
+        earlier = by_name.get(row.recipient_name)
+        by_name[row.recipient_name] = RecipientTold(
+            name=row.recipient_name,
+            named=row.named,
+            told=told or (earlier is not None and earlier.told),
+            impossible=row.status == NotificationStatus.IMPOSSIBLE
+            and (earlier is None or earlier.impossible),
+        )
+    return list(by_name.values())

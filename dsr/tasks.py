@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from accounts.actors import actor_system
 from dsr.models import Request
 from dsr.notifications import notify_subject
 from dsr.services.execution.running import task_run
@@ -16,6 +17,7 @@ from dsr.services.packages import (
     access_package_notify_ready,
     access_packages_purge_expired,
 )
+from dsr.services.recipients import recipient_notification_email_send
 from dsr.services.reminders import deadline_reminders_send
 from privacydesk.retry import backoff_seconds
 from privacydesk.wiring import wired_tasks_send
@@ -63,6 +65,17 @@ def request_closed_task(
             kwargs={"request_id": request_id, "notice": notice, "pack_queued": True},
             countdown=backoff_seconds(self.request.retries + 1),
         ) from error
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8
+)
+def send_recipient_notification_task(notification_id: int) -> str:
+    """E-mail one recipient of a rectification, erasure or restriction
+    (Art. 19); safe to deliver twice (only a pending one is sent)."""
+    return recipient_notification_email_send(
+        notification_id=notification_id, actor=actor_system("recipients")
+    )
 
 
 @shared_task(acks_late=True)

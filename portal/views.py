@@ -24,7 +24,7 @@ from dsr.lifecycle import RequestAction, request_available_actions
 from dsr.links import status_token, verify_token_read
 from dsr.models import Request
 from dsr.packages.selectors import access_package_for_request
-from dsr.selectors import request_get_for_subject
+from dsr.selectors import recipients_told, request_get_for_subject
 from dsr.services.intake import source_ip_hash
 from dsr.services.requests import request_cancel, request_create
 from dsr.services.verification import (
@@ -239,6 +239,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         "can_cancel": RequestAction.CANCEL in actions,
         "can_prove_identity": RequestAction.PROVE_IDENTITY in actions,
         "has_package": access_package_for_request(request=dsr_request) is not None,
+        "recipients": recipients_told(request=dsr_request),
         "consent_token": consent_token(str(dsr_request.subject.public_id)),
         **_help_context(),
     }

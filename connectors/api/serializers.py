@@ -128,6 +128,14 @@ DISCLOSURE_SCHEMA: dict[str, Any] = {
                 category="a category, when not named",
                 reason="why not named",
                 explanation="more on why",
+                notify=(
+                    "Art. 19: how it is told of a rectification, erasure or "
+                    "restriction: `connector`, `email` or `manual`"
+                ),
+                contact="with `notify` `email`: the address",
+                impossible_reason=(
+                    "Art. 19: why telling it is impossible or disproportionate"
+                ),
             ),
         ),
         "retention": _text_item("GDPR 15(1)(d): how long, or the criteria."),

@@ -146,6 +146,8 @@ class OpenDsrConnector(ConnectorKind):
     label = "OpenDSR processor"
     actions = frozenset({Action.ACCESS, Action.ERASE, Action.VERIFY_ERASURE})
     secret_fields = ("token",)
+    # The processor receives the request itself (Art. 19 notification).
+    reaches_processor = True
 
     # -- configuration ------------------------------------------------------
     @classmethod

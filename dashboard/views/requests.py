@@ -47,6 +47,7 @@ from dashboard.views.common import (
     page,
     staff_view,
 )
+from dashboard.views.recipients import recipients_context
 from dashboard.views.tasks import action_label, tasks_context
 from dsr.choices import OPEN_STATUSES
 from dsr.clock import local_today
@@ -424,6 +425,7 @@ def _detail(
             "supervisory_authority": settings.SUPERVISORY_AUTHORITY,
             "letter_available": access_package_letter_available(request=dsr),
             **tasks,
+            **recipients_context(actor, dsr),
         },
     )
 

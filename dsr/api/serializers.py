@@ -59,6 +59,34 @@ class CorrectionsField(serializers.JSONField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "maxLength": 200},
+            "contact": {"type": "string", "format": "email"},
+            "power_of_attorney": {"type": "boolean", "default": False},
+        },
+        "required": ["name", "contact"],
+        "additionalProperties": False,
+        "nullable": True,
+        "example": {"name": "Privacy Agents Inc.", "contact": "cases@agent.example"},
+    }
+)
+class AgentField(serializers.JSONField):
+    """An authorised agent filing for the consumer (CCPA-REG §7063); the
+    service checks its contents."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                'must be an object like {"name": "…", "contact": "…"}'
+            )
+        return super().to_internal_value(data)
+
+
 class RequestCreateSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=RequestKind.choices)
     regime = serializers.ChoiceField(choices=Regime.choices)
@@ -84,6 +112,17 @@ class RequestCreateSerializer(StrictSerializer):
         help_text=(
             "True when the calling system has authenticated the requester. "
             "Needs the scope requests:verify."
+        ),
+    )
+    agent = AgentField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "Filed by an authorised agent (CCPA-REG §7063): the agent's name and "
+            "e-mail address, and `power_of_attorney` when one is held. The "
+            "request waits, its clock running, until the agent's written "
+            "authority is recorded and the consumer confirms with the code sent "
+            "to `identity.email` (their own address). Not with `verified`."
         ),
     )
 

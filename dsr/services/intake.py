@@ -34,6 +34,7 @@ from dsr.choices import (
 )
 from dsr.clock import apply_deadlines, local_date
 from dsr.models import ClockPause, Request
+from dsr.services.agents import AgentInput, agent_authorities_create, agent_input_clean
 from dsr.services.execution.planning import requests_plan_tasks
 from dsr.services.request_inputs import (
     choice_clean,
@@ -70,7 +71,7 @@ def _email_domain_hash(claims: list[Claim]) -> str | None:
 
 
 _REQUIRED = {"kind", "regime", "identity"}
-_FIELDS = {*_REQUIRED, "details", "corrections", "received_at", "verified"}
+_FIELDS = {*_REQUIRED, "details", "corrections", "received_at", "verified", "agent"}
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class RequestInput:
     corrections: dict[str, str] | None
     received_at: datetime
     verified: bool
+    agent: AgentInput | None = None
 
 
 def request_input_clean(
@@ -99,8 +101,10 @@ def request_input_clean(
     corrections: Any = None,
     received_at: datetime | None = None,
     verified: bool = False,
+    agent: Any = None,
 ) -> RequestInput:
-    """Check one request's input (no database); errors name the field."""
+    """Check one request's input (no database); errors name the field.
+    `agent`: filed by an authorised agent (dsr.services.agents)."""
     actor.require(Perm.REQUEST_CREATE)
     kind = choice_clean(kind, RequestKind, "kind")
     regime = choice_clean(regime, Regime, "regime")
@@ -111,6 +115,7 @@ def request_input_clean(
         raise ValidationFailed("at most 10000 characters", field="details")
     if verified:
         actor.require(Perm.REQUEST_VERIFY)
+    agent_input = agent_input_clean(agent, identity=identity, verified=verified)
     return RequestInput(
         kind=kind,
         regime=regime,
@@ -121,6 +126,7 @@ def request_input_clean(
         corrections=clean_corrections,
         received_at=received_at_clean(actor, received_at),
         verified=bool(verified),
+        agent=agent_input,
     )
 
 
@@ -246,6 +252,14 @@ def requests_record(
                     "email_domain_hash": _email_domain_hash(item.claims),
                 },
             )
+        agent_authorities_create(
+            actor=actor,
+            pairs=[
+                (request, item.agent)
+                for request, item in zip(requests, inputs, strict=True)
+                if item.agent is not None
+            ],
+        )
         planned = dict(
             zip(
                 (r.pk for r in started),

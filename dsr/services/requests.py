@@ -26,6 +26,7 @@ from dsr.clock import apply_deadlines, local_date
 from dsr.lifecycle import RequestAction, request_transition_check
 from dsr.models import Request, RequestNote
 from dsr.selectors import request_assignees
+from dsr.services.agents import agent_permission_discard, agent_refusal
 from dsr.services.execution.planning import request_plan_tasks
 from dsr.services.intake import (
     request_input_clean,
@@ -33,8 +34,9 @@ from dsr.services.intake import (
     requests_inputs_clean,
     requests_record,
 )
+from dsr.services.recipients import recipient_notifications_plan
 from dsr.services.request_inputs import choice_clean, reason_clean
-from privacydesk.errors import ValidationFailed
+from privacydesk.errors import IllegalTransition, ValidationFailed
 from privacydesk.wiring import wired_tasks_send
 from subjects.claims import identity_claims
 from subjects.services import subject_link_identifiers
@@ -91,6 +93,7 @@ def request_create(
     corrections: Any = None,
     received_at: datetime | None = None,
     verified: bool = False,
+    agent: Any = None,
     prefetched: bool = False,
     source_ip_hash: str | None = None,
 ) -> Request:
@@ -107,6 +110,7 @@ def request_create(
         corrections=corrections,
         received_at=received_at,
         verified=verified,
+        agent=agent,
     )
     return requests_record(
         actor=actor,
@@ -146,6 +150,10 @@ def request_mark_verified(*, actor: Actor, request: Request, method: str) -> Req
     with transaction.atomic(), audit_batch():
         request = request_lock(request)
         request_transition_check(action=RequestAction.VERIFY, request=request)
+        waiting_for = agent_refusal(request=request)
+        if waiting_for is not None:  # CCPA-REG §7063 (B16)
+            raise IllegalTransition(f"cannot verify: {waiting_for}")
+        agent_permission_discard(request=request)
         now = timezone.now()
         request.pauses.filter(
             reason=PauseReason.IDENTITY, ended_at__isnull=True
@@ -227,6 +235,7 @@ def request_reject(
     request_transition_check(action=RequestAction.REJECT, request=request)
     old = request.status
     request.status = RequestStatus.REJECTED
+    agent_permission_discard(request=request)
     request.status_reason = text
     request.denial_basis = basis
     request.closed_at = timezone.now()
@@ -244,6 +253,7 @@ def request_cancel(*, actor: Actor, request: Request, reason: str = "") -> Reque
     request_transition_check(action=RequestAction.CANCEL, request=request, actor=actor)
     old = request.status
     request.status = RequestStatus.CANCELLED
+    agent_permission_discard(request=request)
     request.status_reason = text
     request.closed_at = timezone.now()
     request.pauses.filter(ended_at__isnull=True).update(ended_at=request.closed_at)
@@ -304,6 +314,9 @@ def request_close_locked(
     request.save(update_fields=["status", "status_reason", "closed_at", "updated_at"])
     on_time = local_date(request.closed_at) <= request.due_on
     request_audit(actor, request, "closed", outcome=outcome, on_time=on_time)
+    # Art. 19: the recipients of every store the change reached are told
+    # (recorded here, before the subject's notice names them).
+    recipient_notifications_plan(actor=actor, request=request)
     _enqueue_after_close(request, notice)
     return request
 

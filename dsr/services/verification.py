@@ -8,16 +8,22 @@ a verification code unlocks: the request is verified.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
 
-from accounts.actors import actor_for_subject
+from accounts.actors import Actor, actor_for_subject
 from audit.services import audit_record
-from dsr.choices import ChallengePurpose, VerificationMethod
+from dsr.choices import ChallengePurpose, RequestStatus, VerificationMethod
 from dsr.lifecycle import RequestAction, request_action_refusal
 from dsr.links import verify_token
-from dsr.models import Request, VerificationChallenge
+from dsr.models import AgentAuthority, Request, VerificationChallenge
 from dsr.notifications import notify_subject
+from dsr.services.agents import (
+    agent_consumer_confirm,
+    agent_permission_attach,
+    agent_refusal,
+)
 from dsr.services.challenges import (
     challenge_check,
     challenge_get_open,
@@ -52,6 +58,10 @@ def verification_code_send(*, request: Request) -> VerificationChallenge:
             "code": issued.code,
             "verify_link": link,
             "ttl": settings.PORTAL_CODE_TTL_MINUTES,
+            # Filed by an agent: the consumer is told who, at their own address.
+            "agent_name": AgentAuthority.objects.filter(request=request)
+            .values_list("agent_name", flat=True)
+            .first(),
         },
     )
     return issued.challenge
@@ -70,12 +80,36 @@ def verification_link_confirm(*, challenge_id: int) -> Request:
 
 
 def _verify(challenge: VerificationChallenge, method: str) -> Request:
+    actor = actor_for_subject(str(challenge.request.public_id))
     with transaction.atomic():
         challenge_use(challenge=challenge)
-        request = request_mark_verified(
-            actor=actor_for_subject(str(challenge.request.public_id)),
-            request=challenge.request,
-            method=method,
-        )
+        request = challenge.request
+        # Filed by an agent: the code reached the consumer's own address, so
+        # this is their direct confirmation (CCPA-REG §7063(a)).
+        agent_consumer_confirm(actor=actor, request=request, method=method)
+        if agent_refusal(request=request) is not None:
+            return request  # waits for the agent's written authority
+        request = request_mark_verified(actor=actor, request=request, method=method)
     notify_subject(request=request, notice="verified")
+    return request
+
+
+def agent_permission_record(
+    *, actor: Actor, request: Request, uploaded_file: UploadedFile[bytes]
+) -> Request:
+    """Record an agent's signed permission; if the consumer has confirmed
+    already, the request is verified now (the last thing it waited for)."""
+    authority = agent_permission_attach(
+        actor=actor, request=request, uploaded_file=uploaded_file
+    )
+    request.refresh_from_db()
+    if (
+        request.status == RequestStatus.RECEIVED
+        and authority.consumer_confirmed_at is not None
+        and agent_refusal(request=request) is None
+    ):
+        request = request_mark_verified(
+            actor=actor, request=request, method=authority.consumer_confirmed_method
+        )
+        notify_subject(request=request, notice="verified")
     return request

@@ -20,7 +20,7 @@ from accounts.actors import actor_system
 from audit.models import AuditEvent
 from consent.selectors import consent_history, purpose_list
 from dsr.choices import RequestKind
-from dsr.models import AccessPackage, Request
+from dsr.models import AccessPackage, AgentAuthority, RecipientNotification, Request
 from evidence.packs.common import (
     actor_labels,
     audit_event_facts,
@@ -72,9 +72,15 @@ def request_facts(
         .prefetch_related("tries")
         .order_by("connector__name", "created_at", "pk")
     )
+    notifications = list(
+        RecipientNotification.objects.filter(request=request)
+        .select_related("connector")
+        .order_by("connector__name", "recipient_name", "pk")
+    )
     labels = actor_labels(
         [e.actor for e in events]
         + [request.created_by, request.verified_by, request.approved_by, generated_by]
+        + [row.status_by for row in notifications if row.status_by]
     )
     stores = stores_part(request, tasks)
     facts: dict[str, Any] = {
@@ -105,7 +111,8 @@ def request_facts(
         },
         "access_package": _access_package(request),
         "rectification": rectification_part(request, tasks),
-        "recipient_notifications": [],
+        "recipient_notifications": _recipient_notifications(notifications),
+        "agent": _agent(request),
         "consent": consent,
         "masking": _masking(request),
         # erasure and objection only: the exclusion and the datasets to rebuild
@@ -124,6 +131,12 @@ def request_facts(
     }
     if internal:
         facts["internal"] = _identifiers(request)
+        authority = AgentAuthority.objects.filter(request=request).first()
+        if authority is not None:
+            facts["internal"]["agent"] = {
+                "name": authority.agent_name,
+                "contact": authority.agent_contact,
+            }
     return facts
 
 
@@ -152,6 +165,56 @@ def _access_package(request: Request) -> dict[str, Any] | None:
         "purged_at": iso(package.purged_at),
         "download_count": package.download_count,
     }
+
+
+def _agent(request: Request) -> dict[str, Any] | None:
+    """An authorised agent's authority and the consumer's own confirmation
+    (CCPA-REG §7063, B16); None when the consumer filed. The agent's name
+    and address are personal data: in the internal copy only."""
+    authority = AgentAuthority.objects.filter(request=request).first()
+    if authority is None:
+        return None
+    return {
+        "authority": "power_of_attorney"
+        if authority.power_of_attorney
+        else "signed_permission"
+        if authority.permission_sha256
+        else "none",
+        "permission_sha256": authority.permission_sha256,
+        "permission_size": authority.permission_size,
+        "permission_deleted_at": iso(authority.permission_deleted_at),
+        "authority_recorded_at": iso(authority.authority_recorded_at),
+        "authority_recorded_by": authority.authority_recorded_by,
+        "consumer_confirmed_at": iso(authority.consumer_confirmed_at),
+        "consumer_confirmed_method": authority.consumer_confirmed_method,
+    }
+
+
+def _recipient_notifications(
+    notifications: list[RecipientNotification],
+) -> list[dict[str, Any]]:
+    """Each recipient told of the change (GDPR 19): how, with what result,
+    when and by whom. Company names, never the subject's data; the e-mail
+    address a notice went to is left out."""
+    return [
+        {
+            "id": str(row.public_id),
+            "connector": row.connector.name,
+            "recipient": row.recipient_name,
+            "role": row.recipient_role,
+            "named": row.named,
+            "method": row.method,
+            "method_label": row.get_method_display(),
+            "status": row.status,
+            "status_label": row.get_status_display(),
+            "at": iso(row.status_at),
+            "by": row.status_by,
+            "justification": row.justification,
+            "note": row.note,
+            "created_at": iso(row.created_at),
+        }
+        for row in notifications
+    ]
 
 
 def _masking(request: Request) -> dict[str, Any] | None:

@@ -55,6 +55,8 @@ class SaasConnector(ConnectorKind):
     )
     # It asks the service itself, right after erasing.
     verifies_in_process = True
+    # The vendor is our processor: erasing in it is telling it (Art. 19).
+    reaches_processor = True
     _task = ""  # the task being run: an erasure's retries resume by it
     _oauth: OAuth2 | None = None  # one per instance: it holds rotated secrets
 
