@@ -77,6 +77,11 @@ urlpatterns = [
         name="retention_policy_edit",
     ),
     path(
+        "retention/policies/<uuid:public_id>/confirm/",
+        views.retention_policy_confirm,
+        name="retention_policy_confirm",
+    ),
+    path(
         "retention/policies/<uuid:public_id>/run/",
         views.retention_policy_run,
         name="retention_policy_run",
