@@ -38,6 +38,7 @@ from retention.selectors import (
     run_get,
     run_list,
 )
+from retention.services.confirmations import policy_confirmation
 from retention.services.holds import (
     hold_subject_for_identity,
     legal_hold_place,
@@ -48,7 +49,6 @@ from retention.services.policies import (
     retention_policy_create,
     retention_policy_update,
 )
-from retention.services.confirmations import policy_confirmation
 from retention.services.runs import purge_run_enqueue, purge_run_resume_enqueue
 
 RUNS_PER_PAGE = 30
@@ -212,7 +212,9 @@ def retention_policy_run(
         messages.error(request, error.message)
     except ValidationFailed as error:
         messages.error(request, f"Not started: {error.message}.")
-        return redirect("dashboard:retention_policy_confirm", public_id=policy.public_id)
+        return redirect(
+            "dashboard:retention_policy_confirm", public_id=policy.public_id
+        )
     else:
         what = "A dry run" if dry_run else "A run"
         messages.success(

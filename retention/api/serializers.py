@@ -178,7 +178,9 @@ class RunBriefSerializer(serializers.Serializer):
 
 
 class ConfirmationSerializer(serializers.Serializer):
-    dry_run = serializers.UUIDField(help_text="The dry run to name in `confirm_dry_run`.")
+    dry_run = serializers.UUIDField(
+        help_text="The dry run to name in `confirm_dry_run`."
+    )
     store = serializers.CharField()
     action = serializers.CharField(help_text="What a real run does to each row.")
     rows = serializers.IntegerField(help_text="Rows a real run would change.")

@@ -36,6 +36,7 @@ from retention.selectors import (
     run_get,
     run_list,
 )
+from retention.services.confirmations import policy_confirmation
 from retention.services.holds import (
     hold_subject_for_identity,
     legal_hold_place,
@@ -46,7 +47,6 @@ from retention.services.policies import (
     retention_policy_create,
     retention_policy_update,
 )
-from retention.services.confirmations import policy_confirmation
 from retention.services.runs import purge_run_enqueue
 from subjects.models import DataSubject
 

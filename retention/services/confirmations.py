@@ -140,8 +140,7 @@ def real_run_confirm(
             )
         if confirmed is not True:
             raise ValidationFailed(
-                "confirm that the rows the dry run counted will be changed "
-                "for good",
+                "confirm that the rows the dry run counted will be changed for good",
                 field="confirm",
             )
         now = timezone.now()

@@ -24,15 +24,15 @@ from audit.services import audit_record
 from privacydesk.errors import IllegalTransition
 from retention.choices import ATTENTION_STATUSES, RunStatus
 from retention.models import PurgeRun, RetentionPolicy
-from retention.services.policies import (
-    policy_summary,
-    policy_version,
-    retention_builtin_ensure,
-)
 from retention.services.confirmations import (
     Confirmation,
     dry_run_still_confirms,
     real_run_confirm,
+)
+from retention.services.policies import (
+    policy_summary,
+    policy_version,
+    retention_builtin_ensure,
 )
 from retention.services.progress import zero_counts
 from retention.services.run_batches import OnBatch, purge_run_execute
