@@ -26,6 +26,11 @@ urlpatterns = [
         name="request_letter_pdf",
     ),
     path(
+        "requests/<uuid:public_id>/package-review.zip",
+        views.request_package_review,
+        name="request_package_review",
+    ),
+    path(
         "requests/<uuid:public_id>/<slug:action>/",
         views.request_action,
         name="request_action",

@@ -13,7 +13,12 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.permissions import Perm
 from connectors.choices import Action
-from dsr.choices import OPEN_STATUSES, TERMINAL_TASK_STATUSES, TaskStatus
+from dsr.choices import (
+    OPEN_STATUSES,
+    TERMINAL_TASK_STATUSES,
+    RequestStatus,
+    TaskStatus,
+)
 from dsr.clock import local_today
 from dsr.links import status_token_read
 from dsr.models import LegalHold, Request, RequestTask
@@ -33,9 +38,12 @@ def request_list(
     due_within_days: int | None = None,
     overdue: bool = False,
     search: str | None = None,
+    awaiting_review: bool = False,
 ) -> QuerySet[Request]:
     actor.require(Perm.REQUEST_VIEW)
     qs = Request.objects.select_related("subject")
+    if awaiting_review:
+        qs = qs.filter(awaiting_review_q())
     if status:
         qs = qs.filter(status=status)
     if kind:
@@ -56,6 +64,21 @@ def request_list(
         term = search.strip()
         qs = qs.filter(Q(reference__iexact=term) | Q(reference__icontains=term))
     return qs.order_by("due_on", "received_at")
+
+
+def awaiting_review_q() -> Q:
+    """Requests an officer's review holds up (the queue's "Waiting for
+    review"; dsr.lifecycle.request_awaiting_review says the same of one):
+    verified and waiting for approval, or in progress with a held package."""
+    return Q(
+        status=RequestStatus.VERIFIED,
+        requires_approval=True,
+        approved_at__isnull=True,
+    ) | Q(
+        status=RequestStatus.IN_PROGRESS,
+        review_before_release=True,
+        access_package__held=True,
+    )
 
 
 def request_get(*, actor: Actor, public_id: str) -> Request:

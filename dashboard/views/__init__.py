@@ -15,6 +15,7 @@ from dashboard.views.evidence import (
     request_evidence_internal_pdf,
     request_evidence_pdf,
     request_letter_pdf,
+    request_package_review,
     run_evidence_pdf,
 )
 from dashboard.views.requests import (
@@ -56,6 +57,7 @@ __all__ = [
     "request_evidence_internal_pdf",
     "request_evidence_pdf",
     "request_letter_pdf",
+    "request_package_review",
     "request_new",
     "retention_hold_release",
     "retention_holds",

@@ -27,6 +27,7 @@ from dashboard.forms.requests import (
     PauseForm,
     QueueFilterForm,
     RejectForm,
+    ReleasePackageForm,
     RequestNewForm,
     ResumeForm,
     VerifyForm,
@@ -40,12 +41,17 @@ from dsr.lifecycle import (
     RequestAction,
     request_action_refusals,
     request_available_actions,
+    request_awaiting_review,
     request_clock_paused,
 )
 from dsr.models import Request
-from dsr.packages.selectors import access_package_letter_available
+from dsr.packages.selectors import (
+    access_package_for_request,
+    access_package_letter_available,
+)
 from dsr.selectors import request_get, request_list
 from dsr.services.clock import request_extend, request_pause, request_resume
+from dsr.services.package_reviews import access_package_release
 from dsr.services.requests import (
     request_add_note,
     request_approve,
@@ -73,6 +79,7 @@ def _queue_counts(actor: Actor) -> dict[str, int]:
         "due_soon": request_list(actor=actor, due_within_days=soon).count() - overdue,
         "overdue": overdue,
         "due_soon_days": soon,
+        "awaiting_review": request_list(actor=actor, awaiting_review=True).count(),
     }
 
 
@@ -108,6 +115,7 @@ def queue(request: HttpRequest, actor: Actor) -> HttpResponse:
             due_within_days=chosen.get("due_within"),
             overdue=bool(chosen.get("overdue")),
             search=chosen.get("q") or None,
+            awaiting_review=bool(chosen.get("review")),
         )
     except ValidationFailed as error:
         messages.warning(request, f"Some filters were ignored: {error.message}")
@@ -118,8 +126,13 @@ def queue(request: HttpRequest, actor: Actor) -> HttpResponse:
     page_obj = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
     today = local_today()
     rows = [(item, deadline_state(item, today=today)) for item in page_obj]
+    waiting = set(
+        request_list(actor=actor, awaiting_review=True)
+        .filter(pk__in=[item.pk for item in page_obj])
+        .values_list("pk", flat=True)
+    )
     filtered = (
-        any(chosen.get(name) for name in ("kind", "regime", "overdue", "q"))
+        any(chosen.get(name) for name in ("kind", "regime", "overdue", "q", "review"))
         or chosen.get("due_within") is not None
         or status not in (OPEN, None)
     )
@@ -132,6 +145,7 @@ def queue(request: HttpRequest, actor: Actor) -> HttpResponse:
             "form": form,
             "page_obj": page_obj,
             "rows": rows,
+            "waiting_review": waiting,
             "counts": _queue_counts(actor),
             "filtered": filtered,
             "can_create": actor.can(Perm.REQUEST_CREATE),
@@ -192,8 +206,16 @@ ACTIONS: dict[str, Action] = {
     ),
     RequestAction.APPROVE: Action(
         ApproveForm,
-        lambda a, r, d: request_approve(actor=a, request=r),
+        lambda a, r, d: request_approve(actor=a, request=r, note=d["note"]),
         lambda r: "Request approved; processing has started.",
+    ),
+    RequestAction.RELEASE_PACKAGE: Action(
+        ReleasePackageForm,
+        lambda a, r, d: access_package_release(actor=a, request=r, note=d["note"]),
+        lambda outcome: (
+            "Package released; the requester is being told it is ready "
+            f"(request {outcome.replace('_', ' ')})."
+        ),
     ),
     RequestAction.REJECT: Action(
         RejectForm,
@@ -291,6 +313,12 @@ def _detail(
             and extend_refusal.code == "too_late",
             "supervisory_authority": settings.SUPERVISORY_AUTHORITY,
             "letter_available": access_package_letter_available(request=dsr),
+            "awaiting_review": request_awaiting_review(request=dsr),
+            "held_package": (
+                access_package_for_request(request=dsr)
+                if can.get(RequestAction.RELEASE_PACKAGE)
+                else None
+            ),
             **tasks_context(actor, dsr),
         },
     )

@@ -22,7 +22,11 @@ from dsr.choices import (
     VerificationMethod,
 )
 from dsr.clock import apply_deadlines, local_date
-from dsr.lifecycle import RequestAction, request_transition_check
+from dsr.lifecycle import (
+    RequestAction,
+    request_awaiting_review,
+    request_transition_check,
+)
 from dsr.models import Request, RequestNote
 from dsr.services.execution.planning import request_plan_tasks
 from dsr.services.intake import (
@@ -183,14 +187,23 @@ def request_verify(*, actor: Actor, request: Request, method: str) -> Request:
 
 
 @transaction.atomic
-def request_approve(*, actor: Actor, request: Request) -> Request:
+def request_approve(*, actor: Actor, request: Request, note: str = "") -> Request:
+    """verified -> in_progress, by an officer. A request under review before
+    its erasure (REVIEW_BEFORE_ERASURE) is approved with a note saying what
+    was checked; the note is kept (encrypted) with the request's notes."""
     actor.require(Perm.REQUEST_APPROVE)
     request = request_lock(request)
     request_transition_check(action=RequestAction.APPROVE, request=request)
+    text = reason_clean(note, field="note", required=request.review_before_work)
     request.approved_at = timezone.now()
     request.approved_by = actor.ref
     request.save()
-    request_audit(actor, request, "approved")
+    data: dict[str, Any] = {"review": True} if request.review_before_work else {}
+    if text:
+        data["note_id"] = RequestNote.objects.create(
+            request=request, author=actor.ref, author_label=actor.label, text=text
+        ).pk
+    request_audit(actor, request, "approved", **data)
     return _start(actor=actor, request=request)
 
 
@@ -203,11 +216,20 @@ def request_reject(*, actor: Actor, request: Request, reason: str) -> Request:
     request = request_lock(request)
     request_transition_check(action=RequestAction.REJECT, request=request)
     old = request.status
+    # Refused at an officer's review ("approval": before the work; "release":
+    # with its package held), which the evidence shows.
+    review = request_awaiting_review(request=request)
     request.status = RequestStatus.REJECTED
     request.status_reason = text
     request.closed_at = timezone.now()
     request.save()
-    request_audit(actor, request, "rejected", previous_status=old)
+    request_audit(
+        actor,
+        request,
+        "rejected",
+        previous_status=old,
+        **({"at_review": review} if review else {}),
+    )
     _enqueue_after_close(request, "rejected")
     return request
 
