@@ -27,6 +27,7 @@ from dsr.services.execution.finalising import (
     request_locked_with_tasks,
 )
 from dsr.services.request_inputs import reason_clean
+from dsr.services.requests import request_lock
 from privacydesk.errors import IllegalTransition
 
 
@@ -37,10 +38,9 @@ def access_package_release(*, actor: Actor, request: Request, note: str = "") ->
     actor.require(Perm.REQUEST_APPROVE)
     text = reason_clean(note, field="note", required=False)
     with transaction.atomic(), audit_batch():
-        locked, tasks = request_locked_with_tasks(request.pk)
-        if locked is None:
-            raise IllegalTransition(f"request {request.reference} has no package")
+        locked = request_lock(request)
         request_transition_check(action=RequestAction.RELEASE_PACKAGE, request=locked)
+        _, tasks = request_locked_with_tasks(locked.pk)
         package = AccessPackage.objects.select_for_update().get(request=locked)
         package.held = False
         package.released_at = timezone.now()
