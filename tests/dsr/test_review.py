@@ -350,3 +350,36 @@ def test_a_held_package_is_released_not_closed_around(
     )
     with pytest.raises(IllegalTransition):
         access_package_release(actor=officer_actor_user, request=request)
+
+
+def test_the_api_approves_a_reviewed_erasure_only_with_a_note(
+    helpdesk: Path,
+    make_request: Callable[..., Request],
+    make_api_client: Callable[..., Any],
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # given an erasure waiting for review
+    settings.REVIEW_BEFORE_ERASURE = ["erasure"]
+    request = _erasure(make_request, django_capture_on_commit_callbacks)
+    _, api = make_api_client("requests:read", "requests:manage")
+    url = f"/api/v1/requests/{request.public_id}/"
+    assert api.get(url).json()["awaiting_review"] == "approval"
+
+    # when approved without a note: 400 naming the field, nothing started
+    refused = api.post(f"{url}approve/", {}, format="json")
+    assert refused.status_code == 400
+    assert "note" in str(refused.json())
+    request.refresh_from_db()
+    assert request.status == RequestStatus.VERIFIED
+
+    # when approved with one: the erasure runs
+    with django_capture_on_commit_callbacks(execute=True):
+        approved = api.post(
+            f"{url}approve/", {"note": "Identity and scope checked."}, format="json"
+        )
+    assert approved.status_code == 200
+    request.refresh_from_db()
+    assert request.status == RequestStatus.COMPLETED
+    assert api.get(url).json()["awaiting_review"] == ""
+    assert _customers(helpdesk, customer(1).email) == 0
