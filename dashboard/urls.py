@@ -31,6 +31,11 @@ urlpatterns = [
         name="request_letter_pdf",
     ),
     path(
+        "requests/<uuid:public_id>/package-review.zip",
+        views.request_package_review,
+        name="request_package_review",
+    ),
+    path(
         "requests/<uuid:public_id>/<slug:action>/",
         views.request_action,
         name="request_action",
@@ -92,6 +97,11 @@ urlpatterns = [
         "retention/policies/<uuid:public_id>/edit/",
         views.retention_policy_edit,
         name="retention_policy_edit",
+    ),
+    path(
+        "retention/policies/<uuid:public_id>/confirm/",
+        views.retention_policy_confirm,
+        name="retention_policy_confirm",
     ),
     path(
         "retention/policies/<uuid:public_id>/run/",

@@ -2,7 +2,8 @@
 
 Which action each request status allows (`REQUEST_ACTIONS_BY_STATUS`), with
 the extra conditions some actions carry (an extension is allowed once, and
-only while the first period runs; a clock is paused once at a time; the
+only while the first period runs; a held access package is released, not
+closed around; a clock is paused once at a time; the
 subject may cancel only before the work starts), and which permission each
 needs (`REQUEST_ACTION_RULES`). The same for a request's tasks
 (`TASK_ACTIONS_BY_STATUS`, `TASK_ACTION_RULES`).
@@ -27,7 +28,7 @@ from dsr.choices import RequestStatus, TaskStatus
 from dsr.clock import local_today, request_deadlines
 from dsr.deadlines.counting import can_extend
 from dsr.fanout import stores_unplanned
-from dsr.models import Request, RequestTask
+from dsr.models import AccessPackage, Request, RequestTask
 from privacydesk.errors import IllegalTransition
 
 
@@ -48,6 +49,7 @@ class RequestAction(StrEnum):
     # Plan a task in every enabled store that can do the work and has none
     # (a store connected after the request started, say).
     SEND_AGAIN = "send_again"
+    RELEASE_PACKAGE = "release_package"  # an officer releases a held package
 
 
 class TaskAction(StrEnum):
@@ -87,7 +89,7 @@ REQUEST_ACTIONS_BY_STATUS: dict[str, frozenset[RequestAction]] = {
     | {RequestAction.VERIFY, RequestAction.PROVE_IDENTITY},
     RequestStatus.VERIFIED: _WHILE_OPEN | {RequestAction.APPROVE},
     RequestStatus.IN_PROGRESS: _WHILE_OPEN
-    | {RequestAction.CLOSE, RequestAction.SEND_AGAIN},
+    | {RequestAction.CLOSE, RequestAction.SEND_AGAIN, RequestAction.RELEASE_PACKAGE},
     RequestStatus.COMPLETED: _WHEN_CLOSED,
     RequestStatus.PARTIALLY_COMPLETED: _WHEN_CLOSED,
     RequestStatus.FAILED: _WHEN_CLOSED,
@@ -104,6 +106,54 @@ def _needs_approval(request: Request, actor: Actor | None) -> Refusal | None:
     if request.requires_approval:
         return None
     return Refusal("no_approval", f"request {request.reference} needs no approval")
+
+
+def request_package_held(*, request: Request) -> bool:
+    """The request's access package is built and held for an officer's
+    review (REVIEW_BEFORE_ACCESS_RELEASE)."""
+    return (
+        request.review_before_release
+        and AccessPackage.objects.filter(request=request, held=True).exists()
+    )
+
+
+def request_awaiting_review(*, request: Request) -> str:
+    """What an officer's review holds up, if anything: "approval" (verified,
+    its work waits for approval: REVIEW_BEFORE_ERASURE or
+    REQUESTS_REQUIRE_APPROVAL), "release" (its package waits to be
+    released), or "" (nothing)."""
+    if (
+        request.status == RequestStatus.VERIFIED
+        and request.requires_approval
+        and request.approved_at is None
+    ):
+        return "approval"
+    if request.status == RequestStatus.IN_PROGRESS and request_package_held(
+        request=request
+    ):
+        return "release"
+    return ""
+
+
+def _package_held(request: Request, actor: Actor | None) -> Refusal | None:
+    if request_package_held(request=request):
+        return None
+    return Refusal(
+        "no_package_held",
+        f"request {request.reference} has no access package waiting for release",
+    )
+
+
+def _no_package_held(request: Request, actor: Actor | None) -> Refusal | None:
+    # The answer to the subject is the package: release it (or reject the
+    # request with reasons), not close around it.
+    if not request_package_held(request=request):
+        return None
+    return Refusal(
+        "package_held",
+        f"the access package of {request.reference} waits for review: "
+        "release it, or reject the request",
+    )
 
 
 def _extension_window(request: Request, actor: Actor | None) -> Refusal | None:
@@ -187,12 +237,18 @@ REQUEST_ACTION_RULES: dict[RequestAction, RequestActionRule] = {
     ),
     RequestAction.PAUSE: RequestActionRule(Perm.REQUEST_PAUSE, "pause", (_not_paused,)),
     RequestAction.RESUME: RequestActionRule(Perm.REQUEST_PAUSE, "resume", (_paused,)),
-    RequestAction.CLOSE: RequestActionRule(Perm.REQUEST_CLOSE, "close"),
+    RequestAction.CLOSE: RequestActionRule(
+        Perm.REQUEST_CLOSE, "close", (_no_package_held,)
+    ),
     RequestAction.NOTE: RequestActionRule(Perm.REQUEST_NOTE, "add a note to"),
     RequestAction.ASSIGN: RequestActionRule(Perm.REQUEST_ASSIGN, "assign"),
     # Who may retry a store's task may send the request to the stores again.
     RequestAction.SEND_AGAIN: RequestActionRule(
         Perm.REQUEST_CLOSE, "send to the stores again", (_stores_to_send,)
+    ),
+    # Reviewing is approving: the officer's permission.
+    RequestAction.RELEASE_PACKAGE: RequestActionRule(
+        Perm.REQUEST_APPROVE, "release the package of", (_package_held,)
     ),
 }
 

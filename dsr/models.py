@@ -68,6 +68,13 @@ class Request(models.Model):
     requires_approval = models.BooleanField(default=False)
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.CharField(max_length=100, blank=True)
+    # Review steps (issue 16), fixed at intake from the settings: an officer
+    # reviews the request before its erasure (or other change) runs
+    # (REVIEW_BEFORE_ERASURE; it then requires approval, with a note), and
+    # releases its access package before the subject is told of it
+    # (REVIEW_BEFORE_ACCESS_RELEASE).
+    review_before_work = models.BooleanField(default=False)
+    review_before_release = models.BooleanField(default=False)
 
     status_reason = models.TextField(blank=True)  # why rejected / cancelled / closed so
     # A rejection's ground, as CCPA metrics count denials (§7102(a)(2)).
@@ -335,6 +342,11 @@ class AccessPackage(models.Model):
     purged_at = models.DateTimeField(null=True, blank=True)
     download_count = models.PositiveIntegerField(default=0)
     last_downloaded_at = models.DateTimeField(null=True, blank=True)
+    # Held for an officer's review (REVIEW_BEFORE_ACCESS_RELEASE): no code,
+    # no link, no e-mail to the subject until it is released.
+    held = models.BooleanField(default=False)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.CharField(max_length=100, blank=True)  # actor ref
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

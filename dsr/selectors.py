@@ -51,6 +51,7 @@ def request_list(
     overdue: bool = False,
     search: str | None = None,
     assignee_id: int | None = None,
+    awaiting_review: bool = False,
 ) -> QuerySet[Request]:
     """Requests by due date; each carries `clock_paused` (a pause is running)."""
     actor.require(Perm.REQUEST_VIEW)
@@ -61,6 +62,8 @@ def request_list(
     )
     if assignee_id is not None:
         qs = qs.filter(assignee_id=assignee_id)
+    if awaiting_review:
+        qs = qs.filter(awaiting_review_q())
     if status:
         qs = qs.filter(status=status)
     if kind:
@@ -98,6 +101,21 @@ def request_assignees() -> QuerySet[User]:
         )
         .distinct()
         .order_by(user_model.USERNAME_FIELD)
+    )
+
+
+def awaiting_review_q() -> Q:
+    """Requests an officer's review holds up (the queue's "Waiting for
+    review"; dsr.lifecycle.request_awaiting_review says the same of one):
+    verified and waiting for approval, or in progress with a held package."""
+    return Q(
+        status=RequestStatus.VERIFIED,
+        requires_approval=True,
+        approved_at__isnull=True,
+    ) | Q(
+        status=RequestStatus.IN_PROGRESS,
+        review_before_release=True,
+        access_package__held=True,
     )
 
 

@@ -238,7 +238,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         "days_left": days_left(dsr_request) if dsr_request.is_open else None,
         "can_cancel": RequestAction.CANCEL in actions,
         "can_prove_identity": RequestAction.PROVE_IDENTITY in actions,
-        "has_package": access_package_for_request(request=dsr_request) is not None,
+        "has_package": _package_released(dsr_request),
         "recipients": recipients_told(request=dsr_request),
         "consent_token": consent_token(str(dsr_request.subject.public_id)),
         **_help_context(),
@@ -250,3 +250,10 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
 
 def _sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def _package_released(dsr_request: Request) -> bool:
+    """The request has a package the subject may fetch (not one held for
+    staff review)."""
+    package = access_package_for_request(request=dsr_request)
+    return package is not None and not package.held

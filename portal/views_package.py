@@ -65,7 +65,7 @@ def package(request: HttpRequest, token: str) -> HttpResponse:
     if dsr_request is None or dsr_request.kind not in PACKAGE_KINDS:
         return _gone(request, status=404)
     access_package = access_package_for_request(request=dsr_request)
-    if access_package is None:
+    if access_package is None or access_package.held:  # held: staff review it
         context = {"dsr_request": dsr_request, "token": token, **_help_context()}
         return render(request, "portal/package_pending.html", context)
     if not access_package_is_available(package=access_package):

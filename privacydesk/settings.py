@@ -226,6 +226,15 @@ DEADLINE_DUE_SOON_DAYS = env_int("DEADLINE_DUE_SOON_DAYS", 7)
 DEADLINE_ID_REQUEST_MAX_DELAY_DAYS = env_int("DEADLINE_ID_REQUEST_MAX_DELAY_DAYS", 3)
 # Staff approval between verification and fan-out.
 REQUESTS_REQUIRE_APPROVAL = env_bool("REQUESTS_REQUIRE_APPROVAL", False)
+# Review steps (issue 16), off by default. REVIEW_BEFORE_ERASURE: "off", "all"
+# (every erasure request), or a comma list of regimes (gdpr, uk_gdpr, ccpa)
+# and/or request kinds that change data (erasure, rectification, restriction,
+# objection): such a request waits, once verified, for an officer's review
+# (dsr/review.py reads it; an unknown word stops the start-up).
+REVIEW_BEFORE_ERASURE = env_list("REVIEW_BEFORE_ERASURE", "off")
+# true: a built access package is held until an officer has reviewed and
+# released it; the subject hears of it only then.
+REVIEW_BEFORE_ACCESS_RELEASE = env_bool("REVIEW_BEFORE_ACCESS_RELEASE", False)
 
 # --- Encryption of personal data at rest ----------------------------------
 # Comma-separated Fernet keys, newest first; older keys still decrypt, so a
@@ -471,6 +480,9 @@ SELF_RETENTION_DAYS = env_int("SELF_RETENTION_DAYS", 365)
 RETENTION_LOCK_TIMEOUT_MS = env_int("RETENTION_LOCK_TIMEOUT_MS", 5000)
 # A running purge that has not finished a batch for this long is dead.
 RETENTION_RUN_STALE_SECONDS = env_int("RETENTION_RUN_STALE_SECONDS", 900)
+# A real run started by staff must be confirmed against a dry run of the same
+# policy version that finished at most this many hours ago (issue 16).
+RETENTION_CONFIRM_WITHIN_HOURS = env_int("RETENTION_CONFIRM_WITHIN_HOURS", 24)
 
 # --- E-mail ---------------------------------------------------------------
 EMAIL_BACKEND = env_str(

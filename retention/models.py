@@ -43,6 +43,11 @@ class RetentionPolicy(models.Model):
     )
     batch_size = models.PositiveIntegerField(default=5000)
     builtin = models.BooleanField(default=False)
+    # Beat runs a policy for real only once an officer has confirmed a real
+    # run against a dry run's counts (issue 16); until then, and again after
+    # its scope changes, beat dry-runs it. Who confirmed (actor ref) and when.
+    real_runs_confirmed_at = models.DateTimeField(null=True, blank=True)
+    real_runs_confirmed_by = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = history_records()
@@ -95,6 +100,10 @@ class PurgeRun(models.Model):
     policy_snapshot = models.JSONField(default=dict, blank=True)
     # The holds that applied: [{"id", "scope", "legal_basis", "reason", ...}]
     holds = models.JSONField(default=list, blank=True)
+    # A real run started by staff: the dry run whose counts they confirmed.
+    confirmed_from = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

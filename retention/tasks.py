@@ -14,11 +14,18 @@ from retention.services.runs import (
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def purge_run_task(
-    policy_id: int, dry_run: bool = False, triggered_by: str = "system:beat"
+    policy_id: int,
+    dry_run: bool = False,
+    triggered_by: str = "system:beat",
+    confirmed_from: int | None = None,
 ) -> str:
-    """Run one policy (beat's schedule, or "Run now" with the staff ref)."""
+    """Run one policy (beat's schedule, or "Run now" with the staff ref and
+    the id of the dry run they confirmed)."""
     return purge_run_scheduled(
-        policy_id=policy_id, dry_run=dry_run, triggered_by=triggered_by
+        policy_id=policy_id,
+        dry_run=dry_run,
+        triggered_by=triggered_by,
+        confirmed_from=confirmed_from,
     )
 
 

@@ -61,6 +61,7 @@ class QueueFilterForm(forms.Form):
     )
     overdue = forms.BooleanField(required=False, label="Overdue only")
     mine = forms.BooleanField(required=False, label="Assigned to me")
+    review = forms.BooleanField(required=False, label="Waiting for review")
     q = forms.CharField(
         required=False,
         max_length=40,
@@ -204,7 +205,25 @@ class VerifyForm(ServiceErrorsMixin, forms.Form):
 
 
 class ApproveForm(ServiceErrorsMixin, forms.Form):
+    note = forms.CharField(
+        required=False,
+        max_length=5000,
+        label="Review note (what you checked; required for a review before erasure)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     confirm = confirm_field("I confirm: start processing this request in every store")
+
+
+class ReleasePackageForm(ServiceErrorsMixin, forms.Form):
+    note = forms.CharField(
+        required=False,
+        max_length=5000,
+        label="Review note (optional: what you checked)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    confirm = confirm_field(
+        "I confirm: I have reviewed the package; release it to the requester"
+    )
 
 
 class RejectForm(ServiceErrorsMixin, forms.Form):

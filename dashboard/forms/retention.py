@@ -211,3 +211,6 @@ class ReleaseForm(forms.Form):
 
 class RunForm(forms.Form):
     dry_run = forms.BooleanField(required=False)
+    # A real run: the dry run whose counts the officer confirms, and the tick.
+    confirm_dry_run = forms.UUIDField(required=False)
+    confirm = forms.BooleanField(required=False)

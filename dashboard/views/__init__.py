@@ -20,6 +20,7 @@ from dashboard.views.evidence import (
     request_evidence_internal_pdf,
     request_evidence_pdf,
     request_letter_pdf,
+    request_package_review,
     run_evidence_pdf,
 )
 from dashboard.views.requests import (
@@ -33,6 +34,7 @@ from dashboard.views.retention import (
     retention_hold_release,
     retention_holds,
     retention_policies,
+    retention_policy_confirm,
     retention_policy_edit,
     retention_policy_new,
     retention_policy_run,
@@ -66,10 +68,12 @@ __all__ = [
     "request_evidence_internal_pdf",
     "request_evidence_pdf",
     "request_letter_pdf",
+    "request_package_review",
     "request_new",
     "retention_hold_release",
     "retention_holds",
     "retention_policies",
+    "retention_policy_confirm",
     "retention_policy_edit",
     "retention_policy_new",
     "retention_policy_run",

@@ -17,6 +17,7 @@ from dsr.models import Request
 from dsr.packages.selectors import access_package_for_request
 from dsr.selectors import request_get
 from dsr.services.package_letters import access_package_letter_pdf
+from dsr.services.package_reviews import access_package_open
 from evidence.services import (
     GeneratedPack,
     evidence_pack_download,
@@ -87,6 +88,32 @@ def request_letter_pdf(
         content_type="application/pdf",
     )
     response["X-Letter-SHA256"] = letter.sha256
+    return response
+
+
+@require_GET
+@staff_view
+def request_package_review(
+    request: HttpRequest, actor: Actor, public_id: Any
+) -> HttpResponseBase:
+    """The access package's ZIP, for the officer reviewing it before its
+    release (REVIEW_BEFORE_ACCESS_RELEASE): officers only, audited."""
+    dsr = _request(actor, public_id)
+    package = access_package_for_request(request=dsr)
+    if package is None:
+        raise Http404("this request has no access package")
+    try:
+        opened = access_package_open(actor=actor, package=package)
+    except IllegalTransition as error:
+        messages.error(request, error.message)
+        return redirect("dashboard:request_detail", public_id=dsr.public_id)
+    response = FileResponse(
+        opened,
+        as_attachment=True,
+        filename=package.filename,
+        content_type="application/zip",
+    )
+    response["X-Package-SHA256"] = package.sha256
     return response
 
 

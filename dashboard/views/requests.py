@@ -35,6 +35,7 @@ from dashboard.forms.requests import (
     PauseForm,
     QueueFilterForm,
     RejectForm,
+    ReleasePackageForm,
     RequestNewForm,
     ResumeForm,
     SendAgainForm,
@@ -56,13 +57,18 @@ from dsr.lifecycle import (
     RequestAction,
     request_action_refusals,
     request_available_actions,
+    request_awaiting_review,
     request_clock_paused,
 )
 from dsr.models import Request
-from dsr.packages.selectors import access_package_letter_available
+from dsr.packages.selectors import (
+    access_package_for_request,
+    access_package_letter_available,
+)
 from dsr.selectors import request_get, request_list, request_work
 from dsr.services.clock import request_extend, request_pause, request_resume
 from dsr.services.execution.planning import request_replan
+from dsr.services.package_reviews import access_package_release
 from dsr.services.requests import (
     request_add_note,
     request_approve,
@@ -91,6 +97,7 @@ def _queue_counts(actor: Actor) -> dict[str, int]:
         "due_soon": request_list(actor=actor, due_within_days=soon).count() - overdue,
         "overdue": overdue,
         "due_soon_days": soon,
+        "awaiting_review": request_list(actor=actor, awaiting_review=True).count(),
     }
 
 
@@ -143,6 +150,7 @@ def _queue_query(request: HttpRequest, actor: Actor) -> QueueQuery:
             overdue=bool(chosen.get("overdue")),
             search=chosen.get("q") or None,
             assignee_id=actor.user_id if chosen.get("mine") else None,
+            awaiting_review=bool(chosen.get("review")),
         )
     except ValidationFailed as error:
         messages.warning(request, f"Some filters were ignored: {error.message}")
@@ -150,7 +158,10 @@ def _queue_query(request: HttpRequest, actor: Actor) -> QueueQuery:
     if status == OPEN:
         requests = requests.filter(status__in=OPEN_STATUSES)
     filtered = (
-        any(chosen.get(name) for name in ("kind", "regime", "overdue", "q", "mine"))
+        any(
+            chosen.get(name)
+            for name in ("kind", "regime", "overdue", "q", "mine", "review")
+        )
         or chosen.get("due_within") is not None
         or status not in (OPEN, None)
     )
@@ -164,6 +175,11 @@ def queue(request: HttpRequest, actor: Actor) -> HttpResponse:
     page_obj = Paginator(query.requests, PAGE_SIZE).get_page(request.GET.get("page"))
     today = local_today()
     rows = [(item, deadline_state(item, today=today)) for item in page_obj]
+    waiting = set(
+        request_list(actor=actor, awaiting_review=True)
+        .filter(pk__in=[item.pk for item in page_obj])
+        .values_list("pk", flat=True)
+    )
     export = request.GET.copy()
     export.pop("page", None)
     return page(
@@ -175,6 +191,7 @@ def queue(request: HttpRequest, actor: Actor) -> HttpResponse:
             "form": query.form,
             "page_obj": page_obj,
             "rows": rows,
+            "waiting_review": waiting,
             "counts": _queue_counts(actor),
             "filtered": query.filtered,
             "searched_all": query.searched_all,
@@ -295,8 +312,16 @@ ACTIONS: dict[str, Action] = {
     ),
     RequestAction.APPROVE: Action(
         ApproveForm,
-        lambda a, r, d: request_approve(actor=a, request=r),
+        lambda a, r, d: request_approve(actor=a, request=r, note=d["note"]),
         lambda r: "Request approved; processing has started.",
+    ),
+    RequestAction.RELEASE_PACKAGE: Action(
+        ReleasePackageForm,
+        lambda a, r, d: access_package_release(actor=a, request=r, note=d["note"]),
+        lambda outcome: (
+            "Package released; the requester is being told it is ready "
+            f"(request {outcome.replace('_', ' ')})."
+        ),
     ),
     RequestAction.REJECT: Action(
         RejectForm,
@@ -424,6 +449,12 @@ def _detail(
             and extend_refusal.code == "too_late",
             "supervisory_authority": settings.SUPERVISORY_AUTHORITY,
             "letter_available": access_package_letter_available(request=dsr),
+            "awaiting_review": request_awaiting_review(request=dsr),
+            "held_package": (
+                access_package_for_request(request=dsr)
+                if can.get(RequestAction.RELEASE_PACKAGE)
+                else None
+            ),
             **tasks,
             **recipients_context(actor, dsr),
         },

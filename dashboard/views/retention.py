@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -37,6 +38,7 @@ from retention.selectors import (
     run_get,
     run_list,
 )
+from retention.services.confirmations import policy_confirmation
 from retention.services.holds import (
     hold_subject_for_identity,
     legal_hold_place,
@@ -130,8 +132,9 @@ def retention_policy_new(request: HttpRequest, actor: Actor) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Policy “{policy.name}” added. Dry-run it to see what it would "
-                "change before its first scheduled run.",
+                f"Policy “{policy.name}” added. Its schedule only dry-runs it "
+                "until you confirm a real run (Run now) against a dry run's "
+                "counts.",
             )
             return redirect("dashboard:retention_policies")
     return _policy_form_page(request, actor, form)
@@ -161,20 +164,57 @@ def retention_policy_edit(
     return _policy_form_page(request, actor, form, policy)
 
 
+@staff_view
+def retention_policy_confirm(
+    request: HttpRequest, actor: Actor, public_id: Any
+) -> HttpResponse:
+    """ "Run now": what a real run would change, from the latest recent dry
+    run of this policy version, and the confirmation it needs."""
+    policy = _policy(actor, public_id, manage=True)
+    confirmation = policy_confirmation(policy=policy)
+    by_label = ""
+    if confirmation is not None:
+        by_label = actor_labels([confirmation.by]).get(confirmation.by, "")
+    return page(
+        request,
+        actor,
+        "dashboard/retention_policy_confirm.html",
+        _context(
+            "policies",
+            policy=policy,
+            confirmation=confirmation,
+            sentence=confirmation.sentence(by_label) if confirmation else "",
+            window_hours=settings.RETENTION_CONFIRM_WITHIN_HOURS,
+            last_dry_run=run_list(actor=actor, policy=policy, dry_run=True).first(),
+        ),
+    )
+
+
 @require_POST
 @staff_view
 def retention_policy_run(
     request: HttpRequest, actor: Actor, public_id: Any
 ) -> HttpResponse:
-    """ "Run now" and "Dry run": queue the run on a worker."""
+    """ "Dry run", and the confirmed "Run now": queue the run on a worker."""
     policy = _policy(actor, public_id, manage=True)
     form = RunForm(request.POST)
     form.is_valid()
     dry_run = bool(form.cleaned_data.get("dry_run"))
     try:
-        purge_run_enqueue(actor=actor, policy=policy, dry_run=dry_run)
+        purge_run_enqueue(
+            actor=actor,
+            policy=policy,
+            dry_run=dry_run,
+            confirm_dry_run=form.cleaned_data.get("confirm_dry_run"),
+            confirm=bool(form.cleaned_data.get("confirm")),
+        )
     except IllegalTransition as error:
         messages.error(request, error.message)
+    except ValidationFailed as error:
+        messages.error(request, f"Not started: {error.message}.")
+        return redirect(
+            "dashboard:retention_policy_confirm", public_id=policy.public_id
+        )
     else:
         what = "A dry run" if dry_run else "A run"
         messages.success(

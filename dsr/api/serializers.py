@@ -23,6 +23,7 @@ from dsr.choices import (
     VerificationMethod,
 )
 from dsr.clock import days_left, end_of_day
+from dsr.lifecycle import request_awaiting_review
 from dsr.models import Request, RequestTask
 from dsr.selectors import request_progress
 from dsr.services.intake import BATCH_MAX
@@ -190,6 +191,27 @@ class EmptySerializer(StrictSerializer):
     """No body expected (an empty JSON object is fine)."""
 
 
+class ApproveSerializer(StrictSerializer):
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "What the officer checked; required (a few words) for a request "
+            "under review before its erasure (`review_before_work`)."
+        ),
+    )
+
+
+class ReleasePackageSerializer(StrictSerializer):
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What the officer checked in the package (optional).",
+    )
+
+
 class ReasonSerializer(StrictSerializer):
     reason = serializers.CharField(
         help_text="Why; the subject is told.", allow_blank=True
@@ -268,6 +290,23 @@ class RequestSerializer(OutputSerializer):
         choices=VerificationMethod.choices, read_only=True, allow_null=True
     )
     requires_approval = serializers.BooleanField(read_only=True)
+    review_before_work = serializers.BooleanField(
+        read_only=True,
+        help_text="An officer reviews it before its work runs (REVIEW_BEFORE_ERASURE).",
+    )
+    review_before_release = serializers.BooleanField(
+        read_only=True,
+        help_text=(
+            "Its access package is released by an officer "
+            "(REVIEW_BEFORE_ACCESS_RELEASE)."
+        ),
+    )
+    awaiting_review = serializers.SerializerMethodField(
+        help_text=(
+            '"approval": verified, waiting for an officer to approve or reject; '
+            '"release": its access package waits to be released; "": neither.'
+        )
+    )
     status_reason = serializers.CharField(read_only=True)
     closed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     pauses = ClockPauseSerializer(many=True, read_only=True)
@@ -282,6 +321,10 @@ class RequestSerializer(OutputSerializer):
     @extend_schema_field({"type": "integer", "nullable": True})
     def get_days_left(self, request: Request) -> int | None:
         return days_left(request) if request.is_open else None
+
+    @extend_schema_field({"type": "string", "enum": ["approval", "release", ""]})
+    def get_awaiting_review(self, request: Request) -> str:
+        return request_awaiting_review(request=request)
 
 
 class RequestProgressSerializer(OutputSerializer):

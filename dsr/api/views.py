@@ -24,6 +24,7 @@ from dsr.models import Request
 from dsr.selectors import request_get, request_list
 from dsr.services.clock import request_extend, request_pause, request_resume
 from dsr.services.intake import source_ip_hash
+from dsr.services.package_reviews import access_package_release
 from dsr.services.requests import (
     request_add_note,
     request_approve,
@@ -83,6 +84,7 @@ class RequestViewSet(viewsets.GenericViewSet[Request]):
         "notes": Scope.REQUESTS_WRITE,
         "verify": Scope.REQUESTS_VERIFY,
         "approve": Scope.REQUESTS_MANAGE,
+        "release_package": Scope.REQUESTS_MANAGE,
         "reject": Scope.REQUESTS_MANAGE,
         "extend": Scope.REQUESTS_MANAGE,
         "cancel": Scope.REQUESTS_MANAGE,
@@ -219,16 +221,36 @@ class RequestViewSet(viewsets.GenericViewSet[Request]):
 
     @_action_schema(
         name="approve",
-        summary="Approve a verified request",
+        summary="Approve a verified request (an officer's review)",
         scope=Scope.REQUESTS_MANAGE,
-        body=s.EmptySerializer,
+        body=s.ApproveSerializer,
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: HttpRequest, **kwargs: str) -> Response:
-        parse(s.EmptySerializer, request.data)
+        data = parse(s.ApproveSerializer, request.data)
         return self._done(
-            request_approve(actor=client_actor(request), request=self._request())
+            request_approve(
+                actor=client_actor(request),
+                request=self._request(),
+                note=data["note"],
+            )
         )
+
+    @_action_schema(
+        name="release_package",
+        summary="Release a reviewed access package to the requester",
+        scope=Scope.REQUESTS_MANAGE,
+        body=s.ReleasePackageSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="release-package")
+    def release_package(self, request: HttpRequest, **kwargs: str) -> Response:
+        data = parse(s.ReleasePackageSerializer, request.data)
+        dsr = self._request()
+        access_package_release(
+            actor=client_actor(request), request=dsr, note=data["note"]
+        )
+        dsr.refresh_from_db()
+        return self._done(dsr)
 
     @_action_schema(
         name="reject",

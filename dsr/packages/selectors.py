@@ -18,8 +18,11 @@ def access_package_for_request(*, request: Request) -> AccessPackage | None:
 
 
 def access_package_is_available(*, package: AccessPackage) -> bool:
-    """Still stored and not past its end date."""
-    return bool(package.file) and package.expires_at > timezone.now()
+    """Released to the subject (not held for review), still stored and not
+    past its end date."""
+    return (
+        not package.held and bool(package.file) and package.expires_at > timezone.now()
+    )
 
 
 def access_package_letter_available(*, request: Request) -> bool:

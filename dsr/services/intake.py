@@ -34,6 +34,7 @@ from dsr.choices import (
 )
 from dsr.clock import apply_deadlines, local_date
 from dsr.models import ClockPause, Request
+from dsr.review import review_before_release, review_before_work
 from dsr.services.agents import AgentInput, agent_authorities_create, agent_input_clean
 from dsr.services.execution.planning import requests_plan_tasks
 from dsr.services.request_inputs import (
@@ -210,12 +211,20 @@ def requests_record(
                 corrections=item.corrections,
                 received_at=item.received_at,
                 requires_approval=approval,
+                review_before_work=review_before_work(
+                    kind=item.kind, regime=item.regime
+                ),
+                review_before_release=review_before_release(kind=item.kind),
                 created_by=actor.ref,
             )
+            # An officer reviews it before the work starts: an approval.
+            request.requires_approval = approval or request.review_before_work
             own: list[ClockPause] = []
             if item.verified:
                 request.status = (
-                    RequestStatus.VERIFIED if approval else RequestStatus.IN_PROGRESS
+                    RequestStatus.VERIFIED
+                    if request.requires_approval
+                    else RequestStatus.IN_PROGRESS
                 )
                 request.verified_at = now
                 request.verification_method = method

@@ -116,6 +116,7 @@ def access_package_build_and_close(
                 record_count=built.record_count,
                 expires_at=timezone.now()
                 + timedelta(days=settings.ACCESS_PACKAGE_KEEP_DAYS),
+                held=request.review_before_release,
             )
             audit_record(
                 actor=SYSTEM,
@@ -129,6 +130,16 @@ def access_package_build_and_close(
                     "entries": len(package.contents),
                 },
             )
+            if package.held:
+                # An officer opens it and releases it (package_reviews); the
+                # request stays open meanwhile and its clock runs.
+                audit_record(
+                    actor=SYSTEM,
+                    action="access_package.held_for_review",
+                    obj=request,
+                    data={"package": str(package.public_id)},
+                )
+                return "held-for-review"
             # The row is locked and in progress (checked above): no second
             # lock read, no savepoint.
             outcome = request_close_on_tasks(

@@ -23,7 +23,11 @@ from dsr.choices import (
     VerificationMethod,
 )
 from dsr.clock import apply_deadlines, local_date
-from dsr.lifecycle import RequestAction, request_transition_check
+from dsr.lifecycle import (
+    RequestAction,
+    request_awaiting_review,
+    request_transition_check,
+)
 from dsr.models import Request, RequestNote
 from dsr.selectors import request_assignees
 from dsr.services.agents import agent_permission_discard, agent_refusal
@@ -208,14 +212,23 @@ def request_verify(*, actor: Actor, request: Request, method: str) -> Request:
 
 
 @transaction.atomic
-def request_approve(*, actor: Actor, request: Request) -> Request:
+def request_approve(*, actor: Actor, request: Request, note: str = "") -> Request:
+    """verified -> in_progress, by an officer. A request under review before
+    its erasure (REVIEW_BEFORE_ERASURE) is approved with a note saying what
+    was checked; the note is kept (encrypted) with the request's notes."""
     actor.require(Perm.REQUEST_APPROVE)
     request = request_lock(request)
     request_transition_check(action=RequestAction.APPROVE, request=request)
+    text = reason_clean(note, field="note", required=request.review_before_work)
     request.approved_at = timezone.now()
     request.approved_by = actor.ref
     request.save()
-    request_audit(actor, request, "approved")
+    data: dict[str, Any] = {"review": True} if request.review_before_work else {}
+    if text:
+        data["note_id"] = RequestNote.objects.create(
+            request=request, author=actor.ref, author_label=actor.label, text=text
+        ).pk
+    request_audit(actor, request, "approved", **data)
     return _start(actor=actor, request=request)
 
 
@@ -234,13 +247,23 @@ def request_reject(
     request = request_lock(request)
     request_transition_check(action=RequestAction.REJECT, request=request)
     old = request.status
+    # Refused at an officer's review ("approval": before the work; "release":
+    # with its package held), which the evidence shows.
+    review = request_awaiting_review(request=request)
     request.status = RequestStatus.REJECTED
     agent_permission_discard(request=request)
     request.status_reason = text
     request.denial_basis = basis
     request.closed_at = timezone.now()
     request.save()
-    request_audit(actor, request, "rejected", previous_status=old, basis=basis or None)
+    request_audit(
+        actor,
+        request,
+        "rejected",
+        previous_status=old,
+        basis=basis or None,
+        **({"at_review": review} if review else {}),
+    )
     _enqueue_after_close(request, "rejected")
     return request
 

@@ -26,6 +26,9 @@ _TIMELINE: dict[str, str] = {
     "request.verification_planned": "Erasure verification pass started",
     "access_package.built": "Access package built",
     "access_package.refused": "Access package refused (incomplete disclosure)",
+    "access_package.held_for_review": "Access package held for an officer's review",
+    "access_package.opened_for_review": "Access package opened by an officer",
+    "access_package.released": "Access package released to the requester",
     "request.closed": "Request closed",
     "request.rejected": "Request rejected",
     "request.cancelled": "Request cancelled",
@@ -205,5 +208,13 @@ def _detail(event: AuditEvent) -> str:
         timing = "on time" if data.get("on_time") else "late"
         return f"outcome {data.get('outcome', '?')}, {timing}"
     if action in ("request.rejected", "request.cancelled"):
-        return f"was {data.get('previous_status', '?')}"
+        review = data.get("at_review")
+        at_review = f", at review ({review})" if review else ""
+        return f"was {data.get('previous_status', '?')}{at_review}"
+    if action == "request.approved" and data.get("review"):
+        return "after review before the work (note kept with the request)"
+    if action == "access_package.released":
+        return "after review" + (
+            "; note kept with the request" if "note_id" in data else ""
+        )
     return ""

@@ -103,6 +103,21 @@ class RunRequestSerializer(StrictSerializer):
         default=False,
         help_text="Count what would change, per table, and change nothing.",
     )
+    confirm_dry_run = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "A real run only: the id of the policy's `confirmation.dry_run` "
+            "(a dry run of this policy version that finished in the last 24 "
+            "hours), whose counts the caller confirms."
+        ),
+    )
+    confirm = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="A real run only: true, to confirm the rows will change for good.",
+    )
 
 
 class SubjectIdentitySerializer(StrictSerializer):
@@ -162,6 +177,19 @@ class RunBriefSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
+class ConfirmationSerializer(serializers.Serializer):
+    dry_run = serializers.UUIDField(
+        help_text="The dry run to name in `confirm_dry_run`."
+    )
+    store = serializers.CharField()
+    action = serializers.CharField(help_text="What a real run does to each row.")
+    rows = serializers.IntegerField(help_text="Rows a real run would change.")
+    tables = serializers.DictField(child=serializers.IntegerField())
+    dry_run_finished_at = serializers.DateTimeField()
+    dry_run_by = serializers.CharField()
+    summary = serializers.CharField()
+
+
 class PolicySerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     name = serializers.CharField(read_only=True)
@@ -182,6 +210,18 @@ class PolicySerializer(serializers.Serializer):
     batch_size = serializers.IntegerField(read_only=True)
     last_run = serializers.SerializerMethodField()
     next_run_at = serializers.SerializerMethodField()
+    real_runs_confirmed = serializers.SerializerMethodField(
+        help_text=(
+            "false: the schedule dry-runs this policy until staff confirm a "
+            "real run (a new policy, or one whose scope changed)."
+        )
+    )
+    confirmation = serializers.SerializerMethodField(
+        help_text=(
+            "What a real run would change, from the latest dry run of this "
+            "policy version in the last 24 hours; null: dry-run it first."
+        )
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -205,6 +245,15 @@ class PolicySerializer(serializers.Serializer):
         runs = self.context.get("last_runs", {})
         run = runs.get(policy.pk)
         return RunBriefSerializer(run).data if run else None
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_real_runs_confirmed(self, policy: RetentionPolicy) -> bool:
+        return policy.real_runs_confirmed_at is not None
+
+    @extend_schema_field(ConfirmationSerializer(allow_null=True))
+    def get_confirmation(self, policy: RetentionPolicy) -> dict[str, Any] | None:
+        found = self.context.get("confirmations", {}).get(policy.pk)
+        return found.as_json() if found is not None else None
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_next_run_at(self, policy: RetentionPolicy) -> str | None:

@@ -36,6 +36,7 @@ from retention.selectors import (
     run_get,
     run_list,
 )
+from retention.services.confirmations import policy_confirmation
 from retention.services.holds import (
     hold_subject_for_identity,
     legal_hold_place,
@@ -80,7 +81,12 @@ class PolicyViewSet(viewsets.GenericViewSet):
         )
 
     def _out(self, policies: list[RetentionPolicy]) -> dict[str, Any]:
-        return {"last_runs": policy_last_runs(policies=policies)}
+        return {
+            "last_runs": policy_last_runs(policies=policies),
+            "confirmations": {
+                policy.pk: policy_confirmation(policy=policy) for policy in policies
+            },
+        }
 
     @extend_schema(
         operation_id="retention_policies_list",
@@ -160,7 +166,11 @@ class PolicyViewSet(viewsets.GenericViewSet):
         description=(
             f"Needs `{Scope.RETENTION_WRITE}`. Queues the run on a worker; it "
             "appears under `/retention/runs/` when it starts. A dry run counts "
-            "per table what a real run would change and changes nothing."
+            "per table what a real run would change and changes nothing. A "
+            "real run cannot be undone: it needs `confirm_dry_run` (the id in "
+            "the policy's `confirmation`: a dry run of this policy version "
+            "finished in the last 24 hours; a change to the policy since makes "
+            "it stale) and `confirm: true`, else 400 naming the field."
         ),
         parameters=[id_parameter("policy")],
         request=s.RunRequestSerializer,
@@ -175,7 +185,11 @@ class PolicyViewSet(viewsets.GenericViewSet):
         data = parse(s.RunRequestSerializer, request.data)
         policy = self._policy(manage=True)
         purge_run_enqueue(
-            actor=client_actor(request), policy=policy, dry_run=data["dry_run"]
+            actor=client_actor(request),
+            policy=policy,
+            dry_run=data["dry_run"],
+            confirm_dry_run=data["confirm_dry_run"],
+            confirm=data["confirm"],
         )
         return Response(
             {

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.actors import Actor, actor_system
 from accounts.permissions import Perm
@@ -60,6 +61,17 @@ EDITABLE = (
     "enabled",
     "schedule",
     "batch_size",
+)
+# A policy's scope: changing any of these makes the policy dry-run only on
+# its schedule again, until staff confirm a real run (`confirmations`).
+SCOPE_FIELDS = (
+    "connector",
+    "table",
+    "age_column",
+    "max_age_days",
+    "action",
+    "fields",
+    "apply_to_children",
 )
 # The built-in policy's scope is fixed by the code and its age by settings.
 BUILTIN_EDITABLE = ("description", "enabled", "schedule", "batch_size")
@@ -197,6 +209,12 @@ def retention_policy_update(
         }
         if not changed:
             return policy
+        rescoped = not policy.builtin and any(key in changed for key in SCOPE_FIELDS)
+        if rescoped and policy.real_runs_confirmed_at is not None:
+            # What beat would delete changed: dry-run only until confirmed again.
+            policy.real_runs_confirmed_at = None
+            policy.real_runs_confirmed_by = ""
+            changed["real_runs_confirmed"] = [True, False]
         _save_versioned(policy, reason or "updated")
         policy_schedule_sync(policy)
         audit_record(
@@ -240,6 +258,10 @@ def retention_builtin_ensure() -> RetentionPolicy:
                     schedule=BUILTIN_SCHEDULE,
                     batch_size=500,
                     builtin=True,
+                    # Its scope is fixed by the code: it runs on its schedule
+                    # from the start (issue 16 applies to staff policies).
+                    real_runs_confirmed_at=timezone.now(),
+                    real_runs_confirmed_by="system:retention",
                 )
                 _save_versioned(policy, "built-in policy created")
                 policy_schedule_sync(policy)

@@ -24,6 +24,11 @@ from audit.services import audit_record
 from privacydesk.errors import IllegalTransition
 from retention.choices import ATTENTION_STATUSES, RunStatus
 from retention.models import PurgeRun, RetentionPolicy
+from retention.services.confirmations import (
+    Confirmation,
+    dry_run_still_confirms,
+    real_run_confirm,
+)
 from retention.services.policies import (
     policy_summary,
     policy_version,
@@ -36,26 +41,59 @@ from retention.services.run_endings import SYSTEM, purge_run_after_end, run_erro
 # --- starting -----------------------------------------------------------------------
 
 
-def purge_run_enqueue(*, actor: Actor, policy: RetentionPolicy, dry_run: bool) -> None:
-    """ "Run now" / "Dry run": hand the run to a worker (ids only)."""
+def purge_run_enqueue(
+    *,
+    actor: Actor,
+    policy: RetentionPolicy,
+    dry_run: bool,
+    confirm_dry_run: Any = None,
+    confirm: bool = False,
+) -> Confirmation | None:
+    """ "Run now" / "Dry run": hand the run to a worker (ids only).
+
+    A real run needs the confirmation `confirmations.real_run_confirm`
+    checks (the latest recent dry run of this policy version, named, and
+    ticked); it returns what was confirmed."""
     actor.require(Perm.RETENTION_MANAGE)
     if not dry_run and _running(policy).exists():
         raise IllegalTransition(f"a run of {policy.name} is already running")
+    confirmation = None
     with transaction.atomic():
+        if not dry_run:
+            confirmation = real_run_confirm(
+                actor=actor,
+                policy=policy,
+                dry_run_id=confirm_dry_run,
+                confirmed=confirm,
+            )
         audit_record(
             actor=actor,
             action="retention.run_requested",
             obj=policy,
-            data={"dry_run": dry_run},
+            data={
+                "dry_run": dry_run,
+                **(
+                    {"confirmed_from": str(confirmation.dry_run.public_id)}
+                    if confirmation
+                    else {}
+                ),
+            },
         )
+        confirmed_from = confirmation.dry_run.pk if confirmation else None
 
         def send() -> None:
             # Local: retention.tasks imports this module (task <-> service pair).
             from retention.tasks import purge_run_task
 
-            purge_run_task.delay(policy.pk, dry_run=dry_run, triggered_by=actor.ref)
+            purge_run_task.delay(
+                policy.pk,
+                dry_run=dry_run,
+                triggered_by=actor.ref,
+                confirmed_from=confirmed_from,
+            )
 
         transaction.on_commit(send)
+    return confirmation
 
 
 def _running(policy: RetentionPolicy) -> Any:
@@ -71,11 +109,15 @@ def purge_run_start(
     dry_run: bool = False,
     triggered_by: str = "",
     on_batch: OnBatch | None = None,
+    confirmed_from: PurgeRun | None = None,
 ) -> PurgeRun:
     """Run a policy now, in this process, and return the finished run.
 
     A real run first resumes the policy's interrupted run, if there is one
-    (a run whose worker died counts as interrupted once it stops beating)."""
+    (a run whose worker died counts as interrupted once it stops beating).
+    `confirmed_from`: the dry run staff confirmed this real run against.
+    (Whether a real run is allowed is the caller's: `purge_run_scheduled`
+    for the worker; the `retention_run` command is the operator's.)"""
     actor.require(Perm.RETENTION_MANAGE)
     if policy.builtin:
         policy = retention_builtin_ensure()
@@ -104,6 +146,7 @@ def purge_run_start(
                 policy_version=policy_version(policy),
                 policy_snapshot=policy_summary(policy),
                 tables={policy.table: zero_counts()},
+                confirmed_from=None if dry_run else confirmed_from,
             )
             audit_record(
                 actor=actor,
@@ -114,6 +157,11 @@ def purge_run_start(
                     "dry_run": dry_run,
                     "cutoff": run.cutoff,
                     "policy_version": run.policy_version,
+                    **(
+                        {"confirmed_from": str(run.confirmed_from.public_id)}
+                        if run.confirmed_from is not None
+                        else {}
+                    ),
                 },
             )
     except IntegrityError as exc:
@@ -184,22 +232,48 @@ def purge_runs_mark_stale(*, policy: RetentionPolicy | None = None) -> int:
 
 
 def purge_run_scheduled(
-    *, policy_id: int, dry_run: bool = False, triggered_by: str = "system:beat"
+    *,
+    policy_id: int,
+    dry_run: bool = False,
+    triggered_by: str = "system:beat",
+    confirmed_from: int | None = None,
 ) -> str:
     """A run handed to a worker (by beat or by "Run now"); safe to deliver
-    twice: a second delivery finds the run going and is refused."""
+    twice: a second delivery finds the run going and is refused.
+
+    A real run goes ahead only with the dry run staff confirmed it against
+    (still of the policy's current version), or, on the schedule, for a
+    policy whose real runs staff have confirmed; beat dry-runs any other."""
     policy = RetentionPolicy.objects.filter(pk=policy_id).first()
     if policy is None:
         return "no-such-policy"
     if triggered_by == "system:beat" and not policy.enabled:
         return "disabled"
+    confirmed: PurgeRun | None = None
+    prefix = ""
+    if not dry_run and confirmed_from is not None:
+        if not dry_run_still_confirms(policy=policy, dry_run_id=confirmed_from):
+            audit_record(
+                actor=SYSTEM,
+                action="retention.run_refused",
+                obj=policy,
+                data={"reason": "the confirmed dry run no longer stands"},
+            )
+            return "confirmation-stale"
+        confirmed = PurgeRun.objects.get(pk=confirmed_from)
+    elif not dry_run and policy.real_runs_confirmed_at is None:
+        dry_run, prefix = True, "dry-run-only:"
     try:
         run = purge_run_start(
-            actor=SYSTEM, policy=policy, dry_run=dry_run, triggered_by=triggered_by
+            actor=SYSTEM,
+            policy=policy,
+            dry_run=dry_run,
+            triggered_by=triggered_by,
+            confirmed_from=confirmed,
         )
     except IllegalTransition:
         return "already-running"
-    return str(run.status)
+    return prefix + str(run.status)
 
 
 def purge_runs_sweep() -> int:

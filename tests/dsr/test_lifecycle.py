@@ -29,6 +29,7 @@ from dsr.lifecycle import (
 )
 from dsr.models import Request, RequestTask
 from dsr.services.clock import request_extend, request_pause, request_resume
+from dsr.services.package_reviews import access_package_release
 from dsr.services.requests import (
     request_add_note,
     request_approve,
@@ -47,7 +48,7 @@ CLOSED = {A.RESUME, A.NOTE}
 EXPECTED_BY_STATUS = {
     RequestStatus.RECEIVED: OPEN | {A.VERIFY, A.PROVE_IDENTITY},
     RequestStatus.VERIFIED: OPEN | {A.APPROVE},
-    RequestStatus.IN_PROGRESS: OPEN | {A.CLOSE, A.SEND_AGAIN},
+    RequestStatus.IN_PROGRESS: OPEN | {A.CLOSE, A.SEND_AGAIN, A.RELEASE_PACKAGE},
     RequestStatus.COMPLETED: CLOSED,
     RequestStatus.PARTIALLY_COMPLETED: CLOSED,
     RequestStatus.FAILED: CLOSED,
@@ -81,10 +82,11 @@ def test_a_request_in_each_status_allows_what_the_table_says(
     request = request_in(status, paused=paused)
 
     # then the table's actions are allowed, but a clock is paused or resumed
-    # only when that changes something, and with no store enabled there is
-    # nothing to send to the stores again
+    # only when that changes something, with no store enabled there is
+    # nothing to send to the stores again, and a package is released only
+    # when one is held (see test_review.py)
     expected = EXPECTED_BY_STATUS[status] - ({A.PAUSE} if paused else {A.RESUME})
-    assert _allowed(request) == expected - {A.SEND_AGAIN}
+    assert _allowed(request) == expected - {A.SEND_AGAIN, A.RELEASE_PACKAGE}
 
 
 def test_a_refused_status_says_which_status(request_in: Any) -> None:
@@ -248,6 +250,7 @@ SERVICES: dict[RequestAction, Callable[[Actor, Request], Any]] = {
     A.RESUME: lambda a, r: request_resume(actor=a, request=r),
     A.CLOSE: lambda a, r: request_close(actor=a, request=r, outcome="completed"),
     A.NOTE: lambda a, r: request_add_note(actor=a, request=r, text="Called back"),
+    A.RELEASE_PACKAGE: lambda a, r: access_package_release(actor=a, request=r),
 }
 
 
@@ -387,6 +390,7 @@ def test_time_does_not_change_a_status_rule(request_in: Any) -> None:
         A.RESUME,
         A.EXTEND,
         A.SEND_AGAIN,  # no store enabled: nothing to send
+        A.RELEASE_PACKAGE,
     }
 
 

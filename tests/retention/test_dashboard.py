@@ -115,8 +115,18 @@ def test_an_officer_adds_a_policy_holds_a_customer_dry_runs_runs_and_sees_it(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(run_url, {"dry_run": "on"})
     assert _old_logs(store, held_email, held=False) == others_before
+    dry_run = PurgeRun.objects.get(dry_run=True)
+    confirm_page = client.get(
+        reverse("dashboard:retention_policy_confirm", args=[policy.public_id])
+    )
+    counted = dry_run.totals()["changed"]
+    assert f"This will redact personal data in {counted:,} rows".encode() in (
+        confirm_page.content
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(run_url)
+        client.post(
+            run_url, {"confirm_dry_run": str(dry_run.public_id), "confirm": "on"}
+        )
 
     # then the held customer's logs are untouched and the others redacted
     dry, real = PurgeRun.objects.order_by("started_at", "pk")

@@ -450,6 +450,10 @@ def test_beat_skips_a_disabled_policy_and_a_second_delivery_is_harmless(
     from retention.tasks import purge_run_task
 
     policy = make_policy(connector, enabled=False)
+    # (staff confirmed its real runs: see test_confirmation.py for the rest)
+    RetentionPolicy.objects.filter(pk=policy.pk).update(
+        real_runs_confirmed_at=timezone.now(), real_runs_confirmed_by="user:1"
+    )
 
     assert purge_run_task(policy.pk) == "disabled"
     assert not PurgeRun.objects.exists()
