@@ -37,6 +37,8 @@ class Perm(StrEnum):
     MASKING_SHRED = "masking.shred"  # delete a subject's vault (erasure)
     TRAINING_VIEW = "training.view"  # exclusions, the export key, datasets
     TRAINING_MANAGE = "training.manage"  # register datasets
+    BREACH_VIEW = "breach.view"  # the breach register and its evidence
+    BREACH_MANAGE = "breach.manage"  # record, decide, notify, tell subjects
     # The internal copy of an evidence pack carries the subject's identifiers.
     EVIDENCE_INTERNAL = "evidence.internal"
 
@@ -66,6 +68,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.CONSENT_VIEW,
             Perm.RETENTION_VIEW,
             Perm.TRAINING_VIEW,
+            Perm.BREACH_VIEW,
         }
     ),
 }
@@ -97,6 +100,8 @@ SCOPE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Scope.MASKING_USE: frozenset({Perm.MASKING_USE, Perm.CONSENT_CHECK}),
     Scope.TRAINING_READ: frozenset({Perm.TRAINING_VIEW}),
     Scope.TRAINING_WRITE: frozenset({Perm.TRAINING_MANAGE}),
+    Scope.GOVERNANCE_READ: frozenset({Perm.BREACH_VIEW}),
+    Scope.GOVERNANCE_WRITE: frozenset({Perm.BREACH_MANAGE}),
     # A controller vouches for its subjects (OpenDSR's protocol flow: the
     # controller verifies, then distributes) and states when the subject
     # asked (`submitted_time`, the start of the legal clock). Its requests

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "retention",
     "opendsr",
     "training",
+    "breaches",
     "portal",
     "dashboard",
 ]
@@ -232,6 +233,7 @@ TASK_WAITING_RECHECK_SECONDS = env_int("TASK_WAITING_RECHECK_SECONDS", 86400)
 # subjects that theirs closed, nor behind evidence packs (a PDF each).
 CELERY_TASK_ROUTES = {
     "dsr.tasks.send_subject_notice_task": {"priority": 6},
+    "breaches.tasks.send_breach_notice_task": {"priority": 6},
     "dsr.tasks.request_closed_task": {"priority": 6},
     "evidence.tasks.evidence_pack_generate_task": {"priority": 9},
     "opendsr.tasks.opendsr_status_changed_task": {"priority": 6},
@@ -300,6 +302,12 @@ CELERY_BEAT_SCHEDULE = {
     # this sweep finds runs whose worker died and alerts on them.
     "sweep-purge-runs": {
         "task": "retention.tasks.sweep_purge_runs_task",
+        "schedule": 300.0,
+    },
+    # A breach's 72-hour clock: the officers are e-mailed at 48 and 24 hours
+    # left and when overdue, once each (breaches.services.alerts).
+    "breach-clock-warnings": {
+        "task": "breaches.tasks.breach_clock_warnings_task",
         "schedule": 300.0,
     },
 }

@@ -49,6 +49,7 @@ def layout_context(request: HttpRequest, actor: Actor | None) -> dict[str, Any]:
             "retention": can(Perm.RETENTION_VIEW),
             "consent": can(Perm.CONSENT_VIEW),
             "training": can(Perm.TRAINING_VIEW),
+            "breaches": can(Perm.BREACH_VIEW),
         },
         "retention_failing": _retention_failing() if can(Perm.RETENTION_VIEW) else 0,
         "controller_time_zone": settings.CONTROLLER_TIME_ZONE,

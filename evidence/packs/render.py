@@ -105,16 +105,24 @@ def _headers(facts: dict[str, Any]) -> tuple[str, str]:
     )
 
 
-def evidence_pack_render(*, facts: dict[str, Any]) -> RenderedPack:
-    """Render one pack; the PDF embeds `evidence.json` (the facts, sealed)."""
+def evidence_pack_render(
+    *,
+    facts: dict[str, Any],
+    template: str | None = None,
+    headers: tuple[str, str] | None = None,
+) -> RenderedPack:
+    """Render one pack; the PDF embeds `evidence.json` (the facts, sealed).
+
+    A request's or a purge run's pack names its own template and page
+    headers; an app above evidence (the breach register) passes its own."""
     # Local: WeasyPrint takes ~0.8 s to import; web processes load this module.
     from weasyprint import HTML, Attachment
 
     attachment, digest = document_bytes(facts)
-    header_left, header_right = _headers(facts)
+    header_left, header_right = headers or _headers(facts)
     generated_at = datetime.fromisoformat(facts["pack"]["generated_at"]).astimezone(UTC)
     html = render_to_string(
-        TEMPLATES[facts["kind"]],
+        template or TEMPLATES[facts["kind"]],
         {
             "facts": facts,
             "internal": bool(facts["pack"].get("internal")),

@@ -112,7 +112,9 @@ def _describe(report: VerificationReport, facts: dict[str, Any]) -> None:
     pack = facts.get("pack") or {}
     report.pack_id = str(pack.get("id", ""))
     report.generated_at = str(pack.get("generated_at", ""))
-    if facts.get("kind") == "request":
+    if pack.get("covers"):  # a pack made above evidence names what it covers
+        report.subject = str(pack["covers"])
+    elif facts.get("kind") == "request":
         report.subject = f"request {(facts.get('request') or {}).get('reference', '?')}"
     else:
         report.subject = f"purge run {(facts.get('run') or {}).get('id', '?')}"

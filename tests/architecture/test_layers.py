@@ -76,6 +76,10 @@ LAYERS: dict[str, set[str]] = {
         "privacydesk",
     },
 }
+# The breach register: above evidence (its pack is rendered and verified by
+# the evidence machinery); it e-mails through dsr.notifications and links
+# notices to known subjects. Nothing but the front doors imports it.
+LAYERS["breaches"] = {"evidence", *LAYERS["evidence"]}
 DOMAIN_AND_BELOW = set(LAYERS)
 LAYERS["portal"] = DOMAIN_AND_BELOW
 LAYERS["dashboard"] = DOMAIN_AND_BELOW
