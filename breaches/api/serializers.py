@@ -113,7 +113,20 @@ class NotifyAuthoritySerializer(StrictSerializer):
 
 
 class BreachFilterSerializer(serializers.Serializer[Any]):
+    """The list's query: a parameter it does not know is a 400, not ignored
+    (a misspelt filter would otherwise list everything)."""
+
+    PAGING = frozenset({"limit", "offset"})
+
     status = serializers.ChoiceField(choices=BreachStatus.choices, required=False)
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = sorted(set(data) - set(self.fields) - self.PAGING)
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["unknown parameter"] for name in unknown}
+            )
+        return super().to_internal_value(data)
 
 
 # --- outputs ------------------------------------------------------------------------

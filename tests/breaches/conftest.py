@@ -12,6 +12,11 @@ import pytest
 from accounts.actors import Actor
 from breaches.models import Breach
 from breaches.services.register import breach_create
+from tests.dashboard.conftest import (  # noqa: F401 - fixtures
+    agent_client,
+    auditor_client,
+    officer_client,
+)
 
 # A Friday afternoon: the 72 hours run over the weekend.
 FRIDAY_5PM = datetime(2026, 3, 6, 17, 0, tzinfo=UTC)

@@ -172,3 +172,12 @@ def test_the_breaches_api_is_in_the_openapi_schema(
     assert set(paths[f"{BREACHES}{{id}}/"]) >= {"get", "patch"}
     notify = paths[f"{BREACHES}{{id}}/notify-authority/"]["post"]
     assert {"200", "400", "409"} <= set(notify["responses"])
+
+
+def test_an_unknown_list_parameter_is_a_400(
+    make_api_client: Callable[..., Any],
+) -> None:
+    _, api = make_api_client("governance:read")
+    response = api.get(BREACHES, {"stauts": "open", "limit": 5})
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["stauts"]
