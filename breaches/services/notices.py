@@ -135,7 +135,7 @@ def breach_notice_send(*, notice_id: int) -> str:
     refused: OSError | None = None
     with transaction.atomic(), audit_batch():
         notice = (
-            BreachNotice.objects.select_for_update()
+            BreachNotice.objects.select_for_update(of=("self",))
             .select_related("breach", "subject")
             .filter(pk=notice_id)
             .first()
