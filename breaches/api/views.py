@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request as HttpRequest
 from rest_framework.response import Response
 
@@ -14,12 +17,20 @@ from accounts.choices import Scope
 from breaches.api import serializers as s
 from breaches.models import Breach
 from breaches.selectors import breach_get, breach_list
+from breaches.services.packs import breach_pack_generate
 from breaches.services.register import (
     breach_create,
     breach_notify_authority,
     breach_update,
 )
-from privacydesk.apikit import error_responses, id_parameter, parse, public_uuid
+from evidence.api.views import PdfRenderer
+from privacydesk.apikit import (
+    FileView,
+    error_responses,
+    id_parameter,
+    parse,
+    public_uuid,
+)
 
 TAGS = ["breaches"]
 
@@ -135,3 +146,46 @@ class BreachViewSet(viewsets.GenericViewSet[Breach]):
             actor=client_actor(request), breach=self._breach(manage=True), **data
         )
         return Response(s.BreachSerializer(breach).data)
+
+
+class BreachEvidencePackView(FileView):
+    """The whole incident as an evidence pack, for the authority or an auditor."""
+
+    renderer_classes = [JSONRenderer, PdfRenderer]
+    required_scopes = {"GET": Scope.GOVERNANCE_READ}
+
+    @extend_schema(
+        operation_id="breaches_evidence_pdf",
+        summary="Download the breach's evidence pack (PDF)",
+        description=(
+            f"Needs `{Scope.GOVERNANCE_READ}`. The record, the 72-hour clock, the "
+            "decisions with their reasons, the notification, the subject notices "
+            "(by pseudonym) and the audit events with their hashes, the same facts "
+            "attached as evidence.json; made as of now, its SHA-256 recorded in "
+            "the audit chain (`manage.py verify_evidence` checks it)."
+        ),
+        parameters=[id_parameter("breach")],
+        responses={
+            200: OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description=(
+                    "The evidence pack (application/pdf, PDF/A-3b). Header "
+                    "X-Evidence-Pack-SHA256 is the file's SHA-256."
+                ),
+            ),
+            **error_responses(401, 403, 404),
+        },
+        tags=TAGS,
+    )
+    def get(self, request: HttpRequest, id: str) -> HttpResponse:
+        actor = client_actor(request)
+        breach = breach_get(actor=actor, public_id=public_uuid(id, what="breach"))
+        result = breach_pack_generate(actor=actor, breach=breach)
+        response = HttpResponse(result.content, content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{result.pack.filename}"'
+        )
+        response["Content-Length"] = str(len(result.content))
+        response["X-Evidence-Pack-SHA256"] = result.pack.sha256
+        response["Cache-Control"] = "no-store"
+        return response

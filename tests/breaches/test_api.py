@@ -181,3 +181,26 @@ def test_an_unknown_list_parameter_is_a_400(
     response = api.get(BREACHES, {"stauts": "open", "limit": 5})
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["stauts"]
+
+
+def test_the_evidence_pack_downloads_with_governance_read(
+    make_api_client: Callable[..., Any], make_breach: Callable[..., Breach]
+) -> None:
+    breach = make_breach()
+    _, reader = make_api_client("governance:read")
+    _, writer = make_api_client("governance:write")
+    url = f"{BREACHES}{breach.public_id}/evidence.pdf"
+
+    pdf = reader.get(url)
+    refused = writer.get(url)
+    missing = reader.get(f"{BREACHES}00000000-0000-4000-8000-000000000000/evidence.pdf")
+
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert AuditEvent.objects.filter(
+        action="evidence_pack.generated", data__sha256=pdf["X-Evidence-Pack-SHA256"]
+    ).exists()
+    assert refused.status_code == 403
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "not_found"
