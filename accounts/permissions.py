@@ -46,6 +46,8 @@ class Perm(StrEnum):
     # data map; manage = change the officer's part of them.
     GOVERNANCE_VIEW = "governance.view"
     GOVERNANCE_MANAGE = "governance.manage"
+    BREACH_VIEW = "breach.view"  # the breach register and its evidence
+    BREACH_MANAGE = "breach.manage"  # record, decide, notify, tell subjects
     # The internal copy of an evidence pack carries the subject's identifiers.
     EVIDENCE_INTERNAL = "evidence.internal"
     ALERTS_VIEW = "alerts.view"  # anomaly alerts on the audit trail
@@ -80,6 +82,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.ACCESS_REVIEW_VIEW,
             Perm.GOVERNANCE_VIEW,
             Perm.ALERTS_VIEW,
+            Perm.BREACH_VIEW,
         }
     ),
 }
@@ -111,9 +114,11 @@ SCOPE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Scope.MASKING_USE: frozenset({Perm.MASKING_USE, Perm.CONSENT_CHECK}),
     Scope.TRAINING_READ: frozenset({Perm.TRAINING_VIEW}),
     Scope.TRAINING_WRITE: frozenset({Perm.TRAINING_MANAGE}),
-    Scope.GOVERNANCE_READ: frozenset({Perm.GOVERNANCE_VIEW, Perm.ALERTS_VIEW}),
+    Scope.GOVERNANCE_READ: frozenset(
+        {Perm.GOVERNANCE_VIEW, Perm.ALERTS_VIEW, Perm.BREACH_VIEW}
+    ),
     Scope.GOVERNANCE_WRITE: frozenset(
-        {Perm.GOVERNANCE_MANAGE, Perm.ALERTS_ACKNOWLEDGE}
+        {Perm.GOVERNANCE_MANAGE, Perm.ALERTS_ACKNOWLEDGE, Perm.BREACH_MANAGE}
     ),
     # A controller vouches for its subjects (OpenDSR's protocol flow: the
     # controller verifies, then distributes) and states when the subject

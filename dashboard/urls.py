@@ -304,3 +304,47 @@ urlpatterns += [
         name="alert_acknowledge",
     ),
 ]
+
+# The breach register (dashboard/views/breaches.py): GDPR Art. 33 and 34.
+from dashboard.views import breaches as breach_views  # noqa: E402
+
+urlpatterns += [
+    path("breaches/", breach_views.breach_register, name="breach_register"),
+    path("breaches/new/", breach_views.breach_new, name="breach_new"),
+    path(
+        "breaches/<uuid:public_id>/", breach_views.breach_detail, name="breach_detail"
+    ),
+    path(
+        "breaches/<uuid:public_id>/edit/", breach_views.breach_edit, name="breach_edit"
+    ),
+    path(
+        "breaches/<uuid:public_id>/decide/",
+        breach_views.breach_decide,
+        name="breach_decide",
+    ),
+    path(
+        "breaches/<uuid:public_id>/notify/",
+        breach_views.breach_notify,
+        name="breach_notify",
+    ),
+    path(
+        "breaches/<uuid:public_id>/notices/",
+        breach_views.breach_notices_new,
+        name="breach_notices_new",
+    ),
+    path(
+        "breaches/<uuid:public_id>/notices/<uuid:notice_id>/retry/",
+        breach_views.breach_notice_retry_view,
+        name="breach_notice_retry",
+    ),
+    path(
+        "breaches/<uuid:public_id>/close/",
+        breach_views.breach_close_view,
+        name="breach_close",
+    ),
+    path(
+        "breaches/<uuid:public_id>/evidence.pdf",
+        breach_views.breach_evidence_pdf,
+        name="breach_evidence_pdf",
+    ),
+]

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "training",
     "records",
     "alerts",
+    "breaches",
     "portal",
     "dashboard",
 ]
@@ -316,6 +317,7 @@ TASK_WAITING_RECHECK_SECONDS = env_int("TASK_WAITING_RECHECK_SECONDS", 86400)
 # subjects that theirs closed, nor behind evidence packs (a PDF each).
 CELERY_TASK_ROUTES = {
     "dsr.tasks.send_subject_notice_task": {"priority": 6},
+    "breaches.tasks.send_breach_notice_task": {"priority": 6},
     "dsr.tasks.request_closed_task": {"priority": 6},
     "evidence.tasks.evidence_pack_generate_task": {"priority": 9},
     "opendsr.tasks.opendsr_status_changed_task": {"priority": 6},
@@ -404,6 +406,12 @@ CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain": {
         "task": "alerts.tasks.audit_chain_check_task",
         "schedule": float(env_int("ALERT_CHAIN_VERIFY_SECONDS", 3600)),
+    },
+    # A breach's 72-hour clock: the officers are e-mailed at 48 and 24 hours
+    # left and when overdue, once each (breaches.services.alerts).
+    "breach-clock-warnings": {
+        "task": "breaches.tasks.breach_clock_warnings_task",
+        "schedule": 300.0,
     },
 }
 

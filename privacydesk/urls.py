@@ -31,6 +31,7 @@ urlpatterns = [
     path("api/v1/", include("retention.api.urls")),
     path("api/v1/", include("training.api.urls")),
     path("api/v1/", include("records.api.urls")),
+    path("api/v1/", include("breaches.api.urls")),
     path("opendsr/v1/", include("opendsr.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

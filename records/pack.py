@@ -57,7 +57,7 @@ def records_pack_facts(
         "kind": KIND,
         "pack": {
             "id": pack_id,
-            "subject": f"records of processing, version {record.version}",
+            "covers": f"records of processing, version {record.version}",
             "generated_at": iso(generated_at),
             "generated_by": generated_by,
             "internal": False,

@@ -58,6 +58,7 @@ def layout_context(request: HttpRequest, actor: Actor | None) -> dict[str, Any]:
             "staff": can(Perm.STAFF_SECURITY_MANAGE),
             "records": can(Perm.GOVERNANCE_VIEW),
             "alerts": can(Perm.ALERTS_VIEW),
+            "breaches": can(Perm.BREACH_VIEW),
         },
         "retention_failing": _retention_failing() if can(Perm.RETENTION_VIEW) else 0,
         "alerts_open": alerts_open_count() if can(Perm.ALERTS_VIEW) else 0,

@@ -120,9 +120,9 @@ def evidence_pack_render(
     """Render one pack; the PDF embeds `evidence.json` (the facts, sealed).
 
     A pack of a kind this app does not know of (the records of processing,
-    from an app above this one) brings its own `template` and page `headers`
-    (left, right); its facts keep the shape the verifier reads (`pack`,
-    `audit`)."""
+    the breach register: apps above this one) brings its own `template` and
+    page `headers` (left, right); its facts keep the shape the verifier reads
+    (`pack`, `audit`)."""
     # Local: WeasyPrint takes ~0.8 s to import; web processes load this module.
     from weasyprint import HTML, Attachment
 

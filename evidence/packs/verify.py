@@ -112,13 +112,13 @@ def _describe(report: VerificationReport, facts: dict[str, Any]) -> None:
     pack = facts.get("pack") or {}
     report.pack_id = str(pack.get("id", ""))
     report.generated_at = str(pack.get("generated_at", ""))
-    if facts.get("kind") == "request":
+    if pack.get("covers"):  # a pack made above evidence names what it covers
+        report.subject = str(pack["covers"])
+    elif facts.get("kind") == "request":
         report.subject = f"request {(facts.get('request') or {}).get('reference', '?')}"
     elif facts.get("kind") == "access_review":
         review_id = (facts.get("review") or {}).get("id", "?")
         report.subject = f"access review {review_id}"
-    elif pack.get("subject"):  # a kind from an app above this one says itself
-        report.subject = str(pack["subject"])
     else:
         report.subject = f"purge run {(facts.get('run') or {}).get('id', '?')}"
 

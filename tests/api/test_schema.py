@@ -9,8 +9,8 @@ content type, header and body is the one the schema documents.
 
 So that the answers about real objects are checked too, not only 404s, a
 few objects are first made through the API itself (a request, connectors of
-two kinds, a consent, a retention policy, a hold, a run and a training
-dataset), and a path id generated well-formed is pointed at the object of
+two kinds, a consent, a retention policy, a hold, a run, a training
+dataset and a breach), and a path id generated well-formed is pointed at the object of
 its kind.
 """
 
@@ -81,6 +81,7 @@ ID_OWNERS = {
     "/api/v1/retention/holds/{id}/": "hold",
     "/api/v1/retention/runs/{id}/": "run",
     "/api/v1/datasets/{id}/": "dataset",
+    "/api/v1/breaches/{id}/": "breach",
 }
 IDENTITY = {"email": "ada.lovelace@example.com"}
 # PDFs take a while to render: one real one per operation is enough.
@@ -209,6 +210,16 @@ class Objects:
         return self._post(
             "/api/v1/datasets/",
             {"name": "support-chats", "version": "1", "conversation_ids": ["c-1"]},
+        )
+
+    def _breach(self) -> dict[str, Any]:
+        return self._post(
+            "/api/v1/breaches/",
+            {
+                "title": "Transcripts bucket left public",
+                "aware_at": "2026-01-05T09:00:00Z",
+                "description": "A storage bucket of chat transcripts was public.",
+            },
         )
 
     def _policy(self) -> dict[str, Any]:

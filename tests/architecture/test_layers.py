@@ -83,6 +83,10 @@ LAYERS: dict[str, set[str]] = {
 # app configures and render exports through evidence's packs; nothing below
 # imports it.
 LAYERS["records"] = set(LAYERS["evidence"]) | {"evidence"}
+# The breach register: above evidence (its pack is rendered and verified by
+# the evidence machinery); it e-mails through dsr.notifications and links
+# notices to known subjects. Nothing but the front doors imports it.
+LAYERS["breaches"] = {"evidence", *LAYERS["evidence"]}
 DOMAIN_AND_BELOW = set(LAYERS)
 LAYERS["portal"] = DOMAIN_AND_BELOW
 LAYERS["dashboard"] = DOMAIN_AND_BELOW

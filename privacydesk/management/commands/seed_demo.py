@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from breaches.demo import breach_demo_seed
 from connectors.demo.config import (
     DEMO_CUSTOMERS,
     DEMO_MEMORY_CUSTOMERS,
@@ -27,7 +28,8 @@ from training.demo import DEMO_DATASET, training_demo_seed
 class Command(BaseCommand):
     help = (
         "Create demo staff users, a dozen demo requests, the demo stores, the "
-        "records of processing and a training dataset; safe to run again."
+        "records of processing, a training dataset and an open breach; safe to "
+        "run again."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -85,6 +87,12 @@ class Command(BaseCommand):
             f"Training dataset {DEMO_DATASET}: registered "
             f"{', '.join(training.registered) or 'no version'}; "
             f"{training.existing} existed already."
+        )
+        breach = breach_demo_seed()
+        self.stdout.write(
+            f"Breach register: {breach.reference} "
+            f"{'recorded' if breach.created else 'exists already'} (an open "
+            "incident whose 72-hour clock is past its first warning)."
         )
         sample = demo_customer(7)
         self.stdout.write(
