@@ -3,19 +3,23 @@
 Contents (REQUIREMENTS B17–B23, DESIGN "Outputs"):
 
 - `index.html`: for a person: what is inside, how to open it, counts per
-  store and table, and the Art. 15 information;
+  store and table, the data itself (each table's first records as a table,
+  conversations as conversations; dsr.packages.index_page) and the Art. 15
+  information, stores and categories named as the officer configured them;
 - `letter.html` (access only): the answer with every GDPR 15(1)(a)–(h) and
   15(2) item, a page that prints on A4. No PDF is made here: rendering one
   cost several times the rest of the build, so it is made from this very
   `letter.html` when someone asks for it (dsr/services/package_letters.py);
 - `data.json`: every record, structured; `schema.json` describes it;
-- `csv/<store>/<table>.csv`: the same rows, one file per store and table.
+- `csv/<store>/<table>.csv`: the same records, flat (dsr.packages.flatten),
+  one file per store and table.
 
 Memory stays flat whatever the size: each result file is read once, by the
 scan (dsr.packages.scan), which counts it, collects categories and columns,
-and writes each record at once as data.json text and a CSV row into the
-store's spool (dsr.packages.spool); this module then writes the pages and
-copies the spools into the ZIP after the parts that need the counts. What is
+and writes each record at once as data.json text, CSV rows and (for the
+first of each table) index.html's HTML into the store's spool
+(dsr.packages.spool); this module then writes the pages and copies the
+spools into the ZIP after the parts that need the counts. What is
 small stays in memory, so a typical subject's package touches the disk only
 to read its results: the spools and the ZIP spill to temporary files past a
 few hundred KB. The entries are deflated at level _LEVEL: on this text it is
