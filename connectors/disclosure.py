@@ -14,7 +14,9 @@ Staff record it per connector in `Connector.disclosure`:
       "automated_decision_making": {"not_applicable": "no solely automated
                                      decisions"},
       "transfers": [{"country": "United States", "recipient": "Helpdesk Cloud Ltd",
-                     "safeguards": "EU Standard Contractual Clauses (2021/914)"}]
+                     "safeguards": "EU Standard Contractual Clauses (2021/914)"}],
+      "title": "Support helpdesk",
+      "category_names": {"support_message": "Messages you sent to support"}
     }
 
 Every item is mandatory (REQUIREMENTS B17): a value, or
@@ -44,6 +46,16 @@ one) of a store whose kind reaches the processor itself
 (`ConnectorKind.reaches_processor`: the support SaaS and OpenDSR kinds), and
 to "manual" for every other recipient (`recipient_notify_method`).
 
+Two optional keys name things as the subject should read them, in the
+letter, the package's index.html and the evidence pack: `title`, the store
+(a text of at most 120 characters; "Support helpdesk" for the connector
+`helpdesk`), and `category_names`, an object from a data category to its
+name (at most 200 entries; each name a text of at most 200 characters:
+"Messages you sent to support" for `support_message`). A category the store
+does not hold is ignored. Without them, or left blank, a slug is humanised
+(`chat-transcripts` -> "Chat transcripts", `ai_conversation` -> "AI
+conversation"), never shown alone.
+
 One rule, read twice: `store_disclosure_read` when an access letter is
 written, and `store_disclosure_problems` when a connector is written, so a
 store the letter could not explain is refused up front, with the path of
@@ -53,6 +65,7 @@ what is missing, instead of holding every access request that reaches it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -83,6 +96,14 @@ MANDATORY_ITEMS = (
     "source",
     "automated_decision_making",
     "transfers",
+)
+OPTIONAL_ITEMS = ("title", "category_names")
+MAX_TITLE_CHARS = 120
+MAX_CATEGORY_NAMES = 200
+MAX_CATEGORY_NAME_CHARS = 200
+# Words a humanised slug writes in capitals ("ai_conversation" -> "AI conversation").
+_ACRONYMS = frozenset(
+    "ai api crm csv faq gdpr id ip llm pdf pii sms url eu eea".split()
 )
 _MARK_NA = 'fill it in or mark it {"not_applicable": "<reason>"}'
 MAX_DISCLOSURE_CHARS = 20_000
@@ -161,6 +182,13 @@ class StoreDisclosure:
     source: Item[str]
     automated_decision_making: Item[Decision]
     transfers: Item[Transfer]
+    title: str = ""  # the store as the subject reads it (configured or humanised)
+    category_names: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def category_labels(self) -> tuple[str, ...]:
+        """The categories held, each as the subject should read it."""
+        return tuple(category_name(c, self.category_names) for c in self.categories)
 
 
 @dataclass(frozen=True)
@@ -333,6 +361,51 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def humanised(slug: str) -> str:
+    """A slug as words: `chat-transcripts` -> "Chat transcripts",
+    `ai_conversation` -> "AI conversation", `customer.email` -> "Customer email"."""
+    words = [w for w in re.split(r"[\s_.\-/]+", slug.strip()) if w]
+    if not words:
+        return slug
+    out = []
+    for index, word in enumerate(words):
+        lower = word.lower()
+        if lower in _ACRONYMS:
+            out.append(lower.upper())
+        elif word != lower and word != word.capitalize():
+            out.append(word)  # mixed case the author chose (iPhone, McDonald)
+        else:
+            out.append(lower.capitalize() if index == 0 else lower)
+    return " ".join(out)
+
+
+def category_names_of(disclosure: Any) -> dict[str, str]:
+    """The configured category names of a stored disclosure (texts only)."""
+    names = (
+        disclosure.get("category_names") if isinstance(disclosure, Mapping) else None
+    )
+    if not isinstance(names, Mapping):
+        return {}
+    return {
+        str(key): value.strip()
+        for key, value in names.items()
+        if isinstance(value, str) and value.strip()
+    }
+
+
+def category_name(category: str, names: Mapping[str, str] | None = None) -> str:
+    """A data category as the subject reads it: its configured name, or the
+    slug humanised."""
+    return (names or {}).get(category) or humanised(category)
+
+
+def store_title(connector: str, disclosure: Any) -> str:
+    """A store as the subject reads it: the disclosure's `title`, or the
+    connector's name humanised."""
+    title = disclosure.get("title") if isinstance(disclosure, Mapping) else None
+    return _text(title) or humanised(connector)
+
+
 def store_disclosure_read(
     *, connector: str, disclosure: Any, categories: Iterable[str]
 ) -> tuple[StoreDisclosure, list[str]]:
@@ -358,14 +431,18 @@ def store_disclosure_clean(disclosure: Any) -> dict[str, Any]:
         return {}
     if not isinstance(disclosure, dict):
         raise ValidationFailed("must be an object", field="disclosure")
-    unknown = sorted(set(disclosure) - set(MANDATORY_ITEMS))
+    known = MANDATORY_ITEMS + OPTIONAL_ITEMS
+    unknown = sorted(set(disclosure) - set(known))
     if unknown:
         raise ValidationFailed(
-            f"unknown key {unknown[0]!r}; known: {', '.join(MANDATORY_ITEMS)}",
+            f"unknown key {unknown[0]!r}; known: {', '.join(known)}",
             field=f"disclosure.{unknown[0]}",
         )
+    _clean_names(disclosure)
     for key, value in disclosure.items():
         path = f"disclosure.{key}"
+        if key in OPTIONAL_ITEMS:
+            continue
         if isinstance(value, dict):
             continue  # {"not_applicable": ...} or one structured entry
         if key in ("retention", "source"):
@@ -386,6 +463,40 @@ def store_disclosure_clean(disclosure: Any) -> dict[str, Any]:
             field="disclosure",
         )
     return disclosure
+
+
+def _clean_names(disclosure: dict[str, Any]) -> None:
+    """Check the optional `title` and `category_names` (types and lengths)."""
+    title = disclosure.get("title")
+    if title is not None:
+        if not isinstance(title, str):
+            raise ValidationFailed("must be a text", field="disclosure.title")
+        if len(title) > MAX_TITLE_CHARS:
+            raise ValidationFailed(
+                f"is too long ({MAX_TITLE_CHARS} characters at most)",
+                field="disclosure.title",
+            )
+    names = disclosure.get("category_names")
+    if names is None:
+        return
+    path = "disclosure.category_names"
+    if not isinstance(names, dict):
+        raise ValidationFailed(
+            'must be an object, e.g. {"support_message": "Messages you sent"}',
+            field=path,
+        )
+    if len(names) > MAX_CATEGORY_NAMES:
+        raise ValidationFailed(
+            f"has too many entries ({MAX_CATEGORY_NAMES} at most)", field=path
+        )
+    for category, name in names.items():
+        if not isinstance(name, str):
+            raise ValidationFailed("must be a text", field=f"{path}.{category}")
+        if len(name) > MAX_CATEGORY_NAME_CHARS:
+            raise ValidationFailed(
+                f"is too long ({MAX_CATEGORY_NAME_CHARS} characters at most)",
+                field=f"{path}.{category}",
+            )
 
 
 def store_disclosure_require_complete(
@@ -433,6 +544,8 @@ def _read(
             reader.decision,
         ),
         transfers=reader.list_item("transfers", data.get("transfers"), reader.transfer),
+        title=store_title(connector, data),
+        category_names=category_names_of(data),
     )
     return store, reader.problems
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from dsr.clock import end_of_day
 from dsr.links import status_token
 from dsr.models import Request
+from dsr.regimes import supervisory_authority
 from dsr.selectors import recipients_told
 from subjects.claims import subject_email
 
@@ -26,7 +27,6 @@ logger = logging.getLogger(__name__)
 def send_templated(*, name: str, to: list[str], context: dict[str, Any]) -> None:
     context = {
         "controller_name": settings.CONTROLLER_NAME,
-        "supervisory_authority": settings.SUPERVISORY_AUTHORITY,
         "site_url": settings.SITE_URL,
         **context,
     }
@@ -46,6 +46,8 @@ def status_url(request: Request) -> str:
 def request_context(request: Request) -> dict[str, Any]:
     return {
         "request": request,
+        # Where this requester may complain: their regime's authority.
+        "supervisory_authority": supervisory_authority(request.regime),
         "status_url": status_url(request),
         "due_at": end_of_day(request.due_on),
     }

@@ -507,11 +507,28 @@ PRIVACY_OFFICER_EMAILS = env_list("PRIVACY_OFFICER_EMAILS", "dpo@example.com")
 
 # --- The controller, as the subject is told of it -------------------------
 CONTROLLER_NAME = env_str("CONTROLLER_NAME", "Example Support Ltd")
-SUPERVISORY_AUTHORITY = env_str(
-    "SUPERVISORY_AUTHORITY",
-    "the Information Commissioner's Office (ico.org.uk), or the data protection "
-    "authority where you live or work",
+# Where a subject may complain, named per regime in letters, e-mails and the
+# dashboard (dsr.regimes.supervisory_authority). GDPR Art. 77: the authority
+# of the member state where the subject lives or works, or where the
+# infringement took place.
+SUPERVISORY_AUTHORITY_GDPR = env_str(
+    "SUPERVISORY_AUTHORITY_GDPR",
+    "the data protection authority of the EU/EEA country where you live or "
+    "work, or where you think the infringement took place (GDPR Art. 77; the "
+    "list is at edpb.europa.eu)",
 )
+SUPERVISORY_AUTHORITY_UK = env_str(
+    "SUPERVISORY_AUTHORITY_UK",
+    "the Information Commissioner's Office (ICO), ico.org.uk",
+)
+SUPERVISORY_AUTHORITY_CCPA = env_str(
+    "SUPERVISORY_AUTHORITY_CCPA",
+    "the California Privacy Protection Agency (cppa.ca.gov), or the California "
+    "Attorney General (oag.ca.gov/privacy)",
+)
+# Non-empty: named for every regime instead of the three above (the setting
+# before there was one per regime).
+SUPERVISORY_AUTHORITY = env_str("SUPERVISORY_AUTHORITY", "")
 
 # --- Portal ---------------------------------------------------------------
 PORTAL_CODE_TTL_MINUTES = env_int("PORTAL_CODE_TTL_MINUTES", 15)

@@ -25,7 +25,9 @@ from accounts.permissions import Perm
 from audit.services import audit_batch, audit_record
 from breaches.choices import BreachStatus, NoticeStatus, SubjectsDecision
 from breaches.models import Breach, BreachNotice
+from dsr.choices import Regime
 from dsr.notifications import send_templated
+from dsr.regimes import supervisory_authority
 from privacydesk import crypto
 from privacydesk.errors import IllegalTransition, ValidationFailed
 from privacydesk.history import history_bulk_create
@@ -125,6 +127,8 @@ def breach_notice_context(breach: Breach) -> dict[str, Any]:
     return {
         "breach": breach,
         "contact_point": breach.contact_point or settings.DEFAULT_FROM_EMAIL,
+        # A breach notice is the GDPR's (Art. 34): its regime's authority.
+        "supervisory_authority": supervisory_authority(Regime.GDPR),
     }
 
 

@@ -153,6 +153,21 @@ DISCLOSURE_SCHEMA: dict[str, Any] = {
             "GDPR 15(2): transfers to third countries.",
             _entry(country="where", safeguards="e.g. SCCs", recipient="who"),
         ),
+        "title": {
+            "type": "string",
+            "maxLength": 120,
+            "description": "Optional: the store as the subject reads it in the "
+            "letter and the package, e.g. `Support helpdesk` (default: the "
+            "connector's name in words).",
+        },
+        "category_names": {
+            "type": "object",
+            "maxProperties": 200,
+            "additionalProperties": {"type": "string", "maxLength": 200},
+            "description": "Optional: a data category -> its name for the "
+            'subject, e.g. `{"support_message": "Messages you sent to '
+            'support"}` (default: the category in words).',
+        },
     },
     "description": "What the subject is told about this store (GDPR 15(1)-(2)).",
 }

@@ -99,6 +99,13 @@ HELPDESK_DISCLOSURE: dict[str, Any] = {
     "source": "You, when you contacted support; order data from our web shop.",
     "automated_decision_making": {"not_applicable": "No automated decisions are made."},
     "transfers": {"not_applicable": "The helpdesk is hosted in the EU."},
+    "title": "Support helpdesk",
+    "category_names": {
+        "contact": "Your contact details",
+        "support_ticket": "Your support tickets",
+        "support_message": "Messages between you and our support team",
+        "ai_conversation": "Your conversations with our AI assistant",
+    },
 }
 TRANSCRIPTS_DISCLOSURE: dict[str, Any] = {
     "purposes": [
@@ -116,6 +123,8 @@ TRANSCRIPTS_DISCLOSURE: dict[str, Any] = {
         "consequences": "A refused automatic refund is always reviewed by staff.",
     },
     "transfers": {"not_applicable": "Transcripts stay in the EU."},
+    "title": "Chats with our AI assistant",
+    "category_names": {"ai_conversation": "Your chat conversations"},
 }
 MEMORY_DISCLOSURE: dict[str, Any] = {
     "purposes": ["Letting our AI assistant recall earlier conversations with you"],
@@ -128,6 +137,10 @@ MEMORY_DISCLOSURE: dict[str, Any] = {
         "not_applicable": "The memory only helps the assistant answer."
     },
     "transfers": {"not_applicable": "The memory stays in the EU."},
+    "title": "AI assistant memory",
+    "category_names": {
+        "ai_memory": "What our AI assistant remembers of your conversations"
+    },
 }
 DEMO_CUSTOMERS = 2000
 # The assistant's memory holds the conversations of the first customers only:

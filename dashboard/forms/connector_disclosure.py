@@ -7,6 +7,10 @@ A line that starts with `{` is read as one JSON object (a purpose with its
 legal basis, a recipient named by category), so a disclosure written
 through the API comes back into the form unchanged. The checks themselves
 are connectors.disclosure's; a service error's path lands on its item.
+
+Two optional inputs name things as the subject reads them: the store's
+title, and its categories' names, one `category: name` per line. Left blank,
+the letter and the package write the slugs in words.
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ ITEMS = (
 )
 DECISION_PARTS = ("logic", "significance", "consequences")
 LINES = {"purposes", "recipients", "transfers"}
+NAMES_HELP = (
+    "Optional, one per line: category: name as the person reads it, e.g. "
+    "support_message: Messages you sent to support."
+)
 NA_HELP = "Tick when this does not apply to the store, and say why."
 
 
@@ -76,6 +84,14 @@ def disclosure_fields() -> dict[str, forms.Field]:
             "| EU Standard Contractual Clauses | Helpdesk Cloud Inc.",
         ),
     }
+    fields["disclosure_title"] = forms.CharField(
+        label="Title for the subject",
+        required=False,
+        max_length=120,
+        help_text="Optional: the store as the person reads it in the letter and "
+        "the package, e.g. Support helpdesk (default: its name in words).",
+    )
+    fields["disclosure_category_names"] = _lines_field("Category names", NAMES_HELP)
     for item in ITEMS:
         fields[f"disclosure_{item}_na"] = forms.BooleanField(
             label="Does not apply", required=False, help_text=NA_HELP
@@ -91,6 +107,8 @@ SERVICE_FIELDS = {
     **{f"disclosure.{item}": f"disclosure_{item}" for item in ITEMS},
     "disclosure.automated_decision_making": "disclosure_adm_logic",
     "disclosure": "disclosure_purposes",
+    "disclosure.title": "disclosure_title",
+    "disclosure.category_names": "disclosure_category_names",
 }
 
 
@@ -112,7 +130,15 @@ def _transfer_line(entry: Any) -> str:
 def disclosure_initial(disclosure: dict[str, Any] | None) -> dict[str, Any]:
     """The inputs' values for a stored disclosure."""
     initial: dict[str, Any] = {}
-    for item, value in (disclosure or {}).items():
+    stored = disclosure or {}
+    if isinstance(stored.get("title"), str):
+        initial["disclosure_title"] = stored["title"]
+    names = stored.get("category_names")
+    if isinstance(names, dict):
+        initial["disclosure_category_names"] = "\n".join(
+            f"{category}: {name}" for category, name in names.items()
+        )
+    for item, value in stored.items():
         if item not in ITEMS:
             continue
         if isinstance(value, dict) and "not_applicable" in value:
@@ -178,7 +204,30 @@ def disclosure_from(form: forms.Form) -> dict[str, Any]:
             )
             continue
         disclosure[item] = value
+    title = data.get("disclosure_title", "").strip()
+    if title:
+        disclosure["title"] = title
+    names = _category_names(form, data.get("disclosure_category_names", ""))
+    if names:
+        disclosure["category_names"] = names
     return disclosure
+
+
+def _category_names(form: forms.Form, text: str) -> dict[str, str]:
+    """`category: name` lines as an object; a line without both is an error."""
+    names: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        category, colon, name = line.partition(":")
+        if not colon or not category.strip() or not name.strip():
+            form.add_error(
+                "disclosure_category_names",
+                f"Write each line as category: name (not “{line.strip()[:60]}”).",
+            )
+            continue
+        names[category.strip()] = name.strip()
+    return names
 
 
 def _item_value(item: str, data: dict[str, Any]) -> Any:

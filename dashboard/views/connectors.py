@@ -96,6 +96,8 @@ DISCLOSURE_LABELS = {
     "source": "Source",
     "automated_decision_making": "Automated decision-making",
     "transfers": "Transfers outside the EEA / UK",
+    "title": "Title for the subject",
+    "category_names": "Category names",
 }
 
 # Config is meant to hold no secrets; should one slip in anyway (a password
@@ -139,6 +141,8 @@ def _disclosure_rows(disclosure: dict[str, Any]) -> list[tuple[str, list[str]]]:
         if key not in disclosure:
             continue
         value = disclosure[key]
+        if key == "category_names" and isinstance(value, dict):
+            value = [f"{category}: {name}" for category, name in value.items()]
         items = value if isinstance(value, list) else [value]
         lines = [text(item) for item in items if item not in ("", None)]
         label = DISCLOSURE_LABELS.get(key, key.replace("_", " ").capitalize())

@@ -65,6 +65,7 @@ from dsr.packages.selectors import (
     access_package_for_request,
     access_package_letter_available,
 )
+from dsr.regimes import supervisory_authority
 from dsr.selectors import request_get, request_list, request_work
 from dsr.services.clock import request_extend, request_pause, request_resume
 from dsr.services.execution.planning import request_replan
@@ -447,7 +448,7 @@ def _detail(
             # Explained in the page's own words (the date as the page shows it).
             "extend_too_late": extend_refusal is not None
             and extend_refusal.code == "too_late",
-            "supervisory_authority": settings.SUPERVISORY_AUTHORITY,
+            "supervisory_authority": supervisory_authority(dsr.regime),
             "letter_available": access_package_letter_available(request=dsr),
             "awaiting_review": request_awaiting_review(request=dsr),
             "held_package": (

@@ -3,19 +3,23 @@
 Contents (REQUIREMENTS B17–B23, DESIGN "Outputs"):
 
 - `index.html`: for a person: what is inside, how to open it, counts per
-  store and table, and the Art. 15 information;
+  store and table, the data itself (each table's first records as a table,
+  conversations as conversations; dsr.packages.index_page) and the Art. 15
+  information, stores and categories named as the officer configured them;
 - `letter.html` (access only): the answer with every GDPR 15(1)(a)–(h) and
   15(2) item, a page that prints on A4. No PDF is made here: rendering one
   cost several times the rest of the build, so it is made from this very
   `letter.html` when someone asks for it (dsr/services/package_letters.py);
 - `data.json`: every record, structured; `schema.json` describes it;
-- `csv/<store>/<table>.csv`: the same rows, one file per store and table.
+- `csv/<store>/<table>.csv`: the same records, flat (dsr.packages.flatten),
+  one file per store and table.
 
 Memory stays flat whatever the size: each result file is read once, by the
 scan (dsr.packages.scan), which counts it, collects categories and columns,
-and writes each record at once as data.json text and a CSV row into the
-store's spool (dsr.packages.spool); this module then writes the pages and
-copies the spools into the ZIP after the parts that need the counts. What is
+and writes each record at once as data.json text, CSV rows and (for the
+first of each table) index.html's HTML into the store's spool
+(dsr.packages.spool); this module then writes the pages and copies the
+spools into the ZIP after the parts that need the counts. What is
 small stays in memory, so a typical subject's package touches the disk only
 to read its results: the spools and the ZIP spill to temporary files past a
 few hundred KB. The entries are deflated at level _LEVEL: on this text it is
@@ -44,6 +48,8 @@ from zoneinfo import ZoneInfo
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
+from connectors.disclosure import category_names_of, humanised
+from dsr.packages.index_page import INDEX_TEMPLATE, write_index
 from dsr.packages.scan import (
     PackageInput,
     Store,
@@ -55,7 +61,7 @@ from dsr.packages.spool import dumps
 
 _CHUNK = 64 * 1024
 PAGES = {
-    "index": "dsr/access_package/index.html",
+    "index": INDEX_TEMPLATE,
     "letter": "dsr/access_package/letter.html",
 }
 # Sections both pages show: rendered once per package, then inserted.
@@ -123,10 +129,8 @@ def _write_zip(
     moment = spec.generated_at
     context = _page_context(spec, stores)
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(
-            _entry("index.html", moment),
-            render_to_string(PAGES["index"], context).encode(),
-        )
+        with archive.open(_entry("index.html", moment), "w", force_zip64=True) as out:
+            write_index(out, context, stores)
         if spec.kind == "access":
             archive.writestr(
                 _entry("letter.html", moment),
@@ -189,6 +193,8 @@ def _write_data_json(
 def _store_head(store: Store) -> dict[str, Any]:
     return {
         "connector": store.source.connector,
+        "title": store.title,
+        "category_names": {c: store.category_label(c) for c in store.categories},
         "status": store.source.status,
         "categories": list(store.categories),
         "tables": [
@@ -238,10 +244,22 @@ def _facts_context(spec: PackageInput, stores: list[Store]) -> dict[str, Any]:
         "stores_with_data": [s for s in stores if s.records],
         "disclosures": [s.disclosure for s in stores if s.disclosure is not None],
         "withheld": [
-            {"connector": s.source.connector, **w}
+            {"connector": s.source.connector, "title": s.title, **w}
             for s in stores
             for w in s.source.withheld
         ],
         "record_count": sum(s.records for s in stores),
-        "portability_categories": sorted(spec.portability_categories),
+        "portability_categories": [
+            _category_label(stores, c) for c in sorted(spec.portability_categories)
+        ],
+        "page_rows": spec.page_rows,
     }
+
+
+def _category_label(stores: list[Store], category: str) -> str:
+    """A category as the first store that names it calls it (else in words)."""
+    for store in stores:
+        name = category_names_of(store.source.disclosure).get(category)
+        if name:
+            return name
+    return humanised(category)

@@ -20,7 +20,15 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 
-from connectors.disclosure import StoreDisclosure, store_disclosure_read
+from connectors.disclosure import (
+    StoreDisclosure,
+    category_name,
+    category_names_of,
+    store_disclosure_read,
+    store_title,
+)
+from dsr.packages.flatten import flat_rows
+from dsr.packages.page_rows import PAGE_ROWS
 from dsr.packages.spool import StoreSpool
 from privacydesk.errors import ValidationFailed
 
@@ -72,6 +80,8 @@ class PackageInput:
     # Portability: the categories that hold data the subject provided; empty
     # means every category.
     portability_categories: frozenset[str] = frozenset()
+    # index.html shows this many records of each table (the CSV has them all).
+    page_rows: int = PAGE_ROWS
 
 
 @dataclass
@@ -81,6 +91,7 @@ class Table:
     records: int = 0
     columns: dict[str, None] = field(default_factory=dict)  # an ordered set
     categories: dict[str, None] = field(default_factory=dict)
+    category_labels: list[str] = field(default_factory=list)  # as a person reads them
 
 
 @dataclass
@@ -95,6 +106,15 @@ class Store:
     @property
     def records(self) -> int:
         return sum(t.records for t in self.tables.values())
+
+    @property
+    def title(self) -> str:
+        """The store as the subject reads it (its disclosure's title, or its
+        name in words)."""
+        return store_title(self.source.connector, self.source.disclosure)
+
+    def category_label(self, category: str) -> str:
+        return category_name(category, category_names_of(self.source.disclosure))
 
 
 @dataclass
@@ -147,7 +167,7 @@ def _record(line: str, wanted: frozenset[str]) -> dict[str, Any] | None:
 def _scan(spec: PackageInput, source: StoreInput) -> _Scan:
     """Count, collect columns and categories, check the digest, and write
     each record into the store's spool."""
-    spool = StoreSpool()
+    spool = StoreSpool(page_rows=spec.page_rows)
     store = Store(source=source, spool=spool)
     problems: list[str] = []
     wanted = spec.portability_categories if spec.kind == "portability" else frozenset()
@@ -166,11 +186,13 @@ def _scan(spec: PackageInput, source: StoreInput) -> _Scan:
             if category and category not in table.categories:
                 store.categories.setdefault(category, None)
                 table.categories[category] = None
-            data = record["data"]
-            if not data.keys() <= table.columns.keys():
-                for column in data:  # JSON keys are text already
-                    table.columns.setdefault(column, None)
-            spool.add(record, table.columns)
+            rows = flat_rows(record["data"])
+            columns = table.columns
+            for row in rows:
+                if not row.keys() <= columns.keys():
+                    for column in row:  # JSON keys are text already
+                        columns.setdefault(column, None)
+            spool.add(record, rows, columns)
     except FileNotFoundError:
         spool.close()
         return _Scan(
@@ -195,7 +217,8 @@ def _read_disclosures(spec: PackageInput, stores: list[Store]) -> list[str]:
     problems: list[str] = []
     if not spec.supervisory_authority.strip():
         problems.append(
-            "SUPERVISORY_AUTHORITY is empty: the letter must name where to complain"
+            "the supervisory authority is empty (SUPERVISORY_AUTHORITY_GDPR, _UK or "
+            "_CCPA): the letter must name where to complain"
         )
     for store in stores:
         if not (store.records or store.source.status == "exempted"):
@@ -215,10 +238,12 @@ def _safe_part(text: str) -> str:
 
 
 def _name_csv_files(stores: list[Store]) -> None:
+    """Each table's CSV file name, and its categories as a person reads them."""
     for store in stores:
         taken: set[str] = set()
         folder = _safe_part(store.source.connector)
         for table in store.tables.values():
+            table.category_labels = [store.category_label(c) for c in table.categories]
             base = _safe_part(table.location)
             name, number = base, 1
             while name.lower() in taken:

@@ -12,6 +12,17 @@ from typing import Any
 SCHEMA_ID = "https://privacydesk.example/schemas/access-package/v1"
 
 _TEXT = {"type": "string"}
+# How the CSV copy lays a record out (dsr.packages.flatten); index.html says
+# the same in words.
+CSV_RULE = (
+    "Path of the same records as CSV, flat: a nested object becomes dotted "
+    "columns (customer.email); a list of plain values one cell, joined with "
+    "'; '; a list of objects one row per element, the record's other columns "
+    "repeated and the element's keys as columns (messages.role, "
+    "messages.text), two such lists side by side; a text holding a JSON "
+    "object (or a list of objects) is read as that JSON. data.json keeps "
+    "each record exactly as stored."
+)
 _TEXTS = {"type": "array", "items": _TEXT}
 
 DATA_SCHEMA: dict[str, Any] = {
@@ -75,6 +86,16 @@ DATA_SCHEMA: dict[str, Any] = {
                 "required": ["connector", "status", "categories", "tables", "records"],
                 "properties": {
                     "connector": {**_TEXT, "description": "The store's name."},
+                    "title": {
+                        **_TEXT,
+                        "description": "The store as a person reads it, e.g. "
+                        "'Support helpdesk'.",
+                    },
+                    "category_names": {
+                        "type": "object",
+                        "additionalProperties": _TEXT,
+                        "description": "Each of 'categories' as a person reads it.",
+                    },
                     "status": {
                         "enum": ["searched", "exempted", "incomplete"],
                         "description": (
@@ -94,7 +115,7 @@ DATA_SCHEMA: dict[str, Any] = {
                                 "records": {"type": "integer", "minimum": 0},
                                 "csv": {
                                     **_TEXT,
-                                    "description": "Path of the same rows as CSV.",
+                                    "description": CSV_RULE,
                                 },
                             },
                         },

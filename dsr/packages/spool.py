@@ -1,5 +1,6 @@
 """The package's text for one store, written while the scan reads its result:
-data.json's records and the CSV rows of each table.
+data.json's records, the CSV rows of each table (flat: dsr.packages.flatten)
+and what index.html shows of each table (dsr.packages.page_rows).
 
 Each result line is parsed once (dsr.packages.scan); its record goes here at
 once, as JSON and as a CSV row, in batches. The buffers stay in memory while
@@ -23,6 +24,7 @@ import tempfile
 from collections.abc import Iterable
 from typing import IO, Any
 
+from dsr.packages.page_rows import PAGE_ROWS, TablePage
 from privacydesk.json_text import encoder
 
 _BATCH = 256  # records held before they are written out together
@@ -131,22 +133,35 @@ class StoreSpool:
     """One store's records as data.json text (the part between the brackets
     of its "records"), and its tables' CSV rows."""
 
-    def __init__(self) -> None:
+    def __init__(self, page_rows: int = PAGE_ROWS) -> None:
         self.handle = _spool(_RECORDS_SPOOL_BYTES)
         self.count = 0
         self.pending: list[str] = []
         self.tables: dict[str, TableRows] = {}
+        # What index.html shows of each table: its first `page_rows` records.
+        self.page_rows = page_rows
+        self.pages: dict[str, TablePage] = {}
 
-    def add(self, record: dict[str, Any], columns: dict[str, None]) -> None:
-        """A record (as package records are: location, key, category, data)
-        and the columns its table has so far."""
+    def add(
+        self,
+        record: dict[str, Any],
+        rows: list[dict[str, Any]],
+        columns: dict[str, None],
+    ) -> None:
+        """A record (as package records are: location, key, category, data),
+        its flat rows (dsr.packages.flatten) and the columns its table has so
+        far."""
         self.pending.append(dumps(record))
         if len(self.pending) >= _BATCH:
             self.flush()
-        rows = self.tables.get(record["location"])
-        if rows is None:
-            rows = self.tables[record["location"]] = TableRows()
-        rows.add(record["data"], columns)
+        location = record["location"]
+        table = self.tables.get(location)
+        if table is None:
+            table = self.tables[location] = TableRows()
+            self.pages[location] = TablePage(self.page_rows)
+        for row in rows:
+            table.add(row, columns)
+        self.pages[location].add(record["data"], rows)
 
     def flush(self) -> None:
         if self.pending:
@@ -164,3 +179,5 @@ class StoreSpool:
         self.handle.close()
         for rows in self.tables.values():
             rows.close()
+        for page in self.pages.values():
+            page.close()

@@ -32,6 +32,7 @@ from dsr.models import AccessPackage, Request, RequestTask
 from dsr.notifications import notify_subject
 from dsr.packages.build import package_build
 from dsr.packages.scan import PackageInput, PackageRefused, StoreInput
+from dsr.regimes import supervisory_authority
 from dsr.services.execution.finalising import (
     request_close_on_tasks,
     request_locked_with_tasks,
@@ -211,7 +212,7 @@ def _package_input(request: Request, tasks: Sequence[RequestTask]) -> PackageInp
         generated_at=timezone.now(),
         pseudonym=request.subject.pseudonym,
         controller_name=settings.CONTROLLER_NAME,
-        supervisory_authority=settings.SUPERVISORY_AUTHORITY,
+        supervisory_authority=supervisory_authority(request.regime),
         privacy_url=settings.SITE_URL + reverse("portal:home"),
         time_zone=settings.CONTROLLER_TIME_ZONE,
         stores=stores,

@@ -8,6 +8,7 @@ from datetime import UTC
 from typing import Any
 
 from connectors.choices import Action
+from connectors.disclosure import category_name, category_names_of, store_title
 from connectors.registry import kind_available
 from dsr.choices import RequestKind, TaskStatus
 from dsr.models import Request, RequestTask
@@ -163,10 +164,15 @@ def stores_part(request: Request, tasks: list[RequestTask]) -> list[dict[str, An
         checks = [t for t in group if t.action == Action.VERIFY_ERASURE]
         connector = group[0].connector
         for task in main:
+            categories = list(connector.data_categories or [])
+            names = category_names_of(connector.disclosure)
             store = {
                 "connector": connector.name,
+                # As the subject's letter names them (connectors.disclosure).
+                "title": store_title(connector.name, connector.disclosure),
                 "kind": connector.kind,
-                "categories": list(connector.data_categories or []),
+                "categories": categories,
+                "category_names": [category_name(c, names) for c in categories],
                 **_task_part(task, describe=task.action == Action.ERASE),
             }
             if task.action == Action.ERASE:

@@ -28,6 +28,14 @@ def _verification(store: Facts) -> str:
     return str(check["result_label"]).upper() if check else "—"
 
 
+def _store(store: Facts) -> str:
+    """A store as its title (what the subject was told) and its name."""
+    title = store.get("title")
+    if title and title != store["connector"]:
+        return f"{title} ({store['connector']})"
+    return str(store["connector"])
+
+
 def _one_of(flag: bool, yes: str, no: str) -> str:
     return yes if flag else no
 
@@ -69,7 +77,7 @@ def stores_listing(facts: Facts) -> SafeString:
     rows = []
     for s in facts["stores"]:
         cells = [
-            f"{s['connector']}\n{s['kind']}",
+            f"{_store(s)}\n{s['kind']}",
             s["action_label"] + _one_of(s["manual"], "\nby a person", ""),
             str(s["status_label"]).upper(),
             s["found"],
@@ -172,7 +180,8 @@ def attempts_listing(stores: list[Facts]) -> SafeString:
 def tasks_listing(stores: list[Facts]) -> SafeString:
     rows = []
     for s in stores:
-        store = f"{s['connector']}\nholds {', '.join(s['categories']) or '—'}"
+        held = s.get("category_names") or s["categories"]
+        store = f"{_store(s)}\nholds {'; '.join(held) or '—'}"
         ran = f"{when(s['started_at'])} →\n{when(s['finished_at'])}"
         notes = [f"task {s['task']}"]
         notes += ["result SHA-256", s["result_digest"]] if s["result_digest"] else []

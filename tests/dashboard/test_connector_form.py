@@ -636,3 +636,51 @@ def test_test_connection_on_edit_uses_the_stored_secret(
         "Connection to zendesk failed (auth: credentials refused (401)): "
     )
     assert TOKEN not in refused.content.decode()
+
+
+# --- the names the subject reads -----------------------------------------------------
+
+
+def test_title_and_category_names_are_inputs_that_round_trip(
+    officer_client: Client,
+) -> None:
+    # given a new store with a title and two category names typed
+    data = _post_data("manual", "billing", {"config__instructions": INSTRUCTIONS})
+    data["disclosure_title"] = "Billing and invoices"
+    data["disclosure_category_names"] = (
+        "contact: Your contact details\n\nsupport_ticket: Your support tickets\n"
+    )
+
+    # when it is saved, then edited without a change
+    officer_client.post(NEW, data)
+    billing = Connector.objects.get()
+    edit = reverse("dashboard:connector_edit", args=[billing.public_id])
+    form = officer_client.get(edit).context["form"]
+    shown = {name: form[name].value() for name in form.fields}
+    again = {k: "on" if v is True else v for k, v in shown.items() if v}
+    response = officer_client.post(edit, {**again, "kind": "manual"})
+
+    # then the disclosure holds them, and the edit kept them
+    assert response.status_code == 302, response.context["form"].errors
+    billing.refresh_from_db()
+    assert billing.disclosure["title"] == "Billing and invoices"
+    assert billing.disclosure["category_names"] == {
+        "contact": "Your contact details",
+        "support_ticket": "Your support tickets",
+    }
+    page = officer_client.get(
+        reverse("dashboard:connector_detail", args=[billing.public_id])
+    ).content.decode()
+    assert "Billing and invoices" in page
+    assert "support_ticket: Your support tickets" in page
+
+
+def test_a_category_name_line_without_a_colon_is_named(officer_client: Client) -> None:
+    data = _post_data("manual", "billing", {"config__instructions": INSTRUCTIONS})
+    data["disclosure_category_names"] = "contact Your contact details"
+
+    response = officer_client.post(NEW, data)
+
+    (error,) = response.context["form"].errors["disclosure_category_names"]
+    assert "category: name" in error
+    assert not Connector.objects.exists()

@@ -271,3 +271,29 @@ def test_an_open_request_is_not_packed_on_close(make_request) -> None:
 
     assert evidence_pack_generate_on_close(request_id=request.pk) == "not-closed"
     assert not EvidencePack.objects.exists()
+
+
+def test_pack_names_stores_and_categories_as_the_subject_was_told(
+    closed_erasure: Request,
+) -> None:
+    # given one store with a title and a category name, the others without
+    desk = Connector.objects.get(name="sample-desk-01")
+    category = desk.data_categories[0]
+    desk.disclosure = {
+        **desk.disclosure,
+        "title": "Support desk (Europe)",
+        "category_names": {category: "Your support tickets"},
+    }
+    desk.save(update_fields=["disclosure"])
+
+    # when
+    result = evidence_pack_generate(actor=SYSTEM, request=closed_erasure)
+
+    # then the facts and the pages carry the title beside the name
+    facts = {s["connector"]: s for s in embedded(result.content)["facts"]["stores"]}
+    assert facts["sample-desk-01"]["title"] == "Support desk (Europe)"
+    assert facts["sample-desk-01"]["category_names"][0] == "Your support tickets"
+    assert facts["sample-crm-03"]["title"] == "Sample CRM 03"  # in words
+    flat = flat_text(result.content)
+    assert shows(flat, "Support desk (Europe) (sample-desk-01)")
+    assert shows(flat, "Your support tickets")

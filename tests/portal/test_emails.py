@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 
+from dsr.regimes import supervisory_authority
 from dsr.services.clock import request_extend
 from dsr.services.reminders import deadline_reminders_send
 from dsr.services.requests import request_close, request_reject
@@ -36,7 +37,7 @@ def test_rejection_email_has_the_three_gdpr_12_4_elements(
     message, html = _only_mail()
     assert message.to == ["ada.lovelace@example.com"]
     assert reason in message.body
-    assert settings.SUPERVISORY_AUTHORITY in message.body
+    assert supervisory_authority(request.regime) in message.body
     assert "right to complain to a supervisory authority" in message.body
     assert "right to seek a judicial remedy" in message.body
     assert "We hold no data linked to this address &amp; cannot identify you." in html

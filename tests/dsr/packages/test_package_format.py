@@ -1,7 +1,10 @@
 """The package's data.json and CSV files, byte for byte, against a plain
 model of the format: each record read from its result line, written as one
-JSON object, and one CSV row per record under the header of every column the
-table's records hold, in order of first appearance.
+JSON object, and CSV rows under the header of every column the table's rows
+hold, in order of first appearance: each record flattened by the rule of
+dsr.packages.flatten (dotted columns for nested objects, lists of values
+joined with "; ", one row per element of a list of objects, JSON text read as
+JSON), which the model below restates plainly.
 
 The writer streams and batches (dsr.packages.build, dsr.packages.spool);
 these records are chosen to take its slow paths: a column appearing late in
@@ -70,6 +73,36 @@ def _tricky_records() -> list[dict[str, Any]]:
                     },
                 }
             )
+    # conversations: a list of objects (one CSV row each), the same as JSON
+    # text, nested objects, a list of lists, two lists side by side
+    for number in range(40):
+        records.append(
+            {
+                "location": "chats.jsonl",
+                "key": f"chat-{number}",
+                "category": "ai_conversation",
+                "data": {
+                    "customer": {
+                        "email": f"p{number}@example.com",
+                        "tier": None,
+                        "notes": [{"by": "agent", "note": "vip"}],
+                    },
+                    "id": f"chat-{number}",
+                    "messages": [
+                        {"role": "user", "text": f"=hi {number}", "at": number},
+                        {"role": "assistant", "text": "Hello,\nhow can I help?"},
+                    ][: 1 + number % 2],
+                    "tags": ["a", "b", None, True] if number % 3 else [],
+                    "grid": [[1, 2], ["x"]] if number % 4 == 0 else {},
+                    "raw": json.dumps([{"who": "me", "said": number}])
+                    if number % 5 == 0
+                    else "[not json",
+                    "files": [{"name": "a.png"}, {"name": "b.png"}, {"name": "c"}]
+                    if number % 6 == 0
+                    else [],
+                },
+            }
+        )
     # a single-column table whose only value is empty, and a non-dict data
     records.append(
         {"location": "odd", "key": "1", "category": "contact", "data": {"v": None}}
@@ -106,20 +139,90 @@ def _model(
             }
         )
     columns: dict[str, dict[str, None]] = {}
+    flat: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         table = columns.setdefault(record["location"], {})
-        for column in record["data"]:
-            table.setdefault(column, None)
+        for row in _flat_object(record["data"], ""):
+            flat.setdefault(record["location"], []).append(row)
+            for column in row:
+                table.setdefault(column, None)
     texts = {}
     for location, table in columns.items():
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(list(table))
-        for record in records:
-            if record["location"] == location:
-                writer.writerow([_cell(record["data"].get(c)) for c in table])
+        for row in flat[location]:
+            writer.writerow([_cell(row.get(c)) for c in table])
         texts[location] = out.getvalue()
     return records, texts
+
+
+def _json_text(value: Any) -> Any:
+    """A text holding a JSON object, or a list with an object in it, as JSON."""
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(decoded, dict):
+            return decoded
+        if isinstance(decoded, list) and any(isinstance(i, dict) for i in decoded):
+            return decoded
+    return value
+
+
+def _flat(value: Any, key: str) -> list[dict[str, Any]]:
+    """The rows one value at `key` makes; several only from a list of objects."""
+    value = _json_text(value)
+    if isinstance(value, dict):
+        return _flat_object(value, key + ".") if value else [{key: None}]
+    if isinstance(value, list):
+        items = [_json_text(i) for i in value]
+        if not any(isinstance(i, dict | list) for i in items):
+            return [{key: "; ".join(_plain(i) for i in items)}]
+        rows: list[dict[str, Any]] = []
+        for item in items:
+            if isinstance(item, dict):
+                rows += _flat_object(item, key + ".") if item else [{}]
+            else:
+                rows += _flat(item, key)
+        return rows
+    return [{key: value}]
+
+
+def _flat_object(obj: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    """An object's rows: its parts side by side, row n with the n-th row of
+    each part that has several, and each one-row part on every row."""
+    parts = [(_flat(v, prefix + k), _has_rows(v)) for k, v in obj.items()]
+    count = max([len(rows) for rows, _ in parts] + [1])
+    result = []
+    for index in range(count):
+        row: dict[str, Any] = {}
+        for rows, stacked in parts:
+            if not stacked:
+                row.update(rows[0])
+            elif index < len(rows):
+                row.update(rows[index])
+        result.append(row)
+    return result
+
+
+def _has_rows(value: Any) -> bool:
+    """Whether the value holds a list of objects (or of lists) anywhere."""
+    value = _json_text(value)
+    if isinstance(value, dict):
+        return any(_has_rows(v) for v in value.values())
+    return isinstance(value, list) and any(
+        isinstance(_json_text(i), dict | list) for i in value
+    )
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _cell(value: Any) -> str:
@@ -129,8 +232,6 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
@@ -139,7 +240,9 @@ def test_data_json_and_csv_are_the_format_byte_for_byte(kind: str) -> None:
     # given one store's result file with records that take every path
     content = _jsonl(_tricky_records())
     name = default_storage.save("dsr/format/result.jsonl", ContentFile(content))
-    wanted = frozenset({"support_message", "support_ticket", "contact"})
+    wanted = frozenset(
+        {"support_message", "support_ticket", "contact", "ai_conversation"}
+    )
     spec = PackageInput(
         reference="DSR-FORMAT",
         kind=kind,
