@@ -28,6 +28,7 @@ from dsr.clock import local_today
 from dsr.fanout import ACTIONS_FOR_KIND, stores_unplanned
 from dsr.links import status_token_read
 from dsr.models import (
+    AgentAuthority,
     ClockPause,
     LegalHold,
     RecipientNotification,
@@ -419,3 +420,9 @@ def recipients_told(*, request: Request) -> list[RecipientTold]:
             and (earlier is None or earlier.impossible),
         )
     return list(by_name.values())
+
+
+def request_agent(*, request: Request) -> AgentAuthority | None:
+    """The agent who filed the request and the state of their authority
+    (CCPA-REG §7063); None when the consumer filed it."""
+    return AgentAuthority.objects.filter(request=request).first()
