@@ -40,6 +40,7 @@ from dashboard.forms.requests import (
     SendAgainForm,
     VerifyForm,
 )
+from dashboard.views.agents import agent_context
 from dashboard.views.common import (
     actor_labels,
     csv_response,
@@ -426,6 +427,7 @@ def _detail(
             "letter_available": access_package_letter_available(request=dsr),
             **tasks,
             **recipients_context(actor, dsr),
+            **agent_context(actor, dsr),
         },
     )
 

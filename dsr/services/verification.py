@@ -13,6 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from accounts.actors import Actor, actor_for_subject
+from accounts.permissions import Perm
 from audit.services import audit_record
 from dsr.choices import ChallengePurpose, RequestStatus, VerificationMethod
 from dsr.lifecycle import RequestAction, request_action_refusal
@@ -97,8 +98,10 @@ def _verify(challenge: VerificationChallenge, method: str) -> Request:
 def agent_permission_record(
     *, actor: Actor, request: Request, uploaded_file: UploadedFile[bytes]
 ) -> Request:
-    """Record an agent's signed permission; if the consumer has confirmed
-    already, the request is verified now (the last thing it waited for)."""
+    """Record an agent's signed permission (an officer's step: the document
+    is read and accepted); if the consumer has confirmed already, the request
+    is verified now (the last thing it waited for)."""
+    actor.require(Perm.REQUEST_AGENT_AUTHORITY)
     authority = agent_permission_attach(
         actor=actor, request=request, uploaded_file=uploaded_file
     )
