@@ -24,7 +24,12 @@ from dsr.lifecycle import RequestAction, request_available_actions
 from dsr.links import status_token, verify_token_read
 from dsr.models import Request
 from dsr.packages.selectors import access_package_for_request
-from dsr.selectors import recipients_told, request_agent, request_get_for_subject
+from dsr.selectors import (
+    data_points_pending,
+    recipients_told,
+    request_agent,
+    request_get_for_subject,
+)
 from dsr.services.agent_intake import request_create_by_agent
 from dsr.services.intake import source_ip_hash
 from dsr.services.requests import request_cancel, request_create
@@ -169,9 +174,24 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
             messages.info(request, _sentence_case(error.message))
             return _status_redirect(dsr_request)
         else:
-            messages.success(request, "Thank you: we have confirmed it is you.")
-            return _status_redirect(dsr_request)
+            return _after_code(request, dsr_request)
     return _verify_page(request, form, dsr_request, token)
+
+
+def _after_code(request: HttpRequest, dsr_request: Request) -> HttpResponse:
+    """After a right code: the data points still due (CCPA-REG §7062), or
+    the status page."""
+    if data_points_pending(request=dsr_request) is not None:
+        messages.success(
+            request,
+            "Thank you: your e-mail address is confirmed. One more step shows "
+            "it is you.",
+        )
+        return redirect(
+            "portal:data_points", token=status_token(str(dsr_request.public_id))
+        )
+    messages.success(request, "Thank you: we have confirmed it is you.")
+    return _status_redirect(dsr_request)
 
 
 def _verify_page(
@@ -220,8 +240,7 @@ def verify_link(request: HttpRequest, token: str) -> HttpResponse:
         except DomainError as refusal:
             error = refusal.message
         else:
-            messages.success(request, "Thank you: we have confirmed it is you.")
-            return _status_redirect(dsr_request)
+            return _after_code(request, dsr_request)
     return render(
         request,
         "portal/verify_link.html",
@@ -271,6 +290,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         "can_prove_identity": RequestAction.PROVE_IDENTITY in actions,
         "has_package": access_package_for_request(request=dsr_request) is not None,
         "recipients": recipients_told(request=dsr_request),
+        "data_points_due": data_points_pending(request=dsr_request) is not None,
         "consent_token": consent_token(str(dsr_request.subject.public_id)),
         **_help_context(),
     }

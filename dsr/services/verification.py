@@ -31,6 +31,7 @@ from dsr.services.challenges import (
     challenge_issue,
     challenge_use,
 )
+from dsr.services.data_points import data_points_start
 from dsr.services.requests import request_mark_verified
 from privacydesk.errors import IllegalTransition
 
@@ -90,6 +91,8 @@ def _verify(challenge: VerificationChallenge, method: str) -> Request:
         agent_consumer_confirm(actor=actor, request=request, method=method)
         if agent_refusal(request=request) is not None:
             return request  # waits for the agent's written authority
+        if data_points_start(request=request, method=method):
+            return request  # waits for the requester's data points (§7062)
         request = request_mark_verified(actor=actor, request=request, method=method)
     notify_subject(request=request, notice="verified")
     return request
