@@ -24,6 +24,9 @@ class Perm(StrEnum):
     REQUEST_CANCEL = "request.cancel"
     REQUEST_CLOSE = "request.close"
     REQUEST_ASSIGN = "request.assign"  # who works a request (the queue's "mine")
+    # Record an authorised agent's written authority (CCPA-REG §7063) for a
+    # request filed through the API: officers and admins only.
+    REQUEST_AGENT_AUTHORITY = "request.agent_authority"
     AUDIT_VIEW = "audit.view"
     CLIENTS_MANAGE = "clients.manage"
     CONSENT_VIEW = "consent.view"

@@ -23,6 +23,10 @@ never branches on a kind nor imports `connectors.kinds.*`:
   another store that links to this one (`lists_conversations`);
   `reads_from(config)` names the stores a kind reads while it works, which
   the executor erases in only after it.
+- verification: `match_data_points(identity, points)` says, per data point
+  the requester gave (connectors.data_points), whether this store holds it
+  for the subject (`matches_data_points`); a kind that cannot tell leaves
+  it out, never a value.
 - `health()` gives a `HealthReport`: a status line and warnings that leave
   the store healthy (an sql store's missing index, with the CREATE INDEX to
   run); an unhealthy store raises ConnectorError. For the agents' lease kit,
@@ -172,6 +176,8 @@ class ConnectorKind(ABC):
     reaches_processor: ClassVar[bool] = False
     # Whether `conversation_ids` works (another store may link to this one).
     lists_conversations: ClassVar[bool] = False
+    # Whether `match_data_points` works (CCPA-REG §7062 verification).
+    matches_data_points: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -342,6 +348,16 @@ class ConnectorKind(ABC):
         chats), for another store that links to it (`reads_from`); a kind
         that can answer sets `lists_conversations`."""
         raise Unsupported(f"{self.kind} cannot list a subject's conversations")
+
+    def match_data_points(
+        self, identity: Identity, points: Mapping[str, str]
+    ) -> dict[str, bool]:
+        """Per data point kind given (connectors.data_points.KINDS -> the
+        requester's value), whether the subject's records here hold that
+        value: True matched, False this store keeps that kind for her and it
+        differs; a kind the store does not keep is left out. Only the
+        subject found by `identity` is searched; no value leaves the store."""
+        raise Unsupported(f"{self.kind} cannot match data points")
 
     def restrict(self, identity: Identity, *, restricted: bool) -> Outcome:
         raise Unsupported(f"{self.kind} does not support restrict")

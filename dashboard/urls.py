@@ -143,6 +143,17 @@ urlpatterns += [
     ),
 ]
 
+# An authorised agent's written authority (CCPA-REG §7063): officers only.
+from dashboard.views import agents as agent_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "requests/<uuid:public_id>/agent/permission/",
+        agent_views.agent_permission_upload,
+        name="agent_permission_upload",
+    ),
+]
+
 # Consent (dashboard/views/consent.py): purposes, wording, rates, histories,
 # withdrawals sent to stores.
 from dashboard.views import consent as consent_views  # noqa: E402

@@ -453,3 +453,41 @@ class AgentAuthority(models.Model):
     @property
     def authority_recorded(self) -> bool:
         return self.authority_recorded_at is not None
+
+
+class DataPointCheck(models.Model):
+    """A CCPA non-account holder's verification by data points (CCPA-REG
+    §7062, REQUIREMENTS B15): what was required, and of the last attempt
+    how many points matched of how many given and of which kinds. Never a
+    value: the points themselves are neither stored nor audited."""
+
+    request = models.OneToOneField(
+        Request, on_delete=models.CASCADE, related_name="data_point_check"
+    )
+    points_required = models.PositiveSmallIntegerField()
+    declaration_required = models.BooleanField(default=False)
+    # The e-mail code came first: the address is the requester's.
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    email_confirmed_method = models.CharField(
+        max_length=20, choices=VerificationMethod.choices, blank=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    points_given = models.PositiveSmallIntegerField(default=0)
+    points_matched = models.PositiveSmallIntegerField(default=0)
+    kinds_given = models.JSONField(default=list, blank=True)
+    kinds_matched = models.JSONField(default=list, blank=True)
+    # A correction's field never proves who asks (§7060(h)).
+    kinds_excluded = models.JSONField(default=list, blank=True)
+    stores_asked = models.PositiveSmallIntegerField(default=0)
+    stores_failed = models.PositiveSmallIntegerField(default=0)
+    declaration_signed_at = models.DateTimeField(null=True, blank=True)
+    passed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"data point check of {self.request_id}"

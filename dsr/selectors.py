@@ -28,7 +28,9 @@ from dsr.clock import local_today
 from dsr.fanout import ACTIONS_FOR_KIND, stores_unplanned
 from dsr.links import status_token_read
 from dsr.models import (
+    AgentAuthority,
     ClockPause,
+    DataPointCheck,
     LegalHold,
     RecipientNotification,
     Request,
@@ -437,3 +439,24 @@ def recipients_told(*, request: Request) -> list[RecipientTold]:
             and (earlier is None or earlier.impossible),
         )
     return list(by_name.values())
+
+
+def request_agent(*, request: Request) -> AgentAuthority | None:
+    """The agent who filed the request and the state of their authority
+    (CCPA-REG §7063); None when the consumer filed it."""
+    return AgentAuthority.objects.filter(request=request).first()
+
+
+def data_points_pending(*, request: Request) -> DataPointCheck | None:
+    """The data-point step (CCPA-REG §7062) the requester has still to pass
+    after the e-mail code, if any."""
+    if request.status != RequestStatus.RECEIVED:
+        return None
+    return DataPointCheck.objects.filter(
+        request=request, passed_at__isnull=True, email_confirmed_at__isnull=False
+    ).first()
+
+
+def data_point_check(*, request: Request) -> DataPointCheck | None:
+    """The request's data-point verification, passed or not, if it had one."""
+    return DataPointCheck.objects.filter(request=request).first()

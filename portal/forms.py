@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from dsr.choices import Regime, RequestKind
+from dsr.services.agents import MAX_PERMISSION_BYTES, agent_permission_clean
 from dsr.services.request_inputs import request_corrections_clean
 from privacydesk.errors import ValidationFailed
 from privacydesk.forms import ServiceErrorsMixin
@@ -76,7 +77,20 @@ _SERVICE_FIELDS = {
     "details": "details",
     "corrections": "correction",
     "corrections.requested_correction": "correction",
+    "agent": "filed_by_agent",
+    "agent.name": "agent_name",
+    "agent.contact": "agent_contact",
+    "agent_permission": "agent_document",
 }
+
+# An authorised agent's written authority (CCPA-REG §7063(a), (b)).
+AGENT_AUTHORITY_CHOICES = [
+    (
+        "signed_permission",
+        "The consumer's signed permission for me to act for them",
+    ),
+    ("power_of_attorney", "A power of attorney (Cal. Probate Code §§4000-4465)"),
+]
 
 
 def _options(form: forms.Form, name: str, info: dict[str, Any]) -> list[dict[str, Any]]:
@@ -163,6 +177,50 @@ class RequestForm(PortalForm):
         ),
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    filed_by_agent = forms.BooleanField(
+        label="I am an authorised agent acting for someone else",
+        required=False,
+        help_text=(
+            "Only for California residents (CCPA). You need their signed "
+            "permission or a power of attorney; we also ask them to confirm "
+            "directly."
+        ),
+    )
+    agent_name = forms.CharField(
+        label="Your name, or your business's name",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    agent_contact = forms.EmailField(
+        label="Your e-mail address (the agent's)",
+        required=False,
+        max_length=254,
+        help_text="We write to you here about the request; never to send the code.",
+        error_messages={
+            "invalid": "Enter a valid e-mail address, like name@example.com.",
+        },
+        widget=forms.EmailInput(attrs={"spellcheck": "false"}),
+    )
+    agent_authority = forms.ChoiceField(
+        label="Your written authority",
+        required=False,
+        choices=AGENT_AUTHORITY_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose one of the options listed."},
+    )
+    agent_document = forms.FileField(
+        label="Upload the signed document",
+        required=False,
+        help_text=(
+            f"A PDF, PNG or JPEG, at most {MAX_PERMISSION_BYTES // (1024 * 1024)} "
+            "MB. We keep it only until the request is decided, then delete it "
+            "and keep its fingerprint as proof."
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "application/pdf,image/png,image/jpeg"}
+        ),
+    )
     details = forms.CharField(
         label="Anything else we should know? (optional)",
         required=False,
@@ -189,7 +247,73 @@ class RequestForm(PortalForm):
                 )
             except ValidationFailed as error:
                 self.add_service_error(error)
+        if cleaned.get("filed_by_agent"):
+            self._clean_agent(cleaned)
         return cleaned
+
+    def _clean_agent(self, cleaned: dict[str, Any]) -> None:
+        """An agent's part: CCPA only, and complete (the service checks the
+        names and addresses again; the file is checked here, before any
+        write)."""
+        residence = cleaned.get("residence")
+        if residence and RESIDENCE_INFO[residence][0] != Regime.CCPA:
+            self.add_error(
+                "filed_by_agent",
+                "An authorised agent can act here only for a California "
+                "resident. Choose “In California, USA”, or untick this box.",
+            )
+        if not (cleaned.get("agent_name") or "").strip() and "agent_name" not in (
+            self.errors
+        ):
+            self.add_error("agent_name", "Enter your name, or your business's name.")
+        if not cleaned.get("agent_contact") and "agent_contact" not in self.errors:
+            self.add_error("agent_contact", "Enter your e-mail address.")
+        if not cleaned.get("agent_authority") and "agent_authority" not in self.errors:
+            self.add_error("agent_authority", "Choose the written authority you hold.")
+        document = cleaned.get("agent_document")
+        if not document:
+            if "agent_document" not in self.errors:
+                self.add_error(
+                    "agent_document",
+                    "Upload the signed permission or power of attorney.",
+                )
+            return
+        try:
+            agent_permission_clean(document)
+        except ValidationFailed as error:
+            self.add_service_error(error)
+
+    @property
+    def agent_authority_options(self) -> list[dict[str, Any]]:
+        info = {
+            "signed_permission": (
+                "",
+                AGENT_AUTHORITY_CHOICES[0][1],
+                "Signed by the consumer and naming you as their agent.",
+            ),
+            "power_of_attorney": (
+                "",
+                AGENT_AUTHORITY_CHOICES[1][1],
+                "We still ask the consumer to confirm the request directly.",
+            ),
+        }
+        return _options(self, "agent_authority", info)
+
+    @property
+    def by_agent(self) -> bool:
+        return bool(self.is_bound and self.cleaned_data.get("filed_by_agent"))
+
+    def agent_arguments(self) -> dict[str, Any]:
+        """The agent and the document, for request_create_by_agent."""
+        data = self.cleaned_data
+        return {
+            "agent": {
+                "name": data["agent_name"].strip(),
+                "contact": data["agent_contact"],
+                "power_of_attorney": data["agent_authority"] == "power_of_attorney",
+            },
+            "uploaded_file": data["agent_document"],
+        }
 
     def service_arguments(self) -> dict[str, Any]:
         """The keyword arguments of dsr.services.requests.request_create."""

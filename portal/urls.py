@@ -59,3 +59,14 @@ urlpatterns += [
         name="limit_sensitive",
     ),
 ]
+
+# The data-point step of a CCPA requester's verification (CCPA-REG §7062).
+from portal import views_data_points  # noqa: E402
+
+urlpatterns += [
+    path(
+        "verify/details/<str:token>/",
+        views_data_points.data_points,
+        name="data_points",
+    ),
+]

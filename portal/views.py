@@ -24,7 +24,13 @@ from dsr.lifecycle import RequestAction, request_available_actions
 from dsr.links import status_token, verify_token_read
 from dsr.models import Request
 from dsr.packages.selectors import access_package_for_request
-from dsr.selectors import recipients_told, request_get_for_subject
+from dsr.selectors import (
+    data_points_pending,
+    recipients_told,
+    request_agent,
+    request_get_for_subject,
+)
+from dsr.services.agent_intake import request_create_by_agent
 from dsr.services.intake import source_ip_hash
 from dsr.services.requests import request_cancel, request_create
 from dsr.services.verification import (
@@ -87,33 +93,44 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def request_new(request: HttpRequest) -> HttpResponse:
-    form = RequestForm(request.POST if request.method == "POST" else None)
+    posted = request.method == "POST"
+    form = RequestForm(
+        request.POST if posted else None, request.FILES if posted else None
+    )
     if request.method == "POST":
         if _over_limit(request, "submit"):
             return _rate_limited(request)
         if form.is_valid():
+            # The portal itself records the arrival (a subject actor has no
+            # request to act on yet); it passes neither received_at nor
+            # verified, so the clock starts now and proof is still due.
+            create: Any = request_create
+            arguments = form.service_arguments()
+            if form.by_agent:  # the request and its authority, one write
+                create = request_create_by_agent
+                arguments.update(form.agent_arguments())
             try:
-                # The portal itself records the arrival (a subject actor has
-                # no request to act on yet); it passes neither received_at
-                # nor verified, so the clock starts now and proof is still due.
-                dsr_request = request_create(
+                dsr_request = create(
                     actor=actor_portal(),
                     channel=Channel.PORTAL,
                     source_ip_hash=source_ip_hash(request.META.get("REMOTE_ADDR")),
-                    **form.service_arguments(),
+                    **arguments,
                 )
             except ValidationFailed as error:
                 form.add_service_error(error)
             else:
-                _send_first_code(request, dsr_request)
+                _send_first_code(request, dsr_request, by_agent=form.by_agent)
                 return redirect(
                     "portal:verify", token=status_token(str(dsr_request.public_id))
                 )
     return render(request, "portal/new.html", {"form": form})
 
 
-def _send_first_code(request: HttpRequest, dsr_request: Request) -> None:
-    """The request is recorded either way; a failed e-mail can be sent again."""
+def _send_first_code(
+    request: HttpRequest, dsr_request: Request, *, by_agent: bool = False
+) -> None:
+    """The request is recorded either way; a failed e-mail can be sent again.
+    An agent is told the code went to the consumer, never to them."""
     try:
         verification_code_send(request=dsr_request)
     except OSError:  # SMTP errors are OSErrors too
@@ -122,6 +139,14 @@ def _send_first_code(request: HttpRequest, dsr_request: Request) -> None:
             request,
             "We recorded your request but could not send the e-mail just now. "
             "Please use “Send a new code” in a minute.",
+        )
+        return
+    if by_agent:
+        messages.success(
+            request,
+            f"We received request {dsr_request.reference} and your written "
+            "authority. We sent the code to the consumer's own e-mail address, "
+            "not to yours: they confirm the request themselves.",
         )
     else:
         messages.success(request, f"We received your request {dsr_request.reference}.")
@@ -149,9 +174,36 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
             messages.info(request, _sentence_case(error.message))
             return _status_redirect(dsr_request)
         else:
-            messages.success(request, "Thank you: we have confirmed it is you.")
-            return _status_redirect(dsr_request)
-    context = {"form": form, "dsr_request": dsr_request, "token": token}
+            return _after_code(request, dsr_request)
+    return _verify_page(request, form, dsr_request, token)
+
+
+def _after_code(request: HttpRequest, dsr_request: Request) -> HttpResponse:
+    """After a right code: the data points still due (CCPA-REG §7062), or
+    the status page."""
+    if data_points_pending(request=dsr_request) is not None:
+        messages.success(
+            request,
+            "Thank you: your e-mail address is confirmed. One more step shows "
+            "it is you.",
+        )
+        return redirect(
+            "portal:data_points", token=status_token(str(dsr_request.public_id))
+        )
+    messages.success(request, "Thank you: we have confirmed it is you.")
+    return _status_redirect(dsr_request)
+
+
+def _verify_page(
+    request: HttpRequest, form: CodeForm, dsr_request: Request, token: str
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "dsr_request": dsr_request,
+        "token": token,
+        # Filed by an agent: the code went to the consumer, not to them.
+        "by_agent": request_agent(request=dsr_request) is not None,
+    }
     return render(request, "portal/verify.html", context)
 
 
@@ -171,8 +223,7 @@ def _resend(
             request, "We sent you a new code. The old one no longer works."
         )
         return redirect("portal:verify", token=token)
-    context = {"form": form, "dsr_request": dsr_request, "token": token}
-    return render(request, "portal/verify.html", context)
+    return _verify_page(request, form, dsr_request, token)
 
 
 @never_cache
@@ -189,8 +240,7 @@ def verify_link(request: HttpRequest, token: str) -> HttpResponse:
         except DomainError as refusal:
             error = refusal.message
         else:
-            messages.success(request, "Thank you: we have confirmed it is you.")
-            return _status_redirect(dsr_request)
+            return _after_code(request, dsr_request)
     return render(
         request,
         "portal/verify_link.html",
@@ -240,6 +290,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         "can_prove_identity": RequestAction.PROVE_IDENTITY in actions,
         "has_package": _package_released(dsr_request),
         "recipients": recipients_told(request=dsr_request),
+        "data_points_due": data_points_pending(request=dsr_request) is not None,
         "consent_token": consent_token(str(dsr_request.subject.public_id)),
         **_help_context(),
     }

@@ -536,6 +536,12 @@ PORTAL_CODE_MAX_ATTEMPTS = env_int("PORTAL_CODE_MAX_ATTEMPTS", 5)
 PORTAL_CODE_RESEND_SECONDS = env_int("PORTAL_CODE_RESEND_SECONDS", 60)
 PORTAL_LINK_MAX_AGE_DAYS = env_int("PORTAL_LINK_MAX_AGE_DAYS", 90)
 PORTAL_SUBMISSIONS_PER_HOUR = env_int("PORTAL_SUBMISSIONS_PER_HOUR", 10)
+# CCPA-REG §7062: after the e-mail code, a California requester filing in the
+# portal proves who they are with data points matched against the stores (2
+# to delete or correct, 3 and a signed declaration for a copy of their data).
+# Off by default: the demo's requests are verified by the code alone.
+CCPA_DATA_POINT_MATCHING = env_bool("CCPA_DATA_POINT_MATCHING", False)
+CCPA_DATA_POINT_ATTEMPTS = env_int("CCPA_DATA_POINT_ATTEMPTS", 3)
 
 # --- Access packages (GDPR Art. 15 and 20) --------------------------------
 # A download link works this many days after the subject typed a fresh code.

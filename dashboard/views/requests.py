@@ -41,6 +41,7 @@ from dashboard.forms.requests import (
     SendAgainForm,
     VerifyForm,
 )
+from dashboard.views.agents import agent_context
 from dashboard.views.common import (
     actor_labels,
     csv_response,
@@ -458,6 +459,7 @@ def _detail(
             ),
             **tasks,
             **recipients_context(actor, dsr),
+            **agent_context(actor, dsr),
         },
     )
 

@@ -17,7 +17,6 @@ The clock runs meanwhile (CCPA §7021(b): verification never pauses it).
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +36,16 @@ from privacydesk.errors import IllegalTransition, ValidationFailed
 
 MAX_PERMISSION_BYTES = 10 * 1024 * 1024
 _AGENT_KEYS = {"name", "contact", "power_of_attorney"}
+# The documents a signed permission may be: what the file's first bytes say it
+# is, the content types a browser may declare for it, and the suffix it is
+# stored under (never the uploader's name, which may say anything).
+_PERMISSION_TYPES = (
+    (b"%PDF-", frozenset({"application/pdf", "application/x-pdf"}), "pdf"),
+    (b"\x89PNG\r\n\x1a\n", frozenset({"image/png"}), "png"),
+    (b"\xff\xd8\xff", frozenset({"image/jpeg", "image/pjpeg"}), "jpg"),
+)
+# A client that does not say what it sends (curl, a script) declares these.
+_UNDECLARED = frozenset({"", "application/octet-stream"})
 
 
 @dataclass(frozen=True)
@@ -142,27 +151,56 @@ def agent_refusal(*, request: Request) -> str | None:
     return None
 
 
+def agent_permission_clean(
+    uploaded_file: UploadedFile[bytes], *, field: str = "agent_permission"
+) -> str:
+    """Check a signed permission before anything is written: not empty, at
+    most MAX_PERMISSION_BYTES, a PDF, PNG or JPEG by its content (and by its
+    declared content type, when one is declared). Returns the suffix it is
+    stored under."""
+    size = uploaded_file.size or 0
+    if size == 0:
+        raise ValidationFailed("the file is empty", field=field)
+    if size > MAX_PERMISSION_BYTES:
+        limit = MAX_PERMISSION_BYTES
+        raise ValidationFailed(
+            f"the file is too large: at most {limit // (1024 * 1024)} MB"
+            if limit >= 1024 * 1024
+            else f"the file is too large: at most {limit} bytes",
+            field=field,
+        )
+    uploaded_file.seek(0)
+    head = uploaded_file.read(8)
+    uploaded_file.seek(0)
+    declared = (getattr(uploaded_file, "content_type", "") or "").lower()
+    for magic, content_types, suffix in _PERMISSION_TYPES:
+        if head.startswith(magic):
+            if declared not in _UNDECLARED and declared not in content_types:
+                raise ValidationFailed(
+                    f"the file is a {suffix.upper()} but was sent as {declared}",
+                    field=field,
+                )
+            return suffix
+    raise ValidationFailed(
+        "must be a PDF, PNG or JPEG file (a scan or photo of the signed permission)",
+        field=field,
+    )
+
+
 def agent_permission_attach(
     *, actor: Actor, request: Request, uploaded_file: UploadedFile[bytes]
 ) -> AgentAuthority:
     """Keep the agent's signed permission and record the authority. The file
     is deleted once the request is decided (`agent_permission_discard`)."""
     actor.require(Perm.REQUEST_CREATE)
+    suffix = agent_permission_clean(uploaded_file)
     size = uploaded_file.size or 0
-    if size == 0:
-        raise ValidationFailed("the file is empty", field="agent_permission")
-    if size > MAX_PERMISSION_BYTES:
-        raise ValidationFailed(
-            f"at most {MAX_PERMISSION_BYTES // (1024 * 1024)} MB",
-            field="agent_permission",
-        )
     digest = hashlib.sha256()
     for chunk in uploaded_file.chunks():
         digest.update(chunk)
     uploaded_file.seek(0)
-    suffix = re.sub(r"[^a-z0-9]", "", (uploaded_file.name or "").rsplit(".", 1)[-1])
     name = default_storage.save(
-        f"agent-permissions/{request.public_id}/permission.{suffix[:5] or 'bin'}",
+        f"agent-permissions/{request.public_id}/permission.{suffix}",
         uploaded_file,
     )
     try:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from accounts.actors import Actor, actor_for_subject
+from accounts.permissions import Perm
 from audit.services import audit_record
 from dsr.choices import ChallengePurpose, RequestStatus, VerificationMethod
 from dsr.lifecycle import RequestAction, request_action_refusal
@@ -30,6 +31,7 @@ from dsr.services.challenges import (
     challenge_issue,
     challenge_use,
 )
+from dsr.services.data_points import data_points_start
 from dsr.services.requests import request_mark_verified
 from privacydesk.errors import IllegalTransition
 
@@ -89,6 +91,8 @@ def _verify(challenge: VerificationChallenge, method: str) -> Request:
         agent_consumer_confirm(actor=actor, request=request, method=method)
         if agent_refusal(request=request) is not None:
             return request  # waits for the agent's written authority
+        if data_points_start(request=request, method=method):
+            return request  # waits for the requester's data points (§7062)
         request = request_mark_verified(actor=actor, request=request, method=method)
     notify_subject(request=request, notice="verified")
     return request
@@ -97,8 +101,10 @@ def _verify(challenge: VerificationChallenge, method: str) -> Request:
 def agent_permission_record(
     *, actor: Actor, request: Request, uploaded_file: UploadedFile[bytes]
 ) -> Request:
-    """Record an agent's signed permission; if the consumer has confirmed
-    already, the request is verified now (the last thing it waited for)."""
+    """Record an agent's signed permission (an officer's step: the document
+    is read and accepted); if the consumer has confirmed already, the request
+    is verified now (the last thing it waited for)."""
+    actor.require(Perm.REQUEST_AGENT_AUTHORITY)
     authority = agent_permission_attach(
         actor=actor, request=request, uploaded_file=uploaded_file
     )

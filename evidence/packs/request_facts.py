@@ -20,7 +20,13 @@ from accounts.actors import actor_system
 from audit.models import AuditEvent
 from consent.selectors import consent_history, purpose_list
 from dsr.choices import RequestKind
-from dsr.models import AccessPackage, AgentAuthority, RecipientNotification, Request
+from dsr.models import (
+    AccessPackage,
+    AgentAuthority,
+    DataPointCheck,
+    RecipientNotification,
+    Request,
+)
 from evidence.packs.common import (
     actor_labels,
     audit_event_facts,
@@ -113,6 +119,7 @@ def request_facts(
         "rectification": rectification_part(request, tasks),
         "recipient_notifications": _recipient_notifications(notifications),
         "agent": _agent(request),
+        "data_points": _data_points(request),
         "consent": consent,
         "masking": _masking(request),
         # erasure and objection only: the exclusion and the datasets to rebuild
@@ -187,6 +194,29 @@ def _agent(request: Request) -> dict[str, Any] | None:
         "authority_recorded_by": authority.authority_recorded_by,
         "consumer_confirmed_at": iso(authority.consumer_confirmed_at),
         "consumer_confirmed_method": authority.consumer_confirmed_method,
+    }
+
+
+def _data_points(request: Request) -> dict[str, Any] | None:
+    """The CCPA-REG §7062 data-point verification (B15): required, matched
+    of given, which kinds, the declaration; never a value. None when the
+    request had none."""
+    check = DataPointCheck.objects.filter(request=request).first()
+    if check is None:
+        return None
+    return {
+        "points_required": check.points_required,
+        "declaration_required": check.declaration_required,
+        "attempts": check.attempts,
+        "points_given": check.points_given,
+        "points_matched": check.points_matched,
+        "kinds_given": list(check.kinds_given),
+        "kinds_matched": list(check.kinds_matched),
+        "kinds_excluded": list(check.kinds_excluded),
+        "stores_asked": check.stores_asked,
+        "stores_failed": check.stores_failed,
+        "declaration_signed_at": iso(check.declaration_signed_at),
+        "passed_at": iso(check.passed_at),
     }
 
 

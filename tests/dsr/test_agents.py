@@ -148,7 +148,9 @@ def test_the_consumer_confirms_then_the_signed_permission_lets_it_proceed(
         request = agent_permission_record(
             actor=officer_actor,
             request=request,
-            uploaded_file=SimpleUploadedFile("Carla permission.pdf", signed),
+            uploaded_file=SimpleUploadedFile(
+                "Carla permission.pdf", signed, content_type="application/pdf"
+            ),
         )
 
     # then it is verified by the consumer's confirmation, the clock untouched

@@ -25,7 +25,8 @@ delete the rows, keep them (with a legal basis), or a per-column strategy.
        "basis": "GDPR 17(3)(b)", "reason": "...",      # for a kept table
        "name_column": "name",          # the subject's name, fed to redaction
        "restrict_column": "restricted", "objection_column": "objected",
-       "rectify": {"full_name": "name"}                 # request field -> column
+       "rectify": {"full_name": "name"},                # request field -> column
+       "data_points": {"postal_code": "zip"}  # verification: kind -> column
      }]}
 
 STRATEGY is "null", "mask", "hash", "pseudonymize", "redact_pii" or "keep",
@@ -68,6 +69,7 @@ TABLE_KEYS = {
     "restrict_column",
     "objection_column",
     "rectify",
+    "data_points",
 }
 TOP_KEYS = {
     "dsn",
@@ -132,6 +134,9 @@ class TableMap:
     restrict_column: str = ""
     objection_column: str = ""
     rectify: tuple[tuple[str, str], ...] = ()
+    # Data point kind (connectors.data_points) -> the column that holds it,
+    # for verifying a requester (CCPA-REG §7062).
+    data_points: tuple[tuple[str, str], ...] = ()
 
     def rule(self, column: str) -> FieldRule | None:
         return next((r for r in self.rules if r.column == column), None)
@@ -144,6 +149,7 @@ class TableMap:
         names = {self.key, *(i.column for i in self.identity)}
         names.update(r.column for r in self.rules)
         names.update(c for _, c in self.rectify)
+        names.update(c for _, c in self.data_points)
         if self.parent:
             names.add(self.parent.column)
         for extra in (self.name_column, self.restrict_column, self.objection_column):

@@ -52,8 +52,10 @@ from connectors.base import (
     WithdrawalJob,
 )
 from connectors.choices import Action
+from connectors.data_points import data_point_normalise
 from connectors.kinds.sql import describe, validation
 from connectors.kinds.sql.config import IDENTIFIER, StoreMap
+from connectors.kinds.sql.data_points import data_points_match
 from connectors.kinds.sql.dialects import Dialect, dialect_for
 from connectors.kinds.sql.erasure import (
     StorePass,
@@ -95,6 +97,7 @@ class SqlConnector(ConnectorKind):
     purges = True
     withdraws_consent = True
     lists_conversations = True
+    matches_data_points = True
 
     @classmethod
     def erasure_described(cls, config: Mapping[str, Any], location: str) -> str:
@@ -313,6 +316,17 @@ class SqlConnector(ConnectorKind):
                 with self.dialect.converting(f"verify erasure in table {table.table}"):
                     store_pass.verify_table(table, known, outcome)
         return outcome
+
+    def match_data_points(
+        self, identity: Identity, points: Mapping[str, str]
+    ) -> dict[str, bool]:
+        wanted = {kind: data_point_normalise(kind, v) for kind, v in points.items()}
+        wanted = {kind: value for kind, value in wanted.items() if value}
+        if identity.is_empty() or not wanted:
+            return {}
+        with self._session(write=False, doing="data point matching") as connection:
+            store_pass = self._pass(connection, identity)
+            return data_points_match(store_pass, self.store.tables, wanted)
 
     def rectify(self, identity: Identity, changes: Mapping[str, str]) -> Outcome:
         outcome = Outcome()

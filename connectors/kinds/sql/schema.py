@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.base import JSON_SCHEMA_DIALECT
+from connectors.data_points import KINDS as DATA_POINT_KINDS
 from connectors.kinds.sql.config import (
     FIELD_STRATEGIES,
     IDENTIFIER,
@@ -113,6 +114,15 @@ def _table() -> dict[str, Any]:
             "rectify": {
                 "type": "object",
                 "description": "Request field -> column.",
+                "additionalProperties": name,
+            },
+            "data_points": {
+                "type": "object",
+                "description": (
+                    "Data points a requester may prove who they are with "
+                    "(CCPA-REG §7062) -> the column holding each."
+                ),
+                "propertyNames": {"enum": list(DATA_POINT_KINDS)},
                 "additionalProperties": name,
             },
         },

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from connectors.base import ConfigError
+from connectors.data_points import KINDS as DATA_POINT_KINDS
 from connectors.kinds.sql.config import (
     DEFAULT_MASK,
     FIELD_STRATEGIES,
@@ -172,6 +173,7 @@ def _table(raw: Any, path: str) -> TableMap:
         basis=basis,
         reason=reason,
         rectify=_rectify(raw.get("rectify"), f"{path}.rectify"),
+        data_points=_data_points(raw.get("data_points"), f"{path}.data_points"),
         **extras,
     )
     _check_rules(table, path)
@@ -298,6 +300,25 @@ def _rectify(raw: Any, path: str) -> tuple[tuple[str, str], ...]:
     return tuple(
         (str(name), _identifier(column, f"{path}.{name}"))
         for name, column in raw.items()
+    )
+
+
+def _data_points(raw: Any, path: str) -> tuple[tuple[str, str], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            'map data point kinds to columns, e.g. {"postal_code": "zip"}', field=path
+        )
+    for kind in raw:
+        if kind not in DATA_POINT_KINDS:
+            raise ConfigError(
+                f"unknown data point; one of {', '.join(DATA_POINT_KINDS)}",
+                field=f"{path}.{kind}",
+            )
+    return tuple(
+        (str(kind), _identifier(column, f"{path}.{kind}"))
+        for kind, column in raw.items()
     )
 
 
