@@ -46,15 +46,15 @@ urlpatterns += [
 from portal import views_choices  # noqa: E402
 
 urlpatterns += [
-    path("privacy-choices/", views_choices.choices, name="choices"),
+    path("choices/", views_choices.choices, name="choices"),
     path(
-        "privacy-choices/code/<str:public_id>/",
+        "choices/code/<str:public_id>/",
         views_choices.choices_code,
         name="choices_code",
     ),
-    path("privacy-choices/do-not-sell/", views_choices.do_not_sell, name="do_not_sell"),
+    path("choices/do-not-sell/", views_choices.do_not_sell, name="do_not_sell"),
     path(
-        "privacy-choices/limit-sensitive/",
+        "choices/limit-sensitive/",
         views_choices.limit_sensitive,
         name="limit_sensitive",
     ),

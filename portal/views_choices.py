@@ -1,9 +1,9 @@
 """The customer's privacy choices, reached from the portal's home and footer
 with no request needed (consent.services.choices):
 
-- /privacy-choices/: an e-mail address, then the 6-digit code sent there,
+- /privacy/choices/: an e-mail address, then the 6-digit code sent there,
   opens that address's consent page (portal/views_consent.py);
-- /privacy-choices/do-not-sell/ and /privacy-choices/limit-sensitive/: the
+- /privacy/choices/do-not-sell/ and /privacy/choices/limit-sensitive/: the
   CCPA opt-out links, applied at once with no code. A browser sending Global
   Privacy Control is told its signal is honoured.
 
