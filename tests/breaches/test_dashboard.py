@@ -31,7 +31,10 @@ def test_the_register_starts_empty_and_is_in_the_nav(officer_client: Client) -> 
 
 
 def test_the_register_shows_hours_left_and_warnings(
-    officer_client: Client, make_breach: Callable[..., Breach], at: Any
+    officer_client: Client,
+    officer: Any,
+    make_breach: Callable[..., Breach],
+    at: Any,
 ) -> None:
     calm = make_breach(
         title="Calm one",
@@ -50,6 +53,7 @@ def test_the_register_shows_hours_left_and_warnings(
     assert calm.reference in html
     assert "24 hours or less left" in detail
     at(FRIDAY_5PM + timedelta(hours=80))
+    officer_client.force_login(officer)  # 30 hours outlive the idle timeout
     assert "8 h 00 min overdue" in officer_client.get(REGISTER).content.decode()
 
 

@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 from django.db import connection  # noqa: F401 - read by the skipif condition
+from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from connectors.demo.content import StoreSize
 from connectors.demo.stores import build_sqlite
 from retention.choices import RunStatus
-from retention.models import PurgeRun
+from retention.models import PurgeRun, RetentionPolicy
 from tests.integration.conftest import ROOT, WorkerProcess, wait_for
 from tests.retention.conftest import Helpdesk, make_connector, make_policy
 
@@ -99,8 +100,12 @@ def store(tmp_path: Path) -> Helpdesk:
 def test_a_policy_runs_on_its_schedule_under_beat(
     transactional_db: Any, store: Helpdesk, request: pytest.FixtureRequest
 ) -> None:
-    # given a policy whose schedule staff set to every two seconds
+    # given a policy whose real runs an officer confirmed once (until then
+    # beat only dry-runs it), and whose schedule staff set to every two seconds
     policy = make_policy(make_connector(store), batch_size=10)
+    RetentionPolicy.objects.filter(pk=policy.pk).update(
+        real_runs_confirmed_at=timezone.now(), real_runs_confirmed_by="user:1"
+    )
     every_two, _ = IntervalSchedule.objects.get_or_create(
         every=2, period=IntervalSchedule.SECONDS
     )
