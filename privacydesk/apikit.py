@@ -32,7 +32,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from privacydesk.errors import DomainError
+from privacydesk.errors import DomainError, ValidationFailed
 from privacydesk.jsontypes import json_type_errors
 
 # --- Errors -------------------------------------------------------------------
@@ -128,7 +128,19 @@ def error_responses(*codes: int, **described: str) -> dict[int, OpenApiResponse]
 
 class FileView(APIView):
     """A view answering with a file (PDF, CSV, JSON lines): its errors are
-    JSON, whatever file type the client asked for."""
+    JSON, whatever file type the client asked for. Its only query parameter
+    is `format`; any other is a 400 naming it (a misspelt one is not
+    silently ignored)."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        unknown = sorted(set(request.query_params) - {"format"})
+        if unknown:
+            raise ValidationFailed("unknown parameter", field=unknown[0])
+        if request.query_params.get("format") == "":  # DRF would read it as absent
+            raise ValidationFailed(
+                "give a value, or leave the parameter out", field="format"
+            )
 
     def finalize_response(
         self, request: Request, response: Any, *args: Any, **kwargs: Any

@@ -22,7 +22,9 @@ BLIND_INDEX = r"^[0-9a-f]{64}$"
 _STRINGS = serializers.ListField(child=serializers.CharField())
 
 
-class FeedQuerySerializer(serializers.Serializer[Any]):
+class FeedQuerySerializer(StrictSerializer):
+    """The feed's query: an unknown parameter is a 400 naming it."""
+
     since = serializers.IntegerField(
         min_value=0,
         required=False,

@@ -25,7 +25,6 @@ from privacydesk.apikit import (
     parse,
     public_uuid,
 )
-from privacydesk.errors import ValidationFailed
 from training.api import serializers as s
 from training.exports import FORMATS, export_lines
 from training.keys import export_key_id
@@ -130,10 +129,6 @@ class _ExportView(FileView):
     file_format = ""
 
     def get(self, request: Request) -> HttpResponseBase:
-        if request.query_params.get("format") == "":  # DRF would read it as absent
-            raise ValidationFailed(
-                "give a value, or leave the parameter out", field="format"
-            )
         actor = client_actor(request)
         cursor = feed_cursor()  # read first: the file holds at least this much
         response = StreamingHttpResponse(
