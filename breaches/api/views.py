@@ -173,7 +173,7 @@ class BreachEvidencePackView(FileView):
                     "X-Evidence-Pack-SHA256 is the file's SHA-256."
                 ),
             ),
-            **error_responses(401, 403, 404),
+            **error_responses(400, 401, 403, 404),
         },
         tags=TAGS,
     )

@@ -94,7 +94,7 @@ class RequestEvidencePackView(_PdfApi):
                 description="The request's public id.",
             )
         ],
-        responses={200: _PDF, **_errors(401, 403, 404)},
+        responses={200: _PDF, **_errors(400, 401, 403, 404)},
         tags=["requests"],
     )
     def get(self, request: HttpRequest, id: str) -> HttpResponse:
@@ -124,7 +124,7 @@ class RunEvidencePackView(_PdfApi):
                 description="The purge run's public id.",
             )
         ],
-        responses={200: _PDF, **_errors(401, 403, 404)},
+        responses={200: _PDF, **_errors(400, 401, 403, 404)},
         tags=["retention"],
     )
     def get(self, request: HttpRequest, id: str) -> HttpResponse:

@@ -82,7 +82,7 @@ class RecordCsvView(FileView):
                 401,
                 403,
                 404,
-                e400="`format` was given without a value.",
+                e400="An unknown query parameter, or `format` given without a value.",
                 e404="`format` names no format this file comes in.",
             ),
         },

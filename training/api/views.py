@@ -160,7 +160,7 @@ def _export_schema(file_format: str, what: str) -> Callable[[_View], _View]:
                 401,
                 403,
                 404,
-                e400="`format` was given without a value.",
+                e400="An unknown query parameter, or `format` given without a value.",
                 e404="`format` names no format this file comes in.",
             ),
         },
