@@ -13,8 +13,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,6 +21,7 @@ from accounts.permissions import Perm
 from audit.selectors import audit_chain_head
 from audit.services import audit_record
 from evidence.packs.render import evidence_pack_render
+from evidence.services.pack_records import pack_file_saved, pack_generated_record
 from records.choices import ExportFormat
 from records.formatting import recipient_text, retention_text, transfer_text
 from records.models import ProcessingRecord, RecordExport
@@ -36,7 +35,6 @@ from records.selectors.record import (
 
 # The same action as every evidence pack: verify_evidence finds the file's
 # SHA-256 by it.
-PACK_GENERATED = "evidence_pack.generated"
 EXPORTED = "records.exported"
 CSV_COLUMNS = (
     "record_version",
@@ -89,45 +87,32 @@ def record_export_pdf(*, actor: Actor) -> ExportedFile:
     rendered = evidence_pack_render(
         facts=facts, template=TEMPLATE, headers=records_pack_headers(record)
     )
-    stored = ""
-    try:
-        with transaction.atomic():
-            stored = default_storage.save(
-                f"records/{export_id}.pdf", ContentFile(rendered.content)
-            )
-            export = RecordExport.objects.create(
-                public_id=export_id,
-                format=ExportFormat.PDF,
-                version=record.version,
-                record_sha256=facts["record_sha256"],
-                sha256=rendered.sha256,
-                facts_sha256=rendered.facts_sha256,
-                size=rendered.size,
-                file=stored,
-                generated_at=generated_at,
-                generated_by=actor.ref,
-            )
-            audit_record(
-                actor=actor,
-                action=PACK_GENERATED,
-                obj=_audit_object(),
-                data={
-                    "pack": str(export_id),
-                    "format": ExportFormat.PDF,
-                    "version": record.version,
-                    "record_sha256": facts["record_sha256"],
-                    "sha256": rendered.sha256,
-                    "facts_sha256": rendered.facts_sha256,
-                    "size": rendered.size,
-                    "pages": rendered.pages,
-                    "internal": False,
-                    "chain_head_sequence": head.sequence if head else 0,
-                },
-            )
-    except BaseException:
-        if stored:
-            default_storage.delete(stored)
-        raise
+    with (
+        pack_file_saved(f"records/{export_id}.pdf", rendered.content) as stored,
+        transaction.atomic(),
+    ):
+        export = RecordExport.objects.create(
+            public_id=export_id,
+            format=ExportFormat.PDF,
+            version=record.version,
+            record_sha256=facts["record_sha256"],
+            sha256=rendered.sha256,
+            facts_sha256=rendered.facts_sha256,
+            size=rendered.size,
+            file=stored,
+            generated_at=generated_at,
+            generated_by=actor.ref,
+        )
+        pack_generated_record(
+            actor=actor,
+            obj=_audit_object(),
+            pack_id=export_id,
+            rendered=rendered,
+            chain_head_sequence=head.sequence if head else 0,
+            format=ExportFormat.PDF,
+            version=record.version,
+            record_sha256=facts["record_sha256"],
+        )
     return ExportedFile(export=export, content=rendered.content)
 
 

@@ -14,19 +14,16 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.permissions import Perm
 from audit.selectors import audit_chain_head
-from audit.services import audit_record
 from breaches.evidence_facts import breach_facts
 from breaches.models import Breach, BreachPack
 from evidence.packs.render import evidence_pack_render
-from evidence.services.evidence_packs import GENERATED
+from evidence.services.pack_records import pack_file_saved, pack_generated_record
 
 logger = logging.getLogger(__name__)
 TEMPLATE = "evidence/breach_pack.html"
@@ -63,45 +60,34 @@ def breach_pack_generate(*, actor: Actor, breach: Breach) -> GeneratedBreachPack
             breach.reference,
         ),
     )
-    stored = ""
-    try:
-        with transaction.atomic():
-            stored = default_storage.save(
-                f"evidence/breaches/{breach.public_id}/{pack_id}.pdf",
-                ContentFile(rendered.content),
-            )
-            pack = BreachPack.objects.create(
-                public_id=pack_id,
-                breach=breach,
-                file=stored,
-                size=rendered.size,
-                pages=rendered.pages,
-                sha256=rendered.sha256,
-                facts_sha256=rendered.facts_sha256,
-                pdf_variant=rendered.pdf_variant,
-                generated_at=generated_at,
-                generated_by=actor.ref,
-                chain_head_sequence=head.sequence if head else 0,
-                chain_head_hash=head.hash if head else "0" * 64,
-            )
-            audit_record(
-                actor=actor,
-                action=GENERATED,
-                obj=breach,
-                data={
-                    "pack": str(pack_id),
-                    "sha256": rendered.sha256,
-                    "facts_sha256": rendered.facts_sha256,
-                    "size": rendered.size,
-                    "pages": rendered.pages,
-                    "internal": False,
-                    "chain_head_sequence": pack.chain_head_sequence,
-                },
-            )
-    except BaseException:
-        if stored:
-            default_storage.delete(stored)
-        raise
+    chain_head_sequence = head.sequence if head else 0
+    with (
+        pack_file_saved(
+            f"evidence/breaches/{breach.public_id}/{pack_id}.pdf", rendered.content
+        ) as stored,
+        transaction.atomic(),
+    ):
+        pack = BreachPack.objects.create(
+            public_id=pack_id,
+            breach=breach,
+            file=stored,
+            size=rendered.size,
+            pages=rendered.pages,
+            sha256=rendered.sha256,
+            facts_sha256=rendered.facts_sha256,
+            pdf_variant=rendered.pdf_variant,
+            generated_at=generated_at,
+            generated_by=actor.ref,
+            chain_head_sequence=chain_head_sequence,
+            chain_head_hash=head.hash if head else "0" * 64,
+        )
+        pack_generated_record(
+            actor=actor,
+            obj=breach,
+            pack_id=pack_id,
+            rendered=rendered,
+            chain_head_sequence=chain_head_sequence,
+        )
     logger.info(
         "evidence pack %s generated for breach %s (%d pages, %d bytes)",
         pack_id,

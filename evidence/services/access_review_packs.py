@@ -15,11 +15,9 @@ from accounts.actors import Actor
 from accounts.models import AccessReview
 from accounts.permissions import Perm
 from audit.selectors import audit_chain_head
-from audit.services import audit_record
 from evidence.packs.access_review_facts import access_review_facts
 from evidence.packs.render import evidence_pack_render
-
-GENERATED = "evidence_pack.generated"
+from evidence.services.pack_records import pack_generated_record
 
 
 @dataclass(frozen=True)
@@ -47,19 +45,12 @@ def access_review_pack_generate(
     )
     rendered = evidence_pack_render(facts=facts)
     with transaction.atomic():
-        audit_record(
+        pack_generated_record(
             actor=actor,
-            action=GENERATED,
             obj=review,
-            data={
-                "pack": str(pack_id),
-                "sha256": rendered.sha256,
-                "facts_sha256": rendered.facts_sha256,
-                "size": rendered.size,
-                "pages": rendered.pages,
-                "internal": False,
-                "chain_head_sequence": head.sequence if head else 0,
-            },
+            pack_id=pack_id,
+            rendered=rendered,
+            chain_head_sequence=head.sequence if head else 0,
         )
     return AccessReviewPack(
         content=rendered.content,

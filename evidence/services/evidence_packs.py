@@ -32,6 +32,7 @@ from evidence.models import EvidencePack
 from evidence.packs.purge_facts import purge_run_facts
 from evidence.packs.render import RenderedPack, evidence_pack_render
 from evidence.packs.request_facts import request_facts
+from evidence.services.pack_records import pack_generated_record
 from privacydesk.errors import NotPermitted
 from retention.choices import RunStatus
 from retention.models import PurgeRun
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 SYSTEM = actor_system("evidence")
-GENERATED = "evidence_pack.generated"
 DOWNLOADED = "evidence_pack.downloaded"
 
 
@@ -96,19 +96,13 @@ def _record(
                 chain_head_sequence=head.sequence if head else 0,
                 chain_head_hash=head.hash if head else "0" * 64,
             )
-            audit_record(
+            pack_generated_record(
                 actor=actor,
-                action=GENERATED,
                 obj=obj,
-                data={
-                    "pack": str(pack_id),
-                    "sha256": rendered.sha256,
-                    "facts_sha256": rendered.facts_sha256,
-                    "size": rendered.size,
-                    "pages": rendered.pages,
-                    "internal": internal,
-                    "chain_head_sequence": pack.chain_head_sequence,
-                },
+                pack_id=pack_id,
+                rendered=rendered,
+                chain_head_sequence=pack.chain_head_sequence,
+                internal=internal,
             )
     except BaseException:
         if stored:
