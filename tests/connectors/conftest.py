@@ -27,6 +27,7 @@ from connectors.base import Identity
 from connectors.demo.config import SQL_CONNECTOR_TABLES
 from connectors.kinds.sql import SqlConnector
 from tests.connectors.discovery_stores import discovery_store  # noqa: F401
+from tests.connectors.pg_scratch import scratch_database
 from tests.pgvector_server import pgvector_database, pgvector_server  # noqa: F401
 
 TABLES = ("messages", "tickets", "invoices", "ai_conversations", "customers")
@@ -309,49 +310,10 @@ class Helpdesk:
 # --- the servers -------------------------------------------------------------------
 
 
-def _postgres_server() -> dict[str, Any] | None:
-    from django.conf import settings
-
-    database = settings.DATABASES["default"]
-    if "postgresql" not in database["ENGINE"]:
-        return None
-    return {
-        "host": database.get("HOST") or "localhost",
-        "port": int(database.get("PORT") or 5432),
-        "user": database.get("USER") or "postgres",
-        "password": database.get("PASSWORD") or "",
-    }
-
-
 @pytest.fixture(scope="session")
 def postgres_store_dsn(worker_id: str) -> Iterator[tuple[str, str]]:
-    server = _postgres_server()
-    if server is None:
-        pytest.skip("the test database is not PostgreSQL")
-    import psycopg
-    from psycopg import sql
-
-    name = f"pd_test_store_{worker_id}_{os.getpid()}"
-    admin = psycopg.connect(
-        dbname="postgres",
-        host=server["host"],
-        port=server["port"],
-        user=server["user"],
-        password=server["password"] or None,
-        autocommit=True,
-    )
-    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    dsn = f"postgresql://{server['user']}@{server['host']}:{server['port']}/{name}"
-    try:
-        yield dsn, server["password"]
-    finally:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)
-            )
-        )
-        admin.close()
+    with scratch_database("pd_test_store", worker_id) as database:
+        yield database
 
 
 @pytest.fixture(scope="session")

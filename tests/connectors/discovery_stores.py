@@ -5,7 +5,6 @@ every test)."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import pytest
 
 from connectors.demo.content import StoreSize, customer
 from connectors.demo.stores import build_postgres, build_sqlite
+from tests.connectors.pg_scratch import scratch_database
 from tests.connectors.supportdesk import SUBJECT_EMAIL, Supportdesk
 
 DEMO_SIZE = StoreSize(customers=6)
@@ -52,50 +52,11 @@ class Target:
         Supportdesk(self.backend, self.dsn, self.password).execute(sql)
 
 
-def _postgres_server() -> dict[str, Any] | None:
-    from django.conf import settings
-
-    database = settings.DATABASES["default"]
-    if "postgresql" not in database["ENGINE"]:
-        return None
-    return {
-        "host": database.get("HOST") or "localhost",
-        "port": int(database.get("PORT") or 5432),
-        "user": database.get("USER") or "postgres",
-        "password": database.get("PASSWORD") or "",
-    }
-
-
 @pytest.fixture(scope="session")
 def discovery_pg(worker_id: str) -> Iterator[tuple[str, str]]:
     """A PostgreSQL database of its own for discovery's stores."""
-    server = _postgres_server()
-    if server is None:
-        pytest.skip("the test database is not PostgreSQL")
-    import psycopg
-    from psycopg import sql
-
-    name = f"pd_test_discovery_{worker_id}_{os.getpid()}"
-    admin = psycopg.connect(
-        dbname="postgres",
-        host=server["host"],
-        port=server["port"],
-        user=server["user"],
-        password=server["password"] or None,
-        autocommit=True,
-    )
-    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    dsn = f"postgresql://{server['user']}@{server['host']}:{server['port']}/{name}"
-    try:
-        yield dsn, server["password"]
-    finally:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)
-            )
-        )
-        admin.close()
+    with scratch_database("pd_test_discovery", worker_id) as database:
+        yield database
 
 
 def _fresh_schema(dsn: str, password: str) -> None:
