@@ -187,13 +187,13 @@ class RequestForm(PortalForm):
         ),
     )
     agent_name = forms.CharField(
-        label="Your name, or your business's name",
+        label="The agent's name (yours, or your business's)",
         required=False,
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     agent_contact = forms.EmailField(
-        label="Your e-mail address (the agent's)",
+        label="The agent's e-mail address (yours)",
         required=False,
         max_length=254,
         help_text="We write to you here about the request; never to send the code.",
