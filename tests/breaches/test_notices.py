@@ -18,7 +18,9 @@ from breaches.choices import NoticeStatus
 from breaches.models import Breach, BreachNotice
 from breaches.services.notices import breach_notice_retry, breach_notices_request
 from breaches.services.register import breach_update
+from dsr.choices import Regime
 from dsr.models import Request
+from dsr.regimes import supervisory_authority
 from privacydesk.errors import IllegalTransition, ValidationFailed
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +72,8 @@ def test_each_address_gets_one_notice_sent_by_a_task_and_recorded(
     assert "dpo@support.example" in body  # 33(3)(b)
     assert "may have been read by others" in body  # (c)
     assert "rotated every access key" in body  # (d)
+    # where to complain: the GDPR's authority, never an empty sentence
+    assert supervisory_authority(Regime.GDPR) in body
     assert mail.outbox[0].alternatives  # and an HTML part
     # and each is recorded as sent, Ada's linked to her subject record
     rows = BreachNotice.objects.filter(breach=notifiable).order_by("created_at")
