@@ -297,6 +297,9 @@ def _build_analyzer() -> AnalyzerEngine:
             ]
 
     class OfflineEmailRecognizer(OwnPass, EmailRecognizer):
+        def may_match(self, text: str) -> bool:
+            return "@" in text  # in its one pattern, literally
+
         def validate_result(self, pattern_text: str) -> bool:
             return offline_tlds(pattern_text).fqdn != ""
 
