@@ -75,6 +75,10 @@ ADDRESS_PATTERNS = [
 
 logger = logging.getLogger(__name__)
 
+# What an IP address needs: four dotted numbers, or two colons at most four
+# hex digits apart (every IPv6 form, "::" included).
+_DOTTED = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")
+_COLONS = re.compile(r":[0-9A-Fa-f]{0,4}:")
 _DIGITS_BEFORE = re.compile(r"\d[ \-]?\Z")
 _DIGITS_AFTER = re.compile(r"[ \-]?\d")
 
@@ -250,6 +254,9 @@ def _build_analyzer() -> AnalyzerEngine:
         (`may_match`) or drop hits (`keeps`): both ways ask the same."""
 
         patterns: list[Pattern]  # as PatternRecognizer sets them (unannotated)
+        # A pattern named here is skipped by `own_hits` for a text in which
+        # its prefilter finds nothing (it could match nothing there).
+        PATTERN_MAYBE: dict[str, re.Pattern[str]] = {}
 
         def may_match(self, text: str) -> bool:
             return True
@@ -278,7 +285,11 @@ def _build_analyzer() -> AnalyzerEngine:
             hits = pattern_pass(
                 text,
                 entity=self.supported_entities[0],
-                patterns=self._compiled,
+                patterns=[
+                    pattern
+                    for pattern, maybe in self._compiled
+                    if maybe is None or maybe.search(text)
+                ],
                 validate=self.validate_result,
                 invalidate=self.invalidate_result,
                 timeout=REGEX_TIMEOUT_SECONDS,
@@ -286,12 +297,15 @@ def _build_analyzer() -> AnalyzerEngine:
             return [hit for hit in hits if self.keeps(text, hit[0], hit[1])]
 
         @functools.cached_property
-        def _compiled(self) -> list[tuple[str, float, Any]]:
+        def _compiled(self) -> list[tuple[tuple[str, float, Any], Any]]:
             return [
                 (
-                    pattern.name,
-                    pattern.score,
-                    regex.compile(pattern.regex, flags=self.global_regex_flags),
+                    (
+                        pattern.name,
+                        pattern.score,
+                        regex.compile(pattern.regex, flags=self.global_regex_flags),
+                    ),
+                    self.PATTERN_MAYBE.get(pattern.name),
                 )
                 for pattern in self.patterns
             ]
@@ -355,7 +369,19 @@ def _build_analyzer() -> AnalyzerEngine:
         colons at most four hex digits apart (its IPv6 patterns cost more
         than all the other recognizers together)."""
 
-        MAYBE = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d|:[0-9A-Fa-f]{0,4}:")
+        MAYBE = re.compile(f"{_DOTTED.pattern}|{_COLONS.pattern}")
+        # Only IPv4 needs no colons; the IPv6 ones (and IPv4 within IPv6)
+        # cost five times as much, and most texts with an address have a
+        # dotted one.
+        PATTERN_MAYBE = {
+            name: _COLONS
+            for name in (
+                "IPv4_mapped",
+                "IPv4_embedded",
+                "IPv6",
+                "IPv6_unspecified",
+            )
+        } | {"IPv4": _DOTTED}
 
     class NoContextEnhancer(ContextAwareEnhancer):
         def __init__(self) -> None:

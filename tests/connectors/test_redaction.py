@@ -314,6 +314,8 @@ EDGE_TEXTS = [
     "no digits at all",
     "ip 1.2.3.4, 999.1.2.3, 10.0.0.1/24, 10.0.0.1/33 and 300.1.1.1",
     "v6 ::, ::1, fe80::1%eth0, ::ffff:192.0.2.128, 2001:db8::8a2e:370:7334/64",
+    "64:ff9b::192.0.2.33 and 2001:0db8:85a3:0000:0000:8a2e:0370:7334 at 10:45:00",
+    "1:2:3:4:5:6:7:8 and 1:2:3:4:5:6:1.2.3.4, then ::ffff:0:10.0.0.1/96",
     "mail a@b.co, x@localhost, y@z.invalidtld, first.last+tag@sub.example.co.uk.",
     "cards 4111 1111 1111 1111, 4111-1111-1111-1112, 0022716023681, "
     "5500 0000 0000 0004 12 and 378282246310005",
@@ -375,8 +377,12 @@ def test_our_pattern_pass_finds_exactly_what_presidios_loop_finds() -> None:
         assert redaction_engines.pattern_hits(text) == _analyzed_the_presidio_way(
             text
         ), text
-    # every pattern recognizer but the IBAN one (its own loop) and many hits
+    # every pattern recognizer but the IBAN one (its own loop) and many hits;
+    # each pattern prefilter names one of its recognizer's patterns
     assert len(recognizers) == 6
+    for recognizer in recognizers:
+        names = {pattern.name for pattern in getattr(recognizer, "patterns", [])}
+        assert set(getattr(recognizer, "PATTERN_MAYBE", {})) <= names
     assert checked > len(texts)
 
 
