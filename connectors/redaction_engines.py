@@ -344,7 +344,7 @@ def _build_analyzer() -> AnalyzerEngine:
             results: list[Hit] = []
             for candidate in self.CANDIDATE.finditer(text):
                 run = candidate.group()
-                if not 7 <= sum(ch.isdigit() for ch in run) <= 15:
+                if not 7 <= sum(map(str.isdigit, run)) <= 15:
                     continue
                 start, end = candidate.span()
                 if run.endswith(")") and run.count(")") > run.count("("):
@@ -454,7 +454,7 @@ def _build_analyzer() -> AnalyzerEngine:
 
         def keeps(self, text: str, start: int, end: int) -> bool:
             return (
-                sum(ch.isdigit() for ch in text[start:end]) >= 14
+                sum(map(str.isdigit, text[start:end])) >= 14
                 and not _DIGITS_BEFORE.search(text, 0, start)
                 and not _DIGITS_AFTER.match(text, end)
             )
