@@ -84,9 +84,9 @@ class Wsgi:
     """Calls the WSGI application as gunicorn would, with a JSON body."""
 
     def __init__(self, token: str) -> None:
-        from django.core.wsgi import get_wsgi_application
+        from privacydesk.wsgi import application  # what gunicorn serves
 
-        self.app = get_wsgi_application()
+        self.app = application
         self.token = token
 
     def post(self, path: str, body: Any) -> tuple[int, Any]:

@@ -124,6 +124,9 @@ def known_phone_regex(value: str, regions: tuple[str, ...] = ()) -> str | None:
 # --- anyone's number ------------------------------------------------------------------
 
 
+# A conversation repeats its numbers turn after turn, and parsing one is most
+# of the phone check's cost; the answer depends on the run and regions only.
+@lru_cache(maxsize=4096)
 def looks_like_phone(run: str, regions: tuple[str, ...]) -> bool:
     """Whether a run of 7-15 digits and separators is a phone number."""
     run = run.strip()

@@ -188,30 +188,29 @@ def detect(
         if isinstance(known, KnownIdentifiers)
         else _known_from_values(tuple(known))
     )
-    own = [
-        Detected(start, end, entity, True)
-        for start, end, entity in identifiers.spans(text)
-    ]
+    # (start, end, entity, known) until the answer: a Detected costs more
+    # to build than the checks below, and most candidates are dropped.
+    own = [(start, end, entity, True) for start, end, entity in identifiers.spans(text)]
     found = list(own)
     if _TRIGGER.search(text):
-        found.extend(
-            Detected(start, end, entity, False)
-            for start, end, entity in pattern_hits(text)
-        )
-    kept: list[Detected] = []
-    for candidate in sorted(found, key=lambda d: (d.start - d.end, not d.known)):
-        if all(candidate.end <= k.start or candidate.start >= k.end for k in kept):
+        found += [
+            (start, end, entity, False) for start, end, entity in pattern_hits(text)
+        ]
+    kept: list[tuple[int, int, str, bool]] = []
+    for candidate in sorted(found, key=lambda d: (d[0] - d[1], not d[3])):
+        start, end = candidate[0], candidate[1]
+        if all(end <= k[0] or start >= k[1] for k in kept):
             kept.append(candidate)
-    return sorted(
-        (
-            item
-            if item.known
-            or not any(item.start <= o.start and o.end <= item.end for o in own)
-            else Detected(item.start, item.end, item.entity, True)
-            for item in kept
-        ),
-        key=lambda d: d.start,
-    )
+    kept.sort(key=lambda d: d[0])
+    return [
+        Detected(
+            start,
+            end,
+            entity,
+            known or any(start <= o[0] and o[1] <= end for o in own),
+        )
+        for start, end, entity, known in kept
+    ]
 
 
 def replace(text: str, found: Iterable[Detected], token: Any) -> str:

@@ -35,12 +35,23 @@ Entry = tuple[int, str, int, str, bool, bool]
 @dataclass(frozen=True)
 class Conversation:
     """What one masking call reads before it writes: the subject owning the
-    strongest matching identifier, its identifiers' values (decrypted), and
-    its entries in the conversation (no value decrypted)."""
+    strongest matching identifier, its identifiers' values (as stored,
+    encrypted: `values` decrypts them), and its entries in the conversation
+    (no value decrypted)."""
 
     subject_id: int | None
-    values: tuple[str, ...]
+    sealed: tuple[str, ...]
     entries: list[Entry] | None  # None: not read (nothing will be kept)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The identifiers' values, decrypted."""
+        return unseal(self.sealed)
+
+
+def unseal(sealed: tuple[str, ...]) -> tuple[str, ...]:
+    """Identifier values as `Conversation.sealed` holds them, decrypted."""
+    return tuple(crypto.decrypt(value) if value else value for value in sealed)
 
 
 def conversation_read(
@@ -63,17 +74,17 @@ def conversation_read(
     owners = {(r[3], r[4], r[5]): int(r[1]) for r in rows if int(r[0]) == 0}
     subject_id = next((owners[key] for key in keys if key in owners), None)
     entries: list[Entry] | None = None if conversation_id is None else []
-    values: list[str] = []
+    sealed: list[str] = []
     for part, owner, pk, first, second, third, value, kept, stale in rows:
         if int(owner) != subject_id:
             continue
         if int(part) == 0:
-            values.append(crypto.decrypt(value) if value else value)
+            sealed.append(value)
         elif entries is not None:
             entries.append(
                 (int(pk), first, int(second), third, _flag(kept), _flag(stale))
             )
-    return Conversation(subject_id, tuple(values), entries)
+    return Conversation(subject_id, tuple(sealed), entries)
 
 
 def _flag(value: Any) -> bool:

@@ -27,8 +27,8 @@ from connectors.redaction import KnownIdentifiers, detect, replace
 from consent.selectors import PreparedCheck, consent_check
 from masking.inputs import conversation_id_clean, name_clean, text_clean
 from masking.models import VaultEntry
-from masking.selectors import Entry, conversation_read
-from masking.tokens import normalise, short_entity, token_text, value_hash
+from masking.selectors import Entry, conversation_read, unseal
+from masking.tokens import normalise, normalised_hash, short_entity, token_text
 from privacydesk import crypto
 from privacydesk.prepared import prepared_execute
 from subjects.claims import Claim, identity_claims
@@ -112,10 +112,8 @@ def text_mask(
         conversation_id=conversation_id if allowed else None,
         stale_before=now - LAST_USED_STEP,
     )
-    known = {value for _, _, value in claims} | set(read.values)
-    if name:
-        known.add(name)
-    found = detect(text, known=_known(read.subject_id, tuple(sorted(known))))
+    claimed = tuple(sorted({value for _, _, value in claims}))
+    found = detect(text, known=_known(read.subject_id, claimed, read.sealed, name))
     masked = Masked(
         text=text,
         allowed=allowed,
@@ -126,8 +124,11 @@ def text_mask(
     )
     if not found:
         return masked
-    spans = [(item, short_entity(item.entity)) for item in found]
-    values = [(entity, text[d.start : d.end]) for d, entity in spans]
+    # Each value as written, under its key (token entity, normalised value).
+    values: list[tuple[Key, str]] = []
+    for item in found:
+        entity, value = short_entity(item.entity), text[item.start : item.end]
+        values.append(((entity, normalise(entity, value)), value))
     if allowed:
         subject_id = read.subject_id
         if subject_id is None:
@@ -142,18 +143,19 @@ def text_mask(
         )
         masked.vault = VAULT_REVERSIBLE if reversible else VAULT_TOKENS
     else:
-        numbers = _call_numbers(values)
+        numbers = _call_numbers(key for key, _ in values)
     tokens: list[str] = []
     seen: set[str] = set()
-    for entity, value in values:
-        token = token_text(entity, numbers[(entity, normalise(entity, value))])
+    for key, _ in values:
+        entity = key[0]
+        token = token_text(entity, numbers[key])
         tokens.append(token)
         masked.counts[entity] = masked.counts.get(entity, 0) + 1
         if token not in seen:
             seen.add(token)
             masked.tokens.append({"token": token, "entity": entity})
-    by_span = dict(zip(found, tokens, strict=True))
-    masked.text = replace(text, found, by_span.__getitem__)
+    next_token = iter(tokens).__next__  # `replace` asks in the same order
+    masked.text = replace(text, found, lambda _: next_token())
     return masked
 
 
@@ -174,14 +176,24 @@ def masked_answer(masked: Masked) -> dict[str, Any]:
 
 
 # Compiled known-identifier patterns, per subject and the very values they
-# match (a changed identifier or name is a new key, never a stale pattern):
-# compiling one costs more than detecting in a message. About 5 KB each.
+# match: the identity's, the stored identifiers' as stored (encrypted: a
+# changed identifier or a rotated key is a new key, never a stale pattern)
+# and the name. Compiling one costs more than detecting in a message, and
+# decrypting the stored ones a tenth of it. About 5 KB each.
 KNOWN_CACHE_SIZE = 2048
 
 
 @functools.lru_cache(maxsize=KNOWN_CACHE_SIZE)
-def _known(subject_id: int | None, values: tuple[str, ...]) -> KnownIdentifiers:
-    return KnownIdentifiers.parse(values)
+def _known(
+    subject_id: int | None,
+    claimed: tuple[str, ...],
+    sealed: tuple[str, ...],
+    name: str | None,
+) -> KnownIdentifiers:
+    values = set(claimed) | set(unseal(sealed))
+    if name:
+        values.add(name)
+    return KnownIdentifiers.parse(sorted(values))
 
 
 def _subject_for_vault(claims: list[Claim]) -> int:
@@ -201,12 +213,12 @@ def _subject_for_vault(claims: list[Claim]) -> int:
 Key = tuple[str, str]  # (token entity, normalised value)
 
 
-def _call_numbers(values: Iterable[tuple[str, str]]) -> dict[Key, int]:
+def _call_numbers(keys: Iterable[Key]) -> dict[Key, int]:
     """Numbers within one call: the first value of an entity is 1."""
     numbers: dict[Key, int] = {}
     per_entity: dict[str, int] = {}
-    for entity, value in values:
-        key = (entity, normalise(entity, value))
+    for key in keys:
+        entity = key[0]
         if key not in numbers:
             per_entity[entity] = numbers[key] = per_entity.get(entity, 0) + 1
     return numbers
@@ -217,7 +229,7 @@ def _vault_tokens(
     actor: Actor,
     subject_id: int,
     conversation_id: str,
-    values: list[tuple[str, str]],
+    values: list[tuple[Key, str]],
     reversible: bool,
     entries: list[Entry] | None = None,
 ) -> tuple[dict[Key, int], int]:
@@ -227,14 +239,13 @@ def _vault_tokens(
     unique constraints refuse the second's insert, which reads again and
     renumbers."""
     wanted: dict[Key, tuple[str, str]] = {}  # key -> (hash, value as written)
-    for entity, value in values:
-        key = (entity, normalise(entity, value))
+    for key, value in values:
         if key not in wanted:
-            digest = value_hash(
+            digest = normalised_hash(
                 subject_id=subject_id,
                 conversation_id=conversation_id,
-                entity=entity,
-                value=value,
+                entity=key[0],
+                normalised=key[1],
             )
             wanted[key] = (digest, value)
     for _ in range(_NUMBER_TRIES):

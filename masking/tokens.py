@@ -64,7 +64,19 @@ def value_hash(
 ) -> str:
     """The keyed hash a value is stored and found by. Scoped to the subject
     and conversation, so equal values in two conversations are unlinkable."""
-    message = f"{subject_id}|{conversation_id}|{entity}|{normalise(entity, value)}"
+    return normalised_hash(
+        subject_id=subject_id,
+        conversation_id=conversation_id,
+        entity=entity,
+        normalised=normalise(entity, value),
+    )
+
+
+def normalised_hash(
+    *, subject_id: int, conversation_id: str, entity: str, normalised: str
+) -> str:
+    """`value_hash` of a value already normalised (`normalise(entity, value)`)."""
+    message = f"{subject_id}|{conversation_id}|{entity}|{normalised}"
     return crypto.keyed_hash(message, purpose=HASH_PURPOSE)
 
 

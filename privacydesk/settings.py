@@ -92,6 +92,17 @@ MIDDLEWARE = [
     # Last, as django-axes asks: turns a locked-out sign-in into its page.
     "axes.middleware.AxesMiddleware",
 ]
+# The API under /api/v1/ (bearer tokens only) is served through these
+# (privacydesk.handlers): what its answers depend on, nothing a browser's
+# session needs. The same order as above.
+API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    # The Host check (ALLOWED_HOSTS) and the trailing-slash redirect.
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "audit.api.permissions.ScopeUseMiddleware",
+]
 
 ROOT_URLCONF = "privacydesk.urls"
 WSGI_APPLICATION = "privacydesk.wsgi.application"

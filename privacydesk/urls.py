@@ -7,6 +7,10 @@ from consent.api.views import gpc_support
 from privacydesk.health import healthz
 
 urlpatterns = [
+    # The masking gateway first: an AI agent calls it on every turn, and
+    # each include tried before it costs every call a failed match (the
+    # prefixes never overlap, so the order changes no resolution).
+    path("api/v1/", include("masking.api.urls")),
     path("", RedirectView.as_view(url="/privacy/", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path(".well-known/gpc.json", gpc_support, name="gpc-support"),
@@ -18,9 +22,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("privacy/", include("portal.urls")),
     path("dashboard/", include("dashboard.urls")),
-    # The masking gateway first: an AI agent calls it on every turn, and
-    # each include tried before it costs every call a few patterns.
-    path("api/v1/", include("masking.api.urls")),
     path("api/v1/", include("dsr.api.urls")),
     path("api/v1/", include("evidence.api.urls")),
     path("api/v1/", include("accounts.api.urls")),

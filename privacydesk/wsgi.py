@@ -1,6 +1,14 @@
+"""The WSGI application gunicorn serves (`privacydesk.wsgi:application`):
+the API under /api/v1/ through its own middleware stack, the rest through
+the site's (privacydesk.handlers)."""
+
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "privacydesk.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)  # as django.core.wsgi.get_wsgi_application
+
+from privacydesk.handlers import SiteApplication  # noqa: E402  # after setup
+
+application = SiteApplication()

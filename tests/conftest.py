@@ -35,6 +35,22 @@ from dsr.services.requests import request_create
 from tests.connectors.discovery_stores import discovery_pg  # noqa: F401
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _clients_routed_as_production() -> Iterator[None]:
+    """Test clients send /api/v1/ through the API's middleware, as the
+    deployed application does (tests/handlers.py)."""
+    from django.test import client as django_client
+    from rest_framework import test as drf_test
+
+    from tests.handlers import RoutedClientHandler, RoutedForceAuthClientHandler
+
+    saved = django_client.ClientHandler, drf_test.ForceAuthClientHandler
+    django_client.ClientHandler = RoutedClientHandler  # type: ignore[misc,assignment]
+    drf_test.ForceAuthClientHandler = RoutedForceAuthClientHandler  # type: ignore[misc,assignment]
+    yield
+    django_client.ClientHandler, drf_test.ForceAuthClientHandler = saved  # type: ignore[misc]
+
+
 def _staff(username: str, role: Role) -> User:
     user = User.objects.create_user(
         username=username, password="pw-for-tests-123", is_staff=True

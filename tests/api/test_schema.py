@@ -27,7 +27,6 @@ from typing import Any
 import pytest
 import schemathesis
 from django.core import signals
-from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
@@ -40,6 +39,7 @@ from connectors.demo.content import StoreSize
 from connectors.demo.stores import build_sqlite
 from connectors.models import Connector
 from consent.seed import seed_purposes
+from privacydesk.wsgi import application
 from tests.disclosure import DISCLOSURE
 
 # Examples per operation in the fuzzing phase; the examples and coverage
@@ -68,8 +68,9 @@ CONFIG = schemathesis.Config.from_dict(
 
 # Loaded while the tests are collected (the schema view reads no database),
 # so each operation is a test of its own.
+# The deployed application: /api/v1/ through the API's middleware stack.
 schema = schemathesis.openapi.from_wsgi(
-    "/api/schema/?format=json", get_wsgi_application(), config=CONFIG
+    "/api/schema/?format=json", application, config=CONFIG
 )
 
 # The object a path id of each operation is pointed at, by path prefix.

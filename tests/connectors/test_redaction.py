@@ -9,6 +9,7 @@ import warnings
 from typing import Any
 
 import pytest
+import regex
 
 from connectors import redaction_engines
 from connectors.redaction import KnownIdentifiers, redact
@@ -306,3 +307,116 @@ def test_pattern_hits_find_what_the_analyzer_finds_on_the_corpus() -> None:
             ), text
     assert len(texts) > 100
     assert extra < len(texts)  # rare: not a second detector
+
+
+EDGE_TEXTS = [
+    "",
+    "no digits at all",
+    "ip 1.2.3.4, 999.1.2.3, 10.0.0.1/24, 10.0.0.1/33 and 300.1.1.1",
+    "v6 ::, ::1, fe80::1%eth0, ::ffff:192.0.2.128, 2001:db8::8a2e:370:7334/64",
+    "64:ff9b::192.0.2.33 and 2001:0db8:85a3:0000:0000:8a2e:0370:7334 at 10:45:00",
+    "1:2:3:4:5:6:7:8 and 1:2:3:4:5:6:1.2.3.4, then ::ffff:0:10.0.0.1/96",
+    "mail a@b.co, x@localhost, y@z.invalidtld, first.last+tag@sub.example.co.uk.",
+    "cards 4111 1111 1111 1111, 4111-1111-1111-1112, 0022716023681, "
+    "5500 0000 0000 0004 12 and 378282246310005",
+    "orders ORD-123456, ORD1234567890123, #123-4567890, 123-1234567-1234567",
+    "221B Baker Street, London NW1 6XE; Lindenstraße 12a, 10115 Berlin; "
+    "4499 Riverside Rd, Austin, TX 78701-1234",
+    "iban DE89 3704 0044 0532 0130 00 and GB82WEST12345698765432 ok",
+    "call +44 7700 900123 or (404) 555-4383 or 0151/23456789",
+]
+
+
+def _analyzed_the_presidio_way(text: str) -> list[tuple[int, int, str]]:
+    """pattern_hits as it was: each recognizer's own `analyze` (Presidio's
+    pattern loop for the pattern recognizers), thresholds, the same sort."""
+    engine = redaction_engines.analyzer()
+    hits = []
+    recognizers: list[Any] = engine.registry.get_recognizers(
+        language="en", entities=redaction_engines.PATTERN_ENTITIES
+    )
+    for recognizer in recognizers:
+        own = recognizer.score_thresholds or {}
+        for hit in recognizer.analyze(text, redaction_engines.PATTERN_ENTITIES, None):
+            threshold = own.get(
+                hit.entity_type, own.get("default", engine.default_score_threshold)
+            )
+            if hit.score > 0 and hit.score >= threshold:
+                hits.append(hit)
+    hits.sort(key=lambda h: (h.entity_type, h.start, h.start - h.end, -h.score))
+    return [(hit.start, hit.end, hit.entity_type) for hit in hits]
+
+
+def test_our_pattern_pass_finds_exactly_what_presidios_loop_finds() -> None:
+    """The pattern recognizers are asked through our own pass (regexes
+    compiled once, no per-match objects): on the corpus and on texts made
+    to hit every validate/invalidate rule, each recognizer's hits and
+    scores, and pattern_hits itself, are exactly what Presidio's loop
+    gives."""
+    from tests.pii_corpus.score import load
+
+    engine = redaction_engines.analyzer()
+    recognizers: list[Any] = [
+        recognizer
+        for recognizer in engine.registry.get_recognizers(
+            language="en", entities=redaction_engines.PATTERN_ENTITIES
+        )
+        if hasattr(recognizer, "own_hits")
+    ]
+    texts = [message["text"] for message in load()] + EDGE_TEXTS
+    checked = 0
+    for text in texts:
+        for recognizer in recognizers:
+            analyzed = recognizer.analyze(
+                text, redaction_engines.PATTERN_ENTITIES, None
+            )
+            assert sorted(recognizer.own_hits(text)) == sorted(
+                (hit.start, hit.end, hit.entity_type, hit.score) for hit in analyzed
+            ), (type(recognizer).__name__, text)
+            checked += len(analyzed)
+        assert redaction_engines.pattern_hits(text) == _analyzed_the_presidio_way(
+            text
+        ), text
+    # every pattern recognizer but the IBAN one (its own loop) and many hits;
+    # each pattern prefilter names one of its recognizer's patterns
+    assert len(recognizers) == 6
+    for recognizer in recognizers:
+        names = {pattern.name for pattern in getattr(recognizer, "patterns", [])}
+        assert set(getattr(recognizer, "PATTERN_MAYBE", {})) <= names
+    assert checked > len(texts)
+
+
+def test_a_pattern_pass_scores_validation_as_presidio_does() -> None:
+    # given: three matches, validated yes, validated no, invalidated
+    pattern = regex.compile(r"\w+")
+
+    # when
+    hits = redaction_engines.pattern_pass(
+        "keep drop void keep",
+        entity="X",
+        patterns=[("words", 0.4, pattern)],
+        validate=lambda word: {"keep": True, "drop": False}.get(word),
+        invalidate=lambda word: word == "void",
+        timeout=1,
+    )
+
+    # then: yes is 1.0, no and invalidated are dropped, order by start
+    assert hits == [(0, 4, "X", 1.0), (15, 19, "X", 1.0)]
+
+
+def test_a_pattern_pass_drops_a_hit_inside_a_stronger_one() -> None:
+    hits = redaction_engines.pattern_pass(
+        "ORD-123456",
+        entity="ORDER_NUMBER",
+        patterns=[
+            ("whole", 0.8, regex.compile(r"ORD-\d+")),
+            ("digits", 0.5, regex.compile(r"\d+")),
+            ("digits, stronger", 0.9, regex.compile(r"\d{6}")),
+        ],
+        validate=lambda _: None,
+        invalidate=lambda _: None,
+        timeout=1,
+    )
+
+    # the weaker digits inside the whole are gone, the stronger ones kept
+    assert hits == [(0, 10, "ORDER_NUMBER", 0.8), (4, 10, "ORDER_NUMBER", 0.9)]

@@ -19,6 +19,7 @@ from masking.models import VaultEntry
 from subjects.claims import identity_claims
 from subjects.models import SubjectConversation
 from subjects.selectors import subject_find
+from subjects.services import subject_link_identifiers
 from tests.masking.conftest import consenting, identity_of, redact
 from training.choices import KeyKind
 from training.models import TrainingExclusion
@@ -140,3 +141,29 @@ def test_turns_run_prepared_statements_unless_switched_off(
     ]
     assert [first["stored"], second["stored"], third["stored"]] == [1, 1, 0]
     assert _prepared_runs() - before == (5 if prepared else 0)
+
+
+def test_identifiers_stored_for_her_are_her_own_and_a_new_one_counts_at_once(
+    api: APIClient, maria: Customer
+) -> None:
+    # given a customer id stored on her record, not in the calls' identity
+    subject = subject_find(claims=identity_claims(identity_of(maria)))
+    assert subject is not None
+    subject_link_identifiers(
+        subject=subject, claims=identity_claims({"customer_ids": {"shop": "K-77001"}})
+    )
+    text = "My shop ids are K-77001 and K-88002."
+    only_email = {"identity": {"email": maria.email}}
+
+    # when she writes both ids
+    first = redact(api, maria, text, **only_email).json()
+
+    # then the stored one is masked as hers (no pattern finds such ids)
+    assert first["text"] == "My shop ids are <CUSTOMER_ID_1> and K-88002."
+
+    # and once the second is stored too, the next turn masks it as well
+    subject_link_identifiers(
+        subject=subject, claims=identity_claims({"customer_ids": {"shop": "K-88002"}})
+    )
+    second = redact(api, maria, text, **only_email).json()
+    assert second["text"] == "My shop ids are <CUSTOMER_ID_1> and <CUSTOMER_ID_2>."
