@@ -9,6 +9,7 @@ and windows are settings (settings.ALERT_RULES).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -70,7 +71,7 @@ def _actor_subject(actor: str) -> tuple[SubjectKind, str] | None:
     return None
 
 
-class BurstRule:
+class BurstRule(ABC):
     """At least `threshold` events of one key within `window_minutes`."""
 
     rule: AlertRule
@@ -86,9 +87,9 @@ class BurstRule:
     def window(self) -> timedelta:
         return timedelta(minutes=int(rule_settings(self.rule)["window_minutes"]))
 
+    @abstractmethod
     def key(self, event: AuditEvent) -> str | None:
         """The subject an event counts for, or None when it does not count."""
-        raise NotImplementedError
 
     def counted(self, event: AuditEvent) -> str:
         """What is counted once per window (by default every event)."""

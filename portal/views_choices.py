@@ -32,13 +32,12 @@ from consent.services.choices import (
 from portal.forms import CodeForm
 from portal.forms_consent import ChoicesEmailForm, OptOutForm
 from portal.views import (
-    _client,
     _help_context,
     _link_expired,
     _over_limit,
     _rate_limited,
 )
-from portal.views_consent import gpc_signal
+from portal.views_consent import consent_evidence, gpc_signal
 from privacydesk.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -129,17 +128,11 @@ def _opt_out(request: HttpRequest, opt_out: OptOut) -> HttpResponse:
         if _over_limit(request, "opt-out"):
             return _rate_limited(request)
         if form.is_valid():
-            ip = _client(request)
             try:
                 consent_opt_out(
                     email=form.cleaned_data["email"],
                     opt_out=opt_out,
-                    evidence={
-                        "user_agent": request.headers.get("User-Agent", "")[:500],
-                        "ui_element": f"opt-out-page:{opt_out}",
-                        "gpc": gpc_signal(request),
-                    },
-                    request_ip=None if ip == "unknown" else ip,
+                    evidence=consent_evidence(request, f"opt-out-page:{opt_out}"),
                 )
             except ValidationFailed as error:
                 form.add_service_error(error)

@@ -44,7 +44,7 @@ def gpc_signal(request: HttpRequest) -> bool:
     return request.headers.get("Sec-GPC", "").strip() == "1"
 
 
-def _evidence(request: HttpRequest, ui_element: str) -> dict[str, Any]:
+def consent_evidence(request: HttpRequest, ui_element: str) -> dict[str, Any]:
     # The IP is hashed with a key by the consent service; never stored raw.
     evidence: dict[str, Any] = {
         "user_agent": request.headers.get("User-Agent", "")[:500],
@@ -105,7 +105,7 @@ def consents(request: HttpRequest, token: str) -> HttpResponse:
             purpose=slug,
             granted=form.granted,
             channel=ConsentChannel.PORTAL,
-            evidence=_evidence(
+            evidence=consent_evidence(
                 request, f"consent-page:{slug}:{form.cleaned_data['choice']}"
             ),
         )

@@ -158,13 +158,12 @@ def consent_opt_out(
     email: str,
     opt_out: str,
     evidence: Mapping[str, Any] | None = None,
-    request_ip: str | None = None,
 ) -> OptedOut:
     """Withdraw every purpose the opt-out covers for the subject of `email`
     (recorded with that address if unknown), at once and without a code."""
     purposes = list(opt_out_purposes(opt_out))
     claims = _email_claims(email)
-    clean = evidence_clean(evidence, request_ip=request_ip)
+    clean = evidence_clean(evidence)
     with transaction.atomic():
         subject = subject_get_or_create(claims=claims)
         recorded = consent_withdraw_all(
