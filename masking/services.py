@@ -30,7 +30,7 @@ from masking.models import VaultEntry
 from masking.selectors import Entry, conversation_read, unseal
 from masking.tokens import normalise, normalised_hash, short_entity, token_text
 from privacydesk import crypto
-from privacydesk.prepared import prepared_execute
+from privacydesk.prepared import prepared_execute, prepared_rows
 from subjects.claims import Claim, identity_claims
 from subjects.models import DataSubject
 from subjects.selectors import subject_identity_find
@@ -298,16 +298,37 @@ def _db_value(field_name: str, value: Any) -> Any:
     return field.get_db_prep_value(value, connection)
 
 
-def _entries_insert(rows: list[list[Any]]) -> None:
+# Makes the statement's own transaction commit without waiting for its WAL
+# to reach the disk (PostgreSQL: "the behavior for any one transaction is
+# determined by the setting in effect when it commits"); set locally, so the
+# session and every other transaction keep `synchronous_commit` as set.
+_ASYNC_COMMIT = " RETURNING set_config('synchronous_commit', 'off', true)"
+
+
+def _entries_insert(rows: list[list[Any]], *, wait_for_disk: bool = True) -> None:
     """New entries in one INSERT, as the model's fields would write them
     (the value encrypted, or empty). Plain SQL: the ORM's bulk_create cost
     four times the statement. A row another call inserted first (the unique
-    constraints) raises IntegrityError, and nothing of this call is kept."""
+    constraints) raises IntegrityError, and nothing of this call is kept.
+
+    `wait_for_disk=False`, for a lone INSERT in autocommit only (a later
+    turn's new values), commits it asynchronously on PostgreSQL: the call
+    does not wait for the disk's flush, which cost a sync worker as long as
+    the rest of the turn. What that risks, and only if PostgreSQL itself
+    crashes in the fraction of a second before its WAL writer flushes: the
+    turn's new entries are lost, so `/restore/` leaves those tokens as they
+    are (`unknown`) and the conversation's next new value may get a lost
+    token's number. Nothing is ever written that should not be: erasure,
+    audit events and a conversation's first entries commit synchronously."""
     params: list[Any] = []
     for row in rows:
         params += row
     sql = _INSERT_SQL + ", ".join([_INSERT_ROW] * len(rows))
-    prepared_execute(sql, params, name="masking_insert")
+    # In a transaction it would apply to the whole of it: never there.
+    if wait_for_disk or connection.vendor != "postgresql" or connection.in_atomic_block:
+        prepared_execute(sql, params, name="masking_insert")
+        return
+    prepared_rows(sql + _ASYNC_COMMIT, params, name="masking_insert")
 
 
 def _vault_tokens_once(
@@ -367,7 +388,8 @@ def _vault_tokens_once(
             ]
         )
     if rows_new and not (unfilled or stale or opened or connection.in_atomic_block):
-        _entries_insert(rows_new)  # one statement, atomic in autocommit
+        # one statement, atomic in autocommit; see its docstring
+        _entries_insert(rows_new, wait_for_disk=False)
         return numbers, len(rows_new)
     with transaction.atomic():
         if rows_new:
