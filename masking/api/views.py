@@ -107,8 +107,14 @@ class RedactView(_MaskingApi):
         if found is None:
             return None
         prefetched, client = found
-        if client is None or Scope.MASKING_USE not in client.scopes:
-            return None  # DRF reads the database or answers 401/403
+        if (
+            client is None
+            or Scope.MASKING_USE not in client.scopes
+            or Scope.MASKING_USE not in client.scopes_used
+        ):
+            # DRF reads the database, answers 401/403, or audits the scope's
+            # first use (audit.api.permissions); the cached row then lists it
+            return None
         request.user = None  # type: ignore[assignment]  # as DRF sets it for an API client
         data = prefetched.body
         status = 200

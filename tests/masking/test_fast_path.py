@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from audit.models import AuditEvent
 from connectors.demo.content import Customer
 from masking.models import VaultEntry
 from tests.masking.conftest import PURPOSE
@@ -22,9 +23,24 @@ pytestmark = pytest.mark.django_db
 NEGOTIATED = "text/html, application/json;q=0.5"
 
 
-def warmed(client: APIClient) -> APIClient:
-    """`client` once authenticated, so its API client record is cached."""
+def cached(client: APIClient) -> APIClient:
+    """`client` once authenticated (a refused call), so its API client record
+    is cached."""
     assert client.post("/api/v1/restore/", {}, format="json").status_code in (400, 403)
+    return client
+
+
+def warmed(client: APIClient) -> APIClient:
+    """`client` cached and, if it holds masking:use, that scope's first use
+    recorded (DRF audits it; the fast path serves only callers past it): a
+    message without PII, so nothing is kept."""
+    body = {
+        "identity": {"email": "warm-up@example.org"},
+        "purpose": PURPOSE,
+        "conversation_id": "warm-up",
+        "text": "Hello",
+    }
+    assert post(cached(client), body).status_code in (200, 403)
     return client
 
 
@@ -141,3 +157,23 @@ def test_unusual_calls_go_through_drf(api: APIClient, maria: Customer) -> None:
     assert "colour" in extra_key.json()["errors"]
     assert not_json.status_code == 415
     assert answered_by_drf(not_json)
+
+
+def test_the_first_masking_call_of_a_cached_caller_is_audited_once(
+    make_api_client: Any, maria: Customer
+) -> None:
+    """A caller cached by an earlier call (here a refused one) that has never
+    masked: its first mask goes through DRF, which audits the scope's first
+    use; the next ones take the fast path."""
+    client, api = make_api_client("masking:use")
+    cached(api)
+
+    first = post(api, usual_body(maria, "conv-1"))
+    second = post(api, usual_body(maria, "conv-1"))
+
+    assert first.status_code == second.status_code == 200
+    assert (answered_by_drf(first), answered_by_drf(second)) == (True, False)
+    events = AuditEvent.objects.filter(action="api_client.scope_first_used")
+    assert [event.data["scope"] for event in events] == ["masking:use"]
+    client.refresh_from_db()
+    assert client.scopes_used == ["masking:use"]
