@@ -19,8 +19,14 @@ class VaultEntry(models.Model):
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # No index of its own: both unique constraints lead with it, and serve
+    # every lookup by subject (a shred, the cascade); one index less to
+    # write for each new entry.
     subject = models.ForeignKey(
-        DataSubject, on_delete=models.CASCADE, related_name="vault_entries"
+        DataSubject,
+        on_delete=models.CASCADE,
+        related_name="vault_entries",
+        db_index=False,
     )
     conversation_id = models.CharField(max_length=100)
     entity = models.CharField(max_length=30)
