@@ -198,10 +198,10 @@ def _redis() -> _Redis | None:
     serializer = getattr(inner, "_serializer", None)
     if inner is None or serializer is None or not hasattr(inner, "get_client"):
         return None
-    # Django builds a new redis.Redis per call, and redis-py fills a table of
-    # ~170 response callbacks for each: a sixth of a millisecond on the
-    # hottest endpoint. One client per backend is enough (it is thread-safe
-    # and shares the backend's connection pool).
+    # Django's own backend builds a new redis.Redis per call (redis-py fills
+    # a table of ~170 response callbacks for each: a sixth of a millisecond
+    # on the hottest endpoint; privacydesk.cache keeps one). One client per
+    # backend is enough (it is thread-safe and shares the backend's pool).
     redis = getattr(inner, "_consent_redis", None)
     if redis is None:
         redis = _Redis(inner.get_client(write=True), serializer, backend.make_key)

@@ -36,7 +36,7 @@ def redis_location() -> str:
 def redis_caches(prefix: str) -> dict[str, Any]:
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "privacydesk.cache.RedisCache",
             "LOCATION": redis_location(),
             "KEY_PREFIX": prefix,
         }

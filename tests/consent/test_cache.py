@@ -104,7 +104,7 @@ def test_the_check_works_from_the_database_when_redis_is_down(ada, choose, teste
     choose(ada, "ai_training", True)
     down = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "privacydesk.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
         }
     }
@@ -119,7 +119,7 @@ def test_the_api_answers_when_redis_is_down(make_api_client):
     _, http = make_api_client("consent:check")
     down = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "privacydesk.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
         }
     }
