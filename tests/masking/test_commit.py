@@ -9,6 +9,7 @@ applies to that commit."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -55,9 +56,12 @@ def seen() -> dict[str, str]:
         return dict(cursor.fetchall())
 
 
+@pytest.mark.parametrize("prepared", [True, False])  # False: behind a pooler
 def test_a_later_turns_new_values_commit_without_waiting_for_the_disk(
-    maria: Customer, commits_seen: None
+    maria: Customer, commits_seen: None, settings: Any, prepared: bool
 ) -> None:
+    settings.DATABASE_PREPARED_STATEMENTS = prepared
+
     def turn(text: str) -> None:
         text_mask(
             actor=actor_system("tests"),
