@@ -69,27 +69,20 @@ def conversation_read(
         params += [stale_before, conversation_id]
     sql = _conversation_sql(len(keys), conversation_id is not None)
     # Prepared once per connection: planning this cost PostgreSQL twice
-    # running it. Numbers and flags come back as text there (read both).
+    # running it. Flags are booleans there, 0 or 1 on SQLite.
     rows = prepared_rows(sql, params, name="masking_turn")
-    owners = {(r[3], r[4], r[5]): int(r[1]) for r in rows if int(r[0]) == 0}
+    owners = {(r[3], r[4], r[5]): r[1] for r in rows if r[0] == 0}
     subject_id = next((owners[key] for key in keys if key in owners), None)
     entries: list[Entry] | None = None if conversation_id is None else []
     sealed: list[str] = []
     for part, owner, pk, first, second, third, value, kept, stale in rows:
-        if int(owner) != subject_id:
+        if owner != subject_id:
             continue
-        if int(part) == 0:
+        if part == 0:
             sealed.append(value)
-        elif entries is not None:
-            entries.append(
-                (int(pk), first, int(second), third, _flag(kept), _flag(stale))
-            )
+        elif entries is not None:  # the number was cast to text for the UNION
+            entries.append((pk, first, int(second), third, bool(kept), bool(stale)))
     return Conversation(subject_id, tuple(sealed), entries)
-
-
-def _flag(value: Any) -> bool:
-    """A boolean column as either path returns it (True, 1 or "t")."""
-    return value in (True, 1, "t")
 
 
 @functools.cache

@@ -11,9 +11,10 @@ runs them elsewhere: on other databases, when queries are being logged
 (DEBUG, query-counting tests), and with DATABASE_PREPARED_STATEMENTS off (a
 pooler in transaction mode cannot keep prepared statements).
 
-Parameters are sent as text (`str(value)`; None is NULL); on the prepared
-path rows come back as text (str or None), on Django's cursor typed: the
-caller parses what it needs.
+Parameters are sent as text (`str(value)`; None is NULL). Rows come back
+typed on both paths, by the connection's loaders (Django's cursor is
+typed as well; SQLite's types may differ: booleans as 0/1, timestamps
+naive or as text).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import psycopg
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from psycopg import pq
+from psycopg.adapt import Transformer
 
 # The statements prepared on this thread's PostgreSQL connection.
 _statements = threading.local()
@@ -58,18 +60,13 @@ def _run(
         expected = pq.ExecStatus.TUPLES_OK if rows else pq.ExecStatus.COMMAND_OK
         with db.wrap_database_errors:
             result = _exec(db.connection.pgconn, sql, params, name, expected)
-        # Lists, not generators, inside: a masking turn decodes ~170 cells.
-        cell = result.get_value
-        columns = range(result.nfields)
-        return [
-            tuple(
-                [
-                    None if (v := cell(row, col)) is None else v.decode()
-                    for col in columns
-                ]
-            )
-            for row in range(result.ntuples)
-        ]
+        if not result.ntuples:
+            return []
+        # Typed by the connection's loaders (Django's among them), in C: a
+        # long conversation's masking turn reads hundreds of cells.
+        loader = Transformer(db.connection)
+        loader.set_pgresult(result)
+        return loader.load_rows(0, result.ntuples, tuple)
     with db.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall() if rows else []

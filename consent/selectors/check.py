@@ -156,8 +156,8 @@ def _subject_and_state(
     The subject is the owner of the first claim that matches, as in
     `subject_find`; the state is NULL when that subject never chose. Plain
     SQL because this runs on every cache miss of the hottest endpoint: one
-    round trip, no model instances, no decryption. On PostgreSQL the values
-    come back as text (see `_check_rows`); `_aware` reads either form.
+    round trip, no model instances, no decryption. SQLite gives timestamps
+    naive or as text; `_aware` reads every form.
     """
     params: list[Any] = [purpose_id]
     for (kind, namespace, _), index in zip(claims, indexes, strict=True):
@@ -189,7 +189,7 @@ def _check_sql(claim_count: int) -> str:
 def _check_rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     """Run the check's query as a statement prepared once per connection
     (privacydesk.prepared): parsing and planning it cost PostgreSQL more
-    than running it. Rows as text there, typed on Django's cursor."""
+    than running it."""
     return prepared_rows(sql, params, name="consent_check")
 
 
