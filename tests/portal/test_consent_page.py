@@ -147,9 +147,11 @@ def test_expired_token_is_refused(client, ada, settings):
     assert client.get(url_for(ada)).status_code == 404
 
 
-def test_status_page_links_to_the_subjects_consents(client, make_request):
+def test_status_page_links_to_the_subjects_consents(client, make_request, time_machine):
     from dsr.links import status_token
 
+    # the link is signed with the time: the page and the test sign in one second
+    time_machine.move_to("2026-12-07 12:00:00+00:00", tick=False)
     dsr_request = make_request(identity={"email": EMAIL})
     response = client.get(
         reverse("portal:status", args=[status_token(str(dsr_request.public_id))])
