@@ -50,6 +50,12 @@ def commits_seen() -> Iterator[None]:
             )
 
 
+def session_setting() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return str(cursor.fetchone()[0])
+
+
 def seen() -> dict[str, str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT entity, setting FROM test_commit_seen")
@@ -61,6 +67,9 @@ def test_a_later_turns_new_values_commit_without_waiting_for_the_disk(
     maria: Customer, commits_seen: None, settings: Any, prepared: bool
 ) -> None:
     settings.DATABASE_PREPARED_STATEMENTS = prepared
+    session = session_setting()
+    if session == "off":
+        pytest.skip("this server commits asynchronously anyway")
 
     def turn(text: str) -> None:
         text_mask(
@@ -76,8 +85,6 @@ def test_a_later_turns_new_values_commit_without_waiting_for_the_disk(
     turn("Or call +44 7700 900123.")  # a later turn: one new value, a lone INSERT
     turn("Still first@example.org.")  # nothing new: no write
 
-    assert seen() == {"EMAIL": "on", "PHONE": "off"}
+    assert seen() == {"EMAIL": session, "PHONE": "off"}
     assert VaultEntry.objects.count() == 2
-    with connection.cursor() as cursor:  # the session's own setting is untouched
-        cursor.execute("SHOW synchronous_commit")
-        assert cursor.fetchone() == ("on",)
+    assert session_setting() == session  # the session's own, untouched
