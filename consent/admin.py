@@ -3,8 +3,6 @@ cached answers are retired and events stay append-only."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 
 from consent.models import (
@@ -16,17 +14,7 @@ from consent.models import (
     Purpose,
     PurposeConnector,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
+from privacydesk.adminkit import ReadOnlyAdmin
 
 
 @admin.register(Purpose)

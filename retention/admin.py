@@ -1,31 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Model
-from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from dsr.models import LegalHold
+from privacydesk.adminkit import ReadOnlyAdmin
 from retention.models import PurgeRun, RetentionPolicy
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Changes go through the dashboard, so they are validated and audited."""
-
-    def has_add_permission(
-        self, request: HttpRequest, obj: Model | None = None
-    ) -> bool:
-        return False
-
-    def has_change_permission(
-        self, request: HttpRequest, obj: Model | None = None
-    ) -> bool:
-        return False
-
-    def has_delete_permission(
-        self, request: HttpRequest, obj: Model | None = None
-    ) -> bool:
-        return False
 
 
 @admin.register(RetentionPolicy)
