@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-
 from audit.models import AuditEvent
 from audit.selectors import audit_events_for_object
 from breaches.choices import (
@@ -30,7 +28,7 @@ from evidence.packs.common import (
     chain_head_facts,
     integrity_at_generation,
     iso,
-    software_facts,
+    pack_header,
 )
 
 
@@ -58,16 +56,12 @@ def breach_facts(
     )
     return {
         "kind": "breach",
-        "pack": {
-            "id": pack_id,
-            "covers": f"breach {breach.reference}",
-            "generated_at": iso(generated_at),
-            "generated_by": generated_by,
-            "internal": False,
-            "controller": settings.CONTROLLER_NAME,
-            "time_zone": settings.CONTROLLER_TIME_ZONE,
-            **software_facts(),
-        },
+        "pack": pack_header(
+            pack_id=pack_id,
+            covers=f"breach {breach.reference}",
+            generated_at=generated_at,
+            generated_by=generated_by,
+        ),
         "breach": {
             "id": str(breach.public_id),
             "reference": breach.reference,

@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-
 from audit.models import AuditEvent
 from audit.selectors import audit_object_types
 from evidence.packs.common import (
@@ -16,8 +14,7 @@ from evidence.packs.common import (
     audit_event_facts,
     chain_head_facts,
     integrity_at_generation,
-    iso,
-    software_facts,
+    pack_header,
 )
 from records.models import Activity, ProcessingRecord, Recipient
 from records.selectors.facts import Record
@@ -55,16 +52,13 @@ def records_pack_facts(
     )
     return {
         "kind": KIND,
-        "pack": {
-            "id": pack_id,
-            "covers": f"records of processing, version {record.version}",
-            "generated_at": iso(generated_at),
-            "generated_by": generated_by,
-            "internal": False,
-            "controller": record.controller.name or settings.CONTROLLER_NAME,
-            "time_zone": settings.CONTROLLER_TIME_ZONE,
-            **software_facts(),
-        },
+        "pack": pack_header(
+            pack_id=pack_id,
+            covers=f"records of processing, version {record.version}",
+            generated_at=generated_at,
+            generated_by=generated_by,
+            controller=record.controller.name,
+        ),
         "record": record_as_dict(record),
         "record_sha256": record_digest(record),
         "audit": {

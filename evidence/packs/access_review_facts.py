@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q
 
 from accounts.choices import ReviewDecision, ReviewItemKind
@@ -18,7 +17,7 @@ from evidence.packs.common import (
     chain_head_facts,
     integrity_at_generation,
     iso,
-    software_facts,
+    pack_header,
 )
 
 
@@ -61,15 +60,9 @@ def access_review_facts(
 
     return {
         "kind": "access_review",
-        "pack": {
-            "id": pack_id,
-            "generated_at": iso(generated_at),
-            "generated_by": generated_by,
-            "internal": False,
-            "controller": settings.CONTROLLER_NAME,
-            "time_zone": settings.CONTROLLER_TIME_ZONE,
-            **software_facts(),
-        },
+        "pack": pack_header(
+            pack_id=pack_id, generated_at=generated_at, generated_by=generated_by
+        ),
         "review": {
             "id": review_id,
             "status": review.status,

@@ -140,6 +140,31 @@ def deadline_settings(regime: str) -> dict[str, Any]:
     return {"version": settings_version(values), **values}
 
 
+def pack_header(
+    *,
+    pack_id: str,
+    generated_at: datetime,
+    generated_by: str,
+    covers: str | None = None,
+    internal: bool = False,
+    controller: str | None = None,
+) -> dict[str, Any]:
+    """The `pack` part every pack's facts open with: which pack, made when
+    and by whom, for which controller, by which renderer."""
+    header: dict[str, Any] = {"id": pack_id}
+    if covers is not None:
+        header["covers"] = covers
+    return {
+        **header,
+        "generated_at": iso(generated_at),
+        "generated_by": generated_by,
+        "internal": internal,
+        "controller": controller or settings.CONTROLLER_NAME,
+        "time_zone": settings.CONTROLLER_TIME_ZONE,
+        **software_facts(),
+    }
+
+
 def software_facts() -> dict[str, str]:
     # Local: WeasyPrint takes ~0.8 s to import; web processes load this module.
     import weasyprint

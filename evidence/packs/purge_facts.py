@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Model, Q
 
 from audit.models import AuditEvent
@@ -17,7 +16,7 @@ from evidence.packs.common import (
     chain_head_facts,
     integrity_at_generation,
     iso,
-    software_facts,
+    pack_header,
 )
 from retention.choices import PolicyAction, RunStatus
 from retention.models import PurgeRun, RetentionPolicy
@@ -69,15 +68,9 @@ def purge_run_facts(
     action = str(snapshot.get("action", ""))
     return {
         "kind": "purge_run",
-        "pack": {
-            "id": pack_id,
-            "generated_at": iso(generated_at),
-            "generated_by": generated_by,
-            "internal": False,
-            "controller": settings.CONTROLLER_NAME,
-            "time_zone": settings.CONTROLLER_TIME_ZONE,
-            **software_facts(),
-        },
+        "pack": pack_header(
+            pack_id=pack_id, generated_at=generated_at, generated_by=generated_by
+        ),
         "settings": {
             "policy": {
                 "version": run.policy_version,

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db.models import Q
 
 from accounts.actors import actor_system
@@ -34,7 +33,7 @@ from evidence.packs.common import (
     deadline_settings,
     integrity_at_generation,
     iso,
-    software_facts,
+    pack_header,
 )
 from evidence.packs.request_timeline import deadline_part, request_part, timeline_part
 from evidence.packs.store_facts import rectification_part, stores_part
@@ -91,15 +90,12 @@ def request_facts(
     stores = stores_part(request, tasks)
     facts: dict[str, Any] = {
         "kind": "request",
-        "pack": {
-            "id": pack_id,
-            "generated_at": iso(generated_at),
-            "generated_by": generated_by,
-            "internal": internal,
-            "controller": settings.CONTROLLER_NAME,
-            "time_zone": settings.CONTROLLER_TIME_ZONE,
-            **software_facts(),
-        },
+        "pack": pack_header(
+            pack_id=pack_id,
+            generated_at=generated_at,
+            generated_by=generated_by,
+            internal=internal,
+        ),
         "settings": {"deadline": deadline_settings(request.regime)},
         "request": request_part(request),
         "deadline": deadline_part(request, generated_at),
