@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from pypdf import PdfReader
@@ -119,6 +120,9 @@ def test_pack_is_pdf_a_3b_with_embedded_fonts(closed_erasure: Request) -> None:
     xmp = reader.xmp_metadata.stream.get_data().decode()
     assert re.search(r"pdfaid:part(>|=\")3", xmp)
     assert re.search(r"pdfaid:conformance(>|=\")B", xmp)
+    # the document's title and author, from the pack template's head
+    assert reader.metadata.title == f"Evidence pack {closed_erasure.reference}"
+    assert reader.metadata.author == settings.CONTROLLER_NAME
     # the JSON is an associated file, listed once, related as "Data"
     assert len(reader.trailer["/Root"]["/AF"]) == 1
     (attachment,) = reader.attachment_list
