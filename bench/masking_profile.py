@@ -16,7 +16,8 @@ and the costliest functions.
     BENCH_REDIS_URL=redis://127.0.0.1:6379/12 .venv/bin/python bench/masking_profile.py
     # -n 2000 calls (default); --top N functions; --dump FILE the profile;
     # --repeat R: the plain measurement R times (min and median printed:
-    # on a shared machine others' load inflates single runs)
+    # on a shared machine others' load inflates single runs); --first:
+    # profile first turns (each opens a vault) instead of later ones
 
 Not a test: it prints figures and exits 0 unless the run itself failed.
 """
@@ -67,6 +68,11 @@ def main() -> int:
     parser.add_argument("--dump", help="write the calls' profile to this file")
     parser.add_argument(
         "--repeat", type=int, default=1, help="plain measurements of -n calls"
+    )
+    parser.add_argument(
+        "--first",
+        action="store_true",
+        help="profile conversations' first turns (a new vault each) instead",
     )
     args = parser.parse_args()
 
@@ -130,7 +136,7 @@ def main() -> int:
     plain = plains[len(plains) // 2]
     profiler = cProfile.Profile(time.process_time)
     profiler.enable()
-    profiled = cpu_per_call(args.n, call)
+    profiled = cpu_per_call(args.n, first_call if args.first else call)
     profiler.disable()
     print(f"load average after: {load_average()}; machine speed: {machine_speed()}")
     if args.dump:

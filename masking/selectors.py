@@ -4,6 +4,7 @@ whose vault an erasure shreds, and what it shredded."""
 from __future__ import annotations
 
 import functools
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,7 @@ from privacydesk import crypto
 from privacydesk.errors import ValidationFailed
 from privacydesk.prepared import prepared_rows
 from subjects.claims import Claim, claim_blind_index, identity_claims
-from subjects.models import SubjectIdentifier
+from subjects.models import DataSubject, SubjectIdentifier
 from subjects.selectors import subject_find
 
 SHREDDED = "masking.vault_shredded"
@@ -37,11 +38,13 @@ class Conversation:
     """What one masking call reads before it writes: the subject owning the
     strongest matching identifier, its identifiers' values (as stored,
     encrypted: `values` decrypts them), and its entries in the conversation
-    (no value decrypted)."""
+    (no value decrypted), with its public id (a first turn audits the
+    vault's opening on the subject)."""
 
     subject_id: int | None
     sealed: tuple[str, ...]
     entries: list[Entry] | None  # None: not read (nothing will be kept)
+    subject_public_id: uuid.UUID | None = None  # read with the entries
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -59,8 +62,9 @@ def conversation_read(
 ) -> Conversation:
     """One statement for a masking turn: the subject (as `subject_find`
     chooses it), its identifiers, and, given a conversation id, that
-    subject's entries in it. Entries of another subject matching a weaker
-    claim are read too (rarely any) and dropped here, never used."""
+    subject's entries in it and its public id. Entries of another subject
+    matching a weaker claim are read too (rarely any) and dropped here,
+    never used."""
     keys = [(claim[0], claim[1], claim_blind_index(claim)) for claim in claims]
     if not keys:
         return Conversation(None, (), None if conversation_id is None else [])
@@ -75,14 +79,17 @@ def conversation_read(
     subject_id = next((owners[key] for key in keys if key in owners), None)
     entries: list[Entry] | None = None if conversation_id is None else []
     sealed: list[str] = []
+    public_id = None
     for part, owner, pk, first, second, third, value, kept, stale in rows:
         if owner != subject_id:
             continue
         if part == 0:
             sealed.append(value)
+        elif part == 2:  # as text: dashed, or bare hex on SQLite
+            public_id = uuid.UUID(first)
         elif entries is not None:  # the number was cast to text for the UNION
             entries.append((pk, first, int(second), third, bool(kept), bool(stale)))
-    return Conversation(subject_id, tuple(sealed), entries)
+    return Conversation(subject_id, tuple(sealed), entries, public_id)
 
 
 @functools.cache
@@ -105,6 +112,9 @@ def _conversation_sql(claim_count: int, with_entries: bool) -> str:
             "CAST(number AS TEXT), value_hash, NULL, value <> '', last_used_at < %s "
             f"FROM {VaultEntry._meta.db_table} WHERE subject_id IN "
             "(SELECT subject_id FROM owners) AND conversation_id = %s"
+            " UNION ALL SELECT 2, id, NULL, CAST(public_id AS TEXT), NULL, NULL, "
+            f"NULL, NULL, NULL FROM {DataSubject._meta.db_table} WHERE id IN "
+            "(SELECT subject_id FROM owners)"
         )
     return sql
 

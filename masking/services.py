@@ -130,12 +130,12 @@ def text_mask(
         entity, value = short_entity(item.entity), text[item.start : item.end]
         values.append(((entity, normalise(entity, value)), value))
     if allowed:
-        subject_id = read.subject_id
+        subject_id, public_id = read.subject_id, read.subject_public_id
         if subject_id is None:
-            subject_id = _subject_for_vault(claims)
+            subject_id, public_id = _subject_for_vault(claims)
         numbers, masked.stored = _vault_tokens(
             actor=actor,
-            subject_id=subject_id,
+            subject=(subject_id, public_id),
             conversation_id=conversation_id,
             values=values,
             reversible=reversible,
@@ -196,18 +196,32 @@ def _known(
     return KnownIdentifiers.parse(sorted(values))
 
 
-def _subject_for_vault(claims: list[Claim]) -> int:
+# A subject's id, and its public id when known (see `_subject_audited`).
+SubjectRef = tuple[int, uuid.UUID | None]
+
+
+def _subject_for_vault(claims: list[Claim]) -> SubjectRef:
     """The subject a vault is kept for, created when unknown (a purpose
     allowed by default needs no consent record, so no subject may exist
     yet). Two first calls racing: the loser finds the winner's subject."""
     try:
         with transaction.atomic():
-            return subject_get_or_create(claims=claims).pk
+            subject = subject_get_or_create(claims=claims)
+            return subject.pk, subject.public_id
     except IntegrityError:
         subject_id, _ = subject_identity_find(claims=claims)
         if subject_id is None:
             raise
-        return subject_id
+        return subject_id, None
+
+
+def _subject_audited(subject: SubjectRef) -> DataSubject:
+    """The subject as the audit event names it (its public id): read only
+    when the turn's one statement did not bring it."""
+    subject_id, public_id = subject
+    if public_id is None:
+        return DataSubject.objects.get(pk=subject_id)
+    return DataSubject(pk=subject_id, public_id=public_id)
 
 
 Key = tuple[str, str]  # (token entity, normalised value)
@@ -227,7 +241,7 @@ def _call_numbers(keys: Iterable[Key]) -> dict[Key, int]:
 def _vault_tokens(
     *,
     actor: Actor,
-    subject_id: int,
+    subject: SubjectRef,
     conversation_id: str,
     values: list[tuple[Key, str]],
     reversible: bool,
@@ -238,6 +252,7 @@ def _vault_tokens(
     the caller (else read here). Two calls racing in one conversation: the
     unique constraints refuse the second's insert, which reads again and
     renumbers."""
+    subject_id = subject[0]
     wanted: dict[Key, tuple[str, str]] = {}  # key -> (hash, value as written)
     for key, value in values:
         if key not in wanted:
@@ -255,7 +270,7 @@ def _vault_tokens(
         try:
             return _vault_tokens_once(
                 actor=actor,
-                subject_id=subject_id,
+                subject=subject,
                 conversation_id=conversation_id,
                 wanted=wanted,
                 reversible=reversible,
@@ -334,7 +349,7 @@ def _entries_insert(rows: list[list[Any]], *, wait_for_disk: bool = True) -> Non
 def _vault_tokens_once(
     *,
     actor: Actor,
-    subject_id: int,
+    subject: SubjectRef,
     conversation_id: str,
     wanted: dict[Key, tuple[str, str]],
     reversible: bool,
@@ -347,6 +362,7 @@ def _vault_tokens_once(
     A write of new entries alone is one statement, atomic by itself; with
     updates, or the conversation's first entries (audited, and recorded as
     one of the subject's conversations), one transaction."""
+    subject_id = subject[0]
     by_hash = {digest: key for key, (digest, _) in wanted.items()}
     numbers: dict[Key, int] = {}
     highest: dict[str, int] = {}
@@ -399,15 +415,16 @@ def _vault_tokens_once(
         if stale:
             VaultEntry.objects.filter(pk__in=stale).update(last_used_at=now)
         if opened and rows_new:  # once per conversation, not per turn
-            subject = DataSubject.objects.get(pk=subject_id)
             # The training exclusions list a subject's conversations.
             subject_conversations_record(
-                subject=subject, conversation_ids=[conversation_id], source="masking"
+                subject_id=subject_id,
+                conversation_ids=[conversation_id],
+                source="masking",
             )
             audit_record(
                 actor=actor,
                 action="masking.vault_opened",
-                obj=subject,
+                obj=_subject_audited(subject),
                 data={"entries": len(rows_new), "reversible": reversible},
             )
     return numbers, len(rows_new)

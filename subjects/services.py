@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
 from privacydesk.history import history_bulk_create
 from subjects.claims import Claim, claim_blind_index
 from subjects.models import DataSubject, SubjectConversation, SubjectIdentifier
@@ -92,20 +97,30 @@ def subject_link_identifiers(*, subject: DataSubject, claims: list[Claim]) -> in
 
 
 def subject_conversations_record(
-    *, subject: DataSubject, conversation_ids: list[str], source: str
+    *, subject_id: int, conversation_ids: list[str], source: str
 ) -> int:
     """Remember that these conversations involve the subject; returns how many
-    were new. A conversation already recorded for the subject is left as is."""
+    were new. A conversation already recorded for the subject is left as is.
+
+    One statement, whatever the engine (a conversation's first masking turn
+    records it): the unique constraint skips what is known, and the rows
+    the engine reports written are the new ones."""
     wanted = list(dict.fromkeys(conversation_ids))
-    known = set(
-        SubjectConversation.objects.filter(
-            subject=subject, conversation_id__in=wanted
-        ).values_list("conversation_id", flat=True)
-    )
-    rows = [
-        SubjectConversation(subject=subject, conversation_id=item, source=source)
-        for item in wanted
-        if item not in known
-    ]
-    SubjectConversation.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+    if not wanted:
+        return 0
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params: list[Any] = []
+    for conversation_id in wanted:
+        params += [subject_id, conversation_id, source, now]
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(wanted))
+    with connection.cursor() as cursor:
+        cursor.execute(_CONVERSATIONS_INSERT.format(rows=rows), params)
+        written: int = cursor.rowcount
+    return written
+
+
+_CONVERSATIONS_INSERT = (
+    f"INSERT INTO {SubjectConversation._meta.db_table} "
+    "(subject_id, conversation_id, source, created_at) VALUES {rows} "
+    "ON CONFLICT (subject_id, conversation_id) DO NOTHING"
+)

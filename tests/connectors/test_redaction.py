@@ -317,6 +317,8 @@ EDGE_TEXTS = [
     "64:ff9b::192.0.2.33 and 2001:0db8:85a3:0000:0000:8a2e:0370:7334 at 10:45:00",
     "1:2:3:4:5:6:7:8 and 1:2:3:4:5:6:1.2.3.4, then ::ffff:0:10.0.0.1/96",
     "mail a@b.co, x@localhost, y@z.invalidtld, first.last+tag@sub.example.co.uk.",
+    "a@b.co at the start; (mail:c@d.org) x@y@z.com, e@f.com@g.net\tend@h.io",
+    "\u00a0nb@sp.com\u2003em@sp.org\nline@two.de é@ü.de ends@here.com",
     "cards 4111 1111 1111 1111, 4111-1111-1111-1112, 0022716023681, "
     "5500 0000 0000 0004 12 and 378282246310005",
     "orders ORD-123456, ORD1234567890123, #123-4567890, 123-1234567-1234567",
@@ -420,3 +422,17 @@ def test_a_pattern_pass_drops_a_hit_inside_a_stronger_one() -> None:
 
     # the weaker digits inside the whole are gone, the stronger ones kept
     assert hits == [(0, 10, "ORDER_NUMBER", 0.8), (4, 10, "ORDER_NUMBER", 0.9)]
+
+
+def test_words_holding_a_character_are_whitespace_delimited() -> None:
+    text = "a@b.co (mail:c@d.org)\tx@y@z.com\u00a0end@"
+
+    words = redaction_engines.words_holding(text, "@")
+
+    assert [text[start:end] for start, end in words] == [
+        "a@b.co",
+        "(mail:c@d.org)",
+        "x@y@z.com",
+        "end@",
+    ]
+    assert redaction_engines.words_holding("no at sign", "@") == []

@@ -188,6 +188,16 @@ def test_the_first_entries_of_a_conversation_are_audited_once(
     events = AuditEvent.objects.filter(action="masking.vault_opened")
     assert [e.data for e in events] == [{"entries": 1, "reversible": True}]
     assert maria.email not in str(events[0].data)
+    # on the subject, by its public id, with the conversation recorded
+    subject = subject_find(claims=identity_claims({"email": maria.email}))
+    assert subject is not None
+    assert (events[0].object_type, events[0].object_id) == (
+        "subjects.datasubject",
+        str(subject.public_id),
+    )
+    assert list(subject.conversations.values_list("conversation_id", "source")) == [
+        ("conv-1", "masking")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -277,6 +287,8 @@ def test_a_purpose_allowed_by_default_keeps_a_vault_for_a_new_customer(
     assert subject is not None
     assert VaultEntry.objects.get().subject == subject
     assert restored["text"] == "first.contact@example.com"
+    opened = AuditEvent.objects.get(action="masking.vault_opened")
+    assert opened.object_id == str(subject.public_id)
 
 
 def test_a_token_kept_without_its_value_gets_it_when_asked_reversibly(

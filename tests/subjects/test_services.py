@@ -9,7 +9,11 @@ from privacydesk import crypto
 from subjects.claims import identity_claims
 from subjects.models import SubjectIdentifier
 from subjects.selectors import subject_find
-from subjects.services import subject_get_or_create, subject_link_identifiers
+from subjects.services import (
+    subject_conversations_record,
+    subject_get_or_create,
+    subject_link_identifiers,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +114,31 @@ def test_rotated_key_still_decrypts_old_values(settings) -> None:
     assert crypto.decrypt(rotated) == "ada@example.com"
     with pytest.raises(crypto.DecryptionError):
         crypto.decrypt(token)
+
+
+def test_conversations_are_recorded_once_and_new_ones_counted() -> None:
+    # given Maria with one conversation recorded by the masking gateway
+    maria = subject_get_or_create(claims=identity_claims({"email": "maria@x.test"}))
+    first = subject_conversations_record(
+        subject_id=maria.pk, conversation_ids=["chat-1"], source="masking"
+    )
+
+    # when a dataset names it again, with a new one (twice)
+    again = subject_conversations_record(
+        subject_id=maria.pk,
+        conversation_ids=["chat-1", "chat-2", "chat-2"],
+        source="dataset:faq",
+    )
+
+    # then only the new one counts, and the first source is kept
+    assert (first, again) == (1, 1)
+    assert dict(maria.conversations.values_list("conversation_id", "source")) == {
+        "chat-1": "masking",
+        "chat-2": "dataset:faq",
+    }
+    assert (
+        subject_conversations_record(
+            subject_id=maria.pk, conversation_ids=[], source="masking"
+        )
+        == 0
+    )

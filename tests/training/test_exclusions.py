@@ -44,7 +44,7 @@ def test_a_verified_erasure_excludes_the_subject_by_index_and_conversation(
     # given Maria is known, with two conversations the masking gateway saw
     earlier = make_request(kind="access", identity=MARIA)
     subject_conversations_record(
-        subject=earlier.subject,
+        subject_id=earlier.subject_id,
         conversation_ids=["conv-8812", "conv-9034"],
         source="masking",
     )

@@ -108,7 +108,7 @@ def dataset_register(
             if subject is None:
                 continue
             subject_conversations_record(
-                subject=subject,
+                subject_id=subject.pk,
                 conversation_ids=[conversation_id],
                 source=f"dataset:{name}"[:100],
             )
