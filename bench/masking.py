@@ -17,7 +17,9 @@ What it does, in one run:
      one of the N customers' conversations at random, so later turns find
      their values in the vault and new ones are numbered after them.
    It prints requests/s, p50 and p99, the CPU each request cost per process
-   (web, db, redis, wrk), and the ratio to the trivial endpoint.
+   (web, db, redis, wrk), the ratio to the trivial endpoint, and a
+   message's CPU counted in trivial requests (measured in the same slices,
+   so comparable across runs on a machine whose speed drifts).
 
 Targets (issue 15): at least 1,000 messages/s through the API on two cores,
 p99 under 20 ms; the ratio to the trivial endpoint is printed, as the
@@ -297,6 +299,9 @@ def report(
     p99 = redact.quantile_ms(99)
     redact_cpu = meters["redact"].per_request_us(redact.requests)["total"]
     idle_rate = 2 * 1e6 / redact_cpu  # what two idle cores would serve
+    # Both endpoints ran in the same slices, so at the same machine speed:
+    # this one compares across runs on a machine whose speed drifts.
+    in_pings = redact_cpu / meters["ping"].per_request_us(ping.requests)["total"]
     verdicts = [redact.rate >= RATE_TARGET, p99 < P99_TARGET_MS]
     print(f"\n{'figure':<44}{'value':>10}{'target':>10}  verdict")
     print(
@@ -309,6 +314,7 @@ def report(
     )
     print(f"{'throughput, masking / trivial':<44}{ratio:>9.2f}x")
     print(f"{'on two idle cores (2 s of CPU / CPU per msg)':<44}{idle_rate:>10.0f}")
+    print(f"{'CPU per message, in trivial requests':<44}{in_pings:>9.2f}x")
     print(f"\nSUMMARY masking: {sum(verdicts)}/{len(verdicts)} targets met")
     if ping.errors or redact.errors:
         print("errors were reported: the figures are not valid", file=sys.stderr)
