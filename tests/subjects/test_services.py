@@ -1,4 +1,5 @@
-"""Identifiers are encrypted at rest and found through the blind index only."""
+"""Identifiers are encrypted at rest and found through the blind index only;
+a subject's conversations are recorded once."""
 
 from __future__ import annotations
 
