@@ -275,6 +275,23 @@ def worker(
     shared_worker.settle(broker_url)
 
 
+_MESSAGE_END = b"\n" + b"-" * 79 + b"\n"
+
+
+def mail_sent(mail_dir: Path) -> list[str]:
+    """The e-mails the worker has finished writing, one string each.
+
+    Django's file backend ends each message with a line of 79 dashes (a
+    file read before that holds a message still being written) and names
+    a file by the second and its backend object's id: two pool processes
+    forked alike can write to one file in the same second."""
+    messages: list[str] = []
+    for path in sorted(mail_dir.glob("*.log")):
+        finished = path.read_bytes().split(_MESSAGE_END)[:-1]
+        messages += [message.decode() for message in finished]
+    return messages
+
+
 def wait_for(condition, *, timeout: float = 30, what: str = "condition"):  # type: ignore[no-untyped-def]
     """Poll `condition()` until it returns something truthy (never a fixed sleep)."""
     deadline = time.monotonic() + timeout

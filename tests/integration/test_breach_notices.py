@@ -17,7 +17,7 @@ from accounts.actors import Actor
 from breaches.models import Breach, BreachNotice
 from breaches.services.notices import breach_notices_request
 from breaches.services.register import breach_create
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import mail_sent, wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -40,14 +40,6 @@ def _breach(actor: Actor) -> Breach:
     )
 
 
-def _written(mail_dir: Path) -> list[Path]:
-    return [
-        path
-        for path in mail_dir.glob("*.log")
-        if path.read_bytes().rstrip(b"\n").endswith(b"-" * 79)
-    ]
-
-
 def test_breach_notices_are_sent_by_the_worker_and_recorded(
     worker: Any, mail_dir: Path, officer_actor: Actor
 ) -> None:
@@ -57,8 +49,8 @@ def test_breach_notices_are_sent_by_the_worker_and_recorded(
         breach=breach,
         addresses="ada@example.org\ngrace@example.org",
     )
-    sent = wait_for(lambda: len(_written(mail_dir)) == 2 and _written(mail_dir))
-    bodies = "".join(path.read_text() for path in sent)
+    sent = wait_for(lambda: len(mail_sent(mail_dir)) == 2 and mail_sent(mail_dir))
+    bodies = "".join(sent)
     assert "ada@example.org" in bodies
     assert "grace@example.org" in bodies
     assert breach.reference in bodies

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection  # noqa: F401 - read by the skipif condition
 
 from dsr.services.requests import request_reject
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import mail_sent, wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -17,17 +17,6 @@ pytestmark = [
 ]
 
 
-def _written(mail_dir) -> list:
-    """The e-mail files the worker has finished: Django's file backend
-    creates the file first and ends each message with a line of 79 dashes,
-    so a file read before that may still be empty."""
-    return [
-        path
-        for path in mail_dir.glob("*.log")
-        if path.read_bytes().rstrip(b"\n").endswith(b"-" * 79)
-    ]
-
-
 def test_rejection_notice_is_sent_by_the_worker(
     worker, mail_dir, make_request, officer_actor
 ) -> None:
@@ -36,8 +25,8 @@ def test_rejection_notice_is_sent_by_the_worker(
     # when an officer rejects it (the notice is enqueued after commit)
     request_reject(actor=officer_actor, request=request, reason="Duplicate of DSR-1")
     # then the worker process sends the e-mail with the reasons and rights
-    sent = wait_for(lambda: _written(mail_dir), what="the notice e-mail")
-    body = sent[0].read_text()
+    sent = wait_for(lambda: mail_sent(mail_dir), what="the notice e-mail")
+    body = sent[0]
     assert "linus@example.org" in body
     assert "Duplicate of DSR-1" in body
     assert "judicial remedy" in body.lower()
