@@ -40,6 +40,5 @@ RUN groupadd --system privacydesk \
 USER privacydesk
 EXPOSE 8000
 
-CMD ["gunicorn", "privacydesk.wsgi:application", \
-     "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", \
-     "--access-logfile", "-", "--no-control-socket"]
+# granian, as privacydesk.web sets it up: $WEB_PORT (8000), $WEB_WORKERS (3).
+CMD ["python", "-m", "privacydesk.web"]

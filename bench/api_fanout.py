@@ -9,17 +9,17 @@ by service calls). This one measures from where a CRM integrator stands:
    once with COPY, shared with fanout.py) copied fresh into
    `pd_bench_store_api`. One enabled sql connector `helpdesk`: the issue's
    redaction map first, then the null plan (as in fanout.py).
-2. Processes, all on 127.0.0.1: gunicorn (`privacydesk.wsgi`, 2 sync
-   workers, a free port) and one `celery worker --pool prefork
+2. Processes, all on 127.0.0.1: the server (`privacydesk.web`: granian,
+   2 workers, a free port) and one `celery worker --pool prefork
    --concurrency 2`, both with `DATABASE_CONN_MAX_AGE=60` and Redis database
    13 (`BENCH_API_REDIS_URL`; broker and cache; flushed at the start).
 3. An API client (scopes requests:read, requests:write and requests:verify:
    `"verified": true` on create needs the last) POSTs already-verified
    requests to `/api/v1/requests/`, each for a different customer, from 8
-   client threads (one connection per call: gunicorn's sync workers close
-   it after each response). When every POST of a batch has been answered,
-   each thread polls the URL of each of its requests (`GET
-   /api/v1/requests/<id>/`) every 0.1 s until it is terminal. Waiting for
+   client threads (one connection per call, as a CRM's job would open).
+   When every POST of a batch has been answered, each thread polls the
+   URL of each of its requests (`GET /api/v1/requests/<id>/`) every 0.1 s
+   until it is terminal. Waiting for
    the last POST before polling keeps the submission window free of polls,
    so the web CPU in it is the intake's alone.
 4. Measures:
@@ -35,7 +35,7 @@ by service calls). This one measures from where a CRM integrator stands:
      0.3 s on end; `celery inspect` then confirms no active, reserved or
      scheduled task (outside the clock);
    - submitting the 50: first POST -> last POST answered;
-   - CPU per batch from /proc (as fanout.py): gunicorn's processes ("web"),
+   - CPU per batch from /proc (as fanout.py): the server's processes ("web"),
      the worker's ("worker"), the PostgreSQL backends of the two databases
      ("db") and this process ("bench": the client threads), for submission,
      first POST -> all terminal, and all terminal -> all work done.
@@ -71,7 +71,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from _common import (
+from _common import (  # first: puts the project on the path
     CONCURRENCY,
     ROOT,
     SEED,
@@ -92,6 +92,8 @@ from _common import (
     store_dsn,
     wait_idle,
 )
+
+from privacydesk.web import web_command  # after _common: the project on the path
 
 REDIS_URL = os.environ.get("BENCH_API_REDIS_URL", "redis://127.0.0.1:6379/13")
 # Override to keep apart from another checkout running this bench.
@@ -140,7 +142,8 @@ def _children(pid: int) -> list[int]:
 
 
 class Web:
-    """gunicorn, 2 sync workers on a free loopback port, in its own session."""
+    """The product's server (privacydesk.web: granian, 2 workers), on a free
+    loopback port, in its own session."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env = env
@@ -153,17 +156,7 @@ class Web:
     def start(self) -> None:
         handle = self.log.open("ab")
         self.process = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("gunicorn")),
-                "privacydesk.wsgi:application",
-                "--workers",
-                "2",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--log-level",
-                "warning",
-                "--no-control-socket",
-            ],
+            web_command(host="127.0.0.1", port=self.port, workers=2),
             cwd=ROOT,
             env={**os.environ, **self.env},
             stdout=handle,
@@ -182,7 +175,7 @@ class Web:
                     if client.call("GET", "/api/v1/requests/")[0] == 200:
                         return
             time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not start:\n{self.log.read_text()[-3000:]}")
+        raise RuntimeError(f"the server did not start:\n{self.log.read_text()[-3000:]}")
 
     def pids(self) -> list[int]:
         if self.process is None or self.process.poll() is not None:
@@ -540,7 +533,7 @@ def batch_figures(
             intake_ms,
             "ms",
             TARGET["intake_ms"],
-            "gunicorn's CPU from the first POST to the last POST answered "
+            "the server's CPU from the first POST to the last POST answered "
             "(no polls in that window) / requests",
             inclusive=True,
         ),
@@ -613,7 +606,7 @@ def main() -> int:
         web.start()
         web.wait_ready(client)
         print(
-            f"store: {customers:,} customers; web: gunicorn 2 workers on "
+            f"store: {customers:,} customers; web: granian 2 workers on "
             f"127.0.0.1:{web.port}; worker: 1 x celery prefork --concurrency "
             f"{CONCURRENCY}; logs in {var_dir}"
         )

@@ -9,7 +9,8 @@ What it does, in one run:
    seeded, by COPY; 100,000 subjects in `privacydesk_bench`, about a minute;
    1,000,000 subjects / 5,000,000 events in `privacydesk_bench_1000000`).
    Later runs reuse the data (`--regenerate` builds it again).
-2. Starts gunicorn (2 workers, 127.0.0.1, a free port) on that database with
+2. Starts the server (privacydesk.web: granian, 2 workers, 127.0.0.1, a free
+   port) on that database with
    Redis database 12 as the cache (`BENCH_REDIS_URL`; flushed at the start:
    it is the bench's own), and a fresh API client holding consent:check.
 3. Drives with `wrk` (Debian: `apt-get install wrk`) over loopback, in
@@ -73,6 +74,8 @@ from _consent_data import (
     subject_emails,
 )
 
+from privacydesk.web import web_command  # after _common: the project on the path
+
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 RATIO_TARGET = 0.8  # check throughput / the trivial endpoint's, at least
@@ -102,26 +105,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(env: dict[str, str], port: int, log: Path, worker_class: str) -> Any:
-    command = [
-        str(Path(sys.executable).with_name("gunicorn")),
-        "privacydesk.wsgi:application",
-        "--workers",
-        "2",
-        "--worker-class",
-        worker_class,
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--backlog",
-        "2048",
-        "--log-level",
-        "warning",
-        "--error-logfile",
-        str(log),
-    ]
-    if worker_class == "gthread":
-        command += ["--threads", "1", "--keep-alive", "30"]
-    return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+def start_server(env: dict[str, str], port: int, log: Path) -> Any:
+    """The product's server (privacydesk.web: granian, 2 workers of one
+    thread each, as `make run` starts it), its output in `log`."""
+    command = web_command(host="127.0.0.1", port=port, workers=2)
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=out
+        )
 
 
 def wait_ready(base: str, token: str, timeout: float = 60) -> None:
@@ -136,7 +127,7 @@ def wait_ready(base: str, token: str, timeout: float = 60) -> None:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer in time")
+    raise RuntimeError("the server did not answer in time")
 
 
 # --- load -------------------------------------------------------------------------
@@ -319,7 +310,7 @@ def run_wrk(
 
 class Meter:
     """CPU seconds each part of the served request used during wrk runs:
-    web (gunicorn's workers), db (the bench database's PostgreSQL backends),
+    web (the server's workers), db (the bench database's PostgreSQL backends),
     redis (the server's own INFO figure) and wrk (the load generator, a
     child of this process). Other work on the machine does not count, so the
     figure per request holds under load; the ratio of two workloads' totals
@@ -427,7 +418,6 @@ def _arguments() -> argparse.Namespace:
         default=1000,
         help="subjects in the warm workload (conversations in progress); 0: skip",
     )
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 on a missed target"
@@ -494,12 +484,12 @@ def main() -> int:
         active,
     )
     workloads = [ping, uniform] + ([warm] if args.active else [])
-    server = start_server(env, port, work / "gunicorn.log", args.worker_class)
+    server = start_server(env, port, work / "web.log")
     try:
         try:
             wait_ready(base, token)
         except RuntimeError:
-            log = (work / "gunicorn.log").read_text(errors="replace").splitlines()
+            log = (work / "web.log").read_text(errors="replace").splitlines()
             print("\n".join(log[-30:]), file=sys.stderr)
             raise
 
@@ -562,7 +552,7 @@ def main() -> int:
         f"{counts[1]:,} states (PostgreSQL, {database}); cache: Redis"
     )
     print(
-        f"server: gunicorn, 2 {args.worker_class} workers on loopback; load: wrk, "
+        "server: granian (privacydesk.web), 2 workers on loopback; load: wrk, "
         f"1 thread, {args.connections} connections, {args.seconds} s per workload "
         f"in {args.rounds} alternating slices; {os.cpu_count()} CPUs shared by all"
     )

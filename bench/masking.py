@@ -6,7 +6,8 @@ What it does, in one run:
    and migrated each run: the vault starts empty), and N customers
    (`--customers`, default 1,000; connectors.demo.content's seeded people)
    who allowed `ai_processing`, through the consent service.
-2. Starts gunicorn (2 workers, 127.0.0.1, a free port) with Redis database
+2. Starts the server (privacydesk.web: granian, 2 workers, 127.0.0.1, a free
+   port) with Redis database
    12 as the cache (`BENCH_REDIS_URL`), as bench/consent_check.py does, and
    an API client holding masking:use and consent:check.
 3. Drives with `wrk` over loopback, in alternating slices of equal length:
@@ -163,7 +164,6 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--rounds", type=int, default=4, help="slices per endpoint, alternating"
     )
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 on a missed target"
     )
@@ -198,7 +198,7 @@ def main() -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     ping_url, redact_url = f"{base}/api/v1/consent/ping/", f"{base}/api/v1/redact/"
-    server = start_server(env, port, work / "gunicorn.log", args.worker_class)
+    server = start_server(env, port, work / "web.log")
     results = {"ping": Result("GET  /api/v1/consent/ping/", [])}
     results["redact"] = Result("POST /api/v1/redact/", [])
     meters: dict[str, Meter] = {}
@@ -206,7 +206,7 @@ def main() -> int:
         try:
             wait_ready(base, token)
         except RuntimeError:
-            log = (work / "gunicorn.log").read_text(errors="replace").splitlines()
+            log = (work / "web.log").read_text(errors="replace").splitlines()
             print("\n".join(log[-30:]), file=sys.stderr)
             raise
 
@@ -264,7 +264,7 @@ def main() -> int:
         f"vault at the end: {entries:,} entries (PostgreSQL, {DATABASE})"
     )
     print(
-        f"server: gunicorn, 2 {args.worker_class} workers on loopback; load: wrk, "
+        "server: granian (privacydesk.web), 2 workers on loopback; load: wrk, "
         f"1 thread, {args.connections} connections, {args.seconds} s per endpoint "
         f"in {args.rounds} alternating slices; {os.cpu_count()} CPUs shared by all"
     )

@@ -3,7 +3,7 @@
 Run as `python -m privacydesk.launcher` from the project root after
 `migrate`, `seed_demo` and `collectstatic` (the Makefile does all of it).
 Each child runs in its own process group, so stopping one also stops the
-processes it forked (gunicorn's workers, Celery's pool). Ctrl-C or SIGTERM
+processes it forked (the web server's workers, Celery's pool). Ctrl-C or SIGTERM
 stops everything; if any child dies, the launcher names it and stops the
 rest, so a half-running service never looks healthy.
 
@@ -29,6 +29,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+from privacydesk.web import web_command
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -170,8 +172,8 @@ class Supervisor:
     def stop(self) -> None:
         """SIGTERM each child, wait, then SIGKILL each process group.
 
-        The graceful signal goes to the group leader only: gunicorn's master
-        and Celery's main process then retire their own workers in order (a
+        The graceful signal goes to the group leader only: granian's main
+        process and Celery's then retire their own workers in order (a
         Celery task in flight finishes), where a group-wide SIGTERM would
         kill the pool under them."""
         alive = [c for c in self.children if c.process.poll() is None]
@@ -222,26 +224,7 @@ def _wait_group_gone(pgid: int, *, timeout: float) -> None:
 def child_specs(port: int) -> list[ChildSpec]:
     python = sys.executable
     return [
-        ChildSpec(
-            "web",
-            [
-                python,
-                "-m",
-                "gunicorn",
-                "privacydesk.wsgi:application",
-                "--bind",
-                f"{HOST}:{port}",
-                "--workers",
-                "2",
-                "--timeout",
-                "60",
-                "--graceful-timeout",
-                "10",
-                # No control socket in the home directory: a second instance
-                # (another checkout, the tests) would fight over it.
-                "--no-control-socket",
-            ],
-        ),
+        ChildSpec("web", web_command(host=HOST, port=port, workers=2)),
         ChildSpec(
             "worker",
             [

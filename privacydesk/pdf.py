@@ -3,8 +3,8 @@
 Building a FontConfiguration (a Pango font map) for each document costs a
 few milliseconds and starts every document with cold font caches; one per
 process serves every letter and evidence pack. Nothing declares @font-face,
-so nothing accumulates in it. Celery prefork and gunicorn's sync workers
-render one document at a time per process.
+so nothing accumulates in it. Celery prefork and the web server's workers
+(privacydesk.web: one thread each) render one document at a time per process.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The WSGI application gunicorn serves (`privacydesk.wsgi:application`):
+"""The WSGI application the web server serves (privacydesk.web):
 the API under /api/v1/ through its own middleware stack, the rest through
 the site's (privacydesk.handlers)."""
 
