@@ -25,10 +25,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.actors import Actor
 from accounts.api.authentication import client_actor
 from accounts.choices import Scope
 from consent.api import serializers as s
-from consent.api.authentication import ConsentCheckAuthentication, prefetched_check
+from consent.api.authentication import (
+    ConsentCheckAuthentication,
+    Prefetched,
+    prefetched_check,
+)
+from consent.api.fast_path import PrefetchedPostView
 from consent.receipts import consent_receipt
 from consent.selectors import (
     consent_check,
@@ -134,9 +140,25 @@ class ConsentEventsView(_ConsentApi):
         return Response(s.ConsentEventSerializer(recorded[0]).data, code)
 
 
-class ConsentCheckView(_ConsentApi):
+class ConsentCheckView(PrefetchedPostView, _ConsentApi):
+    """The usual call skips DRF (consent.api.fast_path): an agent asks on
+    every turn."""
+
     authentication_classes = [ConsentCheckAuthentication]
     required_scopes = {"POST": Scope.CONSENT_CHECK}
+    fast_scope = Scope.CONSENT_CHECK
+
+    def fast_accepts(self, body: dict[str, Any]) -> bool:
+        return _plain_check_body(body)
+
+    def fast_answer(self, actor: Actor, prefetched: Prefetched) -> Any:
+        body = prefetched.body
+        return consent_check(
+            actor=actor,
+            identity=body["identity"],
+            purpose=body["purpose"],
+            prepared=prefetched.check,
+        )
 
     @extend_schema(
         operation_id="consent_check",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any, TypeGuard
 
-from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
@@ -15,28 +14,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.actors import actor_for_client
+from accounts.actors import Actor
 from accounts.api.authentication import client_actor
 from accounts.choices import Scope
 from consent.api.authentication import (
     ConsentCheckAuthentication,
-    prefetch_with_caller,
+    Prefetched,
     prefetched_check,
 )
+from consent.api.fast_path import PrefetchedPostView
 from masking.api import serializers as s
 from masking.selectors import text_restore
 from masking.services import masked_answer, text_mask
-from privacydesk.apikit import (
-    JsonOnlyNegotiation,
-    error_responses,
-    exception_handler,
-    parse,
-)
+from privacydesk.apikit import JsonOnlyNegotiation, error_responses, parse
 
 TAGS = ["masking"]
 _REQUIRED = {"identity", "purpose", "conversation_id", "text"}
 _OPTIONAL = {"name", "reversible"}
-_RENDERER = JSONRenderer()
 
 
 def _plain_mask_body(data: Any) -> TypeGuard[dict[str, Any]]:
@@ -77,72 +71,29 @@ class MaskingAuthentication(ConsentCheckAuthentication):
         return _plain_mask_body(body)
 
 
-class RedactView(_MaskingApi):
-    """The gateway's hot path: the usual call (POST, a plain JSON body, the
-    usual Accept, a cached caller holding the scope) skips DRF's request
-    wrapping, negotiation, parsers, permissions and response finalisation,
-    and answers the same bytes, status and headers.
-    Anything else goes through DRF as every other endpoint does."""
+class RedactView(PrefetchedPostView, _MaskingApi):
+    """The gateway's hot path: the usual call skips DRF (consent.api.fast_path)."""
 
     authentication_classes = [MaskingAuthentication]
     required_scopes = {"POST": Scope.MASKING_USE}
+    fast_scope = Scope.MASKING_USE
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        fast = self._fast_post(request, args, kwargs)
-        if fast is not None:
-            return fast
-        return super().dispatch(request, *args, **kwargs)
+    def fast_accepts(self, body: dict[str, Any]) -> bool:
+        return _plain_mask_body(body)
 
-    def _fast_post(
-        self, request: HttpRequest, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> HttpResponse | None:
-        meta = request.META
-        if (
-            request.method != "POST"
-            or meta.get("HTTP_ACCEPT", "") not in JsonOnlyNegotiation.PLAIN
-            or meta.get("QUERY_STRING")
-        ):
-            return None
-        found = prefetch_with_caller(request, _plain_mask_body)
-        if found is None:
-            return None
-        prefetched, client = found
-        if (
-            client is None
-            or Scope.MASKING_USE not in client.scopes
-            or Scope.MASKING_USE not in client.scopes_used
-        ):
-            # DRF reads the database, answers 401/403, or audits the scope's
-            # first use (audit.api.permissions); the cached row then lists it
-            return None
-        request.user = None  # type: ignore[assignment]  # as DRF sets it for an API client
+    def fast_answer(self, actor: Actor, prefetched: Prefetched) -> Any:
         data = prefetched.body
-        status = 200
-        try:
-            answer = masked_answer(
-                text_mask(
-                    actor=actor_for_client(client),
-                    identity=data["identity"],
-                    purpose=data["purpose"],
-                    conversation_id=data["conversation_id"],
-                    text=data["text"],
-                    name=data.get("name"),
-                    reversible=data.get("reversible", False),
-                    prepared=prefetched.check,
-                )
+        return masked_answer(
+            text_mask(
+                actor=actor,
+                identity=data["identity"],
+                purpose=data["purpose"],
+                conversation_id=data["conversation_id"],
+                text=data["text"],
+                name=data.get("name"),
+                reversible=data.get("reversible", False),
+                prepared=prefetched.check,
             )
-        except Exception as error:  # answered as DRF's handler answers it
-            handled = exception_handler(
-                error, {"view": self, "args": args, "kwargs": kwargs, "request": None}
-            )
-            if handled is None:
-                raise
-            answer, status = handled.data, handled.status_code
-        return HttpResponse(
-            _RENDERER.render(answer),
-            status=status,
-            content_type=_RENDERER.media_type,
-            headers=self.default_response_headers,
         )
 
     @extend_schema(
