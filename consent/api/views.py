@@ -37,6 +37,7 @@ from consent.api.authentication import (
 from consent.api.fast_path import PrefetchedPostView
 from consent.receipts import consent_receipt
 from consent.selectors import (
+    PreparedCheck,
     consent_check,
     consent_history,
     consent_states,
@@ -140,6 +141,18 @@ class ConsentEventsView(_ConsentApi):
         return Response(s.ConsentEventSerializer(recorded[0]).data, code)
 
 
+def _checked(
+    actor: Actor, data: dict[str, Any], prepared: PreparedCheck | None
+) -> dict[str, Any]:
+    """The answer to a check body (checked already), on either path."""
+    return consent_check(
+        actor=actor,
+        identity=data["identity"],
+        purpose=data["purpose"],
+        prepared=prepared,
+    )
+
+
 class ConsentCheckView(PrefetchedPostView, _ConsentApi):
     """The usual call skips DRF (consent.api.fast_path): an agent asks on
     every turn."""
@@ -152,13 +165,7 @@ class ConsentCheckView(PrefetchedPostView, _ConsentApi):
         return _plain_check_body(body)
 
     def fast_answer(self, actor: Actor, prefetched: Prefetched) -> Any:
-        body = prefetched.body
-        return consent_check(
-            actor=actor,
-            identity=body["identity"],
-            purpose=body["purpose"],
-            prepared=prefetched.check,
-        )
+        return _checked(actor, prefetched.body, prefetched.check)
 
     @extend_schema(
         operation_id="consent_check",
@@ -179,14 +186,8 @@ class ConsentCheckView(PrefetchedPostView, _ConsentApi):
         if not _plain_check_body(data):
             # Anything unusual gets the serializer's checks and field errors.
             data = parse(s.ConsentCheckInputSerializer, data)
-        return Response(
-            consent_check(
-                actor=client_actor(request),
-                identity=data["identity"],
-                purpose=data["purpose"],
-                prepared=None if prefetched is None else prefetched.check,
-            )
-        )
+        prepared = None if prefetched is None else prefetched.check
+        return Response(_checked(client_actor(request), data, prepared))
 
 
 class ConsentPingView(_ConsentApi):

@@ -23,6 +23,7 @@ from consent.api.authentication import (
     prefetched_check,
 )
 from consent.api.fast_path import PrefetchedPostView
+from consent.selectors import PreparedCheck
 from masking.api import serializers as s
 from masking.selectors import text_restore
 from masking.services import masked_answer, text_mask
@@ -71,6 +72,24 @@ class MaskingAuthentication(ConsentCheckAuthentication):
         return _plain_mask_body(body)
 
 
+def _masked(
+    actor: Actor, data: dict[str, Any], prepared: PreparedCheck | None
+) -> dict[str, Any]:
+    """The answer to a redact body (checked already), on either path."""
+    return masked_answer(
+        text_mask(
+            actor=actor,
+            identity=data["identity"],
+            purpose=data["purpose"],
+            conversation_id=data["conversation_id"],
+            text=data["text"],
+            name=data.get("name"),
+            reversible=data.get("reversible", False),
+            prepared=prepared,
+        )
+    )
+
+
 class RedactView(PrefetchedPostView, _MaskingApi):
     """The gateway's hot path: the usual call skips DRF (consent.api.fast_path)."""
 
@@ -82,19 +101,7 @@ class RedactView(PrefetchedPostView, _MaskingApi):
         return _plain_mask_body(body)
 
     def fast_answer(self, actor: Actor, prefetched: Prefetched) -> Any:
-        data = prefetched.body
-        return masked_answer(
-            text_mask(
-                actor=actor,
-                identity=data["identity"],
-                purpose=data["purpose"],
-                conversation_id=data["conversation_id"],
-                text=data["text"],
-                name=data.get("name"),
-                reversible=data.get("reversible", False),
-                prepared=prefetched.check,
-            )
-        )
+        return _masked(actor, prefetched.body, prefetched.check)
 
     @extend_schema(
         operation_id="masking_redact",
@@ -119,17 +126,8 @@ class RedactView(PrefetchedPostView, _MaskingApi):
         data = request.data if prefetched is None else prefetched.body
         if not _plain_mask_body(data):
             data = parse(s.MaskInputSerializer, data)
-        masked = text_mask(
-            actor=client_actor(request),
-            identity=data["identity"],
-            purpose=data["purpose"],
-            conversation_id=data["conversation_id"],
-            text=data["text"],
-            name=data.get("name"),
-            reversible=data.get("reversible", False),
-            prepared=None if prefetched is None else prefetched.check,
-        )
-        return Response(masked_answer(masked))
+        prepared = None if prefetched is None else prefetched.check
+        return Response(_masked(client_actor(request), data, prepared))
 
 
 class RestoreView(_MaskingApi):
