@@ -47,11 +47,10 @@ class Server:
             conn = self.connection()
             conn.request("GET", "/healthz")
             response = conn.getresponse()
-            return response.status == 200 and json.loads(response.read())["status"] == (
-                "ok"
-            )
-        except OSError:
+            document = json.loads(response.read())
+        except (OSError, ValueError):
             return False
+        return response.status == 200 and document["status"] == "ok"
 
 
 def _free_port() -> int:
@@ -87,7 +86,11 @@ def server(tmp_path: Path) -> Iterator[Server]:
         )
     running = Server(process, port, log)
     try:
-        wait_for(running.healthy, timeout=60, what=f"the server ({log.read_text()})")
+        try:
+            wait_for(running.healthy, timeout=60, what="/healthz")
+        except AssertionError as error:
+            log_text = log.read_text()
+            raise AssertionError(f"{error}; the server said:\n{log_text}") from error
         yield running
     finally:
         if process.poll() is None:
