@@ -10,9 +10,9 @@ What it does, in one run:
    1,000,000 subjects / 5,000,000 events in `privacydesk_bench_1000000`).
    Later runs reuse the data (`--regenerate` builds it again).
 2. Starts the server (privacydesk.web: granian, 2 workers, 127.0.0.1, a free
-   port) on that database with
-   Redis database 12 as the cache (`BENCH_REDIS_URL`; flushed at the start:
-   it is the bench's own), and a fresh API client holding consent:check.
+   port) on that database with Redis database 12 as the cache
+   (`BENCH_REDIS_URL`; flushed at the start: it is the bench's own), and a
+   fresh API client holding consent:check.
 3. Drives with `wrk` (Debian: `apt-get install wrk`) over loopback, in
    alternating slices of equal length so that changes in the machine's load
    hit every workload alike:
