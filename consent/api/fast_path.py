@@ -10,6 +10,7 @@ DRF as every other endpoint does.
 
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -23,22 +24,23 @@ from privacydesk.apikit import JsonOnlyNegotiation, exception_handler
 _RENDERER = JSONRenderer()
 
 
-class PrefetchedPostView(APIView):
+class PrefetchedPostView(APIView, metaclass=ABCMeta):
     """An APIView with one JSON renderer whose POST is served by
     `fast_answer` when the call is the usual one (the module docstring);
-    `post` must give the same answer through DRF."""
+    `post` must give the same answer through DRF. A view subclassing it
+    cannot be built without both methods below."""
 
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JsonOnlyNegotiation
     fast_scope: str  # the scope the POST needs (also in required_scopes)
 
+    @abstractmethod
     def fast_accepts(self, body: dict[str, Any]) -> bool:
         """Whether `body` is the usual one, checked by hand."""
-        raise NotImplementedError
 
+    @abstractmethod
     def fast_answer(self, actor: Actor, prefetched: Prefetched) -> Any:
         """What `post` answers for this body, as data to render."""
-        raise NotImplementedError
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         fast = self._fast_post(request, args, kwargs)
